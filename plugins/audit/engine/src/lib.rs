@@ -1,0 +1,1 @@
+//! Detection engine of Cordon's `audit` stage.
