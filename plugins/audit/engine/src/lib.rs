@@ -1,1 +1,36 @@
-//! Detection engine of Cordon's `audit` stage.
+//! Detection engine of Cordon's `audit` stage: known-vulnerable, unsound
+//! and unmaintained dependencies, from RustSec and OSV advisory databases,
+//! matched offline against lockfile or SBOM packages.
+//!
+//! The engine never touches the filesystem or the network: the stage reads
+//! the database and lockfiles through the host and hands over bytes.
+//!
+//! 1. [`Index::build`] parses a database once ([`Index::to_bytes`] and
+//!    [`Index::from_bytes`] keep it in the stage cache under
+//!    [`Index::cache_key`]).
+//! 2. Packages come from `cordon_lockfiles::parse` (as [`Inventory`]) or
+//!    from a CycloneDX SBOM ([`inventory_from_cyclonedx`]).
+//! 3. [`audit`] returns one [`Finding`] per (file, package, version,
+//!    advisory), with rule entries and notes for the summary.
+
+mod advisory;
+mod audit;
+mod config;
+mod ecosystem;
+mod index;
+mod inventory;
+mod osv_db;
+mod rustsec_db;
+mod sbom;
+mod severity;
+mod version;
+
+pub use audit::{AuditReport, DatabaseAge, Finding, Rule, audit, database_age};
+pub use config::{AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, parse_date};
+pub use cordon_lockfiles::Ecosystem;
+pub use index::{INDEX_FORMAT_VERSION, Index, IndexError, IndexStats, LoadWarning};
+pub use inventory::{Inventory, purl};
+pub use sbom::{SbomError, SbomWarning, inventory_from_cyclonedx};
+pub use severity::{
+    DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY, UNSOUND_SEVERITY,
+};

@@ -1,0 +1,385 @@
+//! Matching packages against advisories: one finding per (file, package,
+//! version, advisory), after informational settings and ignores.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use cordon_lockfiles::{Package, Source};
+use sha2::{Digest, Sha256};
+
+use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected};
+use crate::config::{AuditConfig, Date, IgnoreRule};
+use crate::ecosystem::{Ecosystem, EcosystemTag, normalized_name};
+use crate::index::Index;
+use crate::inventory::{Inventory, purl};
+use crate::severity::Severity;
+
+/// One advisory affecting one pinned package.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The advisory id (`RUSTSEC-2019-0009`, `PYSEC-2021-76`); the rule id.
+    pub advisory_id: String,
+    /// `vulnerability`, `unmaintained`, `unsound` or `notice`.
+    pub kind: String,
+    pub severity: Severity,
+    pub title: String,
+    /// One line for terminals: package, version, advisory, fix.
+    pub message: String,
+    /// CVE, GHSA, PYSEC... ids of the same issue.
+    pub aliases: Vec<String>,
+    pub ecosystem: Ecosystem,
+    /// As written in the lockfile.
+    pub package: String,
+    pub version: String,
+    pub purl: String,
+    /// The affected range the version fell in, e.g. `>= 0.6.0, < 0.6.10`.
+    pub affected: String,
+    /// First version past the affected range that is not affected, if any.
+    pub fixed: Option<String>,
+    /// RustSec `patched` requirements, as written.
+    pub patched: Vec<String>,
+    pub cvss: Option<String>,
+    pub cvss_score: Option<f64>,
+    pub url: Option<String>,
+    /// Publication date of the advisory.
+    pub date: Option<String>,
+    /// RustSec `[affected]`: functions, operating systems, architectures.
+    pub functions: Vec<String>,
+    pub os: Vec<String>,
+    pub arch: Vec<String>,
+    /// Lockfile or SBOM the package was found in, and its line there.
+    pub path: String,
+    pub line: Option<u32>,
+    /// Stable across runs and line moves: advisory, package, version, file.
+    pub fingerprint: String,
+}
+
+impl Finding {
+    /// Key/value facts for the stage contract's `properties` (and SARIF
+    /// result properties). Empty values are left out.
+    pub fn properties(&self) -> Vec<(String, String)> {
+        let mut properties = vec![
+            ("package".to_owned(), self.package.clone()),
+            ("version".to_owned(), self.version.clone()),
+            ("ecosystem".to_owned(), self.ecosystem.osv_name().to_owned()),
+            ("purl".to_owned(), self.purl.clone()),
+            ("kind".to_owned(), self.kind.clone()),
+            ("aliases".to_owned(), self.aliases.join(",")),
+            ("affected".to_owned(), self.affected.clone()),
+            ("fixed".to_owned(), self.fixed.clone().unwrap_or_default()),
+            ("patched".to_owned(), self.patched.join(" | ")),
+            ("cvss".to_owned(), self.cvss.clone().unwrap_or_default()),
+            (
+                "cvss-score".to_owned(),
+                self.cvss_score.map(|score| format!("{score:.1}")).unwrap_or_default(),
+            ),
+            ("url".to_owned(), self.url.clone().unwrap_or_default()),
+            ("date".to_owned(), self.date.clone().unwrap_or_default()),
+            ("affected-functions".to_owned(), self.functions.join(",")),
+            ("affected-os".to_owned(), self.os.join(",")),
+            ("affected-arch".to_owned(), self.arch.join(",")),
+        ];
+        properties.retain(|(_, value)| !value.is_empty());
+        properties
+    }
+}
+
+/// Catalogue entry for an advisory that produced findings; mirrors the
+/// stage contract's `rule` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub short_description: String,
+    pub full_description: String,
+    pub help: String,
+    pub default_severity: Severity,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditReport {
+    /// Sorted by path, line, advisory id.
+    pub findings: Vec<Finding>,
+    /// One per advisory among the findings, sorted by id.
+    pub rules: Vec<Rule>,
+    /// Lines for the run summary: expired or unused ignores, packages whose
+    /// versions could not be evaluated.
+    pub notes: Vec<String>,
+    /// Registry packages looked up (path, git and workspace ones are not).
+    pub packages_checked: usize,
+    /// Findings an ignore rule suppressed.
+    pub suppressed: usize,
+}
+
+/// Audits every inventory against every index.
+///
+/// Path, git and workspace packages never match: registry advisories are
+/// about registry releases, and a local crate may share a published name.
+/// For crates.io this is cargo-audit's rule (only packages from the default
+/// registry, or the advisory's own registry, are queried).
+pub fn audit(indexes: &[&Index], inventories: &[Inventory], config: &AuditConfig, today: Date) -> AuditReport {
+    let mut report = AuditReport::default();
+    let mut ignore_used = vec![false; config.ignore.len()];
+    let mut expired_noted = vec![false; config.ignore.len()];
+    let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
+
+    for inventory in inventories {
+        let mut seen: HashSet<(Ecosystem, String, String, String)> = HashSet::new();
+        for package in &inventory.packages {
+            let Source::Registry { url } = &package.source else {
+                continue;
+            };
+            report.packages_checked += 1;
+            let name = normalized_name(package.ecosystem, &package.name);
+            let tag = EcosystemTag::from(package.ecosystem);
+            // Ids and aliases already reported for this package version, so
+            // one issue known to two databases is reported once.
+            let mut known_ids: HashSet<&str> = HashSet::new();
+            let mut unreadable = false;
+
+            for index in indexes {
+                for record in index.advisories_for(tag, &name) {
+                    if record.withdrawn
+                        || !kind_enabled(&record.kind, config)
+                        || !registry_matches(package.ecosystem, record.registry.as_deref(), url.as_deref())
+                    {
+                        continue;
+                    }
+                    let hit = match record.affects(&package.version) {
+                        Ok(Some(hit)) => hit,
+                        Ok(None) => continue,
+                        Err(_) => {
+                            unreadable = true;
+                            continue;
+                        }
+                    };
+                    if known_ids.contains(record.id.as_str())
+                        || record.aliases.iter().any(|alias| known_ids.contains(alias.as_str()))
+                    {
+                        continue;
+                    }
+                    let key = (package.ecosystem, name.clone(), package.version.clone(), record.id.clone());
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                    known_ids.insert(&record.id);
+                    known_ids.extend(record.aliases.iter().map(String::as_str));
+
+                    match applicable_ignore(&config.ignore, record, package) {
+                        Some(position) => {
+                            let rule = &config.ignore[position];
+                            ignore_used[position] = true;
+                            if rule.expires.is_some_and(|expires| expires < today) {
+                                if !expired_noted[position] {
+                                    expired_noted[position] = true;
+                                    report.notes.push(format!(
+                                        "ignore of {}{} expired on {}; it is reported again",
+                                        rule.id,
+                                        rule.package.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
+                                        rule.expires.map(|date| date.to_string()).unwrap_or_default(),
+                                    ));
+                                }
+                            } else {
+                                report.suppressed += 1;
+                                continue;
+                            }
+                        }
+                        None => {}
+                    }
+
+                    reported_records.entry(record.id.clone()).or_insert(record);
+                    report.findings.push(finding(inventory, package, record, hit.range, hit.fixed));
+                }
+            }
+            if unreadable {
+                report.notes.push(format!(
+                    "{}{}: {} {} is not a version {} can order, so advisories with version ranges for it were not checked",
+                    inventory.path,
+                    package.line.map(|line| format!(":{line}")).unwrap_or_default(),
+                    package.name,
+                    package.version,
+                    package.ecosystem.osv_name(),
+                ));
+            }
+        }
+    }
+
+    for (position, rule) in config.ignore.iter().enumerate() {
+        if !ignore_used[position] {
+            report.notes.push(format!(
+                "ignore of {}{} matched nothing; remove it if the advisory no longer applies",
+                rule.id,
+                rule.package.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
+            ));
+        }
+    }
+
+    report.findings.sort_by(|a, b| {
+        (&a.path, a.line, &a.advisory_id, &a.package, &a.version)
+            .cmp(&(&b.path, b.line, &b.advisory_id, &b.package, &b.version))
+    });
+    let ids: BTreeSet<&String> = reported_records.keys().collect();
+    report.rules = ids.into_iter().map(|id| rule(reported_records[id])).collect();
+    report
+}
+
+fn kind_enabled(kind: &AdvisoryKind, config: &AuditConfig) -> bool {
+    match kind {
+        AdvisoryKind::Vulnerability => true,
+        AdvisoryKind::Unmaintained => config.informational.unmaintained,
+        AdvisoryKind::Unsound => config.informational.unsound,
+        AdvisoryKind::Notice => config.informational.notice,
+        AdvisoryKind::OtherInformational(_) => false,
+    }
+}
+
+const CRATES_IO_INDEXES: [&str; 2] = ["https://github.com/rust-lang/crates.io-index", "https://index.crates.io"];
+
+/// Whether a registry package can be what an advisory is about.
+fn registry_matches(ecosystem: Ecosystem, advisory_registry: Option<&str>, package_registry: Option<&str>) -> bool {
+    if ecosystem != Ecosystem::CratesIo {
+        // npm, PyPI and Go lockfiles name mirrors and proxies of the one
+        // public registry their advisories are about.
+        return true;
+    }
+    let package_registry = package_registry.map(normalize_registry_url);
+    match advisory_registry.map(normalize_registry_url) {
+        None => package_registry.is_none_or(|url| CRATES_IO_INDEXES.contains(&url)),
+        Some(advisory_registry) => package_registry == Some(advisory_registry),
+    }
+}
+
+fn normalize_registry_url(url: &str) -> &str {
+    url.trim_start_matches("registry+")
+        .trim_start_matches("sparse+")
+        .trim_end_matches('/')
+}
+
+/// The first ignore rule naming this advisory (by id or alias) and, if it
+/// names one, this package.
+fn applicable_ignore(rules: &[IgnoreRule], record: &AdvisoryRecord, package: &Package) -> Option<usize> {
+    rules.iter().position(|rule| {
+        let id = rule.id.trim();
+        let names_advisory = record.id.eq_ignore_ascii_case(id)
+            || record.aliases.iter().any(|alias| alias.eq_ignore_ascii_case(id));
+        let names_package = rule.package.as_deref().is_none_or(|name| {
+            normalized_name(package.ecosystem, name) == normalized_name(package.ecosystem, &package.name)
+        });
+        names_advisory && names_package
+    })
+}
+
+fn finding(inventory: &Inventory, package: &Package, record: &AdvisoryRecord, affected: String, fixed: Option<String>) -> Finding {
+    let patched = match &record.affected {
+        Affected::RustSec { patched, .. } => patched.clone(),
+        Affected::Osv { .. } => Vec::new(),
+    };
+    let remedy = match (&fixed, record.kind == AdvisoryKind::Vulnerability) {
+        (Some(fixed), _) => format!("upgrade to {fixed} or later"),
+        (None, true) => "no fixed version is available".to_owned(),
+        (None, false) => "consider an alternative".to_owned(),
+    };
+    let kind = record.kind.as_str().to_owned();
+    let message = format!(
+        "{} {} is affected by {} ({kind}): {}; {remedy}",
+        package.name, package.version, record.id, record.title
+    );
+    Finding {
+        advisory_id: record.id.clone(),
+        kind,
+        severity: record.severity(),
+        title: record.title.clone(),
+        message,
+        aliases: record.aliases.clone(),
+        ecosystem: package.ecosystem,
+        package: package.name.clone(),
+        version: package.version.clone(),
+        purl: purl(package),
+        affected,
+        fixed,
+        patched,
+        cvss: record.cvss.clone(),
+        cvss_score: record.cvss_score,
+        url: record.url.clone(),
+        date: record.date.clone(),
+        functions: record.functions.clone(),
+        os: record.os.clone(),
+        arch: record.arch.clone(),
+        path: inventory.path.clone(),
+        line: package.line,
+        fingerprint: fingerprint(record, package, &inventory.path),
+    }
+}
+
+fn fingerprint(record: &AdvisoryRecord, package: &Package, path: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        "cordon-audit/1",
+        &record.id,
+        package.ecosystem.osv_name(),
+        &normalized_name(package.ecosystem, &package.name),
+        &package.version,
+        path,
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+fn rule(record: &AdvisoryRecord) -> Rule {
+    let mut help = match &record.affected {
+        Affected::RustSec { patched, .. } if !patched.is_empty() => {
+            format!("Upgrade `{}` to a patched version ({}).", record.package, patched.join(" or "))
+        }
+        _ => format!("Upgrade `{}` past the affected versions ({}).", record.package, record.affected_text()),
+    };
+    if let Some(url) = &record.url {
+        help.push_str(&format!(" Details: {url}"));
+    }
+    Rule {
+        id: record.id.clone(),
+        short_description: record.title.clone(),
+        full_description: if record.description.is_empty() {
+            record.title.clone()
+        } else {
+            record.description.clone()
+        },
+        help,
+        default_severity: record.severity(),
+    }
+}
+
+/// How old a database is, for the run summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseAge {
+    pub note: String,
+    /// Older than the configured maximum (or of unknown age).
+    pub stale: bool,
+}
+
+/// Describes the age of data set `name`, last changed at `updated_at`
+/// (seconds since the Unix epoch, from the host's data-set info).
+pub fn database_age(name: &str, updated_at: Option<i64>, today: Date, max_age_days: u32) -> DatabaseAge {
+    let updated = updated_at
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .map(|timestamp| timestamp.to_zoned(jiff::tz::TimeZone::UTC).date());
+    let Some(updated) = updated else {
+        return DatabaseAge {
+            note: format!("{name} database: date of last update unknown; run `cordon db update`"),
+            stale: true,
+        };
+    };
+    let days = i64::from(today.since(updated).map(|span| span.get_days()).unwrap_or(0));
+    if days > i64::from(max_age_days) {
+        DatabaseAge {
+            note: format!(
+                "{name} database last updated {updated} ({days} days ago, more than {max_age_days}); run `cordon db update`"
+            ),
+            stale: true,
+        }
+    } else {
+        DatabaseAge {
+            note: format!("{name} database last updated {updated} ({days} days ago)"),
+            stale: false,
+        }
+    }
+}

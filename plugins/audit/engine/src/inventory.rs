@@ -1,0 +1,87 @@
+//! The packages to audit: one lockfile's (or SBOM's) pinned packages.
+
+use cordon_lockfiles::{Lockfile, Package};
+use packageurl::PackageUrl;
+
+use crate::ecosystem::{Ecosystem, normalized_name};
+
+/// Packages read from one file, reported against that file's path.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// Workspace-relative path of the lockfile or SBOM.
+    pub path: String,
+    pub packages: Vec<Package>,
+}
+
+impl From<Lockfile> for Inventory {
+    fn from(lockfile: Lockfile) -> Self {
+        Self {
+            path: lockfile.path,
+            packages: lockfile.packages,
+        }
+    }
+}
+
+/// The package URL of a package (`pkg:cargo/serde@1.0.0`), for SARIF
+/// properties and for grouping findings by package.
+pub fn purl(package: &Package) -> String {
+    let (ty, namespace, name) = match package.ecosystem {
+        Ecosystem::CratesIo => ("cargo", None, package.name.clone()),
+        Ecosystem::PyPI => ("pypi", None, normalized_name(Ecosystem::PyPI, &package.name)),
+        Ecosystem::Npm | Ecosystem::Go => {
+            let ty = if package.ecosystem == Ecosystem::Npm { "npm" } else { "golang" };
+            match package.name.rsplit_once('/') {
+                Some((namespace, name)) => (ty, Some(namespace), name.to_owned()),
+                None => (ty, None, package.name.clone()),
+            }
+        }
+    };
+    let built = PackageUrl::new(ty, name.as_str()).and_then(|mut purl| {
+        if let Some(namespace) = namespace {
+            purl.with_namespace(namespace)?;
+        }
+        purl.with_version(package.version.as_str())?;
+        Ok(purl.to_string())
+    });
+    // A name the purl grammar rejects (empty, say) still gets a readable,
+    // unambiguous id rather than none.
+    built.unwrap_or_else(|_| format!("pkg:{ty}/{}@{}", package.name, package.version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_lockfiles::Source;
+
+    fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
+        Package {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            source: Source::Registry { url: None },
+            checksums: vec![],
+            dev: false,
+            license: None,
+            line: None,
+            dependencies: vec![],
+        }
+    }
+
+    #[test]
+    fn purls_per_ecosystem() {
+        assert_eq!(purl(&package(Ecosystem::CratesIo, "serde", "1.0.0")), "pkg:cargo/serde@1.0.0");
+        assert_eq!(purl(&package(Ecosystem::PyPI, "Django_Rest", "3.0")), "pkg:pypi/django-rest@3.0");
+        assert_eq!(
+            purl(&package(Ecosystem::Npm, "@babel/core", "7.0.0")),
+            "pkg:npm/%40babel/core@7.0.0"
+        );
+        assert_eq!(
+            purl(&package(Ecosystem::Go, "golang.org/x/net", "v0.1.0")),
+            "pkg:golang/golang.org/x/net@v0.1.0"
+        );
+        assert_eq!(
+            purl(&package(Ecosystem::CratesIo, "openssl-src", "111.22.0+1.1.1q")),
+            "pkg:cargo/openssl-src@111.22.0%2B1.1.1q"
+        );
+    }
+}

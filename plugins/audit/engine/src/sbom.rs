@@ -1,0 +1,220 @@
+//! Packages from a CycloneDX JSON SBOM (the `sbom` artifact), read through
+//! their package URLs.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use cordon_lockfiles::{Package, Source};
+use packageurl::PackageUrl;
+use serde::Deserialize;
+
+use crate::ecosystem::Ecosystem;
+use crate::inventory::Inventory;
+
+/// The SBOM could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: not a readable CycloneDX JSON SBOM: {message}")]
+pub struct SbomError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Something in the SBOM that was not audited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SbomWarning {
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    bom_format: String,
+    #[serde(default)]
+    components: Vec<Component>,
+}
+
+#[derive(Deserialize)]
+struct Component {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    purl: Option<String>,
+    #[serde(default)]
+    components: Vec<Component>,
+}
+
+/// Qualifiers that say a package was not fetched from its registry, so
+/// registry advisories cannot be matched against it by name.
+const NON_REGISTRY_QUALIFIERS: [&str; 4] = ["vcs_url", "download_url", "file_name", "file"];
+
+/// Reads the components (nested ones too; `metadata.component`, the
+/// project itself, is not one) of a CycloneDX JSON document.
+pub fn inventory_from_cyclonedx(path: &str, bytes: &[u8]) -> Result<(Inventory, Vec<SbomWarning>), SbomError> {
+    let fail = |message: String| SbomError {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::str::from_utf8(bytes).map_err(|error| fail(format!("not UTF-8: {error}")))?;
+    let bom: Bom = serde_json::from_str(text)
+        .map_err(|error| fail(format!("line {}: {error}", error.line())))?;
+    if bom.bom_format != "CycloneDX" {
+        return Err(fail(format!("bomFormat is `{}`, expected `CycloneDX`", bom.bom_format)));
+    }
+
+    let mut packages = Vec::new();
+    let mut warnings = Vec::new();
+    let mut unaudited_types: BTreeMap<String, usize> = BTreeMap::new();
+    let mut pending: Vec<&Component> = bom.components.iter().collect();
+    while let Some(component) = pending.pop() {
+        pending.extend(component.components.iter());
+        let Some(purl_text) = &component.purl else {
+            warnings.push(SbomWarning {
+                line: None,
+                message: format!(
+                    "component `{}` has no purl and was not audited",
+                    component.name.as_deref().unwrap_or("(unnamed)")
+                ),
+            });
+            continue;
+        };
+        let line = line_of(text, purl_text);
+        match package_from_purl(purl_text) {
+            Ok(Some(mut package)) => {
+                package.line = line;
+                packages.push(package);
+            }
+            Ok(None) => {
+                let ty = purl_text.split(['/', ':']).nth(1).unwrap_or_default();
+                *unaudited_types.entry(ty.to_owned()).or_default() += 1;
+            }
+            Err(message) => warnings.push(SbomWarning {
+                line,
+                message: format!("purl `{purl_text}`: {message}; not audited"),
+            }),
+        }
+    }
+    for (ty, count) in unaudited_types {
+        warnings.push(SbomWarning {
+            line: None,
+            message: format!("{count} component(s) of purl type `{ty}` have no advisory source and were not audited"),
+        });
+    }
+    // Document order, whatever order the nesting was walked in.
+    packages.sort_by_key(|package: &Package| package.line);
+    Ok((
+        Inventory {
+            path: path.to_owned(),
+            packages,
+        },
+        warnings,
+    ))
+}
+
+/// `Ok(None)` for purl types without an advisory source.
+fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
+    let purl = PackageUrl::from_str(text).map_err(|error| error.to_string())?;
+    let ecosystem = match purl.ty() {
+        "cargo" => Ecosystem::CratesIo,
+        "pypi" => Ecosystem::PyPI,
+        "npm" => Ecosystem::Npm,
+        "golang" => Ecosystem::Go,
+        _ => return Ok(None),
+    };
+    let version = purl.version().ok_or("no version")?.to_owned();
+    let name = match purl.namespace() {
+        Some(namespace) => format!("{namespace}/{}", purl.name()),
+        None => purl.name().to_owned(),
+    };
+    let qualifier = |key: &str| purl.qualifiers().get(key).map(|value| value.to_string());
+    let source = if let Some(url) = qualifier("vcs_url") {
+        Source::Git { url, rev: None }
+    } else if let Some(location) = NON_REGISTRY_QUALIFIERS[1..].iter().find_map(|key| qualifier(key)) {
+        Source::Path { path: location }
+    } else {
+        Source::Registry {
+            url: qualifier("repository_url"),
+        }
+    };
+    Ok(Some(Package {
+        ecosystem,
+        name,
+        version,
+        source,
+        checksums: Vec::new(),
+        dev: false,
+        license: None,
+        line: None,
+        dependencies: Vec::new(),
+    }))
+}
+
+/// 1-based line of the first `"purl": "<text>"` value, found by searching
+/// for the purl as JSON writes it.
+fn line_of(document: &str, purl: &str) -> Option<u32> {
+    let quoted = serde_json::to_string(purl).ok()?;
+    let offset = document.find(&quoted)?;
+    let line = document[..offset].bytes().filter(|&byte| byte == b'\n').count() + 1;
+    u32::try_from(line).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SBOM: &str = r#"{
+  "bomFormat": "CycloneDX",
+  "specVersion": "1.5",
+  "metadata": {"component": {"name": "app", "purl": "pkg:cargo/app@0.1.0"}},
+  "components": [
+    {"name": "smallvec", "purl": "pkg:cargo/smallvec@0.6.9"},
+    {"name": "jinja2", "purl": "pkg:pypi/Jinja2@2.10"},
+    {"name": "core", "purl": "pkg:npm/%40babel/core@7.0.0",
+     "components": [{"name": "net", "purl": "pkg:golang/golang.org/x/net@v0.1.0"}]},
+    {"name": "forked", "purl": "pkg:cargo/time@0.1.40?vcs_url=git%2Bhttps://example.org/time.git"},
+    {"name": "vendored", "purl": "pkg:pypi/requests@2.0.0?download_url=https://example.org/r.tar.gz"},
+    {"name": "mirror", "purl": "pkg:cargo/hyper@0.14.0?repository_url=https://mirror.example/index"},
+    {"name": "image", "purl": "pkg:docker/alpine@3.18"},
+    {"name": "nopurl"},
+    {"name": "broken", "purl": "pkg:cargo/"}
+  ]
+}"#;
+
+    #[test]
+    fn reads_registry_and_non_registry_components_with_lines() {
+        let (inventory, warnings) = inventory_from_cyclonedx("sbom.cdx.json", SBOM.as_bytes()).unwrap();
+        let summary: Vec<(Ecosystem, &str, &str, Option<u32>)> = inventory
+            .packages
+            .iter()
+            .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str(), p.line))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (Ecosystem::CratesIo, "smallvec", "0.6.9", Some(6)),
+                (Ecosystem::PyPI, "jinja2", "2.10", Some(7)),
+                (Ecosystem::Npm, "@babel/core", "7.0.0", Some(8)),
+                (Ecosystem::Go, "golang.org/x/net", "v0.1.0", Some(9)),
+                (Ecosystem::CratesIo, "time", "0.1.40", Some(10)),
+                (Ecosystem::PyPI, "requests", "2.0.0", Some(11)),
+                (Ecosystem::CratesIo, "hyper", "0.14.0", Some(12)),
+            ]
+        );
+        assert!(matches!(inventory.packages[0].source, Source::Registry { url: None }));
+        assert!(matches!(&inventory.packages[4].source, Source::Git { url, .. } if url == "git+https://example.org/time.git"));
+        assert!(matches!(inventory.packages[5].source, Source::Path { .. }));
+        assert!(matches!(&inventory.packages[6].source, Source::Registry { url: Some(url) } if url.contains("mirror")));
+        let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages.iter().any(|m| m.contains("`nopurl` has no purl")));
+        assert!(messages.iter().any(|m| m.contains("pkg:cargo/")));
+        assert!(messages.iter().any(|m| m.contains("`docker`")));
+    }
+
+    #[test]
+    fn rejects_other_documents() {
+        assert!(inventory_from_cyclonedx("x.json", br#"{"bomFormat": "SPDX"}"#).is_err());
+        assert!(inventory_from_cyclonedx("x.json", br#"{"bomFormat": "CycloneDX", "components": [{"#).is_err());
+        assert!(inventory_from_cyclonedx("x.json", b"\xff\xfe").is_err());
+    }
+}
