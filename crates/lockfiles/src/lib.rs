@@ -8,8 +8,16 @@
 //! for `go.mod`, the sibling `go.sum` through [`parse_with_companion`]).
 
 mod cargo;
+mod digest;
+mod gomod;
+mod json_lines;
+mod npm;
+mod pipfile;
+mod poetry;
 mod pypi;
+mod requirements;
 mod text;
+mod uv;
 
 use std::fmt;
 
@@ -209,7 +217,7 @@ pub fn detect(path: &str) -> Option<LockfileKind> {
         "uv.lock" => Some(LockfileKind::UvLock),
         "Pipfile.lock" => Some(LockfileKind::PipfileLock),
         "go.mod" => Some(LockfileKind::GoMod),
-        name if name.starts_with("requirements") && name.ends_with(".txt") => {
+        name if requirements::is_requirements_file_name(name) => {
             Some(LockfileKind::RequirementsTxt)
         }
         _ => None,
@@ -226,7 +234,7 @@ pub fn parse(path: &str, bytes: &[u8]) -> Result<Lockfile, ParseError> {
 pub fn parse_with_companion(
     path: &str,
     bytes: &[u8],
-    _companion: Option<&[u8]>,
+    companion: Option<&[u8]>,
 ) -> Result<Lockfile, ParseError> {
     let fail = |failure: Failure| ParseError {
         path: path.to_string(),
@@ -238,9 +246,18 @@ pub fn parse_with_companion(
     let text = text::decode(bytes).map_err(fail)?;
     let parsed = match kind {
         LockfileKind::CargoLock => cargo::parse(text),
-        other => Err(Failure::new(format!(
-            "{other:?} parsing is not available yet"
-        ))),
+        LockfileKind::PackageLock => npm::parse(text),
+        LockfileKind::RequirementsTxt => requirements::parse(text),
+        LockfileKind::PoetryLock => poetry::parse(text),
+        LockfileKind::UvLock => uv::parse(text),
+        LockfileKind::PipfileLock => pipfile::parse(text),
+        LockfileKind::GoMod => {
+            let go_sum = companion.map(text::decode).transpose().map_err(|mut f| {
+                f.message = format!("go.sum: {}", f.message);
+                fail(f)
+            })?;
+            gomod::parse(text, go_sum)
+        }
     }
     .map_err(fail)?;
     Ok(Lockfile {

@@ -1,5 +1,9 @@
 //! Python package naming shared by the PyPI lockfile parsers.
 
+use std::collections::HashMap;
+
+use crate::Package;
+
 /// Normalises a Python distribution name as PEP 503 says: lower-case, with
 /// every run of `-`, `_` and `.` replaced by a single `-`.
 pub fn normalize_pypi_name(name: &str) -> String {
@@ -17,6 +21,32 @@ pub fn normalize_pypi_name(name: &str) -> String {
         }
     }
     normalized
+}
+
+/// Packages of a Python lockfile by normalised name, for resolving
+/// dependency references that give only a name.
+pub struct NameIndex(HashMap<String, Vec<usize>>);
+
+impl NameIndex {
+    pub fn new(packages: &[Package]) -> Self {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, package) in packages.iter().enumerate() {
+            by_name
+                .entry(normalize_pypi_name(&package.name))
+                .or_default()
+                .push(index);
+        }
+        NameIndex(by_name)
+    }
+
+    /// Every package locked under `name` (more than one when the lockfile
+    /// pins different versions for different environment markers).
+    pub fn get(&self, name: &str) -> &[usize] {
+        self.0
+            .get(&normalize_pypi_name(name))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
 }
 
 #[cfg(test)]
