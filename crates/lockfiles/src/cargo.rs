@@ -28,15 +28,17 @@ struct EntryPosition {
     source: Option<String>,
 }
 
+/// The source of one `[[package]]` entry as written, and its line.
+type SourceLine<'a> = (Option<&'a str>, u32);
+
 pub fn parse(text: &str) -> Result<Parsed, Failure> {
     let positions: PositionsOnly = toml::from_str(text).map_err(|e| toml_failure(text, &e))?;
     let lockfile: cargo_lock::Lockfile = text
         .parse()
         .map_err(|e: cargo_lock::Error| Failure::new(e.to_string()))?;
 
-    // (name, version) -> [(source as written, line)]; a lockfile may pin the
-    // same name and version from two sources.
-    let mut lines: HashMap<(&str, String), Vec<(Option<&str>, u32)>> = HashMap::new();
+    // A lockfile may pin the same name and version from two sources.
+    let mut lines: HashMap<(&str, String), Vec<SourceLine>> = HashMap::new();
     for entry in positions.package.iter().chain(positions.root.as_ref()) {
         lines
             .entry((entry.name.get_ref().as_str(), entry.version.clone()))

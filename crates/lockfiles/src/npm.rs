@@ -120,7 +120,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
 /// `["dependencies", "a", "dependencies"]` and key `b` give
 /// `node_modules/a/node_modules/b`.
 fn legacy_folder(path: &[String], key: &str) -> Option<String> {
-    if path.len() % 2 == 0 || path.iter().step_by(2).any(|k| k != "dependencies") {
+    if path.len().is_multiple_of(2) || path.iter().step_by(2).any(|k| k != "dependencies") {
         return None;
     }
     let mut folder = String::new();

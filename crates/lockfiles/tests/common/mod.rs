@@ -1,5 +1,8 @@
 //! Helpers shared by the parser tests.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use cordon_lockfiles::{Lockfile, Package, parse};
 
 pub fn fixture(name: &str) -> Vec<u8> {
