@@ -1,0 +1,194 @@
+//! Offline structural validation of candidates: checksums and decodable
+//! payloads that random look-alikes almost never satisfy.
+
+use base64::Engine;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::{DecodePaddingMode, general_purpose};
+
+use crate::catalogue::Check;
+
+/// Outcome of a rule's check, reported as the `checksum` property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CheckOutcome {
+    /// The rule has no offline check.
+    NotApplicable,
+    Valid,
+    Invalid,
+}
+
+pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
+    let passed = match check {
+        Check::None => return CheckOutcome::NotApplicable,
+        Check::Base62Crc32 => base62_crc32_is_valid(secret),
+        Check::PypiMacaroon => pypi_macaroon_is_valid(secret),
+        Check::Jwt => jwt_is_valid(secret),
+        Check::Bech32 => bech32_is_valid(secret),
+    };
+    if passed {
+        CheckOutcome::Valid
+    } else {
+        CheckOutcome::Invalid
+    }
+}
+
+const BASE62_DIGITS: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Encodes `value` as exactly six base62 digits, most significant first.
+pub(crate) fn base62_six(mut value: u32) -> [u8; 6] {
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = BASE62_DIGITS[(value % 62) as usize];
+        value /= 62;
+    }
+    digits
+}
+
+/// `<prefix>_<30 base62><6 base62 CRC32 of the 30>` as GitHub and npm
+/// document for their token formats.
+fn base62_crc32_is_valid(token: &[u8]) -> bool {
+    let Some(underscore) = token.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let body = &token[underscore + 1..];
+    if body.len() != 36 {
+        return false;
+    }
+    let (random, checksum) = body.split_at(30);
+    base62_six(crc32fast::hash(random)) == checksum
+}
+
+/// Base64url without padding, tolerant of trailing bits, as PyPI and JWTs
+/// use it.
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+/// A PyPI token is `pypi-` + base64url(macaroon v2). The v2 binary format
+/// starts with version byte 2, then an optional location field (type 1) and
+/// the identifier field (type 2), each as type, varint length, bytes.
+fn pypi_macaroon_is_valid(token: &[u8]) -> bool {
+    let Some(encoded) = token.strip_prefix(b"pypi-") else {
+        return false;
+    };
+    let Ok(macaroon) = URL_SAFE_LENIENT.decode(encoded) else {
+        return false;
+    };
+    let mut fields = macaroon.as_slice();
+    if fields.first() != Some(&2) {
+        return false;
+    }
+    fields = &fields[1..];
+    let Some((1, location, rest)) = read_field(fields) else {
+        return false;
+    };
+    if location != b"pypi.org" && location != b"test.pypi.org" {
+        return false;
+    }
+    matches!(read_field(rest), Some((2, identifier, _)) if !identifier.is_empty())
+}
+
+/// Reads one macaroon v2 field: type byte, unsigned LEB128 length, bytes.
+fn read_field(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&field_type, mut rest) = bytes.split_first()?;
+    let mut length: usize = 0;
+    for shift in (0..).step_by(7).take(4) {
+        let (&byte, tail) = rest.split_first()?;
+        rest = tail;
+        length |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return (length <= rest.len()).then(|| (field_type, &rest[..length], &rest[length..]));
+        }
+    }
+    None
+}
+
+fn jwt_is_valid(token: &[u8]) -> bool {
+    let mut parts = token.split(|&b| b == b'.');
+    let (Some(header), Some(payload)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    let decode_object = |part: &[u8]| -> Option<serde_json::Map<String, serde_json::Value>> {
+        let json = URL_SAFE_LENIENT.decode(part).ok()?;
+        match serde_json::from_slice(&json).ok()? {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        }
+    };
+    matches!(decode_object(header), Some(h) if h.get("alg").is_some_and(|a| a.is_string()))
+        && decode_object(payload).is_some()
+}
+
+/// Bech32 checksum (BIP-173). Hand-written: it is a dozen lines of the
+/// published algorithm and only the verification half is needed.
+fn bech32_is_valid(text: &[u8]) -> bool {
+    const CHARSET: &[u8; 32] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    const GENERATOR: [u32; 5] = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3];
+    let lower = text.to_ascii_lowercase();
+    let Some(separator) = lower.iter().rposition(|&b| b == b'1') else {
+        return false;
+    };
+    let (hrp, data) = (&lower[..separator], &lower[separator + 1..]);
+    if hrp.is_empty() || data.len() < 6 {
+        return false;
+    }
+    let mut values: Vec<u8> = hrp.iter().map(|b| b >> 5).collect();
+    values.push(0);
+    values.extend(hrp.iter().map(|b| b & 31));
+    for byte in data {
+        match CHARSET.iter().position(|c| c == byte) {
+            Some(value) => values.push(value as u8),
+            None => return false,
+        }
+    }
+    let mut checksum: u32 = 1;
+    for value in values {
+        let top = checksum >> 25;
+        checksum = ((checksum & 0x1ff_ffff) << 5) ^ u32::from(value);
+        for (bit, generator) in GENERATOR.iter().enumerate() {
+            if (top >> bit) & 1 == 1 {
+                checksum ^= generator;
+            }
+        }
+    }
+    checksum == 1
+}
+
+/// Decodes standard base64 ignoring whitespace and escaped newlines, for
+/// private-key bodies.
+pub(crate) fn decode_armoured_base64(body: &[u8]) -> Option<Vec<u8>> {
+    let compact: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    general_purpose::STANDARD.decode(compact).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base62_digits_are_fixed_width() {
+        assert_eq!(&base62_six(0), b"000000");
+        assert_eq!(&base62_six(61), b"00000z");
+        assert_eq!(&base62_six(62), b"000010");
+        assert_eq!(&base62_six(u32::MAX), b"4gfFC3");
+    }
+
+    #[test]
+    fn bech32_reference_vectors() {
+        // Valid and invalid strings from BIP-173's test vectors.
+        assert!(bech32_is_valid(b"A12UEL5L"));
+        assert!(bech32_is_valid(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"));
+        assert!(!bech32_is_valid(b"A12UEL5M"));
+        assert!(!bech32_is_valid(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"));
+        assert!(!bech32_is_valid(b"nohrp"));
+    }
+
+    #[test]
+    fn macaroon_fields_are_bounds_checked() {
+        assert_eq!(read_field(&[1, 3, b'a', b'b']), None);
+        assert_eq!(read_field(&[1, 2, b'a', b'b']), Some((1, &b"ab"[..], &b""[..])));
+        assert_eq!(read_field(&[1, 0x80, 0x80, 0x80, 0x80, 0]), None);
+    }
+}

@@ -1,0 +1,159 @@
+//! Values that look like secrets but are not: placeholders, documented
+//! example keys, hashes, UUIDs, identifiers and public material.
+
+use sha2::{Digest, Sha256};
+
+use crate::entropy::shannon_entropy;
+
+/// SHA-256 of example credentials that vendors print in their
+/// documentation (Stripe's API reference keys, jwt.io's default token).
+/// Stored as hashes so this file does not itself contain credential-shaped
+/// text.
+const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
+    "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",
+    "f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397",
+    "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",
+];
+
+/// Words that mark a value as a stand-in rather than a credential. AWS's
+/// documented keys (`…EXAMPLE`, `…EXAMPLEKEY`) are caught by `example`.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "example", "placeholder", "changeme", "change_me", "change-me", "redacted", "dummy",
+    "sample", "your_", "your-", "_here", "-here", "xxxx", "****", "....", "<", ">", "${",
+    "{{", "}}", "%(", "$(", "#{",
+];
+
+/// Values that are common defaults in sample configuration (docker-compose
+/// files, tutorials) rather than real passwords.
+const DEFAULT_PASSWORDS: &[&str] = &[
+    "password", "pass", "passwd", "postgres", "root", "admin", "secret", "user", "mysql",
+    "test", "guest", "changeme", "default", "pwd",
+];
+
+/// True for documented examples and obvious stand-ins.
+pub(crate) fn is_placeholder(value: &[u8]) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
+        return true;
+    }
+    if PLACEHOLDER_WORDS.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some()) {
+        return true;
+    }
+    if DEFAULT_PASSWORDS.iter().any(|word| lower == word.as_bytes()) {
+        return true;
+    }
+    is_repetitive(value) || is_documented_example(value)
+}
+
+fn is_documented_example(value: &[u8]) -> bool {
+    let digest = hex::encode(Sha256::digest(value));
+    DOCUMENTED_EXAMPLE_SHA256.contains(&digest.as_str())
+}
+
+/// Few distinct characters (`aaaaaaaa`, `abababab`) or a counting run
+/// (`12345678`, `abcdefgh`).
+fn is_repetitive(value: &[u8]) -> bool {
+    let mut seen = [false; 256];
+    for &b in value {
+        seen[usize::from(b)] = true;
+    }
+    let distinct = seen.iter().filter(|&&s| s).count();
+    if distinct <= 3 {
+        return true;
+    }
+    let steps = value.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    value.len() >= 4 && steps * 5 >= (value.len() - 1) * 4
+}
+
+/// Extra filters for context rules (`password = "…"`), whose values have no
+/// issuer-defined shape: anything that is recognisably something else.
+pub(crate) fn is_non_secret_value(value: &[u8]) -> bool {
+    is_uuid(value)
+        || is_hex_digest(value)
+        || is_integrity_hash(value)
+        || is_public_key_material(value)
+        || is_reference(value)
+        || is_word_like(value)
+        || value.iter().all(u8::is_ascii_digit)
+}
+
+/// 8-4-4-4-12 hex groups.
+pub(crate) fn is_uuid(value: &[u8]) -> bool {
+    value.len() == 36
+        && value.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Git object ids and message digests: hex only, of a digest's length.
+fn is_hex_digest(value: &[u8]) -> bool {
+    matches!(value.len(), 7..=12 | 32 | 40 | 56 | 64 | 96 | 128)
+        && value.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// Subresource-integrity values as lockfiles write them (`sha512-…`).
+fn is_integrity_hash(value: &[u8]) -> bool {
+    ["sha1-", "sha256-", "sha384-", "sha512-"]
+        .iter()
+        .any(|prefix| value.starts_with(prefix.as_bytes()))
+}
+
+/// SSH public keys (`ssh-rsa AAAAB3NzaC1…`) and their base64 blobs.
+fn is_public_key_material(value: &[u8]) -> bool {
+    ["ssh-rsa", "ssh-ed25519", "ecdsa-sha2-", "AAAAB3NzaC1", "AAAAC3NzaC1", "AAAAE2VjZHNh"]
+        .iter()
+        .any(|prefix| value.starts_with(prefix.as_bytes()))
+}
+
+/// URLs, paths and code references (`os.environ`, `settings.SECRET_KEY`).
+fn is_reference(value: &[u8]) -> bool {
+    let starts = |p: &str| value.starts_with(p.as_bytes());
+    starts("http://") || starts("https://") || starts("/") || starts("./") || starts("../")
+        || starts("file:")
+}
+
+/// Identifiers and dotted names built from words: letters with `_ . - /`
+/// separators and no digits, at modest entropy. Random letter-only secrets
+/// have higher entropy and stay in.
+fn is_word_like(value: &[u8]) -> bool {
+    value.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+        && shannon_entropy(value) < 4.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders() {
+        for value in [
+            "changeme", "<your-token>", "${GITHUB_TOKEN}", "{{ secret }}", "xxxxxxxxxxxx",
+            "$API_KEY", "%(password)s", "your_api_key_here", "REDACTED-VALUE", "aaaaaaaaaa",
+            "12345678", "abcdefghij", "postgres",
+        ] {
+            assert!(is_placeholder(value.as_bytes()), "{value}");
+        }
+        for value in ["Zq8#vL2!pR5w", "k3J9x2mQ7vB1"] {
+            assert!(!is_placeholder(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn non_secret_values() {
+        for value in [
+            "123e4567-e89b-12d3-a456-426614174000",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+            "ssh-ed25519",
+            "settings.SECRET_KEY",
+            "https://example.org/token",
+            "1234567890123",
+        ] {
+            assert!(is_non_secret_value(value.as_bytes()), "{value}");
+        }
+        for value in ["k3J9x2mQ7vB1", "Tr0ub4dor&3x"] {
+            assert!(!is_non_secret_value(value.as_bytes()), "{value}");
+        }
+    }
+}

@@ -1,0 +1,506 @@
+//! The scanner: compiles the rules once, then scans buffers.
+//!
+//! Per buffer: one prefilter pass collects keyword hits (→ windows per rule)
+//! and encoded-content triggers (→ decode and recurse). Each rule's windows
+//! are merged and its regex runs only there. Candidates are then validated
+//! (entropy, placeholders, decoys, checksums), de-duplicated, located and
+//! turned into redacted findings.
+
+use std::ops::Range;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
+use crate::checks::{CheckOutcome, run_check};
+use crate::config::{ConfigError, CustomRuleConfig, ScannerConfig};
+use crate::decode::{Encoding, decode_around};
+use crate::decoys::{is_non_secret_value, is_placeholder};
+use crate::entropy::shannon_entropy;
+use crate::locate::{LineIndex, PositionMemo};
+use crate::prefilter::{Hit, Prefilter, RuleKeywords};
+use crate::private_key::parse_block;
+use crate::redact::{fingerprint, redact};
+use crate::suppress::{Allowlist, INLINE_ALLOW_MARKER};
+use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
+
+/// Bytes of context kept before and after a keyword hit. Every secret must
+/// fit in the window around its keyword; the longest built-in formats
+/// (Atlassian, OpenAI project keys) are about 200 characters.
+const WINDOW_BEFORE: usize = 256;
+const WINDOW_AFTER: usize = 512;
+/// Bytes examined for NUL when deciding whether a file is binary (as git).
+const BINARY_SNIFF_BYTES: usize = 8000;
+/// Compiled-program limits, so a user regex cannot exhaust memory.
+const REGEX_SIZE_LIMIT: usize = 2 << 20;
+
+const AWS_KEY_ID: &str = "secrets/aws-access-key-id";
+const AWS_SECRET_KEY: &str = "secrets/aws-secret-access-key";
+
+/// A configured, compiled secret scanner. Build once, scan many files; it
+/// holds no per-scan state, so one scanner can be shared.
+pub struct Scanner {
+    rules: Vec<CompiledRule>,
+    prefilter: Prefilter,
+    allowlist: Allowlist,
+    inline_allow: bool,
+    max_decode_depth: u8,
+    generic_min_entropy: f64,
+}
+
+struct CompiledRule {
+    descriptor: RuleDescriptor,
+    matcher: CompiledMatcher,
+    keywords: Vec<String>,
+    keywords_ignore_case: bool,
+    min_entropy: f64,
+    check: Check,
+    contextual: bool,
+}
+
+enum CompiledMatcher {
+    /// `secret_group` is the capture group holding the secret (0 = whole).
+    Regex { regex: Regex, secret_group: usize },
+    PrivateKeyBlock,
+}
+
+/// A match before it becomes a finding. Holds the raw secret, so it never
+/// leaves this module.
+struct Candidate {
+    rule: usize,
+    span: Range<usize>,
+    secret: Vec<u8>,
+    /// Decoders it was found through, outermost first.
+    via: Vec<Encoding>,
+    checksum: CheckOutcome,
+    encrypted: bool,
+}
+
+/// How the lines of a scanned buffer are numbered.
+enum LineNumbers<'a> {
+    /// A whole file: line i of the buffer is line i + 1.
+    File,
+    /// Added lines joined with `\n`: line i of the buffer is `numbers[i]`.
+    Given(&'a [u32]),
+}
+
+impl LineNumbers<'_> {
+    fn of(&self, buffer_line: usize) -> u32 {
+        match self {
+            LineNumbers::File => u32::try_from(buffer_line + 1).unwrap_or(u32::MAX),
+            LineNumbers::Given(numbers) => numbers[buffer_line],
+        }
+    }
+
+    /// Whether buffer line `buffer_line - 1` is the line just above it.
+    fn has_line_above(&self, buffer_line: usize) -> bool {
+        match self {
+            LineNumbers::File => buffer_line > 0,
+            LineNumbers::Given(numbers) => {
+                buffer_line > 0 && numbers[buffer_line - 1].checked_add(1) == Some(numbers[buffer_line])
+            }
+        }
+    }
+}
+
+impl Scanner {
+    /// Compiles the built-in catalogue plus `config`. Every problem in the
+    /// configuration is an error naming the offending entry.
+    pub fn new(config: ScannerConfig) -> Result<Scanner, ConfigError> {
+        if !(0.0..=8.0).contains(&config.generic_min_entropy) {
+            return Err(ConfigError::InvalidGenericEntropy);
+        }
+        let mut rules: Vec<CompiledRule> = BUILTIN_RULES.iter().map(compile_builtin).collect::<Result<_, _>>()?;
+        for custom in &config.rules {
+            let compiled = compile_custom(custom)?;
+            if rules.iter().any(|r| r.descriptor.id == compiled.descriptor.id) {
+                return Err(ConfigError::DuplicateRule(compiled.descriptor.id));
+            }
+            rules.push(compiled);
+        }
+        for disabled in &config.disabled_rules {
+            let before = rules.len();
+            rules.retain(|r| r.descriptor.id != *disabled && r.descriptor.id != format!("secrets/{disabled}"));
+            if rules.len() == before {
+                return Err(ConfigError::UnknownRule(disabled.clone()));
+            }
+        }
+        let keywords: Vec<RuleKeywords<'_>> = rules
+            .iter()
+            .enumerate()
+            .map(|(rule, r)| RuleKeywords { rule, keywords: &r.keywords, ignore_case: r.keywords_ignore_case })
+            .collect();
+        let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0).map_err(ConfigError::Prefilter)?;
+        let allowlist = Allowlist::new(&config.allow_paths, &config.allow_values)?;
+        Ok(Scanner {
+            rules,
+            prefilter,
+            allowlist,
+            inline_allow: config.inline_allow,
+            max_decode_depth: config.max_decode_depth,
+            generic_min_entropy: config.generic_min_entropy,
+        })
+    }
+
+    /// The enabled rules (built-in and custom), for SARIF and `describe`.
+    pub fn rules(&self) -> Vec<RuleDescriptor> {
+        self.rules.iter().map(|r| r.descriptor.clone()).collect()
+    }
+
+    /// Scans one file's content. `path` is only used for reporting,
+    /// fingerprints and `allow-paths`; the scanner never opens files.
+    /// Binary content is not scanned and comes back with `skipped` set.
+    pub fn scan_file(&self, path: &str, bytes: &[u8]) -> FileScan {
+        if let Some(reason) = binary_reason(bytes) {
+            return FileScan { path: path.to_string(), skipped: Some(reason), ..FileScan::default() };
+        }
+        let candidates = self.scan_buffer(bytes, 0);
+        self.report(path, bytes, candidates, LineNumbers::File)
+    }
+
+    /// Scans lines added by a commit: `(line number in the new file, text
+    /// without newline)`. Consecutive lines are scanned together, so
+    /// multi-line keys are found; findings carry the given line numbers and
+    /// no byte offset.
+    pub fn scan_lines(&self, path: &str, lines: &[(u32, &str)]) -> FileScan {
+        let mut buffer = Vec::with_capacity(lines.iter().map(|(_, text)| text.len() + 1).sum());
+        let mut numbers = Vec::with_capacity(lines.len());
+        for (index, (number, text)) in lines.iter().enumerate() {
+            if index > 0 {
+                buffer.push(b'\n');
+            }
+            buffer.extend_from_slice(text.as_bytes());
+            numbers.push(*number);
+        }
+        if numbers.is_empty() {
+            return FileScan { path: path.to_string(), ..FileScan::default() };
+        }
+        let candidates = self.scan_buffer(&buffer, 0);
+        self.report(path, &buffer, candidates, LineNumbers::Given(&numbers))
+    }
+
+    /// All validated candidates in `buffer`, sorted by position; `depth` is
+    /// the number of decoders already applied.
+    fn scan_buffer(&self, buffer: &[u8], depth: u8) -> Vec<Candidate> {
+        let mut windows: Vec<(usize, Range<usize>)> = Vec::new();
+        let mut decoded: Vec<Candidate> = Vec::new();
+        let mut decoded_until = [0usize; Encoding::ALL.len()];
+        self.prefilter.for_each_hit(buffer, |hit| match hit {
+            Hit::Keyword { rule, range } => {
+                let window = match self.rules[rule].matcher {
+                    CompiledMatcher::PrivateKeyBlock => range,
+                    CompiledMatcher::Regex { .. } => {
+                        range.start.saturating_sub(WINDOW_BEFORE)..buffer.len().min(range.end + WINDOW_AFTER)
+                    }
+                };
+                windows.push((rule, window));
+            }
+            Hit::Encoded { trigger, range } => {
+                let slot = trigger.encoding.index();
+                if depth >= self.max_decode_depth || range.start < decoded_until[slot] {
+                    return;
+                }
+                let run = decode_around(buffer, range, trigger);
+                decoded_until[slot] = run.span.end;
+                let Some(bytes) = run.bytes else { return };
+                for mut inner in self.scan_buffer(&bytes, depth + 1) {
+                    inner.span = run.span.clone();
+                    inner.via.insert(0, trigger.encoding);
+                    decoded.push(inner);
+                }
+            }
+        });
+
+        let mut candidates = Vec::new();
+        windows.sort_by_key(|(rule, window)| (*rule, window.start));
+        let mut pending: Option<(usize, Range<usize>)> = None;
+        for (rule, window) in windows {
+            match &mut pending {
+                Some((open_rule, open)) if *open_rule == rule && window.start <= open.end => {
+                    open.end = open.end.max(window.end);
+                }
+                _ => {
+                    if let Some((open_rule, open)) = pending.replace((rule, window)) {
+                        self.match_window(buffer, open_rule, open, &mut candidates);
+                    }
+                }
+            }
+        }
+        if let Some((rule, window)) = pending {
+            self.match_window(buffer, rule, window, &mut candidates);
+        }
+        candidates.extend(decoded);
+        self.resolve_overlaps(candidates)
+    }
+
+    /// Runs one rule's matcher in a merged window and keeps the candidates
+    /// that pass validation.
+    fn match_window(&self, buffer: &[u8], rule_index: usize, window: Range<usize>, out: &mut Vec<Candidate>) {
+        let rule = &self.rules[rule_index];
+        match &rule.matcher {
+            CompiledMatcher::Regex { regex, secret_group } => {
+                for captures in regex.captures_iter(&buffer[window.clone()]) {
+                    let Some(secret) = captures.get(*secret_group).or_else(|| captures.get(0)) else {
+                        continue;
+                    };
+                    let span = window.start + secret.start()..window.start + secret.end();
+                    self.push_if_valid(rule_index, span, secret.as_bytes().to_vec(), out);
+                }
+            }
+            CompiledMatcher::PrivateKeyBlock => {
+                for begin in memchr::memmem::find_iter(&buffer[window.clone()], b"-----BEGIN ") {
+                    if let Some(block) = parse_block(buffer, window.start + begin) {
+                        out.push(Candidate {
+                            rule: rule_index,
+                            span: block.span,
+                            secret: block.body,
+                            via: Vec::new(),
+                            checksum: CheckOutcome::NotApplicable,
+                            encrypted: block.encrypted,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn push_if_valid(&self, rule_index: usize, span: Range<usize>, secret: Vec<u8>, out: &mut Vec<Candidate>) {
+        let rule = &self.rules[rule_index];
+        if secret.is_empty() || is_placeholder(&secret) {
+            return;
+        }
+        let min_entropy = if rule.contextual { self.generic_min_entropy } else { rule.min_entropy };
+        if shannon_entropy(&secret) < min_entropy {
+            return;
+        }
+        if rule.contextual && is_non_secret_value(&secret) {
+            return;
+        }
+        let checksum = run_check(rule.check, &secret);
+        if checksum == CheckOutcome::Invalid {
+            return;
+        }
+        out.push(Candidate { rule: rule_index, span, secret, via: Vec::new(), checksum, encrypted: false });
+    }
+
+    /// Context rules yield to specific rules on the same bytes; a secret
+    /// found both as plain text and through a decoder (an escape run that
+    /// also contains plain text) is reported once, as plain text; exact
+    /// duplicates are dropped.
+    fn resolve_overlaps(&self, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+        candidates.sort_by(|a, b| {
+            (a.span.start, a.span.end, a.rule, a.via.len()).cmp(&(b.span.start, b.span.end, b.rule, b.via.len()))
+        });
+        candidates.dedup_by(|later, earlier| {
+            later.rule == earlier.rule && later.span == earlier.span && later.secret == earlier.secret
+        });
+        // Sorted by start, so "does any span of this kind overlap [s, e)"
+        // is a binary search plus a running maximum of ends: O(k log k) even
+        // for files with thousands of candidates.
+        let specific: Vec<&Range<usize>> =
+            candidates.iter().filter(|c| !self.rules[c.rule].contextual).map(|c| &c.span).collect();
+        let specific_max_end: Vec<usize> = specific
+            .iter()
+            .scan(0, |max_end, span| {
+                *max_end = span.end.max(*max_end);
+                Some(*max_end)
+            })
+            .collect();
+        let plain: Vec<&Candidate> = candidates.iter().filter(|c| c.via.is_empty()).collect();
+        let keep: Vec<bool> = candidates
+            .iter()
+            .map(|candidate| {
+                let span = &candidate.span;
+                let before_end = specific.partition_point(|other| other.start < span.end);
+                let yields_to_specific = self.rules[candidate.rule].contextual
+                    && before_end > 0
+                    && specific_max_end[before_end - 1] > span.start;
+                let first_inside = plain.partition_point(|other| other.span.start < span.start);
+                let decoded_duplicate = !candidate.via.is_empty()
+                    && plain[first_inside..].iter().take_while(|other| other.span.start < span.end).any(|other| {
+                        other.rule == candidate.rule && other.secret == candidate.secret && other.span.end <= span.end
+                    });
+                !(yields_to_specific || decoded_duplicate)
+            })
+            .collect();
+        candidates.into_iter().zip(keep).filter_map(|(c, keep)| keep.then_some(c)).collect()
+    }
+
+    /// Locates, redacts, pairs and suppresses candidates.
+    fn report(&self, path: &str, buffer: &[u8], candidates: Vec<Candidate>, numbering: LineNumbers<'_>) -> FileScan {
+        let mut scan = FileScan { path: path.to_string(), bytes_scanned: buffer.len() as u64, ..FileScan::default() };
+        if candidates.is_empty() {
+            return scan;
+        }
+        let index = LineIndex::new(buffer);
+        let allow_lines: Vec<usize> = if self.inline_allow {
+            memchr::memmem::find_iter(buffer, INLINE_ALLOW_MARKER.as_bytes()).map(|at| index.line_of(at)).collect()
+        } else {
+            Vec::new()
+        };
+        let path_reason = self.allowlist.path_reason(path);
+        let fingerprints: Vec<String> = candidates
+            .iter()
+            .map(|c| fingerprint(&self.rules[c.rule].descriptor.id, path, &c.secret))
+            .collect();
+        let pairs = aws_pairs(&self.rules, &candidates);
+
+        let (mut start_memo, mut end_memo) = (PositionMemo::default(), PositionMemo::default());
+        for (position, candidate) in candidates.iter().enumerate() {
+            let rule = &self.rules[candidate.rule];
+            let (start_line, start_column) = index.position(buffer, candidate.span.start, &mut start_memo);
+            let (end_line, end_column) = index.position(buffer, candidate.span.end, &mut end_memo);
+            let region = Region {
+                start_line: numbering.of(start_line),
+                start_column,
+                end_line: numbering.of(end_line),
+                end_column,
+            };
+            let redacted = redact(&candidate.secret);
+            let mut severity = rule.descriptor.default_severity;
+            let mut message = format!("{}: {redacted}", rule.descriptor.short_description);
+            let mut properties = Vec::new();
+            if candidate.checksum == CheckOutcome::Valid {
+                properties.push(("checksum".to_string(), "valid".to_string()));
+            }
+            if candidate.encrypted {
+                properties.push(("encrypted".to_string(), "true".to_string()));
+                message.push_str(" (passphrase-encrypted)");
+            }
+            properties.push(("entropy".to_string(), format!("{:.2}", shannon_entropy(&candidate.secret))));
+            let decoded_via = (!candidate.via.is_empty())
+                .then(|| candidate.via.iter().map(|e| e.name()).collect::<Vec<_>>().join(">"));
+            if let Some(via) = &decoded_via {
+                message.push_str(&format!(" (inside {via}-encoded text)"));
+            }
+            if let Some(partner) = pairs[position] {
+                severity = Severity::Critical;
+                let partner_line = numbering.of(index.line_of(candidates[partner].span.start));
+                message.push_str(&format!(
+                    " (paired with the {} on line {partner_line})",
+                    self.rules[candidates[partner].rule].descriptor.short_description
+                ));
+                properties.push(("paired-with".to_string(), fingerprints[partner].clone()));
+            }
+            let finding = Finding {
+                rule_id: rule.descriptor.id.clone(),
+                severity,
+                message,
+                path: path.to_string(),
+                region,
+                byte_offset: match numbering {
+                    LineNumbers::File => Some(candidate.span.start as u64),
+                    LineNumbers::Given(_) => None,
+                },
+                redacted,
+                fingerprint: fingerprints[position].clone(),
+                decoded_via,
+                properties,
+            };
+            let inline = allow_lines.iter().find(|&&line| {
+                line == start_line || (line + 1 == start_line && numbering.has_line_above(start_line))
+            });
+            let reason = inline
+                .map(|&line| SuppressionReason::InlineAllow { line: numbering.of(line) })
+                .or_else(|| path_reason.clone())
+                .or_else(|| self.allowlist.value_reason(&candidate.secret));
+            match reason {
+                Some(reason) => scan.suppressed.push(Suppressed { finding, reason }),
+                None => scan.findings.push(finding),
+            }
+        }
+        scan
+    }
+}
+
+/// For each candidate, the index of the AWS credential it pairs with: every
+/// secret access key pairs with the nearest access key id in the same
+/// buffer, and that id with it.
+fn aws_pairs(rules: &[CompiledRule], candidates: &[Candidate]) -> Vec<Option<usize>> {
+    let mut pairs = vec![None; candidates.len()];
+    let is = |c: &Candidate, id: &str| rules[c.rule].descriptor.id == id;
+    for (secret_index, secret) in candidates.iter().enumerate().filter(|(_, c)| is(c, AWS_SECRET_KEY)) {
+        let nearest = candidates
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| is(c, AWS_KEY_ID))
+            .min_by_key(|(_, c)| c.span.start.abs_diff(secret.span.start));
+        if let Some((id_index, _)) = nearest {
+            pairs[secret_index] = Some(id_index);
+            pairs[id_index].get_or_insert(secret_index);
+        }
+    }
+    pairs
+}
+
+/// Why `bytes` is not scanned as text, if it is not.
+fn binary_reason(bytes: &[u8]) -> Option<String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Some("UTF-16 text (byte-order mark) is not scanned".to_string());
+    }
+    let sniff = &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)];
+    memchr::memchr(0, sniff).map(|offset| format!("binary file (NUL byte at offset {offset})"))
+}
+
+fn build_regex(rule: &str, pattern: &str) -> Result<Regex, ConfigError> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|error| ConfigError::InvalidRegex { rule: rule.to_string(), error: error.to_string() })
+}
+
+/// The group named `secret`, else group 1, else the whole match.
+fn secret_group(regex: &Regex) -> usize {
+    regex
+        .capture_names()
+        .position(|name| name == Some("secret"))
+        .unwrap_or(if regex.captures_len() > 1 { 1 } else { 0 })
+}
+
+fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule, ConfigError> {
+    let matcher = match rule.matcher {
+        Matcher::Regex(pattern) => {
+            let regex = build_regex(rule.id, pattern)?;
+            CompiledMatcher::Regex { secret_group: secret_group(&regex), regex }
+        }
+        Matcher::PrivateKeyBlock => CompiledMatcher::PrivateKeyBlock,
+    };
+    Ok(CompiledRule {
+        descriptor: rule.descriptor(),
+        matcher,
+        keywords: rule.keywords.iter().map(|k| k.to_string()).collect(),
+        keywords_ignore_case: rule.keywords_ignore_case,
+        min_entropy: rule.min_entropy,
+        check: rule.check,
+        contextual: rule.contextual,
+    })
+}
+
+fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError> {
+    let id = if custom.id.starts_with("secrets/") { custom.id.clone() } else { format!("secrets/{}", custom.id) };
+    if custom.keywords.is_empty() || custom.keywords.iter().any(|k| k.len() < 3) {
+        return Err(ConfigError::MissingKeywords(id));
+    }
+    let min_entropy = custom.min_entropy.unwrap_or(0.0);
+    if !(0.0..=8.0).contains(&min_entropy) {
+        return Err(ConfigError::InvalidEntropy(id));
+    }
+    let regex = build_regex(&id, &custom.regex)?;
+    let title = custom.description.clone().unwrap_or_else(|| format!("Custom secret `{id}`"));
+    Ok(CompiledRule {
+        descriptor: RuleDescriptor {
+            full_description: format!("{title}: user-defined rule matching `{}`.", custom.regex),
+            short_description: title,
+            help: remediation("the service's"),
+            default_severity: custom.severity,
+            id,
+        },
+        matcher: CompiledMatcher::Regex { secret_group: secret_group(&regex), regex },
+        keywords: custom.keywords.clone(),
+        keywords_ignore_case: true,
+        min_entropy,
+        check: Check::None,
+        contextual: false,
+    })
+}
