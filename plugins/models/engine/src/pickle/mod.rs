@@ -1,0 +1,799 @@
+//! Pickle analysis: a symbolic stack machine that follows the opcode stream
+//! the way `pickle.Unpickler` would, without calling anything, so that every
+//! imported callable is resolved — including names assembled on the stack or
+//! fetched from the memo for `STACK_GLOBAL`.
+
+pub mod policy;
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use crate::cursor::{Cursor, CursorError};
+use crate::finding::{ModelFinding, Severity, printable};
+use crate::rules;
+use crate::source::ByteSource;
+use crate::Limits;
+use policy::Verdict;
+
+/// `torch.save`'s legacy (non-zip) format starts with this integer as its
+/// own pickle, followed by four more pickles and raw storage bytes.
+const TORCH_LEGACY_MAGIC: i128 = 0x1950a86a20f9469cfc6c;
+const TORCH_LEGACY_STREAMS: usize = 5;
+/// Bytes of a string value kept for name resolution; longer strings are
+/// skipped (tensor payloads, docstrings) and kept as a truncated prefix.
+const KEPT_STRING_BYTES: usize = 4096;
+const MAX_TEXT_LINE: usize = 64 * 1024 * 1024;
+
+/// What a pickle file contained, for the inventory.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PickleSummary {
+    /// Streams parsed (a legacy `torch.save` file has five).
+    pub streams: usize,
+    /// Every imported global as `module.name`, sorted.
+    pub globals: Vec<String>,
+    pub legacy_torch: bool,
+    /// Offset just past the last complete stream.
+    pub consumed: u64,
+}
+
+/// A global as `find_class` would resolve it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct GlobalRef {
+    module: String,
+    name: String,
+}
+
+impl GlobalRef {
+    fn dotted(&self) -> String {
+        format!("{}.{}", self.module, self.name)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Value {
+    Str(Rc<str>),
+    Int(i128),
+    Global(Rc<GlobalRef>),
+    /// Result of calling something; remembers what, so a discarded call
+    /// (`REDUCE` then `POP`) can be reported as such.
+    CallResult(Option<Rc<GlobalRef>>),
+    Other,
+}
+
+/// Where and how one global was used, first occurrence wins the offset.
+struct ImportRecord {
+    offset: u64,
+    via: &'static str,
+    calls: Vec<&'static str>,
+    result_discarded: bool,
+}
+
+/// Why a stream stopped before `STOP`.
+enum Break {
+    Malformed { offset: u64, what: String },
+    Unscannable { offset: u64, what: String },
+}
+
+impl From<CursorError> for Break {
+    fn from(err: CursorError) -> Self {
+        match err {
+            CursorError::Truncated { offset, wanted } => Break::Malformed {
+                offset,
+                what: format!("stream is truncated: a {wanted}-byte operand at offset {offset} runs past the end"),
+            },
+            CursorError::Source(err) => Break::Unscannable {
+                offset: err.offset,
+                what: err.to_string(),
+            },
+        }
+    }
+}
+
+struct Machine<'l> {
+    limits: &'l Limits,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: HashMap<u64, Value>,
+    imports: BTreeMap<GlobalRef, ImportRecord>,
+    /// `STACK_GLOBAL`/`EXT` whose target cannot be known statically.
+    unresolved: Vec<(u64, String)>,
+    /// Imports seen in the current stream (a later stream that breaks
+    /// before importing anything is trailing data, not a pickle).
+    imports_in_stream: usize,
+}
+
+/// Analyses every pickle stream of `source`, appending findings.
+pub fn analyse(
+    source: &dyn ByteSource,
+    member: Option<&str>,
+    limits: &Limits,
+    findings: &mut Vec<ModelFinding>,
+) -> PickleSummary {
+    let mut machine = Machine {
+        limits,
+        stack: Vec::new(),
+        marks: Vec::new(),
+        memo: HashMap::new(),
+        imports: BTreeMap::new(),
+        unresolved: Vec::new(),
+        imports_in_stream: 0,
+    };
+    let end = source.len().min(limits.max_pickle_bytes);
+    let mut cursor = Cursor::new(source, 0, end);
+    let mut summary = PickleSummary::default();
+    let mut broken = Vec::new();
+    loop {
+        let stream_start = cursor.pos();
+        machine.reset_stream();
+        match machine.run_stream(&mut cursor) {
+            Ok(result) => {
+                summary.streams += 1;
+                summary.consumed = cursor.pos();
+                if summary.streams == 1 && matches!(result, Value::Int(TORCH_LEGACY_MAGIC)) {
+                    summary.legacy_torch = true;
+                }
+            }
+            Err(brk) => {
+                // A later stream that breaks before importing anything
+                // cannot have called anything: it is data after the pickle
+                // (e.g. raw storages), not a payload.
+                if summary.streams == 0 || machine.imports_in_stream > 0 {
+                    broken.push((stream_start, brk));
+                }
+                break;
+            }
+        }
+        if summary.legacy_torch && summary.streams >= TORCH_LEGACY_STREAMS {
+            break;
+        }
+        if !starts_another_stream(&mut cursor) {
+            break;
+        }
+    }
+    if source.len() > limits.max_pickle_bytes && broken.is_empty() && cursor.pos() >= end {
+        findings.push(
+            ModelFinding::new(
+                rules::UNSCANNABLE,
+                Severity::Medium,
+                "pickle-size-limit",
+                format!(
+                    "pickle: only the first {} of {} bytes were scanned (size limit)",
+                    limits.max_pickle_bytes,
+                    source.len()
+                ),
+            )
+            .at(end)
+            .in_member(member),
+        );
+    }
+    machine.report(member, findings);
+    for (stream_start, brk) in broken {
+        let (rule, offset, what) = match brk {
+            Break::Malformed { offset, what } => (rules::MALFORMED, offset, what),
+            Break::Unscannable { offset, what } => (rules::UNSCANNABLE, offset, what),
+        };
+        findings.push(
+            ModelFinding::new(
+                rule,
+                Severity::Medium,
+                "pickle-stream-broken",
+                format!(
+                    "pickle: the stream starting at offset {stream_start} does not end cleanly: {what}; \
+                     anything the loader executes before this point is reported separately"
+                ),
+            )
+            .at(offset)
+            .in_member(member),
+        );
+    }
+    summary.globals = machine.imports.keys().map(GlobalRef::dotted).collect();
+    summary
+}
+
+/// Whether the whole source is one or more complete pickle streams — the
+/// test for header-less protocol-0/1 pickles.
+pub fn parses_cleanly(source: &dyn ByteSource, limits: &Limits) -> bool {
+    let mut findings = Vec::new();
+    let summary = analyse(source, None, limits, &mut findings);
+    summary.streams > 0
+        && summary.consumed == source.len()
+        && !findings.iter().any(|f| f.rule_id == rules::MALFORMED || f.rule_id == rules::UNSCANNABLE)
+}
+
+/// Whether the bytes after a `STOP` begin another pickle: only a `PROTO`
+/// opcode with a valid protocol counts, so tensor bytes after the pickle of
+/// a legacy checkpoint are not mistaken for one.
+fn starts_another_stream(cursor: &mut Cursor) -> bool {
+    if cursor.remaining() < 2 {
+        return false;
+    }
+    match cursor.peek() {
+        Ok(Some(0x80)) => {}
+        _ => return false,
+    }
+    // Peek the protocol byte without consuming: a fresh cursor clone is
+    // cheap enough for two bytes.
+    let mut probe = Cursor::new(cursor_source(cursor), cursor.pos(), cursor.end());
+    matches!(probe.take(2), Ok(bytes) if (2..=5).contains(&bytes[1]))
+}
+
+fn cursor_source<'a>(cursor: &Cursor<'a>) -> &'a dyn ByteSource {
+    cursor.source()
+}
+
+fn parse_decimal(bytes: &[u8]) -> Option<i128> {
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    let text = text.strip_suffix('L').unwrap_or(text);
+    text.parse().ok()
+}
+
+fn le_int(bytes: &[u8]) -> Option<i128> {
+    if bytes.len() > 16 {
+        return None;
+    }
+    if bytes.is_empty() {
+        return Some(0);
+    }
+    let negative = bytes[bytes.len() - 1] & 0x80 != 0;
+    let mut buf = [if negative { 0xff } else { 0 }; 16];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    Some(i128::from_le_bytes(buf))
+}
+
+/// Decodes the quoted `repr` operand of protocol-0 `STRING`.
+fn unquote_string(line: &[u8]) -> Option<String> {
+    let quote = *line.first()?;
+    if (quote != b'\'' && quote != b'"') || line.len() < 2 || line[line.len() - 1] != quote {
+        return None;
+    }
+    let inner = &line[1..line.len() - 1];
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'\\' && i + 1 < inner.len() {
+            let esc = inner[i + 1];
+            i += 2;
+            match esc {
+                b'n' => out.push(b'\n'),
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                b'x' if i + 2 <= inner.len() => {
+                    let hex = std::str::from_utf8(&inner[i..i + 2]).ok()?;
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 2;
+                }
+                other => out.push(other),
+            }
+        } else {
+            out.push(inner[i]);
+            i += 1;
+        }
+    }
+    Some(out.iter().map(|&b| b as char).collect())
+}
+
+/// Decodes protocol-0 `UNICODE` (raw-unicode-escape: `\uXXXX`, `\UXXXXXXXX`,
+/// everything else Latin-1).
+fn raw_unicode_escape(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 1 < bytes.len() && matches!(bytes[i + 1], b'u' | b'U') {
+            let width = if bytes[i + 1] == b'u' { 4 } else { 8 };
+            let digits = bytes.get(i + 2..i + 2 + width);
+            if let Some(ch) = digits
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| u32::from_str_radix(d, 16).ok())
+                .and_then(char::from_u32)
+            {
+                out.push(ch);
+                i += 2 + width;
+                continue;
+            }
+        }
+        out.push(bytes[i] as char);
+        i += 1;
+    }
+    out
+}
+
+impl Machine<'_> {
+    fn reset_stream(&mut self) {
+        self.stack.clear();
+        self.marks.clear();
+        self.memo.clear();
+        self.imports_in_stream = 0;
+    }
+
+    fn push(&mut self, value: Value, offset: u64) -> Result<(), Break> {
+        if self.stack.len() >= self.limits.max_pickle_stack {
+            return Err(Break::Unscannable {
+                offset,
+                what: format!("stack exceeds {} entries", self.limits.max_pickle_stack),
+            });
+        }
+        self.stack.push(value);
+        Ok(())
+    }
+
+    fn pop(&mut self, offset: u64, op: &str) -> Result<Value, Break> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(Break::Malformed {
+                offset,
+                what: format!("{op} at offset {offset} pops from an empty stack"),
+            });
+        }
+        Ok(self.stack.pop().unwrap_or(Value::Other))
+    }
+
+    fn top(&self, offset: u64, op: &str) -> Result<Value, Break> {
+        let floor = self.marks.last().copied().unwrap_or(0);
+        if self.stack.len() <= floor {
+            return Err(Break::Malformed {
+                offset,
+                what: format!("{op} at offset {offset} needs a value on the stack"),
+            });
+        }
+        Ok(self.stack.last().cloned().unwrap_or(Value::Other))
+    }
+
+    fn pop_mark(&mut self, offset: u64, op: &str) -> Result<Vec<Value>, Break> {
+        let Some(mark) = self.marks.pop() else {
+            return Err(Break::Malformed {
+                offset,
+                what: format!("{op} at offset {offset} has no matching MARK"),
+            });
+        };
+        Ok(self.stack.split_off(mark.min(self.stack.len())))
+    }
+
+    fn memo_put(&mut self, index: u64, offset: u64) -> Result<(), Break> {
+        let value = self.top(offset, "PUT")?;
+        if self.memo.len() >= self.limits.max_pickle_memo && !self.memo.contains_key(&index) {
+            return Err(Break::Unscannable {
+                offset,
+                what: format!("memo exceeds {} entries", self.limits.max_pickle_memo),
+            });
+        }
+        self.memo.insert(index, value);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, index: u64, offset: u64) -> Result<(), Break> {
+        let Some(value) = self.memo.get(&index).cloned() else {
+            return Err(Break::Malformed {
+                offset,
+                what: format!("GET at offset {offset} reads memo slot {index}, which was never stored"),
+            });
+        };
+        self.push(value, offset)
+    }
+
+    fn import(&mut self, module: String, name: String, offset: u64, via: &'static str) -> Value {
+        let global = GlobalRef { module, name };
+        self.imports_in_stream += 1;
+        self.imports.entry(global.clone()).or_insert(ImportRecord {
+            offset,
+            via,
+            calls: Vec::new(),
+            result_discarded: false,
+        });
+        Value::Global(Rc::new(global))
+    }
+
+    /// Records a call of `callable` and returns the value the call leaves.
+    fn call(&mut self, callable: &Value, how: &'static str) -> Value {
+        match callable {
+            Value::Global(global) => {
+                if let Some(record) = self.imports.get_mut(global) {
+                    if !record.calls.contains(&how) {
+                        record.calls.push(how);
+                    }
+                }
+                Value::CallResult(Some(global.clone()))
+            }
+            _ => Value::CallResult(None),
+        }
+    }
+
+    fn string_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
+        let kept = len.min(KEPT_STRING_BYTES as u64) as usize;
+        let bytes = cursor.take(kept)?;
+        cursor.skip(len - kept as u64)?;
+        Ok(Value::Str(Rc::from(String::from_utf8_lossy(&bytes).as_ref())))
+    }
+
+    fn skip_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
+        cursor.skip(len)?;
+        Ok(Value::Other)
+    }
+
+    fn text_name(cursor: &mut Cursor) -> Result<String, Break> {
+        let line = cursor.line(KEPT_STRING_BYTES)?;
+        Ok(String::from_utf8_lossy(&line).into_owned())
+    }
+
+    /// Runs one stream up to its `STOP`, returning the value it unpickles to.
+    fn run_stream(&mut self, cursor: &mut Cursor) -> Result<Value, Break> {
+        loop {
+            let offset = cursor.pos();
+            let op = cursor.u8()?;
+            match op {
+                // MARK
+                b'(' => {
+                    self.marks.push(self.stack.len());
+                }
+                // STOP
+                b'.' => return self.pop(offset, "STOP"),
+                // POP: like pickle.py, an empty frame pops the mark instead.
+                b'0' => {
+                    let floor = self.marks.last().copied().unwrap_or(0);
+                    if self.stack.len() > floor {
+                        if let Some(Value::CallResult(Some(global))) = self.stack.pop() {
+                            if let Some(record) = self.imports.get_mut(&global) {
+                                record.result_discarded = true;
+                            }
+                        }
+                    } else {
+                        self.pop_mark(offset, "POP")?;
+                    }
+                }
+                // POP_MARK
+                b'1' => {
+                    self.pop_mark(offset, "POP_MARK")?;
+                }
+                // DUP
+                b'2' => {
+                    let value = self.top(offset, "DUP")?;
+                    self.push(value, offset)?;
+                }
+                // FLOAT, text
+                b'F' => {
+                    cursor.line(MAX_TEXT_LINE)?;
+                    self.push(Value::Other, offset)?;
+                }
+                // INT, LONG: text
+                b'I' | b'L' => {
+                    let line = cursor.line(MAX_TEXT_LINE)?;
+                    let value = parse_decimal(&line).map_or(Value::Other, Value::Int);
+                    self.push(value, offset)?;
+                }
+                // BININT
+                b'J' => {
+                    let value = i32::from_le_bytes(cursor.array()?);
+                    self.push(Value::Int(value.into()), offset)?;
+                }
+                // BININT1
+                b'K' => {
+                    let value = cursor.u8()?;
+                    self.push(Value::Int(value.into()), offset)?;
+                }
+                // BININT2
+                b'M' => {
+                    let value = u16::from_le_bytes(cursor.array()?);
+                    self.push(Value::Int(value.into()), offset)?;
+                }
+                // NONE, NEWTRUE, NEWFALSE, EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
+                b'N' | 0x88 | 0x89 | b'}' | b']' | b')' | 0x8f => {
+                    self.push(Value::Other, offset)?;
+                }
+                // PERSID: text id, resolved by the loader's persistent_load.
+                b'P' => {
+                    cursor.line(MAX_TEXT_LINE)?;
+                    self.push(Value::Other, offset)?;
+                }
+                // BINPERSID
+                b'Q' => {
+                    self.pop(offset, "BINPERSID")?;
+                    self.push(Value::Other, offset)?;
+                }
+                // REDUCE: callable(*args)
+                b'R' => {
+                    self.pop(offset, "REDUCE")?;
+                    let callable = self.pop(offset, "REDUCE")?;
+                    let result = self.call(&callable, "REDUCE");
+                    self.push(result, offset)?;
+                }
+                // STRING, text repr
+                b'S' => {
+                    let line = cursor.line(MAX_TEXT_LINE)?;
+                    let Some(text) = unquote_string(&line) else {
+                        return Err(Break::Malformed {
+                            offset,
+                            what: format!("STRING at offset {offset} has an unquoted operand"),
+                        });
+                    };
+                    self.push(Value::Str(Rc::from(text.as_str())), offset)?;
+                }
+                // BINSTRING, BINUNICODE, BINBYTES: 4-byte length
+                b'T' | b'X' | b'B' => {
+                    let len = u32::from_le_bytes(cursor.array()?);
+                    let value = if op == b'B' {
+                        self.skip_operand(cursor, len.into())?
+                    } else {
+                        self.string_operand(cursor, len.into())?
+                    };
+                    self.push(value, offset)?;
+                }
+                // SHORT_BINSTRING, SHORT_BINUNICODE, SHORT_BINBYTES: 1-byte length
+                b'U' | 0x8c | b'C' => {
+                    let len = cursor.u8()?;
+                    let value = if op == b'C' {
+                        self.skip_operand(cursor, len.into())?
+                    } else {
+                        self.string_operand(cursor, len.into())?
+                    };
+                    self.push(value, offset)?;
+                }
+                // BINUNICODE8, BINBYTES8, BYTEARRAY8: 8-byte length
+                0x8d | 0x8e | 0x96 => {
+                    let len = u64::from_le_bytes(cursor.array()?);
+                    let value = if op == 0x8d {
+                        self.string_operand(cursor, len)?
+                    } else {
+                        self.skip_operand(cursor, len)?
+                    };
+                    self.push(value, offset)?;
+                }
+                // UNICODE, text raw-unicode-escape
+                b'V' => {
+                    let line = cursor.line(MAX_TEXT_LINE)?;
+                    let text = raw_unicode_escape(&line);
+                    self.push(Value::Str(Rc::from(text.as_str())), offset)?;
+                }
+                // APPEND
+                b'a' => {
+                    self.pop(offset, "APPEND")?;
+                    self.top(offset, "APPEND")?;
+                }
+                // BUILD: sets state on the object below, via __setstate__.
+                b'b' => {
+                    self.pop(offset, "BUILD")?;
+                    let object = self.top(offset, "BUILD")?;
+                    if let Value::Global(_) = object {
+                        self.call(&object, "BUILD");
+                    }
+                }
+                // GLOBAL: module and name as text lines
+                b'c' => {
+                    let module = Self::text_name(cursor)?;
+                    let name = Self::text_name(cursor)?;
+                    let value = self.import(module, name, offset, "GLOBAL");
+                    self.push(value, offset)?;
+                }
+                // INST: import and call with the items above the mark
+                b'i' => {
+                    let module = Self::text_name(cursor)?;
+                    let name = Self::text_name(cursor)?;
+                    self.pop_mark(offset, "INST")?;
+                    let class = self.import(module, name, offset, "INST");
+                    let result = self.call(&class, "INST");
+                    self.push(result, offset)?;
+                }
+                // OBJ: first item above the mark is the class
+                b'o' => {
+                    let items = self.pop_mark(offset, "OBJ")?;
+                    let Some(class) = items.first() else {
+                        return Err(Break::Malformed {
+                            offset,
+                            what: format!("OBJ at offset {offset} has no class above its MARK"),
+                        });
+                    };
+                    let result = self.call(class, "OBJ");
+                    self.push(result, offset)?;
+                }
+                // NEWOBJ: cls.__new__(cls, *args)
+                0x81 => {
+                    self.pop(offset, "NEWOBJ")?;
+                    let class = self.pop(offset, "NEWOBJ")?;
+                    let result = self.call(&class, "NEWOBJ");
+                    self.push(result, offset)?;
+                }
+                // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+                0x92 => {
+                    self.pop(offset, "NEWOBJ_EX")?;
+                    self.pop(offset, "NEWOBJ_EX")?;
+                    let class = self.pop(offset, "NEWOBJ_EX")?;
+                    let result = self.call(&class, "NEWOBJ_EX");
+                    self.push(result, offset)?;
+                }
+                // STACK_GLOBAL: module and name from the stack
+                0x93 => {
+                    let name = self.pop(offset, "STACK_GLOBAL")?;
+                    let module = self.pop(offset, "STACK_GLOBAL")?;
+                    let value = match (module, name) {
+                        (Value::Str(module), Value::Str(name)) => {
+                            self.import(module.to_string(), name.to_string(), offset, "STACK_GLOBAL")
+                        }
+                        (module, name) => {
+                            self.imports_in_stream += 1;
+                            self.unresolved.push((
+                                offset,
+                                format!(
+                                    "STACK_GLOBAL with module {} and name {} that are not literal strings",
+                                    describe(&module),
+                                    describe(&name)
+                                ),
+                            ));
+                            Value::Other
+                        }
+                    };
+                    self.push(value, offset)?;
+                }
+                // EXT1, EXT2, EXT4: copyreg extension registry codes
+                0x82 | 0x83 | 0x84 => {
+                    let code = match op {
+                        0x82 => u32::from(cursor.u8()?),
+                        0x83 => u32::from(u16::from_le_bytes(cursor.array()?)),
+                        _ => u32::from_le_bytes(cursor.array()?),
+                    };
+                    self.imports_in_stream += 1;
+                    self.unresolved.push((
+                        offset,
+                        format!("extension code {code} (EXT opcode) resolved through the copyreg registry at load time"),
+                    ));
+                    self.push(Value::Other, offset)?;
+                }
+                // DICT, LIST, TUPLE, FROZENSET: collect items above the mark
+                b'd' | b'l' | b't' | 0x91 => {
+                    self.pop_mark(offset, "collection")?;
+                    self.push(Value::Other, offset)?;
+                }
+                // APPENDS, SETITEMS, ADDITEMS: items above the mark into the object below
+                b'e' | b'u' | 0x90 => {
+                    self.pop_mark(offset, "APPENDS/SETITEMS")?;
+                    self.top(offset, "APPENDS/SETITEMS")?;
+                }
+                // SETITEM
+                b's' => {
+                    self.pop(offset, "SETITEM")?;
+                    self.pop(offset, "SETITEM")?;
+                    self.top(offset, "SETITEM")?;
+                }
+                // TUPLE1..3
+                0x85..=0x87 => {
+                    for _ in 0..(op - 0x84) {
+                        self.pop(offset, "TUPLE")?;
+                    }
+                    self.push(Value::Other, offset)?;
+                }
+                // GET (text), BINGET, LONG_BINGET
+                b'g' | b'h' | b'j' => {
+                    let index = self.memo_index(cursor, op, offset)?;
+                    self.memo_get(index, offset)?;
+                }
+                // PUT (text), BINPUT, LONG_BINPUT
+                b'p' | b'q' | b'r' => {
+                    let index = self.memo_index(cursor, op, offset)?;
+                    self.memo_put(index, offset)?;
+                }
+                // MEMOIZE: next free memo slot
+                0x94 => {
+                    let index = self.memo.len() as u64;
+                    self.memo_put(index, offset)?;
+                }
+                // BINFLOAT
+                b'G' => {
+                    cursor.skip(8)?;
+                    self.push(Value::Other, offset)?;
+                }
+                // LONG1, LONG4
+                0x8a | 0x8b => {
+                    let len = if op == 0x8a {
+                        u64::from(cursor.u8()?)
+                    } else {
+                        u64::from(u32::from_le_bytes(cursor.array()?))
+                    };
+                    let value = if len <= 16 {
+                        let bytes = cursor.take(len as usize)?;
+                        le_int(&bytes).map_or(Value::Other, Value::Int)
+                    } else {
+                        cursor.skip(len)?;
+                        Value::Other
+                    };
+                    self.push(value, offset)?;
+                }
+                // PROTO
+                0x80 => {
+                    let protocol = cursor.u8()?;
+                    if protocol > 5 {
+                        return Err(Break::Malformed {
+                            offset,
+                            what: format!("unsupported pickle protocol {protocol} at offset {offset}"),
+                        });
+                    }
+                }
+                // FRAME: a length prefix only
+                0x95 => {
+                    cursor.skip(8)?;
+                }
+                // NEXT_BUFFER: out-of-band buffer
+                0x97 => self.push(Value::Other, offset)?,
+                // READONLY_BUFFER
+                0x98 => {
+                    self.top(offset, "READONLY_BUFFER")?;
+                }
+                unknown => {
+                    return Err(Break::Malformed {
+                        offset,
+                        what: format!("unknown opcode 0x{unknown:02x} at offset {offset}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn memo_index(&mut self, cursor: &mut Cursor, op: u8, offset: u64) -> Result<u64, Break> {
+        Ok(match op {
+            b'g' | b'p' => {
+                let line = cursor.line(64)?;
+                match parse_decimal(&line).and_then(|v| u64::try_from(v).ok()) {
+                    Some(index) => index,
+                    None => {
+                        return Err(Break::Malformed {
+                            offset,
+                            what: format!("memo index {:?} at offset {offset} is not a number", printable(&line, 40)),
+                        });
+                    }
+                }
+            }
+            b'h' | b'q' => u64::from(cursor.u8()?),
+            _ => u64::from(u32::from_le_bytes(cursor.array()?)),
+        })
+    }
+
+    fn report(&self, member: Option<&str>, findings: &mut Vec<ModelFinding>) {
+        let mut sites: Vec<(&GlobalRef, &ImportRecord)> = self.imports.iter().collect();
+        sites.sort_by_key(|(_, record)| record.offset);
+        for (global, record) in sites {
+            let (rule, severity, what) = match policy::classify(&global.module, &global.name) {
+                Verdict::Safe => continue,
+                Verdict::CodeExecution => (rules::PICKLE_CODE_EXECUTION, Severity::Critical, "code-execution global"),
+                Verdict::Dangerous => (rules::PICKLE_DANGEROUS_GLOBAL, Severity::High, "dangerous global"),
+                Verdict::Unknown => (rules::PICKLE_UNKNOWN_GLOBAL, Severity::Medium, "global outside the allow-list"),
+            };
+            let dotted = global.dotted();
+            let mut message = format!(
+                "pickle imports {what} `{}` ({} at offset {})",
+                printable(dotted.as_bytes(), 200),
+                record.via,
+                record.offset
+            );
+            if !record.calls.is_empty() {
+                message.push_str(&format!(", called via {}", record.calls.join("/")));
+            }
+            if record.result_discarded {
+                message.push_str(", result discarded with POP");
+            }
+            findings.push(
+                ModelFinding::new(rule, severity, dotted, message)
+                    .at(record.offset)
+                    .in_member(member),
+            );
+        }
+        for (offset, what) in &self.unresolved {
+            findings.push(
+                ModelFinding::new(
+                    rules::PICKLE_UNRESOLVED_GLOBAL,
+                    Severity::High,
+                    "unresolved-global",
+                    format!("pickle imports a global that cannot be resolved statically: {what} (offset {offset})"),
+                )
+                .at(*offset)
+                .in_member(member),
+            );
+        }
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Str(text) => format!("{:?}", printable(text.as_bytes(), 80)),
+        Value::Int(n) => format!("integer {n}"),
+        Value::Global(global) => format!("global `{}`", global.dotted()),
+        Value::CallResult(Some(global)) => format!("result of calling `{}`", global.dotted()),
+        Value::CallResult(None) => "result of a call".to_string(),
+        Value::Other => "a non-string value".to_string(),
+    }
+}
