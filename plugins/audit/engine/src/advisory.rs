@@ -147,7 +147,9 @@ impl AdvisoryRecord {
     /// Whether `version` of this advisory's package is affected.
     pub fn affects(&self, version: &str) -> Result<Option<Match>, UnreadableVersion> {
         match &self.affected {
-            Affected::RustSec { ranges, .. } => rustsec_affects(ranges, version),
+            Affected::RustSec {
+                patched, ranges, ..
+            } => rustsec_affects(patched, ranges, version),
             Affected::Osv { versions, ranges } => {
                 osv_affects(self.ecosystem.into(), versions, ranges, version)
             }
@@ -184,23 +186,44 @@ fn join_ranges(parts: impl Iterator<Item = String>) -> String {
 /// with the `semver` crate's ordering (build metadata included), exactly as
 /// `rustsec::advisory::Versions::is_vulnerable` does.
 fn rustsec_affects(
+    patched: &[String],
     ranges: &[SemverRange],
     version: &str,
 ) -> Result<Option<Match>, UnreadableVersion> {
     let version = semver::Version::parse(version).map_err(|_| UnreadableVersion)?;
-    for range in ranges {
-        let osv_range = rustsec::osv::OsvRange {
+    let matched = ranges.iter().find(|range| {
+        rustsec::osv::OsvRange {
             introduced: parse_stored_semver(range.introduced.as_deref()),
             fixed: parse_stored_semver(range.fixed.as_deref()),
-        };
-        if osv_range.affects(&version) {
-            return Ok(Some(Match {
-                range: semver_range_text(range),
-                fixed: range.fixed.clone(),
-            }));
         }
-    }
-    Ok(None)
+        .affects(&version)
+    });
+    Ok(matched.map(|range| Match {
+        range: semver_range_text(range),
+        fixed: first_patched_above(patched, ranges, &version)
+            .or_else(|| range.fixed.clone()),
+    }))
+}
+
+/// The lowest range end above `version` that a `patched` requirement
+/// accepts. The end of the matching range alone can be an `unaffected`
+/// island (`time` 0.2.0 is unaffected, 0.2.7 again vulnerable), which is no
+/// upgrade advice.
+fn first_patched_above(
+    patched: &[String],
+    ranges: &[SemverRange],
+    version: &semver::Version,
+) -> Option<String> {
+    let patched: Vec<semver::VersionReq> = patched
+        .iter()
+        .filter_map(|req| semver::VersionReq::parse(req).ok())
+        .collect();
+    ranges
+        .iter()
+        .filter_map(|range| parse_stored_semver(range.fixed.as_deref()))
+        .filter(|end| end > version && patched.iter().any(|req| req.matches(end)))
+        .min()
+        .map(|end| end.to_string())
 }
 
 /// Range bounds were produced by `semver::Version`'s `Display` at build
@@ -465,9 +488,27 @@ mod tests {
             unaffected: vec![],
             ranges: vec![SemverRange { introduced: None, fixed: Some("1.2.3".into()) }],
         };
-        assert!(record.affects("1.2.3-alpha.1").unwrap().is_some());
+        assert_eq!(record.affects("1.2.3-alpha.1").unwrap().unwrap().fixed.as_deref(), Some("1.2.3"));
         assert!(record.affects("1.2.3").unwrap().is_none());
         assert_eq!(record.affected_text(), "< 1.2.3");
         assert_eq!(record.affects("1.2"), Err(UnreadableVersion));
+    }
+
+    #[test]
+    fn rustsec_fix_hint_skips_unaffected_islands() {
+        let mut record = osv_record(EcosystemTag::CratesIo, &[], vec![]);
+        // `time`'s shape: 0.2.0 is unaffected, 0.2.1..0.2.23 vulnerable again.
+        record.affected = Affected::RustSec {
+            patched: vec![">= 0.2.23".into()],
+            unaffected: vec!["= 0.2.0".into()],
+            ranges: vec![
+                SemverRange { introduced: None, fixed: Some("0.2.0".into()) },
+                SemverRange { introduced: Some("0.2.1".into()), fixed: Some("0.2.23".into()) },
+            ],
+        };
+        let hit = record.affects("0.1.40").unwrap().unwrap();
+        assert_eq!(hit.range, "< 0.2.0");
+        assert_eq!(hit.fixed.as_deref(), Some("0.2.23"));
+        assert!(record.affects("0.2.0").unwrap().is_none());
     }
 }
