@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use cordon_audit::{AuditConfig, Index, Inventory, audit, parse_date};
+use cordon_audit::{AuditConfig, Index, Inventory, audit};
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,7 +33,8 @@ fn main() {
     let mut inventories = Vec::new();
     for lockfile in &args[1..] {
         let bytes = std::fs::read(lockfile).unwrap_or_else(|e| fail(&format!("{lockfile}: {e}")));
-        let parsed = cordon_lockfiles::parse(lockfile, &bytes).unwrap_or_else(|e| fail(&format!("{e:?}")));
+        let parsed =
+            cordon_lockfiles::parse(lockfile, &bytes).unwrap_or_else(|e| fail(&format!("{e:?}")));
         inventories.push(Inventory::from(parsed));
     }
     let today = jiff_today();
@@ -76,13 +77,15 @@ fn load_index(db: &Path, cache: Option<&Path>) -> Index {
         eprintln!("warning: {}: {}", warning.path, warning.message);
     }
     if let Some(file) = cache {
-        std::fs::write(file, index.to_bytes()).unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
+        std::fs::write(file, index.to_bytes())
+            .unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
     }
     index
 }
 
 fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, Vec<u8>)>) {
-    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| fail(&format!("{}: {e}", dir.display())));
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name();
@@ -92,14 +95,19 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, Vec<u8>)>) {
         if path.is_dir() {
             collect(root, &path, files);
         } else if let (Ok(relative), Ok(bytes)) = (path.strip_prefix(root), std::fs::read(&path)) {
-            let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
             files.push((parts.join("/"), bytes));
         }
     }
 }
 
 fn jiff_today() -> cordon_audit::Date {
-    jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
 }
 
 fn fail(message: &str) -> ! {

@@ -159,9 +159,7 @@ impl AdvisoryRecord {
     /// The affected versions as one line of text, for messages and SARIF.
     pub fn affected_text(&self) -> String {
         match &self.affected {
-            Affected::RustSec { ranges, .. } => {
-                join_ranges(ranges.iter().map(|range| semver_range_text(range)))
-            }
+            Affected::RustSec { ranges, .. } => join_ranges(ranges.iter().map(semver_range_text)),
             Affected::Osv { versions, ranges } => {
                 let mut parts: Vec<String> = ranges.iter().map(osv_range_text).collect();
                 if !versions.is_empty() && ranges.is_empty() {
@@ -200,8 +198,7 @@ fn rustsec_affects(
     });
     Ok(matched.map(|range| Match {
         range: semver_range_text(range),
-        fixed: first_patched_above(patched, ranges, &version)
-            .or_else(|| range.fixed.clone()),
+        fixed: first_patched_above(patched, ranges, &version).or_else(|| range.fixed.clone()),
     }))
 }
 
@@ -264,10 +261,12 @@ fn osv_affects(
 ) -> Result<Option<Match>, UnreadableVersion> {
     let ecosystem_scheme = Scheme::for_ecosystem(ecosystem);
     let parsed = ecosystem_scheme.parse(version);
-    let listed = versions.iter().any(|listed| match (&parsed, ecosystem_scheme.parse(listed)) {
-        (Some(parsed), Some(listed)) => *parsed == listed,
-        _ => listed.trim() == version.trim(),
-    });
+    let listed = versions
+        .iter()
+        .any(|listed| match (&parsed, ecosystem_scheme.parse(listed)) {
+            (Some(parsed), Some(listed)) => *parsed == listed,
+            _ => listed.trim() == version.trim(),
+        });
 
     let mut unreadable = false;
     for range in ranges {
@@ -326,9 +325,7 @@ fn osv_range_affects(
         return None;
     }
     let fixed = range.events.iter().find_map(|event| match event {
-        OsvEvent::Fixed(fixed)
-            if scheme.parse(fixed).is_some_and(|bound| bound > *version) =>
-        {
+        OsvEvent::Fixed(fixed) if scheme.parse(fixed).is_some_and(|bound| bound > *version) => {
             Some(fixed.clone())
         }
         _ => None,
@@ -347,7 +344,11 @@ fn osv_range_text(range: &OsvRange) -> String {
                 }
             }
             OsvEvent::Fixed(end) | OsvEvent::LastAffected(end) => {
-                let operator = if matches!(event, OsvEvent::Fixed(_)) { "<" } else { "<=" };
+                let operator = if matches!(event, OsvEvent::Fixed(_)) {
+                    "<"
+                } else {
+                    "<="
+                };
                 match open.take() {
                     Some(Some(start)) => intervals.push(format!(">= {start}, {operator} {end}")),
                     Some(None) => intervals.push(format!("{operator} {end}")),
@@ -372,7 +373,11 @@ fn osv_range_text(range: &OsvRange) -> String {
 mod tests {
     use super::*;
 
-    fn osv_record(ecosystem: EcosystemTag, versions: &[&str], ranges: Vec<OsvRange>) -> AdvisoryRecord {
+    fn osv_record(
+        ecosystem: EcosystemTag,
+        versions: &[&str],
+        ranges: Vec<OsvRange>,
+    ) -> AdvisoryRecord {
         AdvisoryRecord {
             id: "TEST-1".into(),
             ecosystem,
@@ -423,7 +428,10 @@ mod tests {
         let hit = record.affects("3.7.3").unwrap().unwrap();
         assert_eq!(hit.fixed.as_deref(), Some("3.7.4"));
         assert_eq!(hit.range, "< 3.7.4");
-        assert!(record.affects("3.7.4rc1").unwrap().is_some(), "pre-release of the fix");
+        assert!(
+            record.affects("3.7.4rc1").unwrap().is_some(),
+            "pre-release of the fix"
+        );
         assert!(record.affects("3.7.4").unwrap().is_none());
         assert!(record.affects("3.7.4.post1").unwrap().is_none());
         assert!(record.affects("0.0.1.dev0").unwrap().is_some());
@@ -434,7 +442,10 @@ mod tests {
         let record = osv_record(
             EcosystemTag::PyPI,
             &[],
-            vec![range(false, &[("introduced", "1.2"), ("last_affected", "1.4.0")])],
+            vec![range(
+                false,
+                &[("introduced", "1.2"), ("last_affected", "1.4.0")],
+            )],
         );
         assert!(record.affects("1.1.9").unwrap().is_none());
         assert!(record.affects("1.2").unwrap().is_some());
@@ -451,13 +462,24 @@ mod tests {
             &[],
             vec![range(
                 true,
-                &[("introduced", "1.0.0"), ("fixed", "1.2.0"), ("introduced", "2.0.0"), ("fixed", "2.0.5")],
+                &[
+                    ("introduced", "1.0.0"),
+                    ("fixed", "1.2.0"),
+                    ("introduced", "2.0.0"),
+                    ("fixed", "2.0.5"),
+                ],
             )],
         );
         assert!(record.affects("0.9.0").unwrap().is_none());
-        assert_eq!(record.affects("1.1.0").unwrap().unwrap().fixed.as_deref(), Some("1.2.0"));
+        assert_eq!(
+            record.affects("1.1.0").unwrap().unwrap().fixed.as_deref(),
+            Some("1.2.0")
+        );
         assert!(record.affects("1.5.0").unwrap().is_none());
-        assert_eq!(record.affects("2.0.4").unwrap().unwrap().fixed.as_deref(), Some("2.0.5"));
+        assert_eq!(
+            record.affects("2.0.4").unwrap().unwrap().fixed.as_deref(),
+            Some("2.0.5")
+        );
         assert!(record.affects("2.0.5").unwrap().is_none());
         assert!(record.affects("2.0.5-beta.1").unwrap().is_some());
     }
@@ -486,9 +508,20 @@ mod tests {
         record.affected = Affected::RustSec {
             patched: vec![">=1.2.3".into()],
             unaffected: vec![],
-            ranges: vec![SemverRange { introduced: None, fixed: Some("1.2.3".into()) }],
+            ranges: vec![SemverRange {
+                introduced: None,
+                fixed: Some("1.2.3".into()),
+            }],
         };
-        assert_eq!(record.affects("1.2.3-alpha.1").unwrap().unwrap().fixed.as_deref(), Some("1.2.3"));
+        assert_eq!(
+            record
+                .affects("1.2.3-alpha.1")
+                .unwrap()
+                .unwrap()
+                .fixed
+                .as_deref(),
+            Some("1.2.3")
+        );
         assert!(record.affects("1.2.3").unwrap().is_none());
         assert_eq!(record.affected_text(), "< 1.2.3");
         assert_eq!(record.affects("1.2"), Err(UnreadableVersion));
@@ -502,8 +535,14 @@ mod tests {
             patched: vec![">= 0.2.23".into()],
             unaffected: vec!["= 0.2.0".into()],
             ranges: vec![
-                SemverRange { introduced: None, fixed: Some("0.2.0".into()) },
-                SemverRange { introduced: Some("0.2.1".into()), fixed: Some("0.2.23".into()) },
+                SemverRange {
+                    introduced: None,
+                    fixed: Some("0.2.0".into()),
+                },
+                SemverRange {
+                    introduced: Some("0.2.1".into()),
+                    fixed: Some("0.2.23".into()),
+                },
             ],
         };
         let hit = record.affects("0.1.40").unwrap().unwrap();

@@ -70,7 +70,9 @@ impl Finding {
             ("cvss".to_owned(), self.cvss.clone().unwrap_or_default()),
             (
                 "cvss-score".to_owned(),
-                self.cvss_score.map(|score| format!("{score:.1}")).unwrap_or_default(),
+                self.cvss_score
+                    .map(|score| format!("{score:.1}"))
+                    .unwrap_or_default(),
             ),
             ("url".to_owned(), self.url.clone().unwrap_or_default()),
             ("date".to_owned(), self.date.clone().unwrap_or_default()),
@@ -115,10 +117,14 @@ pub struct AuditReport {
 /// about registry releases, and a local crate may share a published name.
 /// For crates.io this is cargo-audit's rule (only packages from the default
 /// registry, or the advisory's own registry, are queried).
-pub fn audit(indexes: &[&Index], inventories: &[Inventory], config: &AuditConfig, today: Date) -> AuditReport {
+pub fn audit(
+    indexes: &[&Index],
+    inventories: &[Inventory],
+    config: &AuditConfig,
+    today: Date,
+) -> AuditReport {
     let mut report = AuditReport::default();
-    let mut ignore_used = vec![false; config.ignore.len()];
-    let mut expired_noted = vec![false; config.ignore.len()];
+    let mut ignores = Ignores::new(&config.ignore, today);
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
     for inventory in inventories {
@@ -139,7 +145,11 @@ pub fn audit(indexes: &[&Index], inventories: &[Inventory], config: &AuditConfig
                 for record in index.advisories_for(tag, &name) {
                     if record.withdrawn
                         || !kind_enabled(&record.kind, config)
-                        || !registry_matches(package.ecosystem, record.registry.as_deref(), url.as_deref())
+                        || !registry_matches(
+                            package.ecosystem,
+                            record.registry.as_deref(),
+                            url.as_deref(),
+                        )
                     {
                         continue;
                     }
@@ -152,41 +162,34 @@ pub fn audit(indexes: &[&Index], inventories: &[Inventory], config: &AuditConfig
                         }
                     };
                     if known_ids.contains(record.id.as_str())
-                        || record.aliases.iter().any(|alias| known_ids.contains(alias.as_str()))
+                        || record
+                            .aliases
+                            .iter()
+                            .any(|alias| known_ids.contains(alias.as_str()))
                     {
                         continue;
                     }
-                    let key = (package.ecosystem, name.clone(), package.version.clone(), record.id.clone());
+                    let key = (
+                        package.ecosystem,
+                        name.clone(),
+                        package.version.clone(),
+                        record.id.clone(),
+                    );
                     if !seen.insert(key) {
                         continue;
                     }
                     known_ids.insert(&record.id);
                     known_ids.extend(record.aliases.iter().map(String::as_str));
 
-                    match applicable_ignore(&config.ignore, record, package) {
-                        Some(position) => {
-                            let rule = &config.ignore[position];
-                            ignore_used[position] = true;
-                            if rule.expires.is_some_and(|expires| expires < today) {
-                                if !expired_noted[position] {
-                                    expired_noted[position] = true;
-                                    report.notes.push(format!(
-                                        "ignore of {}{} expired on {}; it is reported again",
-                                        rule.id,
-                                        rule.package.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
-                                        rule.expires.map(|date| date.to_string()).unwrap_or_default(),
-                                    ));
-                                }
-                            } else {
-                                report.suppressed += 1;
-                                continue;
-                            }
-                        }
-                        None => {}
+                    if ignores.suppresses(record, package, &mut report.notes) {
+                        report.suppressed += 1;
+                        continue;
                     }
 
                     reported_records.entry(record.id.clone()).or_insert(record);
-                    report.findings.push(finding(inventory, package, record, hit.range, hit.fixed));
+                    report
+                        .findings
+                        .push(finding(inventory, package, record, hit.range, hit.fixed));
                 }
             }
             if unreadable {
@@ -202,22 +205,22 @@ pub fn audit(indexes: &[&Index], inventories: &[Inventory], config: &AuditConfig
         }
     }
 
-    for (position, rule) in config.ignore.iter().enumerate() {
-        if !ignore_used[position] {
-            report.notes.push(format!(
-                "ignore of {}{} matched nothing; remove it if the advisory no longer applies",
-                rule.id,
-                rule.package.as_deref().map(|p| format!(" for {p}")).unwrap_or_default(),
-            ));
-        }
-    }
+    report.notes.extend(ignores.unused_notes());
 
     report.findings.sort_by(|a, b| {
-        (&a.path, a.line, &a.advisory_id, &a.package, &a.version)
-            .cmp(&(&b.path, b.line, &b.advisory_id, &b.package, &b.version))
+        (&a.path, a.line, &a.advisory_id, &a.package, &a.version).cmp(&(
+            &b.path,
+            b.line,
+            &b.advisory_id,
+            &b.package,
+            &b.version,
+        ))
     });
     let ids: BTreeSet<&String> = reported_records.keys().collect();
-    report.rules = ids.into_iter().map(|id| rule(reported_records[id])).collect();
+    report.rules = ids
+        .into_iter()
+        .map(|id| rule(reported_records[id]))
+        .collect();
     report
 }
 
@@ -231,10 +234,17 @@ fn kind_enabled(kind: &AdvisoryKind, config: &AuditConfig) -> bool {
     }
 }
 
-const CRATES_IO_INDEXES: [&str; 2] = ["https://github.com/rust-lang/crates.io-index", "https://index.crates.io"];
+const CRATES_IO_INDEXES: [&str; 2] = [
+    "https://github.com/rust-lang/crates.io-index",
+    "https://index.crates.io",
+];
 
 /// Whether a registry package can be what an advisory is about.
-fn registry_matches(ecosystem: Ecosystem, advisory_registry: Option<&str>, package_registry: Option<&str>) -> bool {
+fn registry_matches(
+    ecosystem: Ecosystem,
+    advisory_registry: Option<&str>,
+    package_registry: Option<&str>,
+) -> bool {
     if ecosystem != Ecosystem::CratesIo {
         // npm, PyPI and Go lockfiles name mirrors and proxies of the one
         // public registry their advisories are about.
@@ -253,21 +263,102 @@ fn normalize_registry_url(url: &str) -> &str {
         .trim_end_matches('/')
 }
 
-/// The first ignore rule naming this advisory (by id or alias) and, if it
-/// names one, this package.
-fn applicable_ignore(rules: &[IgnoreRule], record: &AdvisoryRecord, package: &Package) -> Option<usize> {
-    rules.iter().position(|rule| {
-        let id = rule.id.trim();
-        let names_advisory = record.id.eq_ignore_ascii_case(id)
-            || record.aliases.iter().any(|alias| alias.eq_ignore_ascii_case(id));
-        let names_package = rule.package.as_deref().is_none_or(|name| {
-            normalized_name(package.ecosystem, name) == normalized_name(package.ecosystem, &package.name)
-        });
-        names_advisory && names_package
-    })
+/// The configured ignores and what became of them during one audit.
+struct Ignores<'a> {
+    rules: &'a [IgnoreRule],
+    today: Date,
+    used: Vec<bool>,
+    expiry_noted: Vec<bool>,
 }
 
-fn finding(inventory: &Inventory, package: &Package, record: &AdvisoryRecord, affected: String, fixed: Option<String>) -> Finding {
+impl<'a> Ignores<'a> {
+    fn new(rules: &'a [IgnoreRule], today: Date) -> Self {
+        Self {
+            rules,
+            today,
+            used: vec![false; rules.len()],
+            expiry_noted: vec![false; rules.len()],
+        }
+    }
+
+    /// Whether an ignore hides this finding. An expired ignore does not,
+    /// and says so once in `notes`.
+    fn suppresses(
+        &mut self,
+        record: &AdvisoryRecord,
+        package: &Package,
+        notes: &mut Vec<String>,
+    ) -> bool {
+        let Some(position) = self
+            .rules
+            .iter()
+            .position(|rule| names(rule, record, package))
+        else {
+            return false;
+        };
+        self.used[position] = true;
+        let rule = &self.rules[position];
+        match rule.expires {
+            Some(expires) if expires < self.today => {
+                if !self.expiry_noted[position] {
+                    self.expiry_noted[position] = true;
+                    notes.push(format!(
+                        "ignore of {}{} expired on {expires}; it is reported again",
+                        rule.id,
+                        package_suffix(rule)
+                    ));
+                }
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn unused_notes(&self) -> impl Iterator<Item = String> + '_ {
+        self.rules
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, used)| !**used)
+            .map(|(rule, _)| {
+                format!(
+                    "ignore of {}{} matched nothing; remove it if the advisory no longer applies",
+                    rule.id,
+                    package_suffix(rule)
+                )
+            })
+    }
+}
+
+fn package_suffix(rule: &IgnoreRule) -> String {
+    rule.package
+        .as_deref()
+        .map(|package| format!(" for {package}"))
+        .unwrap_or_default()
+}
+
+/// Whether `rule` names this advisory (by id or alias) and, if it names
+/// one, this package.
+fn names(rule: &IgnoreRule, record: &AdvisoryRecord, package: &Package) -> bool {
+    let id = rule.id.trim();
+    let names_advisory = record.id.eq_ignore_ascii_case(id)
+        || record
+            .aliases
+            .iter()
+            .any(|alias| alias.eq_ignore_ascii_case(id));
+    let names_package = rule.package.as_deref().is_none_or(|name| {
+        normalized_name(package.ecosystem, name)
+            == normalized_name(package.ecosystem, &package.name)
+    });
+    names_advisory && names_package
+}
+
+fn finding(
+    inventory: &Inventory,
+    package: &Package,
+    record: &AdvisoryRecord,
+    affected: String,
+    fixed: Option<String>,
+) -> Finding {
     let patched = match &record.affected {
         Affected::RustSec { patched, .. } => patched.clone(),
         Affected::Osv { .. } => Vec::new(),
@@ -328,9 +419,17 @@ fn fingerprint(record: &AdvisoryRecord, package: &Package, path: &str) -> String
 fn rule(record: &AdvisoryRecord) -> Rule {
     let mut help = match &record.affected {
         Affected::RustSec { patched, .. } if !patched.is_empty() => {
-            format!("Upgrade `{}` to a patched version ({}).", record.package, patched.join(" or "))
+            format!(
+                "Upgrade `{}` to a patched version ({}).",
+                record.package,
+                patched.join(" or ")
+            )
         }
-        _ => format!("Upgrade `{}` past the affected versions ({}).", record.package, record.affected_text()),
+        _ => format!(
+            "Upgrade `{}` past the affected versions ({}).",
+            record.package,
+            record.affected_text()
+        ),
     };
     if let Some(url) = &record.url {
         help.push_str(&format!(" Details: {url}"));
@@ -358,7 +457,12 @@ pub struct DatabaseAge {
 
 /// Describes the age of data set `name`, last changed at `updated_at`
 /// (seconds since the Unix epoch, from the host's data-set info).
-pub fn database_age(name: &str, updated_at: Option<i64>, today: Date, max_age_days: u32) -> DatabaseAge {
+pub fn database_age(
+    name: &str,
+    updated_at: Option<i64>,
+    today: Date,
+    max_age_days: u32,
+) -> DatabaseAge {
     let updated = updated_at
         .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
         .map(|timestamp| timestamp.to_zoned(jiff::tz::TimeZone::UTC).date());
@@ -368,7 +472,12 @@ pub fn database_age(name: &str, updated_at: Option<i64>, today: Date, max_age_da
             stale: true,
         };
     };
-    let days = i64::from(today.since(updated).map(|span| span.get_days()).unwrap_or(0));
+    let days = i64::from(
+        today
+            .since(updated)
+            .map(|span| span.get_days())
+            .unwrap_or(0),
+    );
     if days > i64::from(max_age_days) {
         DatabaseAge {
             note: format!(

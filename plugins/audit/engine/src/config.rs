@@ -80,17 +80,25 @@ pub struct IgnoreRule {
     pub expires: Option<Date>,
 }
 
-fn deserialize_date<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
+fn deserialize_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Date>, D::Error> {
     let text = String::deserialize(deserializer)?;
-    parse_date(&text).map(Some).map_err(serde::de::Error::custom)
+    parse_date(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// Parses a strict `YYYY-MM-DD` calendar date.
 pub fn parse_date(text: &str) -> Result<Date, String> {
     let well_formed = text.len() == 10
-        && text
-            .char_indices()
-            .all(|(at, ch)| if at == 4 || at == 7 { ch == '-' } else { ch.is_ascii_digit() });
+        && text.char_indices().all(|(at, ch)| {
+            if at == 4 || at == 7 {
+                ch == '-'
+            } else {
+                ch.is_ascii_digit()
+            }
+        });
     if !well_formed {
         return Err(format!("`{text}` is not a date of the form YYYY-MM-DD"));
     }
@@ -105,8 +113,13 @@ pub struct ConfigError(pub String);
 impl AuditConfig {
     /// Reads the stage's options table as the host hands it over (JSON).
     pub fn from_json(options: &str) -> Result<Self, ConfigError> {
-        let options = if options.trim().is_empty() { "{}" } else { options };
-        let config: Self = serde_json::from_str(options).map_err(|error| ConfigError(error.to_string()))?;
+        let options = if options.trim().is_empty() {
+            "{}"
+        } else {
+            options
+        };
+        let config: Self =
+            serde_json::from_str(options).map_err(|error| ConfigError(error.to_string()))?;
         for (position, rule) in config.ignore.iter().enumerate() {
             if rule.id.trim().is_empty() {
                 return Err(ConfigError(format!("ignore[{position}]: `id` is empty")));
@@ -129,7 +142,10 @@ mod tests {
     #[test]
     fn empty_options_mean_defaults() {
         assert_eq!(AuditConfig::from_json("").unwrap(), AuditConfig::default());
-        assert_eq!(AuditConfig::from_json("{}").unwrap(), AuditConfig::default());
+        assert_eq!(
+            AuditConfig::from_json("{}").unwrap(),
+            AuditConfig::default()
+        );
     }
 
     #[test]
@@ -144,7 +160,10 @@ mod tests {
         assert!(!config.informational.unmaintained);
         assert!(config.informational.unsound && config.informational.notice);
         assert_eq!(config.max_database_age_days, 30);
-        assert_eq!(config.ignore[0].expires, Some(jiff::civil::date(2099, 12, 31)));
+        assert_eq!(
+            config.ignore[0].expires,
+            Some(jiff::civil::date(2099, 12, 31))
+        );
         assert_eq!(config.ignore[0].package.as_deref(), Some("time"));
     }
 
@@ -154,10 +173,12 @@ mod tests {
         assert!(unknown.0.contains("informationl"), "{unknown}");
         assert!(AuditConfig::from_json(r#"{"informational": {"yanked": true}}"#).is_err());
         assert!(AuditConfig::from_json(r#"{"ignore": [{"id": "X"}]}"#).is_err());
-        let blank = AuditConfig::from_json(r#"{"ignore": [{"id": "X", "reason": " "}]}"#).unwrap_err();
+        let blank =
+            AuditConfig::from_json(r#"{"ignore": [{"id": "X", "reason": " "}]}"#).unwrap_err();
         assert!(blank.0.contains("reason"));
         for date in ["2024-02-30", "2024-2-01", "tomorrow", "2024-02-01T00:00"] {
-            let options = format!(r#"{{"ignore": [{{"id": "X", "reason": "r", "expires": "{date}"}}]}}"#);
+            let options =
+                format!(r#"{{"ignore": [{{"id": "X", "reason": "r", "expires": "{date}"}}]}}"#);
             assert!(AuditConfig::from_json(&options).is_err(), "{date}");
         }
     }

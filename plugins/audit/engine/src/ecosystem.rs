@@ -64,14 +64,28 @@ mod tests {
     #[test]
     fn pypi_names_normalise_per_pep_503() {
         assert_eq!(normalized_name(Ecosystem::PyPI, "Django"), "django");
-        assert_eq!(normalized_name(Ecosystem::PyPI, "zope.interface"), "zope-interface");
-        assert_eq!(normalized_name(Ecosystem::PyPI, "Foo__Bar-.baz"), "foo-bar-baz");
-        assert_eq!(normalized_name(Ecosystem::CratesIo, "Inflector"), "Inflector");
+        assert_eq!(
+            normalized_name(Ecosystem::PyPI, "zope.interface"),
+            "zope-interface"
+        );
+        assert_eq!(
+            normalized_name(Ecosystem::PyPI, "Foo__Bar-.baz"),
+            "foo-bar-baz"
+        );
+        assert_eq!(
+            normalized_name(Ecosystem::CratesIo, "Inflector"),
+            "Inflector"
+        );
     }
 
     #[test]
     fn osv_names_round_trip() {
-        for ecosystem in [Ecosystem::CratesIo, Ecosystem::Npm, Ecosystem::PyPI, Ecosystem::Go] {
+        for ecosystem in [
+            Ecosystem::CratesIo,
+            Ecosystem::Npm,
+            Ecosystem::PyPI,
+            Ecosystem::Go,
+        ] {
             assert_eq!(from_osv_name(ecosystem.osv_name()), Some(ecosystem));
         }
         assert_eq!(from_osv_name("Debian:11"), None);

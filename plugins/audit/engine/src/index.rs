@@ -132,7 +132,9 @@ impl Index {
         }
         // A stable order makes the serialized index (and findings)
         // independent of the order the host listed files in.
-        records.sort_by(|a, b| (a.ecosystem, &a.package, &a.id).cmp(&(b.ecosystem, &b.package, &b.id)));
+        records.sort_by(|a, b| {
+            (a.ecosystem, &a.package, &a.id).cmp(&(b.ecosystem, &b.package, &b.id))
+        });
         stats.advisories = records.len();
         stats.withdrawn = records.iter().filter(|record| record.withdrawn).count();
         Ok((Index::from_parts(records, stats), warnings))
@@ -192,7 +194,10 @@ impl Index {
         let (stored, trailing): (Stored, &[u8]) =
             postcard::take_from_bytes(payload).map_err(|error| corrupt(error.to_string()))?;
         if !trailing.is_empty() {
-            return Err(corrupt(format!("{} unexpected trailing bytes", trailing.len())));
+            return Err(corrupt(format!(
+                "{} unexpected trailing bytes",
+                trailing.len()
+            )));
         }
         if stored.records.is_empty() || stored.records.len() != stored.stats.advisories {
             return Err(corrupt("advisory count does not match".to_owned()));
@@ -232,7 +237,11 @@ mod tests {
 
     #[test]
     fn round_trips_through_bytes() {
-        let files = vec![osv("PYSEC-1", "a"), osv("PYSEC-2", "b"), ("README.md".into(), b"# hi".to_vec())];
+        let files = vec![
+            osv("PYSEC-1", "a"),
+            osv("PYSEC-2", "b"),
+            ("README.md".into(), b"# hi".to_vec()),
+        ];
         let (index, warnings) = Index::build(files).unwrap();
         assert!(warnings.is_empty());
         assert_eq!(index.stats().advisories, 2);
@@ -255,7 +264,9 @@ mod tests {
         assert!(Index::from_bytes(&extended).is_err());
         let mut other_version = bytes.clone();
         other_version[MAGIC.len()] ^= 0xff;
-        assert!(matches!(Index::from_bytes(&other_version), Err(IndexError::Corrupt(m)) if m.contains("format version")));
+        assert!(
+            matches!(Index::from_bytes(&other_version), Err(IndexError::Corrupt(m)) if m.contains("format version"))
+        );
     }
 
     #[test]
@@ -263,18 +274,27 @@ mod tests {
         let empty: Vec<(String, Vec<u8>)> = vec![];
         assert_eq!(
             Index::build(empty).unwrap_err(),
-            IndexError::NoAdvisories { files: 0, unreadable: 0 }
+            IndexError::NoAdvisories {
+                files: 0,
+                unreadable: 0
+            }
         );
         let broken = vec![("vulns/a/X.json".to_owned(), b"{not json".to_vec())];
         assert_eq!(
             Index::build(broken).unwrap_err(),
-            IndexError::NoAdvisories { files: 1, unreadable: 1 }
+            IndexError::NoAdvisories {
+                files: 1,
+                unreadable: 1
+            }
         );
     }
 
     #[test]
     fn cache_keys_change_with_format_and_revision() {
-        assert_ne!(Index::cache_key("rustsec", "abc"), Index::cache_key("rustsec", "abd"));
+        assert_ne!(
+            Index::cache_key("rustsec", "abc"),
+            Index::cache_key("rustsec", "abd")
+        );
         assert!(Index::cache_key("rustsec", "abc").contains(&format!("v{INDEX_FORMAT_VERSION}")));
     }
 }

@@ -27,9 +27,17 @@ impl From<Lockfile> for Inventory {
 pub fn purl(package: &Package) -> String {
     let (ty, namespace, name) = match package.ecosystem {
         Ecosystem::CratesIo => ("cargo", None, package.name.clone()),
-        Ecosystem::PyPI => ("pypi", None, normalized_name(Ecosystem::PyPI, &package.name)),
+        Ecosystem::PyPI => (
+            "pypi",
+            None,
+            normalized_name(Ecosystem::PyPI, &package.name),
+        ),
         Ecosystem::Npm | Ecosystem::Go => {
-            let ty = if package.ecosystem == Ecosystem::Npm { "npm" } else { "golang" };
+            let ty = if package.ecosystem == Ecosystem::Npm {
+                "npm"
+            } else {
+                "golang"
+            };
             match package.name.rsplit_once('/') {
                 Some((namespace, name)) => (ty, Some(namespace), name.to_owned()),
                 None => (ty, None, package.name.clone()),
@@ -69,8 +77,14 @@ mod tests {
 
     #[test]
     fn purls_per_ecosystem() {
-        assert_eq!(purl(&package(Ecosystem::CratesIo, "serde", "1.0.0")), "pkg:cargo/serde@1.0.0");
-        assert_eq!(purl(&package(Ecosystem::PyPI, "Django_Rest", "3.0")), "pkg:pypi/django-rest@3.0");
+        assert_eq!(
+            purl(&package(Ecosystem::CratesIo, "serde", "1.0.0")),
+            "pkg:cargo/serde@1.0.0"
+        );
+        assert_eq!(
+            purl(&package(Ecosystem::PyPI, "Django_Rest", "3.0")),
+            "pkg:pypi/django-rest@3.0"
+        );
         assert_eq!(
             purl(&package(Ecosystem::Npm, "@babel/core", "7.0.0")),
             "pkg:npm/%40babel/core@7.0.0"
@@ -80,7 +94,11 @@ mod tests {
             "pkg:golang/golang.org/x/net@v0.1.0"
         );
         assert_eq!(
-            purl(&package(Ecosystem::CratesIo, "openssl-src", "111.22.0+1.1.1q")),
+            purl(&package(
+                Ecosystem::CratesIo,
+                "openssl-src",
+                "111.22.0+1.1.1q"
+            )),
             "pkg:cargo/openssl-src@111.22.0%2B1.1.1q"
         );
     }

@@ -32,5 +32,6 @@ pub use index::{INDEX_FORMAT_VERSION, Index, IndexError, IndexStats, LoadWarning
 pub use inventory::{Inventory, purl};
 pub use sbom::{SbomError, SbomWarning, inventory_from_cyclonedx};
 pub use severity::{
-    DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY, UNSOUND_SEVERITY,
+    DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY,
+    UNSOUND_SEVERITY,
 };

@@ -120,7 +120,10 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
     }
     let mut file = OsvFile::default();
 
-    let record_rating = rating(record.severity.as_deref(), record.database_specific.as_ref());
+    let record_rating = rating(
+        record.severity.as_deref(),
+        record.database_specific.as_ref(),
+    );
     let title = title_of(&record);
     let url = advisory_url(&record);
 
@@ -129,7 +132,8 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
     let mut by_package: BTreeMap<(Ecosystem, String), Vec<&AffectedEntry>> = BTreeMap::new();
     for entry in record.affected.iter().flatten() {
         let Some(package) = &entry.package else {
-            file.problems.push("an `affected` entry names no package".to_owned());
+            file.problems
+                .push("an `affected` entry names no package".to_owned());
             continue;
         };
         let Some(ecosystem) = from_osv_name(&package.ecosystem) else {
@@ -198,7 +202,10 @@ enum Rating {
 
 /// CVSS v3 first (the version the brief and most dashboards use), then v4,
 /// then v2, then a rating word.
-fn rating(entries: Option<&[SeverityEntry]>, database: Option<&DatabaseSpecific>) -> Option<Rating> {
+fn rating(
+    entries: Option<&[SeverityEntry]>,
+    database: Option<&DatabaseSpecific>,
+) -> Option<Rating> {
     let entries = entries.unwrap_or_default();
     for kind in ["CVSS_V3", "CVSS_V4", "CVSS_V2"] {
         for entry in entries.iter().filter(|entry| entry.kind == kind) {
@@ -216,7 +223,12 @@ fn rating(entries: Option<&[SeverityEntry]>, database: Option<&DatabaseSpecific>
 /// The summary, or else the first sentence of the details (the PyPI
 /// database has no summaries).
 fn title_of(record: &Record) -> String {
-    if let Some(summary) = record.summary.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    if let Some(summary) = record
+        .summary
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         return summary.to_owned();
     }
     let details = record.details.as_deref().unwrap_or_default().trim();
@@ -276,15 +288,18 @@ fn convert_range(ecosystem: Ecosystem, range: &RangeEntry) -> Result<Option<OsvR
             OsvEvent::Introduced(None) => None,
             OsvEvent::Introduced(Some(version))
             | OsvEvent::Fixed(version)
-            | OsvEvent::LastAffected(version) => Some(
-                scheme
-                    .parse(version)
-                    .ok_or_else(|| format!("range version `{version}` is not a valid {scheme:?} version; range skipped"))?,
-            ),
+            | OsvEvent::LastAffected(version) => Some(scheme.parse(version).ok_or_else(|| {
+                format!(
+                    "range version `{version}` is not a valid {scheme:?} version; range skipped"
+                )
+            })?),
         };
         keyed.push((key, event));
     }
-    if !keyed.iter().any(|(_, event)| matches!(event, OsvEvent::Introduced(_))) {
+    if !keyed
+        .iter()
+        .any(|(_, event)| matches!(event, OsvEvent::Introduced(_)))
+    {
         return Err("range has no `introduced` event; range skipped".to_owned());
     }
     // `None` ("0") sorts first; versions of one scheme always compare.
@@ -340,7 +355,9 @@ published: "2099-01-01T00:00:00Z"
         let file = parse_file(OsvFormat::Yaml, YAML.as_bytes()).unwrap();
         assert_eq!(file.unsupported_entries, 1);
         assert!(file.problems.is_empty(), "{:?}", file.problems);
-        let [record] = file.records.as_slice() else { panic!("one record") };
+        let [record] = file.records.as_slice() else {
+            panic!("one record")
+        };
         assert_eq!(record.package, "demo-pkg");
         assert_eq!(record.title, "Demo before 1.10 lets attackers do things.");
         assert_eq!(record.aliases, ["CVE-2099-0001"]);
@@ -359,7 +376,9 @@ published: "2099-01-01T00:00:00Z"
             "affected":[{"package":{"ecosystem":"npm","name":"@scope/pkg"},
               "ranges":[{"type":"SEMVER","events":[{"introduced":"1.0.0"},{"last_affected":"1.4.2"}]}]}]}"#;
         let file = parse_file(OsvFormat::Json, json.as_bytes()).unwrap();
-        let [record] = file.records.as_slice() else { panic!("one record") };
+        let [record] = file.records.as_slice() else {
+            panic!("one record")
+        };
         assert!(record.withdrawn);
         assert_eq!(record.package, "@scope/pkg");
         assert_eq!(record.severity(), Severity::Critical);

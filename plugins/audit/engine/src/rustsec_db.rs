@@ -109,8 +109,18 @@ pub(crate) fn parse_file(path: &str, bytes: &[u8]) -> Result<RustSecFile, String
         withdrawn: metadata.withdrawn.is_some(),
         registry,
         affected: Affected::RustSec {
-            patched: advisory.versions.patched().iter().map(ToString::to_string).collect(),
-            unaffected: advisory.versions.unaffected().iter().map(ToString::to_string).collect(),
+            patched: advisory
+                .versions
+                .patched()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            unaffected: advisory
+                .versions
+                .unaffected()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             ranges,
         },
         functions: affected.functions.keys().map(ToString::to_string).collect(),
@@ -177,7 +187,11 @@ Longer description.
     #[test]
     fn checks_file_layout_like_the_rustsec_loader() {
         let misnamed = parse_file("crates/demo/RUSTSEC-2099-0002.md", SAMPLE.as_bytes());
-        assert!(misnamed.unwrap_err().contains("holds advisory RUSTSEC-2099-0001"));
+        assert!(
+            misnamed
+                .unwrap_err()
+                .contains("holds advisory RUSTSEC-2099-0001")
+        );
         let misfiled = parse_file("crates/other/RUSTSEC-2099-0001.md", SAMPLE.as_bytes());
         assert!(misfiled.unwrap_err().contains("filed under `other`"));
         assert!(matches!(

@@ -50,7 +50,10 @@ const NON_REGISTRY_QUALIFIERS: [&str; 4] = ["vcs_url", "download_url", "file_nam
 
 /// Reads the components (nested ones too; `metadata.component`, the
 /// project itself, is not one) of a CycloneDX JSON document.
-pub fn inventory_from_cyclonedx(path: &str, bytes: &[u8]) -> Result<(Inventory, Vec<SbomWarning>), SbomError> {
+pub fn inventory_from_cyclonedx(
+    path: &str,
+    bytes: &[u8],
+) -> Result<(Inventory, Vec<SbomWarning>), SbomError> {
     let fail = |message: String| SbomError {
         path: path.to_owned(),
         message,
@@ -59,7 +62,10 @@ pub fn inventory_from_cyclonedx(path: &str, bytes: &[u8]) -> Result<(Inventory, 
     let bom: Bom = serde_json::from_str(text)
         .map_err(|error| fail(format!("line {}: {error}", error.line())))?;
     if bom.bom_format != "CycloneDX" {
-        return Err(fail(format!("bomFormat is `{}`, expected `CycloneDX`", bom.bom_format)));
+        return Err(fail(format!(
+            "bomFormat is `{}`, expected `CycloneDX`",
+            bom.bom_format
+        )));
     }
 
     let mut packages = Vec::new();
@@ -129,7 +135,10 @@ fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
     let qualifier = |key: &str| purl.qualifiers().get(key).map(|value| value.to_string());
     let source = if let Some(url) = qualifier("vcs_url") {
         Source::Git { url, rev: None }
-    } else if let Some(location) = NON_REGISTRY_QUALIFIERS[1..].iter().find_map(|key| qualifier(key)) {
+    } else if let Some(location) = NON_REGISTRY_QUALIFIERS[1..]
+        .iter()
+        .find_map(|key| qualifier(key))
+    {
         Source::Path { path: location }
     } else {
         Source::Registry {
@@ -154,7 +163,11 @@ fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
 fn line_of(document: &str, purl: &str) -> Option<u32> {
     let quoted = serde_json::to_string(purl).ok()?;
     let offset = document.find(&quoted)?;
-    let line = document[..offset].bytes().filter(|&byte| byte == b'\n').count() + 1;
+    let line = document[..offset]
+        .bytes()
+        .filter(|&byte| byte == b'\n')
+        .count()
+        + 1;
     u32::try_from(line).ok()
 }
 
@@ -182,7 +195,8 @@ mod tests {
 
     #[test]
     fn reads_registry_and_non_registry_components_with_lines() {
-        let (inventory, warnings) = inventory_from_cyclonedx("sbom.cdx.json", SBOM.as_bytes()).unwrap();
+        let (inventory, warnings) =
+            inventory_from_cyclonedx("sbom.cdx.json", SBOM.as_bytes()).unwrap();
         let summary: Vec<(Ecosystem, &str, &str, Option<u32>)> = inventory
             .packages
             .iter()
@@ -200,10 +214,17 @@ mod tests {
                 (Ecosystem::CratesIo, "hyper", "0.14.0", Some(12)),
             ]
         );
-        assert!(matches!(inventory.packages[0].source, Source::Registry { url: None }));
-        assert!(matches!(&inventory.packages[4].source, Source::Git { url, .. } if url == "git+https://example.org/time.git"));
+        assert!(matches!(
+            inventory.packages[0].source,
+            Source::Registry { url: None }
+        ));
+        assert!(
+            matches!(&inventory.packages[4].source, Source::Git { url, .. } if url == "git+https://example.org/time.git")
+        );
         assert!(matches!(inventory.packages[5].source, Source::Path { .. }));
-        assert!(matches!(&inventory.packages[6].source, Source::Registry { url: Some(url) } if url.contains("mirror")));
+        assert!(
+            matches!(&inventory.packages[6].source, Source::Registry { url: Some(url) } if url.contains("mirror"))
+        );
         let messages: Vec<&str> = warnings.iter().map(|w| w.message.as_str()).collect();
         assert_eq!(messages.len(), 3, "{messages:?}");
         assert!(messages.iter().any(|m| m.contains("`nopurl` has no purl")));
@@ -214,7 +235,10 @@ mod tests {
     #[test]
     fn rejects_other_documents() {
         assert!(inventory_from_cyclonedx("x.json", br#"{"bomFormat": "SPDX"}"#).is_err());
-        assert!(inventory_from_cyclonedx("x.json", br#"{"bomFormat": "CycloneDX", "components": [{"#).is_err());
+        assert!(
+            inventory_from_cyclonedx("x.json", br#"{"bomFormat": "CycloneDX", "components": [{"#)
+                .is_err()
+        );
         assert!(inventory_from_cyclonedx("x.json", b"\xff\xfe").is_err());
     }
 }

@@ -95,13 +95,20 @@ mod tests {
         assert!(lt(Scheme::Pep440, "2!0.1", "2!1.0"));
         assert!(lt(Scheme::Pep440, "9.9", "1!0.1"));
         assert_eq!(Scheme::Pep440.parse("1.0"), Scheme::Pep440.parse("1.0.0"));
-        assert_eq!(Scheme::Pep440.parse("1.0RC1"), Scheme::Pep440.parse("1.0rc1"));
+        assert_eq!(
+            Scheme::Pep440.parse("1.0RC1"),
+            Scheme::Pep440.parse("1.0rc1")
+        );
         assert!(Scheme::Pep440.parse("not a version").is_none());
     }
 
     #[test]
     fn go_versions_accept_the_v_prefix_and_pseudo_versions() {
-        assert!(lt(Scheme::Go, "v0.0.0-20210101000000-abcdef123456", "v0.0.1"));
+        assert!(lt(
+            Scheme::Go,
+            "v0.0.0-20210101000000-abcdef123456",
+            "v0.0.1"
+        ));
         assert!(lt(Scheme::Go, "v1.2.3", "1.10.0"));
         let a = Scheme::Go.parse("v2.0.0+incompatible").unwrap();
         let b = Scheme::Go.parse("2.0.0").unwrap();

@@ -26,7 +26,10 @@ fn hits(report: &AuditReport) -> Vec<(String, String, String)> {
 }
 
 fn expect(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-    let mut list: Vec<_> = list.iter().map(|(p, v, id)| (p.to_string(), v.to_string(), id.to_string())).collect();
+    let mut list: Vec<_> = list
+        .iter()
+        .map(|(p, v, id)| (p.to_string(), v.to_string(), id.to_string()))
+        .collect();
     list.sort();
     list
 }
@@ -56,7 +59,11 @@ fn index_round_trips_and_matches_the_same() {
 
 /// The finding's line is the package's entry in the lockfile.
 fn assert_lines_point_at_packages(report: &AuditReport, lockfile: &str) {
-    let text = std::fs::read_to_string(format!("{}/tests/fixtures/{lockfile}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/{lockfile}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
     let lines: Vec<&str> = text.lines().collect();
     for finding in &report.findings {
         let line = finding.line.expect("lockfile findings carry a line") as usize;
@@ -87,16 +94,35 @@ fn cargo_lock_v1_with_metadata_checksums() {
     assert_lines_point_at_packages(&report, "cargo-v1/Cargo.lock");
     assert!(report.notes.is_empty(), "{:?}", report.notes);
 
-    let smallvec = report.findings.iter().find(|f| f.advisory_id == "RUSTSEC-2019-0009").unwrap();
+    let smallvec = report
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "RUSTSEC-2019-0009")
+        .unwrap();
     assert_eq!(smallvec.kind, "vulnerability");
     assert_eq!(smallvec.fixed.as_deref(), Some("0.6.10"));
     assert_eq!(smallvec.purl, "pkg:cargo/smallvec@0.6.9");
-    assert!(smallvec.aliases.iter().any(|alias| alias.starts_with("CVE-")), "{:?}", smallvec.aliases);
-    let time = report.findings.iter().find(|f| f.advisory_id == "RUSTSEC-2020-0071").unwrap();
+    assert!(
+        smallvec
+            .aliases
+            .iter()
+            .any(|alias| alias.starts_with("CVE-")),
+        "{:?}",
+        smallvec.aliases
+    );
+    let time = report
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "RUSTSEC-2020-0071")
+        .unwrap();
     // 0.2.0 ends the matched range but only 0.2.23 and later are patched.
     assert_eq!(time.fixed.as_deref(), Some("0.2.23"));
     assert_eq!(time.patched, [">=0.2.23"]);
-    let unmaintained = report.findings.iter().find(|f| f.package == "ansi_term").unwrap();
+    let unmaintained = report
+        .findings
+        .iter()
+        .find(|f| f.package == "ansi_term")
+        .unwrap();
     assert_eq!(unmaintained.kind, "unmaintained");
     assert_eq!(unmaintained.severity, cordon_audit::UNMAINTAINED_SEVERITY);
     assert_eq!(unmaintained.fixed, None);
@@ -124,12 +150,28 @@ fn cargo_lock_v3_edge_cases() {
         ])
     );
     assert_lines_point_at_packages(&report, "cargo-v3/Cargo.lock");
-    let ml_dsa = report.findings.iter().find(|f| f.package == "ml-dsa").unwrap();
+    let ml_dsa = report
+        .findings
+        .iter()
+        .find(|f| f.package == "ml-dsa")
+        .unwrap();
     assert_eq!(ml_dsa.fixed.as_deref(), Some("0.1.0-rc.3"));
-    let openssl = report.findings.iter().find(|f| f.advisory_id == "RUSTSEC-2023-0006").unwrap();
+    let openssl = report
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "RUSTSEC-2023-0006")
+        .unwrap();
     assert_eq!(openssl.purl, "pkg:cargo/openssl-src@111.22.0%2B1.1.1q");
-    let tokio_rustls = report.findings.iter().find(|f| f.package == "tokio-rustls").unwrap();
-    assert_eq!(tokio_rustls.severity, cordon_audit::Severity::High, "CVSS 7.5");
+    let tokio_rustls = report
+        .findings
+        .iter()
+        .find(|f| f.package == "tokio-rustls")
+        .unwrap();
+    assert_eq!(
+        tokio_rustls.severity,
+        cordon_audit::Severity::High,
+        "CVSS 7.5"
+    );
     assert_eq!(tokio_rustls.affected, ">= 0.12.0, < 0.12.3");
 }
 
@@ -137,26 +179,57 @@ fn cargo_lock_v3_edge_cases() {
 fn withdrawn_advisories_exist_but_are_never_reported() {
     // markdown 0.3.0 (RUSTSEC-2022-0044) and dirs 1.0.5 (RUSTSEC-2020-0053)
     // are pinned in the v3 fixture; both advisories are withdrawn.
-    for file in ["crates/markdown/RUSTSEC-2022-0044.md", "crates/dirs/RUSTSEC-2020-0053.md"] {
+    for file in [
+        "crates/markdown/RUSTSEC-2022-0044.md",
+        "crates/dirs/RUSTSEC-2020-0053.md",
+    ] {
         let text = std::fs::read_to_string(common::rustsec_dir().join(file)).unwrap();
-        assert!(text.contains("\nwithdrawn = "), "{file} is withdrawn in the snapshot");
+        assert!(
+            text.contains("\nwithdrawn = "),
+            "{file} is withdrawn in the snapshot"
+        );
     }
     let inventory = fixture("cargo-v3/Cargo.lock");
-    assert!(inventory.packages.iter().any(|p| p.name == "markdown" && p.version == "0.3.0"));
-    assert!(inventory.packages.iter().any(|p| p.name == "dirs" && p.version == "1.0.5"));
+    assert!(
+        inventory
+            .packages
+            .iter()
+            .any(|p| p.name == "markdown" && p.version == "0.3.0")
+    );
+    assert!(
+        inventory
+            .packages
+            .iter()
+            .any(|p| p.name == "dirs" && p.version == "1.0.5")
+    );
     let report = run(rustsec(), "cargo-v3/Cargo.lock", &AuditConfig::default());
-    assert!(report.findings.iter().all(|f| f.package != "markdown" && f.package != "dirs"));
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.package != "markdown" && f.package != "dirs")
+    );
 }
 
 #[test]
 fn informational_kinds_can_be_turned_off() {
     let config = AuditConfig::from_json(r#"{"informational": {"unmaintained": false}}"#).unwrap();
     let report = run(rustsec(), "cargo-v3/Cargo.lock", &config);
-    let kinds: Vec<(&str, &str)> = report.findings.iter().map(|f| (f.advisory_id.as_str(), f.kind.as_str())).collect();
-    assert!(!kinds.iter().any(|(_, kind)| *kind == "unmaintained"), "{kinds:?}");
+    let kinds: Vec<(&str, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.advisory_id.as_str(), f.kind.as_str()))
+        .collect();
+    assert!(
+        !kinds.iter().any(|(_, kind)| *kind == "unmaintained"),
+        "{kinds:?}"
+    );
     assert!(kinds.contains(&("RUSTSEC-2021-0145", "unsound")));
 
-    let config = AuditConfig::from_json(r#"{"informational": {"unmaintained": false, "unsound": false, "notice": false}}"#).unwrap();
+    let config = AuditConfig::from_json(
+        r#"{"informational": {"unmaintained": false, "unsound": false, "notice": false}}"#,
+    )
+    .unwrap();
     let report = run(rustsec(), "cargo-v3/Cargo.lock", &config);
     assert!(report.findings.iter().all(|f| f.kind == "vulnerability"));
     assert_eq!(report.findings.len(), 6);
@@ -167,9 +240,23 @@ fn workspace_git_and_path_packages_never_match() {
     let inventory = fixture("cargo-v4-workspace/Cargo.lock");
     // The member is really called `smallvec` at a vulnerable version, and
     // `time` comes from git at a vulnerable version.
-    assert!(inventory.packages.iter().any(|p| p.name == "smallvec" && p.version == "0.6.9"));
-    assert!(inventory.packages.iter().any(|p| p.name == "time" && p.version == "0.1.40"));
-    let report = run(rustsec(), "cargo-v4-workspace/Cargo.lock", &AuditConfig::default());
+    assert!(
+        inventory
+            .packages
+            .iter()
+            .any(|p| p.name == "smallvec" && p.version == "0.6.9")
+    );
+    assert!(
+        inventory
+            .packages
+            .iter()
+            .any(|p| p.name == "time" && p.version == "0.1.40")
+    );
+    let report = run(
+        rustsec(),
+        "cargo-v4-workspace/Cargo.lock",
+        &AuditConfig::default(),
+    );
     assert_eq!(
         hits(&report),
         expect(&[
@@ -179,13 +266,20 @@ fn workspace_git_and_path_packages_never_match() {
             ("hyper", "0.14.9", "RUSTSEC-2022-0022"),
         ])
     );
-    assert_eq!(report.packages_checked, 2, "only the two registry crates are looked up");
+    assert_eq!(
+        report.packages_checked, 2,
+        "only the two registry crates are looked up"
+    );
     assert_lines_point_at_packages(&report, "cargo-v4-workspace/Cargo.lock");
 }
 
 #[test]
 fn requirements_txt_with_hashes_and_markers() {
-    let report = run(osv_pypi(), "requirements/requirements.txt", &AuditConfig::default());
+    let report = run(
+        osv_pypi(),
+        "requirements/requirements.txt",
+        &AuditConfig::default(),
+    );
     assert_eq!(
         hits(&report),
         expect(&[
@@ -204,9 +298,16 @@ fn requirements_txt_with_hashes_and_markers() {
     assert_eq!(py.fixed, None);
     assert_eq!(py.affected, "<= 1.11.0");
     assert_eq!(py.purl, "pkg:pypi/py@1.11.0");
-    let loguru = report.findings.iter().find(|f| f.package == "Loguru").unwrap();
+    let loguru = report
+        .findings
+        .iter()
+        .find(|f| f.package == "Loguru")
+        .unwrap();
     assert_eq!(loguru.purl, "pkg:pypi/loguru@0.5.1");
-    assert_eq!(loguru.severity, cordon_audit::DEFAULT_VULNERABILITY_SEVERITY);
+    assert_eq!(
+        loguru.severity,
+        cordon_audit::DEFAULT_VULNERABILITY_SEVERITY
+    );
     assert_eq!(loguru.aliases, ["CVE-2022-0338"]);
 }
 
@@ -223,7 +324,11 @@ fn poetry_lock() {
         ])
     );
     assert_lines_point_at_packages(&report, "poetry/poetry.lock");
-    let redis = report.findings.iter().find(|f| f.advisory_id == "PYSEC-2023-45").unwrap();
+    let redis = report
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "PYSEC-2023-45")
+        .unwrap();
     assert_eq!(redis.fixed.as_deref(), Some("4.5.3"));
 }
 
@@ -267,9 +372,15 @@ fn sbom_packages_match_both_databases() {
         {"name": "time", "purl": "pkg:cargo/time@0.1.40?vcs_url=git%2Bhttps://github.com/time-rs/time"},
         {"name": "jinja2", "purl": "pkg:pypi/Jinja2@2.10"}
     ]}"#;
-    let (inventory, warnings) = cordon_audit::inventory_from_cyclonedx("sbom.cdx.json", sbom.as_bytes()).unwrap();
+    let (inventory, warnings) =
+        cordon_audit::inventory_from_cyclonedx("sbom.cdx.json", sbom.as_bytes()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    let report = audit(&[rustsec(), osv_pypi()], &[inventory], &AuditConfig::default(), today());
+    let report = audit(
+        &[rustsec(), osv_pypi()],
+        &[inventory],
+        &AuditConfig::default(),
+        today(),
+    );
     assert_eq!(
         hits(&report),
         expect(&[
@@ -281,34 +392,66 @@ fn sbom_packages_match_both_databases() {
             ("smallvec", "0.6.9", "RUSTSEC-2021-0003"),
         ])
     );
-    assert_eq!(report.findings.iter().find(|f| f.package == "jinja2").unwrap().line, Some(4));
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .find(|f| f.package == "jinja2")
+            .unwrap()
+            .line,
+        Some(4)
+    );
 }
 
 #[test]
 fn rules_properties_and_fingerprints() {
     let report = run(rustsec(), "cargo-v3/Cargo.lock", &AuditConfig::default());
-    let mut finding_ids: Vec<&str> = report.findings.iter().map(|f| f.advisory_id.as_str()).collect();
+    let mut finding_ids: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.advisory_id.as_str())
+        .collect();
     finding_ids.sort();
     finding_ids.dedup();
     let rule_ids: Vec<&str> = report.rules.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(rule_ids, finding_ids);
-    let rule = report.rules.iter().find(|r| r.id == "RUSTSEC-2020-0019").unwrap();
+    let rule = report
+        .rules
+        .iter()
+        .find(|r| r.id == "RUSTSEC-2020-0019")
+        .unwrap();
     assert!(rule.help.contains(">=0.12.3, <0.13.0"), "{}", rule.help);
     assert!(!rule.full_description.is_empty());
 
-    let finding = report.findings.iter().find(|f| f.advisory_id == "RUSTSEC-2020-0019").unwrap();
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.advisory_id == "RUSTSEC-2020-0019")
+        .unwrap();
     let properties = finding.properties();
-    let get = |key: &str| properties.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let get = |key: &str| {
+        properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(get("package"), Some("tokio-rustls"));
     assert_eq!(get("version"), Some("0.12.2"));
     assert_eq!(get("purl"), Some("pkg:cargo/tokio-rustls@0.12.2"));
     assert_eq!(get("aliases"), Some("CVE-2020-35875,GHSA-2jfv-g3fh-xq3v"));
     assert_eq!(get("fixed"), Some("0.12.3"));
 
-    let mut fingerprints: Vec<&str> = report.findings.iter().map(|f| f.fingerprint.as_str()).collect();
+    let mut fingerprints: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
     fingerprints.sort();
     fingerprints.dedup();
     assert_eq!(fingerprints.len(), report.findings.len());
     let again = run(rustsec(), "cargo-v3/Cargo.lock", &AuditConfig::default());
-    assert_eq!(again.findings[0].fingerprint, report.findings[0].fingerprint);
+    assert_eq!(
+        again.findings[0].fingerprint,
+        report.findings[0].fingerprint
+    );
 }

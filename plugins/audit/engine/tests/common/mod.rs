@@ -26,7 +26,10 @@ pub fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
                 pending.push(path);
             } else {
                 let relative = path.strip_prefix(root).unwrap();
-                let relative: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+                let relative: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
                 files.push((relative.join("/"), std::fs::read(&path).unwrap()));
             }
         }
@@ -38,7 +41,8 @@ pub fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
 pub fn rustsec() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let (index, warnings) = Index::build(read_tree(&rustsec_dir())).expect("RustSec snapshot loads");
+        let (index, warnings) =
+            Index::build(read_tree(&rustsec_dir())).expect("RustSec snapshot loads");
         assert!(warnings.is_empty(), "{warnings:?}");
         index
     })
@@ -47,7 +51,8 @@ pub fn rustsec() -> &'static Index {
 pub fn osv_pypi() -> &'static Index {
     static INDEX: OnceLock<Index> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let (index, warnings) = Index::build(read_tree(&osv_pypi_dir())).expect("OSV PyPI snapshot loads");
+        let (index, warnings) =
+            Index::build(read_tree(&osv_pypi_dir())).expect("OSV PyPI snapshot loads");
         assert!(warnings.len() < 20, "{warnings:?}");
         index
     })
@@ -55,9 +60,16 @@ pub fn osv_pypi() -> &'static Index {
 
 /// Parses `tests/fixtures/<relative>` with the shared lockfile parsers.
 pub fn fixture(relative: &str) -> Inventory {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
     let bytes = std::fs::read(&path).unwrap();
-    let lockfile = cordon_lockfiles::parse(relative, &bytes).unwrap_or_else(|e| panic!("{relative}: {e:?}"));
-    assert!(lockfile.warnings.is_empty(), "{relative}: {:?}", lockfile.warnings);
+    let lockfile =
+        cordon_lockfiles::parse(relative, &bytes).unwrap_or_else(|e| panic!("{relative}: {e:?}"));
+    assert!(
+        lockfile.warnings.is_empty(),
+        "{relative}: {:?}",
+        lockfile.warnings
+    );
     Inventory::from(lockfile)
 }
