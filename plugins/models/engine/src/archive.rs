@@ -21,7 +21,9 @@ const LISTED_MEMBERS: usize = 256;
 /// to this compressed size; larger ones are judged by name.
 const SNIFF_COMPRESSED: u64 = 1 << 20;
 
-const PICKLE_SUFFIXES: &[&str] = &[".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".dill", ".ckpt"];
+const PICKLE_SUFFIXES: &[&str] = &[
+    ".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".dill", ".ckpt",
+];
 
 fn is_pickle_start(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1])
@@ -40,7 +42,11 @@ fn is_torch_storage(name: &str) -> bool {
 }
 
 fn layout(entries: &[ZipEntry]) -> Option<ModelFormat> {
-    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).filter(|n| !n.ends_with('/')).collect();
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| !n.ends_with('/'))
+        .collect();
     if names.iter().any(|n| basename(n) == "data.pkl") {
         return Some(ModelFormat::PytorchZip);
     }
@@ -52,7 +58,10 @@ fn layout(entries: &[ZipEntry]) -> Option<ModelFormat> {
     if !names.is_empty() && names.iter().all(|n| n.ends_with(".npy")) {
         return Some(ModelFormat::NumpyNpz);
     }
-    if names.iter().any(|n| PICKLE_SUFFIXES.iter().any(|s| n.ends_with(s))) {
+    if names
+        .iter()
+        .any(|n| PICKLE_SUFFIXES.iter().any(|s| n.ends_with(s)))
+    {
         return Some(ModelFormat::ArchiveWithPickles);
     }
     None
@@ -85,12 +94,16 @@ fn member_kind(entry: &ZipEntry, layout: Option<ModelFormat>, head: &[u8]) -> Me
 
 /// First bytes of a member for sniffing, without inflating large members.
 fn member_head(source: &dyn ByteSource, entry: &ZipEntry) -> Vec<u8> {
-    let Some(data_offset) = entry.data_offset else { return Vec::new() };
+    let Some(data_offset) = entry.data_offset else {
+        return Vec::new();
+    };
     match entry.method {
         0 => source.read_at(data_offset, 8).unwrap_or_default(),
         8 if entry.compressed_size <= SNIFF_COMPRESSED => {
             let compressed = Window::new(source, data_offset, entry.compressed_size);
-            let bytes = compressed.read_at(0, compressed.len() as usize).unwrap_or_default();
+            let bytes = compressed
+                .read_at(0, compressed.len() as usize)
+                .unwrap_or_default();
             match miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, 64) {
                 Ok(out) => out,
                 Err(err) => err.output,
@@ -138,16 +151,25 @@ pub fn scan_zip(
                 metadata.dtypes.extend(array.dtypes);
                 metadata.tensor_count = Some(metadata.tensor_count.unwrap_or(0) + 1);
                 if let Some(n) = array.parameter_count {
-                    metadata.parameter_count = Some(metadata.parameter_count.unwrap_or(0).saturating_add(n));
+                    metadata.parameter_count =
+                        Some(metadata.parameter_count.unwrap_or(0).saturating_add(n));
                 }
             }
-            MemberKind::KerasConfig => match data.read_at(0, data.len().min(limits.max_member_bytes) as usize) {
+            MemberKind::KerasConfig => match data
+                .read_at(0, data.len().min(limits.max_member_bytes) as usize)
+            {
                 Ok(json) => {
-                    metadata.architecture = keras::analyse_config(&json, "config.json", member, &mut archive_findings);
+                    metadata.architecture =
+                        keras::analyse_config(&json, "config.json", member, &mut archive_findings);
                 }
                 Err(err) => archive_findings.push(
-                    ModelFinding::new(crate::rules::UNSCANNABLE, crate::finding::Severity::Medium, "zip-read-failed", format!("zip: {err}"))
-                        .in_member(member),
+                    ModelFinding::new(
+                        crate::rules::UNSCANNABLE,
+                        crate::finding::Severity::Medium,
+                        "zip-read-failed",
+                        format!("zip: {err}"),
+                    )
+                    .in_member(member),
                 ),
             },
             MemberKind::Skip => {}
@@ -158,10 +180,21 @@ pub fn scan_zip(
     metadata.dtypes.sort();
     metadata.dtypes.dedup();
     metadata.pickle_globals = globals.into_iter().collect();
-    metadata.members = archive.entries.iter().take(LISTED_MEMBERS).map(|e| e.name.clone()).collect();
+    metadata.members = archive
+        .entries
+        .iter()
+        .take(LISTED_MEMBERS)
+        .map(|e| e.name.clone())
+        .collect();
     if format == ModelFormat::PytorchZip {
-        let storages = archive.entries.iter().filter(|e| is_torch_storage(&e.name)).count();
-        metadata.properties.insert("pytorch.storages".into(), storages.to_string());
+        let storages = archive
+            .entries
+            .iter()
+            .filter(|e| is_torch_storage(&e.name))
+            .count();
+        metadata
+            .properties
+            .insert("pytorch.storages".into(), storages.to_string());
     }
     Some(format)
 }
@@ -183,7 +216,11 @@ pub fn scan_tar(
         let data = Window::new(source, entry.data_offset, entry.size);
         let head = data.read_at(0, 2).unwrap_or_default();
         let by_name = PICKLE_SUFFIXES.iter().any(|s| entry.name.ends_with(s))
-            || (torch_layout && matches!(basename(&entry.name), "pickle" | "sys_info" | "storages" | "tensors"));
+            || (torch_layout
+                && matches!(
+                    basename(&entry.name),
+                    "pickle" | "sys_info" | "storages" | "tensors"
+                ));
         if !(is_pickle_start(&head) || by_name) {
             continue;
         }
@@ -196,15 +233,29 @@ pub fn scan_tar(
     }
     findings.append(&mut tar_findings);
     metadata.pickle_globals = globals.into_iter().collect();
-    metadata.members = entries.iter().take(LISTED_MEMBERS).map(|e| e.name.clone()).collect();
-    Some(if torch_layout { ModelFormat::PytorchTar } else { ModelFormat::ArchiveWithPickles })
+    metadata.members = entries
+        .iter()
+        .take(LISTED_MEMBERS)
+        .map(|e| e.name.clone())
+        .collect();
+    Some(if torch_layout {
+        ModelFormat::PytorchTar
+    } else {
+        ModelFormat::ArchiveWithPickles
+    })
 }
 
 /// Scans an HDF5 file (Keras `.h5`).
-pub fn scan_hdf5(source: &dyn ByteSource, superblock: u64, findings: &mut Vec<ModelFinding>, metadata: &mut ModelMetadata) {
+pub fn scan_hdf5(
+    source: &dyn ByteSource,
+    superblock: u64,
+    findings: &mut Vec<ModelFinding>,
+    metadata: &mut ModelMetadata,
+) {
     let summary = hdf5::analyse(source, superblock, findings);
     metadata.architecture = summary.keras_model;
-    metadata
-        .properties
-        .insert("hdf5.model_config".into(), summary.has_model_config.to_string());
+    metadata.properties.insert(
+        "hdf5.model_config".into(),
+        summary.has_model_config.to_string(),
+    );
 }

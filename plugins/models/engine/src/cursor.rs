@@ -20,7 +20,10 @@ impl std::fmt::Display for CursorError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CursorError::Truncated { offset, wanted } => {
-                write!(f, "data ends inside a {wanted}-byte field at offset {offset}")
+                write!(
+                    f,
+                    "data ends inside a {wanted}-byte field at offset {offset}"
+                )
             }
             CursorError::Source(err) => write!(f, "{err}"),
         }

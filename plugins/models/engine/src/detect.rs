@@ -34,8 +34,21 @@ pub enum Detected {
 /// Extensions that only model files use: content that matches no format
 /// behind one of these is reported as malformed rather than skipped.
 const MODEL_EXTENSIONS: &[&str] = &[
-    "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "dill", "safetensors", "gguf", "onnx", "keras",
-    "h5", "hdf5", "npy", "npz",
+    "pt",
+    "pth",
+    "ckpt",
+    "pkl",
+    "pickle",
+    "joblib",
+    "dill",
+    "safetensors",
+    "gguf",
+    "onnx",
+    "keras",
+    "h5",
+    "hdf5",
+    "npy",
+    "npz",
 ];
 /// Protocol-0/1 pickles have no header; files up to this size that parse
 /// completely as a pickle are treated as one.
@@ -43,7 +56,9 @@ const MAX_TRIAL_PICKLE: u64 = 16 << 20;
 
 fn extension(path: &str) -> String {
     let file = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    file.rsplit_once('.').map(|(_, ext)| ext.to_ascii_lowercase()).unwrap_or_default()
+    file.rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 fn basename(path: &str) -> &str {
@@ -53,10 +68,35 @@ fn basename(path: &str) -> &str {
 /// First bytes of every protocol-0/1 pickle that ends in a result: a mark,
 /// a value, an empty container or a global.
 fn could_start_old_pickle(byte: u8) -> bool {
-    matches!(byte, b'(' | b'c' | b'}' | b']' | b')' | b'N' | b'I' | b'L' | b'F' | b'S' | b'V' | b'J' | b'K' | b'M' | b'U' | b'T' | b'X' | b'G' | b'B' | b'C')
+    matches!(
+        byte,
+        b'(' | b'c'
+            | b'}'
+            | b']'
+            | b')'
+            | b'N'
+            | b'I'
+            | b'L'
+            | b'F'
+            | b'S'
+            | b'V'
+            | b'J'
+            | b'K'
+            | b'M'
+            | b'U'
+            | b'T'
+            | b'X'
+            | b'G'
+            | b'B'
+            | b'C'
+    )
 }
 
-pub fn detect(path: &str, source: &dyn ByteSource, limits: &Limits) -> Result<Option<Detected>, SourceError> {
+pub fn detect(
+    path: &str,
+    source: &dyn ByteSource,
+    limits: &Limits,
+) -> Result<Option<Detected>, SourceError> {
     let head = source.read_at(0, 1024)?;
     if head.starts_with(gguf::MAGIC) {
         return Ok(Some(Detected::Gguf));

@@ -33,7 +33,12 @@ pub struct ModelFinding {
 }
 
 impl ModelFinding {
-    pub fn new(rule_id: &str, severity: Severity, subject: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        rule_id: &str,
+        severity: Severity,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ModelFinding {
             rule_id: rule_id.to_string(),
             severity,

@@ -48,16 +48,28 @@ impl From<CursorError> for Stop {
 impl Reader<'_> {
     fn u32(&mut self) -> Result<u32, Stop> {
         let bytes = self.cursor.array::<4>()?;
-        Ok(if self.big_endian { u32::from_be_bytes(bytes) } else { u32::from_le_bytes(bytes) })
+        Ok(if self.big_endian {
+            u32::from_be_bytes(bytes)
+        } else {
+            u32::from_le_bytes(bytes)
+        })
     }
 
     fn u64(&mut self) -> Result<u64, Stop> {
         let bytes = self.cursor.array::<8>()?;
-        Ok(if self.big_endian { u64::from_be_bytes(bytes) } else { u64::from_le_bytes(bytes) })
+        Ok(if self.big_endian {
+            u64::from_be_bytes(bytes)
+        } else {
+            u64::from_le_bytes(bytes)
+        })
     }
 
     fn count(&mut self) -> Result<u64, Stop> {
-        if self.wide { self.u64() } else { self.u32().map(u64::from) }
+        if self.wide {
+            self.u64()
+        } else {
+            self.u32().map(u64::from)
+        }
     }
 
     /// A length-prefixed string, kept whole up to `keep` bytes.
@@ -67,7 +79,10 @@ impl Reader<'_> {
         if len > self.max_string {
             return Err(Stop::Invalid {
                 offset,
-                what: format!("string of {len} bytes at offset {offset} exceeds the {}-byte limit", self.max_string),
+                what: format!(
+                    "string of {len} bytes at offset {offset} exceeds the {}-byte limit",
+                    self.max_string
+                ),
             });
         }
         let kept = len.min(keep);
@@ -83,8 +98,16 @@ impl Reader<'_> {
             1 => Value::Int(i64::from(self.cursor.u8()? as i8)),
             2 | 3 => {
                 let bytes = self.cursor.array::<2>()?;
-                let raw = if self.big_endian { u16::from_be_bytes(bytes) } else { u16::from_le_bytes(bytes) };
-                if kind == 2 { Value::Uint(raw.into()) } else { Value::Int(i64::from(raw as i16)) }
+                let raw = if self.big_endian {
+                    u16::from_be_bytes(bytes)
+                } else {
+                    u16::from_le_bytes(bytes)
+                };
+                if kind == 2 {
+                    Value::Uint(raw.into())
+                } else {
+                    Value::Int(i64::from(raw as i16))
+                }
             }
             4 => Value::Uint(self.u32()?.into()),
             5 => Value::Int(i64::from(self.u32()? as i32)),
@@ -95,14 +118,22 @@ impl Reader<'_> {
             7 => {
                 let b = self.cursor.u8()?;
                 if b > 1 {
-                    return Err(Stop::Invalid { offset, what: format!("boolean with value {b} at offset {offset}") });
+                    return Err(Stop::Invalid {
+                        offset,
+                        what: format!("boolean with value {b} at offset {offset}"),
+                    });
                 }
                 Value::Other
             }
             8 => Value::Text(self.string(keep)?),
             9 => {
                 if depth >= MAX_ARRAY_DEPTH {
-                    return Err(Stop::Invalid { offset, what: format!("arrays nested deeper than {MAX_ARRAY_DEPTH} at offset {offset}") });
+                    return Err(Stop::Invalid {
+                        offset,
+                        what: format!(
+                            "arrays nested deeper than {MAX_ARRAY_DEPTH} at offset {offset}"
+                        ),
+                    });
                 }
                 let element = self.u32()?;
                 let len = self.count()?;
@@ -125,7 +156,9 @@ impl Reader<'_> {
                         if len > self.cursor.remaining() {
                             return Err(Stop::Invalid {
                                 offset,
-                                what: format!("array of {len} elements at offset {offset} cannot fit in the file"),
+                                what: format!(
+                                    "array of {len} elements at offset {offset} cannot fit in the file"
+                                ),
                             });
                         }
                         for _ in 0..len {
@@ -142,7 +175,10 @@ impl Reader<'_> {
                 Value::Other
             }
             other => {
-                return Err(Stop::Invalid { offset, what: format!("unknown value type {other} at offset {offset}") });
+                return Err(Stop::Invalid {
+                    offset,
+                    what: format!("unknown value type {other} at offset {offset}"),
+                });
             }
         })
     }
@@ -176,12 +212,38 @@ fn ggml_block(kind: u32) -> Option<(u64, u64)> {
 
 fn ggml_type_name(kind: u32) -> String {
     let name = match kind {
-        0 => "F32", 1 => "F16", 2 => "Q4_0", 3 => "Q4_1", 6 => "Q5_0", 7 => "Q5_1", 8 => "Q8_0",
-        9 => "Q8_1", 10 => "Q2_K", 11 => "Q3_K", 12 => "Q4_K", 13 => "Q5_K", 14 => "Q6_K",
-        15 => "Q8_K", 16 => "IQ2_XXS", 17 => "IQ2_XS", 18 => "IQ3_XXS", 19 => "IQ1_S",
-        20 => "IQ4_NL", 21 => "IQ3_S", 22 => "IQ2_S", 23 => "IQ4_XS", 24 => "I8", 25 => "I16",
-        26 => "I32", 27 => "I64", 28 => "F64", 29 => "IQ1_M", 30 => "BF16", 34 => "TQ1_0",
-        35 => "TQ2_0", 39 => "MXFP4",
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        6 => "Q5_0",
+        7 => "Q5_1",
+        8 => "Q8_0",
+        9 => "Q8_1",
+        10 => "Q2_K",
+        11 => "Q3_K",
+        12 => "Q4_K",
+        13 => "Q5_K",
+        14 => "Q6_K",
+        15 => "Q8_K",
+        16 => "IQ2_XXS",
+        17 => "IQ2_XS",
+        18 => "IQ3_XXS",
+        19 => "IQ1_S",
+        20 => "IQ4_NL",
+        21 => "IQ3_S",
+        22 => "IQ2_S",
+        23 => "IQ4_XS",
+        24 => "I8",
+        25 => "I16",
+        26 => "I32",
+        27 => "I64",
+        28 => "F64",
+        29 => "IQ1_M",
+        30 => "BF16",
+        34 => "TQ1_0",
+        35 => "TQ2_0",
+        39 => "MXFP4",
         other => return format!("type-{other}"),
     };
     name.to_string()
@@ -190,19 +252,51 @@ fn ggml_type_name(kind: u32) -> String {
 /// `general.file_type` as llama.cpp names it.
 fn file_type_name(kind: u64) -> String {
     let name = match kind {
-        0 => "F32", 1 => "F16", 2 => "Q4_0", 3 => "Q4_1", 7 => "Q8_0", 8 => "Q5_0", 9 => "Q5_1",
-        10 => "Q2_K", 11 => "Q3_K_S", 12 => "Q3_K_M", 13 => "Q3_K_L", 14 => "Q4_K_S",
-        15 => "Q4_K_M", 16 => "Q5_K_S", 17 => "Q5_K_M", 18 => "Q6_K", 19 => "IQ2_XXS",
-        20 => "IQ2_XS", 21 => "Q2_K_S", 22 => "IQ3_XS", 23 => "IQ3_XXS", 24 => "IQ1_S",
-        25 => "IQ4_NL", 26 => "IQ3_S", 27 => "IQ3_M", 28 => "IQ2_S", 29 => "IQ2_M",
-        30 => "IQ4_XS", 31 => "IQ1_M", 32 => "BF16", 36 => "TQ1_0", 37 => "TQ2_0",
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        7 => "Q8_0",
+        8 => "Q5_0",
+        9 => "Q5_1",
+        10 => "Q2_K",
+        11 => "Q3_K_S",
+        12 => "Q3_K_M",
+        13 => "Q3_K_L",
+        14 => "Q4_K_S",
+        15 => "Q4_K_M",
+        16 => "Q5_K_S",
+        17 => "Q5_K_M",
+        18 => "Q6_K",
+        19 => "IQ2_XXS",
+        20 => "IQ2_XS",
+        21 => "Q2_K_S",
+        22 => "IQ3_XS",
+        23 => "IQ3_XXS",
+        24 => "IQ1_S",
+        25 => "IQ4_NL",
+        26 => "IQ3_S",
+        27 => "IQ3_M",
+        28 => "IQ2_S",
+        29 => "IQ2_M",
+        30 => "IQ4_XS",
+        31 => "IQ1_M",
+        32 => "BF16",
+        36 => "TQ1_0",
+        37 => "TQ2_0",
         other => return format!("file-type-{other}"),
     };
     name.to_string()
 }
 
 fn invalid(severity: Severity, subject: &str, offset: u64, message: String) -> ModelFinding {
-    ModelFinding::new(rules::GGUF_INVALID, severity, subject, format!("gguf: {message}")).at(offset)
+    ModelFinding::new(
+        rules::GGUF_INVALID,
+        severity,
+        subject,
+        format!("gguf: {message}"),
+    )
+    .at(offset)
 }
 
 struct TensorInfo {
@@ -211,7 +305,11 @@ struct TensorInfo {
     bytes: Option<u64>,
 }
 
-pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<ModelFinding>) -> ModelMetadata {
+pub fn analyse(
+    source: &dyn ByteSource,
+    limits: &Limits,
+    findings: &mut Vec<ModelFinding>,
+) -> ModelMetadata {
     let mut metadata = ModelMetadata::default();
     let header_end = source.len().min(limits.max_gguf_header_bytes);
     let mut reader = Reader {
@@ -254,7 +352,10 @@ fn read(
 ) -> Result<(), Stop> {
     let magic = reader.cursor.take(4)?;
     if magic.as_slice() != MAGIC {
-        return Err(Stop::Invalid { offset: 0, what: "missing GGUF magic".into() });
+        return Err(Stop::Invalid {
+            offset: 0,
+            what: "missing GGUF magic".into(),
+        });
     }
     let raw_version = reader.cursor.array::<4>()?;
     let version = u32::from_le_bytes(raw_version);
@@ -265,10 +366,15 @@ fn read(
         reader.big_endian = true;
         swapped
     } else {
-        return Err(Stop::Invalid { offset: 4, what: format!("unsupported GGUF version {version}") });
+        return Err(Stop::Invalid {
+            offset: 4,
+            what: format!("unsupported GGUF version {version}"),
+        });
     };
     reader.wide = version >= 2;
-    metadata.properties.insert("gguf.version".into(), version.to_string());
+    metadata
+        .properties
+        .insert("gguf.version".into(), version.to_string());
     let tensor_count = reader.count()?;
     let kv_count = reader.count()?;
     // Every key/value takes at least 12 bytes and every tensor at least 24:
@@ -276,7 +382,9 @@ fn read(
     if kv_count > file_size / 12 || tensor_count > file_size / 24 {
         return Err(Stop::Invalid {
             offset: 8,
-            what: format!("declares {tensor_count} tensors and {kv_count} metadata keys, more than a {file_size}-byte file can hold"),
+            what: format!(
+                "declares {tensor_count} tensors and {kv_count} metadata keys, more than a {file_size}-byte file can hold"
+            ),
         });
     }
     let mut alignment = DEFAULT_ALIGNMENT;
@@ -287,8 +395,13 @@ fn read(
         let key_offset = reader.cursor.pos();
         let key = reader.string(65_536)?;
         let kind = reader.u32()?;
-        let is_template = key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
-        let keep = if is_template { reader.max_string } else { KEPT_VALUE_CHARS as u64 };
+        let is_template =
+            key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
+        let keep = if is_template {
+            reader.max_string
+        } else {
+            KEPT_VALUE_CHARS as u64
+        };
         let value_offset = reader.cursor.pos();
         let value = reader.value(kind, keep, 0)?;
         if !seen_keys.insert(key.clone()) {
@@ -296,19 +409,31 @@ fn read(
                 Severity::High,
                 "duplicate-key",
                 key_offset,
-                format!("metadata key {:?} appears more than once", printable(key.as_bytes(), 120)),
+                format!(
+                    "metadata key {:?} appears more than once",
+                    printable(key.as_bytes(), 120)
+                ),
             ));
         }
         match (key.as_str(), &value) {
             ("general.alignment", Value::Uint(a)) => {
                 if *a == 0 || !a.is_power_of_two() || *a > 1 << 20 {
-                    return Err(Stop::Invalid { offset: value_offset, what: format!("general.alignment {a} is not a sane power of two") });
+                    return Err(Stop::Invalid {
+                        offset: value_offset,
+                        what: format!("general.alignment {a} is not a sane power of two"),
+                    });
                 }
                 alignment = *a;
             }
-            ("general.architecture", Value::Text(text)) => architecture = Some(printable(text.as_bytes(), 80)),
-            ("general.name", Value::Text(text)) => metadata.name = Some(printable(text.as_bytes(), KEPT_VALUE_CHARS)),
-            ("general.file_type", Value::Uint(kind)) => metadata.quantization = Some(file_type_name(*kind)),
+            ("general.architecture", Value::Text(text)) => {
+                architecture = Some(printable(text.as_bytes(), 80))
+            }
+            ("general.name", Value::Text(text)) => {
+                metadata.name = Some(printable(text.as_bytes(), KEPT_VALUE_CHARS))
+            }
+            ("general.file_type", Value::Uint(kind)) => {
+                metadata.quantization = Some(file_type_name(*kind))
+            }
             (key, Value::Uint(n)) if key.ends_with(".context_length") => {
                 context_lengths.push((key.to_string(), *n));
             }
@@ -318,8 +443,13 @@ fn read(
             (key, Value::Text(text)) if is_template => {
                 check_template(key, text, value_offset, findings);
             }
-            (key, Value::Text(text)) if key.starts_with("general.") && metadata.properties.len() < 64 => {
-                metadata.properties.insert(printable(key.as_bytes(), 80), printable(text.as_bytes(), KEPT_VALUE_CHARS));
+            (key, Value::Text(text))
+                if key.starts_with("general.") && metadata.properties.len() < 64 =>
+            {
+                metadata.properties.insert(
+                    printable(key.as_bytes(), 80),
+                    printable(text.as_bytes(), KEPT_VALUE_CHARS),
+                );
             }
             _ => {}
         }
@@ -341,7 +471,10 @@ fn read(
         if dims == 0 || dims > MAX_DIMS {
             return Err(Stop::Invalid {
                 offset: info_offset,
-                what: format!("tensor {:?} has {dims} dimensions (1..={MAX_DIMS} allowed)", printable(name.as_bytes(), 120)),
+                what: format!(
+                    "tensor {:?} has {dims} dimensions (1..={MAX_DIMS} allowed)",
+                    printable(name.as_bytes(), 120)
+                ),
             });
         }
         let mut elements: Option<u64> = Some(1);
@@ -355,22 +488,31 @@ fn read(
         let Some(elements) = elements else {
             return Err(Stop::Invalid {
                 offset: info_offset,
-                what: format!("tensor {:?} has dimensions whose product overflows", printable(name.as_bytes(), 120)),
+                what: format!(
+                    "tensor {:?} has dimensions whose product overflows",
+                    printable(name.as_bytes(), 120)
+                ),
             });
         };
         parameters = parameters.saturating_add(elements);
         let bytes = ggml_block(kind).and_then(|(block, size)| {
-            (elements % block == 0).then(|| (elements / block).checked_mul(size)).flatten()
+            (elements % block == 0)
+                .then(|| (elements / block).checked_mul(size))
+                .flatten()
         });
-        if let Some((block, _)) = ggml_block(kind) {
-            if elements % block != 0 {
-                findings.push(invalid(
-                    Severity::High,
-                    "partial-block",
-                    info_offset,
-                    format!("tensor {:?} has {elements} elements, not a multiple of the {block}-element block of {}", printable(name.as_bytes(), 120), ggml_type_name(kind)),
-                ));
-            }
+        if let Some((block, _)) = ggml_block(kind)
+            && elements % block != 0
+        {
+            findings.push(invalid(
+                Severity::High,
+                "partial-block",
+                info_offset,
+                format!(
+                    "tensor {:?} has {elements} elements, not a multiple of the {block}-element block of {}",
+                    printable(name.as_bytes(), 120),
+                    ggml_type_name(kind)
+                ),
+            ));
         }
         if offset % alignment != 0 {
             findings.push(invalid(
@@ -380,7 +522,11 @@ fn read(
                 format!("tensor {:?} data offset {offset} is not a multiple of the alignment {alignment}", printable(name.as_bytes(), 120)),
             ));
         }
-        tensors.push(TensorInfo { name, offset, bytes });
+        tensors.push(TensorInfo {
+            name,
+            offset,
+            bytes,
+        });
     }
     let infos_end = reader.cursor.pos();
     let data_start = infos_end.div_ceil(alignment).saturating_mul(alignment);
@@ -401,21 +547,20 @@ fn read(
                 ),
             ));
         }
-        if let Some(prev) = previous {
-            if let Some(prev_bytes) = prev.bytes {
-                if tensor.offset < prev.offset.saturating_add(prev_bytes) {
-                    findings.push(invalid(
-                        Severity::High,
-                        "overlap",
-                        data_start.saturating_add(tensor.offset),
-                        format!(
-                            "tensors {:?} and {:?} overlap",
-                            printable(prev.name.as_bytes(), 120),
-                            printable(tensor.name.as_bytes(), 120)
-                        ),
-                    ));
-                }
-            }
+        if let Some(prev) = previous
+            && let Some(prev_bytes) = prev.bytes
+            && tensor.offset < prev.offset.saturating_add(prev_bytes)
+        {
+            findings.push(invalid(
+                Severity::High,
+                "overlap",
+                data_start.saturating_add(tensor.offset),
+                format!(
+                    "tensors {:?} and {:?} overlap",
+                    printable(prev.name.as_bytes(), 120),
+                    printable(tensor.name.as_bytes(), 120)
+                ),
+            ));
         }
         previous = Some(tensor);
     }

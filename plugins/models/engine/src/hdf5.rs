@@ -70,14 +70,21 @@ struct Message {
 impl File<'_> {
     fn read(&self, address: u64, len: u64) -> Result<Vec<u8>, Problem> {
         if len > MAX_CHUNK * 64 {
-            return Err(Problem::Unsupported(format!("a {len}-byte structure exceeds the scan limit")));
+            return Err(Problem::Unsupported(format!(
+                "a {len}-byte structure exceeds the scan limit"
+            )));
         }
-        let absolute = self.base.checked_add(address).ok_or_else(|| Problem::Malformed(format!("address {address} overflows")))?;
+        let absolute = self
+            .base
+            .checked_add(address)
+            .ok_or_else(|| Problem::Malformed(format!("address {address} overflows")))?;
         Ok(read_exact_at(self.source, absolute, len as usize)?)
     }
 
     fn field(&self, bytes: &[u8], at: &mut usize, size: usize) -> Result<u64, Problem> {
-        let value = bytes.get(*at..*at + size).ok_or_else(|| Problem::Malformed("structure is truncated".into()))?;
+        let value = bytes
+            .get(*at..*at + size)
+            .ok_or_else(|| Problem::Malformed("structure is truncated".into()))?;
         *at += size;
         Ok(uint(value))
     }
@@ -105,7 +112,10 @@ impl File<'_> {
             blocks.push((address + (at + width) as u64, size, false));
         } else {
             if prefix[0] != 1 {
-                return Err(Problem::Malformed(format!("object header at {address} has unknown version {}", prefix[0])));
+                return Err(Problem::Malformed(format!(
+                    "object header at {address} has unknown version {}",
+                    prefix[0]
+                )));
             }
             let size = uint(&prefix[8..12]);
             blocks.push((address + 16, size, false));
@@ -114,10 +124,14 @@ impl File<'_> {
         while let Some((start, size, continuation)) = blocks.pop() {
             visited += 1;
             if visited > MAX_CONTINUATIONS {
-                return Err(Problem::Unsupported("too many object header continuation blocks".into()));
+                return Err(Problem::Unsupported(
+                    "too many object header continuation blocks".into(),
+                ));
             }
             if size > MAX_CHUNK {
-                return Err(Problem::Unsupported(format!("object header block of {size} bytes exceeds the scan limit")));
+                return Err(Problem::Unsupported(format!(
+                    "object header block of {size} bytes exceeds the scan limit"
+                )));
             }
             let block = self.read(start, size)?;
             let mut at = 0usize;
@@ -149,7 +163,10 @@ impl File<'_> {
                 let data_start = at + header_len;
                 let data_end = data_start + size;
                 if data_end > block.len() {
-                    return Err(Problem::Malformed(format!("object header message at {} runs past its block", start + at as u64)));
+                    return Err(Problem::Malformed(format!(
+                        "object header message at {} runs past its block",
+                        start + at as u64
+                    )));
                 }
                 let data = block[data_start..data_end].to_vec();
                 if kind == MSG_CONTINUATION {
@@ -168,19 +185,36 @@ impl File<'_> {
 
     /// Name and string value of an attribute message, if it is a string.
     fn attribute(&self, data: &[u8]) -> Result<(String, Option<Vec<u8>>), Problem> {
-        let version = *data.first().ok_or_else(|| Problem::Malformed("empty attribute message".into()))?;
+        let version = *data
+            .first()
+            .ok_or_else(|| Problem::Malformed("empty attribute message".into()))?;
         let short = || Problem::Malformed("attribute message is truncated".into());
-        let name_size = usize::from(u16::from_le_bytes([*data.get(2).ok_or_else(short)?, *data.get(3).ok_or_else(short)?]));
-        let type_size = usize::from(u16::from_le_bytes([*data.get(4).ok_or_else(short)?, *data.get(5).ok_or_else(short)?]));
-        let space_size = usize::from(u16::from_le_bytes([*data.get(6).ok_or_else(short)?, *data.get(7).ok_or_else(short)?]));
+        let name_size = usize::from(u16::from_le_bytes([
+            *data.get(2).ok_or_else(short)?,
+            *data.get(3).ok_or_else(short)?,
+        ]));
+        let type_size = usize::from(u16::from_le_bytes([
+            *data.get(4).ok_or_else(short)?,
+            *data.get(5).ok_or_else(short)?,
+        ]));
+        let space_size = usize::from(u16::from_le_bytes([
+            *data.get(6).ok_or_else(short)?,
+            *data.get(7).ok_or_else(short)?,
+        ]));
         let pad = |n: usize| if version == 1 { n.div_ceil(8) * 8 } else { n };
         let mut at = match version {
             1 | 2 => 8,
             3 => 9,
-            other => return Err(Problem::Malformed(format!("attribute message version {other}"))),
+            other => {
+                return Err(Problem::Malformed(format!(
+                    "attribute message version {other}"
+                )));
+            }
         };
         let name_bytes = data.get(at..at + name_size).ok_or_else(short)?;
-        let name = String::from_utf8_lossy(name_bytes).trim_end_matches('\0').to_string();
+        let name = String::from_utf8_lossy(name_bytes)
+            .trim_end_matches('\0')
+            .to_string();
         at += pad(name_size);
         let datatype = data.get(at..at + type_size).ok_or_else(short)?;
         at += pad(type_size);
@@ -208,7 +242,9 @@ impl File<'_> {
     fn global_heap_object(&self, collection: u64, index: u64) -> Result<Vec<u8>, Problem> {
         let head = self.read(collection, 8 + self.length_size as u64)?;
         if &head[..4] != b"GCOL" {
-            return Err(Problem::Malformed(format!("no global heap collection at address {collection}")));
+            return Err(Problem::Malformed(format!(
+                "no global heap collection at address {collection}"
+            )));
         }
         let size = uint(&head[8..8 + self.length_size]);
         let body = self.read(collection, size)?;
@@ -224,11 +260,15 @@ impl File<'_> {
                 return body
                     .get(p..p + object_size)
                     .map(<[u8]>::to_vec)
-                    .ok_or_else(|| Problem::Malformed("global heap object runs past its collection".into()));
+                    .ok_or_else(|| {
+                        Problem::Malformed("global heap object runs past its collection".into())
+                    });
             }
             at = p + object_size.div_ceil(8) * 8;
         }
-        Err(Problem::Malformed(format!("global heap object {index} not found in collection at {collection}")))
+        Err(Problem::Malformed(format!(
+            "global heap object {index} not found in collection at {collection}"
+        )))
     }
 }
 
@@ -240,14 +280,23 @@ fn open(source: &dyn ByteSource, superblock: u64) -> Result<(File<'_>, u64), Pro
     let (offset_size, length_size) = match version {
         0 | 1 => (usize::from(head[13]), usize::from(head[14])),
         2 | 3 => (usize::from(head[9]), usize::from(head[10])),
-        other => return Err(Problem::Malformed(format!("unknown superblock version {other}"))),
+        other => {
+            return Err(Problem::Malformed(format!(
+                "unknown superblock version {other}"
+            )));
+        }
     };
     if !matches!(offset_size, 2 | 4 | 8) || !matches!(length_size, 2 | 4 | 8) {
         return Err(Problem::Malformed(format!(
             "superblock declares {offset_size}-byte offsets and {length_size}-byte lengths"
         )));
     }
-    let mut file = File { source, offset_size, length_size, base: 0 };
+    let mut file = File {
+        source,
+        offset_size,
+        length_size,
+        base: 0,
+    };
     let fixed = match version {
         0 => 24,
         1 => 28,
@@ -259,7 +308,11 @@ fn open(source: &dyn ByteSource, superblock: u64) -> Result<(File<'_>, u64), Pro
     // v0/v1: free space, end of file and driver info addresses, then the
     // root symbol table entry (link name offset, object header address).
     // v2/v3: superblock extension and end of file, then the root header.
-    at += if version <= 1 { 4 * offset_size } else { 2 * offset_size };
+    at += if version <= 1 {
+        4 * offset_size
+    } else {
+        2 * offset_size
+    };
     let root = file.field(&block, &mut at, offset_size)?;
     Ok((file, root))
 }
@@ -271,8 +324,15 @@ pub struct Hdf5Summary {
     pub has_model_config: bool,
 }
 
-pub fn analyse(source: &dyn ByteSource, superblock: u64, findings: &mut Vec<ModelFinding>) -> Hdf5Summary {
-    let mut summary = Hdf5Summary { keras_model: None, has_model_config: false };
+pub fn analyse(
+    source: &dyn ByteSource,
+    superblock: u64,
+    findings: &mut Vec<ModelFinding>,
+) -> Hdf5Summary {
+    let mut summary = Hdf5Summary {
+        keras_model: None,
+        has_model_config: false,
+    };
     let result = open(source, superblock).and_then(|(file, root)| {
         let messages = file.messages(root)?;
         let mut dense = false;
@@ -284,9 +344,19 @@ pub fn analyse(source: &dyn ByteSource, superblock: u64, findings: &mut Vec<Mode
                         let value = trim_nul(&value);
                         if name == "model_config" {
                             summary.has_model_config = true;
-                            summary.keras_model = keras::analyse_config(value, "model_config attribute", None, findings);
+                            summary.keras_model = keras::analyse_config(
+                                value,
+                                "model_config attribute",
+                                None,
+                                findings,
+                            );
                         } else {
-                            keras::analyse_config(value, "training_config attribute", None, findings);
+                            keras::analyse_config(
+                                value,
+                                "training_config attribute",
+                                None,
+                                findings,
+                            );
                         }
                     }
                 }
@@ -296,7 +366,8 @@ pub fn analyse(source: &dyn ByteSource, superblock: u64, findings: &mut Vec<Mode
         }
         if dense && !summary.has_model_config {
             return Err(Problem::Unsupported(
-                "root group attributes are in dense storage, which this reader does not decode".into(),
+                "root group attributes are in dense storage, which this reader does not decode"
+                    .into(),
             ));
         }
         Ok(())
@@ -307,7 +378,10 @@ pub fn analyse(source: &dyn ByteSource, superblock: u64, findings: &mut Vec<Mode
             Problem::Unsupported(what) => (rules::UNSCANNABLE, "hdf5-unsupported", what),
             Problem::Read(err) => (rules::MALFORMED, "hdf5-truncated", err.to_string()),
         };
-        findings.push(ModelFinding::new(rule, Severity::Medium, subject, format!("hdf5: {what}")).at(superblock));
+        findings.push(
+            ModelFinding::new(rule, Severity::Medium, subject, format!("hdf5: {what}"))
+                .at(superblock),
+        );
     }
     summary
 }

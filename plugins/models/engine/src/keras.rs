@@ -10,12 +10,22 @@ use crate::pickle::policy::{self, Verdict};
 use crate::rules;
 
 /// Namespaces Keras resolves its own objects from.
-const KERAS_MODULES: &[&str] = &["keras", "tensorflow", "tf_keras", "keras_nlp", "keras_hub", "keras_cv"];
+const KERAS_MODULES: &[&str] = &[
+    "keras",
+    "tensorflow",
+    "tf_keras",
+    "keras_nlp",
+    "keras_hub",
+    "keras_cv",
+];
 
 fn is_keras_module(module: &str) -> bool {
-    KERAS_MODULES
-        .iter()
-        .any(|root| module == *root || module.strip_prefix(root).is_some_and(|rest| rest.starts_with('.')))
+    KERAS_MODULES.iter().any(|root| {
+        module == *root
+            || module
+                .strip_prefix(root)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
 }
 
 /// Analyses one configuration document; returns the model class
@@ -41,9 +51,16 @@ pub fn analyse_config(
             return None;
         }
     };
-    let mut walker = Walker { origin, member, findings };
+    let mut walker = Walker {
+        origin,
+        member,
+        findings,
+    };
     walker.visit(&config, "", false);
-    config.get("class_name").and_then(Value::as_str).map(|c| printable(c.as_bytes(), 80))
+    config
+        .get("class_name")
+        .and_then(Value::as_str)
+        .map(|c| printable(c.as_bytes(), 80))
 }
 
 struct Walker<'a> {
@@ -64,7 +81,8 @@ impl Walker<'_> {
                 let class_name = map.get("class_name").and_then(Value::as_str);
                 let config = map.get("config");
                 let mut in_lambda = in_lambda;
-                if class_name == Some("Lambda") || (class_name == Some("__lambda__") && !in_lambda) {
+                if class_name == Some("Lambda") || (class_name == Some("__lambda__") && !in_lambda)
+                {
                     let layer = config
                         .and_then(|c| c.get("name"))
                         .and_then(Value::as_str)
@@ -117,7 +135,11 @@ impl Walker<'_> {
             Verdict::Dangerous => (Severity::High, "a dangerous callable"),
             Verdict::Safe | Verdict::Unknown => (Severity::Medium, "an object outside Keras"),
         };
-        let target = if name.is_empty() { module.to_string() } else { format!("{module}.{name}") };
+        let target = if name.is_empty() {
+            module.to_string()
+        } else {
+            format!("{module}.{name}")
+        };
         let target = printable(target.as_bytes(), 160);
         self.findings.push(
             ModelFinding::new(

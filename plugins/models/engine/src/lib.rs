@@ -95,8 +95,13 @@ pub fn scan(path: &str, source: &dyn ByteSource, limits: &Limits) -> Option<Mode
         Err(err) => Some(ModelScan {
             format: ModelFormat::Unrecognised,
             findings: vec![
-                ModelFinding::new(rules::UNSCANNABLE, Severity::Medium, "read-failed", format!("could not read the file to detect its format: {err}"))
-                    .at(err.offset),
+                ModelFinding::new(
+                    rules::UNSCANNABLE,
+                    Severity::Medium,
+                    "read-failed",
+                    format!("could not read the file to detect its format: {err}"),
+                )
+                .at(err.offset),
             ],
             inventory: None,
         }),
@@ -105,16 +110,25 @@ pub fn scan(path: &str, source: &dyn ByteSource, limits: &Limits) -> Option<Mode
 
 /// Scans `source` as the given content kind, skipping detection (for
 /// callers that already know, and for fuzzing one reader at a time).
-pub fn scan_detected(path: &str, source: &dyn ByteSource, detected: Detected, limits: &Limits) -> Option<ModelScan> {
+pub fn scan_detected(
+    path: &str,
+    source: &dyn ByteSource,
+    detected: Detected,
+    limits: &Limits,
+) -> Option<ModelScan> {
     let mut findings = Vec::new();
     let mut metadata = ModelMetadata::default();
     let format = match detected {
         Detected::Pickle => {
             let summary = pickle::analyse(source, None, limits, &mut findings);
             metadata.pickle_globals = summary.globals;
-            metadata.properties.insert("pickle.streams".into(), summary.streams.to_string());
+            metadata
+                .properties
+                .insert("pickle.streams".into(), summary.streams.to_string());
             if summary.legacy_torch {
-                metadata.properties.insert("pytorch.legacy".into(), "true".into());
+                metadata
+                    .properties
+                    .insert("pytorch.legacy".into(), "true".into());
             }
             ModelFormat::Pickle
         }

@@ -26,7 +26,9 @@ pub fn looks_like_onnx(source: &dyn ByteSource) -> bool {
         match message.next_field() {
             Ok(Some(field)) => {
                 if first {
-                    if !(field.number == 1 && matches!(field.wire, Wire::Varint(v) if (1..=64).contains(&v))) {
+                    if !(field.number == 1
+                        && matches!(field.wire, Wire::Varint(v) if (1..=64).contains(&v)))
+                    {
                         return false;
                     }
                     first = false;
@@ -79,11 +81,29 @@ pub fn location_escape(location: &str) -> Option<&'static str> {
 
 fn data_type_name(code: u64) -> String {
     let name = match code {
-        1 => "FLOAT", 2 => "UINT8", 3 => "INT8", 4 => "UINT16", 5 => "INT16", 6 => "INT32",
-        7 => "INT64", 8 => "STRING", 9 => "BOOL", 10 => "FLOAT16", 11 => "DOUBLE", 12 => "UINT32",
-        13 => "UINT64", 14 => "COMPLEX64", 15 => "COMPLEX128", 16 => "BFLOAT16",
-        17 => "FLOAT8E4M3FN", 18 => "FLOAT8E4M3FNUZ", 19 => "FLOAT8E5M2", 20 => "FLOAT8E5M2FNUZ",
-        21 => "UINT4", 22 => "INT4", 23 => "FLOAT4E2M1",
+        1 => "FLOAT",
+        2 => "UINT8",
+        3 => "INT8",
+        4 => "UINT16",
+        5 => "INT16",
+        6 => "INT32",
+        7 => "INT64",
+        8 => "STRING",
+        9 => "BOOL",
+        10 => "FLOAT16",
+        11 => "DOUBLE",
+        12 => "UINT32",
+        13 => "UINT64",
+        14 => "COMPLEX64",
+        15 => "COMPLEX128",
+        16 => "BFLOAT16",
+        17 => "FLOAT8E4M3FN",
+        18 => "FLOAT8E4M3FNUZ",
+        19 => "FLOAT8E5M2",
+        20 => "FLOAT8E5M2FNUZ",
+        21 => "UINT4",
+        22 => "INT4",
+        23 => "FLOAT4E2M1",
         other => return format!("type-{other}"),
     };
     name.to_string()
@@ -107,7 +127,9 @@ impl Walker<'_> {
             return Ok(());
         }
         while let Some(field) = graph.next_field()? {
-            let Wire::Bytes { start, len } = field.wire else { continue };
+            let Wire::Bytes { start, len } = field.wire else {
+                continue;
+            };
             match field.number {
                 1 => self.node(graph.nested(start, len), depth + 1)?,
                 5 => {
@@ -131,7 +153,9 @@ impl Walker<'_> {
 
     fn attribute(&mut self, mut attribute: Message, depth: usize) -> Result<(), ProtoError> {
         while let Some(field) = attribute.next_field()? {
-            let Wire::Bytes { start, len } = field.wire else { continue };
+            let Wire::Bytes { start, len } = field.wire else {
+                continue;
+            };
             match field.number {
                 5 | 10 => {
                     self.tensor(attribute.nested(start, len), false)?;
@@ -167,13 +191,18 @@ impl Walker<'_> {
                 }
                 (2, Wire::Varint(code)) => data_type = Some(code),
                 (8, Wire::Bytes { start, len }) => name = text(&tensor, start, len)?,
-                (13, Wire::Bytes { start, len }) => self.external_entry(&tensor, start, len, &name, field.offset)?,
+                (13, Wire::Bytes { start, len }) => {
+                    self.external_entry(&tensor, start, len, &name, field.offset)?
+                }
                 _ => {}
             }
         }
         if initializer && self.count_initializers {
             self.tensor_count += 1;
-            let elements = dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d)).unwrap_or(0);
+            let elements = dims
+                .iter()
+                .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+                .unwrap_or(0);
             self.parameters = self.parameters.saturating_add(elements);
             if let Some(code) = data_type {
                 self.dtypes.insert(data_type_name(code));
@@ -182,7 +211,14 @@ impl Walker<'_> {
         Ok(())
     }
 
-    fn external_entry(&mut self, tensor: &Message, start: u64, len: u64, tensor_name: &str, offset: u64) -> Result<(), ProtoError> {
+    fn external_entry(
+        &mut self,
+        tensor: &Message,
+        start: u64,
+        len: u64,
+        tensor_name: &str,
+        offset: u64,
+    ) -> Result<(), ProtoError> {
         let mut entry = tensor.nested(start, len);
         let mut key = String::new();
         let mut value = String::new();
@@ -250,13 +286,19 @@ pub fn analyse(source: &dyn ByteSource, findings: &mut Vec<ModelFinding>) -> Mod
         while let Some(field) = model.next_field()? {
             match (field.number, field.wire) {
                 (1, Wire::Varint(v)) => {
-                    metadata.properties.insert("onnx.ir_version".into(), v.to_string());
+                    metadata
+                        .properties
+                        .insert("onnx.ir_version".into(), v.to_string());
                 }
                 (2, Wire::Bytes { start, len }) => {
-                    metadata.architecture = Some(printable(text(&model, start, len)?.as_bytes(), 80));
+                    metadata.architecture =
+                        Some(printable(text(&model, start, len)?.as_bytes(), 80));
                 }
                 (3, Wire::Bytes { start, len }) => {
-                    metadata.properties.insert("onnx.producer_version".into(), printable(text(&model, start, len)?.as_bytes(), 80));
+                    metadata.properties.insert(
+                        "onnx.producer_version".into(),
+                        printable(text(&model, start, len)?.as_bytes(), 80),
+                    );
                 }
                 (7, Wire::Bytes { start, len }) => walker.graph(model.nested(start, len), 0)?,
                 (8, Wire::Bytes { start, len }) => {
@@ -270,7 +312,14 @@ pub fn analyse(source: &dyn ByteSource, findings: &mut Vec<ModelFinding>) -> Mod
                             _ => {}
                         }
                     }
-                    opsets.push(format!("{}:{version}", if domain.is_empty() { "ai.onnx" } else { &domain }));
+                    opsets.push(format!(
+                        "{}:{version}",
+                        if domain.is_empty() {
+                            "ai.onnx"
+                        } else {
+                            &domain
+                        }
+                    ));
                 }
                 (20, Wire::Bytes { start, len }) => {
                     // TrainingInfoProto: initialization (1) and algorithm (2) graphs.
@@ -299,12 +348,19 @@ pub fn analyse(source: &dyn ByteSource, findings: &mut Vec<ModelFinding>) -> Mod
     })();
     if let Err(err) = result {
         walker.findings.push(
-            ModelFinding::new(rules::MALFORMED, Severity::Medium, "onnx-parse-error", format!("onnx: model does not parse: {err}"))
-                .at(err.offset()),
+            ModelFinding::new(
+                rules::MALFORMED,
+                Severity::Medium,
+                "onnx-parse-error",
+                format!("onnx: model does not parse: {err}"),
+            )
+            .at(err.offset()),
         );
     }
     if !opsets.is_empty() {
-        metadata.properties.insert("onnx.opsets".into(), opsets.join(","));
+        metadata
+            .properties
+            .insert("onnx.opsets".into(), opsets.join(","));
     }
     metadata.tensor_count = Some(walker.tensor_count);
     metadata.parameter_count = Some(walker.parameters);

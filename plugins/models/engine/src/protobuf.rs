@@ -10,7 +10,10 @@ pub enum Wire {
     Varint(u64),
     Fixed64,
     /// A length-delimited field: bytes `[start, start + len)` of the source.
-    Bytes { start: u64, len: u64 },
+    Bytes {
+        start: u64,
+        len: u64,
+    },
     Fixed32,
 }
 
@@ -71,12 +74,17 @@ fn varint(cursor: &mut Cursor) -> Result<u64, ProtoError> {
             return Ok(value);
         }
     }
-    Err(ProtoError::Invalid { offset: start, what: format!("varint at offset {start} is longer than 10 bytes") })
+    Err(ProtoError::Invalid {
+        offset: start,
+        what: format!("varint at offset {start} is longer than 10 bytes"),
+    })
 }
 
 impl<'a> Message<'a> {
     pub fn new(source: &'a dyn ByteSource, start: u64, end: u64) -> Self {
-        Message { cursor: Cursor::new(source, start, end) }
+        Message {
+            cursor: Cursor::new(source, start, end),
+        }
     }
 
     /// The message nested in a length-delimited field.
@@ -90,10 +98,13 @@ impl<'a> Message<'a> {
         }
         let offset = self.cursor.pos();
         let tag = varint(&mut self.cursor)?;
-        let number = u32::try_from(tag >> 3).ok().filter(|n| *n > 0).ok_or_else(|| ProtoError::Invalid {
-            offset,
-            what: format!("field number 0 or out of range at offset {offset}"),
-        })?;
+        let number = u32::try_from(tag >> 3)
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ProtoError::Invalid {
+                offset,
+                what: format!("field number 0 or out of range at offset {offset}"),
+            })?;
         let wire = match tag & 7 {
             0 => Wire::Varint(varint(&mut self.cursor)?),
             1 => {
@@ -117,13 +128,21 @@ impl<'a> Message<'a> {
                 });
             }
         };
-        Ok(Some(Field { number, offset, wire }))
+        Ok(Some(Field {
+            number,
+            offset,
+            wire,
+        }))
     }
 
     /// The bytes of a length-delimited field, up to `max`.
     pub fn bytes(&self, start: u64, len: u64, max: usize) -> Result<Vec<u8>, ProtoError> {
         let want = len.min(max as u64) as usize;
-        let mut cursor = Cursor::new(self.cursor.source(), start, start.saturating_add(want as u64));
+        let mut cursor = Cursor::new(
+            self.cursor.source(),
+            start,
+            start.saturating_add(want as u64),
+        );
         Ok(cursor.take(want)?)
     }
 }

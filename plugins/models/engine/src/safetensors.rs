@@ -58,13 +58,18 @@ struct Tensor {
     end: u64,
 }
 
-pub struct Checker<'f> {
+struct Checker<'f> {
     findings: &'f mut Vec<ModelFinding>,
 }
 
 impl Checker<'_> {
     fn invalid(&mut self, severity: Severity, subject: &str, offset: Option<u64>, message: String) {
-        let mut finding = ModelFinding::new(rules::SAFETENSORS_INVALID, severity, subject, format!("safetensors: {message}"));
+        let mut finding = ModelFinding::new(
+            rules::SAFETENSORS_INVALID,
+            severity,
+            subject,
+            format!("safetensors: {message}"),
+        );
         finding.offset = offset;
         self.findings.push(finding);
     }
@@ -78,14 +83,23 @@ pub fn looks_like_safetensors(prefix: &[u8]) -> bool {
         && matches!(prefix[9], b'"' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
 }
 
-pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<ModelFinding>) -> ModelMetadata {
+pub fn analyse(
+    source: &dyn ByteSource,
+    limits: &Limits,
+    findings: &mut Vec<ModelFinding>,
+) -> ModelMetadata {
     let mut metadata = ModelMetadata::default();
     let mut checker = Checker { findings };
     let size = source.len();
     let prefix = match read_exact_at(source, 0, 8) {
         Ok(prefix) => prefix,
         Err(err) => {
-            checker.invalid(Severity::High, "truncated-length", Some(0), format!("file too short for the 8-byte header length: {err}"));
+            checker.invalid(
+                Severity::High,
+                "truncated-length",
+                Some(0),
+                format!("file too short for the 8-byte header length: {err}"),
+            );
             return metadata;
         }
     };
@@ -97,7 +111,10 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
             Severity::High,
             "header-too-large",
             Some(0),
-            format!("declared header length {header_len} exceeds the {}-byte maximum", limits.max_safetensors_header_bytes),
+            format!(
+                "declared header length {header_len} exceeds the {}-byte maximum",
+                limits.max_safetensors_header_bytes
+            ),
         );
         return metadata;
     }
@@ -106,7 +123,9 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
             Severity::High,
             "header-beyond-file",
             Some(0),
-            format!("declared header length {header_len} runs past the end of the {size}-byte file"),
+            format!(
+                "declared header length {header_len} runs past the end of the {size}-byte file"
+            ),
         );
         return metadata;
     }
@@ -114,7 +133,13 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
         Ok(header) => header,
         Err(err) => {
             checker.findings.push(
-                ModelFinding::new(rules::UNSCANNABLE, Severity::Medium, "read-failed", format!("safetensors: {err}")).at(8),
+                ModelFinding::new(
+                    rules::UNSCANNABLE,
+                    Severity::Medium,
+                    "read-failed",
+                    format!("safetensors: {err}"),
+                )
+                .at(8),
             );
             return metadata;
         }
@@ -126,13 +151,21 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
                 Severity::High,
                 "header-not-utf8",
                 Some(8 + err.valid_up_to() as u64),
-                format!("header is not valid UTF-8 (first bad byte at header offset {})", err.valid_up_to()),
+                format!(
+                    "header is not valid UTF-8 (first bad byte at header offset {})",
+                    err.valid_up_to()
+                ),
             );
             return metadata;
         }
     };
     if !text.starts_with('{') {
-        checker.invalid(Severity::High, "header-not-object", Some(8), "header does not start with '{'".into());
+        checker.invalid(
+            Severity::High,
+            "header-not-object",
+            Some(8),
+            "header does not start with '{'".into(),
+        );
         return metadata;
     }
     let object: OrderedObject<OrderedObject<serde_json::Value>> = match serde_json::from_str(text) {
@@ -156,7 +189,12 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
     for (name, fields) in object.0 {
         let shown = printable(name.as_bytes(), 120);
         if !seen.insert(name.clone()) {
-            checker.invalid(Severity::High, "duplicate-key", Some(8), format!("tensor name {shown:?} appears more than once"));
+            checker.invalid(
+                Severity::High,
+                "duplicate-key",
+                Some(8),
+                format!("tensor name {shown:?} appears more than once"),
+            );
             continue;
         }
         if name == "__metadata__" {
@@ -174,7 +212,10 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
                         Severity::Medium,
                         "metadata-not-string",
                         Some(8),
-                        format!("__metadata__ value of {:?} is not a string", printable(key.as_bytes(), 80)),
+                        format!(
+                            "__metadata__ value of {:?} is not a string",
+                            printable(key.as_bytes(), 80)
+                        ),
                     ),
                 }
             }
@@ -183,13 +224,26 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
         let mut field_map: BTreeMap<String, serde_json::Value> = BTreeMap::new();
         for (key, value) in fields.0 {
             if field_map.contains_key(&key) {
-                checker.invalid(Severity::High, "duplicate-key", Some(8), format!("tensor {shown:?} declares {key:?} more than once"));
+                checker.invalid(
+                    Severity::High,
+                    "duplicate-key",
+                    Some(8),
+                    format!("tensor {shown:?} declares {key:?} more than once"),
+                );
             }
             field_map.insert(key, value);
         }
-        let unknown: Vec<&String> = field_map.keys().filter(|k| !matches!(k.as_str(), "dtype" | "shape" | "data_offsets")).collect();
+        let unknown: Vec<&String> = field_map
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "dtype" | "shape" | "data_offsets"))
+            .collect();
         if !unknown.is_empty() {
-            checker.invalid(Severity::Medium, "unknown-field", Some(8), format!("tensor {shown:?} has unknown fields {unknown:?}"));
+            checker.invalid(
+                Severity::Medium,
+                "unknown-field",
+                Some(8),
+                format!("tensor {shown:?} has unknown fields {unknown:?}"),
+            );
         }
         let dtype = field_map.get("dtype").and_then(|v| v.as_str());
         let shape: Option<Vec<u64>> = field_map
@@ -200,7 +254,13 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
             .get("data_offsets")
             .and_then(|v| v.as_array())
             .and_then(|o| o.iter().map(|d| d.as_u64()).collect());
-        let (Some(dtype), Some(shape), Some([begin, end])) = (dtype, shape, offsets.as_deref().and_then(|o| <[u64; 2]>::try_from(o).ok())) else {
+        let (Some(dtype), Some(shape), Some([begin, end])) = (
+            dtype,
+            shape,
+            offsets
+                .as_deref()
+                .and_then(|o| <[u64; 2]>::try_from(o).ok()),
+        ) else {
             checker.invalid(
                 Severity::High,
                 "bad-tensor-entry",
@@ -211,16 +271,32 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
         };
         dtypes.insert(printable(dtype.as_bytes(), 40));
         let Some(bits) = dtype_bits(dtype) else {
-            checker.invalid(Severity::High, "unknown-dtype", Some(8), format!("tensor {shown:?} has unknown dtype {:?}", printable(dtype.as_bytes(), 40)));
+            checker.invalid(
+                Severity::High,
+                "unknown-dtype",
+                Some(8),
+                format!(
+                    "tensor {shown:?} has unknown dtype {:?}",
+                    printable(dtype.as_bytes(), 40)
+                ),
+            );
             continue;
         };
         let elements = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
-        let expected = elements.and_then(|n| n.checked_mul(bits)).filter(|b| b % 8 == 0).map(|b| b / 8);
+        let expected = elements
+            .and_then(|n| n.checked_mul(bits))
+            .filter(|b| b % 8 == 0)
+            .map(|b| b / 8);
         if let Some(n) = elements {
             parameters = parameters.saturating_add(n);
         }
         if end < begin {
-            checker.invalid(Severity::High, "inverted-offsets", Some(data_start + begin.min(data_len)), format!("tensor {shown:?} ends ({end}) before it begins ({begin})"));
+            checker.invalid(
+                Severity::High,
+                "inverted-offsets",
+                Some(data_start + begin.min(data_len)),
+                format!("tensor {shown:?} ends ({end}) before it begins ({begin})"),
+            );
             continue;
         }
         if end > data_len {
@@ -262,7 +338,10 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
                         "tensors {:?} and {:?} overlap (bytes {}..{} and {}..{})",
                         printable(prev.name.as_bytes(), 120),
                         printable(tensor.name.as_bytes(), 120),
-                        prev.begin, prev.end, tensor.begin, tensor.end
+                        prev.begin,
+                        prev.end,
+                        tensor.begin,
+                        tensor.end
                     ),
                 );
             } else if tensor.begin > covered_to {
@@ -270,11 +349,22 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
                     Severity::Medium,
                     "gap",
                     Some(data_start + covered_to),
-                    format!("bytes {covered_to}..{} of the data area belong to no tensor", tensor.begin),
+                    format!(
+                        "bytes {covered_to}..{} of the data area belong to no tensor",
+                        tensor.begin
+                    ),
                 );
             }
         } else if tensor.begin > 0 {
-            checker.invalid(Severity::Medium, "gap", Some(data_start), format!("bytes 0..{} of the data area belong to no tensor", tensor.begin));
+            checker.invalid(
+                Severity::Medium,
+                "gap",
+                Some(data_start),
+                format!(
+                    "bytes 0..{} of the data area belong to no tensor",
+                    tensor.begin
+                ),
+            );
         }
         covered_to = covered_to.max(tensor.end);
         previous = Some(tensor);
@@ -284,7 +374,10 @@ pub fn analyse(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
             Severity::Medium,
             "trailing-data",
             Some(data_start + covered_to),
-            format!("{} bytes after the last tensor belong to no tensor", data_len - covered_to),
+            format!(
+                "{} bytes after the last tensor belong to no tensor",
+                data_len - covered_to
+            ),
         );
     }
     metadata.tensor_count = Some(tensors.len() as u64);

@@ -32,12 +32,18 @@ fn risk(op: &str) -> Option<(Severity, &'static str)> {
 /// MetaGraphDef.
 pub fn looks_like_saved_model(source: &dyn ByteSource) -> bool {
     let mut message = Message::new(source, 0, source.len());
-    let Ok(Some(first)) = message.next_field() else { return false };
+    let Ok(Some(first)) = message.next_field() else {
+        return false;
+    };
     if !(first.number == 1 && matches!(first.wire, Wire::Varint(1))) {
         return false;
     }
-    let Ok(Some(second)) = message.next_field() else { return false };
-    let Wire::Bytes { start, len } = second.wire else { return false };
+    let Ok(Some(second)) = message.next_field() else {
+        return false;
+    };
+    let Wire::Bytes { start, len } = second.wire else {
+        return false;
+    };
     if second.number != 2 {
         return false;
     }
@@ -53,7 +59,9 @@ struct Walker<'f> {
 impl Walker<'_> {
     fn graph(&mut self, mut graph: Message) -> Result<(), ProtoError> {
         while let Some(field) = graph.next_field()? {
-            let Wire::Bytes { start, len } = field.wire else { continue };
+            let Wire::Bytes { start, len } = field.wire else {
+                continue;
+            };
             match field.number {
                 1 => self.node(graph.nested(start, len), None)?,
                 2 => self.library(graph.nested(start, len))?,
@@ -76,14 +84,19 @@ impl Walker<'_> {
         let mut name = None;
         let mut nodes = Vec::new();
         while let Some(field) = function.next_field()? {
-            let Wire::Bytes { start, len } = field.wire else { continue };
+            let Wire::Bytes { start, len } = field.wire else {
+                continue;
+            };
             match field.number {
                 // OpDef signature: its name (1) is the function's name.
                 1 => {
                     let mut signature = function.nested(start, len);
                     while let Some(f) = signature.next_field()? {
                         if let (1, Wire::Bytes { start, len }) = (f.number, f.wire) {
-                            name = Some(String::from_utf8_lossy(&signature.bytes(start, len, 256)?).into_owned());
+                            name = Some(
+                                String::from_utf8_lossy(&signature.bytes(start, len, 256)?)
+                                    .into_owned(),
+                            );
                         }
                     }
                 }
@@ -101,17 +114,30 @@ impl Walker<'_> {
         let mut name = String::new();
         let mut op = None;
         while let Some(field) = node.next_field()? {
-            let Wire::Bytes { start, len } = field.wire else { continue };
+            let Wire::Bytes { start, len } = field.wire else {
+                continue;
+            };
             match field.number {
                 1 => name = String::from_utf8_lossy(&node.bytes(start, len, 256)?).into_owned(),
-                2 => op = Some((String::from_utf8_lossy(&node.bytes(start, len, 256)?).into_owned(), field.offset)),
+                2 => {
+                    op = Some((
+                        String::from_utf8_lossy(&node.bytes(start, len, 256)?).into_owned(),
+                        field.offset,
+                    ))
+                }
                 _ => {}
             }
         }
-        let Some((op, offset)) = op else { return Ok(()) };
+        let Some((op, offset)) = op else {
+            return Ok(());
+        };
         if let Some((severity, why)) = risk(&op) {
             let place = match function {
-                Some(function) => format!("node {:?} of function {:?}", printable(name.as_bytes(), 120), printable(function.as_bytes(), 120)),
+                Some(function) => format!(
+                    "node {:?} of function {:?}",
+                    printable(name.as_bytes(), 120),
+                    printable(function.as_bytes(), 120)
+                ),
                 None => format!("node {:?}", printable(name.as_bytes(), 120)),
             };
             self.findings.push(
@@ -131,12 +157,17 @@ impl Walker<'_> {
 
 pub fn analyse(source: &dyn ByteSource, findings: &mut Vec<ModelFinding>) -> ModelMetadata {
     let mut metadata = ModelMetadata::default();
-    let mut walker = Walker { findings, ops: BTreeSet::new() };
+    let mut walker = Walker {
+        findings,
+        ops: BTreeSet::new(),
+    };
     let mut saved_model = Message::new(source, 0, source.len());
     let mut meta_graphs = 0u64;
     let result = (|| -> Result<(), ProtoError> {
         while let Some(field) = saved_model.next_field()? {
-            let (2, Wire::Bytes { start, len }) = (field.number, field.wire) else { continue };
+            let (2, Wire::Bytes { start, len }) = (field.number, field.wire) else {
+                continue;
+            };
             meta_graphs += 1;
             let mut meta_graph = saved_model.nested(start, len);
             while let Some(f) = meta_graph.next_field()? {
@@ -149,11 +180,21 @@ pub fn analyse(source: &dyn ByteSource, findings: &mut Vec<ModelFinding>) -> Mod
     })();
     if let Err(err) = result {
         walker.findings.push(
-            ModelFinding::new(rules::MALFORMED, Severity::Medium, "savedmodel-parse-error", format!("savedmodel: graph does not parse: {err}"))
-                .at(err.offset()),
+            ModelFinding::new(
+                rules::MALFORMED,
+                Severity::Medium,
+                "savedmodel-parse-error",
+                format!("savedmodel: graph does not parse: {err}"),
+            )
+            .at(err.offset()),
         );
     }
-    metadata.properties.insert("savedmodel.meta_graphs".into(), meta_graphs.to_string());
-    metadata.properties.insert("savedmodel.distinct_ops".into(), walker.ops.len().to_string());
+    metadata
+        .properties
+        .insert("savedmodel.meta_graphs".into(), meta_graphs.to_string());
+    metadata.properties.insert(
+        "savedmodel.distinct_ops".into(),
+        walker.ops.len().to_string(),
+    );
     metadata
 }

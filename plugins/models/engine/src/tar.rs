@@ -2,10 +2,10 @@
 //! reading 512-byte headers through ranged reads and never member bodies
 //! unless asked.
 
+use crate::Limits;
 use crate::finding::{ModelFinding, Severity};
 use crate::rules;
 use crate::source::{ByteSource, SourceError, read_exact_at};
-use crate::Limits;
 
 const BLOCK: u64 = 512;
 
@@ -22,11 +22,19 @@ pub fn looks_like_tar(header: &[u8]) -> bool {
 }
 
 fn checksum_ok(header: &[u8]) -> bool {
-    let Some(stored) = octal(&header[148..156]) else { return false };
+    let Some(stored) = octal(&header[148..156]) else {
+        return false;
+    };
     let sum: u64 = header[..512]
         .iter()
         .enumerate()
-        .map(|(i, &b)| if (148..156).contains(&i) { u64::from(b' ') } else { u64::from(b) })
+        .map(|(i, &b)| {
+            if (148..156).contains(&i) {
+                u64::from(b' ')
+            } else {
+                u64::from(b)
+            }
+        })
         .sum();
     sum == stored
 }
@@ -58,19 +66,37 @@ fn cstr(field: &[u8]) -> String {
 }
 
 fn malformed(subject: &str, offset: u64, message: String) -> ModelFinding {
-    ModelFinding::new(rules::MALFORMED, Severity::Medium, subject, format!("tar: {message}")).at(offset)
+    ModelFinding::new(
+        rules::MALFORMED,
+        Severity::Medium,
+        subject,
+        format!("tar: {message}"),
+    )
+    .at(offset)
 }
 
 /// Regular-file members of the archive; problems become findings.
-pub fn entries(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<ModelFinding>) -> Vec<TarEntry> {
+pub fn entries(
+    source: &dyn ByteSource,
+    limits: &Limits,
+    findings: &mut Vec<ModelFinding>,
+) -> Vec<TarEntry> {
     let mut out = Vec::new();
     let mut offset = 0u64;
     let mut long_name: Option<String> = None;
     while offset + BLOCK <= source.len() {
         if out.len() >= limits.max_archive_entries {
             findings.push(
-                ModelFinding::new(rules::UNSCANNABLE, Severity::Medium, "tar-entry-limit", format!("tar: more than {} members; the rest were not scanned", limits.max_archive_entries))
-                    .at(offset),
+                ModelFinding::new(
+                    rules::UNSCANNABLE,
+                    Severity::Medium,
+                    "tar-entry-limit",
+                    format!(
+                        "tar: more than {} members; the rest were not scanned",
+                        limits.max_archive_entries
+                    ),
+                )
+                .at(offset),
             );
             break;
         }
@@ -85,11 +111,19 @@ pub fn entries(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
             break;
         }
         if !checksum_ok(&header) {
-            findings.push(malformed("tar-bad-checksum", offset, format!("header at offset {offset} has a bad checksum")));
+            findings.push(malformed(
+                "tar-bad-checksum",
+                offset,
+                format!("header at offset {offset} has a bad checksum"),
+            ));
             break;
         }
         let Some(size) = octal(&header[124..136]) else {
-            findings.push(malformed("tar-bad-size", offset, format!("header at offset {offset} has an unreadable size")));
+            findings.push(malformed(
+                "tar-bad-size",
+                offset,
+                format!("header at offset {offset} has an unreadable size"),
+            ));
             break;
         };
         let data_offset = offset + BLOCK;
@@ -134,6 +168,11 @@ pub fn entries(source: &dyn ByteSource, limits: &Limits, findings: &mut Vec<Mode
 }
 
 fn read_failed(err: SourceError) -> ModelFinding {
-    ModelFinding::new(rules::MALFORMED, Severity::Medium, "tar-truncated", format!("tar: {err}")).at(err.offset)
+    ModelFinding::new(
+        rules::MALFORMED,
+        Severity::Medium,
+        "tar-truncated",
+        format!("tar: {err}"),
+    )
+    .at(err.offset)
 }
-

@@ -21,11 +21,26 @@ pub struct TemplateHit {
 const CODE_WORDS: &[&str] = &["import", "popen", "subprocess", "eval", "exec", "os"];
 /// Jinja globals (Flask and Jinja defaults) whose `__globals__` lead to `os`.
 const GADGET_GLOBALS: &[&str] = &[
-    "lipsum", "cycler", "joiner", "config", "request", "self", "url_for",
-    "get_flashed_messages", "session", "g",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "config",
+    "request",
+    "self",
+    "url_for",
+    "get_flashed_messages",
+    "session",
+    "g",
 ];
 /// Escapes that spell `_` without writing it, to dodge dunder checks.
-const UNDERSCORE_ESCAPES: &[&str] = &["\\x5f", "\\x5F", "\\u005f", "\\u005F", "\\137", "\\U0000005f"];
+const UNDERSCORE_ESCAPES: &[&str] = &[
+    "\\x5f",
+    "\\x5F",
+    "\\u005f",
+    "\\u005F",
+    "\\137",
+    "\\U0000005f",
+];
 
 const MAX_HITS: usize = 32;
 
@@ -82,7 +97,9 @@ fn shorten(text: &str) -> String {
     if trimmed.chars().count() > 120 {
         out.push('…');
     }
-    out.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    out.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Every suspicious construct of `template`, most severe first per tag.
@@ -102,9 +119,7 @@ pub fn inspect(template: &str) -> Vec<TemplateHit> {
         for (at, word) in words(tag) {
             let offset = tag_start + at;
             let dunder = word.len() > 4 && word.starts_with("__") && word.ends_with("__");
-            if dunder {
-                push(&mut hits, Severity::Critical, word, offset, tag);
-            } else if CODE_WORDS.contains(&word) {
+            if dunder || CODE_WORDS.contains(&word) {
                 push(&mut hits, Severity::Critical, word, offset, tag);
             } else if GADGET_GLOBALS.contains(&word) {
                 // Only as an object being dereferenced: `cycler.__init__`,
@@ -120,7 +135,13 @@ pub fn inspect(template: &str) -> Vec<TemplateHit> {
         }
         let compact: String = tag.chars().filter(|c| !c.is_whitespace()).collect();
         if let Some(at) = compact.find("|attr(") {
-            push(&mut hits, Severity::High, "|attr(", tag_start + at.min(tag.len()), tag);
+            push(
+                &mut hits,
+                Severity::High,
+                "|attr(",
+                tag_start + at.min(tag.len()),
+                tag,
+            );
         }
         for escape in UNDERSCORE_ESCAPES {
             if let Some(at) = tag.find(escape) {

@@ -10,10 +10,10 @@
 
 use std::collections::HashMap;
 
+use crate::Limits;
 use crate::finding::{ModelFinding, Severity, printable};
 use crate::rules;
 use crate::source::{ByteSource, SourceError, Window, read_exact_at};
-use crate::Limits;
 
 const LOCAL_SIG: &[u8; 4] = b"PK\x03\x04";
 const CENTRAL_SIG: &[u8; 4] = b"PK\x01\x02";
@@ -79,12 +79,28 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(buf)
 }
 
-fn anomaly(severity: Severity, subject: &str, member: Option<&str>, message: String) -> ModelFinding {
-    ModelFinding::new(rules::ZIP_ANOMALY, severity, subject, format!("zip: {message}")).in_member(member)
+fn anomaly(
+    severity: Severity,
+    subject: &str,
+    member: Option<&str>,
+    message: String,
+) -> ModelFinding {
+    ModelFinding::new(
+        rules::ZIP_ANOMALY,
+        severity,
+        subject,
+        format!("zip: {message}"),
+    )
+    .in_member(member)
 }
 
 fn malformed(subject: &str, message: String) -> ModelFinding {
-    ModelFinding::new(rules::MALFORMED, Severity::Medium, subject, format!("zip: {message}"))
+    ModelFinding::new(
+        rules::MALFORMED,
+        Severity::Medium,
+        subject,
+        format!("zip: {message}"),
+    )
 }
 
 /// Whether the file starts like a zip, or ends with an end-of-central-directory
@@ -121,10 +137,7 @@ struct Directory {
     entries: u64,
 }
 
-fn read_directory_location(
-    source: &dyn ByteSource,
-    eocd: u64,
-) -> Result<Directory, SourceError> {
+fn read_directory_location(source: &dyn ByteSource, eocd: u64) -> Result<Directory, SourceError> {
     let record = read_exact_at(source, eocd, EOCD_LEN as usize)?;
     let mut directory = Directory {
         entries: u64::from(u16_at(&record, 10)),
@@ -194,8 +207,13 @@ pub fn read_archive(
         Ok(None) => walk_local_headers(source, limits, findings),
         Err(err) => {
             findings.push(
-                ModelFinding::new(rules::UNSCANNABLE, Severity::Medium, "zip-read-failed", format!("zip: {err}"))
-                    .at(err.offset),
+                ModelFinding::new(
+                    rules::UNSCANNABLE,
+                    Severity::Medium,
+                    "zip-read-failed",
+                    format!("zip: {err}"),
+                )
+                .at(err.offset),
             );
             None
         }
@@ -215,7 +233,11 @@ fn read_central_directory(
         return Ok(None);
     };
     let mut directory = read_directory_location(source, eocd)?;
-    if directory.offset.checked_add(directory.size).is_none_or(|end| end > eocd) {
+    if directory
+        .offset
+        .checked_add(directory.size)
+        .is_none_or(|end| end > eocd)
+    {
         findings.push(
             malformed(
                 "zip-directory-out-of-bounds",
@@ -252,7 +274,10 @@ fn read_central_directory(
             rules::UNSCANNABLE,
             Severity::Medium,
             "zip-directory-size-limit",
-            format!("zip: central directory of {} bytes exceeds the scan limit", directory.size),
+            format!(
+                "zip: central directory of {} bytes exceeds the scan limit",
+                directory.size
+            ),
         ));
         return Ok(Some(ZipArchive::default()));
     }
@@ -265,7 +290,10 @@ fn read_central_directory(
                 rules::UNSCANNABLE,
                 Severity::Medium,
                 "zip-entry-limit",
-                format!("zip: more than {} members; the rest were not scanned", limits.max_archive_entries),
+                format!(
+                    "zip: more than {} members; the rest were not scanned",
+                    limits.max_archive_entries
+                ),
             ));
             break;
         }
@@ -279,7 +307,10 @@ fn read_central_directory(
             findings.push(
                 malformed(
                     "zip-directory-truncated",
-                    format!("central directory entry at offset {} runs past the directory", directory.offset + at as u64),
+                    format!(
+                        "central directory entry at offset {} runs past the directory",
+                        directory.offset + at as u64
+                    ),
                 )
                 .at(directory.offset + at as u64),
             );
@@ -295,7 +326,11 @@ fn read_central_directory(
             local_header_offset: u64::from(u32_at(&bytes, at + 42)),
             data_offset: None,
         };
-        apply_zip64_extra(&bytes[extra_start..extra_start + extra_len], &mut entry, true);
+        apply_zip64_extra(
+            &bytes[extra_start..extra_start + extra_len],
+            &mut entry,
+            true,
+        );
         archive.entries.push(entry);
         at = next;
     }
@@ -325,7 +360,10 @@ fn read_central_directory(
             Severity::High,
             "duplicate-name",
             Some(name),
-            format!("member name {:?} appears {count} times; loaders pick different copies", printable(name.as_bytes(), 120)),
+            format!(
+                "member name {:?} appears {count} times; loaders pick different copies",
+                printable(name.as_bytes(), 120)
+            ),
         ));
     }
     Ok(Some(archive))
@@ -341,14 +379,21 @@ struct LocalHeader {
     data_offset: u64,
 }
 
-fn read_local_header(source: &dyn ByteSource, offset: u64) -> Result<Option<LocalHeader>, SourceError> {
+fn read_local_header(
+    source: &dyn ByteSource,
+    offset: u64,
+) -> Result<Option<LocalHeader>, SourceError> {
     let fixed = source.read_at(offset, LOCAL_HEADER_LEN as usize)?;
     if fixed.len() < LOCAL_HEADER_LEN as usize || &fixed[..4] != LOCAL_SIG {
         return Ok(None);
     }
     let name_len = u64::from(u16_at(&fixed, 26));
     let extra_len = u64::from(u16_at(&fixed, 28));
-    let rest = read_exact_at(source, offset + LOCAL_HEADER_LEN, (name_len + extra_len) as usize)?;
+    let rest = read_exact_at(
+        source,
+        offset + LOCAL_HEADER_LEN,
+        (name_len + extra_len) as usize,
+    )?;
     let mut entry = ZipEntry {
         name: String::from_utf8_lossy(&rest[..name_len as usize]).into_owned(),
         method: u16_at(&fixed, 8),
@@ -371,7 +416,11 @@ fn read_local_header(source: &dyn ByteSource, offset: u64) -> Result<Option<Loca
     }))
 }
 
-fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findings: &mut Vec<ModelFinding>) {
+fn check_local_headers(
+    source: &dyn ByteSource,
+    archive: &mut ZipArchive,
+    findings: &mut Vec<ModelFinding>,
+) {
     for entry in &mut archive.entries {
         let member = Some(entry.name.as_str());
         let local = match read_local_header(source, entry.local_header_offset) {
@@ -380,7 +429,11 @@ fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findin
                 findings.push(
                     malformed(
                         "zip-missing-local-header",
-                        format!("no local header at offset {} for member {:?}", entry.local_header_offset, printable(entry.name.as_bytes(), 120)),
+                        format!(
+                            "no local header at offset {} for member {:?}",
+                            entry.local_header_offset,
+                            printable(entry.name.as_bytes(), 120)
+                        ),
                     )
                     .at(entry.local_header_offset)
                     .in_member(member),
@@ -389,9 +442,12 @@ fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findin
             }
             Err(err) => {
                 findings.push(
-                    malformed("zip-local-header-truncated", format!("local header of member is truncated: {err}"))
-                        .at(entry.local_header_offset)
-                        .in_member(member),
+                    malformed(
+                        "zip-local-header-truncated",
+                        format!("local header of member is truncated: {err}"),
+                    )
+                    .at(entry.local_header_offset)
+                    .in_member(member),
                 );
                 continue;
             }
@@ -429,7 +485,10 @@ fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findin
                     Severity::Medium,
                     "flag-mismatch",
                     member,
-                    format!("general-purpose flags differ: local 0x{:04x}, central 0x{:04x}", local.flags, entry.flags),
+                    format!(
+                        "general-purpose flags differ: local 0x{:04x}, central 0x{:04x}",
+                        local.flags, entry.flags
+                    ),
                 )
                 .at(entry.local_header_offset),
             );
@@ -440,7 +499,10 @@ fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findin
                     Severity::High,
                     "method-mismatch",
                     member,
-                    format!("compression method differs: local {}, central {}", local.method, entry.method),
+                    format!(
+                        "compression method differs: local {}, central {}",
+                        local.method, entry.method
+                    ),
                 )
                 .at(entry.local_header_offset),
             );
@@ -467,11 +529,18 @@ fn check_local_headers(source: &dyn ByteSource, archive: &mut ZipArchive, findin
                 .at(entry.local_header_offset),
             );
         }
-        if local.data_offset.checked_add(entry.compressed_size).is_none_or(|end| end > source.len()) {
+        if local
+            .data_offset
+            .checked_add(entry.compressed_size)
+            .is_none_or(|end| end > source.len())
+        {
             findings.push(
                 malformed(
                     "zip-member-out-of-bounds",
-                    format!("member data ({} bytes at offset {}) runs past the end of the archive", entry.compressed_size, local.data_offset),
+                    format!(
+                        "member data ({} bytes at offset {}) runs past the end of the archive",
+                        entry.compressed_size, local.data_offset
+                    ),
                 )
                 .at(local.data_offset)
                 .in_member(member),
@@ -484,7 +553,15 @@ fn check_overlaps(archive: &ZipArchive, findings: &mut Vec<ModelFinding>) {
     let mut spans: Vec<(u64, u64, &str)> = archive
         .entries
         .iter()
-        .filter_map(|e| e.data_offset.map(|d| (e.local_header_offset, d.saturating_add(e.compressed_size), e.name.as_str())))
+        .filter_map(|e| {
+            e.data_offset.map(|d| {
+                (
+                    e.local_header_offset,
+                    d.saturating_add(e.compressed_size),
+                    e.name.as_str(),
+                )
+            })
+        })
         .collect();
     spans.sort();
     for pair in spans.windows(2) {
@@ -525,7 +602,13 @@ fn walk_local_headers(
             Ok(Some(local)) => local,
             Ok(None) => break,
             Err(err) => {
-                findings.push(malformed("zip-local-header-truncated", format!("local header is truncated: {err}")).at(offset));
+                findings.push(
+                    malformed(
+                        "zip-local-header-truncated",
+                        format!("local header is truncated: {err}"),
+                    )
+                    .at(offset),
+                );
                 break;
             }
         };
@@ -554,7 +637,11 @@ fn walk_local_headers(
         }
         offset = local.data_offset.saturating_add(local.compressed_size);
     }
-    if archive.entries.is_empty() { None } else { Some(archive) }
+    if archive.entries.is_empty() {
+        None
+    } else {
+        Some(archive)
+    }
 }
 
 /// The bytes of one member, with CRC verification for members read whole.
@@ -567,10 +654,9 @@ pub fn member_data<'a>(
 ) -> Option<MemberData<'a>> {
     let member = Some(entry.name.as_str());
     let data_offset = entry.data_offset?;
+    // Clamped to the archive: a member running past the end (already
+    // reported) is scanned as far as it goes.
     let window = Window::new(source, data_offset, entry.compressed_size);
-    if window.len() < entry.compressed_size {
-        // Reported by the bounds check; scan what is there.
-    }
     let data = match entry.method {
         METHOD_STORED => MemberData::Stored(window),
         METHOD_DEFLATED => {
@@ -580,7 +666,10 @@ pub fn member_data<'a>(
                         rules::UNSCANNABLE,
                         Severity::Medium,
                         "zip-member-size-limit",
-                        format!("zip: compressed member of {} bytes exceeds the scan limit", entry.compressed_size),
+                        format!(
+                            "zip: compressed member of {} bytes exceeds the scan limit",
+                            entry.compressed_size
+                        ),
                     )
                     .in_member(member),
                 );
@@ -590,16 +679,25 @@ pub fn member_data<'a>(
                 Ok(bytes) => bytes,
                 Err(err) => {
                     findings.push(
-                        ModelFinding::new(rules::UNSCANNABLE, Severity::Medium, "zip-read-failed", format!("zip: {err}"))
-                            .in_member(member),
+                        ModelFinding::new(
+                            rules::UNSCANNABLE,
+                            Severity::Medium,
+                            "zip-read-failed",
+                            format!("zip: {err}"),
+                        )
+                        .in_member(member),
                     );
                     return None;
                 }
             };
-            match miniz_oxide::inflate::decompress_to_vec_with_limit(&compressed, limits.max_member_bytes as usize) {
+            match miniz_oxide::inflate::decompress_to_vec_with_limit(
+                &compressed,
+                limits.max_member_bytes as usize,
+            ) {
                 Ok(bytes) => MemberData::Inflated(bytes),
                 Err(err) => {
-                    let limit_hit = matches!(err.status, miniz_oxide::inflate::TINFLStatus::HasMoreOutput);
+                    let limit_hit =
+                        matches!(err.status, miniz_oxide::inflate::TINFLStatus::HasMoreOutput);
                     findings.push(
                         ModelFinding::new(
                             if limit_hit { rules::UNSCANNABLE } else { rules::MALFORMED },
@@ -634,7 +732,12 @@ pub fn member_data<'a>(
     Some(data)
 }
 
-fn verify_crc(data: &MemberData, entry: &ZipEntry, limits: &Limits, findings: &mut Vec<ModelFinding>) {
+fn verify_crc(
+    data: &MemberData,
+    entry: &ZipEntry,
+    limits: &Limits,
+    findings: &mut Vec<ModelFinding>,
+) {
     let source = data.source();
     if source.len() > limits.max_member_bytes {
         return;
@@ -649,7 +752,10 @@ fn verify_crc(data: &MemberData, entry: &ZipEntry, limits: &Limits, findings: &m
                 Severity::Medium,
                 "crc-mismatch",
                 Some(&entry.name),
-                format!("CRC-32 of the member is 0x{actual:08x} but the archive declares 0x{:08x}", entry.crc32),
+                format!(
+                    "CRC-32 of the member is 0x{actual:08x} but the archive declares 0x{:08x}",
+                    entry.crc32
+                ),
             )
             .at(entry.local_header_offset),
         );

@@ -15,7 +15,11 @@ fn rule_catalogue_has_unique_described_ids() {
     assert_eq!(ids.len(), RULES.len());
     for rule in RULES {
         assert!(rule.id.starts_with("models/"), "{}", rule.id);
-        assert!(!rule.short_description.is_empty() && !rule.full_description.is_empty() && !rule.help.is_empty());
+        assert!(
+            !rule.short_description.is_empty()
+                && !rule.full_description.is_empty()
+                && !rule.help.is_empty()
+        );
     }
 }
 
@@ -25,30 +29,55 @@ fn every_reported_rule_is_in_the_catalogue() {
         ("a.pkl", malicious_pickle("os", "system")),
         ("b.pkl", malicious_pickle("operator", "getitem")),
         ("c.pkl", malicious_pickle("foo", "Bar")),
-        ("d.pkl", Pickle::new().proto(2).op(0x82).raw(&[1]).stop().bytes()),
+        (
+            "d.pkl",
+            Pickle::new().proto(2).op(0x82).raw(&[1]).stop().bytes(),
+        ),
         ("e.pt", b"garbage".to_vec()),
-        ("f.pt", { let mut m = Member::stored("archive/data.pkl", &torch_state_dict_pickle()); m.crc = Some(1); zip(&[m], true) }),
+        ("f.pt", {
+            let mut m = Member::stored("archive/data.pkl", &torch_state_dict_pickle());
+            m.crc = Some(1);
+            zip(&[m], true)
+        }),
         ("g.safetensors", safetensors("{}", 4)),
-        ("h.gguf", Gguf::default().string("tokenizer.chat_template", "{{ x.__class__ }}").bytes()),
+        (
+            "h.gguf",
+            Gguf::default()
+                .string("tokenizer.chat_template", "{{ x.__class__ }}")
+                .bytes(),
+        ),
         ("i.gguf", b"GGUF\x03\x00\x00\x00".to_vec()),
     ];
     for (path, bytes) in samples {
         let s = scan(path, &bytes);
         assert!(!s.findings.is_empty(), "{path}");
         for f in &s.findings {
-            assert!(cordon_models::rules::rule(&f.rule_id).is_some(), "{path}: {} not in catalogue", f.rule_id);
+            assert!(
+                cordon_models::rules::rule(&f.rule_id).is_some(),
+                "{path}: {} not in catalogue",
+                f.rule_id
+            );
         }
     }
 }
 
 #[test]
 fn inventory_round_trips_as_the_artifact_json() {
-    let s = scan("models/tiny.gguf", &Gguf::default().string("general.architecture", "qwen2").u32("general.file_type", 7).bytes());
+    let s = scan(
+        "models/tiny.gguf",
+        &Gguf::default()
+            .string("general.architecture", "qwen2")
+            .u32("general.file_type", 7)
+            .bytes(),
+    );
     let mut entry = s.inventory.unwrap();
     entry.sha256 = Some("00".repeat(32));
     let doc = ModelInventory::new(vec![entry.clone()]);
     let json = serde_json::to_string(&doc).unwrap();
-    assert!(json.contains(r#""format":"gguf""#) && json.contains(r#""quantization":"Q8_0""#), "{json}");
+    assert!(
+        json.contains(r#""format":"gguf""#) && json.contains(r#""quantization":"Q8_0""#),
+        "{json}"
+    );
     let back: ModelInventory = serde_json::from_str(&json).unwrap();
     assert_eq!(back, doc);
     assert_eq!(back.version, ModelInventory::VERSION);
@@ -63,15 +92,31 @@ fn sha256_helper_hashes_in_chunks_and_windows_read_in_place() {
         assert_eq!(sha256_hex(&data, chunk).unwrap(), expected);
     }
     let window = Window::new(&data, 10, 20);
-    assert_eq!(sha256_hex(&window, 3).unwrap(), hex::encode(Sha256::digest(&data[10..30])));
+    assert_eq!(
+        sha256_hex(&window, 3).unwrap(),
+        hex::encode(Sha256::digest(&data[10..30]))
+    );
 }
 
 #[test]
 fn fingerprints_are_stable_and_distinguish_path_member_and_subject() {
     let a = scan("x.pkl", &malicious_pickle("os", "system"));
-    let b = scan("x.pkl", &Pickle::new().proto(2).none().pop().call("os", "system", "other").stop().bytes());
+    let b = scan(
+        "x.pkl",
+        &Pickle::new()
+            .proto(2)
+            .none()
+            .pop()
+            .call("os", "system", "other")
+            .stop()
+            .bytes(),
+    );
     let fa = a.findings[0].fingerprint("x.pkl");
-    assert_eq!(fa, b.findings[0].fingerprint("x.pkl"), "offsets and arguments do not change the fingerprint");
+    assert_eq!(
+        fa,
+        b.findings[0].fingerprint("x.pkl"),
+        "offsets and arguments do not change the fingerprint"
+    );
     assert_ne!(fa, a.findings[0].fingerprint("y.pkl"));
     let c = scan("x.pkl", &malicious_pickle("os", "popen"));
     assert_ne!(fa, c.findings[0].fingerprint("x.pkl"));

@@ -13,7 +13,11 @@ const INVALID: &str = "models/safetensors-invalid";
 fn st_subjects(bytes: &[u8]) -> Vec<String> {
     let s = scan("m.safetensors", bytes);
     assert_eq!(s.format, ModelFormat::Safetensors);
-    s.findings.iter().filter(|f| f.rule_id == INVALID).map(|f| f.subject.clone()).collect()
+    s.findings
+        .iter()
+        .filter(|f| f.rule_id == INVALID)
+        .map(|f| f.subject.clone())
+        .collect()
 }
 
 #[test]
@@ -30,7 +34,10 @@ fn valid_safetensors_is_clean_with_metadata() {
 
 #[test]
 fn declared_header_length_beyond_file_and_limit() {
-    let mut bytes = safetensors(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1);
+    let mut bytes = safetensors(
+        r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+        1,
+    );
     bytes[..8].copy_from_slice(&1000u64.to_le_bytes());
     assert_eq!(st_subjects(&bytes), vec!["header-beyond-file"]);
     bytes[..8].copy_from_slice(&(200_000_000u64).to_le_bytes());
@@ -39,7 +46,10 @@ fn declared_header_length_beyond_file_and_limit() {
 
 #[test]
 fn header_must_be_utf8_json() {
-    let mut bytes = safetensors(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, 1);
+    let mut bytes = safetensors(
+        r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+        1,
+    );
     bytes[12] = 0xff;
     assert_eq!(st_subjects(&bytes), vec!["header-not-utf8"]);
     let bytes = safetensors(r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}"#, 1);
@@ -92,33 +102,55 @@ impl ByteSource for Sparse {
         let end = (offset + len as u64).min(self.len);
         let n = end.saturating_sub(offset);
         self.read.set(self.read.get() + n);
-        Ok((offset..end).map(|i| self.head.get(i as usize).copied().unwrap_or(0)).collect())
+        Ok((offset..end)
+            .map(|i| self.head.get(i as usize).copied().unwrap_or(0))
+            .collect())
     }
 }
 
 #[test]
 fn ten_gigabyte_safetensors_and_gguf_are_checked_by_header_only() {
     let size: u64 = 10 << 30;
-    let header = format!(r#"{{"w":{{"dtype":"F16","shape":[{}],"data_offsets":[0,{}]}}}}"#, (size - 8 - 128) / 2, size - 8 - 128);
+    let header = format!(
+        r#"{{"w":{{"dtype":"F16","shape":[{}],"data_offsets":[0,{}]}}}}"#,
+        (size - 8 - 128) / 2,
+        size - 8 - 128
+    );
     let mut head = (128u64).to_le_bytes().to_vec();
     let mut padded = header.clone();
     padded.push_str(&" ".repeat(128 - header.len()));
     head.extend_from_slice(padded.as_bytes());
-    let source = Sparse { head, len: size, read: Cell::new(0) };
+    let source = Sparse {
+        head,
+        len: size,
+        read: Cell::new(0),
+    };
     let start = Instant::now();
     let s = cordon_models::scan("big.safetensors", &source, &Limits::default()).unwrap();
     assert_clean(&s);
-    assert!(source.read.get() < 200_000, "read {} bytes", source.read.get());
+    assert!(
+        source.read.get() < 200_000,
+        "read {} bytes",
+        source.read.get()
+    );
     assert!(start.elapsed().as_millis() < 500);
 
     let gguf = Gguf::default()
         .string("general.architecture", "llama")
         .tensor("w", &[(size - 4096) / 4], 0, 0);
-    let source = Sparse { head: gguf.header(), len: size, read: Cell::new(0) };
+    let source = Sparse {
+        head: gguf.header(),
+        len: size,
+        read: Cell::new(0),
+    };
     let start = Instant::now();
     let s = cordon_models::scan("big.gguf", &source, &Limits::default()).unwrap();
     assert_clean(&s);
-    assert!(source.read.get() < 200_000, "read {} bytes", source.read.get());
+    assert!(
+        source.read.get() < 200_000,
+        "read {} bytes",
+        source.read.get()
+    );
     assert!(start.elapsed().as_millis() < 500);
 }
 
@@ -155,9 +187,18 @@ fn valid_gguf_is_clean_with_metadata() {
 #[test]
 fn chat_template_reaching_for_python_internals_is_flagged() {
     let cases = [
-        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "__subclasses__"),
-        ("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "__globals__"),
-        ("{% for m in messages %}{{ m }}{% endfor %}{{ self.__init__.__globals__.__builtins__ }}", "__builtins__"),
+        (
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "__subclasses__",
+        ),
+        (
+            "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+            "__globals__",
+        ),
+        (
+            "{% for m in messages %}{{ m }}{% endfor %}{{ self.__init__.__globals__.__builtins__ }}",
+            "__builtins__",
+        ),
         ("{{ lipsum|attr('\\x5f\\x5fglobals\\x5f\\x5f') }}", "\\x5f"),
         ("{{ request|attr('application') }}", "|attr("),
         ("{{ x['__cla' ~ 'ss__'] }}", "__cla"),
@@ -167,7 +208,9 @@ fn chat_template_reaching_for_python_internals_is_flagged() {
         let mut g = llama_gguf(template);
         g.data_len = 320;
         let s = scan("model.gguf", &g.bytes());
-        let hit = s.findings.iter().find(|f| f.rule_id == "models/gguf-template-injection" && f.subject.ends_with(fragment));
+        let hit = s.findings.iter().find(|f| {
+            f.rule_id == "models/gguf-template-injection" && f.subject.ends_with(fragment)
+        });
         assert!(hit.is_some(), "{template}: {:#?}", s.findings);
         assert!(hit.unwrap().severity >= Severity::High);
     }
@@ -175,7 +218,9 @@ fn chat_template_reaching_for_python_internals_is_flagged() {
 
 #[test]
 fn template_text_outside_tags_is_not_flagged() {
-    let mut g = llama_gguf("You may import modules and discuss __init__ files. {{ messages[0]['content'] }}");
+    let mut g = llama_gguf(
+        "You may import modules and discuss __init__ files. {{ messages[0]['content'] }}",
+    );
     g.data_len = 320;
     assert_clean(&scan("model.gguf", &g.bytes()));
 }
@@ -187,41 +232,85 @@ fn gguf_problems_are_findings() {
     let bytes = g.bytes();
     // Truncated inside the metadata.
     let s = scan("model.gguf", &bytes[..100]);
-    assert!(s.findings.iter().any(|f| f.rule_id == "models/malformed" && f.subject == "gguf-truncated"), "{:#?}", s.findings);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.rule_id == "models/malformed" && f.subject == "gguf-truncated"),
+        "{:#?}",
+        s.findings
+    );
     // Tensor data beyond the end of the file.
     let mut g = llama_gguf(BENIGN_TEMPLATE);
     g.data_len = 100;
     let s = scan("model.gguf", &g.bytes());
-    assert!(s.findings.iter().any(|f| f.rule_id == "models/gguf-invalid" && f.subject == "out-of-bounds"), "{:#?}", s.findings);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.rule_id == "models/gguf-invalid" && f.subject == "out-of-bounds"),
+        "{:#?}",
+        s.findings
+    );
     // Unknown value type.
     let g = Gguf::default().raw_kv("general.x", 99, &[0; 8]);
     let s = scan("model.gguf", &g.bytes());
-    assert!(s.findings.iter().any(|f| f.message.contains("unknown value type 99")), "{:#?}", s.findings);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.message.contains("unknown value type 99")),
+        "{:#?}",
+        s.findings
+    );
     // Overlapping tensors.
-    let mut g = Gguf::default().tensor("a", &[8], 0, 0).tensor("b", &[8], 0, 0);
+    let mut g = Gguf::default()
+        .tensor("a", &[8], 0, 0)
+        .tensor("b", &[8], 0, 0);
     g.data_len = 64;
     let s = scan("model.gguf", &g.bytes());
-    assert!(s.findings.iter().any(|f| f.subject == "overlap"), "{:#?}", s.findings);
+    assert!(
+        s.findings.iter().any(|f| f.subject == "overlap"),
+        "{:#?}",
+        s.findings
+    );
     // Absurd counts.
     let mut bytes = Gguf::default().bytes();
     bytes[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
     let s = scan("model.gguf", &bytes);
-    assert!(s.findings.iter().any(|f| f.rule_id == "models/gguf-invalid"), "{:#?}", s.findings);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.rule_id == "models/gguf-invalid"),
+        "{:#?}",
+        s.findings
+    );
 }
 
 fn onnx_model(locations: &[&str]) -> Vec<u8> {
-    let mut graph = pb_bytes(1, &cat(&[pb_bytes(4, b"Relu"), pb_bytes(1, b"x"), pb_bytes(2, b"y")]));
+    let mut graph = pb_bytes(
+        1,
+        &cat(&[pb_bytes(4, b"Relu"), pb_bytes(1, b"x"), pb_bytes(2, b"y")]),
+    );
     for (i, location) in locations.iter().enumerate() {
         let tensor = cat(&[
             pb_varint(1, 16),
             pb_varint(2, 1),
             pb_bytes(8, format!("w{i}").as_bytes()),
-            pb_bytes(13, &cat(&[pb_bytes(1, b"location"), pb_bytes(2, location.as_bytes())])),
+            pb_bytes(
+                13,
+                &cat(&[pb_bytes(1, b"location"), pb_bytes(2, location.as_bytes())]),
+            ),
             pb_varint(14, 1),
         ]);
         graph.extend(pb_bytes(5, &tensor));
     }
-    graph.extend(pb_bytes(5, &cat(&[pb_varint(1, 2), pb_varint(2, 1), pb_bytes(8, b"inline"), pb_bytes(9, &[0u8; 8])])));
+    graph.extend(pb_bytes(
+        5,
+        &cat(&[
+            pb_varint(1, 2),
+            pb_varint(2, 1),
+            pb_bytes(8, b"inline"),
+            pb_bytes(9, &[0u8; 8]),
+        ]),
+    ));
     cat(&[
         pb_varint(1, 8),
         pb_bytes(2, b"pytorch"),
@@ -233,9 +322,16 @@ fn onnx_model(locations: &[&str]) -> Vec<u8> {
 
 #[test]
 fn onnx_external_data_inside_the_folder_is_clean() {
-    let s = scan("model.onnx", &onnx_model(&["weights.bin", "data/w.bin", "./sub/../w.bin"]));
+    let s = scan(
+        "model.onnx",
+        &onnx_model(&["weights.bin", "data/w.bin", "./sub/../w.bin"]),
+    );
     assert_eq!(s.format, ModelFormat::Onnx);
-    assert!(s.findings.iter().all(|f| f.subject != "weights.bin" && f.subject != "data/w.bin"));
+    assert!(
+        s.findings
+            .iter()
+            .all(|f| f.subject != "weights.bin" && f.subject != "data/w.bin")
+    );
     let meta = s.inventory.unwrap().metadata;
     assert_eq!(meta.tensor_count, Some(4));
     assert_eq!(meta.parameter_count, Some(16 * 3 + 2));
@@ -245,10 +341,31 @@ fn onnx_external_data_inside_the_folder_is_clean() {
 
 #[test]
 fn onnx_external_data_escapes_are_flagged_and_detected_by_content() {
-    let s = scan("model.bin", &onnx_model(&["/etc/passwd", "../../secrets.txt", "C:\\Windows\\win.ini", "a/../../b"]));
+    let s = scan(
+        "model.bin",
+        &onnx_model(&[
+            "/etc/passwd",
+            "../../secrets.txt",
+            "C:\\Windows\\win.ini",
+            "a/../../b",
+        ]),
+    );
     assert_eq!(s.format, ModelFormat::Onnx);
-    let subjects: Vec<_> = s.findings.iter().filter(|f| f.rule_id == "models/onnx-external-data-escape").map(|f| f.subject.as_str()).collect();
-    assert_eq!(subjects, vec!["/etc/passwd", "../../secrets.txt", "C:\\Windows\\win.ini", "a/../../b"]);
+    let subjects: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "models/onnx-external-data-escape")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(
+        subjects,
+        vec![
+            "/etc/passwd",
+            "../../secrets.txt",
+            "C:\\Windows\\win.ini",
+            "a/../../b"
+        ]
+    );
 }
 
 fn node(name: &str, op: &str) -> Vec<u8> {
@@ -271,20 +388,46 @@ fn saved_model(graph_nodes: &[(&str, &str)], function_nodes: &[(&str, &str)]) ->
 
 #[test]
 fn savedmodel_risky_ops_are_reported_in_graphs_and_functions() {
-    let bytes = saved_model(&[("read", "ReadFile"), ("mm", "MatMul")], &[("cb", "PyFunc"), ("w", "WriteFile")]);
+    let bytes = saved_model(
+        &[("read", "ReadFile"), ("mm", "MatMul")],
+        &[("cb", "PyFunc"), ("w", "WriteFile")],
+    );
     let s = scan("export/saved_model.pb", &bytes);
     assert_eq!(s.format, ModelFormat::TfSavedModel);
-    let ops: Vec<_> = s.findings.iter().filter(|f| f.rule_id == "models/savedmodel-risky-op").map(|f| (f.subject.as_str(), f.severity)).collect();
-    assert_eq!(ops, vec![("ReadFile", Severity::High), ("PyFunc", Severity::Critical), ("WriteFile", Severity::High)]);
+    let ops: Vec<_> = s
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "models/savedmodel-risky-op")
+        .map(|f| (f.subject.as_str(), f.severity))
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            ("ReadFile", Severity::High),
+            ("PyFunc", Severity::Critical),
+            ("WriteFile", Severity::High)
+        ]
+    );
     assert!(s.findings[1].message.contains("__inference_call_42"));
 }
 
 #[test]
 fn savedmodel_with_saver_ops_is_clean_and_detected_by_content() {
-    let bytes = saved_model(&[("mm", "MatMul"), ("save", "SaveV2"), ("restore", "RestoreV2")], &[("add", "AddV2")]);
+    let bytes = saved_model(
+        &[
+            ("mm", "MatMul"),
+            ("save", "SaveV2"),
+            ("restore", "RestoreV2"),
+        ],
+        &[("add", "AddV2")],
+    );
     let s = scan("model/other_name.pb", &bytes);
     assert_eq!(s.format, ModelFormat::TfSavedModel);
     assert_clean(&s);
     let s = scan("saved_model.pb", &bytes[..bytes.len() - 3]);
-    assert!(s.findings.iter().any(|f| f.rule_id == "models/malformed"), "{:#?}", s.findings);
+    assert!(
+        s.findings.iter().any(|f| f.rule_id == "models/malformed"),
+        "{:#?}",
+        s.findings
+    );
 }

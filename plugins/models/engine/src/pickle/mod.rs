@@ -8,11 +8,11 @@ pub mod policy;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use crate::Limits;
 use crate::cursor::{Cursor, CursorError};
 use crate::finding::{ModelFinding, Severity, printable};
 use crate::rules;
 use crate::source::ByteSource;
-use crate::Limits;
 use policy::Verdict;
 
 /// `torch.save`'s legacy (non-zip) format starts with this integer as its
@@ -79,7 +79,9 @@ impl From<CursorError> for Break {
         match err {
             CursorError::Truncated { offset, wanted } => Break::Malformed {
                 offset,
-                what: format!("stream is truncated: a {wanted}-byte operand at offset {offset} runs past the end"),
+                what: format!(
+                    "stream is truncated: a {wanted}-byte operand at offset {offset} runs past the end"
+                ),
             },
             CursorError::Source(err) => Break::Unscannable {
                 offset: err.offset,
@@ -197,7 +199,9 @@ pub fn parses_cleanly(source: &dyn ByteSource, limits: &Limits) -> bool {
     let summary = analyse(source, None, limits, &mut findings);
     summary.streams > 0
         && summary.consumed == source.len()
-        && !findings.iter().any(|f| f.rule_id == rules::MALFORMED || f.rule_id == rules::UNSCANNABLE)
+        && !findings
+            .iter()
+            .any(|f| f.rule_id == rules::MALFORMED || f.rule_id == rules::UNSCANNABLE)
 }
 
 /// Whether the bytes after a `STOP` begin another pickle: only a `PROTO`
@@ -364,7 +368,9 @@ impl Machine<'_> {
         let Some(value) = self.memo.get(&index).cloned() else {
             return Err(Break::Malformed {
                 offset,
-                what: format!("GET at offset {offset} reads memo slot {index}, which was never stored"),
+                what: format!(
+                    "GET at offset {offset} reads memo slot {index}, which was never stored"
+                ),
             });
         };
         self.push(value, offset)
@@ -386,10 +392,10 @@ impl Machine<'_> {
     fn call(&mut self, callable: &Value, how: &'static str) -> Value {
         match callable {
             Value::Global(global) => {
-                if let Some(record) = self.imports.get_mut(global) {
-                    if !record.calls.contains(&how) {
-                        record.calls.push(how);
-                    }
+                if let Some(record) = self.imports.get_mut(global)
+                    && !record.calls.contains(&how)
+                {
+                    record.calls.push(how);
                 }
                 Value::CallResult(Some(global.clone()))
             }
@@ -401,7 +407,9 @@ impl Machine<'_> {
         let kept = len.min(KEPT_STRING_BYTES as u64) as usize;
         let bytes = cursor.take(kept)?;
         cursor.skip(len - kept as u64)?;
-        Ok(Value::Str(Rc::from(String::from_utf8_lossy(&bytes).as_ref())))
+        Ok(Value::Str(Rc::from(
+            String::from_utf8_lossy(&bytes).as_ref(),
+        )))
     }
 
     fn skip_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
@@ -430,10 +438,10 @@ impl Machine<'_> {
                 b'0' => {
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() > floor {
-                        if let Some(Value::CallResult(Some(global))) = self.stack.pop() {
-                            if let Some(record) = self.imports.get_mut(&global) {
-                                record.result_discarded = true;
-                            }
+                        if let Some(Value::CallResult(Some(global))) = self.stack.pop()
+                            && let Some(record) = self.imports.get_mut(&global)
+                        {
+                            record.result_discarded = true;
                         }
                     } else {
                         self.pop_mark(offset, "POP")?;
@@ -603,9 +611,12 @@ impl Machine<'_> {
                     let name = self.pop(offset, "STACK_GLOBAL")?;
                     let module = self.pop(offset, "STACK_GLOBAL")?;
                     let value = match (module, name) {
-                        (Value::Str(module), Value::Str(name)) => {
-                            self.import(module.to_string(), name.to_string(), offset, "STACK_GLOBAL")
-                        }
+                        (Value::Str(module), Value::Str(name)) => self.import(
+                            module.to_string(),
+                            name.to_string(),
+                            offset,
+                            "STACK_GLOBAL",
+                        ),
                         (module, name) => {
                             self.imports_in_stream += 1;
                             self.unresolved.push((
@@ -622,7 +633,7 @@ impl Machine<'_> {
                     self.push(value, offset)?;
                 }
                 // EXT1, EXT2, EXT4: copyreg extension registry codes
-                0x82 | 0x83 | 0x84 => {
+                0x82..=0x84 => {
                     let code = match op {
                         0x82 => u32::from(cursor.u8()?),
                         0x83 => u32::from(u16::from_le_bytes(cursor.array()?)),
@@ -700,7 +711,9 @@ impl Machine<'_> {
                     if protocol > 5 {
                         return Err(Break::Malformed {
                             offset,
-                            what: format!("unsupported pickle protocol {protocol} at offset {offset}"),
+                            what: format!(
+                                "unsupported pickle protocol {protocol} at offset {offset}"
+                            ),
                         });
                     }
                 }
@@ -733,7 +746,10 @@ impl Machine<'_> {
                     None => {
                         return Err(Break::Malformed {
                             offset,
-                            what: format!("memo index {:?} at offset {offset} is not a number", printable(&line, 40)),
+                            what: format!(
+                                "memo index {:?} at offset {offset} is not a number",
+                                printable(&line, 40)
+                            ),
                         });
                     }
                 }
@@ -749,9 +765,21 @@ impl Machine<'_> {
         for (global, record) in sites {
             let (rule, severity, what) = match policy::classify(&global.module, &global.name) {
                 Verdict::Safe => continue,
-                Verdict::CodeExecution => (rules::PICKLE_CODE_EXECUTION, Severity::Critical, "code-execution global"),
-                Verdict::Dangerous => (rules::PICKLE_DANGEROUS_GLOBAL, Severity::High, "dangerous global"),
-                Verdict::Unknown => (rules::PICKLE_UNKNOWN_GLOBAL, Severity::Medium, "global outside the allow-list"),
+                Verdict::CodeExecution => (
+                    rules::PICKLE_CODE_EXECUTION,
+                    Severity::Critical,
+                    "code-execution global",
+                ),
+                Verdict::Dangerous => (
+                    rules::PICKLE_DANGEROUS_GLOBAL,
+                    Severity::High,
+                    "dangerous global",
+                ),
+                Verdict::Unknown => (
+                    rules::PICKLE_UNKNOWN_GLOBAL,
+                    Severity::Medium,
+                    "global outside the allow-list",
+                ),
             };
             let dotted = global.dotted();
             let mut message = format!(

@@ -73,50 +73,181 @@ const SAFE_GLOBALS: &[&str] = &[
 
 /// Builtins that only construct plain values.
 const SAFE_BUILTINS: &[&str] = &[
-    "set", "frozenset", "dict", "list", "tuple", "int", "float", "complex", "bool", "str",
-    "bytes", "bytearray", "slice", "range", "object",
+    "set",
+    "frozenset",
+    "dict",
+    "list",
+    "tuple",
+    "int",
+    "float",
+    "complex",
+    "bool",
+    "str",
+    "bytes",
+    "bytearray",
+    "slice",
+    "range",
+    "object",
 ];
 
 /// Builtins that run code, import modules or reach arbitrary attributes.
 const CODE_EXECUTION_BUILTINS: &[&str] = &[
-    "eval", "exec", "execfile", "compile", "getattr", "setattr", "delattr", "__import__",
-    "open", "file", "input", "raw_input", "breakpoint", "globals", "locals", "vars", "apply",
-    "reload", "exit", "quit", "help", "memoryview", "__loader__", "__spec__",
+    "eval",
+    "exec",
+    "execfile",
+    "compile",
+    "getattr",
+    "setattr",
+    "delattr",
+    "__import__",
+    "open",
+    "file",
+    "input",
+    "raw_input",
+    "breakpoint",
+    "globals",
+    "locals",
+    "vars",
+    "apply",
+    "reload",
+    "exit",
+    "quit",
+    "help",
+    "memoryview",
+    "__loader__",
+    "__spec__",
 ];
 
 /// Modules (and all their submodules) whose globals run code or commands,
 /// or deserialize further untrusted data.
 const CODE_EXECUTION_MODULES: &[&str] = &[
-    "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "_posixsubprocess", "_winapi",
-    "pty", "sys", "runpy", "importlib", "imp", "pkgutil", "zipimport", "marshal", "pickle",
-    "_pickle", "cPickle", "pickletools", "dill", "cloudpickle", "shelve", "joblib", "pip",
-    "ensurepip", "setuptools", "distutils", "venv", "site", "socket", "_socket", "webbrowser",
-    "shutil", "ctypes", "_ctypes", "cffi", "code", "codeop", "commands", "popen2",
-    "multiprocessing", "asyncio", "concurrent", "timeit", "cProfile", "profile", "pdb", "bdb",
-    "trace", "doctest", "types", "pydoc", "idlelib", "IPython",
-    "torch.hub", "torch.load", "torch.jit", "torch.package", "torch.utils.cpp_extension",
-    "torch.storage._load_from_bytes", "torch.serialization.load", "numpy.load",
-    "numpy.testing", "numpy.f2py", "numpy.distutils", "pandas.read_pickle", "pandas.io.pickle",
-    "keras.models.load_model", "tensorflow.keras.models.load_model", "logging.config",
+    "os",
+    "posix",
+    "nt",
+    "posixpath",
+    "ntpath",
+    "subprocess",
+    "_posixsubprocess",
+    "_winapi",
+    "pty",
+    "sys",
+    "runpy",
+    "importlib",
+    "imp",
+    "pkgutil",
+    "zipimport",
+    "marshal",
+    "pickle",
+    "_pickle",
+    "cPickle",
+    "pickletools",
+    "dill",
+    "cloudpickle",
+    "shelve",
+    "joblib",
+    "pip",
+    "ensurepip",
+    "setuptools",
+    "distutils",
+    "venv",
+    "site",
+    "socket",
+    "_socket",
+    "webbrowser",
+    "shutil",
+    "ctypes",
+    "_ctypes",
+    "cffi",
+    "code",
+    "codeop",
+    "commands",
+    "popen2",
+    "multiprocessing",
+    "asyncio",
+    "concurrent",
+    "timeit",
+    "cProfile",
+    "profile",
+    "pdb",
+    "bdb",
+    "trace",
+    "doctest",
+    "types",
+    "pydoc",
+    "idlelib",
+    "IPython",
+    "torch.hub",
+    "torch.load",
+    "torch.jit",
+    "torch.package",
+    "torch.utils.cpp_extension",
+    "torch.storage._load_from_bytes",
+    "torch.serialization.load",
+    "numpy.load",
+    "numpy.testing",
+    "numpy.f2py",
+    "numpy.distutils",
+    "pandas.read_pickle",
+    "pandas.io.pickle",
+    "keras.models.load_model",
+    "tensorflow.keras.models.load_model",
+    "logging.config",
 ];
 
 /// Modules that reach the network, the file system, process state, or
 /// compose other callables into calls (gadgets).
 const DANGEROUS_MODULES: &[&str] = &[
-    "operator", "_operator", "functools", "_functools", "copyreg", "copy_reg", "urllib",
-    "urllib2", "urllib3", "http", "httplib", "requests", "aiohttp", "ftplib", "smtplib",
-    "telnetlib", "poplib", "imaplib", "xmlrpc", "ssl", "io", "_io", "pathlib", "tempfile",
-    "glob", "fileinput", "zipfile", "tarfile", "gzip", "bz2", "lzma", "signal", "threading",
-    "_thread", "platform", "inspect", "gc", "logging", "sqlite3", "mmap", "fcntl", "resource",
-    "selectors", "select",
+    "operator",
+    "_operator",
+    "functools",
+    "_functools",
+    "copyreg",
+    "copy_reg",
+    "urllib",
+    "urllib2",
+    "urllib3",
+    "http",
+    "httplib",
+    "requests",
+    "aiohttp",
+    "ftplib",
+    "smtplib",
+    "telnetlib",
+    "poplib",
+    "imaplib",
+    "xmlrpc",
+    "ssl",
+    "io",
+    "_io",
+    "pathlib",
+    "tempfile",
+    "glob",
+    "fileinput",
+    "zipfile",
+    "tarfile",
+    "gzip",
+    "bz2",
+    "lzma",
+    "signal",
+    "threading",
+    "_thread",
+    "platform",
+    "inspect",
+    "gc",
+    "logging",
+    "sqlite3",
+    "mmap",
+    "fcntl",
+    "resource",
+    "selectors",
+    "select",
 ];
 
 /// The builtins module under its Python 3, Python 2 and `__builtins__` names.
 const BUILTINS_MODULES: &[&str] = &["builtins", "__builtin__", "__builtins__"];
 
 fn in_family(path: &str, family: &str) -> bool {
-    path == family
-        || (path.starts_with(family) && path.as_bytes().get(family.len()) == Some(&b'.'))
+    path == family || (path.starts_with(family) && path.as_bytes().get(family.len()) == Some(&b'.'))
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -147,17 +278,26 @@ pub fn classify(module: &str, name: &str) -> Verdict {
     let mut verdict = Verdict::Unknown;
     for path in &candidates {
         for builtins in BUILTINS_MODULES {
-            if let Some(rest) = path.strip_prefix(builtins).and_then(|r| r.strip_prefix('.')) {
+            if let Some(rest) = path
+                .strip_prefix(builtins)
+                .and_then(|r| r.strip_prefix('.'))
+            {
                 let first = rest.split('.').next().unwrap_or(rest);
                 if CODE_EXECUTION_BUILTINS.contains(&first) {
                     return Verdict::CodeExecution;
                 }
             }
         }
-        if CODE_EXECUTION_MODULES.iter().any(|family| in_family(path, family)) {
+        if CODE_EXECUTION_MODULES
+            .iter()
+            .any(|family| in_family(path, family))
+        {
             return Verdict::CodeExecution;
         }
-        if DANGEROUS_MODULES.iter().any(|family| in_family(path, family)) {
+        if DANGEROUS_MODULES
+            .iter()
+            .any(|family| in_family(path, family))
+        {
             verdict = Verdict::Dangerous;
         }
     }
@@ -193,8 +333,29 @@ pub fn classify(module: &str, name: &str) -> Verdict {
 }
 
 const TORCH_DTYPES: &[&str] = &[
-    "float16", "float32", "float64", "bfloat16", "half", "float", "double", "complex32",
-    "complex64", "complex128", "uint8", "int8", "int16", "int32", "int64", "bool", "qint8",
-    "quint8", "qint32", "quint4x2", "float8_e4m3fn", "float8_e5m2", "uint16", "uint32",
+    "float16",
+    "float32",
+    "float64",
+    "bfloat16",
+    "half",
+    "float",
+    "double",
+    "complex32",
+    "complex64",
+    "complex128",
+    "uint8",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "bool",
+    "qint8",
+    "quint8",
+    "qint32",
+    "quint4x2",
+    "float8_e4m3fn",
+    "float8_e5m2",
+    "uint16",
+    "uint32",
     "uint64",
 ];

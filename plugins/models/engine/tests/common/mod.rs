@@ -13,13 +13,17 @@ pub fn rule_ids(scan: &ModelScan) -> Vec<&str> {
 }
 
 pub fn has(scan: &ModelScan, rule: &str, subject_part: &str) -> bool {
-    scan.findings
-        .iter()
-        .any(|f| f.rule_id == rule && (f.subject.contains(subject_part) || f.message.contains(subject_part)))
+    scan.findings.iter().any(|f| {
+        f.rule_id == rule && (f.subject.contains(subject_part) || f.message.contains(subject_part))
+    })
 }
 
 pub fn assert_clean(scan: &ModelScan) {
-    assert!(scan.findings.is_empty(), "expected clean, got {:#?}", scan.findings);
+    assert!(
+        scan.findings.is_empty(),
+        "expected clean, got {:#?}",
+        scan.findings
+    );
 }
 
 pub fn assert_not_clean(scan: &ModelScan) {
@@ -52,12 +56,14 @@ impl Pickle {
     }
     pub fn global(mut self, module: &str, name: &str) -> Self {
         self.0.push(b'c');
-        self.0.extend_from_slice(format!("{module}\n{name}\n").as_bytes());
+        self.0
+            .extend_from_slice(format!("{module}\n{name}\n").as_bytes());
         self
     }
     pub fn inst(mut self, module: &str, name: &str) -> Self {
         self.0.push(b'i');
-        self.0.extend_from_slice(format!("{module}\n{name}\n").as_bytes());
+        self.0
+            .extend_from_slice(format!("{module}\n{name}\n").as_bytes());
         self
     }
     pub fn short_unicode(mut self, text: &str) -> Self {
@@ -146,14 +152,23 @@ impl Pickle {
 
     /// `module.name(arg)` through GLOBAL + REDUCE, result left on the stack.
     pub fn call(self, module: &str, name: &str, arg: &str) -> Self {
-        self.global(module, name).mark().binunicode(arg).tuple().reduce()
+        self.global(module, name)
+            .mark()
+            .binunicode(arg)
+            .tuple()
+            .reduce()
     }
 }
 
 /// A pickle like `torch.save(model.state_dict())` writes into `data.pkl`:
 /// an OrderedDict of tensors rebuilt from persistent storages.
 pub fn torch_state_dict_pickle() -> Vec<u8> {
-    let mut p = Pickle::new().proto(2).global("collections", "OrderedDict").empty_tuple().reduce().binput(0);
+    let mut p = Pickle::new()
+        .proto(2)
+        .global("collections", "OrderedDict")
+        .empty_tuple()
+        .reduce()
+        .binput(0);
     for (i, name) in ["fc.weight", "fc.bias"].iter().enumerate() {
         p = p
             .binunicode(name)
@@ -189,7 +204,11 @@ pub fn torch_state_dict_pickle() -> Vec<u8> {
 }
 
 pub fn malicious_pickle(module: &str, name: &str) -> Vec<u8> {
-    Pickle::new().proto(2).call(module, name, "id").stop().bytes()
+    Pickle::new()
+        .proto(2)
+        .call(module, name, "id")
+        .stop()
+        .bytes()
 }
 
 /// One zip member and how to tamper with it.
@@ -205,10 +224,20 @@ pub struct Member {
 
 impl Member {
     pub fn stored(name: &str, data: &[u8]) -> Self {
-        Member { name: name.into(), data: data.to_vec(), deflate: false, local_name: None, crc: None, flags: 0 }
+        Member {
+            name: name.into(),
+            data: data.to_vec(),
+            deflate: false,
+            local_name: None,
+            crc: None,
+            flags: 0,
+        }
     }
     pub fn deflated(name: &str, data: &[u8]) -> Self {
-        Member { deflate: true, ..Member::stored(name, data) }
+        Member {
+            deflate: true,
+            ..Member::stored(name, data)
+        }
     }
 }
 
@@ -219,7 +248,11 @@ pub fn zip(members: &[Member], central: bool) -> Vec<u8> {
     let mut directory = Vec::new();
     for m in members {
         let offset = out.len() as u32;
-        let payload = if m.deflate { miniz_oxide::deflate::compress_to_vec(&m.data, 6) } else { m.data.clone() };
+        let payload = if m.deflate {
+            miniz_oxide::deflate::compress_to_vec(&m.data, 6)
+        } else {
+            m.data.clone()
+        };
         let crc = m.crc.unwrap_or_else(|| crc32fast::hash(&m.data));
         let method: u16 = if m.deflate { 8 } else { 0 };
         let local_name = m.local_name.clone().unwrap_or_else(|| m.name.clone());
@@ -268,7 +301,12 @@ pub fn torch_zip(data_pkl: &[u8], extra: &[Member]) -> Vec<u8> {
     let mut members = vec![
         Member::stored("archive/data.pkl", data_pkl),
         Member::stored("archive/byteorder", b"little"),
-        Member::stored("archive/data/0", &[0x80, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        Member::stored(
+            "archive/data/0",
+            &[
+                0x80, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+            ],
+        ),
         Member::stored("archive/data/1", &[0u8; 12]),
         Member::stored("archive/version", b"3\n"),
         Member::stored("archive/.data/serialization_id", b"1234567890"),
@@ -356,7 +394,8 @@ impl Gguf {
         gguf_string(&mut self.kv, key);
         self.kv.extend_from_slice(&9u32.to_le_bytes());
         self.kv.extend_from_slice(&8u32.to_le_bytes());
-        self.kv.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        self.kv
+            .extend_from_slice(&(values.len() as u64).to_le_bytes());
         for v in values {
             gguf_string(&mut self.kv, v);
         }
@@ -372,7 +411,8 @@ impl Gguf {
     }
     pub fn tensor(mut self, name: &str, dims: &[u64], kind: u32, offset: u64) -> Self {
         gguf_string(&mut self.tensors, name);
-        self.tensors.extend_from_slice(&(dims.len() as u32).to_le_bytes());
+        self.tensors
+            .extend_from_slice(&(dims.len() as u32).to_le_bytes());
         for d in dims {
             self.tensors.extend_from_slice(&d.to_le_bytes());
         }
