@@ -63,9 +63,10 @@ mod tests {
         assert_eq!(index.position(text, 5, &mut memo), (1, 2));
         // `x` follows two 2-byte characters and a space.
         assert_eq!(index.position(text, 8, &mut memo), (1, 4));
-        assert_eq!(index.position(text, 10, &mut memo), (3, 1));
+        assert_eq!(index.position(text, 11, &mut memo), (3, 1));
         // Going backwards falls back to counting from the line start.
         assert_eq!(index.position(text, 8, &mut memo), (1, 4));
-        assert_eq!(index.line_of(9), 2);
+        assert_eq!(index.line_of(9), 1);
+        assert_eq!(index.line_of(10), 2);
     }
 }

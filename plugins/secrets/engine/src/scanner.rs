@@ -6,6 +6,7 @@
 //! (entropy, placeholders, decoys, checksums), de-duplicated, located and
 //! turned into redacted findings.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
@@ -54,7 +55,8 @@ struct CompiledRule {
     keywords_ignore_case: bool,
     min_entropy: f64,
     check: Check,
-    contextual: bool,
+    yields: bool,
+    generic: bool,
 }
 
 enum CompiledMatcher {
@@ -268,11 +270,11 @@ impl Scanner {
         if secret.is_empty() || is_placeholder(&secret) {
             return;
         }
-        let min_entropy = if rule.contextual { self.generic_min_entropy } else { rule.min_entropy };
+        let min_entropy = if rule.generic { self.generic_min_entropy } else { rule.min_entropy };
         if shannon_entropy(&secret) < min_entropy {
             return;
         }
-        if rule.contextual && is_non_secret_value(&secret) {
+        if rule.generic && is_non_secret_value(&secret) {
             return;
         }
         let checksum = run_check(rule.check, &secret);
@@ -282,22 +284,32 @@ impl Scanner {
         out.push(Candidate { rule: rule_index, span, secret, via: Vec::new(), checksum, encrypted: false });
     }
 
-    /// Context rules yield to specific rules on the same bytes; a secret
-    /// found both as plain text and through a decoder (an escape run that
-    /// also contains plain text) is reported once, as plain text; exact
-    /// duplicates are dropped.
+    /// Context rules yield to shape rules on overlapping bytes, and one
+    /// secret seen several ways at one place (as plain text and through a
+    /// decoder, or through two decoders) is reported once: the way with the
+    /// fewest decoders, then the tightest span.
     fn resolve_overlaps(&self, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
-        candidates.sort_by(|a, b| {
-            (a.span.start, a.span.end, a.rule, a.via.len()).cmp(&(b.span.start, b.span.end, b.rule, b.via.len()))
-        });
-        candidates.dedup_by(|later, earlier| {
-            later.rule == earlier.rule && later.span == earlier.span && later.secret == earlier.secret
-        });
-        // Sorted by start, so "does any span of this kind overlap [s, e)"
-        // is a binary search plus a running maximum of ends: O(k log k) even
-        // for files with thousands of candidates.
-        let specific: Vec<&Range<usize>> =
-            candidates.iter().filter(|c| !self.rules[c.rule].contextual).map(|c| &c.span).collect();
+        let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
+        candidates.sort_by_key(|c| (c.via.len(), c.span.len(), c.span.start));
+        let mut seen: HashMap<(usize, &[u8]), Vec<Range<usize>>> = HashMap::new();
+        let mut keep = vec![false; candidates.len()];
+        for (index, candidate) in candidates.iter().enumerate() {
+            let spans = seen.entry((candidate.rule, candidate.secret.as_slice())).or_default();
+            if !spans.iter().any(|span| overlaps(span, &candidate.span)) {
+                spans.push(candidate.span.clone());
+                keep[index] = true;
+            }
+        }
+        drop(seen);
+        let mut unique: Vec<Candidate> =
+            candidates.into_iter().zip(keep).filter_map(|(c, keep)| keep.then_some(c)).collect();
+        unique.sort_by_key(|c| (c.span.start, c.span.end, c.rule));
+
+        // Sorted by start, so "does any shape-rule span overlap [s, e)" is a
+        // binary search plus a running maximum of ends: O(k log k) even for
+        // files with thousands of candidates.
+        let specific: Vec<Range<usize>> =
+            unique.iter().filter(|c| !self.rules[c.rule].yields).map(|c| c.span.clone()).collect();
         let specific_max_end: Vec<usize> = specific
             .iter()
             .scan(0, |max_end, span| {
@@ -305,24 +317,15 @@ impl Scanner {
                 Some(*max_end)
             })
             .collect();
-        let plain: Vec<&Candidate> = candidates.iter().filter(|c| c.via.is_empty()).collect();
-        let keep: Vec<bool> = candidates
-            .iter()
-            .map(|candidate| {
-                let span = &candidate.span;
-                let before_end = specific.partition_point(|other| other.start < span.end);
-                let yields_to_specific = self.rules[candidate.rule].contextual
-                    && before_end > 0
-                    && specific_max_end[before_end - 1] > span.start;
-                let first_inside = plain.partition_point(|other| other.span.start < span.start);
-                let decoded_duplicate = !candidate.via.is_empty()
-                    && plain[first_inside..].iter().take_while(|other| other.span.start < span.end).any(|other| {
-                        other.rule == candidate.rule && other.secret == candidate.secret && other.span.end <= span.end
-                    });
-                !(yields_to_specific || decoded_duplicate)
-            })
-            .collect();
-        candidates.into_iter().zip(keep).filter_map(|(c, keep)| keep.then_some(c)).collect()
+        unique.retain(|candidate| {
+            let span = &candidate.span;
+            let before_end = specific.partition_point(|other| other.start < span.end);
+            let yields = self.rules[candidate.rule].yields
+                && before_end > 0
+                && specific_max_end[before_end - 1] > span.start;
+            !yields
+        });
+        unique
     }
 
     /// Locates, redacts, pairs and suppresses candidates.
@@ -473,7 +476,8 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         keywords_ignore_case: rule.keywords_ignore_case,
         min_entropy: rule.min_entropy,
         check: rule.check,
-        contextual: rule.contextual,
+        yields: rule.yields,
+        generic: rule.generic,
     })
 }
 
@@ -501,6 +505,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         keywords_ignore_case: true,
         min_entropy,
         check: Check::None,
-        contextual: false,
+        yields: false,
+        generic: false,
     })
 }

@@ -1,0 +1,332 @@
+//! Detection quality: true positives and near misses per rule, checksums,
+//! decoys, encoded secrets, private keys and redaction.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::fake_tokens::{self, Rng, Sample, cat};
+use cordon_secrets::{BUILTIN_RULES, FileScan, Scanner, ScannerConfig};
+
+fn scanner() -> Scanner {
+    Scanner::new(ScannerConfig::default()).expect("default configuration compiles")
+}
+
+fn scan(text: &str) -> FileScan {
+    scanner().scan_file("src/config.txt", text.as_bytes())
+}
+
+/// Neither the Debug form nor the JSON of a scan may contain `secret`.
+fn assert_not_leaked(scan: &FileScan, secret: &str) {
+    let debug = format!("{scan:?}");
+    let json = serde_json::to_string(scan).unwrap();
+    assert!(!debug.contains(secret), "raw secret in Debug output: {debug}");
+    assert!(!json.contains(secret), "raw secret in JSON output: {json}");
+}
+
+#[test]
+fn every_rule_has_samples() {
+    let samples = fake_tokens::samples(&mut Rng::new(1));
+    for rule in BUILTIN_RULES {
+        assert!(samples.iter().any(|s| s.rule == rule.id), "no sample for {}", rule.id);
+    }
+}
+
+#[test]
+fn true_positives_and_near_misses_for_every_rule() {
+    let scanner = scanner();
+    // Several seeds so that a rule passing by luck of one random draw is
+    // unlikely.
+    for seed in 1..=5 {
+        for Sample { rule, positive, secret, negative } in fake_tokens::samples(&mut Rng::new(seed)) {
+            let text = format!("# settings\n{positive}\n");
+            let found = scanner.scan_file("app/settings.txt", text.as_bytes());
+            let hits: Vec<_> = found.findings.iter().filter(|f| f.rule_id == rule).collect();
+            assert_eq!(hits.len(), 1, "seed {seed}: {rule} on {positive:?}: {:#?}", found.findings);
+            let first_line = positive.lines().position(|l| l.contains(&secret) || l.starts_with("-----BEGIN")).unwrap();
+            assert_eq!(hits[0].region.start_line as usize, 2 + first_line, "{rule}");
+            assert_eq!(found.findings.len(), 1, "seed {seed}: extra findings for {rule}: {:#?}", found.findings);
+            assert_not_leaked(&found, &secret);
+            let chars = secret.chars().count();
+            assert!(hits[0].redacted.ends_with(&format!("…({chars} chars)")), "{}", hits[0].redacted);
+
+            let text = format!("# settings\n{negative}\n");
+            let missed = scanner.scan_file("app/settings.txt", text.as_bytes());
+            assert!(
+                missed.findings.iter().all(|f| f.rule_id != rule),
+                "seed {seed}: {rule} reported near miss {negative:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn checksums_decide_github_and_npm_tokens() {
+    let mut rng = Rng::new(7);
+    for prefix in [cat(&["gh", "p_"]), cat(&["np", "m_"])] {
+        let valid = fake_tokens::checksummed(&mut rng, &prefix);
+        let found = scan(&format!("t = {valid}\n"));
+        assert_eq!(found.findings.len(), 1);
+        assert!(found.findings[0].properties.contains(&("checksum".into(), "valid".into())));
+        let invalid = fake_tokens::bad_checksum(&valid);
+        assert!(scan(&format!("t = {invalid}\n")).findings.is_empty(), "{invalid}");
+    }
+}
+
+#[test]
+fn pypi_jwt_and_age_structure_is_checked() {
+    let mut rng = Rng::new(8);
+    let test_pypi = fake_tokens::pypi_token(&mut rng, "test.pypi.org");
+    assert_eq!(scan(&test_pypi).findings.len(), 1);
+    let truncated = &fake_tokens::pypi_token(&mut rng, "pypi.org")[..60];
+    assert!(scan(truncated).findings.is_empty(), "truncated macaroon");
+    let not_json = format!("eyJub3QganNvbg.eyJub3QganNvbg.{}", rng.string(fake_tokens::B64URL, 30));
+    assert!(scan(&not_json).findings.is_empty());
+    let age = fake_tokens::age_key(&mut rng);
+    let found = scan(&age);
+    assert_eq!(found.findings[0].rule_id, "secrets/age-secret-key");
+    assert!(found.findings[0].properties.contains(&("checksum".into(), "valid".into())));
+}
+
+#[test]
+fn decoys_are_not_reported() {
+    let mut rng = Rng::new(9);
+    let aws_id = cat(&["AKIAIOSFODNN7", "EXAMPLE"]);
+    let aws_secret = cat(&["wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "EXAMPLEKEY"]);
+    let jwt_io = cat(&[
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.",
+        "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.",
+        "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+    ]);
+    let stripe_docs = cat(&["sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"]);
+    let public_key = fake_tokens::armour("PUBLIC KEY", &fake_tokens::der_body(&mut rng, 270), 64);
+    let certificate = fake_tokens::armour("CERTIFICATE", &fake_tokens::der_body(&mut rng, 700), 64);
+    let ssh_public = format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} dev@host", rng.string(fake_tokens::B64, 43));
+    let decoys = [
+        ("uuid", "request_id = \"123e4567-e89b-12d3-a456-426614174000\"".to_string()),
+        ("uuid token", "token = \"9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f\"".to_string()),
+        ("git sha", format!("commit_token = \"{}\"", rng.string(fake_tokens::HEX, 40))),
+        ("sha256", format!("secret_digest = \"{}\"", rng.string(fake_tokens::HEX, 64))),
+        (
+            "integrity",
+            format!("\"integrity\": \"sha512-{}==\",", rng.string(fake_tokens::B64, 86)),
+        ),
+        ("integrity token", format!("token: \"sha512-{}\"", rng.string(fake_tokens::B64, 86))),
+        ("aws example id", format!("aws_access_key_id = {aws_id}")),
+        ("aws example secret", format!("aws_secret_access_key = {aws_secret}")),
+        ("jwt.io", format!("Authorization: Bearer {jwt_io}")),
+        ("stripe docs", format!("stripe.api_key = \"{stripe_docs}\"")),
+        ("changeme", "password = \"changeme\"".to_string()),
+        ("angle placeholder", "api_key = \"<your-token>\"".to_string()),
+        ("env reference", "password: \"${DB_PASSWORD}\"".to_string()),
+        ("template", "secret = \"{{ secret }}\"".to_string()),
+        ("xxxx", "token = \"xxxxxxxxxxxxxxxxxxxx\"".to_string()),
+        ("xxxx token", cat(&["t = gh", "p_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])),
+        ("low entropy", "password = \"aaaabbbbaaaabbbb\"".to_string()),
+        ("word identifier", "token_type = \"refresh_token_value\"".to_string()),
+        ("code reference", "SECRET_KEY=settings.SECRET_KEY".to_string()),
+        ("ssh public key", ssh_public),
+        ("public key block", public_key),
+        ("certificate", certificate),
+        ("pem placeholder", cat(&["-----BEGIN RSA PRIVATE KEY-----\n", "...\n-----END RSA PRIVATE KEY-----\n"])),
+        ("db default", "postgres://postgres:postgres@localhost:5432/app".to_string()),
+    ];
+    let scanner = scanner();
+    for (name, text) in decoys {
+        let found = scanner.scan_file("package-lock.json", text.as_bytes());
+        assert!(found.findings.is_empty(), "{name}: {text:?} -> {:#?}", found.findings);
+        assert!(found.suppressed.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn encoded_secrets_are_found_at_the_encoded_location() {
+    let mut rng = Rng::new(10);
+    let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
+    for lead in ["", "x", "xy"] {
+        let inner = format!("{lead}GITHUB_TOKEN={token}\n");
+        let encoded = STANDARD.encode(&inner);
+        let text = format!("apiVersion: v1\ndata:\n  env: {encoded}\n");
+        let found = scan(&text);
+        assert_eq!(found.findings.len(), 1, "lead {lead:?}: {:#?}", found.findings);
+        let finding = &found.findings[0];
+        assert_eq!(finding.rule_id, "secrets/github-pat");
+        assert_eq!(finding.decoded_via.as_deref(), Some("base64"));
+        assert_eq!((finding.region.start_line, finding.region.start_column), (3, 8));
+        assert_eq!(finding.region.end_column as usize, 8 + encoded.trim_end_matches('=').len());
+        assert_not_leaked(&found, &token);
+    }
+
+    let hexed = hex::encode(format!("token={token}"));
+    let found = scan(&format!("blob = {hexed}\n"));
+    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("hex"));
+
+    let hook = format!(
+        "{}T{}/B{}/{}",
+        cat(&["https://hooks.", "slack.com/services/"]),
+        rng.string(fake_tokens::UPPER_ALNUM, 10),
+        rng.string(fake_tokens::UPPER_ALNUM, 10),
+        rng.string(fake_tokens::BASE62, 24)
+    );
+    let percent = hook.replace(':', "%3A").replace('/', "%2F");
+    let found = scan(&format!("redirect=\"{percent}\"\n"));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("percent"));
+
+    let escaped: String = token.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    let found = scan(&format!("{{\"t\": \"{escaped}\"}}\n"));
+    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("unicode-escape"));
+
+    // Base64 inside a URL query, partly percent-encoded: found either
+    // directly or through both decoders, and reported once.
+    let query = format!("k={token}&x=\u{ff}\u{fe}").into_bytes();
+    let url_safe = STANDARD.encode(&query).replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let found = scan(&format!("x: https://example.org/cb?state={url_safe}\n"));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+
+    // Two layers: every character of a base64 blob escaped as `\uXXXX`.
+    let blob = STANDARD.encode(format!("k={token};"));
+    let twice: String = blob.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    let found = scan(&format!("{{\"x\": \"{twice}\"}}\n"));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("unicode-escape>base64"));
+    let shallow = Scanner::new(ScannerConfig { max_decode_depth: 1, ..ScannerConfig::default() }).unwrap();
+    assert!(shallow.scan_file("x", format!("{{\"x\": \"{twice}\"}}\n").as_bytes()).findings.is_empty());
+    let off = Scanner::new(ScannerConfig { max_decode_depth: 0, ..ScannerConfig::default() }).unwrap();
+    assert!(off.scan_file("x", format!("x: {}\n", STANDARD.encode(format!("t={token}"))).as_bytes()).findings.is_empty());
+}
+
+#[test]
+fn multi_line_private_keys() {
+    let mut rng = Rng::new(11);
+    let block = fake_tokens::armour("OPENSSH PRIVATE KEY", &fake_tokens::openssh_body(&mut rng), 70);
+    let text = format!("#!/bin/sh\ncat > id <<EOF\n{block}EOF\n");
+    let found = scan(&text);
+    assert_eq!(found.findings.len(), 1);
+    let finding = &found.findings[0];
+    let block_lines = block.lines().count() as u32;
+    assert_eq!(finding.region.start_line, 3);
+    assert_eq!(finding.region.end_line, 3 + block_lines - 1);
+    assert_eq!(finding.region.start_column, 1);
+    let secret_line = block.lines().nth(1).unwrap();
+    assert_not_leaked(&found, secret_line);
+
+    // The same key as a JSON string with `\n` escapes, as in GCP key files.
+    let pkcs8 = fake_tokens::armour("PRIVATE KEY", &fake_tokens::der_body(&mut rng, 1200), 64);
+    let json = format!("{{\"private_key\": \"{}\"}}", pkcs8.replace('\n', "\\n"));
+    let found = scan(&json);
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    assert_eq!(found.findings[0].rule_id, "secrets/private-key");
+
+    // Encrypted keys are still reported, and say so.
+    let mut encrypted = fake_tokens::armour("RSA PRIVATE KEY", &rng.bytes(600), 64);
+    encrypted = encrypted.replacen('\n', "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n", 1);
+    let found = scan(&encrypted);
+    assert!(found.findings[0].properties.contains(&("encrypted".into(), "true".into())));
+
+    // A body that is not DER is not a key.
+    let not_der = fake_tokens::armour("RSA PRIVATE KEY", &[0x41; 300], 64);
+    assert!(scan(&not_der).findings.is_empty());
+    // Without an END line nothing is reported (and nothing panics).
+    let truncated: String = block.lines().take(3).collect::<Vec<_>>().join("\n");
+    assert!(scan(&truncated).findings.is_empty());
+}
+
+#[test]
+fn aws_key_pairs_are_critical() {
+    let mut rng = Rng::new(12);
+    let id = cat(&["AK", "IA"]) + &rng.string(fake_tokens::BASE32, 16);
+    let secret = rng.string(fake_tokens::B64, 40);
+    let text = format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n");
+    let found = scan(&text);
+    assert_eq!(found.findings.len(), 2, "{:#?}", found.findings);
+    for finding in &found.findings {
+        assert_eq!(finding.severity, cordon_secrets::Severity::Critical);
+        let partner = finding.properties.iter().find(|(k, _)| k == "paired-with").unwrap();
+        assert!(found.findings.iter().any(|f| f.fingerprint == partner.1 && f.rule_id != finding.rule_id));
+    }
+    assert!(found.findings[1].message.contains("on line 2"), "{}", found.findings[1].message);
+    assert_not_leaked(&found, &id);
+    assert_not_leaked(&found, &secret);
+
+    let alone = scan(&format!("aws_access_key_id = {id}\n"));
+    assert_eq!(alone.findings[0].severity, cordon_secrets::Severity::High);
+}
+
+#[test]
+fn positions_fingerprints_and_generic_yielding() {
+    let mut rng = Rng::new(13);
+    let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
+    // The generic rule also matches `token = "…"` but yields to the
+    // specific rule on the same bytes.
+    let text = format!("// é\nlet token = \"{token}\";\n");
+    let found = scan(&text);
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    let finding = &found.findings[0];
+    assert_eq!(finding.rule_id, "secrets/github-pat");
+    assert_eq!(finding.region.start_line, 2);
+    assert_eq!(finding.region.start_column, 14);
+    assert_eq!(finding.region.end_column, 14 + 40);
+    assert_eq!(finding.byte_offset, Some(text.find(&token).unwrap() as u64));
+    assert!(finding.message.contains(&finding.redacted));
+
+    // Moving the line does not change the fingerprint; another path does.
+    let moved = scan(&format!("\n\n\n{text}"));
+    assert_eq!(moved.findings[0].fingerprint, finding.fingerprint);
+    let elsewhere = scanner().scan_file("other.txt", text.as_bytes());
+    assert_ne!(elsewhere.findings[0].fingerprint, finding.fingerprint);
+}
+
+#[test]
+fn binary_files_are_skipped_not_clean() {
+    let mut rng = Rng::new(14);
+    let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
+    let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
+    bytes.extend_from_slice(token.as_bytes());
+    let found = scanner().scan_file("bin/tool", &bytes);
+    assert!(found.findings.is_empty());
+    assert_eq!(found.skipped.as_deref(), Some("binary file (NUL byte at offset 7)"));
+    assert_eq!(found.bytes_scanned, 0);
+
+    let utf16 = scanner().scan_file("notes.txt", &[0xFF, 0xFE, b'h', 0]);
+    assert!(utf16.skipped.unwrap().contains("UTF-16"));
+
+    // Invalid UTF-8 without NUL is still text and still scanned.
+    let mut latin1 = b"caf\xe9 = ".to_vec();
+    latin1.extend_from_slice(token.as_bytes());
+    let found = scanner().scan_file("latin1.txt", &latin1);
+    assert_eq!(found.findings.len(), 1);
+    assert_eq!(found.findings[0].region.start_column, 8);
+    assert!(found.skipped.is_none());
+}
+
+#[test]
+fn minified_input_scales_linearly() {
+    use std::time::{Duration, Instant};
+    let mut rng = Rng::new(15);
+    // One long line dense with keywords, encoded triggers and near misses.
+    let unit = format!(
+        "var token=a.b,password=c(d),secret=\"{}\";x=\"%2F\\u0041\";",
+        rng.string(fake_tokens::B64URL, 12)
+    );
+    let small = unit.repeat(5_000);
+    let large = unit.repeat(20_000);
+    let scanner = scanner();
+    let best = |text: &str| -> Duration {
+        (0..3)
+            .map(|_| {
+                let started = Instant::now();
+                let scan = scanner.scan_file("app.min.js", text.as_bytes());
+                assert!(scan.skipped.is_none());
+                started.elapsed()
+            })
+            .min()
+            .unwrap()
+    };
+    let (small_time, large_time) = (best(&small), best(&large));
+    // 4x the input must cost well under 16x (quadratic) the time.
+    assert!(
+        large_time < small_time * 8,
+        "small {small_time:?}, large {large_time:?}"
+    );
+}
