@@ -1,0 +1,269 @@
+//! Package URLs, bom-refs and registry links for lockfile packages.
+
+use cordon_lockfiles::{Ecosystem, Package, Source, normalize_pypi_name};
+use packageurl::PackageUrl;
+
+/// The purl of a package: type and namespace per ecosystem (`pkg:cargo`,
+/// `pkg:npm` with the `@scope` as namespace, `pkg:pypi` with the PEP 503
+/// name, `pkg:golang` with the module path split at its last `/`), and a
+/// qualifier that tells non-registry sources apart (`vcs_url` for git,
+/// `download_url` for local paths, `repository_url` for other registries).
+pub fn purl(package: &Package) -> String {
+    let (ty, namespace, name) = coordinates(package);
+    let built = PackageUrl::new(ty, name.as_str()).and_then(|mut purl| {
+        if let Some(namespace) = &namespace {
+            purl.with_namespace(namespace.as_str())?;
+        }
+        if !package.version.is_empty() {
+            purl.with_version(package.version.as_str())?;
+        }
+        match &package.source {
+            Source::Registry { url: Some(url) } => {
+                purl.add_qualifier("repository_url", url.as_str())?;
+            }
+            Source::Git { url, rev } => {
+                let vcs_url = match rev {
+                    Some(rev) => format!("git+{url}@{rev}"),
+                    None => format!("git+{url}"),
+                };
+                purl.add_qualifier("vcs_url", vcs_url)?;
+            }
+            Source::Path { path } => {
+                purl.add_qualifier("download_url", format!("file:{path}"))?;
+            }
+            Source::Registry { url: None } | Source::Workspace => {}
+        }
+        Ok(purl.to_string())
+    });
+    // The purl grammar rejects only empty names; such a package still gets a
+    // readable identifier rather than disappearing.
+    built.unwrap_or_else(|_| format!("pkg:{ty}/{}", package.name))
+}
+
+/// purl type, namespace and name.
+fn coordinates(package: &Package) -> (&'static str, Option<String>, String) {
+    match package.ecosystem {
+        Ecosystem::CratesIo => ("cargo", None, package.name.clone()),
+        Ecosystem::PyPI => ("pypi", None, normalize_pypi_name(&package.name)),
+        Ecosystem::Npm => match package.name.split_once('/') {
+            Some((scope, name)) if scope.starts_with('@') => {
+                ("npm", Some(scope.to_string()), name.to_string())
+            }
+            _ => ("npm", None, package.name.clone()),
+        },
+        Ecosystem::Go => match package.name.rsplit_once('/') {
+            Some((namespace, name)) => ("golang", Some(namespace.to_string()), name.to_string()),
+            None => ("golang", None, package.name.clone()),
+        },
+    }
+}
+
+/// The CycloneDX `group` of a component: the npm scope or the Go module
+/// path's prefix.
+pub fn group(package: &Package) -> Option<String> {
+    match package.ecosystem {
+        Ecosystem::Npm | Ecosystem::Go => coordinates(package).1,
+        Ecosystem::CratesIo | Ecosystem::PyPI => None,
+    }
+}
+
+/// The component name: the part of the package name after its group.
+pub fn short_name(package: &Package) -> String {
+    match package.ecosystem {
+        Ecosystem::Npm | Ecosystem::Go => coordinates(package).2,
+        Ecosystem::CratesIo | Ecosystem::PyPI => package.name.clone(),
+    }
+}
+
+/// bom-ref of a package. Registry and git packages are the same thing in
+/// every lockfile, so their purl is their identity; workspace and path
+/// packages are local to the lockfile that names them.
+pub fn bom_ref(package: &Package, lockfile_path: &str) -> String {
+    let purl = purl(package);
+    match package.source {
+        Source::Workspace | Source::Path { .. } => format!("{lockfile_path}#{purl}"),
+        Source::Registry { .. } | Source::Git { .. } => purl,
+    }
+}
+
+/// Where the package's release can be downloaded (`distribution`) or its
+/// repository cloned (`vcs`).
+pub fn external_reference(package: &Package) -> Option<(&'static str, String)> {
+    let name = &package.name;
+    let version = &package.version;
+    match &package.source {
+        Source::Git { url, .. } => Some(("vcs", url.clone())),
+        Source::Path { .. } | Source::Workspace => None,
+        Source::Registry { url } => {
+            if version.is_empty() {
+                return None;
+            }
+            let url = url.as_deref().map(|u| u.trim_end_matches('/'));
+            Some((
+                "distribution",
+                match (package.ecosystem, url) {
+                    (Ecosystem::CratesIo, None) => {
+                        format!("https://crates.io/api/v1/crates/{name}/{version}/download")
+                    }
+                    (Ecosystem::CratesIo, Some(index)) => format!("{index}/{name}/{version}"),
+                    (Ecosystem::Npm, registry) => {
+                        let registry = registry.unwrap_or("https://registry.npmjs.org");
+                        let file = name.rsplit('/').next().unwrap_or(name);
+                        format!("{registry}/{name}/-/{file}-{version}.tgz")
+                    }
+                    (Ecosystem::PyPI, None) => format!(
+                        "https://pypi.org/project/{}/{version}/",
+                        normalize_pypi_name(name)
+                    ),
+                    (Ecosystem::PyPI, Some(index)) => {
+                        format!("{index}/{}/", normalize_pypi_name(name))
+                    }
+                    (Ecosystem::Go, proxy) => format!(
+                        "{}/{}/@v/{}.zip",
+                        proxy.unwrap_or("https://proxy.golang.org"),
+                        go_proxy_escape(name),
+                        go_proxy_escape(version)
+                    ),
+                },
+            ))
+        }
+    }
+}
+
+/// The module proxy protocol writes each upper-case letter as `!` and its
+/// lower-case form, so paths stay unambiguous on case-insensitive disks.
+fn go_proxy_escape(path: &str) -> String {
+    let mut escaped = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c.is_ascii_uppercase() {
+            escaped.push('!');
+            escaped.push(c.to_ascii_lowercase());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cordon_lockfiles::Package;
+
+    fn package(ecosystem: Ecosystem, name: &str, version: &str, source: Source) -> Package {
+        Package {
+            ecosystem,
+            name: name.into(),
+            version: version.into(),
+            source,
+            checksums: Vec::new(),
+            dev: false,
+            license: None,
+            line: None,
+            dependencies: Vec::new(),
+        }
+    }
+
+    fn registry() -> Source {
+        Source::Registry { url: None }
+    }
+
+    #[test]
+    fn purls_per_ecosystem() {
+        let cases = [
+            (
+                package(Ecosystem::CratesIo, "serde", "1.0.0", registry()),
+                "pkg:cargo/serde@1.0.0",
+            ),
+            (
+                package(
+                    Ecosystem::CratesIo,
+                    "openssl-src",
+                    "111.22.0+1.1.1q",
+                    registry(),
+                ),
+                "pkg:cargo/openssl-src@111.22.0%2B1.1.1q",
+            ),
+            (
+                package(Ecosystem::Npm, "@babel/core", "7.24.7", registry()),
+                "pkg:npm/%40babel/core@7.24.7",
+            ),
+            (
+                package(Ecosystem::PyPI, "Zope.Interface", "6.4", registry()),
+                "pkg:pypi/zope-interface@6.4",
+            ),
+            (
+                package(
+                    Ecosystem::Go,
+                    "github.com/google/uuid",
+                    "v1.6.0",
+                    registry(),
+                ),
+                "pkg:golang/github.com/google/uuid@v1.6.0",
+            ),
+        ];
+        for (package, expected) in cases {
+            assert_eq!(purl(&package), expected);
+        }
+    }
+
+    #[test]
+    fn non_registry_sources_are_qualified() {
+        let git = package(
+            Ecosystem::CratesIo,
+            "fork",
+            "0.1.0",
+            Source::Git {
+                url: "https://github.com/example/fork".into(),
+                rev: Some("abc123".into()),
+            },
+        );
+        assert_eq!(
+            purl(&git),
+            "pkg:cargo/fork@0.1.0?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fexample%2Ffork%40abc123"
+        );
+        let path = package(
+            Ecosystem::Npm,
+            "local",
+            "1.0.0",
+            Source::Path {
+                path: "../local".into(),
+            },
+        );
+        assert_eq!(
+            purl(&path),
+            "pkg:npm/local@1.0.0?download_url=file:..%2Flocal"
+        );
+        assert_eq!(
+            bom_ref(&path, "web/package-lock.json"),
+            format!("web/package-lock.json#{}", purl(&path))
+        );
+    }
+
+    #[test]
+    fn distribution_urls() {
+        let go = package(
+            Ecosystem::Go,
+            "github.com/Azure/go-autorest",
+            "v14.2.0+incompatible",
+            registry(),
+        );
+        assert_eq!(
+            external_reference(&go).unwrap().1,
+            "https://proxy.golang.org/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip"
+        );
+        let npm = package(Ecosystem::Npm, "@babel/core", "7.24.7", registry());
+        assert_eq!(
+            external_reference(&npm).unwrap().1,
+            "https://registry.npmjs.org/@babel/core/-/core-7.24.7.tgz"
+        );
+        let crate_ = package(Ecosystem::CratesIo, "serde", "1.0.0", registry());
+        assert_eq!(
+            external_reference(&crate_).unwrap(),
+            (
+                "distribution",
+                "https://crates.io/api/v1/crates/serde/1.0.0/download".to_string()
+            )
+        );
+    }
+}
