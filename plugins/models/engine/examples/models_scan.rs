@@ -23,11 +23,13 @@ impl ByteSource for DiskFile {
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
         let want = (len as u64).min(self.len.saturating_sub(offset)) as usize;
         let mut buf = vec![0; want];
-        self.file.read_exact_at(&mut buf, offset).map_err(|err| SourceError {
-            offset,
-            len,
-            reason: err.to_string(),
-        })?;
+        self.file
+            .read_exact_at(&mut buf, offset)
+            .map_err(|err| SourceError {
+                offset,
+                len,
+                reason: err.to_string(),
+            })?;
         Ok(buf)
     }
 }
@@ -49,7 +51,9 @@ fn main() {
                 "rules": scan.findings.iter().map(|f| format!("{}:{}", f.rule_id, f.subject)).collect::<Vec<_>>(),
                 "micros": micros,
             }),
-            None => serde_json::json!({ "path": path, "format": null, "rules": [], "micros": micros }),
+            None => {
+                serde_json::json!({ "path": path, "format": null, "rules": [], "micros": micros })
+            }
         };
         println!("{line}");
     }

@@ -119,11 +119,17 @@ pub fn detect(
     if tar::looks_like_tar(&head) {
         return Ok(Some(Detected::Tar));
     }
-    if basename(path) == "saved_model.pb" || savedmodel::looks_like_saved_model(source) {
+    if basename(path) == "saved_model.pb" {
         return Ok(Some(Detected::SavedModel));
     }
-    if onnx::looks_like_onnx(source) {
-        return Ok(Some(Detected::Onnx));
+    // Both protobufs open with field 1 as a varint (tag byte 0x08).
+    if head.first() == Some(&0x08) {
+        if savedmodel::looks_like_saved_model(source) {
+            return Ok(Some(Detected::SavedModel));
+        }
+        if onnx::looks_like_onnx(source) {
+            return Ok(Some(Detected::Onnx));
+        }
     }
     if let Some(superblock) = hdf5::find_superblock(source)? {
         return Ok(Some(Detected::Hdf5(superblock)));

@@ -441,7 +441,8 @@ fn read(
                 context_lengths.push((key.to_string(), *n as u64));
             }
             (key, Value::Text(text)) if is_template => {
-                check_template(key, text, value_offset, findings);
+                let prefix = if reader.wide { 8 } else { 4 };
+                check_template(key, text, value_offset + prefix, findings);
             }
             (key, Value::Text(text))
                 if key.starts_with("general.") && metadata.properties.len() < 64 =>
@@ -570,7 +571,8 @@ fn read(
     Ok(())
 }
 
-fn check_template(key: &str, text: &str, value_offset: u64, findings: &mut Vec<ModelFinding>) {
+/// `text_offset`: where the template's bytes start (after the length prefix).
+fn check_template(key: &str, text: &str, text_offset: u64, findings: &mut Vec<ModelFinding>) {
     for hit in template::inspect(text) {
         findings.push(
             ModelFinding::new(
@@ -583,8 +585,7 @@ fn check_template(key: &str, text: &str, value_offset: u64, findings: &mut Vec<M
                     hit.context
                 ),
             )
-            // The string's bytes follow its 8-byte length prefix.
-            .at(value_offset + 8 + hit.offset as u64),
+            .at(text_offset + hit.offset as u64),
         );
     }
 }

@@ -133,15 +133,11 @@ pub fn inspect(template: &str) -> Vec<TemplateHit> {
                 push(&mut hits, Severity::High, word, offset, tag);
             }
         }
+        // `|attr(` with any spacing; the offset is that of `attr`.
         let compact: String = tag.chars().filter(|c| !c.is_whitespace()).collect();
-        if let Some(at) = compact.find("|attr(") {
-            push(
-                &mut hits,
-                Severity::High,
-                "|attr(",
-                tag_start + at.min(tag.len()),
-                tag,
-            );
+        if compact.contains("|attr(") {
+            let at = tag.find("attr").unwrap_or(0);
+            push(&mut hits, Severity::High, "|attr(", tag_start + at, tag);
         }
         for escape in UNDERSCORE_ESCAPES {
             if let Some(at) = tag.find(escape) {

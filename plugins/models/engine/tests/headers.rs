@@ -207,12 +207,20 @@ fn chat_template_reaching_for_python_internals_is_flagged() {
     for (template, fragment) in cases {
         let mut g = llama_gguf(template);
         g.data_len = 320;
-        let s = scan("model.gguf", &g.bytes());
+        let bytes = g.bytes();
+        let s = scan("model.gguf", &bytes);
         let hit = s.findings.iter().find(|f| {
             f.rule_id == "models/gguf-template-injection" && f.subject.ends_with(fragment)
         });
-        assert!(hit.is_some(), "{template}: {:#?}", s.findings);
-        assert!(hit.unwrap().severity >= Severity::High);
+        let hit = hit.unwrap_or_else(|| panic!("{template}: {:#?}", s.findings));
+        assert!(hit.severity >= Severity::High);
+        // The offset points at the fragment in the file.
+        let at = hit.offset.unwrap() as usize;
+        let expected = fragment.trim_start_matches('|').trim_end_matches('(');
+        assert!(
+            bytes[at..].starts_with(expected.as_bytes()),
+            "{template}: offset {at}"
+        );
     }
 }
 
