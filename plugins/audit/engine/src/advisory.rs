@@ -156,6 +156,24 @@ impl AdvisoryRecord {
         }
     }
 
+    /// Drops OSV `versions` entries that a range already covers: OSV
+    /// producers enumerate every affected release next to the ranges, and
+    /// those lists are most of the index's size and load time.
+    pub fn drop_listed_versions_covered_by_ranges(&mut self) {
+        let ecosystem = Ecosystem::from(self.ecosystem);
+        let Affected::Osv { versions, ranges } = &mut self.affected else {
+            return;
+        };
+        versions.retain(|listed| {
+            !ranges.iter().any(|range| {
+                let scheme = range_scheme(ecosystem, range.semver);
+                scheme
+                    .parse(listed)
+                    .is_some_and(|version| osv_range_affects(scheme, range, &version).is_some())
+            })
+        });
+    }
+
     /// The affected versions as one line of text, for messages and SARIF.
     pub fn affected_text(&self) -> String {
         match &self.affected {
@@ -490,6 +508,23 @@ mod tests {
         assert!(record.affects("0.1.0").unwrap().is_some());
         assert!(record.affects("1.0").unwrap().is_some());
         assert!(record.affects("1.0.1").unwrap().is_none());
+    }
+
+    #[test]
+    fn listed_versions_inside_ranges_are_dropped_and_the_rest_kept() {
+        let mut record = osv_record(
+            EcosystemTag::PyPI,
+            &["0.9", "1.0", "1.5", "2.0.0-n653"],
+            vec![range(false, &[("introduced", "1.0"), ("fixed", "1.2")])],
+        );
+        record.drop_listed_versions_covered_by_ranges();
+        let Affected::Osv { versions, .. } = &record.affected else {
+            unreachable!()
+        };
+        assert_eq!(versions, &["0.9", "1.5", "2.0.0-n653"]);
+        assert!(record.affects("1.0.0").unwrap().is_some());
+        assert!(record.affects("1.5").unwrap().is_some());
+        assert!(record.affects("1.2").unwrap().is_none());
     }
 
     #[test]

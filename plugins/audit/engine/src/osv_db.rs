@@ -170,7 +170,7 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
             Some(Rating::Word(severity)) => (None, None, Some(severity)),
             None => (None, None, None),
         };
-        file.records.push(AdvisoryRecord {
+        let mut advisory = AdvisoryRecord {
             id: record.id.clone(),
             ecosystem: ecosystem.into(),
             package,
@@ -189,7 +189,9 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
             functions: Vec::new(),
             os: Vec::new(),
             arch: Vec::new(),
-        });
+        };
+        advisory.drop_listed_versions_covered_by_ranges();
+        file.records.push(advisory);
     }
     Ok(file)
 }
