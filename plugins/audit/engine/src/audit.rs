@@ -117,6 +117,10 @@ pub struct AuditReport {
 /// about registry releases, and a local crate may share a published name.
 /// For crates.io this is cargo-audit's rule (only packages from the default
 /// registry, or the advisory's own registry, are queried).
+///
+/// An [`Index`] always holds advisories, but `indexes` may be empty: then
+/// nothing is checked and the report's notes say so; the stage should fail
+/// rather than report such a run as clean.
 pub fn audit(
     indexes: &[&Index],
     inventories: &[Inventory],
@@ -124,6 +128,12 @@ pub fn audit(
     today: Date,
 ) -> AuditReport {
     let mut report = AuditReport::default();
+    if indexes.is_empty() {
+        report
+            .notes
+            .push("no advisory database was available; no package was checked".to_owned());
+        return report;
+    }
     let mut ignores = Ignores::new(&config.ignore, today);
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
@@ -490,5 +500,63 @@ pub fn database_age(
             note: format!("{name} database last updated {updated} ({days} days ago)"),
             stale: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_date;
+
+    #[test]
+    fn crates_io_advisories_match_both_index_protocols_only() {
+        let crates_io = [
+            None,
+            Some("registry+https://github.com/rust-lang/crates.io-index"),
+            Some("https://github.com/rust-lang/crates.io-index"),
+            Some("sparse+https://index.crates.io/"),
+        ];
+        for registry in crates_io {
+            assert!(
+                registry_matches(Ecosystem::CratesIo, None, registry),
+                "{registry:?}"
+            );
+        }
+        let private = Some("sparse+https://cargo.example.com/index/");
+        assert!(!registry_matches(Ecosystem::CratesIo, None, private));
+        assert!(registry_matches(
+            Ecosystem::CratesIo,
+            Some("https://cargo.example.com/index"),
+            private
+        ));
+        assert!(!registry_matches(
+            Ecosystem::CratesIo,
+            Some("https://cargo.example.com/index"),
+            None
+        ));
+        assert!(registry_matches(
+            Ecosystem::PyPI,
+            None,
+            Some("https://mirror.example/simple")
+        ));
+    }
+
+    #[test]
+    fn database_age_notes_and_staleness() {
+        let today = parse_date("2026-09-01").unwrap();
+        // 2026-08-21T06:28:40Z
+        let updated = Some(1_787_293_720);
+        let fresh = database_age("rustsec", updated, today, 90);
+        assert!(!fresh.stale);
+        assert_eq!(
+            fresh.note,
+            "rustsec database last updated 2026-08-21 (11 days ago)"
+        );
+        let stale = database_age("rustsec", updated, today, 10);
+        assert!(stale.stale);
+        assert!(stale.note.contains("more than 10"), "{}", stale.note);
+        let unknown = database_age("osv", None, today, 90);
+        assert!(unknown.stale);
+        assert!(unknown.note.contains("unknown"));
     }
 }
