@@ -1,0 +1,84 @@
+//! OSV matching for npm and Go packages, which have no shared snapshot:
+//! small records in the OSV schema, audited end to end.
+
+use cordon_audit::{AuditConfig, Ecosystem, Index, Inventory, audit, parse_date};
+use cordon_lockfiles::{Package, Source};
+
+fn package(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Package {
+    Package {
+        ecosystem,
+        name: name.into(),
+        version: version.into(),
+        source: Source::Registry { url: None },
+        checksums: vec![],
+        dev: false,
+        license: None,
+        line: Some(line),
+        dependencies: vec![],
+    }
+}
+
+fn index() -> Index {
+    let go = r#"{"id": "GO-2099-0001", "aliases": ["CVE-2099-1"], "summary": "x/net panics",
+        "affected": [{"package": {"ecosystem": "Go", "name": "golang.org/x/net"},
+          "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.17.0"}]}]}]}"#;
+    let npm = r#"{"id": "GHSA-aaaa-bbbb-cccc", "summary": "Prototype pollution",
+        "database_specific": {"severity": "HIGH"},
+        "affected": [{"package": {"ecosystem": "npm", "name": "@scope/lib"},
+          "ranges": [{"type": "SEMVER", "events": [{"introduced": "2.0.0"}, {"fixed": "2.3.1"}]}]},
+          {"package": {"ecosystem": "npm", "name": "@scope/lib"},
+          "ranges": [{"type": "SEMVER", "events": [{"introduced": "3.0.0-beta.1"}, {"last_affected": "3.0.0"}]}]}]}"#;
+    let (index, warnings) = Index::build([
+        ("go/GO-2099-0001.json", go.as_bytes()),
+        ("npm/GHSA-aaaa-bbbb-cccc.json", npm.as_bytes()),
+    ])
+    .unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    index
+}
+
+#[test]
+fn go_and_npm_versions_follow_their_ordering() {
+    let inventory = Inventory {
+        path: "deps.lock".into(),
+        packages: vec![
+            package(
+                Ecosystem::Go,
+                "golang.org/x/net",
+                "v0.0.0-20230101000000-abcdefabcdef",
+                1,
+            ),
+            package(Ecosystem::Go, "golang.org/x/net", "v0.17.0", 2),
+            package(Ecosystem::Npm, "@scope/lib", "2.3.0", 3),
+            package(Ecosystem::Npm, "@scope/lib", "2.3.1", 4),
+            package(Ecosystem::Npm, "@scope/lib", "3.0.0-rc.1", 5),
+            package(Ecosystem::Npm, "@scope/lib", "3.0.0", 6),
+            package(Ecosystem::Npm, "@scope/lib", "3.0.1", 7),
+            package(Ecosystem::Npm, "@other/lib", "2.3.0", 8),
+        ],
+    };
+    let today = parse_date("2026-09-01").unwrap();
+    let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);
+    let lines: Vec<(Option<u32>, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.line, f.advisory_id.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (Some(1), "GO-2099-0001"),
+            (Some(3), "GHSA-aaaa-bbbb-cccc"),
+            (Some(5), "GHSA-aaaa-bbbb-cccc"),
+            (Some(6), "GHSA-aaaa-bbbb-cccc"),
+        ]
+    );
+    assert_eq!(report.findings[0].fixed.as_deref(), Some("0.17.0"));
+    assert_eq!(
+        report.findings[0].purl,
+        "pkg:golang/golang.org/x/net@v0.0.0-20230101000000-abcdefabcdef"
+    );
+    assert_eq!(report.findings[1].severity, cordon_audit::Severity::High);
+    assert_eq!(report.findings[1].purl, "pkg:npm/%40scope/lib@2.3.0");
+    assert_eq!(report.findings[3].affected, ">= 3.0.0-beta.1, <= 3.0.0");
+}
