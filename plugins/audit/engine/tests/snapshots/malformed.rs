@@ -1,9 +1,7 @@
 //! Damaged databases never panic and never pass for clean: every broken
 //! file is a load warning naming it.
 
-mod common;
-
-use common::{osv_pypi_dir, read_tree, rustsec_dir};
+use crate::common::{osv_pypi_dir, read_tree, rustsec_dir};
 use cordon_audit::{Index, IndexError};
 
 /// Real advisory files of both databases, truncated at many points.

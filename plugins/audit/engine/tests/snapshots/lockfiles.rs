@@ -1,9 +1,7 @@
 //! Audits of real lockfile formats against the shared RustSec and OSV PyPI
 //! snapshots, asserting exact advisory sets.
 
-mod common;
-
-use common::{fixture, osv_pypi, rustsec};
+use crate::common::{fixture, osv_pypi, rustsec};
 use cordon_audit::{AuditConfig, AuditReport, Index, audit, parse_date};
 
 fn today() -> cordon_audit::Date {
@@ -183,7 +181,7 @@ fn withdrawn_advisories_exist_but_are_never_reported() {
         "crates/markdown/RUSTSEC-2022-0044.md",
         "crates/dirs/RUSTSEC-2020-0053.md",
     ] {
-        let text = std::fs::read_to_string(common::rustsec_dir().join(file)).unwrap();
+        let text = std::fs::read_to_string(crate::common::rustsec_dir().join(file)).unwrap();
         assert!(
             text.contains("\nwithdrawn = "),
             "{file} is withdrawn in the snapshot"

@@ -1,0 +1,7 @@
+//! Tests against the shared RustSec and OSV PyPI snapshots (read-only,
+//! beside the repository), as one test binary so the parsed indexes are
+//! built once.
+
+mod common;
+mod lockfiles;
+mod malformed;
