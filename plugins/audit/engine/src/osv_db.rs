@@ -120,7 +120,7 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
     }
     let mut file = OsvFile::default();
 
-    let record_rating = rating(
+    let record_rating = rating_of(
         record.severity.as_deref(),
         record.database_specific.as_ref(),
     );
@@ -149,11 +149,11 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
     for ((ecosystem, package), entries) in by_package {
         let mut versions = Vec::new();
         let mut ranges = Vec::new();
-        let mut rating = record_rating.clone();
+        let mut package_rating = record_rating.clone();
         for entry in entries {
             versions.extend(entry.versions.iter().flatten().cloned());
-            if rating.is_none() {
-                rating = self::rating(entry.severity.as_deref(), None);
+            if package_rating.is_none() {
+                package_rating = rating_of(entry.severity.as_deref(), None);
             }
             for range in entry.ranges.iter().flatten() {
                 match convert_range(ecosystem, range) {
@@ -165,7 +165,7 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
                 }
             }
         }
-        let (cvss, cvss_score, rated_severity) = match rating.clone() {
+        let (cvss, cvss_score, rated_severity) = match package_rating {
             Some(Rating::Cvss(vector, score)) => (Some(vector), Some(score), None),
             Some(Rating::Word(severity)) => (None, None, Some(severity)),
             None => (None, None, None),
@@ -204,7 +204,7 @@ enum Rating {
 
 /// CVSS v3 first (the version the brief and most dashboards use), then v4,
 /// then v2, then a rating word.
-fn rating(
+fn rating_of(
     entries: Option<&[SeverityEntry]>,
     database: Option<&DatabaseSpecific>,
 ) -> Option<Rating> {
