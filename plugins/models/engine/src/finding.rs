@@ -26,7 +26,8 @@ pub struct ModelFinding {
     /// The offending thing itself (`os.system`, `ReadFile`, a template
     /// fragment, an anomaly kind). Stable across runs; feeds the fingerprint.
     pub subject: String,
-    /// Byte offset in the file, or in the archive member when `member` is set.
+    /// Byte offset in the file or, when `member` is set, in that member's
+    /// (uncompressed) data. `None` when no single position applies.
     pub offset: Option<u64>,
     /// Archive member (zip/tar entry name) the finding is in.
     pub member: Option<String>,

@@ -65,6 +65,22 @@ impl MemberData<'_> {
     }
 }
 
+/// Findings about a member carry the member name, and their `offset`
+/// means an offset in the member's data; where a member's *header* is at
+/// fault, the archive offset goes into the message instead.
+trait HeaderAt {
+    fn header_at(self, archive_offset: u64) -> Self;
+}
+
+impl HeaderAt for ModelFinding {
+    fn header_at(mut self, archive_offset: u64) -> Self {
+        self.message.push_str(&format!(
+            " (local header at archive offset {archive_offset})"
+        ));
+        self
+    }
+}
+
 fn u16_at(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([bytes[at], bytes[at + 1]])
 }
@@ -435,7 +451,7 @@ fn check_local_headers(
                             printable(entry.name.as_bytes(), 120)
                         ),
                     )
-                    .at(entry.local_header_offset)
+                    .header_at(entry.local_header_offset)
                     .in_member(member),
                 );
                 continue;
@@ -446,7 +462,7 @@ fn check_local_headers(
                         "zip-local-header-truncated",
                         format!("local header of member is truncated: {err}"),
                     )
-                    .at(entry.local_header_offset)
+                    .header_at(entry.local_header_offset)
                     .in_member(member),
                 );
                 continue;
@@ -465,7 +481,7 @@ fn check_local_headers(
                         printable(entry.name.as_bytes(), 120)
                     ),
                 )
-                .at(entry.local_header_offset),
+                .header_at(entry.local_header_offset),
             );
         }
         if entry.flags & FLAG_ENCRYPTED != 0 || local.flags & FLAG_ENCRYPTED != 0 {
@@ -476,7 +492,7 @@ fn check_local_headers(
                     member,
                     "member is flagged as encrypted; a model loader reads it in the clear, scanners that honour the flag skip it".into(),
                 )
-                .at(entry.local_header_offset),
+                .header_at(entry.local_header_offset),
             );
         }
         if local.flags != entry.flags {
@@ -490,7 +506,7 @@ fn check_local_headers(
                         local.flags, entry.flags
                     ),
                 )
-                .at(entry.local_header_offset),
+                .header_at(entry.local_header_offset),
             );
         }
         if local.method != entry.method {
@@ -504,7 +520,7 @@ fn check_local_headers(
                         local.method, entry.method
                     ),
                 )
-                .at(entry.local_header_offset),
+                .header_at(entry.local_header_offset),
             );
         }
         // Sizes and CRC may be zero in the local header when a data
@@ -526,7 +542,7 @@ fn check_local_headers(
                         entry.compressed_size, entry.uncompressed_size, entry.crc32
                     ),
                 )
-                .at(entry.local_header_offset),
+                .header_at(entry.local_header_offset),
             );
         }
         if local
@@ -542,7 +558,7 @@ fn check_local_headers(
                         entry.compressed_size, local.data_offset
                     ),
                 )
-                .at(local.data_offset)
+                .header_at(entry.local_header_offset)
                 .in_member(member),
             );
         }
@@ -579,7 +595,7 @@ fn check_overlaps(archive: &ZipArchive, findings: &mut Vec<ModelFinding>) {
                         printable(first.as_bytes(), 120)
                     ),
                 )
-                .at(second_start),
+                .header_at(second_start),
             );
         }
     }
@@ -757,7 +773,7 @@ fn verify_crc(
                     entry.crc32
                 ),
             )
-            .at(entry.local_header_offset),
+            .header_at(entry.local_header_offset),
         );
     }
 }
