@@ -8,6 +8,7 @@
 //! for `go.mod`, the sibling `go.sum` through [`parse_with_companion`]).
 
 mod cargo;
+mod cargo_manifest;
 mod digest;
 mod gomod;
 mod json_lines;
@@ -21,6 +22,9 @@ mod uv;
 
 use std::fmt;
 
+pub use cargo_manifest::{
+    CargoManifest, ManifestLicense, apply_manifest_licenses, parse_cargo_manifest,
+};
 pub use pypi::normalize_pypi_name;
 
 /// Package ecosystem, named as OSV names them.
