@@ -74,12 +74,21 @@ def modelscan(path):
 
 def fickling(path):
     with tempfile.TemporaryDirectory() as tmp:
-        proc, elapsed = run(["fickling", "--check-safety", "--json-output", os.path.join(tmp, "f.json"), path])
-    out = proc.stdout + proc.stderr
-    if proc.returncode == 0:
-        return "clean", elapsed
-    if "Traceback" in out or "Error" in out.splitlines()[-1:] and "unsafe" not in out.lower():
+        report = os.path.join(tmp, "f.json")
+        proc, elapsed = run(["fickling", "--check-safety", "--json-output", report, path])
+        try:
+            with open(report) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            return ("clean" if proc.returncode == 0 else "error"), elapsed
+    severity = data.get("severity", "")
+    analysis = data.get("analysis", "")
+    # Files that are not pickles at all come back as "invalid opcode(s)" or
+    # a parse failure: the tool could not analyse them.
+    if "invalid opcode" in analysis or "failed to parse" in analysis.lower():
         return "error", elapsed
+    if severity in ("", "LIKELY_SAFE"):
+        return "clean", elapsed
     return "detected", elapsed
 
 

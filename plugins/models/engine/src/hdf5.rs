@@ -109,7 +109,7 @@ impl File<'_> {
             let width = 1usize << (v2_flags & 0x3);
             let head = self.read(address, (at + width) as u64)?;
             let size = uint(&head[at..at + width]);
-            blocks.push((address + (at + width) as u64, size, false));
+            blocks.push((address.saturating_add((at + width) as u64), size, false));
         } else {
             if prefix[0] != 1 {
                 return Err(Problem::Malformed(format!(
@@ -118,7 +118,7 @@ impl File<'_> {
                 )));
             }
             let size = uint(&prefix[8..12]);
-            blocks.push((address + 16, size, false));
+            blocks.push((address.saturating_add(16), size, false));
         }
         let mut visited = 0;
         while let Some((start, size, continuation)) = blocks.pop() {
@@ -165,7 +165,7 @@ impl File<'_> {
                 if data_end > block.len() {
                     return Err(Problem::Malformed(format!(
                         "object header message at {} runs past its block",
-                        start + at as u64
+                        start.saturating_add(at as u64)
                     )));
                 }
                 let data = block[data_start..data_end].to_vec();
@@ -258,13 +258,13 @@ impl File<'_> {
             }
             if object_index == index {
                 return body
-                    .get(p..p + object_size)
+                    .get(p..p.saturating_add(object_size))
                     .map(<[u8]>::to_vec)
                     .ok_or_else(|| {
                         Problem::Malformed("global heap object runs past its collection".into())
                     });
             }
-            at = p + object_size.div_ceil(8) * 8;
+            at = p.saturating_add(object_size.div_ceil(8).saturating_mul(8));
         }
         Err(Problem::Malformed(format!(
             "global heap object {index} not found in collection at {collection}"

@@ -58,7 +58,10 @@ fn shape(value: &str) -> Option<Vec<u64>> {
 fn itemsize(descr: &str) -> Option<u64> {
     let body = descr.trim_start_matches(['<', '>', '|', '=']);
     let kind = body.chars().next()?;
-    let digits: String = body[1..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = body[kind.len_utf8()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     let count: u64 = if digits.is_empty() {
         match kind {
             '?' | 'b' | 'B' => 1,

@@ -84,7 +84,7 @@ pub fn entries(
     let mut out = Vec::new();
     let mut offset = 0u64;
     let mut long_name: Option<String> = None;
-    while offset + BLOCK <= source.len() {
+    while offset.saturating_add(BLOCK) <= source.len() {
         if out.len() >= limits.max_archive_entries {
             findings.push(
                 ModelFinding::new(
