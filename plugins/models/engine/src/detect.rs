@@ -145,10 +145,14 @@ pub fn detect(
     }
     let model_named = MODEL_EXTENSIONS.contains(&ext.as_str());
     if head.first().is_some_and(|&b| could_start_old_pickle(b)) {
-        if model_named || ext == "bin" {
+        if model_named {
             return Ok(Some(Detected::Pickle));
         }
-        if source.len() <= MAX_TRIAL_PICKLE && pickle::parses_cleanly(source, limits) {
+        // `.bin` is also firmware and data: a pickle only if it parses, or
+        // imports something before it breaks.
+        if source.len() <= MAX_TRIAL_PICKLE
+            && pickle::looks_like_pickle(source, limits, ext == "bin")
+        {
             return Ok(Some(Detected::Pickle));
         }
     }

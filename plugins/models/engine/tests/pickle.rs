@@ -486,6 +486,27 @@ fn legacy_torch_save_pickle_sequence_is_clean() {
 }
 
 #[test]
+fn header_less_pickle_behind_bin_is_judged_by_content() {
+    // A broken protocol-0 payload behind a generic name is still a pickle.
+    let payload = Pickle::new()
+        .global("os", "system")
+        .mark()
+        .string0("id")
+        .tuple()
+        .reduce()
+        .op(0xff)
+        .bytes();
+    let s = scan("pytorch_model.bin", &payload);
+    assert!(has(&s, CODE, "os.system"));
+    assert!(s.findings.iter().any(|f| f.rule_id == "models/malformed"));
+    // Binary data that merely starts like a pickle opcode is not a model.
+    let firmware = b"N\x00\x13\x37 firmware blob".to_vec();
+    assert!(
+        cordon_models::scan("firmware.bin", &firmware.as_slice(), &Default::default()).is_none()
+    );
+}
+
+#[test]
 fn text_file_is_not_a_model_and_garbage_named_pt_is_malformed() {
     assert!(
         cordon_models::scan(

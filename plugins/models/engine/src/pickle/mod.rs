@@ -192,16 +192,18 @@ pub fn analyse(
     summary
 }
 
-/// Whether the whole source is one or more complete pickle streams — the
-/// test for header-less protocol-0/1 pickles.
-pub fn parses_cleanly(source: &dyn ByteSource, limits: &Limits) -> bool {
+/// Whether a header-less (protocol 0/1) file is a pickle: it parses
+/// completely, or — when `imports_suffice` — it imports something before
+/// breaking (a broken payload behind a generic name such as `.bin`).
+pub fn looks_like_pickle(source: &dyn ByteSource, limits: &Limits, imports_suffice: bool) -> bool {
     let mut findings = Vec::new();
     let summary = analyse(source, None, limits, &mut findings);
-    summary.streams > 0
+    let complete = summary.streams > 0
         && summary.consumed == source.len()
         && !findings
             .iter()
-            .any(|f| f.rule_id == rules::MALFORMED || f.rule_id == rules::UNSCANNABLE)
+            .any(|f| f.rule_id == rules::MALFORMED || f.rule_id == rules::UNSCANNABLE);
+    complete || (imports_suffice && !summary.globals.is_empty())
 }
 
 /// Whether the bytes after a `STOP` begin another pickle: only a `PROTO`
