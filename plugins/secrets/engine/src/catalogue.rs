@@ -122,6 +122,13 @@ const GENERIC_KEYWORDS: &[&str] = &[
     "accesskey", "auth_key", "credential", "private_key",
 ];
 
+/// Environment variable names are upper case, so these match exactly; that
+/// keeps the many lower-case `token`s of ordinary code out of this rule.
+const ENV_KEYWORDS: &[&str] = &[
+    "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY", "ACCESSKEY",
+    "AUTH_KEY", "CREDENTIAL", "PRIVATE_KEY",
+];
+
 const DATABASE_SCHEMES: &[&str] = &[
     "postgres://", "postgresql://", "mysql://", "mariadb://", "mongodb://", "mongodb+srv://",
     "redis://", "rediss://", "amqp://", "amqps://", "mssql://", "sqlserver://", "clickhouse://",
@@ -883,7 +890,6 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         )
     },
     BuiltinRule {
-        keywords_ignore_case: true,
         yields: true,
         generic: true,
         min_entropy: 3.0,
@@ -893,7 +899,7 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             "an unquoted `NAME=value` line (dotenv, shell) whose upper-case name contains PASSWORD, SECRET, TOKEN or API_KEY",
             "the service's",
             Medium,
-            GENERIC_KEYWORDS,
+            ENV_KEYWORDS,
             r"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|AUTH_?KEY|CREDENTIAL|PRIVATE_?KEY)[A-Z0-9_]*=(?P<secret>[^\s\x22'`$#\[\](){}<>;,]{8,256})[ \t]*\r?$",
         )
     },

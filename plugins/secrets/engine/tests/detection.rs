@@ -70,6 +70,8 @@ fn checksums_decide_github_and_npm_tokens() {
         assert!(found.findings[0].properties.contains(&("checksum".into(), "valid".into())));
         let invalid = fake_tokens::bad_checksum(&valid);
         assert!(scan(&format!("t = {invalid}\n")).findings.is_empty(), "{invalid}");
+        // The generic `token = "…"` rule does not pick up the look-alike.
+        assert!(scan(&format!("token = \"{invalid}\"\n")).findings.is_empty(), "{invalid}");
     }
 }
 
