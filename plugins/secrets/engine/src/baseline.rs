@@ -79,20 +79,27 @@ impl Baseline {
     }
 
     pub fn from_json(text: &str) -> Result<Baseline, BaselineError> {
-        let file: BaselineFile =
-            serde_json::from_str(text).map_err(|error| BaselineError::Malformed(error.to_string()))?;
+        let file: BaselineFile = serde_json::from_str(text)
+            .map_err(|error| BaselineError::Malformed(error.to_string()))?;
         if file.version != FORMAT_VERSION {
             return Err(BaselineError::UnsupportedVersion(file.version));
         }
         Ok(Baseline {
-            entries: file.findings.into_iter().map(|e| (e.fingerprint.clone(), e)).collect(),
+            entries: file
+                .findings
+                .into_iter()
+                .map(|e| (e.fingerprint.clone(), e))
+                .collect(),
         })
     }
 
     /// Pretty JSON with entries sorted by fingerprint, so rewriting a
     /// baseline gives small diffs.
     pub fn to_json(&self) -> String {
-        let file = BaselineFile { version: FORMAT_VERSION, findings: self.entries.values().cloned().collect() };
+        let file = BaselineFile {
+            version: FORMAT_VERSION,
+            findings: self.entries.values().cloned().collect(),
+        };
         let mut text = serde_json::to_string_pretty(&file).expect("baseline serialises");
         text.push('\n');
         text

@@ -118,20 +118,52 @@ const fn rule(
 use Severity::{Critical, High, Low, Medium};
 
 const GENERIC_KEYWORDS: &[&str] = &[
-    "password", "passwd", "pwd", "secret", "token", "api_key", "apikey", "api-key", "access_key",
-    "accesskey", "auth_key", "credential", "private_key",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "accesskey",
+    "auth_key",
+    "credential",
+    "private_key",
 ];
 
 /// Environment variable names are upper case, so these match exactly; that
 /// keeps the many lower-case `token`s of ordinary code out of this rule.
 const ENV_KEYWORDS: &[&str] = &[
-    "PASSWORD", "PASSWD", "PWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "ACCESS_KEY", "ACCESSKEY",
-    "AUTH_KEY", "CREDENTIAL", "PRIVATE_KEY",
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "ACCESS_KEY",
+    "ACCESSKEY",
+    "AUTH_KEY",
+    "CREDENTIAL",
+    "PRIVATE_KEY",
 ];
 
 const DATABASE_SCHEMES: &[&str] = &[
-    "postgres://", "postgresql://", "mysql://", "mariadb://", "mongodb://", "mongodb+srv://",
-    "redis://", "rediss://", "amqp://", "amqps://", "mssql://", "sqlserver://", "clickhouse://",
+    "postgres://",
+    "postgresql://",
+    "mysql://",
+    "mariadb://",
+    "mongodb://",
+    "mongodb+srv://",
+    "redis://",
+    "rediss://",
+    "amqp://",
+    "amqps://",
+    "mssql://",
+    "sqlserver://",
+    "clickhouse://",
     "cockroachdb://",
 ];
 
@@ -160,7 +192,13 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             "40 base64 characters assigned to a `secret_access_key`-like name",
             "AWS",
             High,
-            &["secret_access_key", "secretaccesskey", "secret-access-key", "aws_secret_key", "aws-secret-key"],
+            &[
+                "secret_access_key",
+                "secretaccesskey",
+                "secret-access-key",
+                "aws_secret_key",
+                "aws-secret-key",
+            ],
             r#"(?i:secret[_-]?access[_-]?key|aws[_-]?secret[_-]?key)["']?\s*(?::=|=>|=|:)\s*["']?(?P<secret>[A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
         )
     },
@@ -417,7 +455,14 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         "`dp.st.`, `dp.sa.`, `dp.ct.`, `dp.pt.`, `dp.scim.` or `dp.audit.` followed by 40 to 44 alphanumerics",
         "Doppler",
         High,
-        &["dp.st.", "dp.sa.", "dp.ct.", "dp.pt.", "dp.scim.", "dp.audit."],
+        &[
+            "dp.st.",
+            "dp.sa.",
+            "dp.ct.",
+            "dp.pt.",
+            "dp.scim.",
+            "dp.audit.",
+        ],
         r"\b(?P<secret>dp\.(?:st|sa|ct|pt|scim|audit)\.(?:[a-z0-9_-]{2,35}\.)?[A-Za-z0-9]{40,44})\b",
     ),
     rule(
@@ -914,7 +959,11 @@ mod tests {
     fn catalogue_has_forty_or_more_unique_ids() {
         let ids: HashSet<_> = BUILTIN_RULES.iter().map(|r| r.id).collect();
         assert_eq!(ids.len(), BUILTIN_RULES.len(), "duplicate rule id");
-        assert!(BUILTIN_RULES.len() >= 40, "only {} rules", BUILTIN_RULES.len());
+        assert!(
+            BUILTIN_RULES.len() >= 40,
+            "only {} rules",
+            BUILTIN_RULES.len()
+        );
         for rule in BUILTIN_RULES {
             assert!(rule.id.starts_with("secrets/"), "{}", rule.id);
             assert!(!rule.keywords.is_empty(), "{} has no keyword", rule.id);

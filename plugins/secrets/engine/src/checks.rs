@@ -159,7 +159,11 @@ fn bech32_is_valid(text: &[u8]) -> bool {
 /// Decodes standard base64 ignoring whitespace and escaped newlines, for
 /// private-key bodies.
 pub(crate) fn decode_armoured_base64(body: &[u8]) -> Option<Vec<u8>> {
-    let compact: Vec<u8> = body.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+    let compact: Vec<u8> = body
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
     general_purpose::STANDARD.decode(compact).ok()
 }
 
@@ -179,16 +183,23 @@ mod tests {
     fn bech32_reference_vectors() {
         // Valid and invalid strings from BIP-173's test vectors.
         assert!(bech32_is_valid(b"A12UEL5L"));
-        assert!(bech32_is_valid(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"));
+        assert!(bech32_is_valid(
+            b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"
+        ));
         assert!(!bech32_is_valid(b"A12UEL5M"));
-        assert!(!bech32_is_valid(b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"));
+        assert!(!bech32_is_valid(
+            b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"
+        ));
         assert!(!bech32_is_valid(b"nohrp"));
     }
 
     #[test]
     fn macaroon_fields_are_bounds_checked() {
         assert_eq!(read_field(&[1, 3, b'a', b'b']), None);
-        assert_eq!(read_field(&[1, 2, b'a', b'b']), Some((1, &b"ab"[..], &b""[..])));
+        assert_eq!(
+            read_field(&[1, 2, b'a', b'b']),
+            Some((1, &b"ab"[..], &b""[..]))
+        );
         assert_eq!(read_field(&[1, 0x80, 0x80, 0x80, 0x80, 0]), None);
     }
 }

@@ -102,7 +102,9 @@ pub enum ConfigError {
     Parse(String),
     #[error("rule `{rule}`: invalid regex: {error}")]
     InvalidRegex { rule: String, error: String },
-    #[error("rule `{0}`: needs at least one keyword of 3 or more characters (regexes only run next to keywords)")]
+    #[error(
+        "rule `{0}`: needs at least one keyword of 3 or more characters (regexes only run next to keywords)"
+    )]
     MissingKeywords(String),
     #[error("rule `{0}`: id is already used by another rule")]
     DuplicateRule(String),

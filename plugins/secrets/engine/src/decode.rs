@@ -9,8 +9,8 @@
 use std::ops::Range;
 
 use base64::Engine;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 
 /// The most encoded text examined on either side of a trigger, so that a
 /// huge base64 blob costs a bounded amount per trigger.
@@ -25,8 +25,12 @@ pub(crate) enum Encoding {
 }
 
 impl Encoding {
-    pub(crate) const ALL: [Encoding; 4] =
-        [Encoding::Base64, Encoding::Hex, Encoding::Percent, Encoding::UnicodeEscape];
+    pub(crate) const ALL: [Encoding; 4] = [
+        Encoding::Base64,
+        Encoding::Hex,
+        Encoding::Percent,
+        Encoding::UnicodeEscape,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
@@ -43,7 +47,9 @@ impl Encoding {
 
     fn in_run(self, byte: u8) -> bool {
         match self {
-            Encoding::Base64 => byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_'),
+            Encoding::Base64 => {
+                byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'/' | b'-' | b'_')
+            }
             Encoding::Hex => byte.is_ascii_hexdigit(),
             // Escaped text runs until whitespace or a string delimiter.
             Encoding::Percent | Encoding::UnicodeEscape => {
@@ -68,7 +74,11 @@ pub(crate) fn generic_triggers() -> Vec<Trigger> {
     let percent = ["%2F", "%3A", "%3D", "%2B", "%40", "%20", "%5F", "%2D"];
     percent
         .iter()
-        .map(|literal| Trigger { literal: literal.as_bytes().to_vec(), encoding: Encoding::Percent, phase: 0 })
+        .map(|literal| Trigger {
+            literal: literal.as_bytes().to_vec(),
+            encoding: Encoding::Percent,
+            phase: 0,
+        })
         .chain(std::iter::once(Trigger {
             literal: b"\\u00".to_vec(),
             encoding: Encoding::UnicodeEscape,
@@ -100,15 +110,31 @@ pub(crate) fn keyword_triggers(keyword: &[u8]) -> Vec<Trigger> {
                 })
                 .collect();
             if url_safe != literal {
-                triggers.push(Trigger { literal: url_safe, encoding: Encoding::Base64, phase: first % 4 });
+                triggers.push(Trigger {
+                    literal: url_safe,
+                    encoding: Encoding::Base64,
+                    phase: first % 4,
+                });
             }
-            triggers.push(Trigger { literal, encoding: Encoding::Base64, phase: first % 4 });
+            triggers.push(Trigger {
+                literal,
+                encoding: Encoding::Base64,
+                phase: first % 4,
+            });
         }
     }
     if keyword.len() >= 3 {
-        triggers.push(Trigger { literal: hex::encode(keyword).into_bytes(), encoding: Encoding::Hex, phase: 0 });
+        triggers.push(Trigger {
+            literal: hex::encode(keyword).into_bytes(),
+            encoding: Encoding::Hex,
+            phase: 0,
+        });
         let percent: String = keyword.iter().map(|b| format!("%{b:02X}")).collect();
-        triggers.push(Trigger { literal: percent.into_bytes(), encoding: Encoding::Percent, phase: 0 });
+        triggers.push(Trigger {
+            literal: percent.into_bytes(),
+            encoding: Encoding::Percent,
+            phase: 0,
+        });
     }
     triggers
 }
@@ -254,7 +280,10 @@ mod tests {
                     "lead {lead:?}: {:?}",
                     String::from_utf8_lossy(&decoded.1)
                 );
-                assert_eq!(&text.as_bytes()[decoded.0.start - 1..decoded.0.start], b"\"");
+                assert_eq!(
+                    &text.as_bytes()[decoded.0.start - 1..decoded.0.start],
+                    b"\""
+                );
             }
         }
     }
@@ -264,7 +293,10 @@ mod tests {
         let keyword = b"marker_word";
         let triggers = keyword_triggers(keyword);
         let hex_text = format!("0{}", hex::encode(b" marker_word!"));
-        let hex = triggers.iter().find(|t| t.encoding == Encoding::Hex).unwrap();
+        let hex = triggers
+            .iter()
+            .find(|t| t.encoding == Encoding::Hex)
+            .unwrap();
         let (_, decoded) = find_and_decode(hex_text.as_bytes(), hex).unwrap();
         assert!(memchr::memmem::find(&decoded, keyword).is_some());
 

@@ -18,16 +18,36 @@ const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
 /// Words that mark a value as a stand-in rather than a credential. AWS's
 /// documented keys (`…EXAMPLE`, `…EXAMPLEKEY`) are caught by `example`.
 const PLACEHOLDER_WORDS: &[&str] = &[
-    "example", "placeholder", "changeme", "change_me", "change-me", "redacted", "dummy",
-    "sample", "your_", "your-", "_here", "-here", "xxxx", "****", "....", "<", ">", "${",
-    "{{", "}}", "%(", "$(", "#{",
+    "example",
+    "placeholder",
+    "changeme",
+    "change_me",
+    "change-me",
+    "redacted",
+    "dummy",
+    "sample",
+    "your_",
+    "your-",
+    "_here",
+    "-here",
+    "xxxx",
+    "****",
+    "....",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "}}",
+    "%(",
+    "$(",
+    "#{",
 ];
 
 /// Values that are common defaults in sample configuration (docker-compose
 /// files, tutorials) rather than real passwords.
 const DEFAULT_PASSWORDS: &[&str] = &[
-    "password", "pass", "passwd", "postgres", "root", "admin", "secret", "user", "mysql",
-    "test", "guest", "changeme", "default", "pwd",
+    "password", "pass", "passwd", "postgres", "root", "admin", "secret", "user", "mysql", "test",
+    "guest", "changeme", "default", "pwd",
 ];
 
 /// True for documented examples and obvious stand-ins.
@@ -36,10 +56,16 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
         return true;
     }
-    if PLACEHOLDER_WORDS.iter().any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some()) {
+    if PLACEHOLDER_WORDS
+        .iter()
+        .any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
+    {
         return true;
     }
-    if DEFAULT_PASSWORDS.iter().any(|word| lower == word.as_bytes()) {
+    if DEFAULT_PASSWORDS
+        .iter()
+        .any(|word| lower == word.as_bytes())
+    {
         return true;
     }
     is_repetitive(value) || is_documented_example(value)
@@ -61,7 +87,10 @@ fn is_repetitive(value: &[u8]) -> bool {
     if distinct <= 3 {
         return true;
     }
-    let steps = value.windows(2).filter(|w| w[1] == w[0].wrapping_add(1)).count();
+    let steps = value
+        .windows(2)
+        .filter(|w| w[1] == w[0].wrapping_add(1))
+        .count();
     value.len() >= 4 && steps * 5 >= (value.len() - 1) * 4
 }
 
@@ -101,15 +130,26 @@ fn is_integrity_hash(value: &[u8]) -> bool {
 
 /// SSH public keys (`ssh-rsa AAAAB3NzaC1…`) and their base64 blobs.
 fn is_public_key_material(value: &[u8]) -> bool {
-    ["ssh-rsa", "ssh-ed25519", "ecdsa-sha2-", "AAAAB3NzaC1", "AAAAC3NzaC1", "AAAAE2VjZHNh"]
-        .iter()
-        .any(|prefix| value.starts_with(prefix.as_bytes()))
+    [
+        "ssh-rsa",
+        "ssh-ed25519",
+        "ecdsa-sha2-",
+        "AAAAB3NzaC1",
+        "AAAAC3NzaC1",
+        "AAAAE2VjZHNh",
+    ]
+    .iter()
+    .any(|prefix| value.starts_with(prefix.as_bytes()))
 }
 
 /// URLs, paths and code references (`os.environ`, `settings.SECRET_KEY`).
 fn is_reference(value: &[u8]) -> bool {
     let starts = |p: &str| value.starts_with(p.as_bytes());
-    starts("http://") || starts("https://") || starts("/") || starts("./") || starts("../")
+    starts("http://")
+        || starts("https://")
+        || starts("/")
+        || starts("./")
+        || starts("../")
         || starts("file:")
 }
 
@@ -117,7 +157,9 @@ fn is_reference(value: &[u8]) -> bool {
 /// separators and no digits, at modest entropy. Random letter-only secrets
 /// have higher entropy and stay in.
 fn is_word_like(value: &[u8]) -> bool {
-    value.iter().all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'/'))
+    value
+        .iter()
+        .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'/'))
         && shannon_entropy(value) < 4.0
 }
 
@@ -128,9 +170,19 @@ mod tests {
     #[test]
     fn placeholders() {
         for value in [
-            "changeme", "<your-token>", "${GITHUB_TOKEN}", "{{ secret }}", "xxxxxxxxxxxx",
-            "$API_KEY", "%(password)s", "your_api_key_here", "REDACTED-VALUE", "aaaaaaaaaa",
-            "12345678", "abcdefghij", "postgres",
+            "changeme",
+            "<your-token>",
+            "${GITHUB_TOKEN}",
+            "{{ secret }}",
+            "xxxxxxxxxxxx",
+            "$API_KEY",
+            "%(password)s",
+            "your_api_key_here",
+            "REDACTED-VALUE",
+            "aaaaaaaaaa",
+            "12345678",
+            "abcdefghij",
+            "postgres",
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
         }

@@ -144,9 +144,10 @@ impl FileScan {
             .into_iter()
             .partition(|f| baseline.contains(&f.fingerprint));
         self.findings = fresh;
-        self.suppressed.extend(accepted.into_iter().map(|finding| Suppressed {
-            finding,
-            reason: SuppressionReason::Baseline,
-        }));
+        self.suppressed
+            .extend(accepted.into_iter().map(|finding| Suppressed {
+                finding,
+                reason: SuppressionReason::Baseline,
+            }));
     }
 }

@@ -32,6 +32,8 @@ mod suppress;
 pub use baseline::{Baseline, BaselineEntry, BaselineError};
 pub use catalogue::{BUILTIN_RULES, BuiltinRule, Check, Matcher};
 pub use config::{ConfigError, CustomRuleConfig, ScannerConfig};
-pub use finding::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
+pub use finding::{
+    FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason,
+};
 pub use scanner::Scanner;
 pub use suppress::INLINE_ALLOW_MARKER;

@@ -22,10 +22,17 @@ impl LineIndex {
     /// 0-based line index and 1-based column of `offset`. `memo` carries
     /// the previous answer so that increasing offsets on one long line
     /// (minified files) are counted incrementally, keeping the total linear.
-    pub(crate) fn position(&self, buffer: &[u8], offset: usize, memo: &mut PositionMemo) -> (usize, u32) {
+    pub(crate) fn position(
+        &self,
+        buffer: &[u8],
+        offset: usize,
+        memo: &mut PositionMemo,
+    ) -> (usize, u32) {
         let line = self.line_of(offset);
         let column = match memo.last {
-            Some((last_offset, last_line, last_column)) if last_line == line && last_offset <= offset => {
+            Some((last_offset, last_line, last_column))
+                if last_line == line && last_offset <= offset =>
+            {
                 last_column + count_scalars(&buffer[last_offset..offset])
             }
             _ => count_scalars(&buffer[self.starts[line]..offset]) + 1,

@@ -15,7 +15,10 @@ pub(crate) enum Hit<'a> {
     /// A keyword of rule `rule` (index into the scanner's rules).
     Keyword { rule: usize, range: Range<usize> },
     /// A literal that suggests encoded content around `range`.
-    Encoded { trigger: &'a Trigger, range: Range<usize> },
+    Encoded {
+        trigger: &'a Trigger,
+        range: Range<usize>,
+    },
 }
 
 #[derive(Clone, Copy)]
@@ -44,19 +47,28 @@ pub(crate) struct RuleKeywords<'a> {
 
 impl Prefilter {
     /// `with_decoding` adds the encoded-form triggers.
-    pub(crate) fn new(rules: &[RuleKeywords<'_>], with_decoding: bool) -> Result<Prefilter, String> {
+    pub(crate) fn new(
+        rules: &[RuleKeywords<'_>],
+        with_decoding: bool,
+    ) -> Result<Prefilter, String> {
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut by_bytes: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut add = |bytes: &[u8], action: Action, patterns: &mut Vec<Pattern>| {
             let index = *by_bytes.entry(bytes.to_vec()).or_insert_with(|| {
-                patterns.push(Pattern { bytes: bytes.to_vec(), actions: Vec::new() });
+                patterns.push(Pattern {
+                    bytes: bytes.to_vec(),
+                    actions: Vec::new(),
+                });
                 patterns.len() - 1
             });
             patterns[index].actions.push(action);
         };
         for rule in rules {
             for keyword in rule.keywords {
-                let action = Action::Keyword { rule: rule.rule, exact: !rule.ignore_case };
+                let action = Action::Keyword {
+                    rule: rule.rule,
+                    exact: !rule.ignore_case,
+                };
                 add(keyword.as_bytes(), action, &mut patterns);
             }
         }
@@ -73,7 +85,10 @@ impl Prefilter {
             for trigger in unique {
                 // Base64 is case-sensitive; hex and escapes are not.
                 let exact = trigger.encoding == Encoding::Base64;
-                let action = Action::Decode { trigger: triggers.len(), exact };
+                let action = Action::Decode {
+                    trigger: triggers.len(),
+                    exact,
+                };
                 add(&trigger.literal, action, &mut patterns);
                 triggers.push(trigger);
             }
@@ -84,7 +99,11 @@ impl Prefilter {
             .kind(Some(AhoCorasickKind::DFA))
             .build(patterns.iter().map(|p| &p.bytes))
             .map_err(|error| error.to_string())?;
-        Ok(Prefilter { automaton, patterns, triggers })
+        Ok(Prefilter {
+            automaton,
+            patterns,
+            triggers,
+        })
     }
 
     /// Calls `on_hit` for every hit, in order of their end offsets.
@@ -97,12 +116,18 @@ impl Prefilter {
                 match *action {
                     Action::Keyword { rule, exact } => {
                         if !exact || exact_ok() {
-                            on_hit(Hit::Keyword { rule, range: range.clone() });
+                            on_hit(Hit::Keyword {
+                                rule,
+                                range: range.clone(),
+                            });
                         }
                     }
                     Action::Decode { trigger, exact } => {
                         if !exact || exact_ok() {
-                            on_hit(Hit::Encoded { trigger: &self.triggers[trigger], range: range.clone() });
+                            on_hit(Hit::Encoded {
+                                trigger: &self.triggers[trigger],
+                                range: range.clone(),
+                            });
                         }
                     }
                 }

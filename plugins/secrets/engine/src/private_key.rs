@@ -84,7 +84,10 @@ fn armoured_body(raw: &[u8], pgp: bool) -> Option<(Vec<u8>, bool)> {
         if pgp && line.first() == Some(&b'=') {
             continue;
         }
-        if !line.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+        if !line
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+        {
             return None;
         }
         body.extend_from_slice(line);
@@ -113,9 +116,14 @@ fn replace_newline_escapes(raw: &[u8]) -> Vec<u8> {
 /// dropped when it is all that is left (an operator beside a lone quote).
 fn trim_line(line: &[u8]) -> &[u8] {
     let is_quote = |b: &u8| matches!(b, b'"' | b'\'');
-    let line = match (line.iter().position(is_quote), line.iter().rposition(is_quote)) {
+    let line = match (
+        line.iter().position(is_quote),
+        line.iter().rposition(is_quote),
+    ) {
         (Some(first), Some(last)) if first < last => &line[first + 1..last],
-        (Some(first), Some(_)) if line[..first].iter().all(u8::is_ascii_whitespace) => &line[first + 1..],
+        (Some(first), Some(_)) if line[..first].iter().all(u8::is_ascii_whitespace) => {
+            &line[first + 1..]
+        }
         (Some(quote), Some(_)) => &line[..quote],
         _ => line,
     };

@@ -67,7 +67,10 @@ struct CompiledRule {
 
 enum CompiledMatcher {
     /// `secret_group` is the capture group holding the secret (0 = whole).
-    Regex { regex: Regex, secret_group: usize },
+    Regex {
+        regex: Regex,
+        secret_group: usize,
+    },
     PrivateKeyBlock,
 }
 
@@ -104,7 +107,8 @@ impl LineNumbers<'_> {
         match self {
             LineNumbers::File => buffer_line > 0,
             LineNumbers::Given(numbers) => {
-                buffer_line > 0 && numbers[buffer_line - 1].checked_add(1) == Some(numbers[buffer_line])
+                buffer_line > 0
+                    && numbers[buffer_line - 1].checked_add(1) == Some(numbers[buffer_line])
             }
         }
     }
@@ -117,17 +121,25 @@ impl Scanner {
         if !(0.0..=8.0).contains(&config.generic_min_entropy) {
             return Err(ConfigError::InvalidGenericEntropy);
         }
-        let mut rules: Vec<CompiledRule> = BUILTIN_RULES.iter().map(compile_builtin).collect::<Result<_, _>>()?;
+        let mut rules: Vec<CompiledRule> = BUILTIN_RULES
+            .iter()
+            .map(compile_builtin)
+            .collect::<Result<_, _>>()?;
         for custom in &config.rules {
             let compiled = compile_custom(custom)?;
-            if rules.iter().any(|r| r.descriptor.id == compiled.descriptor.id) {
+            if rules
+                .iter()
+                .any(|r| r.descriptor.id == compiled.descriptor.id)
+            {
                 return Err(ConfigError::DuplicateRule(compiled.descriptor.id));
             }
             rules.push(compiled);
         }
         for disabled in &config.disabled_rules {
             let before = rules.len();
-            rules.retain(|r| r.descriptor.id != *disabled && r.descriptor.id != format!("secrets/{disabled}"));
+            rules.retain(|r| {
+                r.descriptor.id != *disabled && r.descriptor.id != format!("secrets/{disabled}")
+            });
             if rules.len() == before {
                 return Err(ConfigError::UnknownRule(disabled.clone()));
             }
@@ -135,9 +147,14 @@ impl Scanner {
         let keywords: Vec<RuleKeywords<'_>> = rules
             .iter()
             .enumerate()
-            .map(|(rule, r)| RuleKeywords { rule, keywords: &r.keywords, ignore_case: r.keywords_ignore_case })
+            .map(|(rule, r)| RuleKeywords {
+                rule,
+                keywords: &r.keywords,
+                ignore_case: r.keywords_ignore_case,
+            })
             .collect();
-        let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0).map_err(ConfigError::Prefilter)?;
+        let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0)
+            .map_err(ConfigError::Prefilter)?;
         let allowlist = Allowlist::new(&config.allow_paths, &config.allow_values)?;
         Ok(Scanner {
             rules,
@@ -159,7 +176,11 @@ impl Scanner {
     /// Binary content is not scanned and comes back with `skipped` set.
     pub fn scan_file(&self, path: &str, bytes: &[u8]) -> FileScan {
         if let Some(reason) = binary_reason(bytes) {
-            return FileScan { path: path.to_string(), skipped: Some(reason), ..FileScan::default() };
+            return FileScan {
+                path: path.to_string(),
+                skipped: Some(reason),
+                ..FileScan::default()
+            };
         }
         let candidates = self.scan_buffer(bytes, 0);
         self.report(path, bytes, candidates, LineNumbers::File)
@@ -180,7 +201,10 @@ impl Scanner {
             numbers.push(*number);
         }
         if numbers.is_empty() {
-            return FileScan { path: path.to_string(), ..FileScan::default() };
+            return FileScan {
+                path: path.to_string(),
+                ..FileScan::default()
+            };
         }
         let candidates = self.scan_buffer(&buffer, 0);
         self.report(path, &buffer, candidates, LineNumbers::Given(&numbers))
@@ -247,12 +271,22 @@ impl Scanner {
 
     /// Runs one rule's matcher in a merged window and keeps the candidates
     /// that pass validation.
-    fn match_window(&self, buffer: &[u8], rule_index: usize, window: Range<usize>, out: &mut Vec<Candidate>) {
+    fn match_window(
+        &self,
+        buffer: &[u8],
+        rule_index: usize,
+        window: Range<usize>,
+        out: &mut Vec<Candidate>,
+    ) {
         let rule = &self.rules[rule_index];
         match &rule.matcher {
-            CompiledMatcher::Regex { regex, secret_group } => {
+            CompiledMatcher::Regex {
+                regex,
+                secret_group,
+            } => {
                 for captures in regex.captures_iter(&buffer[window.clone()]) {
-                    let Some(secret) = captures.get(*secret_group).or_else(|| captures.get(0)) else {
+                    let Some(secret) = captures.get(*secret_group).or_else(|| captures.get(0))
+                    else {
                         continue;
                     };
                     let span = window.start + secret.start()..window.start + secret.end();
@@ -276,12 +310,22 @@ impl Scanner {
         }
     }
 
-    fn push_if_valid(&self, rule_index: usize, span: Range<usize>, secret: Vec<u8>, out: &mut Vec<Candidate>) {
+    fn push_if_valid(
+        &self,
+        rule_index: usize,
+        span: Range<usize>,
+        secret: Vec<u8>,
+        out: &mut Vec<Candidate>,
+    ) {
         let rule = &self.rules[rule_index];
         if secret.is_empty() || is_placeholder(&secret) {
             return;
         }
-        let min_entropy = if rule.generic { self.generic_min_entropy } else { rule.min_entropy };
+        let min_entropy = if rule.generic {
+            self.generic_min_entropy
+        } else {
+            rule.min_entropy
+        };
         if shannon_entropy(&secret) < min_entropy {
             return;
         }
@@ -291,7 +335,14 @@ impl Scanner {
         // A look-alike with a bad checksum is kept until overlaps are
         // resolved, so that generic rules yield to it too; then dropped.
         let checksum = run_check(rule.check, &secret);
-        out.push(Candidate { rule: rule_index, span, secret, via: Vec::new(), checksum, encrypted: false });
+        out.push(Candidate {
+            rule: rule_index,
+            span,
+            secret,
+            via: Vec::new(),
+            checksum,
+            encrypted: false,
+        });
     }
 
     /// Context rules yield to shape rules on overlapping bytes (even to a
@@ -305,22 +356,30 @@ impl Scanner {
         let mut seen: HashMap<(usize, &[u8]), Vec<Range<usize>>> = HashMap::new();
         let mut keep = vec![false; candidates.len()];
         for (index, candidate) in candidates.iter().enumerate() {
-            let spans = seen.entry((candidate.rule, candidate.secret.as_slice())).or_default();
+            let spans = seen
+                .entry((candidate.rule, candidate.secret.as_slice()))
+                .or_default();
             if !spans.iter().any(|span| overlaps(span, &candidate.span)) {
                 spans.push(candidate.span.clone());
                 keep[index] = true;
             }
         }
         drop(seen);
-        let mut unique: Vec<Candidate> =
-            candidates.into_iter().zip(keep).filter_map(|(c, keep)| keep.then_some(c)).collect();
+        let mut unique: Vec<Candidate> = candidates
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(c, keep)| keep.then_some(c))
+            .collect();
         unique.sort_by_key(|c| (c.span.start, c.span.end, c.rule));
 
         // Sorted by start, so "does any shape-rule span overlap [s, e)" is a
         // binary search plus a running maximum of ends: O(k log k) even for
         // files with thousands of candidates.
-        let specific: Vec<Range<usize>> =
-            unique.iter().filter(|c| !self.rules[c.rule].yields).map(|c| c.span.clone()).collect();
+        let specific: Vec<Range<usize>> = unique
+            .iter()
+            .filter(|c| !self.rules[c.rule].yields)
+            .map(|c| c.span.clone())
+            .collect();
         let specific_max_end: Vec<usize> = specific
             .iter()
             .scan(0, |max_end, span| {
@@ -341,14 +400,26 @@ impl Scanner {
     }
 
     /// Locates, redacts, pairs and suppresses candidates.
-    fn report(&self, path: &str, buffer: &[u8], candidates: Vec<Candidate>, numbering: LineNumbers<'_>) -> FileScan {
-        let mut scan = FileScan { path: path.to_string(), bytes_scanned: buffer.len() as u64, ..FileScan::default() };
+    fn report(
+        &self,
+        path: &str,
+        buffer: &[u8],
+        candidates: Vec<Candidate>,
+        numbering: LineNumbers<'_>,
+    ) -> FileScan {
+        let mut scan = FileScan {
+            path: path.to_string(),
+            bytes_scanned: buffer.len() as u64,
+            ..FileScan::default()
+        };
         if candidates.is_empty() {
             return scan;
         }
         let index = LineIndex::new(buffer);
         let allow_lines: Vec<usize> = if self.inline_allow {
-            memchr::memmem::find_iter(buffer, INLINE_ALLOW_MARKER.as_bytes()).map(|at| index.line_of(at)).collect()
+            memchr::memmem::find_iter(buffer, INLINE_ALLOW_MARKER.as_bytes())
+                .map(|at| index.line_of(at))
+                .collect()
         } else {
             Vec::new()
         };
@@ -362,7 +433,8 @@ impl Scanner {
         let (mut start_memo, mut end_memo) = (PositionMemo::default(), PositionMemo::default());
         for (position, candidate) in candidates.iter().enumerate() {
             let rule = &self.rules[candidate.rule];
-            let (start_line, start_column) = index.position(buffer, candidate.span.start, &mut start_memo);
+            let (start_line, start_column) =
+                index.position(buffer, candidate.span.start, &mut start_memo);
             let (end_line, end_column) = index.position(buffer, candidate.span.end, &mut end_memo);
             let region = Region {
                 start_line: numbering.of(start_line),
@@ -381,9 +453,18 @@ impl Scanner {
                 properties.push(("encrypted".to_string(), "true".to_string()));
                 message.push_str(" (passphrase-encrypted)");
             }
-            properties.push(("entropy".to_string(), format!("{:.2}", shannon_entropy(&candidate.secret))));
-            let decoded_via = (!candidate.via.is_empty())
-                .then(|| candidate.via.iter().map(|e| e.name()).collect::<Vec<_>>().join(">"));
+            properties.push((
+                "entropy".to_string(),
+                format!("{:.2}", shannon_entropy(&candidate.secret)),
+            ));
+            let decoded_via = (!candidate.via.is_empty()).then(|| {
+                candidate
+                    .via
+                    .iter()
+                    .map(|e| e.name())
+                    .collect::<Vec<_>>()
+                    .join(">")
+            });
             if let Some(via) = &decoded_via {
                 message.push_str(&format!(" (inside {via}-encoded text)"));
             }
@@ -392,7 +473,9 @@ impl Scanner {
                 let partner_line = numbering.of(index.line_of(candidates[partner].span.start));
                 message.push_str(&format!(
                     " (paired with the {} on line {partner_line})",
-                    self.rules[candidates[partner].rule].descriptor.short_description
+                    self.rules[candidates[partner].rule]
+                        .descriptor
+                        .short_description
                 ));
                 properties.push(("paired-with".to_string(), fingerprints[partner].clone()));
             }
@@ -412,10 +495,13 @@ impl Scanner {
                 properties,
             };
             let inline = allow_lines.iter().find(|&&line| {
-                line == start_line || (line + 1 == start_line && numbering.has_line_above(start_line))
+                line == start_line
+                    || (line + 1 == start_line && numbering.has_line_above(start_line))
             });
             let reason = inline
-                .map(|&line| SuppressionReason::InlineAllow { line: numbering.of(line) })
+                .map(|&line| SuppressionReason::InlineAllow {
+                    line: numbering.of(line),
+                })
                 .or_else(|| path_reason.clone())
                 .or_else(|| self.allowlist.value_reason(&candidate.secret));
             match reason {
@@ -433,7 +519,11 @@ impl Scanner {
 fn aws_pairs(rules: &[CompiledRule], candidates: &[Candidate]) -> Vec<Option<usize>> {
     let mut pairs = vec![None; candidates.len()];
     let is = |c: &Candidate, id: &str| rules[c.rule].descriptor.id == id;
-    for (secret_index, secret) in candidates.iter().enumerate().filter(|(_, c)| is(c, AWS_SECRET_KEY)) {
+    for (secret_index, secret) in candidates
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| is(c, AWS_SECRET_KEY))
+    {
         let nearest = candidates
             .iter()
             .enumerate()
@@ -462,7 +552,10 @@ fn build_regex(rule: &str, pattern: &str) -> Result<Regex, ConfigError> {
         .size_limit(REGEX_SIZE_LIMIT)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
-        .map_err(|error| ConfigError::InvalidRegex { rule: rule.to_string(), error: error.to_string() })
+        .map_err(|error| ConfigError::InvalidRegex {
+            rule: rule.to_string(),
+            error: error.to_string(),
+        })
 }
 
 /// The group named `secret`, else group 1, else the whole match.
@@ -477,7 +570,10 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
     let matcher = match rule.matcher {
         Matcher::Regex(pattern) => {
             let regex = build_regex(rule.id, pattern)?;
-            CompiledMatcher::Regex { secret_group: secret_group(&regex), regex }
+            CompiledMatcher::Regex {
+                secret_group: secret_group(&regex),
+                regex,
+            }
         }
         Matcher::PrivateKeyBlock => CompiledMatcher::PrivateKeyBlock,
     };
@@ -494,7 +590,11 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
 }
 
 fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError> {
-    let id = if custom.id.starts_with("secrets/") { custom.id.clone() } else { format!("secrets/{}", custom.id) };
+    let id = if custom.id.starts_with("secrets/") {
+        custom.id.clone()
+    } else {
+        format!("secrets/{}", custom.id)
+    };
     if custom.keywords.is_empty() || custom.keywords.iter().any(|k| k.len() < 3) {
         return Err(ConfigError::MissingKeywords(id));
     }
@@ -503,7 +603,10 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         return Err(ConfigError::InvalidEntropy(id));
     }
     let regex = build_regex(&id, &custom.regex)?;
-    let title = custom.description.clone().unwrap_or_else(|| format!("Custom secret `{id}`"));
+    let title = custom
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("Custom secret `{id}`"));
     Ok(CompiledRule {
         descriptor: RuleDescriptor {
             full_description: format!("{title}: user-defined rule matching `{}`.", custom.regex),
@@ -512,7 +615,10 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
             default_severity: custom.severity,
             id,
         },
-        matcher: CompiledMatcher::Regex { secret_group: secret_group(&regex), regex },
+        matcher: CompiledMatcher::Regex {
+            secret_group: secret_group(&regex),
+            regex,
+        },
         keywords: custom.keywords.clone(),
         keywords_ignore_case: true,
         min_entropy,

@@ -19,8 +19,13 @@ fn scanner_from(json: &str) -> Result<Scanner, ConfigError> {
 fn options_parse_from_json_with_defaults() {
     let config = ScannerConfig::from_json("").unwrap();
     assert_eq!(config, ScannerConfig::default());
-    assert_eq!(ScannerConfig::from_json("null").unwrap(), ScannerConfig::default());
-    let config = ScannerConfig::from_json(r#"{"disabled-rules": ["secrets/jwt"], "max-decode-depth": 1}"#).unwrap();
+    assert_eq!(
+        ScannerConfig::from_json("null").unwrap(),
+        ScannerConfig::default()
+    );
+    let config =
+        ScannerConfig::from_json(r#"{"disabled-rules": ["secrets/jwt"], "max-decode-depth": 1}"#)
+            .unwrap();
     assert_eq!(config.disabled_rules, vec!["secrets/jwt".to_string()]);
     assert_eq!(config.max_decode_depth, 1);
     assert!(config.inline_allow);
@@ -29,16 +34,31 @@ fn options_parse_from_json_with_defaults() {
 #[test]
 fn unknown_and_malformed_options_are_rejected_clearly() {
     let error = ScannerConfig::from_json(r#"{"disable-rules": []}"#).unwrap_err();
-    assert!(error.to_string().contains("unknown field `disable-rules`"), "{error}");
-    let error = ScannerConfig::from_json(r#"{"rules": [{"id": "x", "regex": "a", "keywords": ["abc"], "entropy": 3}]}"#)
-        .unwrap_err();
-    assert!(error.to_string().contains("unknown field `entropy`"), "{error}");
-    let error = ScannerConfig::from_json(r#"{"rules": [{"id": "x", "regex": "a", "keywords": ["abc"], "severity": "urgent"}]}"#)
-        .unwrap_err();
+    assert!(
+        error.to_string().contains("unknown field `disable-rules`"),
+        "{error}"
+    );
+    let error = ScannerConfig::from_json(
+        r#"{"rules": [{"id": "x", "regex": "a", "keywords": ["abc"], "entropy": 3}]}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("unknown field `entropy`"),
+        "{error}"
+    );
+    let error = ScannerConfig::from_json(
+        r#"{"rules": [{"id": "x", "regex": "a", "keywords": ["abc"], "severity": "urgent"}]}"#,
+    )
+    .unwrap_err();
     assert!(error.to_string().contains("urgent"), "{error}");
-    assert!(matches!(ScannerConfig::from_json("{"), Err(ConfigError::Parse(_))));
+    assert!(matches!(
+        ScannerConfig::from_json("{"),
+        Err(ConfigError::Parse(_))
+    ));
 
-    let rule = |extra: &str| format!(r#"{{"rules": [{{"id": "acme", "regex": "acme_[a-z]{{8}}"{extra}}}]}}"#);
+    let rule = |extra: &str| {
+        format!(r#"{{"rules": [{{"id": "acme", "regex": "acme_[a-z]{{8}}"{extra}}}]}}"#)
+    };
     assert_eq!(
         scanner_from(&rule(r#", "keywords": []"#)).err(),
         Some(ConfigError::MissingKeywords("secrets/acme".into()))
@@ -51,23 +71,46 @@ fn unknown_and_malformed_options_are_rejected_clearly() {
         scanner_from(&rule(r#", "keywords": ["acme_"], "min-entropy": 9"#)).err(),
         Some(ConfigError::InvalidEntropy("secrets/acme".into()))
     );
-    let error = scanner_from(r#"{"rules": [{"id": "bad", "regex": "(unclosed", "keywords": ["unclosed"]}]}"#).err().unwrap();
-    assert!(matches!(&error, ConfigError::InvalidRegex { rule, .. } if rule == "secrets/bad"), "{error}");
+    let error = scanner_from(
+        r#"{"rules": [{"id": "bad", "regex": "(unclosed", "keywords": ["unclosed"]}]}"#,
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(&error, ConfigError::InvalidRegex { rule, .. } if rule == "secrets/bad"),
+        "{error}"
+    );
     assert!(error.to_string().contains("secrets/bad"));
     assert_eq!(
-        scanner_from(r#"{"rules": [{"id": "github-pat", "regex": "x", "keywords": ["xyz"]}]}"#).err(),
+        scanner_from(r#"{"rules": [{"id": "github-pat", "regex": "x", "keywords": ["xyz"]}]}"#)
+            .err(),
         Some(ConfigError::DuplicateRule("secrets/github-pat".into()))
     );
     assert_eq!(
         scanner_from(r#"{"disabled-rules": ["secrets/no-such-rule"]}"#).err(),
         Some(ConfigError::UnknownRule("secrets/no-such-rule".into()))
     );
-    assert!(matches!(scanner_from(r#"{"allow-paths": ["a/[b"]}"#), Err(ConfigError::InvalidGlob { .. })));
-    assert!(matches!(scanner_from(r#"{"allow-values": ["(x"]}"#), Err(ConfigError::InvalidAllowValue { .. })));
-    assert_eq!(scanner_from(r#"{"generic-min-entropy": -1}"#).err(), Some(ConfigError::InvalidGenericEntropy));
+    assert!(matches!(
+        scanner_from(r#"{"allow-paths": ["a/[b"]}"#),
+        Err(ConfigError::InvalidGlob { .. })
+    ));
+    assert!(matches!(
+        scanner_from(r#"{"allow-values": ["(x"]}"#),
+        Err(ConfigError::InvalidAllowValue { .. })
+    ));
+    assert_eq!(
+        scanner_from(r#"{"generic-min-entropy": -1}"#).err(),
+        Some(ConfigError::InvalidGenericEntropy)
+    );
     // A regex that compiles to a huge program hits the size limit.
-    let error = scanner_from(r#"{"rules": [{"id": "huge", "regex": "(?:[a-z]{1000}){100}", "keywords": ["huge"]}]}"#).err();
-    assert!(matches!(error, Some(ConfigError::InvalidRegex { .. })), "{error:?}");
+    let error = scanner_from(
+        r#"{"rules": [{"id": "huge", "regex": "(?:[a-z]{1000}){100}", "keywords": ["huge"]}]}"#,
+    )
+    .err();
+    assert!(
+        matches!(error, Some(ConfigError::InvalidRegex { .. })),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -89,7 +132,11 @@ fn custom_rules_run_with_keywords_entropy_and_severity() {
     assert!(!format!("{found:?}").contains(&secret));
     let low_entropy = scanner.scan_file("deploy.sh", b"KEY=acme_aaaaaaaaaaaabbbbbbbbbbbb\n");
     assert!(low_entropy.findings.is_empty());
-    let descriptor = scanner.rules().into_iter().find(|r| r.id == "secrets/acme-key").unwrap();
+    let descriptor = scanner
+        .rules()
+        .into_iter()
+        .find(|r| r.id == "secrets/acme-key")
+        .unwrap();
     assert_eq!(descriptor.default_severity, Severity::Critical);
 }
 
@@ -98,12 +145,19 @@ fn rule_list_reflects_disabled_rules() {
     let all = Scanner::new(ScannerConfig::default()).unwrap().rules();
     assert!(all.len() >= 40);
     for rule in &all {
-        assert!(!rule.short_description.is_empty() && !rule.full_description.is_empty() && !rule.help.is_empty());
+        assert!(
+            !rule.short_description.is_empty()
+                && !rule.full_description.is_empty()
+                && !rule.help.is_empty()
+        );
     }
     let scanner = scanner_from(r#"{"disabled-rules": ["secrets/github-pat", "jwt"]}"#).unwrap();
     let ids: Vec<String> = scanner.rules().into_iter().map(|r| r.id).collect();
     assert_eq!(ids.len(), all.len() - 2);
-    assert!(!ids.iter().any(|id| id == "secrets/github-pat" || id == "secrets/jwt"));
+    assert!(
+        !ids.iter()
+            .any(|id| id == "secrets/github-pat" || id == "secrets/jwt")
+    );
     let text = format!("t = {}\n", github_token(1));
     assert!(scanner.scan_file("a", text.as_bytes()).findings.is_empty());
 }
@@ -111,23 +165,43 @@ fn rule_list_reflects_disabled_rules() {
 #[test]
 fn suppressions_are_listed_with_reasons() {
     let token = github_token(2);
-    let scanner = scanner_from(r#"{"allow-paths": ["tests/fixtures/**"], "allow-values": ["^ghp_.{30}"]}"#).unwrap();
+    let scanner =
+        scanner_from(r#"{"allow-paths": ["tests/fixtures/**"], "allow-values": ["^ghp_.{30}"]}"#)
+            .unwrap();
 
     let found = scanner.scan_file("tests/fixtures/a.txt", format!("t = {token}\n").as_bytes());
     assert!(found.findings.is_empty());
     assert_eq!(found.suppressed.len(), 1);
-    assert_eq!(found.suppressed[0].reason, SuppressionReason::PathAllowlist { glob: "tests/fixtures/**".into() });
+    assert_eq!(
+        found.suppressed[0].reason,
+        SuppressionReason::PathAllowlist {
+            glob: "tests/fixtures/**".into()
+        }
+    );
     assert!(!format!("{found:?}").contains(&token));
 
     let found = scanner.scan_file("src/a.txt", format!("t = {token}\n").as_bytes());
-    assert_eq!(found.suppressed[0].reason, SuppressionReason::ValueAllowlist { pattern: "^ghp_.{30}".into() });
-    assert!(found.suppressed[0].reason.to_string().contains("allow-values"));
+    assert_eq!(
+        found.suppressed[0].reason,
+        SuppressionReason::ValueAllowlist {
+            pattern: "^ghp_.{30}".into()
+        }
+    );
+    assert!(
+        found.suppressed[0]
+            .reason
+            .to_string()
+            .contains("allow-values")
+    );
 
     let plain = Scanner::new(ScannerConfig::default()).unwrap();
     let same_line = format!("let a = 1;\nt = \"{token}\" // cordon:allow test fixture\n");
     let found = plain.scan_file("src/a.rs", same_line.as_bytes());
     assert!(found.findings.is_empty());
-    assert_eq!(found.suppressed[0].reason, SuppressionReason::InlineAllow { line: 2 });
+    assert_eq!(
+        found.suppressed[0].reason,
+        SuppressionReason::InlineAllow { line: 2 }
+    );
     let line_above = format!("# cordon:allow\nt = {token}\nu = {}\n", github_token(3));
     let found = plain.scan_file("src/a.py", line_above.as_bytes());
     assert_eq!(found.suppressed.len(), 1, "only the next line is covered");
@@ -135,7 +209,13 @@ fn suppressions_are_listed_with_reasons() {
     assert_eq!(found.findings[0].region.start_line, 3);
 
     let strict = scanner_from(r#"{"inline-allow": false}"#).unwrap();
-    assert_eq!(strict.scan_file("src/a.rs", same_line.as_bytes()).findings.len(), 1);
+    assert_eq!(
+        strict
+            .scan_file("src/a.rs", same_line.as_bytes())
+            .findings
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -146,7 +226,12 @@ fn added_lines_keep_caller_line_numbers() {
     let mut rng = Rng::new(5);
     let block = fake_tokens::armour("EC PRIVATE KEY", &fake_tokens::der_body(&mut rng, 100), 64);
     let mut lines: Vec<(u32, &str)> = vec![(10, "fn main() {}"), (42, &assignment)];
-    lines.extend(block.lines().enumerate().map(|(i, line)| (100 + i as u32, line)));
+    lines.extend(
+        block
+            .lines()
+            .enumerate()
+            .map(|(i, line)| (100 + i as u32, line)),
+    );
     let found = scanner.scan_lines("src/main.rs", &lines);
     assert_eq!(found.findings.len(), 2, "{:#?}", found.findings);
     let pat = &found.findings[0];
@@ -183,7 +268,10 @@ fn baselines_accept_known_findings_only() {
     assert_eq!(reloaded, baseline);
     assert_eq!(reloaded.len(), 1);
     let entry = reloaded.entries().next().unwrap();
-    assert_eq!((entry.rule_id.as_str(), entry.path.as_str()), ("secrets/github-pat", "ci.yml"));
+    assert_eq!(
+        (entry.rule_id.as_str(), entry.path.as_str()),
+        ("secrets/github-pat", "ci.yml")
+    );
 
     // The old secret moved down a line and a new one was added.
     let mut after = scanner.scan_file("ci.yml", format!("b: {new}\n\na: {old}\n").as_bytes());
@@ -193,8 +281,14 @@ fn baselines_accept_known_findings_only() {
     assert_eq!(after.suppressed.len(), 1);
     assert_eq!(after.suppressed[0].reason, SuppressionReason::Baseline);
 
-    assert!(matches!(Baseline::from_json("{\"version\": 2, \"findings\": []}"), Err(BaselineError::UnsupportedVersion(2))));
-    assert!(matches!(Baseline::from_json("[]"), Err(BaselineError::Malformed(_))));
+    assert!(matches!(
+        Baseline::from_json("{\"version\": 2, \"findings\": []}"),
+        Err(BaselineError::UnsupportedVersion(2))
+    ));
+    assert!(matches!(
+        Baseline::from_json("[]"),
+        Err(BaselineError::Malformed(_))
+    ));
     assert!(matches!(
         Baseline::from_json(r#"{"version": 1, "findings": [{"fingerprint": "x"}]}"#),
         Err(BaselineError::Malformed(_))

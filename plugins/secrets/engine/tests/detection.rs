@@ -20,7 +20,10 @@ fn scan(text: &str) -> FileScan {
 fn assert_not_leaked(scan: &FileScan, secret: &str) {
     let debug = format!("{scan:?}");
     let json = serde_json::to_string(scan).unwrap();
-    assert!(!debug.contains(secret), "raw secret in Debug output: {debug}");
+    assert!(
+        !debug.contains(secret),
+        "raw secret in Debug output: {debug}"
+    );
     assert!(!json.contains(secret), "raw secret in JSON output: {json}");
 }
 
@@ -28,7 +31,11 @@ fn assert_not_leaked(scan: &FileScan, secret: &str) {
 fn every_rule_has_samples() {
     let samples = fake_tokens::samples(&mut Rng::new(1));
     for rule in BUILTIN_RULES {
-        assert!(samples.iter().any(|s| s.rule == rule.id), "no sample for {}", rule.id);
+        assert!(
+            samples.iter().any(|s| s.rule == rule.id),
+            "no sample for {}",
+            rule.id
+        );
     }
 }
 
@@ -38,17 +45,44 @@ fn true_positives_and_near_misses_for_every_rule() {
     // Several seeds so that a rule passing by luck of one random draw is
     // unlikely.
     for seed in 1..=5 {
-        for Sample { rule, positive, secret, negative } in fake_tokens::samples(&mut Rng::new(seed)) {
+        for Sample {
+            rule,
+            positive,
+            secret,
+            negative,
+        } in fake_tokens::samples(&mut Rng::new(seed))
+        {
             let text = format!("# settings\n{positive}\n");
             let found = scanner.scan_file("app/settings.txt", text.as_bytes());
-            let hits: Vec<_> = found.findings.iter().filter(|f| f.rule_id == rule).collect();
-            assert_eq!(hits.len(), 1, "seed {seed}: {rule} on {positive:?}: {:#?}", found.findings);
-            let first_line = positive.lines().position(|l| l.contains(&secret) || l.starts_with("-----BEGIN")).unwrap();
+            let hits: Vec<_> = found
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == rule)
+                .collect();
+            assert_eq!(
+                hits.len(),
+                1,
+                "seed {seed}: {rule} on {positive:?}: {:#?}",
+                found.findings
+            );
+            let first_line = positive
+                .lines()
+                .position(|l| l.contains(&secret) || l.starts_with("-----BEGIN"))
+                .unwrap();
             assert_eq!(hits[0].region.start_line as usize, 2 + first_line, "{rule}");
-            assert_eq!(found.findings.len(), 1, "seed {seed}: extra findings for {rule}: {:#?}", found.findings);
+            assert_eq!(
+                found.findings.len(),
+                1,
+                "seed {seed}: extra findings for {rule}: {:#?}",
+                found.findings
+            );
             assert_not_leaked(&found, &secret);
             let chars = secret.chars().count();
-            assert!(hits[0].redacted.ends_with(&format!("…({chars} chars)")), "{}", hits[0].redacted);
+            assert!(
+                hits[0].redacted.ends_with(&format!("…({chars} chars)")),
+                "{}",
+                hits[0].redacted
+            );
 
             let text = format!("# settings\n{negative}\n");
             let missed = scanner.scan_file("app/settings.txt", text.as_bytes());
@@ -67,11 +101,23 @@ fn checksums_decide_github_and_npm_tokens() {
         let valid = fake_tokens::checksummed(&mut rng, &prefix);
         let found = scan(&format!("t = {valid}\n"));
         assert_eq!(found.findings.len(), 1);
-        assert!(found.findings[0].properties.contains(&("checksum".into(), "valid".into())));
+        assert!(
+            found.findings[0]
+                .properties
+                .contains(&("checksum".into(), "valid".into()))
+        );
         let invalid = fake_tokens::bad_checksum(&valid);
-        assert!(scan(&format!("t = {invalid}\n")).findings.is_empty(), "{invalid}");
+        assert!(
+            scan(&format!("t = {invalid}\n")).findings.is_empty(),
+            "{invalid}"
+        );
         // The generic `token = "…"` rule does not pick up the look-alike.
-        assert!(scan(&format!("token = \"{invalid}\"\n")).findings.is_empty(), "{invalid}");
+        assert!(
+            scan(&format!("token = \"{invalid}\"\n"))
+                .findings
+                .is_empty(),
+            "{invalid}"
+        );
     }
 }
 
@@ -82,12 +128,19 @@ fn pypi_jwt_and_age_structure_is_checked() {
     assert_eq!(scan(&test_pypi).findings.len(), 1);
     let truncated = &fake_tokens::pypi_token(&mut rng, "pypi.org")[..60];
     assert!(scan(truncated).findings.is_empty(), "truncated macaroon");
-    let not_json = format!("eyJub3QganNvbg.eyJub3QganNvbg.{}", rng.string(fake_tokens::B64URL, 30));
+    let not_json = format!(
+        "eyJub3QganNvbg.eyJub3QganNvbg.{}",
+        rng.string(fake_tokens::B64URL, 30)
+    );
     assert!(scan(&not_json).findings.is_empty());
     let age = fake_tokens::age_key(&mut rng);
     let found = scan(&age);
     assert_eq!(found.findings[0].rule_id, "secrets/age-secret-key");
-    assert!(found.findings[0].properties.contains(&("checksum".into(), "valid".into())));
+    assert!(
+        found.findings[0]
+            .properties
+            .contains(&("checksum".into(), "valid".into()))
+    );
 }
 
 #[test]
@@ -103,40 +156,89 @@ fn decoys_are_not_reported() {
     let stripe_docs = cat(&["sk_test_", "4eC39HqLyjWDarjtT1zdp7dc"]);
     let public_key = fake_tokens::armour("PUBLIC KEY", &fake_tokens::der_body(&mut rng, 270), 64);
     let certificate = fake_tokens::armour("CERTIFICATE", &fake_tokens::der_body(&mut rng, 700), 64);
-    let ssh_public = format!("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} dev@host", rng.string(fake_tokens::B64, 43));
+    let ssh_public = format!(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{} dev@host",
+        rng.string(fake_tokens::B64, 43)
+    );
     let decoys = [
-        ("uuid", "request_id = \"123e4567-e89b-12d3-a456-426614174000\"".to_string()),
-        ("uuid token", "token = \"9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f\"".to_string()),
-        ("git sha", format!("commit_token = \"{}\"", rng.string(fake_tokens::HEX, 40))),
-        ("sha256", format!("secret_digest = \"{}\"", rng.string(fake_tokens::HEX, 64))),
+        (
+            "uuid",
+            "request_id = \"123e4567-e89b-12d3-a456-426614174000\"".to_string(),
+        ),
+        (
+            "uuid token",
+            "token = \"9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f\"".to_string(),
+        ),
+        (
+            "git sha",
+            format!("commit_token = \"{}\"", rng.string(fake_tokens::HEX, 40)),
+        ),
+        (
+            "sha256",
+            format!("secret_digest = \"{}\"", rng.string(fake_tokens::HEX, 64)),
+        ),
         (
             "integrity",
-            format!("\"integrity\": \"sha512-{}==\",", rng.string(fake_tokens::B64, 86)),
+            format!(
+                "\"integrity\": \"sha512-{}==\",",
+                rng.string(fake_tokens::B64, 86)
+            ),
         ),
-        ("integrity token", format!("token: \"sha512-{}\"", rng.string(fake_tokens::B64, 86))),
+        (
+            "integrity token",
+            format!("token: \"sha512-{}\"", rng.string(fake_tokens::B64, 86)),
+        ),
         ("aws example id", format!("aws_access_key_id = {aws_id}")),
-        ("aws example secret", format!("aws_secret_access_key = {aws_secret}")),
+        (
+            "aws example secret",
+            format!("aws_secret_access_key = {aws_secret}"),
+        ),
         ("jwt.io", format!("Authorization: Bearer {jwt_io}")),
         ("stripe docs", format!("stripe.api_key = \"{stripe_docs}\"")),
         ("changeme", "password = \"changeme\"".to_string()),
-        ("angle placeholder", "api_key = \"<your-token>\"".to_string()),
+        (
+            "angle placeholder",
+            "api_key = \"<your-token>\"".to_string(),
+        ),
         ("env reference", "password: \"${DB_PASSWORD}\"".to_string()),
         ("template", "secret = \"{{ secret }}\"".to_string()),
         ("xxxx", "token = \"xxxxxxxxxxxxxxxxxxxx\"".to_string()),
-        ("xxxx token", cat(&["t = gh", "p_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"])),
+        (
+            "xxxx token",
+            cat(&["t = gh", "p_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]),
+        ),
         ("low entropy", "password = \"aaaabbbbaaaabbbb\"".to_string()),
-        ("word identifier", "token_type = \"refresh_token_value\"".to_string()),
-        ("code reference", "SECRET_KEY=settings.SECRET_KEY".to_string()),
+        (
+            "word identifier",
+            "token_type = \"refresh_token_value\"".to_string(),
+        ),
+        (
+            "code reference",
+            "SECRET_KEY=settings.SECRET_KEY".to_string(),
+        ),
         ("ssh public key", ssh_public),
         ("public key block", public_key),
         ("certificate", certificate),
-        ("pem placeholder", cat(&["-----BEGIN RSA PRIVATE KEY-----\n", "...\n-----END RSA PRIVATE KEY-----\n"])),
-        ("db default", "postgres://postgres:postgres@localhost:5432/app".to_string()),
+        (
+            "pem placeholder",
+            cat(&[
+                "-----BEGIN RSA PRIVATE KEY-----\n",
+                "...\n-----END RSA PRIVATE KEY-----\n",
+            ]),
+        ),
+        (
+            "db default",
+            "postgres://postgres:postgres@localhost:5432/app".to_string(),
+        ),
     ];
     let scanner = scanner();
     for (name, text) in decoys {
         let found = scanner.scan_file("package-lock.json", text.as_bytes());
-        assert!(found.findings.is_empty(), "{name}: {text:?} -> {:#?}", found.findings);
+        assert!(
+            found.findings.is_empty(),
+            "{name}: {text:?} -> {:#?}",
+            found.findings
+        );
         assert!(found.suppressed.is_empty(), "{name}");
     }
 }
@@ -150,12 +252,23 @@ fn encoded_secrets_are_found_at_the_encoded_location() {
         let encoded = STANDARD.encode(&inner);
         let text = format!("apiVersion: v1\ndata:\n  env: {encoded}\n");
         let found = scan(&text);
-        assert_eq!(found.findings.len(), 1, "lead {lead:?}: {:#?}", found.findings);
+        assert_eq!(
+            found.findings.len(),
+            1,
+            "lead {lead:?}: {:#?}",
+            found.findings
+        );
         let finding = &found.findings[0];
         assert_eq!(finding.rule_id, "secrets/github-pat");
         assert_eq!(finding.decoded_via.as_deref(), Some("base64"));
-        assert_eq!((finding.region.start_line, finding.region.start_column), (3, 8));
-        assert_eq!(finding.region.end_column as usize, 8 + encoded.trim_end_matches('=').len());
+        assert_eq!(
+            (finding.region.start_line, finding.region.start_column),
+            (3, 8)
+        );
+        assert_eq!(
+            finding.region.end_column as usize,
+            8 + encoded.trim_end_matches('=').len()
+        );
         assert_not_leaked(&found, &token);
     }
 
@@ -175,33 +288,73 @@ fn encoded_secrets_are_found_at_the_encoded_location() {
     assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
     assert_eq!(found.findings[0].decoded_via.as_deref(), Some("percent"));
 
-    let escaped: String = token.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    let escaped: String = token
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
     let found = scan(&format!("{{\"t\": \"{escaped}\"}}\n"));
-    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("unicode-escape"));
+    assert_eq!(
+        found.findings[0].decoded_via.as_deref(),
+        Some("unicode-escape")
+    );
 
     // Base64 inside a URL query, partly percent-encoded: found either
     // directly or through both decoders, and reported once.
     let query = format!("k={token}&x=\u{ff}\u{fe}").into_bytes();
-    let url_safe = STANDARD.encode(&query).replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let url_safe = STANDARD
+        .encode(&query)
+        .replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D");
     let found = scan(&format!("x: https://example.org/cb?state={url_safe}\n"));
     assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
 
     // Two layers: every character of a base64 blob escaped as `\uXXXX`.
     let blob = STANDARD.encode(format!("k={token};"));
-    let twice: String = blob.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+    let twice: String = blob
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
     let found = scan(&format!("{{\"x\": \"{twice}\"}}\n"));
     assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
-    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("unicode-escape>base64"));
-    let shallow = Scanner::new(ScannerConfig { max_decode_depth: 1, ..ScannerConfig::default() }).unwrap();
-    assert!(shallow.scan_file("x", format!("{{\"x\": \"{twice}\"}}\n").as_bytes()).findings.is_empty());
-    let off = Scanner::new(ScannerConfig { max_decode_depth: 0, ..ScannerConfig::default() }).unwrap();
-    assert!(off.scan_file("x", format!("x: {}\n", STANDARD.encode(format!("t={token}"))).as_bytes()).findings.is_empty());
+    assert_eq!(
+        found.findings[0].decoded_via.as_deref(),
+        Some("unicode-escape>base64")
+    );
+    let shallow = Scanner::new(ScannerConfig {
+        max_decode_depth: 1,
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    assert!(
+        shallow
+            .scan_file("x", format!("{{\"x\": \"{twice}\"}}\n").as_bytes())
+            .findings
+            .is_empty()
+    );
+    let off = Scanner::new(ScannerConfig {
+        max_decode_depth: 0,
+        ..ScannerConfig::default()
+    })
+    .unwrap();
+    assert!(
+        off.scan_file(
+            "x",
+            format!("x: {}\n", STANDARD.encode(format!("t={token}"))).as_bytes()
+        )
+        .findings
+        .is_empty()
+    );
 }
 
 #[test]
 fn multi_line_private_keys() {
     let mut rng = Rng::new(11);
-    let block = fake_tokens::armour("OPENSSH PRIVATE KEY", &fake_tokens::openssh_body(&mut rng), 70);
+    let block = fake_tokens::armour(
+        "OPENSSH PRIVATE KEY",
+        &fake_tokens::openssh_body(&mut rng),
+        70,
+    );
     let text = format!("#!/bin/sh\ncat > id <<EOF\n{block}EOF\n");
     let found = scan(&text);
     assert_eq!(found.findings.len(), 1);
@@ -222,9 +375,17 @@ fn multi_line_private_keys() {
 
     // Encrypted keys are still reported, and say so.
     let mut encrypted = fake_tokens::armour("RSA PRIVATE KEY", &rng.bytes(600), 64);
-    encrypted = encrypted.replacen('\n', "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n", 1);
+    encrypted = encrypted.replacen(
+        '\n',
+        "\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n",
+        1,
+    );
     let found = scan(&encrypted);
-    assert!(found.findings[0].properties.contains(&("encrypted".into(), "true".into())));
+    assert!(
+        found.findings[0]
+            .properties
+            .contains(&("encrypted".into(), "true".into()))
+    );
 
     // A body that is not DER is not a key.
     let not_der = fake_tokens::armour("RSA PRIVATE KEY", &[0x41; 300], 64);
@@ -244,10 +405,23 @@ fn aws_key_pairs_are_critical() {
     assert_eq!(found.findings.len(), 2, "{:#?}", found.findings);
     for finding in &found.findings {
         assert_eq!(finding.severity, cordon_secrets::Severity::Critical);
-        let partner = finding.properties.iter().find(|(k, _)| k == "paired-with").unwrap();
-        assert!(found.findings.iter().any(|f| f.fingerprint == partner.1 && f.rule_id != finding.rule_id));
+        let partner = finding
+            .properties
+            .iter()
+            .find(|(k, _)| k == "paired-with")
+            .unwrap();
+        assert!(
+            found
+                .findings
+                .iter()
+                .any(|f| f.fingerprint == partner.1 && f.rule_id != finding.rule_id)
+        );
     }
-    assert!(found.findings[1].message.contains("on line 2"), "{}", found.findings[1].message);
+    assert!(
+        found.findings[1].message.contains("on line 2"),
+        "{}",
+        found.findings[1].message
+    );
     assert_not_leaked(&found, &id);
     assert_not_leaked(&found, &secret);
 
@@ -287,7 +461,10 @@ fn binary_files_are_skipped_not_clean() {
     bytes.extend_from_slice(token.as_bytes());
     let found = scanner().scan_file("bin/tool", &bytes);
     assert!(found.findings.is_empty());
-    assert_eq!(found.skipped.as_deref(), Some("binary file (NUL byte at offset 7)"));
+    assert_eq!(
+        found.skipped.as_deref(),
+        Some("binary file (NUL byte at offset 7)")
+    );
     assert_eq!(found.bytes_scanned, 0);
 
     let utf16 = scanner().scan_file("notes.txt", &[0xFF, 0xFE, b'h', 0]);
