@@ -5,23 +5,24 @@
 #
 #   bench/sbom/compare.sh [WORKSPACE_DIR] [RUNS]
 #
-# WORKSPACE_DIR defaults to this repository (its committed tree, copied to
-# a temporary directory because cargo-cyclonedx writes one BOM file beside
-# every Cargo.toml). Needs cargo-cyclonedx (`cargo install cargo-cyclonedx`)
-# and python3. Crates must already be in the local cargo cache: both tools
-# run offline.
+# WORKSPACE_DIR defaults to this repository (its files as checked out,
+# ignored ones left out, copied to a temporary directory because
+# cargo-cyclonedx writes one BOM file beside every Cargo.toml). Needs cargo-cyclonedx (`cargo install cargo-cyclonedx`)
+# and python3. cargo-cyclonedx runs `cargo metadata`, which downloads any
+# crate missing from the local cache (for `--target all` that includes
+# crates of other platforms); a warm-up run before timing does that.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source_dir="${1:-$repo_root}"
 runs="${2:-5}"
-export CARGO_NET_OFFLINE=true
 export SOURCE_DATE_EPOCH=1700000000
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 if git -C "$source_dir" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    git -C "$source_dir" archive --format=tar HEAD | tar -x -C "$work"
+    (cd "$source_dir" && git ls-files -z --cached --others --exclude-standard \
+        | tar --null --ignore-failed-read -cf - -T - 2>/dev/null) | tar -x -C "$work"
 else
     cp -r "$source_dir"/. "$work"
 fi
@@ -100,6 +101,7 @@ results = {}
 
 # cargo-cyclonedx: one BOM per workspace member, all targets.
 cdx_cmd = ["cargo", "cyclonedx", "--format", "json", "--spec-version", "1.5", "--target", "all", "--all"]
+subprocess.run(cdx_cmd, cwd=work, check=True, stdout=subprocess.DEVNULL)  # warm-up
 median, best = timed(cdx_cmd, cwd=work)
 docs = [json.load(open(p)) for p in glob.glob(os.path.join(work, "**", "*.cdx.json"), recursive=True)]
 results["cargo-cyclonedx --target all"] = {**summarize(docs), "median s": round(median, 3), "best s": round(best, 3)}
@@ -113,6 +115,7 @@ for p in glob.glob(os.path.join(work, "**", "*.cdx.json"), recursive=True):
 
 # Cordon's engine (native build of the same code the wasm stage runs).
 out = os.path.join(work, "..", os.path.basename(work) + "-cordon.cdx.json")
+subprocess.run([cordon_bin, work, out], check=True, stderr=subprocess.DEVNULL)  # warm-up
 median, best = timed([cordon_bin, work, out])
 doc = json.load(open(out))
 results["cordon (native engine)"] = {**summarize([doc]), "median s": round(median, 3), "best s": round(best, 3)}

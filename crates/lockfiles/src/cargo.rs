@@ -33,6 +33,11 @@ type SourceLine<'a> = (Option<&'a str>, u32);
 
 pub fn parse(text: &str) -> Result<Parsed, Failure> {
     let positions: PositionsOnly = toml::from_str(text).map_err(|e| toml_failure(text, &e))?;
+    // Cargo always locks at least the workspace's own package; a lockfile
+    // without any is cut short or not a Cargo.lock.
+    if positions.package.is_empty() && positions.root.is_none() {
+        return Err(Failure::new("no `[[package]]` entries"));
+    }
     let lockfile: cargo_lock::Lockfile = text
         .parse()
         .map_err(|e: cargo_lock::Error| Failure::new(e.to_string()))?;

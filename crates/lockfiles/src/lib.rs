@@ -264,11 +264,31 @@ pub fn parse_with_companion(
         }
     }
     .map_err(fail)?;
+    let mut packages = parsed.packages;
+    // A project without a name (npm allows that) is still a node of the
+    // graph; it is named after the folder holding its lockfile.
+    for &root in &parsed.roots {
+        if let Some(package) = packages.get_mut(root)
+            && package.name.is_empty()
+        {
+            package.name = folder_name(path).to_string();
+        }
+    }
     Ok(Lockfile {
         kind,
         path: path.to_string(),
-        packages: parsed.packages,
+        packages,
         roots: parsed.roots,
         warnings: parsed.warnings,
     })
+}
+
+/// Name of the folder that holds `path`, or `workspace` at the top.
+fn folder_name(path: &str) -> &str {
+    let mut parts = path.rsplit(['/', '\\']);
+    parts.next();
+    parts
+        .next()
+        .filter(|p| !p.is_empty() && *p != ".")
+        .unwrap_or("workspace")
 }

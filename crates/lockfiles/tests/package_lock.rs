@@ -130,6 +130,9 @@ fn shrinkwrap_is_detected_and_missing_dependency_warns() {
 }"#;
     let lock = parse("npm-shrinkwrap.json", text.as_bytes()).unwrap();
     assert_eq!(lock.kind, LockfileKind::PackageLock);
+    let unnamed = r#"{"lockfileVersion": 3, "packages": {"": {}}}"#;
+    let lock_without_name = parse("apps/site/package-lock.json", unnamed.as_bytes()).unwrap();
+    assert_eq!(lock_without_name.packages[0].name, "site");
     assert_eq!(lock.warnings.len(), 1);
     assert!(lock.warnings[0].message.contains("`gone`"));
     assert_eq!(lock.warnings[0].line, Some(4));

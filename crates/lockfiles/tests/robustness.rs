@@ -1,0 +1,58 @@
+//! Truncated and corrupted lockfiles never panic, and never parse as a
+//! clean lockfile with nothing in it.
+
+mod common;
+
+use common::fixture;
+use cordon_lockfiles::{parse, parse_with_companion};
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("cargo-v1.lock", "Cargo.lock"),
+    ("cargo-v2.lock", "Cargo.lock"),
+    ("cargo-v3.lock", "Cargo.lock"),
+    ("cargo-v4.lock", "Cargo.lock"),
+    ("package-lock-v1.json", "package-lock.json"),
+    ("package-lock-v3.json", "package-lock.json"),
+    ("requirements.txt.fixture", "requirements.txt"),
+    ("poetry-2.lock.fixture", "poetry.lock"),
+    ("poetry-1.1.lock.fixture", "poetry.lock"),
+    ("uv.lock.fixture", "uv.lock"),
+    ("Pipfile.lock.fixture", "Pipfile.lock"),
+    ("go.mod.fixture", "go.mod"),
+];
+
+#[test]
+fn every_prefix_of_every_fixture_parses_or_fails_without_panicking() {
+    for (name, path) in FIXTURES {
+        let bytes = fixture(name);
+        for cut in (0..bytes.len()).step_by(3) {
+            // Only success or an error is acceptable; a panic fails the test.
+            let _ = parse(path, &bytes[..cut]);
+        }
+    }
+    let go_sum = fixture("go.sum.fixture");
+    for cut in 0..go_sum.len() {
+        let _ = parse_with_companion("go.mod", &fixture("go.mod.fixture"), Some(&go_sum[..cut]));
+    }
+}
+
+#[test]
+fn corrupted_bytes_never_panic() {
+    for (name, path) in FIXTURES {
+        let original = fixture(name);
+        for position in (0..original.len()).step_by(7) {
+            for replacement in [b'"', b'[', b'\n', b'\\', 0xff, b'#', b'='] {
+                let mut bytes = original.clone();
+                bytes[position] = replacement;
+                let _ = parse(path, &bytes);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_lockfile_is_not_a_clean_one_where_the_format_requires_content() {
+    for path in ["Cargo.lock", "package-lock.json", "Pipfile.lock", "go.mod"] {
+        assert!(parse(path, b"").is_err(), "{path}");
+    }
+}
