@@ -7,8 +7,10 @@ cargo-audit gets it as a throw-away local git repository (`--db`, `--no-fetch`,
 findings of each tool are reduced to (package, version, advisory id) sets and
 diffed; wall times are the median of several runs.
 
-usage: bench/audit/compare.py [--runs N] [LOCKFILE ...]
+usage: bench/audit/compare.py [--runs N] [--corpus DIR] [LOCKFILE ...]
   default lockfiles: the engine's Cargo.lock fixtures and the repo's Cargo.lock
+  --corpus DIR adds every Cargo.lock below DIR (e.g. ~/.cargo/registry/src,
+  where published crates ship theirs)
   CARGO_AUDIT=/path/to/cargo-audit to use a given binary (else PATH, else
   `cargo install cargo-audit --locked`).
 """
@@ -72,7 +74,7 @@ def cargo_audit_findings(cargo_audit, db, lockfile):
                "--json", "-f", str(lockfile)]
     elapsed, result = timed(command)
     if not result.stdout.strip():
-        sys.exit(f"cargo-audit failed on {lockfile}:\n{result.stderr}")
+        return elapsed, RuntimeError(result.stderr.strip().splitlines()[-1:] or ["no output"])
     report = json.loads(result.stdout)
     found = set()
     for vulnerability in report["vulnerabilities"]["list"]:
@@ -93,7 +95,7 @@ def cordon_findings(binary, db, lockfile, cache=None):
     command += [str(db), str(lockfile)]
     elapsed, result = timed(command)
     if result.returncode != 0:
-        sys.exit(f"audit_dir failed on {lockfile}:\n{result.stderr}")
+        return elapsed, RuntimeError(result.stderr.strip().splitlines()[-1:] or ["no output"])
     found = set()
     for line in result.stdout.splitlines():
         finding = json.loads(line)
@@ -104,24 +106,27 @@ def cordon_findings(binary, db, lockfile, cache=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--corpus", type=Path)
     parser.add_argument("lockfiles", nargs="*", type=Path)
     args = parser.parse_args()
     lockfiles = args.lockfiles or sorted(FIXTURES.glob("cargo-*/Cargo.lock")) + [REPO / "Cargo.lock"]
+    if args.corpus:
+        lockfiles += sorted(args.corpus.expanduser().glob("**/Cargo.lock"))
 
     cargo_audit = find_cargo_audit()
     binary = build_cordon()
     version = subprocess.run([cargo_audit, "audit", "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"cargo-audit: {version}")
+    print(f"cargo-audit: {version}; {len(lockfiles)} lockfiles, {args.runs} run(s) each")
 
-    all_equal = True
-    rows = []
+    rows, differing, failures, findings = [], 0, [], 0
     with tempfile.TemporaryDirectory(prefix="cordon-audit-bench-") as tmp:
         workdir = Path(tmp)
         db = git_copy_of_snapshot(workdir)
         cache = workdir / "index.bin"
         # Fill the cache once, as the first run of the stage would.
-        cordon_findings(binary, SNAPSHOT, lockfiles[0], cache)
+        cordon_findings(binary, SNAPSHOT, FIXTURES / "cargo-v1" / "Cargo.lock", cache)
         for lockfile in lockfiles:
+            name = os.path.relpath(lockfile, REPO) if lockfile.is_relative_to(REPO) else str(lockfile)
             ca_times, cold_times, warm_times = [], [], []
             for _ in range(args.runs):
                 elapsed, expected = cargo_audit_findings(cargo_audit, db, lockfile)
@@ -130,26 +135,43 @@ def main():
                 cold_times.append(elapsed)
                 elapsed, warm = cordon_findings(binary, SNAPSHOT, lockfile, cache)
                 warm_times.append(elapsed)
-            name = os.path.relpath(lockfile, REPO)
-            equal = expected == cold == warm
-            all_equal &= equal
-            print(f"\n{name}: {len(expected)} cargo-audit findings, {len(cold)} cordon findings -> "
-                  f"{'identical' if equal else 'DIFFERENT'}")
-            for only in sorted(expected - cold):
-                print(f"  only cargo-audit: {only}")
-            for only in sorted(cold - expected):
-                print(f"  only cordon:      {only}")
-            if warm != cold:
-                print("  cached index gave different findings!")
-            rows.append((name, statistics.median(ca_times), statistics.median(cold_times),
+            if isinstance(expected, Exception) or isinstance(cold, Exception):
+                failures.append((name, expected if isinstance(expected, Exception) else None,
+                                 cold if isinstance(cold, Exception) else None))
+                continue
+            findings += len(expected)
+            if not (expected == cold == warm):
+                differing += 1
+                print(f"\n{name}: {len(expected)} cargo-audit findings, {len(cold)} cordon findings: DIFFERENT")
+                for only in sorted(expected - cold):
+                    print(f"  only cargo-audit: {only}")
+                for only in sorted(cold - expected):
+                    print(f"  only cordon:      {only}")
+                if warm != cold:
+                    print("  the cached index gave other findings than a fresh one")
+            rows.append((name, len(expected), statistics.median(ca_times), statistics.median(cold_times),
                          statistics.median(warm_times)))
 
-    print(f"\nmedian wall time of {args.runs} runs (seconds)")
-    print(f"{'lockfile':45} {'cargo-audit':>12} {'cordon cold':>12} {'cordon cached':>14}")
-    for name, ca, cold, warm in rows:
-        print(f"{name:45} {ca:12.3f} {cold:12.3f} {warm:14.3f}")
-    print("\nparity:", "identical findings on every lockfile" if all_equal else "DIFFERENCES (see above)")
-    return 0 if all_equal else 1
+    for name, ca_error, cordon_error in failures:
+        print(f"\n{name}: not compared")
+        if ca_error:
+            print(f"  cargo-audit: {ca_error}")
+        if cordon_error:
+            print(f"  cordon:      {cordon_error}")
+
+    print(f"\nmedian wall time per lockfile of {args.runs} run(s), seconds")
+    print(f"{'lockfile':60} {'findings':>8} {'cargo-audit':>12} {'cordon cold':>12} {'cordon cached':>14}")
+    for name, count, ca, cold, warm in rows[:12]:
+        print(f"{name[-60:]:60} {count:8} {ca:12.3f} {cold:12.3f} {warm:14.3f}")
+    if len(rows) > 12:
+        print(f"... {len(rows) - 12} more")
+    if rows:
+        columns = list(zip(*rows))
+        print(f"{'median over ' + str(len(rows)) + ' lockfiles':60} {'':8} {statistics.median(columns[2]):12.3f} "
+              f"{statistics.median(columns[3]):12.3f} {statistics.median(columns[4]):14.3f}")
+    print(f"\nparity: {len(rows) - differing} of {len(rows)} lockfiles identical "
+          f"({findings} cargo-audit findings), {len(failures)} not compared")
+    return 0 if differing == 0 and not failures else 1
 
 
 if __name__ == "__main__":
