@@ -249,7 +249,10 @@ impl File<'_> {
         let size = uint(&head[8..8 + self.length_size]);
         let body = self.read(collection, size)?;
         let mut at = 8 + self.length_size;
-        while at + 8 + self.length_size <= body.len() {
+        while at
+            .checked_add(8 + self.length_size)
+            .is_some_and(|end| end <= body.len())
+        {
             let object_index = u64::from(u16::from_le_bytes([body[at], body[at + 1]]));
             let mut p = at + 8;
             let object_size = self.field(&body, &mut p, self.length_size)? as usize;

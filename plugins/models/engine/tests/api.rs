@@ -121,3 +121,18 @@ fn fingerprints_are_stable_and_distinguish_path_member_and_subject() {
     let c = scan("x.pkl", &malicious_pickle("os", "popen"));
     assert_ne!(fa, c.findings[0].fingerprint("x.pkl"));
 }
+
+#[test]
+fn fuzzer_found_inputs_do_not_panic_and_are_not_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let s = scan(&name, &bytes);
+        assert_not_clean(&s);
+        seen += 1;
+    }
+    assert!(seen > 0);
+}
