@@ -5,7 +5,8 @@
 //! cargo run --release -p cordon-sbom --example sbom_dir -- DIR [OUT.json]
 //! ```
 //!
-//! Lockfiles and model files are found with `.gitignore` honoured;
+//! Lockfiles and model files are found with `.gitignore` honoured, model
+//! headers are read by the models engine;
 //! `SOURCE_DATE_EPOCH` sets the timestamp (none otherwise). Counts and the
 //! time taken go to stderr.
 
@@ -17,7 +18,7 @@ use cordon_lockfiles::{
 };
 use cordon_sbom::{
     ModelEntry, Options, RootComponent, SbomRequest, generate, lockfile_diagnostics,
-    looks_like_model_file,
+    looks_like_model_file, parse_model_inventory,
 };
 use sha2::{Digest, Sha256};
 
@@ -57,13 +58,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Err(error) => eprintln!("{error}"),
             }
         } else if looks_like_model_file(&relative) {
-            let bytes = std::fs::read(entry.path())?;
-            let sha256 = hex::encode(Sha256::digest(&bytes));
-            models.push(ModelEntry::from_file(
-                relative,
-                bytes.len() as u64,
-                Some(sha256),
-            ));
+            models.push(model_entry(relative, std::fs::read(entry.path())?)?);
         }
     }
 
@@ -125,6 +120,23 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         started.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+/// The models engine reads the file's header, as the `models` stage does
+/// for its `model-inventory` artifact; its entry is handed over as that
+/// artifact's JSON. Files it cannot place keep path, size and hash.
+fn model_entry(path: String, bytes: Vec<u8>) -> Result<ModelEntry, Box<dyn std::error::Error>> {
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let scanned = cordon_models::scan(&path, &bytes, &cordon_models::Limits::default())
+        .and_then(|scan| scan.inventory);
+    Ok(match scanned {
+        Some(mut entry) => {
+            entry.sha256 = Some(sha256);
+            let artifact = serde_json::to_vec(&[entry])?;
+            parse_model_inventory(&artifact)?.remove(0)
+        }
+        None => ModelEntry::from_file(path, bytes.len() as u64, Some(sha256)),
+    })
 }
 
 /// The companion file's bytes (`go.sum` beside `go.mod`), if present.

@@ -14,6 +14,15 @@ pub fn license_choice(text: &str) -> Option<LicenseChoice> {
     if text.is_empty() {
         return None;
     }
+    // Cargo's deprecated `MIT/Apache-2.0` means `MIT OR Apache-2.0`.
+    let slash_separated = text.contains('/')
+        && !text.contains(char::is_whitespace)
+        && text.split('/').all(is_identifier);
+    if slash_separated {
+        return Some(LicenseChoice::Expression {
+            expression: text.split('/').collect::<Vec<_>>().join(" OR "),
+        });
+    }
     let tokens: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
         .filter(|token| !token.is_empty())
@@ -25,10 +34,7 @@ pub fn license_choice(text: &str) -> Option<LicenseChoice> {
             if i % 2 == 1 {
                 is_operator
             } else {
-                !is_operator
-                    && token
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | ':'))
+                !is_operator && is_identifier(token)
             }
         });
     Some(if is_expression {
@@ -42,6 +48,14 @@ pub fn license_choice(text: &str) -> Option<LicenseChoice> {
             },
         }
     })
+}
+
+/// An SPDX licence or exception identifier, or a `LicenseRef-`.
+fn is_identifier(token: &str) -> bool {
+    !token.is_empty()
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | ':'))
 }
 
 #[cfg(test)]
@@ -65,5 +79,11 @@ mod tests {
             Some(LicenseChoice::Named { .. })
         ));
         assert_eq!(license_choice("  "), None);
+        assert_eq!(
+            license_choice("MIT/Apache-2.0"),
+            Some(LicenseChoice::Expression {
+                expression: "MIT OR Apache-2.0".into()
+            })
+        );
     }
 }

@@ -454,3 +454,56 @@ fn the_schema_check_itself_rejects_invalid_documents() {
     let errors = validator().iter_errors(&document).count();
     assert!(errors >= 2, "{errors} errors");
 }
+
+/// A real safetensors file read by the models engine, passed through its
+/// `model-inventory` artifact JSON, becomes a complete ML-BOM entry.
+#[test]
+fn models_engine_inventory_round_trips_into_the_sbom() {
+    let header = br#"{"__metadata__": {"format": "pt"}, "proj.weight": {"dtype": "F16", "shape": [2, 3], "data_offsets": [0, 12]}, "proj.bias": {"dtype": "F32", "shape": [2], "data_offsets": [12, 20]}}"#;
+    let mut file = (header.len() as u64).to_le_bytes().to_vec();
+    file.extend_from_slice(header);
+    file.extend_from_slice(&[0u8; 20]);
+
+    let scan = cordon_models::scan(
+        "models/proj.safetensors",
+        &file,
+        &cordon_models::Limits::default(),
+    )
+    .expect("a safetensors file is a model");
+    let mut entry = scan.inventory.expect("inventory entry");
+    entry.sha256 = Some(cordon_models::sha256_hex(&file, 1 << 16).unwrap());
+    let artifact =
+        serde_json::to_vec(&cordon_models::ModelInventory::new(vec![entry.clone()])).unwrap();
+
+    let models = parse_model_inventory(&artifact).unwrap();
+    assert_eq!(models.len(), 1);
+    assert_eq!(models[0].sha256, entry.sha256);
+    assert_eq!(models[0].metadata.tensor_count, Some(2));
+    assert_eq!(models[0].metadata.parameter_count, Some(8));
+
+    let document: Value = serde_json::from_slice(&sbom(&[], &models, Some(0))).unwrap();
+    assert_schema_valid(&document);
+    let components = components_by_ref(&document);
+    let model = &components["model:models/proj.safetensors"];
+    assert_eq!(
+        model["hashes"][0]["content"].as_str(),
+        entry.sha256.as_deref()
+    );
+    let card: BTreeMap<&str, &str> = model["modelCard"]["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(card["cordon:model:tensor_count"], "2");
+    assert_eq!(card["cordon:model:parameter_count"], "8");
+    assert_eq!(card["cordon:model:dtypes"], "F16,F32");
+    let properties: BTreeMap<&str, &str> = model["properties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(properties["cordon:model:format"], "safetensors");
+    assert_eq!(properties["cordon:model:size"], file.len().to_string());
+}
