@@ -155,3 +155,49 @@ fn binary_input_is_an_error() {
     let err = parse("Cargo.lock", b"\x7fELF\x02\x01\x01\0\0\0").unwrap_err();
     assert_eq!(err.line, Some(1));
 }
+
+/// Lockfiles as published in crates (same-file 1.0.6: v1 with
+/// `[metadata]` checksums; clap_mangen 0.2.33: v4): every entry, checksum
+/// and dependency reference of the raw TOML is accounted for.
+#[test]
+fn real_published_lockfiles() {
+    for (fixture_name, root_name) in [
+        ("real-same-file-1.0.6-v1.lock", "same-file"),
+        ("real-clap_mangen-0.2.33-v4.lock", "clap_mangen"),
+    ] {
+        let bytes = fixture(fixture_name);
+        let raw: toml::Table = toml::from_str(std::str::from_utf8(&bytes).unwrap()).unwrap();
+        let raw_packages = raw["package"].as_array().unwrap();
+        let raw_edges: usize = raw_packages
+            .iter()
+            .map(|p| {
+                p.get("dependencies")
+                    .and_then(|d| d.as_array())
+                    .map_or(0, Vec::len)
+            })
+            .sum();
+
+        let lock = parse_fixture(fixture_name, "Cargo.lock");
+        assert!(
+            lock.warnings.is_empty(),
+            "{fixture_name}: {:?}",
+            lock.warnings
+        );
+        assert_eq!(lock.packages.len(), raw_packages.len(), "{fixture_name}");
+        let edges: usize = lock.packages.iter().map(|p| p.dependencies.len()).sum();
+        assert_eq!(edges, raw_edges, "{fixture_name}");
+        assert_eq!(lock.roots.len(), 1);
+        assert_eq!(lock.packages[lock.roots[0]].name, root_name);
+        for package in &lock.packages {
+            let registry = matches!(package.source, Source::Registry { url: None });
+            assert_eq!(
+                package.checksums.len(),
+                usize::from(registry),
+                "{fixture_name}: {} {}",
+                package.name,
+                package.version
+            );
+            assert!(package.line.is_some());
+        }
+    }
+}

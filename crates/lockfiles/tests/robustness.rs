@@ -11,6 +11,7 @@ const FIXTURES: &[(&str, &str)] = &[
     ("cargo-v2.lock", "Cargo.lock"),
     ("cargo-v3.lock", "Cargo.lock"),
     ("cargo-v4.lock", "Cargo.lock"),
+    ("real-same-file-1.0.6-v1.lock", "Cargo.lock"),
     ("package-lock-v1.json", "package-lock.json"),
     ("package-lock-v3.json", "package-lock.json"),
     ("requirements.txt.fixture", "requirements.txt"),

@@ -80,6 +80,14 @@ fn all_fixtures() -> Vec<Lockfile> {
         fixture("cargo-v2.lock", "tools/grep/Cargo.lock"),
         fixture("cargo-v3.lock", "Cargo.lock"),
         fixture("cargo-v4.lock", "service/Cargo.lock"),
+        fixture(
+            "real-same-file-1.0.6-v1.lock",
+            "vendor/same-file/Cargo.lock",
+        ),
+        fixture(
+            "real-clap_mangen-0.2.33-v4.lock",
+            "vendor/clap_mangen/Cargo.lock",
+        ),
         fixture("package-lock-v1.json", "old/package-lock.json"),
         fixture("package-lock-v3.json", "web/package-lock.json"),
         fixture("requirements.txt.fixture", "py/requirements.txt"),
