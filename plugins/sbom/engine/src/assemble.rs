@@ -27,11 +27,10 @@ struct Node {
 }
 
 pub fn build(request: &SbomRequest<'_>) -> Result<Bom, SbomError> {
-    let root_ref = format!(
-        "root:{}@{}",
-        request.root.name,
-        request.root.version.as_deref().unwrap_or_default()
-    );
+    let root_ref = match &request.root.version {
+        Some(version) => format!("root:{}@{version}", request.root.name),
+        None => format!("root:{}", request.root.name),
+    };
     let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
     let mut root_depends_on: BTreeSet<String> = BTreeSet::new();
 
