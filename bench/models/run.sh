@@ -13,3 +13,7 @@ cargo build --release -q -p cordon-models --example models_corpus --example mode
 target="${CARGO_TARGET_DIR:-$repo/target}/release/examples"
 "$target/models_corpus" "$work/corpus"
 python3 "$here/compare.py" --scanner "$target/models_scan" --corpus "$work/corpus" --big "$work/big"
+# Files written by the real libraries, when they are installed.
+if python3 -c "import numpy" 2>/dev/null; then
+  python3 "$here/real_world.py" "$target/models_scan" "$work/real"
+fi
