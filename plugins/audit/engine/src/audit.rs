@@ -146,12 +146,15 @@ pub fn audit(
             report.packages_checked += 1;
             let name = normalized_name(package.ecosystem, &package.name);
             let tag = EcosystemTag::from(package.ecosystem);
-            // Ids and aliases already reported for this package version, so
-            // one issue known to two databases is reported once.
+            // Ids and aliases reported from earlier databases, so an issue
+            // two databases know (a RUSTSEC id and its GHSA, say) is
+            // reported once. Within one database every advisory counts, as
+            // in cargo-audit and the OSV rules, even when two share an alias.
             let mut known_ids: HashSet<&str> = HashSet::new();
             let mut unreadable = false;
 
             for index in indexes {
+                let mut reported_here: Vec<&AdvisoryRecord> = Vec::new();
                 for record in index.advisories_for(tag, &name) {
                     if record.withdrawn
                         || !kind_enabled(&record.kind, config)
@@ -171,25 +174,21 @@ pub fn audit(
                             continue;
                         }
                     };
-                    if known_ids.contains(record.id.as_str())
+                    let already_known = known_ids.contains(record.id.as_str())
                         || record
                             .aliases
                             .iter()
-                            .any(|alias| known_ids.contains(alias.as_str()))
-                    {
-                        continue;
-                    }
+                            .any(|alias| known_ids.contains(alias.as_str()));
                     let key = (
                         package.ecosystem,
                         name.clone(),
                         package.version.clone(),
                         record.id.clone(),
                     );
-                    if !seen.insert(key) {
+                    if already_known || !seen.insert(key) {
                         continue;
                     }
-                    known_ids.insert(&record.id);
-                    known_ids.extend(record.aliases.iter().map(String::as_str));
+                    reported_here.push(record);
 
                     if ignores.suppresses(record, package, &mut report.notes) {
                         report.suppressed += 1;
@@ -200,6 +199,10 @@ pub fn audit(
                     report
                         .findings
                         .push(finding(inventory, package, record, hit.range, hit.fixed));
+                }
+                for record in reported_here {
+                    known_ids.insert(&record.id);
+                    known_ids.extend(record.aliases.iter().map(String::as_str));
                 }
             }
             if unreadable {

@@ -82,3 +82,42 @@ fn go_and_npm_versions_follow_their_ordering() {
     assert_eq!(report.findings[1].purl, "pkg:npm/%40scope/lib@2.3.0");
     assert_eq!(report.findings[3].affected, ">= 3.0.0-beta.1, <= 3.0.0");
 }
+
+fn crate_advisory(id: &str, alias: &str) -> String {
+    format!(
+        r#"{{"id": "{id}", "aliases": ["{alias}"], "summary": "same bug",
+        "affected": [{{"package": {{"ecosystem": "crates.io", "name": "demo"}},
+          "ranges": [{{"type": "SEMVER", "events": [{{"introduced": "0"}}, {{"fixed": "1.0.0"}}]}}]}}]}}"#
+    )
+}
+
+#[test]
+fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database_counts() {
+    let first = crate_advisory("RUSTSEC-2099-0001", "GHSA-1111-2222-3333");
+    let second = crate_advisory("GHSA-1111-2222-3333", "RUSTSEC-2099-0001");
+    let sibling = crate_advisory("RUSTSEC-2099-0002", "GHSA-1111-2222-3333");
+    let (database_a, _) = Index::build([
+        ("a/RUSTSEC-2099-0001.json", first.as_bytes()),
+        ("a/RUSTSEC-2099-0002.json", sibling.as_bytes()),
+    ])
+    .unwrap();
+    let (database_b, _) =
+        Index::build([("b/GHSA-1111-2222-3333.json", second.as_bytes())]).unwrap();
+    let inventory = Inventory {
+        path: "Cargo.lock".into(),
+        packages: vec![package(Ecosystem::CratesIo, "demo", "0.9.0", 10)],
+    };
+    let today = parse_date("2026-09-01").unwrap();
+    let report = audit(
+        &[&database_a, &database_b],
+        &[inventory],
+        &AuditConfig::default(),
+        today,
+    );
+    let ids: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.advisory_id.as_str())
+        .collect();
+    assert_eq!(ids, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
+}
