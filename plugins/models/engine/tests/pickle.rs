@@ -402,6 +402,19 @@ fn dangerous_and_unknown_globals_have_their_own_rules() {
             .iter()
             .any(|f| f.rule_id == "models/pickle-dangerous-global")
     );
+    let s = scan("x.pkl", &malicious_pickle("joblib", "load"));
+    assert!(
+        s.findings.iter().any(|f| f.rule_id == CODE),
+        "nested joblib.load"
+    );
+    let wrapper = Pickle::new()
+        .proto(2)
+        .global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        .empty_tuple()
+        .op(0x81)
+        .stop()
+        .bytes();
+    assert_clean(&scan("x.pkl", &wrapper));
     let s = scan("x.pkl", &malicious_pickle("__main__", "MyModel"));
     assert!(
         s.findings

@@ -69,6 +69,8 @@ const SAFE_GLOBALS: &[&str] = &[
     "decimal.Decimal",
     "fractions.Fraction",
     "uuid.UUID",
+    // joblib's array wrapper (the array bytes follow it in the file).
+    "joblib.numpy_pickle.NumpyArrayWrapper",
 ];
 
 /// Builtins that only construct plain values.
@@ -144,7 +146,8 @@ const CODE_EXECUTION_MODULES: &[&str] = &[
     "dill",
     "cloudpickle",
     "shelve",
-    "joblib",
+    "joblib.load",
+    "joblib.numpy_pickle.load",
     "pip",
     "ensurepip",
     "setuptools",
