@@ -121,3 +121,21 @@ fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database
         .collect();
     assert_eq!(ids, ["RUSTSEC-2099-0001", "RUSTSEC-2099-0002"]);
 }
+
+#[test]
+fn versions_that_cannot_be_ordered_are_noted_not_passed_as_clean() {
+    let inventory = Inventory {
+        path: "package-lock.json".into(),
+        packages: vec![package(Ecosystem::Npm, "@scope/lib", "not-a-version", 12)],
+    };
+    let today = parse_date("2026-09-01").unwrap();
+    let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);
+    assert!(report.findings.is_empty());
+    assert_eq!(
+        report.notes,
+        [
+            "package-lock.json:12: @scope/lib not-a-version is not a version npm can order, \
+          so advisories with version ranges for it were not checked"
+        ]
+    );
+}
