@@ -931,7 +931,7 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             "the service's",
             Medium,
             GENERIC_KEYWORDS,
-            r#"(?i:[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|credential|private[_-]?key)[a-z0-9_.-]*)["'\]]?\s*(?::=|=>|=|:)\s*["'`](?P<secret>[^"'`\s\\]{8,256})["'`]"#,
+            r#"(?i:(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|credential|private[_-]?key)[a-z0-9_.-]*)["'\]]?\s*(?::=|=>|=|:)\s*["'`](?P<secret>[^"'`\s\\]{8,})["'`]"#,
         )
     },
     BuiltinRule {
@@ -945,7 +945,7 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             "the service's",
             Medium,
             ENV_KEYWORDS,
-            r"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|AUTH_?KEY|CREDENTIAL|PRIVATE_?KEY)[A-Z0-9_]*=(?P<secret>[^\s\x22'`$#\[\](){}<>;,]{8,256})[ \t]*\r?$",
+            r"(?m)^[ \t]*(?:export[ \t]+)?[A-Z0-9_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|AUTH_?KEY|CREDENTIAL|PRIVATE_?KEY)[A-Z0-9_]*=(?P<secret>[^\s\x22'`$#\[\](){}<>;,]{8,})[ \t]*\r?$",
         )
     },
 ];

@@ -1,6 +1,9 @@
 //! Values that look like secrets but are not: placeholders, documented
 //! example keys, hashes, UUIDs, identifiers and public material.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use sha2::{Digest, Sha256};
 
 use crate::entropy::shannon_entropy;
@@ -50,21 +53,29 @@ const DEFAULT_PASSWORDS: &[&str] = &[
     "guest", "changeme", "default", "pwd",
 ];
 
+/// One automaton for all placeholder words, built on first use: this runs
+/// for every candidate, and dense files have many.
+fn placeholder_words() -> &'static AhoCorasick {
+    static WORDS: OnceLock<AhoCorasick> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(PLACEHOLDER_WORDS)
+            .expect("placeholder words form a valid automaton")
+    })
+}
+
 /// True for documented examples and obvious stand-ins.
 pub(crate) fn is_placeholder(value: &[u8]) -> bool {
-    let lower = value.to_ascii_lowercase();
     if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
         return true;
     }
-    if PLACEHOLDER_WORDS
-        .iter()
-        .any(|word| memchr::memmem::find(&lower, word.as_bytes()).is_some())
-    {
+    if placeholder_words().is_match(value) {
         return true;
     }
     if DEFAULT_PASSWORDS
         .iter()
-        .any(|word| lower == word.as_bytes())
+        .any(|word| value.eq_ignore_ascii_case(word.as_bytes()))
     {
         return true;
     }

@@ -19,6 +19,10 @@ impl LineIndex {
         self.starts.partition_point(|&start| start <= offset) - 1
     }
 
+    pub(crate) fn line_start(&self, line: usize) -> usize {
+        self.starts[line]
+    }
+
     /// 0-based line index and 1-based column of `offset`. `memo` carries
     /// the previous answer so that increasing offsets on one long line
     /// (minified files) are counted incrementally, keeping the total linear.

@@ -6,7 +6,7 @@
 //! (entropy, placeholders, decoys, checksums), de-duplicated, located and
 //! turned into redacted findings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use regex::bytes::{Regex, RegexBuilder};
@@ -35,6 +35,8 @@ const WINDOW_AFTER: usize = 512;
 /// saves real time.
 const GENERIC_WINDOW_BEFORE: usize = 64;
 const GENERIC_WINDOW_AFTER: usize = 320;
+/// Longest value a generic assignment reports; longer ones are data.
+const GENERIC_MAX_VALUE: usize = 256;
 /// Bytes examined for NUL when deciding whether a file is binary (as git).
 const BINARY_SNIFF_BYTES: usize = 8000;
 /// Compiled-program limits, so a user regex cannot exhaust memory.
@@ -197,7 +199,9 @@ impl Scanner {
             if index > 0 {
                 buffer.push(b'\n');
             }
-            buffer.extend_from_slice(text.as_bytes());
+            // A newline inside a "line" would shift every later line number;
+            // it becomes a space so positions stay exact.
+            buffer.extend(text.bytes().map(|b| if b == b'\n' { b' ' } else { b }));
             numbers.push(*number);
         }
         if numbers.is_empty() {
@@ -213,7 +217,10 @@ impl Scanner {
     /// All validated candidates in `buffer`, sorted by position; `depth` is
     /// the number of decoders already applied.
     fn scan_buffer(&self, buffer: &[u8], depth: u8) -> Vec<Candidate> {
-        let mut windows: Vec<(usize, Range<usize>)> = Vec::new();
+        // Hits arrive in order of their end, so each rule's windows can be
+        // merged as they come (no sort): a new window either overlaps the
+        // last one or starts after it.
+        let mut windows: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
         let mut decoded: Vec<Candidate> = Vec::new();
         let mut decoded_until = [0usize; Encoding::ALL.len()];
         self.prefilter.for_each_hit(buffer, |hit| match hit {
@@ -229,7 +236,13 @@ impl Scanner {
                         range.start.saturating_sub(before)..buffer.len().min(range.end + after)
                     }
                 };
-                windows.push((rule, window));
+                match windows[rule].last_mut() {
+                    Some(last) if window.start <= last.end => {
+                        last.start = last.start.min(window.start);
+                        last.end = last.end.max(window.end);
+                    }
+                    _ => windows[rule].push(window),
+                }
             }
             Hit::Encoded { trigger, range } => {
                 let slot = trigger.encoding.index();
@@ -248,22 +261,10 @@ impl Scanner {
         });
 
         let mut candidates = Vec::new();
-        windows.sort_by_key(|(rule, window)| (*rule, window.start));
-        let mut pending: Option<(usize, Range<usize>)> = None;
-        for (rule, window) in windows {
-            match &mut pending {
-                Some((open_rule, open)) if *open_rule == rule && window.start <= open.end => {
-                    open.end = open.end.max(window.end);
-                }
-                _ => {
-                    if let Some((open_rule, open)) = pending.replace((rule, window)) {
-                        self.match_window(buffer, open_rule, open, &mut candidates);
-                    }
-                }
+        for (rule, rule_windows) in windows.into_iter().enumerate() {
+            for window in rule_windows {
+                self.match_window(buffer, rule, window, &mut candidates);
             }
-        }
-        if let Some((rule, window)) = pending {
-            self.match_window(buffer, rule, window, &mut candidates);
         }
         candidates.extend(decoded);
         self.resolve_overlaps(candidates)
@@ -290,7 +291,7 @@ impl Scanner {
                         continue;
                     };
                     let span = window.start + secret.start()..window.start + secret.end();
-                    self.push_if_valid(rule_index, span, secret.as_bytes().to_vec(), out);
+                    self.push_if_valid(rule_index, span, secret.as_bytes(), out);
                 }
             }
             CompiledMatcher::PrivateKeyBlock => {
@@ -310,15 +311,19 @@ impl Scanner {
         }
     }
 
+    /// Validation, cheapest test first: dense files produce many
+    /// candidates and most fail here.
     fn push_if_valid(
         &self,
         rule_index: usize,
         span: Range<usize>,
-        secret: Vec<u8>,
+        secret: &[u8],
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_index];
-        if secret.is_empty() || is_placeholder(&secret) {
+        // Generic regexes leave the value's length open (a bounded
+        // repetition makes their automata much larger and slower).
+        if secret.is_empty() || (rule.generic && secret.len() > GENERIC_MAX_VALUE) {
             return;
         }
         let min_entropy = if rule.generic {
@@ -326,19 +331,19 @@ impl Scanner {
         } else {
             rule.min_entropy
         };
-        if shannon_entropy(&secret) < min_entropy {
-            return;
-        }
-        if rule.generic && is_non_secret_value(&secret) {
+        if shannon_entropy(secret) < min_entropy
+            || is_placeholder(secret)
+            || (rule.generic && is_non_secret_value(secret))
+        {
             return;
         }
         // A look-alike with a bad checksum is kept until overlaps are
         // resolved, so that generic rules yield to it too; then dropped.
-        let checksum = run_check(rule.check, &secret);
+        let checksum = run_check(rule.check, secret);
         out.push(Candidate {
             rule: rule_index,
             span,
-            secret,
+            secret: secret.to_vec(),
             via: Vec::new(),
             checksum,
             encrypted: false,
@@ -353,14 +358,23 @@ impl Scanner {
     fn resolve_overlaps(&self, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
         let overlaps = |a: &Range<usize>, b: &Range<usize>| a.start < b.end && b.start < a.end;
         candidates.sort_by_key(|c| (c.via.len(), c.span.len(), c.span.start));
-        let mut seen: HashMap<(usize, &[u8]), Vec<Range<usize>>> = HashMap::new();
+        // Kept spans of one (rule, secret) never overlap each other, so the
+        // neighbours by start are the only ones that can overlap a new span.
+        let mut seen: HashMap<(usize, &[u8]), BTreeMap<usize, usize>> = HashMap::new();
         let mut keep = vec![false; candidates.len()];
         for (index, candidate) in candidates.iter().enumerate() {
-            let spans = seen
+            let kept = seen
                 .entry((candidate.rule, candidate.secret.as_slice()))
                 .or_default();
-            if !spans.iter().any(|span| overlaps(span, &candidate.span)) {
-                spans.push(candidate.span.clone());
+            let span = &candidate.span;
+            let before = kept.range(..=span.start).next_back();
+            let after = kept.range(span.start..).next();
+            let clash = before
+                .into_iter()
+                .chain(after)
+                .any(|(&start, &end)| overlaps(&(start..end), span));
+            if !clash {
+                kept.insert(span.start, span.end);
                 keep[index] = true;
             }
         }
@@ -429,6 +443,8 @@ impl Scanner {
             .map(|c| fingerprint(&self.rules[c.rule].descriptor.id, path, &c.secret))
             .collect();
         let pairs = aws_pairs(&self.rules, &candidates);
+        let redactions: Vec<String> = candidates.iter().map(|c| redact(&c.secret)).collect();
+        let snippets = Snippets::new(&candidates, &redactions);
 
         let (mut start_memo, mut end_memo) = (PositionMemo::default(), PositionMemo::default());
         for (position, candidate) in candidates.iter().enumerate() {
@@ -442,7 +458,7 @@ impl Scanner {
                 end_line: numbering.of(end_line),
                 end_column,
             };
-            let redacted = redact(&candidate.secret);
+            let redacted = &redactions[position];
             let mut severity = rule.descriptor.default_severity;
             let mut message = format!("{}: {redacted}", rule.descriptor.short_description);
             let mut properties = Vec::new();
@@ -489,17 +505,20 @@ impl Scanner {
                     LineNumbers::File => Some(candidate.span.start as u64),
                     LineNumbers::Given(_) => None,
                 },
-                redacted,
+                snippet: snippets.snippet(buffer, &index, start_line, &candidate.span),
+                redacted: redactions[position].clone(),
                 fingerprint: fingerprints[position].clone(),
                 decoded_via,
                 properties,
             };
-            let inline = allow_lines.iter().find(|&&line| {
-                line == start_line
-                    || (line + 1 == start_line && numbering.has_line_above(start_line))
+            let on_line = |line: usize| allow_lines.binary_search(&line).is_ok().then_some(line);
+            let inline = on_line(start_line).or_else(|| {
+                (start_line > 0 && numbering.has_line_above(start_line))
+                    .then(|| on_line(start_line - 1))
+                    .flatten()
             });
             let reason = inline
-                .map(|&line| SuppressionReason::InlineAllow {
+                .map(|line| SuppressionReason::InlineAllow {
                     line: numbering.of(line),
                 })
                 .or_else(|| path_reason.clone())
@@ -513,23 +532,154 @@ impl Scanner {
     }
 }
 
+/// Longest snippet shown, in characters; longer lines (minified files) are
+/// cut around the finding, and the cut is marked with `…`.
+const SNIPPET_MAX_CHARS: usize = 160;
+/// Bytes examined on each side of a finding for its snippet (enough for
+/// `SNIPPET_MAX_CHARS` of multi-byte text).
+const SNIPPET_CONTEXT_BYTES: usize = 4 * SNIPPET_MAX_CHARS;
+
+/// Builds redacted context lines: the finding's line with *every* candidate
+/// on it replaced by its redacted form, so a snippet never shows another
+/// secret of the same line (or an encoded run that would decode to one).
+struct Snippets<'a> {
+    spans: Vec<&'a Range<usize>>,
+    /// Running maximum of span ends, to find spans that start on an
+    /// earlier line but reach into this one.
+    max_end: Vec<usize>,
+    redactions: &'a [String],
+}
+
+impl<'a> Snippets<'a> {
+    /// `candidates` must be sorted by start.
+    fn new(candidates: &'a [Candidate], redactions: &'a [String]) -> Snippets<'a> {
+        let spans: Vec<&Range<usize>> = candidates.iter().map(|c| &c.span).collect();
+        let max_end = spans
+            .iter()
+            .scan(0, |max_end, span| {
+                *max_end = span.end.max(*max_end);
+                Some(*max_end)
+            })
+            .collect();
+        Snippets {
+            spans,
+            max_end,
+            redactions,
+        }
+    }
+
+    /// The redacted context of the candidate at `focus` (its span start) on
+    /// buffer line `line`. Only a bounded window around the focus is
+    /// examined, so a minified line with thousands of findings stays linear.
+    fn snippet(
+        &self,
+        buffer: &[u8],
+        index: &LineIndex,
+        line: usize,
+        focus: &Range<usize>,
+    ) -> Option<String> {
+        // Only look for the end of the line as far as the window reaches:
+        // on a minified line, scanning to the real end for every finding
+        // would be quadratic.
+        let line_start = index.line_start(line);
+        let focus_end = focus.end.max(focus.start);
+        let reach = buffer.len().min(focus_end + SNIPPET_CONTEXT_BYTES);
+        let (line_end, line_goes_on) = match memchr::memchr(b'\n', &buffer[focus.start..reach]) {
+            Some(n) => (focus.start + n, false),
+            None => (reach, reach < buffer.len() && buffer[reach] != b'\n'),
+        };
+        let mut window_start = line_start.max(focus.start.saturating_sub(SNIPPET_CONTEXT_BYTES));
+        while window_start > line_start
+            && window_start < focus.start
+            && buffer[window_start] & 0xC0 == 0x80
+        {
+            window_start += 1;
+        }
+        // Back off to a character boundary rather than cut one in half.
+        let mut window_end = line_end;
+        while window_end > focus_end
+            && window_end < buffer.len()
+            && buffer[window_end] & 0xC0 == 0x80
+        {
+            window_end -= 1;
+        }
+        let mut covering: Vec<usize> = Vec::new();
+        let mut i = self.spans.partition_point(|span| span.start < window_end);
+        while i > 0 && self.max_end[i - 1] > window_start {
+            i -= 1;
+            if self.spans[i].end > window_start {
+                covering.push(i);
+            }
+        }
+        covering.reverse();
+        let mut text = String::new();
+        let mut cursor = window_start;
+        let mut focus_chars = 0;
+        for i in covering {
+            let span = self.spans[i];
+            let start = span.start.max(window_start);
+            if start >= cursor {
+                text.push_str(&String::from_utf8_lossy(&buffer[cursor..start]));
+                if span.start == focus.start {
+                    focus_chars = text.chars().count();
+                }
+                text.push_str(&self.redactions[i]);
+            }
+            cursor = cursor.max(span.end.min(window_end));
+        }
+        text.push_str(&String::from_utf8_lossy(&buffer[cursor..window_end]));
+        let text = text.trim_end_matches('\r');
+        let total = text.chars().count();
+        let skip = if total <= SNIPPET_MAX_CHARS {
+            0
+        } else {
+            focus_chars.saturating_sub(SNIPPET_MAX_CHARS / 2)
+        };
+        let shown: String = text.chars().skip(skip).take(SNIPPET_MAX_CHARS).collect();
+        let shown = shown.trim();
+        if shown.is_empty() {
+            return None;
+        }
+        let cut_before = if window_start > line_start || skip > 0 {
+            "…"
+        } else {
+            ""
+        };
+        let cut_after = if line_goes_on || window_end < line_end || skip + SNIPPET_MAX_CHARS < total
+        {
+            "…"
+        } else {
+            ""
+        };
+        Some(format!("{cut_before}{shown}{cut_after}"))
+    }
+}
+
 /// For each candidate, the index of the AWS credential it pairs with: every
 /// secret access key pairs with the nearest access key id in the same
-/// buffer, and that id with it.
+/// buffer, and that id with it. `candidates` is sorted by start.
 fn aws_pairs(rules: &[CompiledRule], candidates: &[Candidate]) -> Vec<Option<usize>> {
     let mut pairs = vec![None; candidates.len()];
     let is = |c: &Candidate, id: &str| rules[c.rule].descriptor.id == id;
+    let ids: Vec<usize> = (0..candidates.len())
+        .filter(|&i| is(&candidates[i], AWS_KEY_ID))
+        .collect();
+    if ids.is_empty() {
+        return pairs;
+    }
     for (secret_index, secret) in candidates
         .iter()
         .enumerate()
         .filter(|(_, c)| is(c, AWS_SECRET_KEY))
     {
-        let nearest = candidates
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| is(c, AWS_KEY_ID))
-            .min_by_key(|(_, c)| c.span.start.abs_diff(secret.span.start));
-        if let Some((id_index, _)) = nearest {
+        let at = secret.span.start;
+        let after = ids.partition_point(|&i| candidates[i].span.start < at);
+        let nearest = [after.checked_sub(1), (after < ids.len()).then_some(after)]
+            .into_iter()
+            .flatten()
+            .map(|k| ids[k])
+            .min_by_key(|&i| candidates[i].span.start.abs_diff(at));
+        if let Some(id_index) = nearest {
             pairs[secret_index] = Some(id_index);
             pairs[id_index].get_or_insert(secret_index);
         }
