@@ -243,14 +243,9 @@ fn generate(out: &Path, seed: u64, budget: usize, source: Option<PathBuf>) {
     let corpus = out.join("corpus");
     let _ = fs::remove_dir_all(&corpus);
     fs::create_dir_all(&corpus).expect("create corpus dir");
-    let mut files = match source.filter(|s| s.is_dir()) {
-        Some(source) => real_text(&source, &mut rng, budget),
-        None => generated_text(&mut rng, budget),
-    };
-    let source_kind = if files.iter().any(|(n, _)| n.ends_with("_gen.rs")) {
-        "generated"
-    } else {
-        "cargo-registry"
+    let (mut files, source_kind) = match source.filter(|s| s.is_dir()) {
+        Some(source) => (real_text(&source, &mut rng, budget), "cargo-registry"),
+        None => (generated_text(&mut rng, budget), "generated"),
     };
 
     // Three rounds of samples (one per rule each) and decoys, spread over
