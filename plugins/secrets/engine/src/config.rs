@@ -106,6 +106,8 @@ pub enum ConfigError {
         "rule `{0}`: needs at least one keyword of 3 or more characters (regexes only run next to keywords)"
     )]
     MissingKeywords(String),
+    #[error("rule `{0}`: ids may only contain a-z, 0-9, `-`, `_` and `/`")]
+    InvalidRuleId(String),
     #[error("rule `{0}`: id is already used by another rule")]
     DuplicateRule(String),
     #[error("rule `{0}`: min-entropy must be between 0 and 8 bits per character")]

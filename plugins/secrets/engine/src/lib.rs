@@ -8,11 +8,28 @@
 //! ```
 //! use cordon_secrets::{Scanner, ScannerConfig};
 //!
-//! let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+//! let config = ScannerConfig::from_json(r#"{"allow-paths": ["docs/**"]}"#).unwrap();
+//! let scanner = Scanner::new(config).unwrap();
 //! let scan = scanner.scan_file("src/main.rs", b"fn main() {}\n");
 //! assert!(scan.findings.is_empty());
 //! assert!(scan.skipped.is_none());
 //! ```
+//!
+//! How the results map onto the WIT contract (`cordon:stage/types`):
+//!
+//! | engine | WIT |
+//! |---|---|
+//! | [`Scanner::rules`] / [`BuiltinRule::descriptor`] ([`RuleDescriptor`]) | `rule` (same fields) |
+//! | [`Finding::rule_id`], [`Finding::severity`], [`Finding::message`] | `finding.rule-id`, `.severity`, `.message` |
+//! | [`Finding::path`], [`Finding::region`], [`Finding::byte_offset`] | `location.path`, `.region`, `.byte-offset` |
+//! | [`Finding::fingerprint`] | `finding.fingerprint` |
+//! | [`Finding::snippet`] (already redacted) | `finding.snippet` |
+//! | [`Finding::properties`] + `decoded-via` + `redacted` | `finding.properties` |
+//! | [`FileScan::skipped`] | `skipped { path, reason }` |
+//! | [`FileScan::suppressed`] | counted / listed under `--verbose` |
+//!
+//! The commit of a history or pre-push scan is not known to the engine; the
+//! stage sets `location.commit` for findings of [`Scanner::scan_lines`].
 
 mod baseline;
 mod catalogue;

@@ -745,6 +745,14 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
     } else {
         format!("secrets/{}", custom.id)
     };
+    let name = &id["secrets/".len()..];
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'/'))
+    {
+        return Err(ConfigError::InvalidRuleId(custom.id.clone()));
+    }
     if custom.keywords.is_empty() || custom.keywords.iter().any(|k| k.len() < 3) {
         return Err(ConfigError::MissingKeywords(id));
     }

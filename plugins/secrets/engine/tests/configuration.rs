@@ -102,6 +102,15 @@ fn unknown_and_malformed_options_are_rejected_clearly() {
         scanner_from(r#"{"generic-min-entropy": -1}"#).err(),
         Some(ConfigError::InvalidGenericEntropy)
     );
+    for bad_id in ["", "secrets/", "Acme Key"] {
+        let json = format!(
+            r#"{{"rules": [{{"id": "{bad_id}", "regex": "acme", "keywords": ["acme"]}}]}}"#
+        );
+        assert_eq!(
+            scanner_from(&json).err(),
+            Some(ConfigError::InvalidRuleId(bad_id.into()))
+        );
+    }
     // A regex that compiles to a huge program hits the size limit.
     let error = scanner_from(
         r#"{"rules": [{"id": "huge", "regex": "(?:[a-z]{1000}){100}", "keywords": ["huge"]}]}"#,
