@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 
 use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
@@ -539,15 +540,21 @@ const SNIPPET_MAX_CHARS: usize = 160;
 /// `SNIPPET_MAX_CHARS` of multi-byte text).
 const SNIPPET_CONTEXT_BYTES: usize = 4 * SNIPPET_MAX_CHARS;
 
-/// Builds redacted context lines: the finding's line with *every* candidate
-/// on it replaced by its redacted form, so a snippet never shows another
-/// secret of the same line (or an encoded run that would decode to one).
+/// Builds redacted context lines: the finding's line with *every*
+/// candidate on it replaced by its redacted form, and every other
+/// occurrence of any secret of the buffer too (the same value may sit
+/// elsewhere on the line where no rule matched it), so a snippet never shows
+/// a secret or an encoded run that would decode to one.
 struct Snippets<'a> {
     spans: Vec<&'a Range<usize>>,
     /// Running maximum of span ends, to find spans that start on an
     /// earlier line but reach into this one.
     max_end: Vec<usize>,
     redactions: &'a [String],
+    /// All distinct secrets of the buffer, and for each pattern the index of
+    /// a candidate holding it (for its redacted form).
+    secrets: Option<(AhoCorasick, Vec<usize>)>,
+    longest_secret: usize,
 }
 
 impl<'a> Snippets<'a> {
@@ -561,16 +568,31 @@ impl<'a> Snippets<'a> {
                 Some(*max_end)
             })
             .collect();
+        let mut distinct: HashMap<&[u8], usize> = HashMap::new();
+        for (index, candidate) in candidates.iter().enumerate() {
+            distinct.entry(candidate.secret.as_slice()).or_insert(index);
+        }
+        let (patterns, owners): (Vec<&[u8]>, Vec<usize>) = distinct.into_iter().unzip();
+        let longest_secret = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        let secrets = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .ok()
+            .map(|automaton| (automaton, owners));
         Snippets {
             spans,
             max_end,
             redactions,
+            secrets,
+            longest_secret,
         }
     }
 
-    /// The redacted context of the candidate at `focus` (its span start) on
-    /// buffer line `line`. Only a bounded window around the focus is
-    /// examined, so a minified line with thousands of findings stays linear.
+    /// The redacted context of the candidate spanning `focus` on buffer
+    /// line `line`. Only a bounded window around the focus is examined, so
+    /// a minified line with thousands of findings stays linear. `None` if
+    /// the masks could not be computed (the snippet is then left out rather
+    /// than risk showing a secret).
     fn snippet(
         &self,
         buffer: &[u8],
@@ -603,31 +625,48 @@ impl<'a> Snippets<'a> {
         {
             window_end -= 1;
         }
-        let mut covering: Vec<usize> = Vec::new();
+
+        // Masks: (range, index of the candidate whose redaction replaces it).
+        let mut masks: Vec<(Range<usize>, usize)> = Vec::new();
         let mut i = self.spans.partition_point(|span| span.start < window_end);
         while i > 0 && self.max_end[i - 1] > window_start {
             i -= 1;
             if self.spans[i].end > window_start {
-                covering.push(i);
+                masks.push((self.spans[i].clone(), i));
             }
         }
-        covering.reverse();
+        let (automaton, owners) = self.secrets.as_ref()?;
+        // Search a little beyond the window so that an occurrence cut by
+        // the window edge is still masked.
+        let search = window_start.saturating_sub(self.longest_secret)
+            ..buffer.len().min(window_end + self.longest_secret);
+        for found in automaton.find_iter(&buffer[search.clone()]) {
+            let range = search.start + found.start()..search.start + found.end();
+            if range.end > window_start && range.start < window_end {
+                masks.push((range, owners[found.pattern().as_usize()]));
+            }
+        }
+        // The finding's own span first among equal starts, so that the
+        // focus is located even when another mask begins at the same byte.
+        masks.sort_by_key(|(range, owner)| (range.start, self.spans[*owner] != focus));
+
         let mut text = String::new();
         let mut cursor = window_start;
         let mut focus_chars = 0;
-        for i in covering {
-            let span = self.spans[i];
-            let start = span.start.max(window_start);
+        for (range, owner) in masks {
+            let start = range.start.max(window_start);
             if start >= cursor {
                 text.push_str(&String::from_utf8_lossy(&buffer[cursor..start]));
-                if span.start == focus.start {
+                if self.spans[owner] == focus {
                     focus_chars = text.chars().count();
                 }
-                text.push_str(&self.redactions[i]);
+                text.push_str(&self.redactions[owner]);
             }
-            cursor = cursor.max(span.end.min(window_end));
+            cursor = cursor.max(range.end.min(window_end));
         }
-        text.push_str(&String::from_utf8_lossy(&buffer[cursor..window_end]));
+        if cursor < window_end {
+            text.push_str(&String::from_utf8_lossy(&buffer[cursor..window_end]));
+        }
         let text = text.trim_end_matches('\r');
         let total = text.chars().count();
         let skip = if total <= SNIPPET_MAX_CHARS {

@@ -530,6 +530,20 @@ fn snippets_redact_every_secret_on_the_line() {
     assert_not_leaked(&found, &second);
     assert_not_leaked(&found, &encoded[..20]);
 
+    // The same value elsewhere on the line, where no rule matched it, is
+    // masked too.
+    let password = rng.string(fake_tokens::PASSWORDISH, 14);
+    let found = scan(&format!(
+        "password = \"{password}\"; confirm = \"{password}\"\n"
+    ));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    let redacted = &found.findings[0].redacted;
+    assert_eq!(
+        found.findings[0].snippet.as_deref(),
+        Some(format!("password = \"{redacted}\"; confirm = \"{redacted}\"").as_str())
+    );
+    assert_not_leaked(&found, &password);
+
     // A minified line is cut around the finding.
     let long = format!("{}t={first};{}", "a=1;".repeat(500), "b=2;".repeat(500));
     let found = scan(&long);
@@ -557,4 +571,71 @@ fn added_lines_with_embedded_newlines_do_not_shift_positions() {
     let found = scanner().scan_lines("x", &[(3, odd.as_str()), (4, "tail")]);
     assert_eq!(found.findings.len(), 1);
     assert_eq!(found.findings[0].region.start_line, 3);
+}
+
+#[test]
+fn fragment_soup_never_panics() {
+    // Seeded mixes of keyword fragments, escapes, partial encodings and
+    // armour lines, cut at arbitrary bytes: the scanner must return (with
+    // consistent positions) rather than panic on any of them.
+    let mut rng = Rng::new(18);
+    let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
+    let fragments: Vec<String> = vec![
+        token.clone(),
+        STANDARD.encode(&token),
+        hex::encode(&token),
+        "\\u00".into(),
+        "\\ud83d".into(),
+        "%2F%3".into(),
+        "%".into(),
+        cat(&["-----BEGIN ", "RSA PRIVATE KEY-----"]),
+        cat(&["-----END ", "RSA PRIVATE KEY-----"]),
+        "-----BEGIN ".into(),
+        "\\n".into(),
+        "password = \"".into(),
+        "\"".into(),
+        "\n".into(),
+        "\r\n".into(),
+        "é".into(),
+        "\u{fffd}".into(),
+        "AKIA".into(),
+        "eyJ".into(),
+        "=".into(),
+        "cordon:allow".into(),
+        rng.string(fake_tokens::B64, 30),
+    ];
+    let scanner = scanner();
+    for round in 0..300 {
+        let mut text: Vec<u8> = Vec::new();
+        for _ in 0..rng.below(60) {
+            text.extend_from_slice(fragments[rng.below(fragments.len())].as_bytes());
+        }
+        if !text.is_empty() && round % 3 == 0 {
+            let cut = rng.below(text.len());
+            text.truncate(cut);
+            text.push(0xC3); // a dangling UTF-8 lead byte
+        }
+        let found = scanner.scan_file("soup.txt", &text);
+        let lines = text.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        for finding in found
+            .findings
+            .iter()
+            .chain(found.suppressed.iter().map(|s| &s.finding))
+        {
+            assert!(
+                finding.region.start_line >= 1 && finding.region.end_line <= lines,
+                "{finding:?}"
+            );
+            assert!(finding.region.start_line <= finding.region.end_line);
+            assert!(finding.byte_offset.unwrap() <= text.len() as u64);
+        }
+        assert_not_leaked(&found, &token);
+        let as_lines: Vec<(u32, String)> = String::from_utf8_lossy(&text)
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i as u32 * 2 + 1, l.to_string()))
+            .collect();
+        let borrowed: Vec<(u32, &str)> = as_lines.iter().map(|(n, l)| (*n, l.as_str())).collect();
+        scanner.scan_lines("soup.txt", &borrowed);
+    }
 }
