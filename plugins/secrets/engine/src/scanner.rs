@@ -66,6 +66,9 @@ struct CompiledRule {
     check: Check,
     yields: bool,
     generic: bool,
+    /// The regex anchors at line starts (`(?m)^`), so its windows begin at
+    /// a line start.
+    line_anchored: bool,
 }
 
 enum CompiledMatcher {
@@ -234,7 +237,11 @@ impl Scanner {
                         } else {
                             (WINDOW_BEFORE, WINDOW_AFTER)
                         };
-                        range.start.saturating_sub(before)..buffer.len().min(range.end + after)
+                        let mut start = range.start.saturating_sub(before);
+                        if self.rules[rule].line_anchored {
+                            start = line_start_near(buffer, start);
+                        }
+                        start..buffer.len().min(range.end + after)
                     }
                 };
                 match windows[rule].last_mut() {
@@ -286,7 +293,14 @@ impl Scanner {
                 regex,
                 secret_group,
             } => {
+                // A window usually starts mid-line, where `^` and `\b` would
+                // wrongly see a boundary; matches starting exactly there are
+                // artifacts (real ones start near the keyword, well inside).
+                let false_boundary = window.start > 0 && buffer[window.start - 1] != b'\n';
                 for captures in regex.captures_iter(&buffer[window.clone()]) {
+                    if false_boundary && captures.get(0).is_some_and(|whole| whole.start() == 0) {
+                        continue;
+                    }
                     let Some(secret) = captures.get(*secret_group).or_else(|| captures.get(0))
                     else {
                         continue;
@@ -726,6 +740,21 @@ fn aws_pairs(rules: &[CompiledRule], candidates: &[Candidate]) -> Vec<Option<usi
     pairs
 }
 
+/// How far back a line-anchored rule's window may be moved to reach the
+/// start of its line.
+const MAX_LINE_LOOKBACK: usize = 1024;
+
+/// The start of the line containing `offset`, if it is at most
+/// `MAX_LINE_LOOKBACK` bytes back; else `offset` itself.
+fn line_start_near(buffer: &[u8], offset: usize) -> usize {
+    let floor = offset.saturating_sub(MAX_LINE_LOOKBACK);
+    match memchr::memrchr(b'\n', &buffer[floor..offset]) {
+        Some(newline) => floor + newline + 1,
+        None if floor == 0 => 0,
+        None => offset,
+    }
+}
+
 /// Why `bytes` is not scanned as text, if it is not.
 fn binary_reason(bytes: &[u8]) -> Option<String> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
@@ -775,6 +804,7 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         check: rule.check,
         yields: rule.yields,
         generic: rule.generic,
+        line_anchored: matches!(rule.matcher, Matcher::Regex(pattern) if pattern.contains("(?m)^")),
     })
 }
 
@@ -822,5 +852,6 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         check: Check::None,
         yields: false,
         generic: false,
+        line_anchored: custom.regex.contains("(?m)^"),
     })
 }

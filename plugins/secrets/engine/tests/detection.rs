@@ -430,6 +430,25 @@ fn aws_key_pairs_are_critical() {
 }
 
 #[test]
+fn window_edges_are_not_line_starts() {
+    let value = Rng::new(19).string(fake_tokens::PASSWORDISH, 20);
+    // A name long enough that the keyword's window starts inside it.
+    let name = format!("{}TOKEN", "ABCDEFGH_".repeat(9));
+    let at_start = format!("{name}={value}\n");
+    assert_eq!(scan(&at_start).findings.len(), 1);
+    // The same assignment mid-line is not a dotenv line, also when the
+    // line start is too far back for the window to reach it.
+    let far = format!("{}{name}={value}\n", "echo one two three; ".repeat(60));
+    assert!(scan(&far).findings.is_empty(), "{:#?}", scan(&far).findings);
+    let mid_line = format!("echo one two three; {name}={value}\n");
+    assert!(
+        scan(&mid_line).findings.is_empty(),
+        "{:#?}",
+        scan(&mid_line).findings
+    );
+}
+
+#[test]
 fn positions_fingerprints_and_generic_yielding() {
     let mut rng = Rng::new(13);
     let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
