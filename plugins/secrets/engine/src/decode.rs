@@ -87,20 +87,47 @@ pub(crate) fn generic_triggers() -> Vec<Trigger> {
         .collect()
 }
 
-/// Encoded forms of one keyword. Keywords too short to give a distinctive
-/// encoded literal (under 4 encoded characters) get none.
+/// Bytes that follow a keyword inside a token.
+const TOKEN_BYTES: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+
+/// Standard base64 of `lead` zero bytes, `keyword` and optionally one more
+/// byte.
+fn base64_chars(lead: usize, keyword: &[u8], next: Option<u8>) -> Vec<u8> {
+    let mut padded = vec![0u8; lead];
+    padded.extend_from_slice(keyword);
+    padded.extend(next);
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(&padded)
+        .into_bytes()
+}
+
+/// Encoded forms of one keyword. Base64 literals are at least 4 characters;
+/// 2-byte keywords get none.
 pub(crate) fn keyword_triggers(keyword: &[u8]) -> Vec<Trigger> {
     let mut triggers = Vec::new();
-    for lead in 0..3 {
+    for lead in 0..3usize {
         // Characters 6j..6j+6 bits are fixed by the keyword alone only when
         // they lie entirely inside its bits.
-        let mut padded = vec![0u8; lead];
-        padded.extend_from_slice(keyword);
-        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
         let first = (8 * lead).div_ceil(6);
         let last = 8 * (lead + keyword.len()) / 6;
-        if last >= first + 4 {
-            let literal = encoded.as_bytes()[first..last].to_vec();
+        let literals: Vec<Vec<u8>> = if last >= first + 4 {
+            vec![base64_chars(lead, keyword, None)[first..last].to_vec()]
+        } else if last + 1 >= first + 4 {
+            // Too short (3-byte keywords such as `hf_` at two of the three
+            // alignments): add the next character, which also depends on
+            // the top bits of the byte after the keyword. Token bytes are
+            // `[0-9A-Za-z_-]`, whose top bits take only a few values.
+            let mut variants: Vec<Vec<u8>> = TOKEN_BYTES
+                .iter()
+                .map(|&next| base64_chars(lead, keyword, Some(next))[first..=last].to_vec())
+                .collect();
+            variants.sort();
+            variants.dedup();
+            variants
+        } else {
+            Vec::new()
+        };
+        for literal in literals {
             let url_safe: Vec<u8> = literal
                 .iter()
                 .map(|&b| match b {

@@ -272,6 +272,15 @@ fn encoded_secrets_are_found_at_the_encoded_location() {
         assert_not_leaked(&found, &token);
     }
 
+    // A 3-byte keyword (`hf_`) is found at every base64 alignment too.
+    let hugging = cat(&["h", "f_"]) + &rng.string(fake_tokens::LETTERS, 34);
+    for lead in ["", "x", "xy"] {
+        let encoded = STANDARD.encode(format!("{lead} {hugging}\n"));
+        let found = scan(&format!("blob: {encoded}\n"));
+        assert_eq!(found.findings.len(), 1, "lead {lead:?}");
+        assert_eq!(found.findings[0].rule_id, "secrets/huggingface-token");
+    }
+
     let hexed = hex::encode(format!("token={token}"));
     let found = scan(&format!("blob = {hexed}\n"));
     assert_eq!(found.findings[0].decoded_via.as_deref(), Some("hex"));
