@@ -281,6 +281,14 @@ fn encoded_secrets_are_found_at_the_encoded_location() {
         assert_eq!(found.findings[0].rule_id, "secrets/huggingface-token");
     }
 
+    // A Kubernetes secret: a whole PEM key, base64-encoded on one line.
+    let key = fake_tokens::armour("RSA PRIVATE KEY", &fake_tokens::der_body(&mut rng, 600), 64);
+    let found = scan(&format!("data:\n  tls.key: {}\n", STANDARD.encode(&key)));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    assert_eq!(found.findings[0].rule_id, "secrets/private-key");
+    assert_eq!(found.findings[0].region.start_line, 2);
+    assert_eq!(found.findings[0].decoded_via.as_deref(), Some("base64"));
+
     let hexed = hex::encode(format!("token={token}"));
     let found = scan(&format!("blob = {hexed}\n"));
     assert_eq!(found.findings[0].decoded_via.as_deref(), Some("hex"));
