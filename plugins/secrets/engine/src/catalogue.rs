@@ -61,6 +61,11 @@ pub struct BuiltinRule {
     /// Found by context rather than shape: yields to any rule without this
     /// flag that matched overlapping bytes.
     pub yields: bool,
+    /// How many bytes before a keyword a match may start. Small for
+    /// keywords that start the match (room for the boundary character the
+    /// regex looks at); larger where the keyword sits inside the match.
+    /// Regexes only run in these windows, so this is much of the cost.
+    pub context_before: usize,
     /// A generic assignment rule: its values also go through the
     /// hash/UUID/identifier decoy filters and the configurable
     /// `generic-min-entropy` replaces `min_entropy`.
@@ -112,6 +117,7 @@ const fn rule(
         check: Check::None,
         yields: false,
         generic: false,
+        context_before: 8,
     }
 }
 
@@ -214,15 +220,18 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             r"\b(?P<secret>AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
         )
     },
-    rule(
-        "secrets/gcp-service-account-key",
-        "GCP service-account key file",
-        "a JSON key file with `\"type\": \"service_account\"` and a 40-hex `private_key_id`",
-        "Google Cloud",
-        Critical,
-        &["service_account"],
-        r#""type"\s*:\s*"service_account"[^}]{0,400}?"private_key_id"\s*:\s*"(?P<secret>[0-9a-f]{40})""#,
-    ),
+    BuiltinRule {
+        context_before: 32,
+        ..rule(
+            "secrets/gcp-service-account-key",
+            "GCP service-account key file",
+            "a JSON key file with `\"type\": \"service_account\"` and a 40-hex `private_key_id`",
+            "Google Cloud",
+            Critical,
+            &["service_account"],
+            r#""type"\s*:\s*"service_account"[^}]{0,400}?"private_key_id"\s*:\s*"(?P<secret>[0-9a-f]{40})""#,
+        )
+    },
     rule(
         "secrets/google-oauth-client-secret",
         "Google OAuth client secret",
@@ -250,15 +259,18 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         &["SharedAccessKey="],
         r"SharedAccessKey=(?P<secret>[A-Za-z0-9+/]{43}=)",
     ),
-    rule(
-        "secrets/azure-ad-client-secret",
-        "Azure AD (Entra ID) client secret",
-        "3 characters, a digit, `Q~`, then 31 to 34 characters of `[A-Za-z0-9_~.-]`",
-        "Azure",
-        High,
-        &["Q~"],
-        r"(?:^|[^A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
-    ),
+    BuiltinRule {
+        context_before: 8,
+        ..rule(
+            "secrets/azure-ad-client-secret",
+            "Azure AD (Entra ID) client secret",
+            "3 characters, a digit, `Q~`, then 31 to 34 characters of `[A-Za-z0-9_~.-]`",
+            "Azure",
+            High,
+            &["Q~"],
+            r"(?:^|[^A-Za-z0-9_~.-])(?P<secret>[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
+        )
+    },
     rule(
         "secrets/alibaba-access-key-id",
         "Alibaba Cloud AccessKey ID",
@@ -422,15 +434,18 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         &["dckr_pat_"],
         r"\b(?P<secret>dckr_pat_[A-Za-z0-9_-]{27})(?:[^A-Za-z0-9_-]|$)",
     ),
-    rule(
-        "secrets/terraform-cloud-token",
-        "Terraform Cloud / Enterprise API token",
-        "14 alphanumerics, `.atlasv1.`, then 60 to 70 characters of `[A-Za-z0-9_=-]`",
-        "HashiCorp",
-        High,
-        &[".atlasv1."],
-        r"\b(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})",
-    ),
+    BuiltinRule {
+        context_before: 16,
+        ..rule(
+            "secrets/terraform-cloud-token",
+            "Terraform Cloud / Enterprise API token",
+            "14 alphanumerics, `.atlasv1.`, then 60 to 70 characters of `[A-Za-z0-9_=-]`",
+            "HashiCorp",
+            High,
+            &[".atlasv1."],
+            r"\b(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70})",
+        )
+    },
     rule(
         "secrets/vault-token",
         "HashiCorp Vault service or batch token",
@@ -590,15 +605,18 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         r"\b(?P<secret>rubygems_[0-9a-f]{48})\b",
     ),
     // --- AI platforms ---------------------------------------------------
-    rule(
-        "secrets/openai-api-key",
-        "OpenAI API key",
-        "`sk-` (optionally `proj-`, `svcacct-` or `admin-`) with the `T3BlbkFJ` marker inside",
-        "OpenAI",
-        High,
-        &["T3BlbkFJ"],
-        r"\b(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,160}T3BlbkFJ[A-Za-z0-9_-]{20,160})(?:[^A-Za-z0-9_-]|$)",
-    ),
+    BuiltinRule {
+        context_before: 192,
+        ..rule(
+            "secrets/openai-api-key",
+            "OpenAI API key",
+            "`sk-` (optionally `proj-`, `svcacct-` or `admin-`) with the `T3BlbkFJ` marker inside",
+            "OpenAI",
+            High,
+            &["T3BlbkFJ"],
+            r"\b(?P<secret>sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,160}T3BlbkFJ[A-Za-z0-9_-]{20,160})(?:[^A-Za-z0-9_-]|$)",
+        )
+    },
     rule(
         "secrets/anthropic-api-key",
         "Anthropic API key",
@@ -675,25 +693,32 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         &["xapp-"],
         r"\b(?P<secret>xapp-[0-9]-[A-Z0-9]{9,12}-[0-9]{10,13}-[a-f0-9]{64})\b",
     ),
-    rule(
-        "secrets/slack-webhook-url",
-        "Slack incoming webhook URL",
-        "`https://hooks.slack.com/services/T…/B…/` followed by a 24-character secret",
-        "Slack",
-        High,
-        &["hooks.slack.com"],
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>T[A-Z0-9]{8,12}/[AB][A-Z0-9]{8,12}/[A-Za-z0-9]{23,25})\b",
-    ),
-    rule(
-        "secrets/discord-webhook-url",
-        "Discord webhook URL",
-        "`https://discord.com/api/webhooks/<id>/` followed by a 68-character token",
-        "Discord",
-        High,
-        &["/api/webhooks/"],
-        r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/(?P<secret>[A-Za-z0-9_-]{60,68})(?:[^A-Za-z0-9_-]|$)",
-    ),
     BuiltinRule {
+        context_before: 16,
+        ..rule(
+            "secrets/slack-webhook-url",
+            "Slack incoming webhook URL",
+            "`https://hooks.slack.com/services/T…/B…/` followed by a 24-character secret",
+            "Slack",
+            High,
+            &["hooks.slack.com"],
+            r"https://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<secret>T[A-Z0-9]{8,12}/[AB][A-Z0-9]{8,12}/[A-Za-z0-9]{23,25})\b",
+        )
+    },
+    BuiltinRule {
+        context_before: 48,
+        ..rule(
+            "secrets/discord-webhook-url",
+            "Discord webhook URL",
+            "`https://discord.com/api/webhooks/<id>/` followed by a 68-character token",
+            "Discord",
+            High,
+            &["/api/webhooks/"],
+            r"https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/(?P<secret>[A-Za-z0-9_-]{60,68})(?:[^A-Za-z0-9_-]|$)",
+        )
+    },
+    BuiltinRule {
+        context_before: 16,
         min_entropy: 3.5,
         ..rule(
             "secrets/telegram-bot-token",
@@ -738,15 +763,18 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
             r#"(?i:twilio[\w.-]{0,20}auth[_-]?token)["']?\s*(?::=|=>|=|:)\s*["']?(?P<secret>[0-9a-f]{32})\b"#,
         )
     },
-    rule(
-        "secrets/mailchimp-api-key",
-        "Mailchimp API key",
-        "32 hex characters, `-us`, then the data-centre number",
-        "Mailchimp",
-        High,
-        &["-us"],
-        r"\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b",
-    ),
+    BuiltinRule {
+        context_before: 40,
+        ..rule(
+            "secrets/mailchimp-api-key",
+            "Mailchimp API key",
+            "32 hex characters, `-us`, then the data-centre number",
+            "Mailchimp",
+            High,
+            &["-us"],
+            r"\b(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})\b",
+        )
+    },
     rule(
         "secrets/mailgun-api-key",
         "Mailgun API key",

@@ -25,9 +25,10 @@ use crate::redact::{fingerprint, redact};
 use crate::suppress::{Allowlist, INLINE_ALLOW_MARKER};
 use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
 
-/// Bytes of context kept before and after a keyword hit. Every secret must
-/// fit in the window around its keyword; the longest built-in formats
-/// (Atlassian, OpenAI project keys) are about 200 characters.
+/// Bytes of context kept before (custom rules; built-in rules say how much
+/// they need) and after a keyword hit. Every secret must fit in the window
+/// around its keyword; the longest built-in formats (Sentry, Grafana Cloud)
+/// reach about 410 characters past it.
 const WINDOW_BEFORE: usize = 256;
 const WINDOW_AFTER: usize = 512;
 /// Generic assignments are `name = "value"` on one line: a name of at most
@@ -69,6 +70,10 @@ struct CompiledRule {
     /// The regex anchors at line starts (`(?m)^`), so its windows begin at
     /// a line start.
     line_anchored: bool,
+    /// Bytes of context before a keyword hit that the regex may need.
+    window_before: usize,
+    /// Bytes after a keyword hit that a match may reach.
+    window_after: usize,
 }
 
 enum CompiledMatcher {
@@ -232,16 +237,12 @@ impl Scanner {
                 let window = match self.rules[rule].matcher {
                     CompiledMatcher::PrivateKeyBlock => range,
                     CompiledMatcher::Regex { .. } => {
-                        let (before, after) = if self.rules[rule].generic {
-                            (GENERIC_WINDOW_BEFORE, GENERIC_WINDOW_AFTER)
-                        } else {
-                            (WINDOW_BEFORE, WINDOW_AFTER)
-                        };
-                        let mut start = range.start.saturating_sub(before);
-                        if self.rules[rule].line_anchored {
+                        let compiled = &self.rules[rule];
+                        let mut start = range.start.saturating_sub(compiled.window_before);
+                        if compiled.line_anchored {
                             start = line_start_near(buffer, start);
                         }
-                        start..buffer.len().min(range.end + after)
+                        start..buffer.len().min(range.end + compiled.window_after)
                     }
                 };
                 match windows[rule].last_mut() {
@@ -805,6 +806,16 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         yields: rule.yields,
         generic: rule.generic,
         line_anchored: matches!(rule.matcher, Matcher::Regex(pattern) if pattern.contains("(?m)^")),
+        window_before: if rule.generic {
+            GENERIC_WINDOW_BEFORE
+        } else {
+            rule.context_before
+        },
+        window_after: if rule.generic {
+            GENERIC_WINDOW_AFTER
+        } else {
+            WINDOW_AFTER
+        },
     })
 }
 
@@ -853,5 +864,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         yields: false,
         generic: false,
         line_anchored: custom.regex.contains("(?m)^"),
+        window_before: WINDOW_BEFORE,
+        window_after: WINDOW_AFTER,
     })
 }
