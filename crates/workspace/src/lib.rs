@@ -1,1 +1,443 @@
+//! A grant-checked, read-only view of a workspace directory.
+//!
+//! The Cordon host serves a stage's `workspace` imports through this type,
+//! and the SDK's native test harness uses the very same code, so a plugin
+//! tested with the harness sees exactly the grants it will see in the runner.
+//!
+//! Every path a stage names is checked three ways before a byte is read:
+//! it must be relative without `..`, it must match the stage's `read` globs,
+//! and after resolving symlinks it must still be inside the workspace and
+//! still match the globs (so `src/link -> ../../etc/passwd` is refused).
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
+
+use globset::{GlobSet, GlobSetBuilder};
+
+/// Why an access was refused or failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("denied: {0}")]
+    Denied(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("limit reached: {0}")]
+    Limit(String),
+    #[error("I/O error: {0}")]
+    Io(String),
+}
+
+/// A `read` grant that cannot be honoured safely.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    #[error("read grant `{0}` must be relative to the workspace (no leading `/`)")]
+    Absolute(String),
+    #[error("read grant `{0}` must not contain `..`")]
+    ParentDir(String),
+    #[error("read grant `{pattern}` is not a valid glob: {reason}")]
+    InvalidGlob { pattern: String, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Directory,
+    Symlink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Workspace-relative, `/`-separated.
+    pub path: String,
+    pub size: u64,
+    pub kind: EntryKind,
+}
+
+/// The set of workspace paths a stage may read.
+#[derive(Debug, Clone)]
+pub struct ReadGrant {
+    patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl ReadGrant {
+    /// Builds a grant from glob patterns such as `**` or `src/**/*.rs`.
+    /// An empty list grants nothing.
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> Result<Self, GrantError> {
+        let mut builder = GlobSetBuilder::new();
+        let mut kept = Vec::with_capacity(patterns.len());
+        for pattern in patterns {
+            let pattern = pattern.as_ref();
+            if pattern.starts_with('/') || pattern.starts_with('\\') || has_drive_prefix(pattern) {
+                return Err(GrantError::Absolute(pattern.to_string()));
+            }
+            if pattern.split(['/', '\\']).any(|part| part == "..") {
+                return Err(GrantError::ParentDir(pattern.to_string()));
+            }
+            let glob = globset::GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| GrantError::InvalidGlob {
+                    pattern: pattern.to_string(),
+                    reason: e.kind().to_string(),
+                })?;
+            builder.add(glob);
+            kept.push(pattern.to_string());
+        }
+        let set = builder.build().map_err(|e| GrantError::InvalidGlob {
+            pattern: kept.join(", "),
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            patterns: kept,
+            set,
+        })
+    }
+
+    /// A grant with no patterns: every read is denied.
+    pub fn none() -> Self {
+        Self {
+            patterns: Vec::new(),
+            set: GlobSet::empty(),
+        }
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether a normalised workspace-relative path is granted.
+    pub fn allows(&self, relative: &str) -> bool {
+        self.set.is_match(relative)
+    }
+}
+
+fn has_drive_prefix(pattern: &str) -> bool {
+    let bytes = pattern.as_bytes();
+    bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':'
+}
+
+/// Options for [`Workspace::list_files`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WalkOptions {
+    /// Also list files excluded by `.gitignore`, `.ignore` and `.git/info/exclude`.
+    pub include_ignored: bool,
+    /// Also list dot files and files under dot directories (never `.git/`).
+    pub include_hidden: bool,
+}
+
+/// A workspace directory seen through one stage's read grant.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    root: PathBuf,
+    grant: ReadGrant,
+    max_read_bytes: u64,
+}
+
+impl Workspace {
+    /// Opens `root` (which must exist) with `grant`. Whole-file reads larger
+    /// than `max_read_bytes` fail with [`AccessError::Limit`]; ranged reads
+    /// are how a stage looks at bigger files.
+    pub fn open(root: &Path, grant: ReadGrant, max_read_bytes: u64) -> std::io::Result<Self> {
+        let root = root.canonicalize()?;
+        Ok(Self {
+            root,
+            grant,
+            max_read_bytes,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn grant(&self) -> &ReadGrant {
+        &self.grant
+    }
+
+    /// Every granted regular file, sorted by path. Symlinks are not followed.
+    pub fn list_files(&self, options: WalkOptions) -> Result<Vec<FileInfo>, AccessError> {
+        if self.grant.is_empty() {
+            return Err(AccessError::Denied(
+                "the stage has no workspace read grant".to_string(),
+            ));
+        }
+        let walker = ignore::WalkBuilder::new(&self.root)
+            .hidden(!options.include_hidden)
+            .git_ignore(!options.include_ignored)
+            .git_exclude(!options.include_ignored)
+            .ignore(!options.include_ignored)
+            .parents(false)
+            // The host user's global git config must not change what a
+            // pipeline sees: runs are reproducible across machines.
+            .git_global(false)
+            .require_git(false)
+            .follow_links(false)
+            .filter_entry(|entry| entry.file_name() != ".git")
+            .build();
+        let mut files = Vec::new();
+        for entry in walker {
+            let entry = entry.map_err(|e| AccessError::Io(e.to_string()))?;
+            let Some(file_type) = entry.file_type() else {
+                continue;
+            };
+            if !file_type.is_file() {
+                continue;
+            }
+            let Ok(relative) = entry.path().strip_prefix(&self.root) else {
+                continue;
+            };
+            let relative = to_slash(relative);
+            if !self.grant.allows(&relative) {
+                continue;
+            }
+            let size = entry
+                .metadata()
+                .map_err(|e| AccessError::Io(format!("{relative}: {e}")))?
+                .len();
+            files.push(FileInfo {
+                path: relative,
+                size,
+                kind: EntryKind::File,
+            });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+
+    pub fn stat(&self, path: &str) -> Result<FileInfo, AccessError> {
+        let (relative, resolved) = self.resolve(path)?;
+        let meta = std::fs::metadata(&resolved).map_err(|e| io_error(&relative, e))?;
+        let kind = if meta.is_dir() {
+            EntryKind::Directory
+        } else {
+            EntryKind::File
+        };
+        Ok(FileInfo {
+            path: relative,
+            size: meta.len(),
+            kind,
+        })
+    }
+
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, AccessError> {
+        let (relative, resolved) = self.resolve(path)?;
+        let file = File::open(&resolved).map_err(|e| io_error(&relative, e))?;
+        let size = file.metadata().map_err(|e| io_error(&relative, e))?.len();
+        if size > self.max_read_bytes {
+            return Err(AccessError::Limit(format!(
+                "{relative} is {size} bytes, over the {} byte whole-file read limit; use read-at",
+                self.max_read_bytes
+            )));
+        }
+        let mut bytes = Vec::with_capacity(size as usize);
+        file.take(self.max_read_bytes + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&relative, e))?;
+        Ok(bytes)
+    }
+
+    pub fn read_at(&self, path: &str, offset: u64, len: u32) -> Result<Vec<u8>, AccessError> {
+        let (relative, resolved) = self.resolve(path)?;
+        if u64::from(len) > self.max_read_bytes {
+            return Err(AccessError::Limit(format!(
+                "ranged read of {len} bytes is over the {} byte read limit",
+                self.max_read_bytes
+            )));
+        }
+        let mut file = File::open(&resolved).map_err(|e| io_error(&relative, e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| io_error(&relative, e))?;
+        let mut bytes = Vec::with_capacity(len as usize);
+        file.take(u64::from(len))
+            .read_to_end(&mut bytes)
+            .map_err(|e| io_error(&relative, e))?;
+        Ok(bytes)
+    }
+
+    /// Checks `path` against the grant and returns its normalised relative
+    /// form and the real path to open.
+    pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), AccessError> {
+        let relative = normalize(path)?;
+        if !self.grant.allows(&relative) {
+            return Err(AccessError::Denied(format!(
+                "{relative} is not granted (read = {:?})",
+                self.grant.patterns()
+            )));
+        }
+        let joined = self.root.join(&relative);
+        let resolved = joined.canonicalize().map_err(|e| io_error(&relative, e))?;
+        let Ok(inside) = resolved.strip_prefix(&self.root) else {
+            return Err(AccessError::Denied(format!(
+                "{relative} resolves outside the workspace"
+            )));
+        };
+        let inside = to_slash(inside);
+        if inside != relative && !self.grant.allows(&inside) {
+            return Err(AccessError::Denied(format!(
+                "{relative} is a link to {inside}, which is not granted"
+            )));
+        }
+        Ok((relative, resolved))
+    }
+}
+
+/// Turns a stage-supplied path into a clean workspace-relative one, refusing
+/// anything that could name a file outside the workspace.
+pub fn normalize(path: &str) -> Result<String, AccessError> {
+    if path.is_empty() {
+        return Err(AccessError::NotFound("empty path".to_string()));
+    }
+    if path.contains('\0') {
+        return Err(AccessError::Denied("path contains a NUL byte".to_string()));
+    }
+    if path.starts_with('/') || path.starts_with('\\') || has_drive_prefix(path) {
+        return Err(AccessError::Denied(format!(
+            "{path} is absolute; stages name workspace-relative paths"
+        )));
+    }
+    let mut parts = Vec::new();
+    for component in Path::new(path).components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                return Err(AccessError::Denied(format!(
+                    "{path} contains `..`; stages cannot leave the workspace"
+                )));
+            }
+            Component::RootDir | Component::Prefix(_) => {
+                return Err(AccessError::Denied(format!("{path} is absolute")));
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Err(AccessError::NotFound(format!("{path} names no file")));
+    }
+    Ok(parts.join("/"))
+}
+
+fn to_slash(path: &Path) -> String {
+    path.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn io_error(relative: &str, error: std::io::Error) -> AccessError {
+    if error.kind() == std::io::ErrorKind::NotFound {
+        AccessError::NotFound(relative.to_string())
+    } else {
+        AccessError::Io(format!("{relative}: {error}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workspace(grant: &[&str]) -> (tempfile::TempDir, Workspace) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/main.rs"), b"fn main() {}").unwrap();
+        std::fs::write(dir.path().join("README.md"), b"hello").unwrap();
+        std::fs::write(dir.path().join(".env"), b"TOKEN=x").unwrap();
+        std::fs::write(dir.path().join(".gitignore"), b"target/\n").unwrap();
+        std::fs::create_dir_all(dir.path().join("target")).unwrap();
+        std::fs::write(dir.path().join("target/out.bin"), b"\0\0").unwrap();
+        let ws = Workspace::open(dir.path(), ReadGrant::new(grant).unwrap(), 1024).unwrap();
+        (dir, ws)
+    }
+
+    fn paths(files: &[FileInfo]) -> Vec<&str> {
+        files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn lists_granted_files_honouring_gitignore() {
+        let (_dir, ws) = workspace(&["**"]);
+        let files = ws.list_files(WalkOptions::default()).unwrap();
+        assert_eq!(paths(&files), vec!["README.md", "src/main.rs"]);
+        let all = ws
+            .list_files(WalkOptions {
+                include_ignored: true,
+                include_hidden: true,
+            })
+            .unwrap();
+        assert_eq!(
+            paths(&all),
+            vec![".env", ".gitignore", "README.md", "src/main.rs", "target/out.bin"]
+        );
+    }
+
+    #[test]
+    fn globs_restrict_listing_and_reads() {
+        let (_dir, ws) = workspace(&["src/**"]);
+        let files = ws.list_files(WalkOptions::default()).unwrap();
+        assert_eq!(paths(&files), vec!["src/main.rs"]);
+        assert_eq!(ws.read("src/main.rs").unwrap(), b"fn main() {}");
+        assert!(matches!(ws.read("README.md"), Err(AccessError::Denied(_))));
+    }
+
+    #[test]
+    fn refuses_parent_absolute_and_escaping_links() {
+        let (dir, ws) = workspace(&["**"]);
+        assert!(matches!(ws.read("../etc/passwd"), Err(AccessError::Denied(_))));
+        assert!(matches!(ws.read("src/../../x"), Err(AccessError::Denied(_))));
+        assert!(matches!(ws.read("/etc/passwd"), Err(AccessError::Denied(_))));
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), b"s3cret").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link"))
+            .unwrap();
+        let err = ws.read("link").unwrap_err();
+        assert!(
+            matches!(&err, AccessError::Denied(m) if m.contains("outside")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn link_to_ungranted_file_inside_is_refused() {
+        let (dir, ws) = workspace(&["src/**"]);
+        std::os::unix::fs::symlink(dir.path().join("README.md"), dir.path().join("src/readme"))
+            .unwrap();
+        assert!(matches!(ws.read("src/readme"), Err(AccessError::Denied(_))));
+    }
+
+    #[test]
+    fn ranged_reads_and_size_limit() {
+        let (dir, ws) = workspace(&["**"]);
+        std::fs::write(dir.path().join("big.bin"), vec![7u8; 4096]).unwrap();
+        assert!(matches!(ws.read("big.bin"), Err(AccessError::Limit(_))));
+        assert_eq!(ws.read_at("big.bin", 4090, 100).unwrap(), vec![7u8; 6]);
+        assert_eq!(ws.read_at("README.md", 1, 3).unwrap(), b"ell");
+        assert!(ws.read_at("big.bin", 99_999, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_grants_are_rejected() {
+        assert!(matches!(ReadGrant::new(&["/etc/**"]), Err(GrantError::Absolute(_))));
+        assert!(matches!(ReadGrant::new(&["../**"]), Err(GrantError::ParentDir(_))));
+        assert!(matches!(
+            ReadGrant::new(&["src/[**"]),
+            Err(GrantError::InvalidGlob { .. })
+        ));
+    }
+
+    #[test]
+    fn no_grant_denies_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), b"a").unwrap();
+        let ws = Workspace::open(dir.path(), ReadGrant::none(), 1024).unwrap();
+        assert!(matches!(ws.read("a"), Err(AccessError::Denied(_))));
+        assert!(matches!(
+            ws.list_files(WalkOptions::default()),
+            Err(AccessError::Denied(_))
+        ));
+    }
+}
