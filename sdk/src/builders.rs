@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     AccessError, CapabilityRequest, Finding, Location, Region, Rule, Severity, StageError,
-    StageInfo, Summary,
+    StageInfo, Summary, WalkOptions,
 };
 
 impl StageInfo {
@@ -170,6 +170,16 @@ impl Default for Summary {
             bytes_scanned: 0,
             skipped: Vec::new(),
             notes: Vec::new(),
+        }
+    }
+}
+
+/// The usual walk: files ignored by `.gitignore` and hidden (dot) files are left out.
+impl Default for WalkOptions {
+    fn default() -> Self {
+        Self {
+            include_ignored: false,
+            include_hidden: false,
         }
     }
 }
