@@ -1,0 +1,375 @@
+//! `secrets`: Cordon's built-in secret scanner as a `wasm32-wasip2`
+//! component. A thin shell around the `cordon-secrets` engine: it lists and
+//! reads files (or a commit range's added lines) through the host, hands the
+//! bytes to the engine and emits its already-redacted findings.
+//!
+//! Options (`[stages.secrets.options]`), besides every key of the engine's
+//! `ScannerConfig` (`rules`, `disabled-rules`, `allow-paths`, `allow-values`,
+//! `inline-allow`, `max-decode-depth`, `generic-min-entropy`):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `baseline` | none | workspace-relative path of a baseline JSON file; its fingerprints are suppressed |
+//! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
+//! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
+//!
+//! Large files: a file above `max-file-bytes` is listed in `skipped` with its
+//! size, never reported clean. Reading it in chunks would bound memory too,
+//! but would split multi-line secrets (PEM keys) and line numbering across
+//! chunk edges; a skip is honest and the limit is configurable.
+//!
+//! No raw secret leaves this crate: findings, logs, notes and errors only
+//! carry the engine's redacted forms and fingerprints.
+
+use std::collections::HashSet;
+
+use cordon_sdk::prelude::*;
+use cordon_secrets::{Baseline, FileScan, Scanner, ScannerConfig, SuppressionReason};
+
+const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
+/// Keys this stage handles itself; everything else goes to the engine.
+const STAGE_KEYS: [&str; 3] = ["baseline", "include-ignored", "max-file-bytes"];
+
+/// The stage-level options, split off before the engine sees the rest.
+#[derive(Debug)]
+struct StageOptions {
+    baseline: Option<String>,
+    include_ignored: bool,
+    max_file_bytes: u64,
+    scanner: ScannerConfig,
+}
+
+fn parse_options(json: &str) -> Result<StageOptions, StageError> {
+    let value: serde_json::Value = if json.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(json).map_err(StageError::options)?
+    };
+    let mut table = match value {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(table) => table,
+        other => {
+            return Err(StageError::InvalidOptions(format!(
+                "expected a table of options, got {other}"
+            )));
+        }
+    };
+    let baseline = match table.remove("baseline") {
+        None => None,
+        Some(serde_json::Value::String(path)) if !path.trim().is_empty() => Some(path),
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`baseline` must be a non-empty workspace-relative path".into(),
+            ));
+        }
+    };
+    let include_ignored = match table.remove("include-ignored") {
+        None => false,
+        Some(serde_json::Value::Bool(value)) => value,
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`include-ignored` must be true or false".into(),
+            ));
+        }
+    };
+    let max_file_bytes = match table.remove("max-file-bytes") {
+        None => DEFAULT_MAX_FILE_BYTES,
+        Some(value) => value.as_u64().filter(|&n| n > 0).ok_or_else(|| {
+            StageError::InvalidOptions("`max-file-bytes` must be a positive integer".into())
+        })?,
+    };
+    let scanner = ScannerConfig::from_json(&serde_json::Value::Object(table).to_string()).map_err(
+        |error| {
+            // The engine lists only its own keys; name the stage's too.
+            let message = error.to_string();
+            if message.contains("unknown field") {
+                StageError::InvalidOptions(format!(
+                    "{message}; this stage also accepts {}",
+                    STAGE_KEYS.map(|k| format!("`{k}`")).join(", ")
+                ))
+            } else {
+                StageError::InvalidOptions(message)
+            }
+        },
+    )?;
+    Ok(StageOptions {
+        baseline,
+        include_ignored,
+        max_file_bytes,
+        scanner,
+    })
+}
+
+fn severity(severity: cordon_secrets::Severity) -> Severity {
+    match severity {
+        cordon_secrets::Severity::Info => Severity::Info,
+        cordon_secrets::Severity::Low => Severity::Low,
+        cordon_secrets::Severity::Medium => Severity::Medium,
+        cordon_secrets::Severity::High => Severity::High,
+        cordon_secrets::Severity::Critical => Severity::Critical,
+    }
+}
+
+fn to_rule(rule: cordon_secrets::RuleDescriptor) -> Rule {
+    Rule::new(
+        &rule.id,
+        &rule.short_description,
+        severity(rule.default_severity),
+    )
+    .full_description(&rule.full_description)
+    .help(&rule.help)
+}
+
+/// The engine finding as a WIT finding. Every text field comes from the
+/// engine, which only ever holds redacted forms.
+fn to_finding(finding: &cordon_secrets::Finding, commit: Option<&str>) -> Finding {
+    let region = finding.region;
+    let mut out = Finding::new(
+        &finding.rule_id,
+        severity(finding.severity),
+        &finding.message,
+    )
+    .at(&finding.path)
+    .region(
+        region.start_line,
+        region.start_column,
+        region.end_line,
+        region.end_column,
+    )
+    .fingerprint(&finding.fingerprint)
+    .property("redacted", &finding.redacted);
+    if let Some(offset) = finding.byte_offset {
+        out = out.byte_offset(offset);
+    }
+    if let Some(commit) = commit {
+        out = out.commit(commit);
+    }
+    if let Some(snippet) = &finding.snippet {
+        out = out.snippet(snippet);
+    }
+    if let Some(via) = &finding.decoded_via {
+        out = out.property("decoded-via", via);
+    }
+    for (key, value) in &finding.properties {
+        out = out.property(key, value);
+    }
+    out
+}
+
+/// Counts and emits across files; stops emitting (but keeps scanning, so the
+/// summary stays true) when the host's finding cap is reached.
+#[derive(Default)]
+struct Reporter {
+    emitted: u64,
+    over_limit: u64,
+    baseline: u64,
+    inline: u64,
+    allowlisted: u64,
+    /// Fingerprints already reported: in a history scan the same secret in
+    /// the same file is reported once, at the oldest commit that added it.
+    seen: HashSet<String>,
+    duplicates: u64,
+}
+
+impl Reporter {
+    fn report(&mut self, scan: &FileScan, commit: Option<&str>) -> Result<(), StageError> {
+        for suppressed in &scan.suppressed {
+            match suppressed.reason {
+                SuppressionReason::Baseline => self.baseline += 1,
+                SuppressionReason::InlineAllow { .. } => self.inline += 1,
+                SuppressionReason::PathAllowlist { .. }
+                | SuppressionReason::ValueAllowlist { .. } => self.allowlisted += 1,
+            }
+        }
+        for finding in &scan.findings {
+            if !self.seen.insert(finding.fingerprint.clone()) {
+                self.duplicates += 1;
+                continue;
+            }
+            if self.over_limit > 0 {
+                self.over_limit += 1;
+                continue;
+            }
+            match findings::emit(&to_finding(finding, commit)) {
+                Ok(()) => self.emitted += 1,
+                Err(AccessError::Limit(_)) => self.over_limit += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn notes(&self, summary: &mut Summary) {
+        let suppressed = self.baseline + self.inline + self.allowlisted;
+        if suppressed > 0 {
+            summary.note(format!(
+                "{suppressed} finding(s) suppressed: {} by the baseline, {} by `cordon:allow` comments, {} by allow-paths/allow-values",
+                self.baseline, self.inline, self.allowlisted
+            ));
+        }
+        if self.duplicates > 0 {
+            summary.note(format!(
+                "{} repeated finding(s) of the same secret in the same file reported once",
+                self.duplicates
+            ));
+        }
+        if self.over_limit > 0 {
+            summary.note(format!(
+                "finding limit reached: {} further finding(s) were not reported",
+                self.over_limit
+            ));
+        }
+    }
+}
+
+fn load_baseline(path: &str) -> Result<Baseline, StageError> {
+    let bytes = workspace::read(path).map_err(|error| match error {
+        AccessError::Denied(message) => StageError::Denied(format!("baseline `{path}`: {message}")),
+        other => StageError::Failed(format!("baseline `{path}`: {}", other.describe())),
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| StageError::Failed(format!("baseline `{path}` is not UTF-8")))?;
+    Baseline::from_json(text)
+        .map_err(|error| StageError::Failed(format!("baseline `{path}`: {error}")))
+}
+
+/// Working tree: every granted file, dotfiles included (`.env` is where
+/// secrets live), `.gitignore` honoured unless `include-ignored`.
+fn scan_tree(
+    scanner: &Scanner,
+    options: &StageOptions,
+    baseline: Option<&Baseline>,
+    reporter: &mut Reporter,
+    summary: &mut Summary,
+) -> Result<(), StageError> {
+    let files = workspace::list_files(WalkOptions {
+        include_ignored: options.include_ignored,
+        include_hidden: true,
+    })?;
+    for file in files {
+        if file.size > options.max_file_bytes {
+            summary.skip(
+                &file.path,
+                format!(
+                    "{} bytes, more than max-file-bytes ({}); not scanned",
+                    file.size, options.max_file_bytes
+                ),
+            );
+            continue;
+        }
+        let bytes = match workspace::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                summary.skip(&file.path, error.describe());
+                continue;
+            }
+        };
+        let mut scan = scanner.scan_file(&file.path, &bytes);
+        if let Some(reason) = &scan.skipped {
+            summary.skip(&file.path, reason.clone());
+            continue;
+        }
+        if let Some(baseline) = baseline {
+            scan.apply_baseline(baseline);
+        }
+        summary.files_scanned += 1;
+        summary.bytes_scanned += scan.bytes_scanned;
+        reporter.report(&scan, None)?;
+    }
+    Ok(())
+}
+
+/// History or pre-push: the lines each commit added, oldest commit first.
+fn scan_history(
+    scanner: &Scanner,
+    baseline: Option<&Baseline>,
+    reporter: &mut Reporter,
+    summary: &mut Summary,
+) -> Result<u64, StageError> {
+    let commits = git::commits()?;
+    for commit in &commits {
+        for added in git::added(commit)? {
+            let lines: Vec<(u32, &str)> = added
+                .lines
+                .iter()
+                .map(|(number, text)| (*number, text.as_str()))
+                .collect();
+            let mut scan = scanner.scan_lines(&added.path, &lines);
+            if let Some(reason) = &scan.skipped {
+                summary.skip(&added.path, format!("commit {}: {reason}", added.commit));
+                continue;
+            }
+            if let Some(baseline) = baseline {
+                scan.apply_baseline(baseline);
+            }
+            summary.files_scanned += 1;
+            summary.bytes_scanned += scan.bytes_scanned;
+            reporter.report(&scan, Some(&added.commit))?;
+        }
+    }
+    Ok(commits.len() as u64)
+}
+
+struct Secrets;
+
+impl Stage for Secrets {
+    fn describe() -> StageInfo {
+        StageInfo::new(
+            "secrets",
+            env!("CARGO_PKG_VERSION"),
+            "Finds API keys, tokens, passwords and private keys in files and in git history",
+        )
+        .rules(
+            cordon_secrets::BUILTIN_RULES
+                .iter()
+                .map(|rule| to_rule(rule.descriptor())),
+        )
+        .workspace()
+    }
+
+    fn run(options: String) -> Result<Summary, StageError> {
+        let options = parse_options(&options)?;
+        let scanner = Scanner::new(options.scanner.clone())
+            .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
+        let baseline = options.baseline.as_deref().map(load_baseline).transpose()?;
+
+        let mut summary = Summary::default();
+        let mut reporter = Reporter::default();
+        match git::scope() {
+            Some(scope) => {
+                let commits =
+                    scan_history(&scanner, baseline.as_ref(), &mut reporter, &mut summary)?;
+                summary.note(format!(
+                    "scanned lines added by {commits} commit(s) ({scope})"
+                ));
+            }
+            None => scan_tree(
+                &scanner,
+                &options,
+                baseline.as_ref(),
+                &mut reporter,
+                &mut summary,
+            )?,
+        }
+        if let Some(baseline) = &baseline {
+            summary.note(format!(
+                "baseline {} holds {} accepted finding(s)",
+                options.baseline.as_deref().unwrap_or_default(),
+                baseline.len()
+            ));
+        }
+        reporter.notes(&mut summary);
+        log::info(&format!(
+            "{} finding(s) reported from {} file(s), {} skipped",
+            reporter.emitted,
+            summary.files_scanned,
+            summary.skipped.len()
+        ));
+        Ok(summary)
+    }
+}
+
+cordon_sdk::export_stage!(Secrets);
+
+#[cfg(test)]
+mod tests;

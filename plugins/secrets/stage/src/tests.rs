@@ -1,0 +1,304 @@
+//! Native runs of the stage through the SDK's test harness, against temp
+//! directories with real content.
+
+use cordon_sdk::testing::{Harness, Outcome};
+use cordon_sdk::{AddedLines, Stage};
+use serde_json::json;
+
+use super::Secrets;
+
+// The engine's fake-credential builders: no token is written literally in
+// the repository, they are assembled at run time.
+#[path = "../../engine/tests/common/fake_tokens.rs"]
+mod fake_tokens;
+
+use fake_tokens::{Rng, cat, checksummed};
+
+fn github_token(seed: u64) -> String {
+    checksummed(&mut Rng::new(seed), &cat(&["gh", "p_"]))
+}
+
+/// Nothing a stage hands to the host may contain `secret`.
+fn assert_not_leaked(outcome: &Outcome, secret: &str) {
+    let everything = format!(
+        "{:?} {:?} {:?} {:?}",
+        outcome.findings, outcome.logs, outcome.result, outcome.artifacts
+    );
+    assert!(
+        !everything.contains(secret),
+        "raw secret leaked: {everything}"
+    );
+}
+
+fn write(dir: &std::path::Path, path: &str, content: impl AsRef<[u8]>) {
+    let full = dir.join(path);
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(full, content).unwrap();
+}
+
+#[test]
+fn describe_lists_every_engine_rule() {
+    let info = Secrets::describe();
+    assert_eq!(info.name, "secrets");
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(info.rules.len(), cordon_secrets::BUILTIN_RULES.len());
+    let pat = info
+        .rules
+        .iter()
+        .find(|r| r.id == "secrets/github-pat")
+        .unwrap();
+    assert!(!pat.help.is_empty() && pat.full_description != pat.short_description);
+    assert!(info.requests.workspace);
+    assert!(info.requests.data.is_empty() && info.requests.artifacts_write.is_empty());
+}
+
+#[test]
+fn finds_a_token_in_a_dotfile_without_leaking_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(7);
+    write(
+        dir.path(),
+        ".env",
+        format!("# local\nGITHUB_TOKEN={token}\n"),
+    );
+    write(dir.path(), "src/main.rs", "fn main() {}\n");
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert_eq!(summary.files_scanned, 2);
+    assert_eq!(summary.bytes_scanned, (token.len() + 22 + 13) as u64);
+    assert!(summary.skipped.is_empty());
+    assert_eq!(outcome.findings.len(), 1, "{:?}", outcome.findings);
+
+    let finding = &outcome.findings[0];
+    assert_eq!(finding.rule_id, "secrets/github-pat");
+    let location = finding.location.as_ref().unwrap();
+    assert_eq!(location.path, ".env");
+    assert_eq!(location.commit, None);
+    let region = location.region.unwrap();
+    assert_eq!((region.start_line, region.start_column), (2, 14));
+    assert_eq!(region.end_column, 14 + token.len() as u32);
+    assert_eq!(location.byte_offset, Some(8 + 13));
+    assert_eq!(finding.fingerprint.len(), 64);
+    let snippet = finding.snippet.as_deref().unwrap();
+    assert!(snippet.starts_with("GITHUB_TOKEN=ghp_"), "{snippet}");
+    assert!(
+        finding
+            .properties
+            .iter()
+            .any(|(k, v)| k == "redacted" && v == &format!("ghp_…({} chars)", token.len()))
+    );
+    assert_not_leaked(&outcome, &token);
+    assert_not_leaked(&outcome, &token[4..]);
+
+    // Same content, same fingerprint: stable across runs.
+    let again = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert_eq!(again.findings[0].fingerprint, finding.fingerprint);
+}
+
+#[test]
+fn gitignored_files_only_with_include_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(11);
+    write(dir.path(), ".gitignore", "secret.txt\n");
+    write(dir.path(), "secret.txt", format!("token: {token}\n"));
+
+    let honoured = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert_eq!(honoured.summary().files_scanned, 1);
+    assert!(honoured.findings.is_empty());
+
+    let included = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"include-ignored": true}));
+    assert_eq!(included.summary().files_scanned, 2);
+    assert_eq!(included.findings.len(), 1);
+    assert_eq!(
+        included.findings[0].location.as_ref().unwrap().path,
+        "secret.txt"
+    );
+}
+
+#[test]
+fn history_scope_scans_added_lines_per_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(3);
+    // The working tree is clean: only history holds the token.
+    write(dir.path(), "config.py", "TOKEN = os.environ['TOKEN']\n");
+    let added = |commit: &str, lines: Vec<(u32, String)>| AddedLines {
+        commit: commit.to_string(),
+        author_time: 1_700_000_000,
+        path: "config.py".to_string(),
+        lines,
+    };
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .commit("c1", vec![added("c1", vec![(1, "import os".into())])])
+        .commit(
+            "c2",
+            vec![added("c2", vec![(5, format!("TOKEN = \"{token}\""))])],
+        )
+        // Re-adding the same secret later is reported once, at c2.
+        .commit(
+            "c3",
+            vec![added("c3", vec![(9, format!("TOKEN = \"{token}\""))])],
+        )
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert_eq!(summary.files_scanned, 3);
+    assert_eq!(outcome.findings.len(), 1, "{:?}", outcome.findings);
+    let location = outcome.findings[0].location.as_ref().unwrap();
+    assert_eq!(location.commit.as_deref(), Some("c2"));
+    assert_eq!(location.path, "config.py");
+    assert_eq!(location.region.unwrap().start_line, 5);
+    assert_eq!(location.byte_offset, None);
+    assert!(summary.notes.iter().any(|n| n.contains("3 commit(s)")));
+    assert!(summary.notes.iter().any(|n| n.contains("1 repeated")));
+    assert_not_leaked(&outcome, &token);
+}
+
+#[test]
+fn baseline_suppresses_accepted_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = github_token(21);
+    let new = github_token(22);
+    write(dir.path(), "a.env", format!("A={old}\n"));
+    let first = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert_eq!(first.findings.len(), 1);
+    let baseline = json!({"version": 1, "findings": [{
+        "fingerprint": first.findings[0].fingerprint,
+        "rule-id": "secrets/github-pat",
+        "path": "a.env",
+    }]});
+    write(
+        dir.path(),
+        ".cordon/secrets-baseline.json",
+        baseline.to_string(),
+    );
+    write(dir.path(), "b.env", format!("B={new}\n"));
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline": ".cordon/secrets-baseline.json"}));
+    let summary = outcome.summary();
+    assert_eq!(outcome.findings.len(), 1);
+    assert_eq!(outcome.findings[0].location.as_ref().unwrap().path, "b.env");
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("1 by the baseline")),
+        "{:?}",
+        summary.notes
+    );
+
+    let missing = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline": "nope.json"}));
+    assert!(matches!(missing.result, Err(StageError::Failed(m)) if m.contains("nope.json")));
+}
+
+#[test]
+fn binary_and_oversized_files_are_skipped_not_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "image.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    write(dir.path(), "dump.sql", "x".repeat(2000));
+    write(dir.path(), "ok.txt", "hello\n");
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-file-bytes": 1000}));
+    let summary = outcome.summary();
+    assert_eq!(summary.files_scanned, 1);
+    let skipped: Vec<_> = summary
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, "dump.sql");
+    assert!(skipped[0].1.contains("2000 bytes"));
+    assert_eq!(skipped[1].0, "image.bin");
+    assert!(skipped[1].1.contains("binary"));
+}
+
+#[test]
+fn options_are_validated_and_passed_to_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(5);
+    write(dir.path(), "fixtures/t.txt", format!("t={token}\n"));
+
+    let unknown = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline-path": "x"}));
+    assert!(
+        matches!(&unknown.result, Err(StageError::InvalidOptions(m)) if m.contains("baseline-path") && m.contains("include-ignored")),
+        "{:?}",
+        unknown.result
+    );
+    let wrong_type = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"include-ignored": "yes"}));
+    assert!(matches!(
+        wrong_type.result,
+        Err(StageError::InvalidOptions(_))
+    ));
+    let bad_rule = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"disabled-rules": ["secrets/nope"]}));
+    assert!(
+        matches!(&bad_rule.result, Err(StageError::InvalidOptions(m)) if m.contains("secrets/nope"))
+    );
+
+    let allowed = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"allow-paths": ["fixtures/**"]}));
+    assert!(allowed.findings.is_empty());
+    assert!(
+        allowed
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.contains("1 by allow-paths"))
+    );
+
+    let null = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(serde_json::Value::Null);
+    assert_eq!(null.findings.len(), 1);
+}
+
+#[test]
+fn finding_cap_stops_emitting_but_not_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 0..3 {
+        write(
+            dir.path(),
+            &format!("f{seed}.env"),
+            format!("T={}\n", github_token(100 + seed)),
+        );
+    }
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .max_findings(1)
+        .run::<Secrets>(json!({}));
+    assert_eq!(outcome.findings.len(), 1);
+    let summary = outcome.summary();
+    assert_eq!(summary.files_scanned, 3);
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("2 further finding(s)"))
+    );
+}
+
+use cordon_sdk::StageError;
