@@ -1,0 +1,269 @@
+//! `models`: Cordon's built-in ML model scanner as a `wasm32-wasip2`
+//! component. A thin shell around the `cordon-models` engine: every granted
+//! file is offered to the engine through ranged host reads (`read-at`), so
+//! a multi-gigabyte model is never copied whole into guest memory; the
+//! engine decides by content which files are models.
+//!
+//! Options (`[stages.models.options]`):
+//!
+//! | key | default | meaning |
+//! |---|---|---|
+//! | `include-ignored` | `false` | also examine files `.gitignore` excludes |
+//! | `sha256` | `true` | hash every model file (in 1 MiB ranged reads) for the inventory |
+//!
+//! Writes the `model-inventory` artifact when the pipeline grants it; a
+//! denied write is logged and noted, not an error (the findings stand on
+//! their own).
+
+use std::cell::{Cell, RefCell};
+
+use cordon_models::inventory::{INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, ModelInventory};
+use cordon_models::{ByteSource, Limits, ModelFinding, SourceError, sha256_hex};
+use cordon_sdk::prelude::*;
+
+/// Largest single `read-at` request; bigger engine reads are split so one
+/// request never asks the host for an unbounded buffer.
+const MAX_READ: usize = 8 << 20;
+/// Chunk size for hashing whole model files.
+const HASH_CHUNK: usize = 1 << 20;
+
+#[derive(Debug)]
+struct Options {
+    include_ignored: bool,
+    sha256: bool,
+}
+
+fn parse_options(json: &str) -> Result<Options, StageError> {
+    let value: serde_json::Value = if json.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(json).map_err(StageError::options)?
+    };
+    let table = match value {
+        serde_json::Value::Null => serde_json::Map::new(),
+        serde_json::Value::Object(table) => table,
+        other => {
+            return Err(StageError::InvalidOptions(format!(
+                "expected a table of options, got {other}"
+            )));
+        }
+    };
+    let mut options = Options {
+        include_ignored: false,
+        sha256: true,
+    };
+    for (key, value) in table {
+        let slot = match key.as_str() {
+            "include-ignored" => &mut options.include_ignored,
+            "sha256" => &mut options.sha256,
+            _ => {
+                return Err(StageError::InvalidOptions(format!(
+                    "unknown option `{key}`; expected `include-ignored` or `sha256`"
+                )));
+            }
+        };
+        *slot = value
+            .as_bool()
+            .ok_or_else(|| StageError::InvalidOptions(format!("`{key}` must be true or false")))?;
+    }
+    Ok(options)
+}
+
+/// One workspace file as the engine's [`ByteSource`], over `read-at`.
+/// Remembers the first host error (so an unreadable file is reported as
+/// skipped, not clean) and counts the bytes actually read.
+struct HostFile<'a> {
+    path: &'a str,
+    len: u64,
+    bytes_read: Cell<u64>,
+    error: RefCell<Option<AccessError>>,
+}
+
+impl<'a> HostFile<'a> {
+    fn new(path: &'a str, len: u64) -> Self {
+        HostFile {
+            path,
+            len,
+            bytes_read: Cell::new(0),
+            error: RefCell::new(None),
+        }
+    }
+}
+
+impl ByteSource for HostFile<'_> {
+    fn len(&self) -> u64 {
+        self.len
+    }
+
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
+        let len = usize::try_from((len as u64).min(self.len.saturating_sub(offset))).unwrap_or(0);
+        let mut out = Vec::with_capacity(len.min(MAX_READ));
+        while out.len() < len {
+            let at = offset + out.len() as u64;
+            let want = (len - out.len()).min(MAX_READ) as u32;
+            match workspace::read_at(self.path, at, want) {
+                Ok(bytes) if bytes.is_empty() => break,
+                Ok(bytes) => {
+                    self.bytes_read
+                        .set(self.bytes_read.get() + bytes.len() as u64);
+                    out.extend_from_slice(&bytes);
+                }
+                Err(error) => {
+                    let reason = error.describe();
+                    self.error.borrow_mut().get_or_insert(error);
+                    return Err(SourceError {
+                        offset: at,
+                        len: want as usize,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn severity(severity: cordon_models::Severity) -> Severity {
+    match severity {
+        cordon_models::Severity::Info => Severity::Info,
+        cordon_models::Severity::Low => Severity::Low,
+        cordon_models::Severity::Medium => Severity::Medium,
+        cordon_models::Severity::High => Severity::High,
+        cordon_models::Severity::Critical => Severity::Critical,
+    }
+}
+
+fn to_finding(path: &str, format: &str, finding: &ModelFinding) -> Finding {
+    let mut out = Finding::new(
+        &finding.rule_id,
+        severity(finding.severity),
+        &finding.message,
+    )
+    .at(path)
+    .fingerprint(finding.fingerprint(path))
+    .property("format", format)
+    .property("subject", &finding.subject);
+    if let Some(member) = &finding.member {
+        // The offset is then into the member's uncompressed data.
+        out = out.member(member);
+    }
+    if let Some(offset) = finding.offset {
+        out = out.byte_offset(offset);
+    }
+    out
+}
+
+struct Models;
+
+impl Stage for Models {
+    fn describe() -> StageInfo {
+        StageInfo::new(
+            "models",
+            env!("CARGO_PKG_VERSION"),
+            "Finds malicious and malformed ML model files (pickle, PyTorch, Keras, SavedModel, safetensors, GGUF, ONNX) and inventories them",
+        )
+        .rules(cordon_models::RULES.iter().map(|rule| {
+            Rule::new(rule.id, rule.short_description, severity(rule.default_severity))
+                .full_description(rule.full_description)
+                .help(rule.help)
+        }))
+        .workspace()
+        .writes_artifact(INVENTORY_ARTIFACT)
+    }
+
+    fn run(options: String) -> Result<Summary, StageError> {
+        let options = parse_options(&options)?;
+        let limits = Limits::default();
+        let mut summary = Summary::default();
+        let mut inventory = Vec::new();
+        let mut emitted = 0u64;
+        let mut over_limit = 0u64;
+
+        // Hidden files too: model caches such as `.cache/` hold weights.
+        let files = workspace::list_files(WalkOptions {
+            include_ignored: options.include_ignored,
+            include_hidden: true,
+        })?;
+        for file in files {
+            let source = HostFile::new(&file.path, file.size);
+            let scan = cordon_models::scan(&file.path, &source, &limits);
+            let mut unreadable = source.error.borrow_mut().take();
+            let Some(scan) = scan else {
+                // Not a model by content or name, unless the sniff itself
+                // failed: then it was not examined at all.
+                match unreadable {
+                    Some(error) => summary.skip(&file.path, error.describe()),
+                    None => {
+                        summary.files_scanned += 1;
+                        summary.bytes_scanned += source.bytes_read.get();
+                    }
+                }
+                continue;
+            };
+            let format = scan.format.as_str();
+            for finding in &scan.findings {
+                if over_limit > 0 {
+                    over_limit += 1;
+                    continue;
+                }
+                match findings::emit(&to_finding(&file.path, format, finding)) {
+                    Ok(()) => emitted += 1,
+                    Err(AccessError::Limit(_)) => over_limit += 1,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            if let Some(mut entry) = scan.inventory {
+                if options.sha256 && unreadable.is_none() {
+                    match sha256_hex(&source, HASH_CHUNK) {
+                        Ok(digest) => entry.sha256 = Some(digest),
+                        Err(_) => unreadable = source.error.borrow_mut().take(),
+                    }
+                }
+                inventory.push(entry);
+            }
+            match unreadable {
+                // Findings up to the failed read were emitted; the file as a
+                // whole was not fully examined.
+                Some(error) => {
+                    summary.skip(&file.path, format!("{format} model: {}", error.describe()))
+                }
+                None => {
+                    summary.files_scanned += 1;
+                    summary.bytes_scanned += source.bytes_read.get();
+                }
+            }
+        }
+
+        summary.note(format!("{} model file(s) found", inventory.len()));
+        let document = ModelInventory::new(inventory);
+        let bytes = serde_json::to_vec_pretty(&document)
+            .map_err(|error| StageError::Failed(format!("model inventory: {error}")))?;
+        match artifacts::put(INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, &bytes) {
+            Ok(()) => {}
+            Err(AccessError::Denied(reason)) => {
+                log::info(&format!(
+                    "`{INVENTORY_ARTIFACT}` artifact not written (not granted): {reason}"
+                ));
+                summary.note(format!(
+                    "`{INVENTORY_ARTIFACT}` artifact not written: the pipeline does not grant it"
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        }
+        if over_limit > 0 {
+            summary.note(format!(
+                "finding limit reached: {over_limit} further finding(s) were not reported"
+            ));
+        }
+        log::info(&format!(
+            "{emitted} finding(s) in {} model file(s)",
+            document.models.len()
+        ));
+        Ok(summary)
+    }
+}
+
+cordon_sdk::export_stage!(Models);
+
+#[cfg(test)]
+mod tests;
