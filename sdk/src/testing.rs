@@ -163,6 +163,10 @@ impl Harness {
     }
 }
 
+/// Whole-file read limit for data-set files (advisory databases hold many
+/// small files; nothing near this size).
+const DATA_READ_LIMIT: u64 = 1 << 30;
+
 /// The state behind the host calls of one harness run.
 pub(crate) struct TestHost {
     workspace: Workspace,
@@ -240,7 +244,9 @@ impl TestHost {
             .get(name)
             .ok_or_else(|| AccessError::Denied(format!("data set `{name}` is not granted")))?;
         let grant = ReadGrant::new(&["**"]).expect("static glob");
-        Workspace::open(dir, grant, u64::MAX).map_err(|e| AccessError::NotFound(format!("data set `{name}`: {e}")))
+        // A finite per-file limit: `Workspace::read` adds one to it, so
+        // `u64::MAX` overflowed on every data-set read.
+        Workspace::open(dir, grant, DATA_READ_LIMIT).map_err(|e| AccessError::NotFound(format!("data set `{name}`: {e}")))
     }
 
     pub(crate) fn data_info(&mut self, name: &str) -> Result<DataSetInfo, AccessError> {
