@@ -1,0 +1,342 @@
+//! `audit`: Cordon's built-in dependency audit as a `wasm32-wasip2`
+//! component. A thin shell around the `cordon-audit` engine: it loads the
+//! `rustsec` and `osv` data sets through the host (parsed once, then kept in
+//! the stage cache), takes packages from the `sbom` artifact when there is
+//! one and from the workspace's lockfiles otherwise, and emits one finding
+//! per (file, package, version, advisory).
+//!
+//! Options are exactly the engine's `AuditConfig` (`informational`,
+//! `ignore`, `max_database_age_days`; unknown keys are rejected).
+//!
+//! Databases: each of `rustsec` and `osv` may be missing or not granted as
+//! long as the other loads; the notes say which were used. With neither the
+//! stage fails: an audit against no database is never reported as clean.
+//!
+//! Rules: each advisory is its own rule (`RUSTSEC-…`, `PYSEC-…`), known
+//! only once the database is read, so `describe` lists none; every finding
+//! carries its advisory's title and help as `rule-*` properties instead.
+
+use cordon_audit::{
+    AuditConfig, Date, Index, Inventory, audit, database_age, inventory_from_cyclonedx,
+};
+use cordon_lockfiles::{detect, parse_with_companion};
+use cordon_sdk::prelude::*;
+
+/// The data sets the stage asks for, in the order they are reported.
+const DATA_SETS: [&str; 2] = ["rustsec", "osv"];
+const SBOM_ARTIFACT: &str = "sbom";
+/// Findings from the `sbom` artifact name it instead of a workspace file.
+const SBOM_PATH: &str = "artifact:sbom";
+/// Warnings of one database listed one by one before being counted.
+const MAX_LISTED_WARNINGS: usize = 10;
+
+fn severity(severity: cordon_audit::Severity) -> Severity {
+    match severity {
+        cordon_audit::Severity::Info => Severity::Info,
+        cordon_audit::Severity::Low => Severity::Low,
+        cordon_audit::Severity::Medium => Severity::Medium,
+        cordon_audit::Severity::High => Severity::High,
+        cordon_audit::Severity::Critical => Severity::Critical,
+    }
+}
+
+fn parse_options(json: &str) -> Result<AuditConfig, StageError> {
+    let trimmed = json.trim();
+    let json = if trimmed.is_empty() || trimmed == "null" {
+        "{}"
+    } else {
+        trimmed
+    };
+    AuditConfig::from_json(json).map_err(|error| StageError::InvalidOptions(error.0))
+}
+
+/// Whether a data-set file can hold advisories (RustSec `.md`, OSV JSON or
+/// YAML); nothing else is read.
+fn is_advisory_file(path: &str) -> bool {
+    [".md", ".json", ".yaml", ".yml"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+/// The cache key of a data set: its git revision when it has one, else a
+/// digest of every advisory file's path and size, so any change to the
+/// files (added, removed, edited to another length) builds a new index.
+fn cache_key(name: &str, revision: Option<&str>, files: &[FileInfo]) -> String {
+    match revision {
+        Some(revision) => Index::cache_key(name, revision),
+        None => {
+            let listing: String = files
+                .iter()
+                .map(|file| format!("{}\0{}\n", file.path, file.size))
+                .collect();
+            Index::cache_key(name, &format!("files-{}", fingerprint(&[&listing])))
+        }
+    }
+}
+
+use cordon_sdk::FileInfo;
+
+/// One loaded database and what the summary should say about it.
+struct Database {
+    name: &'static str,
+    index: Index,
+}
+
+/// Loads data set `name`: `Ok(None)` when it is absent or not granted (the
+/// reason is noted), an error when it is there but unusable.
+fn load_database(
+    name: &'static str,
+    config: &AuditConfig,
+    today: Date,
+    summary: &mut Summary,
+) -> Result<Result<Database, String>, StageError> {
+    let info = match data::info(name) {
+        Ok(info) => info,
+        Err(error @ (AccessError::Denied(_) | AccessError::NotFound(_))) => {
+            return Ok(Err(format!("{name}: {}", error.describe())));
+        }
+        Err(error) => {
+            return Err(StageError::Failed(format!(
+                "data set `{name}`: {}",
+                error.describe()
+            )));
+        }
+    };
+    let age = database_age(name, info.updated_at, today, config.max_database_age_days);
+    if age.stale {
+        log::warn(&age.note);
+    }
+    summary.note(age.note);
+
+    let files: Vec<FileInfo> = data::list_files(name, "")
+        .map_err(|error| StageError::Failed(format!("data set `{name}`: {}", error.describe())))?
+        .into_iter()
+        .filter(|file| is_advisory_file(&file.path))
+        .collect();
+    let key = cache_key(name, info.revision.as_deref(), &files);
+    if let Some(bytes) = cache::get(&key) {
+        match Index::from_bytes(&bytes) {
+            Ok(index) => {
+                log::debug(&format!(
+                    "{name}: advisory index loaded from the cache ({key})"
+                ));
+                return Ok(Ok(Database { name, index }));
+            }
+            Err(error) => log::info(&format!("{name}: rebuilding the advisory index: {error}")),
+        }
+    }
+
+    let mut contents = Vec::with_capacity(files.len());
+    let mut unread = Vec::new();
+    for file in &files {
+        match data::read(name, &file.path) {
+            Ok(bytes) => contents.push((file.path.clone(), bytes)),
+            Err(error) => unread.push(format!("{}: {}", file.path, error.describe())),
+        }
+    }
+    let (index, warnings) = Index::build(contents)
+        .map_err(|error| StageError::Failed(format!("data set `{name}`: {error}")))?;
+    let mut problems: Vec<String> = unread;
+    problems.extend(
+        warnings
+            .into_iter()
+            .map(|w| format!("{}: {}", w.path, w.message)),
+    );
+    if !problems.is_empty() {
+        // Advisories in these files are missing from the index: say so.
+        for problem in problems.iter().take(MAX_LISTED_WARNINGS) {
+            summary.note(format!("{name} database: {problem}"));
+        }
+        if problems.len() > MAX_LISTED_WARNINGS {
+            summary.note(format!(
+                "{name} database: {} more file(s) with problems",
+                problems.len() - MAX_LISTED_WARNINGS
+            ));
+        }
+    }
+    if let Err(error) = cache::put(&key, &index.to_bytes()) {
+        log::info(&format!(
+            "{name}: advisory index not cached: {}",
+            error.describe()
+        ));
+    }
+    Ok(Ok(Database { name, index }))
+}
+
+/// Packages from the `sbom` artifact, or `None` when there is none.
+fn sbom_inventory(summary: &mut Summary) -> Result<Option<Inventory>, StageError> {
+    let artifact = match artifacts::get(SBOM_ARTIFACT) {
+        Ok(artifact) => artifact,
+        Err(AccessError::NotFound(_) | AccessError::Denied(_)) => return Ok(None),
+        Err(error) => {
+            return Err(StageError::Failed(format!(
+                "`{SBOM_ARTIFACT}` artifact: {}",
+                error.describe()
+            )));
+        }
+    };
+    let (inventory, warnings) = inventory_from_cyclonedx(SBOM_PATH, &artifact.bytes)
+        .map_err(|error| StageError::Failed(error.to_string()))?;
+    summary.bytes_scanned += artifact.bytes.len() as u64;
+    for warning in warnings {
+        summary.note(format!("sbom artifact: {}", warning.message));
+    }
+    Ok(Some(inventory))
+}
+
+/// Packages from every lockfile of the workspace.
+fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageError> {
+    let files = workspace::list_files(WalkOptions {
+        include_ignored: false,
+        include_hidden: false,
+    })?;
+    let mut inventories = Vec::new();
+    for file in files {
+        let Some(kind) = detect(&file.path) else {
+            continue;
+        };
+        let bytes = match workspace::read(&file.path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                summary.skip(&file.path, error.describe());
+                continue;
+            }
+        };
+        let companion = kind.companion_file_name().and_then(|name| {
+            let sibling = match file.path.rsplit_once('/') {
+                Some((dir, _)) => format!("{dir}/{name}"),
+                None => name.to_string(),
+            };
+            workspace::read(&sibling).ok()
+        });
+        match parse_with_companion(&file.path, &bytes, companion.as_deref()) {
+            Ok(lockfile) => {
+                summary.files_scanned += 1;
+                summary.bytes_scanned += bytes.len() as u64;
+                inventories.push(Inventory::from(lockfile));
+            }
+            // Its packages were not audited: never report it as clean.
+            Err(error) => summary.skip(&file.path, format!("not parsable: {error}")),
+        }
+    }
+    Ok(inventories)
+}
+
+/// Today in UTC, from the WASI wall clock (for ignore expiry and database age).
+fn today() -> Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
+struct Audit;
+
+impl Stage for Audit {
+    fn describe() -> StageInfo {
+        StageInfo::new(
+            "audit",
+            env!("CARGO_PKG_VERSION"),
+            "Finds dependencies with known vulnerabilities, unsound or unmaintained crates (RustSec and OSV advisories)",
+        )
+        .workspace()
+        .data("rustsec")
+        .data("osv")
+        .reads_artifact(SBOM_ARTIFACT)
+    }
+
+    fn run(options: String) -> Result<Summary, StageError> {
+        let config = parse_options(&options)?;
+        let today = today();
+        let mut summary = Summary::default();
+
+        let mut databases = Vec::new();
+        let mut missing = Vec::new();
+        for name in DATA_SETS {
+            match load_database(name, &config, today, &mut summary)? {
+                Ok(database) => databases.push(database),
+                Err(reason) => missing.push(reason),
+            }
+        }
+        if databases.is_empty() {
+            return Err(StageError::Failed(format!(
+                "no advisory database is available ({}); grant `rustsec` or `osv` to the stage",
+                missing.join("; ")
+            )));
+        }
+        let loaded: Vec<String> = databases
+            .iter()
+            .map(|db| format!("{} ({} advisories)", db.name, db.index.stats().advisories))
+            .collect();
+        summary.note(format!("databases: {}", loaded.join(", ")));
+        for reason in &missing {
+            summary.note(format!("database not used: {reason}"));
+        }
+
+        let inventories = match sbom_inventory(&mut summary)? {
+            Some(inventory) => {
+                summary.files_scanned += 1;
+                summary.note("packages from the sbom artifact".to_string());
+                vec![inventory]
+            }
+            None => lockfile_inventories(&mut summary)?,
+        };
+
+        let indexes: Vec<&Index> = databases.iter().map(|db| &db.index).collect();
+        let report = audit(&indexes, &inventories, &config, today);
+        let mut over_limit = 0u64;
+        for finding in &report.findings {
+            let mut out = Finding::new(
+                &finding.advisory_id,
+                severity(finding.severity),
+                &finding.message,
+            )
+            .at(&finding.path)
+            .fingerprint(&finding.fingerprint);
+            if let Some(line) = finding.line {
+                out = out.region(line, 1, line, 1);
+            }
+            for (key, value) in finding.properties() {
+                out = out.property(&key, value);
+            }
+            // The rule catalogue is per advisory; carry it on the finding.
+            if let Some(rule) = report
+                .rules
+                .iter()
+                .find(|rule| rule.id == finding.advisory_id)
+            {
+                out = out
+                    .property("rule-short-description", &rule.short_description)
+                    .property("rule-help", &rule.help);
+            }
+            if over_limit > 0 {
+                over_limit += 1;
+                continue;
+            }
+            match findings::emit(&out) {
+                Ok(()) => {}
+                Err(AccessError::Limit(_)) => over_limit += 1,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        summary.note(format!(
+            "{} package(s) checked, {} finding(s), {} ignored by configuration",
+            report.packages_checked,
+            report.findings.len(),
+            report.suppressed
+        ));
+        for note in report.notes {
+            summary.note(note);
+        }
+        if over_limit > 0 {
+            summary.note(format!(
+                "finding limit reached: {over_limit} further finding(s) were not reported"
+            ));
+        }
+        Ok(summary)
+    }
+}
+
+cordon_sdk::export_stage!(Audit);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,293 @@
+//! Native runs of the stage through the SDK's test harness, against the
+//! shared RustSec and OSV PyPI snapshots and the engine's lockfile fixtures.
+
+use cordon_sdk::testing::{Harness, Outcome};
+use cordon_sdk::{EntryKind, FileInfo, Severity, Stage, StageError};
+use serde_json::json;
+
+use super::{Audit, cache_key};
+
+const MANIFEST_DIR: &str = env!("CARGO_MANIFEST_DIR");
+
+fn rustsec_dir() -> String {
+    format!("{MANIFEST_DIR}/../../../../shared/advisory-db")
+}
+
+fn osv_pypi_dir() -> String {
+    format!("{MANIFEST_DIR}/../../../../shared/osv/pypi")
+}
+
+/// A workspace holding one of the engine's lockfile fixtures at `as_path`.
+fn workspace(fixture: &str, as_path: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes =
+        std::fs::read(format!("{MANIFEST_DIR}/../engine/tests/fixtures/{fixture}")).unwrap();
+    let target = dir.path().join(as_path);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(target, bytes).unwrap();
+    dir
+}
+
+fn hits(outcome: &Outcome) -> Vec<(String, String, String)> {
+    let mut hits: Vec<_> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let property = |key: &str| {
+                f.properties
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            (property("package"), property("version"), f.rule_id.clone())
+        })
+        .collect();
+    hits.sort();
+    hits
+}
+
+fn expect(list: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    list.iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+        .collect()
+}
+
+#[test]
+fn describe_requests_both_databases_and_the_sbom() {
+    let info = Audit::describe();
+    assert_eq!(info.name, "audit");
+    assert!(info.requests.workspace);
+    assert_eq!(info.requests.data, ["rustsec", "osv"]);
+    assert_eq!(info.requests.artifacts_read, ["sbom"]);
+    assert!(info.requests.artifacts_write.is_empty());
+}
+
+#[test]
+fn cargo_lock_against_rustsec() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .run::<Audit>(json!({}));
+    let summary = outcome.summary();
+    assert_eq!(summary.files_scanned, 1);
+    assert_eq!(
+        hits(&outcome),
+        expect(&[
+            ("ansi_term", "0.11.0", "RUSTSEC-2021-0139"),
+            ("smallvec", "0.6.9", "RUSTSEC-2018-0018"),
+            ("smallvec", "0.6.9", "RUSTSEC-2019-0009"),
+            ("smallvec", "0.6.9", "RUSTSEC-2019-0012"),
+            ("smallvec", "0.6.9", "RUSTSEC-2021-0003"),
+            ("time", "0.1.40", "RUSTSEC-2020-0071"),
+        ])
+    );
+    let smallvec = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "RUSTSEC-2019-0009")
+        .unwrap();
+    let location = smallvec.location.as_ref().unwrap();
+    assert_eq!(location.path, "Cargo.lock");
+    let line = location.region.unwrap().start_line as usize;
+    let lockfile = std::fs::read_to_string(dir.path().join("Cargo.lock")).unwrap();
+    assert!(lockfile.lines().nth(line - 1).unwrap().contains("smallvec"));
+    assert!(smallvec.severity >= Severity::Medium);
+    let mut fingerprints: Vec<_> = outcome
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    fingerprints.sort();
+    fingerprints.dedup();
+    assert_eq!(fingerprints.len(), outcome.findings.len());
+    assert!(
+        smallvec
+            .properties
+            .iter()
+            .any(|(k, v)| k == "rule-help" && v.contains("smallvec"))
+    );
+
+    let notes = &summary.notes;
+    assert!(
+        notes.iter().any(|n| n.starts_with("databases: rustsec (")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("database not used: osv")),
+        "{notes:?}"
+    );
+    // The harness knows no update time: the age is unknown, and says so.
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("rustsec database: date of last update unknown"))
+    );
+}
+
+#[test]
+fn requirements_against_osv_only() {
+    let dir = workspace("requirements/requirements.txt", "app/requirements.txt");
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("osv", osv_pypi_dir())
+        .run::<Audit>(json!({}));
+    assert_eq!(
+        hits(&outcome),
+        expect(&[
+            ("Loguru", "0.5.1", "PYSEC-2022-14"),
+            ("jinja2", "2.10", "PYSEC-2019-217"),
+            ("jinja2", "2.10", "PYSEC-2021-66"),
+            ("py", "1.11.0", "PYSEC-2022-42969"),
+            ("redis", "4.4.3", "PYSEC-2023-46"),
+        ])
+    );
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .all(|f| f.location.as_ref().unwrap().path == "app/requirements.txt")
+    );
+    assert!(
+        outcome
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.starts_with("databases: osv ("))
+    );
+}
+
+#[test]
+fn no_database_is_an_error_never_a_clean_result() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Audit>(json!({}));
+    assert!(
+        matches!(&outcome.result, Err(StageError::Failed(m)) if m.contains("rustsec") && m.contains("osv")),
+        "{:?}",
+        outcome.result
+    );
+    assert!(outcome.findings.is_empty());
+
+    // A directory without advisories is not an empty database either.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("README.md"), "nothing here\n").unwrap();
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", empty.path())
+        .run::<Audit>(json!({}));
+    assert!(matches!(&outcome.result, Err(StageError::Failed(m)) if m.contains("no advisories")));
+}
+
+#[test]
+fn ignores_need_reasons_and_expire() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let run = |options| {
+        Harness::new(dir.path())
+            .read(&["**"])
+            .data("rustsec", rustsec_dir())
+            .run::<Audit>(options)
+    };
+    let ignored = run(json!({"ignore": [
+        {"id": "RUSTSEC-2020-0071", "reason": "no local time use", "expires": "2999-01-01"},
+        {"id": "RUSTSEC-2019-0009", "reason": "was fixed upstream", "expires": "2000-01-01"},
+    ], "informational": {"unmaintained": false}}));
+    let ids: Vec<_> = ignored
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert!(!ids.contains(&"RUSTSEC-2020-0071"), "{ids:?}");
+    // ansi_term is unmaintained: off by `informational`.
+    assert!(!ids.contains(&"RUSTSEC-2021-0139"), "{ids:?}");
+    // An expired ignore reports the advisory again, with a note.
+    assert!(ids.contains(&"RUSTSEC-2019-0009"), "{ids:?}");
+    let notes = &ignored.summary().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("RUSTSEC-2019-0009") && n.contains("expired")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("1 ignored by configuration")),
+        "{notes:?}"
+    );
+
+    let no_reason = run(json!({"ignore": [{"id": "RUSTSEC-2020-0071"}]}));
+    assert!(
+        matches!(&no_reason.result, Err(StageError::InvalidOptions(m)) if m.contains("reason"))
+    );
+    let typo = run(json!({"max_database_age": 3}));
+    assert!(
+        matches!(&typo.result, Err(StageError::InvalidOptions(m)) if m.contains("max_database_age"))
+    );
+}
+
+#[test]
+fn sbom_artifact_replaces_lockfiles() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let sbom = json!({
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "components": [
+            {"type": "library", "name": "smallvec", "version": "0.6.9", "purl": "pkg:cargo/smallvec@0.6.9"},
+            {"type": "library", "name": "serde", "version": "1.0.200", "purl": "pkg:cargo/serde@1.0.200"},
+        ],
+    });
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .artifact(
+            "sbom",
+            "application/vnd.cyclonedx+json",
+            serde_json::to_vec_pretty(&sbom).unwrap(),
+        )
+        .run::<Audit>(json!({}));
+    let summary = outcome.summary();
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n == "packages from the sbom artifact")
+    );
+    let hits = hits(&outcome);
+    assert_eq!(hits.len(), 4, "{hits:?}");
+    assert!(hits.iter().all(|(package, _, _)| package == "smallvec"));
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .all(|f| f.location.as_ref().unwrap().path == "artifact:sbom")
+    );
+}
+
+#[test]
+fn cache_keys_follow_revision_or_file_listing() {
+    let file = |path: &str, size| FileInfo {
+        path: path.into(),
+        size,
+        kind: EntryKind::File,
+    };
+    let a = [file("crates/a/RUSTSEC-2020-0001.md", 100)];
+    let b = [file("crates/a/RUSTSEC-2020-0001.md", 101)];
+    assert_ne!(
+        cache_key("rustsec", None, &a),
+        cache_key("rustsec", None, &b)
+    );
+    assert_eq!(
+        cache_key("rustsec", None, &a),
+        cache_key("rustsec", None, &a)
+    );
+    assert_ne!(cache_key("rustsec", None, &a), cache_key("osv", None, &a));
+    assert_eq!(
+        cache_key("rustsec", Some("abc123"), &a),
+        cordon_audit::Index::cache_key("rustsec", "abc123")
+    );
+}
