@@ -1,0 +1,375 @@
+//! The report data model. The JSON report is this model serialised, so field
+//! names here are a public, documented schema: change them only with a
+//! `schema_version` bump.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub id: String,
+    pub short_description: String,
+    pub full_description: String,
+    pub help: String,
+    pub default_severity: Severity,
+}
+
+/// 1-based lines and columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Region {
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// Workspace-relative, `/`-separated.
+    pub path: String,
+    pub region: Option<Region>,
+    pub byte_offset: Option<u64>,
+    pub member: Option<String>,
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub severity: Severity,
+    pub message: String,
+    pub location: Option<Location>,
+    pub fingerprint: String,
+    /// Already redacted by the stage.
+    pub snippet: Option<String>,
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Where a stage's plugin came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    /// From the plugin's `describe()`.
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// `builtin:<name>` or the path from the pipeline file.
+    pub source: String,
+    /// sha256 of the component bytes, hex.
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum StageStatus {
+    /// `run` returned a summary.
+    Completed,
+    /// The stage did not finish: trap, timeout, limit, invalid options,
+    /// refused plugin. Its findings so far are kept but it is not clean.
+    Errored { kind: ErrorKind, message: String },
+    /// Not run because a stage it needs did not complete.
+    Skipped { reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    InvalidOptions,
+    Denied,
+    Failed,
+    Timeout,
+    MemoryLimit,
+    Trap,
+    Plugin,
+}
+
+/// A host call the sandbox refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeniedCall {
+    /// `interface.function`, e.g. `workspace.read`.
+    pub call: String,
+    pub target: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// The pipeline's name for the stage (`stages.<name>`).
+    pub name: String,
+    /// `None` when the plugin could not be loaded.
+    pub plugin: Option<PluginInfo>,
+    pub status: StageStatus,
+    pub rules: Vec<Rule>,
+    pub findings: Vec<Finding>,
+    /// True when the finding cap cut the list.
+    pub findings_truncated: bool,
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+    pub denied: Vec<DeniedCall>,
+    pub duration_ms: u64,
+}
+
+/// The git state of the scanned workspace, for SARIF `versionControlProvenance`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionControl {
+    /// Remote URL (credentials stripped), if the repository has one.
+    pub repository_uri: Option<String>,
+    pub revision: String,
+    pub branch: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArtifactInfo {
+    pub name: String,
+    pub media_type: String,
+    pub producer: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub tool_version: String,
+    /// RFC 3339, UTC.
+    pub started_at: String,
+    pub duration_ms: u64,
+    /// Findings at or above this severity fail the run.
+    pub fail_on: Severity,
+    pub version_control: Option<VersionControl>,
+    pub stages: Vec<StageReport>,
+    pub artifacts: Vec<ArtifactInfo>,
+}
+
+impl Severity {
+    /// Every severity, highest first (the order reports list them in).
+    pub const ALL_DESCENDING: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The lowercase name used in the JSON report and the pipeline file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ErrorKind {
+    /// The kebab-case name used in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidOptions => "invalid-options",
+            ErrorKind::Denied => "denied",
+            ErrorKind::Failed => "failed",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::MemoryLimit => "memory-limit",
+            ErrorKind::Trap => "trap",
+            ErrorKind::Plugin => "plugin",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Number of findings per severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeverityCounts([usize; 5]);
+
+impl SeverityCounts {
+    pub fn get(&self, severity: Severity) -> usize {
+        self.0[severity.index()]
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.iter().sum()
+    }
+
+    /// Findings at `threshold` or more severe.
+    pub fn at_or_above(&self, threshold: Severity) -> usize {
+        self.0[threshold.index()..].iter().sum()
+    }
+
+    /// Non-zero counts, highest severity first.
+    pub fn iter(&self) -> impl Iterator<Item = (Severity, usize)> + '_ {
+        Severity::ALL_DESCENDING
+            .into_iter()
+            .map(|severity| (severity, self.get(severity)))
+            .filter(|(_, count)| *count > 0)
+    }
+
+    fn add(&mut self, severity: Severity) {
+        self.0[severity.index()] += 1;
+    }
+
+    fn merge(&mut self, other: &SeverityCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+}
+
+impl StageStatus {
+    /// True when the stage ran to the end; only then can it be clean.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, StageStatus::Completed)
+    }
+}
+
+impl StageReport {
+    pub fn counts_by_severity(&self) -> SeverityCounts {
+        let mut counts = SeverityCounts::default();
+        for finding in &self.findings {
+            counts.add(finding.severity);
+        }
+        counts
+    }
+
+    /// The most severe finding's severity, if the stage found anything.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// [`RunReport::exit_code`] when every stage completed and nothing reached `fail_on`.
+pub const EXIT_OK: i32 = 0;
+/// [`RunReport::exit_code`] when a finding is at or above `fail_on`.
+pub const EXIT_FINDINGS: i32 = 1;
+/// [`RunReport::exit_code`] when a stage errored or was skipped.
+pub const EXIT_INCOMPLETE: i32 = 2;
+
+impl RunReport {
+    /// The most severe finding of the run, over every stage.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.stages
+            .iter()
+            .filter_map(StageReport::max_severity)
+            .max()
+    }
+
+    pub fn counts_by_severity(&self) -> SeverityCounts {
+        let mut counts = SeverityCounts::default();
+        for stage in &self.stages {
+            counts.merge(&stage.counts_by_severity());
+        }
+        counts
+    }
+
+    /// Findings at or above `fail_on`, over every stage.
+    pub fn failing_findings(&self) -> usize {
+        self.counts_by_severity().at_or_above(self.fail_on)
+    }
+
+    /// True when a stage errored or was skipped: the run did not look at
+    /// everything it was asked to, so it can never be reported clean.
+    pub fn is_incomplete(&self) -> bool {
+        self.stages.iter().any(|s| !s.status.is_completed())
+    }
+
+    /// The process exit code for CI.
+    ///
+    /// - [`EXIT_INCOMPLETE`] (2): a stage errored or was skipped. This wins
+    ///   over findings: a run that did not finish cannot claim its findings
+    ///   are the whole story, and CI scripts that special-case 1 ("fix the
+    ///   findings") must not hide a broken scan.
+    /// - [`EXIT_FINDINGS`] (1): every stage completed and a finding is at or
+    ///   above `fail_on`.
+    /// - [`EXIT_OK`] (0): every stage completed and nothing reached `fail_on`.
+    ///
+    /// Files a completed stage could not read (`skipped`) are reported by
+    /// every renderer but do not change the code; the stage decides whether
+    /// an unreadable file is fatal (by erroring).
+    pub fn exit_code(&self) -> i32 {
+        if self.is_incomplete() {
+            EXIT_INCOMPLETE
+        } else if self.failing_findings() > 0 {
+            EXIT_FINDINGS
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+impl Location {
+    /// `path:line:col`, `path (byte N)` or `path`: where to look, as
+    /// terminals and CI logs print it.
+    pub fn position(&self) -> String {
+        match (self.region, self.byte_offset) {
+            (Some(r), _) => format!("{}:{}:{}", self.path, r.start_line, r.start_column),
+            (None, Some(offset)) => format!("{} (byte {offset})", self.path),
+            (None, None) => self.path.clone(),
+        }
+    }
+
+    /// The archive member and commit, when there are any:
+    /// `member inner/model.pkl, commit 0123456789ab`.
+    pub fn context(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(member) = self.member.as_deref().filter(|m| !m.is_empty()) {
+            parts.push(format!("member {member}"));
+        }
+        if let Some(commit) = self.commit.as_deref().filter(|c| !c.is_empty()) {
+            parts.push(format!("commit {}", short_commit(commit)));
+        }
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+/// The first 12 hex digits of a commit id: unambiguous in practice, short
+/// enough for a line.
+pub fn short_commit(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}
+
+impl Finding {
+    /// `path:line:col (member …, commit …)`, or `(no location)`.
+    pub fn position(&self) -> String {
+        match &self.location {
+            Some(location) => match location.context() {
+                Some(context) => format!("{} ({context})", location.position()),
+                None => location.position(),
+            },
+            None => "(no location)".to_string(),
+        }
+    }
+}

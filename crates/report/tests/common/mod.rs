@@ -1,0 +1,498 @@
+//! Reports built by hand for the renderer tests, and the SARIF validators.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use cordon_report::*;
+use serde_json::Value;
+
+pub const COMMIT: &str = "0123456789abcdef0123456789abcdef01234567";
+/// A message with markup, quotes, non-ASCII and a control character.
+pub const TRICKY_MESSAGE: &str = "Token « ghp_… » in <config> & \"env\" file 'prod' — 秘密";
+
+pub fn plugin(name: &str, version: &str) -> PluginInfo {
+    PluginInfo {
+        name: name.to_string(),
+        version: version.to_string(),
+        description: format!("the {name} stage"),
+        source: format!("builtin:{name}"),
+        sha256: "ab".repeat(32),
+    }
+}
+
+pub fn rule(id: &str, title: &str, severity: Severity) -> Rule {
+    Rule {
+        id: id.to_string(),
+        short_description: title.to_string(),
+        full_description: format!("{title}: a longer description."),
+        help: format!("Remove the value and rotate it ({id})."),
+        default_severity: severity,
+    }
+}
+
+pub fn location(path: &str) -> Location {
+    Location {
+        path: path.to_string(),
+        region: None,
+        byte_offset: None,
+        member: None,
+        commit: None,
+    }
+}
+
+pub fn region(start_line: u32, start_column: u32, end_line: u32, end_column: u32) -> Region {
+    Region {
+        start_line,
+        start_column,
+        end_line,
+        end_column,
+    }
+}
+
+pub fn finding(
+    rule_id: &str,
+    severity: Severity,
+    message: &str,
+    location: Option<Location>,
+) -> Finding {
+    Finding {
+        rule_id: rule_id.to_string(),
+        severity,
+        message: message.to_string(),
+        location,
+        fingerprint: format!("fp-{rule_id}-{message}")
+            .chars()
+            .filter(char::is_ascii)
+            .collect(),
+        snippet: None,
+        properties: Vec::new(),
+    }
+}
+
+pub fn stage(name: &str, plugin: Option<PluginInfo>, status: StageStatus) -> StageReport {
+    StageReport {
+        name: name.to_string(),
+        plugin,
+        status,
+        rules: Vec::new(),
+        findings: Vec::new(),
+        findings_truncated: false,
+        files_scanned: 0,
+        bytes_scanned: 0,
+        skipped: Vec::new(),
+        notes: Vec::new(),
+        denied: Vec::new(),
+        duration_ms: 0,
+    }
+}
+
+/// Five stages: `secrets` (completed: regions, a path with a space, a
+/// commit, a finding without region, a skipped file, denied calls), `models`
+/// (completed: byte offset inside an archive member, a finding with no
+/// location), `audit` (errored by timeout, with findings from the sbom
+/// artifact and a lockfile property), `sbom-check` (skipped) and `custom`
+/// (errored: its plugin could not be loaded).
+pub fn sample_report() -> RunReport {
+    let mut secrets = stage(
+        "secrets",
+        Some(plugin("secrets", "0.1.0")),
+        StageStatus::Completed,
+    );
+    secrets.rules = vec![
+        rule(
+            "secrets/github-pat",
+            "GitHub personal access token",
+            Severity::High,
+        ),
+        rule(
+            "secrets/aws-access-key",
+            "AWS access key",
+            Severity::Critical,
+        ),
+        rule(
+            "secrets/generic-api-key",
+            "Generic API key",
+            Severity::Medium,
+        ),
+    ];
+    let mut pat_location = location("config/prod env/.env");
+    pat_location.region = Some(region(3, 5, 3, 45));
+    pat_location.commit = Some(COMMIT.to_string());
+    let mut pat = finding(
+        "secrets/github-pat",
+        Severity::High,
+        TRICKY_MESSAGE,
+        Some(pat_location),
+    );
+    pat.snippet = Some("GITHUB_TOKEN=ghp_****************".to_string());
+    pat.properties = vec![("entropy".to_string(), "4.8".to_string())];
+    let mut aws_location = location("src/main.rs");
+    aws_location.region = Some(region(10, 1, 10, 21));
+    let aws = finding(
+        "secrets/aws-access-key",
+        Severity::Critical,
+        "AWS access key id",
+        Some(aws_location),
+    );
+    let generic = finding(
+        "secrets/generic-api-key",
+        Severity::Medium,
+        "API key in the README",
+        Some(location("README.md")),
+    );
+    secrets.findings = vec![generic, pat, aws];
+    secrets.files_scanned = 42;
+    secrets.bytes_scanned = 1_258_291;
+    secrets.skipped = vec![Skipped {
+        path: "assets/huge model.bin".to_string(),
+        reason: "larger than max_file_bytes (10 MiB)".to_string(),
+    }];
+    secrets.notes = vec!["3 rules disabled by configuration".to_string()];
+    secrets.denied = vec![
+        DeniedCall {
+            call: "workspace.read".to_string(),
+            target: ".git/config".to_string(),
+            reason: "not in the stage's read globs".to_string(),
+        },
+        DeniedCall {
+            call: "workspace.read".to_string(),
+            target: "/etc/passwd".to_string(),
+            reason: "outside the workspace".to_string(),
+        },
+        DeniedCall {
+            call: "data.open".to_string(),
+            target: "osv".to_string(),
+            reason: "data set not granted".to_string(),
+        },
+    ];
+    secrets.duration_ms = 1200;
+
+    let mut models = stage(
+        "models",
+        Some(plugin("models", "0.2.0-beta.1")),
+        StageStatus::Completed,
+    );
+    models.rules = vec![rule(
+        "models/pickle-code-execution",
+        "Pickle can run code",
+        Severity::Critical,
+    )];
+    let mut pickle_location = location("models/bundle.zip");
+    pickle_location.byte_offset = Some(1234);
+    pickle_location.member = Some("inner/model.pkl".to_string());
+    let mut pickle = finding(
+        "models/pickle-code-execution",
+        Severity::Critical,
+        "pickle opcode GLOBAL imports os.system",
+        Some(pickle_location),
+    );
+    pickle.properties = vec![
+        ("opcode".to_string(), "GLOBAL".to_string()),
+        ("import".to_string(), "os.system".to_string()),
+        ("tags".to_string(), "not-an-array".to_string()),
+    ];
+    let unlocated = finding(
+        "models/no-inventory",
+        Severity::Info,
+        "no model files found",
+        None,
+    );
+    models.findings = vec![pickle, unlocated];
+    models.files_scanned = 3;
+    models.bytes_scanned = 512;
+    models.duration_ms = 80;
+
+    let mut audit = stage(
+        "audit",
+        Some(plugin("audit", "1.0.0")),
+        StageStatus::Errored {
+            kind: ErrorKind::Timeout,
+            message: "the stage ran longer than 30s".to_string(),
+        },
+    );
+    let mut advisory = finding(
+        "RUSTSEC-2024-0003",
+        Severity::High,
+        "smallvec 1.6.0: buffer overflow in insert_many",
+        Some(location("artifact:sbom")),
+    );
+    advisory.properties = vec![
+        ("package".to_string(), "smallvec".to_string()),
+        ("version".to_string(), "1.6.0".to_string()),
+        (
+            "url".to_string(),
+            "https://rustsec.org/advisories/RUSTSEC-2024-0003".to_string(),
+        ),
+        (
+            "rule-short-description".to_string(),
+            "Buffer overflow in SmallVec::insert_many".to_string(),
+        ),
+        ("rule-help".to_string(), "Upgrade to >=1.6.1".to_string()),
+    ];
+    let mut from_lockfile = finding(
+        "PYSEC-2024-0001",
+        Severity::Medium,
+        "idna 3.6: denial of service",
+        None,
+    );
+    from_lockfile.properties = vec![(
+        "lockfile".to_string(),
+        "app/requirements lock.txt".to_string(),
+    )];
+    audit.findings = vec![advisory, from_lockfile];
+    audit.duration_ms = 30_000;
+
+    let sbom_check = stage(
+        "sbom-check",
+        None,
+        StageStatus::Skipped {
+            reason: "stage `audit` it depends on did not complete".to_string(),
+        },
+    );
+    let custom = stage(
+        "custom",
+        None,
+        StageStatus::Errored {
+            kind: ErrorKind::Plugin,
+            message: "cannot load plugins/custom.wasm: not a component".to_string(),
+        },
+    );
+
+    RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: "0.1.0".to_string(),
+        started_at: "2025-01-02T03:04:05Z".to_string(),
+        duration_ms: 31_400,
+        fail_on: Severity::High,
+        version_control: Some(VersionControl {
+            repository_uri: Some("git@github.com:cordon-sec/demo.git".to_string()),
+            revision: COMMIT.to_string(),
+            branch: Some("main".to_string()),
+        }),
+        stages: vec![secrets, models, audit, sbom_check, custom],
+        artifacts: vec![ArtifactInfo {
+            name: "sbom".to_string(),
+            media_type: "application/vnd.cyclonedx+json".to_string(),
+            producer: "sbom".to_string(),
+            bytes: 2048,
+        }],
+    }
+}
+
+/// The sample with only completed stages (for the exit-code tests).
+pub fn completed_only() -> RunReport {
+    let mut report = sample_report();
+    report.stages.retain(|s| s.status == StageStatus::Completed);
+    report
+}
+
+/// Everything a careless or hostile plugin could put in a report: empty
+/// strings, zero and reversed regions, control characters, markup, a NUL,
+/// terminal escapes, odd paths.
+pub fn hostile_report() -> RunReport {
+    let mut stage = stage("weird", Some(plugin("", "")), StageStatus::Completed);
+    stage.rules = vec![
+        rule("", "", Severity::Low),
+        rule("dup", "first", Severity::Low),
+        rule("dup", "second", Severity::High),
+    ];
+    let mut zero = location("a/../b/\u{0}x<y>.txt");
+    zero.region = Some(region(0, 0, 0, 0));
+    let mut reversed = location("C:/Windows/win.ini");
+    reversed.region = Some(region(9, 8, 2, 1));
+    let mut same_line = location("./ok.txt");
+    same_line.region = Some(region(4, 9, 4, 2));
+    same_line.commit = Some("ç".to_string());
+    same_line.member = Some(String::new());
+    let mut empty_path = location("");
+    empty_path.byte_offset = Some(u64::MAX);
+    let mut findings = vec![
+        finding("", Severity::Critical, "", Some(zero)),
+        finding(
+            "dup",
+            Severity::High,
+            "\u{1b}[2J\u{1b}[0;0Hok: nothing at or above high\r\n",
+            Some(reversed),
+        ),
+        finding(
+            "x]]>",
+            Severity::Info,
+            "\u{8}\u{b}\u{c}\u{FFFE}\u{202E}txt.exe",
+            Some(same_line),
+        ),
+        finding(
+            "unknown",
+            Severity::Medium,
+            "no rule in the catalogue",
+            Some(empty_path),
+        ),
+        finding(
+            "slash/",
+            Severity::Low,
+            "trailing slash",
+            Some(location("/abs/path")),
+        ),
+    ];
+    findings[0].fingerprint = String::new();
+    findings[0].snippet = Some(String::new());
+    findings[1].snippet = Some("<![CDATA[ x ]]> & \u{0}".to_string());
+    findings[2].properties = vec![
+        ("".to_string(), "".to_string()),
+        ("url".to_string(), "javascript:alert(1)".to_string()),
+    ];
+    stage.findings = findings;
+    stage.findings_truncated = true;
+    stage.skipped = vec![
+        Skipped {
+            path: String::new(),
+            reason: String::new(),
+        },
+        Skipped {
+            path: "artifact:x".to_string(),
+            reason: "\u{0}".to_string(),
+        },
+    ];
+    stage.notes = vec![String::new(), "\u{1b}]0;title\u{7}".to_string()];
+    stage.denied = vec![DeniedCall {
+        call: String::new(),
+        target: String::new(),
+        reason: String::new(),
+    }];
+    stage.duration_ms = u64::MAX;
+    let errored = self::stage(
+        "",
+        Some(plugin("x", "1")),
+        StageStatus::Errored {
+            kind: ErrorKind::Trap,
+            message: String::new(),
+        },
+    );
+    RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: String::new(),
+        started_at: String::new(),
+        duration_ms: u64::MAX,
+        fail_on: Severity::Info,
+        version_control: Some(VersionControl {
+            repository_uri: Some("not a uri".to_string()),
+            revision: String::new(),
+            branch: None,
+        }),
+        stages: vec![stage, errored],
+        artifacts: Vec::new(),
+    }
+}
+
+/// An empty run: no stages at all.
+pub fn empty_report() -> RunReport {
+    RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: "0.1.0".to_string(),
+        started_at: "2025-01-02T03:04:05Z".to_string(),
+        duration_ms: 0,
+        fail_on: Severity::High,
+        version_control: None,
+        stages: Vec::new(),
+        artifacts: Vec::new(),
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Validates a SARIF log against the OASIS 2.1.0 JSON schema (formats
+/// included) and with the SARIF Multitool's SARIF and GitHub rules; fails
+/// the test on any schema error or any Multitool result of level `error`.
+pub fn assert_valid_sarif(log: &Value, name: &str) {
+    assert_schema_valid(log);
+    assert_multitool_clean(log, name);
+}
+
+pub fn assert_schema_valid(log: &Value) {
+    let path = repo_root().join("../shared/schemas/sarif/sarif-2.1.0.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the SARIF schema {}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF schema errors:\n{}",
+        errors.join("\n")
+    );
+}
+
+pub fn assert_multitool_clean(log: &Value, name: &str) {
+    let binary = repo_root().join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    assert!(
+        binary.is_file(),
+        "the SARIF Multitool is missing ({}): run `npm install @microsoft/sarif-multitool-linux@5.7.0` \
+         at the repository root (.ci/run installs it)",
+        binary.display()
+    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let input = dir.path().join(format!("{name}.sarif"));
+    let output = dir.path().join(format!("{name}.validation.sarif"));
+    std::fs::write(
+        &input,
+        serde_json::to_string_pretty(log).expect("serialise"),
+    )
+    .expect("write the log");
+    let run = Command::new(&binary)
+        .arg("validate")
+        .arg(&input)
+        .args(["--rule-kind", "Sarif;Gh", "--log", "ForceOverwrite", "-o"])
+        .arg(&output)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    let validation = std::fs::read_to_string(&output).unwrap_or_else(|e| {
+        panic!(
+            "the Multitool wrote no output ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            run.status.code(),
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        )
+    });
+    let validation: Value = serde_json::from_str(&validation).expect("the Multitool writes SARIF");
+    let mut errors = Vec::new();
+    for run in validation["runs"].as_array().into_iter().flatten() {
+        for result in run["results"].as_array().into_iter().flatten() {
+            if result["level"] == "error" {
+                errors.push(format!(
+                    "{} {} {}",
+                    result["ruleId"].as_str().unwrap_or("?"),
+                    result["message"]["arguments"],
+                    result["locations"][0]["physicalLocation"]["region"]["startLine"],
+                ));
+            }
+        }
+        // Tool failures (an exception while validating) are errors too.
+        for invocation in run["invocations"].as_array().into_iter().flatten() {
+            for note in invocation["toolExecutionNotifications"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if note["level"] == "error" {
+                    errors.push(format!("tool: {}", note["message"]["text"]));
+                }
+            }
+        }
+    }
+    assert!(
+        errors.is_empty(),
+        "the SARIF Multitool reports errors for {name}:\n{}\nstdout:\n{}",
+        errors.join("\n"),
+        String::from_utf8_lossy(&run.stdout)
+    );
+}
