@@ -1,7 +1,14 @@
 //! What a Cordon run produced, and the formats it is reported in.
 //!
-//! The runner fills a [`RunReport`]; each module renders it one way.
+//! The runner fills a [`RunReport`]; each module renders it one way:
+//!
+//! - [`sarif`]: SARIF 2.1.0 for GitHub code scanning;
+//! - [`json`]: the model itself (schema in `docs/report-json.md`);
+//!
+//! [`RunReport::exit_code`] is the process exit code CI sees.
 
+pub mod json;
 pub mod model;
+pub mod sarif;
 
 pub use model::*;
