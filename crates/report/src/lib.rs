@@ -4,11 +4,15 @@
 //!
 //! - [`sarif`]: SARIF 2.1.0 for GitHub code scanning;
 //! - [`json`]: the model itself (schema in `docs/report-json.md`);
+//! - [`junit`]: JUnit XML for CI test reporters.
 //!
 //! [`RunReport::exit_code`] is the process exit code CI sees.
 
 pub mod json;
+pub mod junit;
 pub mod model;
 pub mod sarif;
+
+mod xml;
 
 pub use model::*;
