@@ -4,7 +4,8 @@
 //!
 //! - [`sarif`]: SARIF 2.1.0 for GitHub code scanning;
 //! - [`json`]: the model itself (schema in `docs/report-json.md`);
-//! - [`junit`]: JUnit XML for CI test reporters.
+//! - [`junit`]: JUnit XML for CI test reporters;
+//! - [`text`]: the terminal summary.
 //!
 //! [`RunReport::exit_code`] is the process exit code CI sees.
 
@@ -12,6 +13,7 @@ pub mod json;
 pub mod junit;
 pub mod model;
 pub mod sarif;
+pub mod text;
 
 mod xml;
 
