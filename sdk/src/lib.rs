@@ -55,8 +55,8 @@ pub use bindings::cordon::stage::data::DataSetInfo;
 pub use bindings::cordon::stage::git::AddedLines;
 pub use bindings::cordon::stage::log::Level;
 pub use bindings::cordon::stage::types::{
-    AccessError, CapabilityRequest, Finding, Location, Region, Rule, Severity, Skipped,
-    StageError, StageInfo, Summary,
+    AccessError, CapabilityRequest, Finding, Location, Region, Rule, Severity, Skipped, StageError,
+    StageInfo, Summary,
 };
 pub use bindings::cordon::stage::workspace::{EntryKind, FileInfo, WalkOptions};
 pub use builders::{fingerprint, redact};
@@ -74,7 +74,7 @@ pub mod prelude {
 /// Exports a type implementing [`Stage`] as the component's `stage` world.
 #[macro_export]
 macro_rules! export_stage {
-    ($stage:ty) => {
+    ($stage:ident) => {
         $crate::bindings::__export_stage_bindings!($stage with_types_in $crate::bindings);
     };
 }

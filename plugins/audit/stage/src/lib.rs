@@ -306,6 +306,7 @@ impl Stage for Audit {
             {
                 out = out
                     .property("rule-short-description", &rule.short_description)
+                    .property("rule-full-description", &rule.full_description)
                     .property("rule-help", &rule.help);
             }
             if over_limit > 0 {

@@ -1,0 +1,199 @@
+//! Builds every guest crate of the workspace for `wasm32-wasip2` and embeds the
+//! built-in stages (`plugins/*/stage`) in the `cordon` binary.
+//!
+//! The guests are built by a nested `cargo build` with its own target
+//! directory: the outer build holds the lock on the main one, and the guests
+//! need a different target anyway. The example and test plugins are built in
+//! the same invocation (they are small) so the test suite can load them
+//! without building anything itself; their directory is exported as
+//! `CORDON_GUEST_WASM_DIR`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256};
+
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// Directories whose `*/Cargo.toml` are guest crates.
+const GUEST_GLOBS: &[(&str, bool)] = &[
+    // (directory pattern, is a built-in stage to embed)
+    ("plugins/*/stage", true),
+    ("examples/*", false),
+    ("tests/plugins/*", false),
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
+    let root = manifest_dir
+        .parent()
+        .expect("runner/ has a parent")
+        .to_path_buf();
+    let out_dir = PathBuf::from(env("OUT_DIR"));
+
+    for watched in [
+        "wit",
+        "sdk",
+        "plugins",
+        "crates",
+        "examples",
+        "tests/plugins",
+        "Cargo.lock",
+    ] {
+        println!("cargo:rerun-if-changed={}", root.join(watched).display());
+    }
+
+    let guests = find_guests(&root);
+    // OUT_DIR is <target>/<profile>/build/<pkg>/out (or <target>/<triple>/...);
+    // put the guests beside the profile directories.
+    let target_dir = out_dir
+        .ancestors()
+        .nth(4)
+        .expect("OUT_DIR has the usual depth")
+        .join("wasm-guests");
+    if !guests.is_empty() {
+        build_guests(&root, &target_dir, &guests);
+    }
+    let wasm_dir = target_dir.join(GUEST_TARGET).join("release");
+    println!(
+        "cargo:rustc-env=CORDON_GUEST_WASM_DIR={}",
+        wasm_dir.display()
+    );
+
+    let mut source = String::from("pub static BUILTINS: &[Builtin] = &[\n");
+    for guest in guests.iter().filter(|g| g.builtin) {
+        let wasm = wasm_dir.join(format!("{}.wasm", guest.package.replace('-', "_")));
+        let bytes = std::fs::read(&wasm).unwrap_or_else(|e| {
+            panic!(
+                "built-in stage {} was not built ({}): {e}",
+                guest.package,
+                wasm.display()
+            )
+        });
+        let digest = hex::encode(Sha256::digest(&bytes));
+        let _ = writeln!(
+            source,
+            "    Builtin {{ name: {:?}, sha256: {:?}, wasm: include_bytes!({:?}) }},",
+            guest.stage_name,
+            digest,
+            wasm.display().to_string()
+        );
+    }
+    source.push_str("];\n");
+    std::fs::write(out_dir.join("builtins.rs"), source).expect("write builtins.rs");
+}
+
+struct Guest {
+    package: String,
+    /// For built-ins: the directory name under `plugins/`, which is the stage name.
+    stage_name: String,
+    builtin: bool,
+}
+
+fn find_guests(root: &Path) -> Vec<Guest> {
+    let mut guests = Vec::new();
+    for (pattern, builtin) in GUEST_GLOBS {
+        let (parent, rest) = pattern.split_once("/*").expect("pattern has /*");
+        let Ok(entries) = std::fs::read_dir(root.join(parent)) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        dirs.sort();
+        for dir in dirs {
+            let manifest = dir.join(rest.trim_start_matches('/')).join("Cargo.toml");
+            let Ok(text) = std::fs::read_to_string(&manifest) else {
+                continue;
+            };
+            let Some(package) = package_name(&text) else {
+                continue;
+            };
+            let stage_name = dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_string();
+            guests.push(Guest {
+                package,
+                stage_name,
+                builtin: *builtin,
+            });
+        }
+    }
+    guests
+}
+
+/// The `name` of the `[package]` table. A full TOML parser is not needed for
+/// the manifests of this repository, which all start with `[package]`.
+fn package_name(manifest: &str) -> Option<String> {
+    let mut in_package = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_package = line == "[package]";
+            continue;
+        }
+        if in_package
+            && let Some(value) = line.strip_prefix("name")
+            && let Some(value) = value.trim_start().strip_prefix('=')
+        {
+            return Some(value.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
+fn build_guests(root: &Path, target_dir: &Path, guests: &[Guest]) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(root)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            GUEST_TARGET,
+            "--target-dir",
+        ])
+        .arg(target_dir)
+        .args(["--config", "profile.release.debug=false"]);
+    for guest in guests {
+        command.args(["-p", &guest.package]);
+    }
+    // The outer build's settings are for the host, not the guests. Keep
+    // CARGO_HOME (registry) and CARGO_MAKEFLAGS (share the outer jobserver
+    // so two cores are not oversubscribed).
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let host_only =
+            (key.starts_with("CARGO_") && key != "CARGO_HOME" && key != "CARGO_MAKEFLAGS")
+                || matches!(
+                    key,
+                    "RUSTFLAGS"
+                        | "RUSTC"
+                        | "RUSTDOC"
+                        | "RUSTC_LINKER"
+                        | "TARGET"
+                        | "HOST"
+                        | "PROFILE"
+                        | "OPT_LEVEL"
+                        | "DEBUG"
+                        | "OUT_DIR"
+                        | "NUM_JOBS"
+                );
+        if host_only {
+            command.env_remove(key);
+        }
+    }
+    let output = command.output().expect("run cargo for the wasm guests");
+    if !output.status.success() {
+        panic!(
+            "building the wasm32-wasip2 guests failed (is the target installed? rust-toolchain.toml lists it):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+fn env(key: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| panic!("cargo sets {key} for build scripts"))
+}

@@ -1,0 +1,280 @@
+//! Command line: parse arguments, pick a command, map outcomes to exit codes
+//! (0 clean, 1 findings at or above `--fail-on`, 2 configuration, plugin,
+//! sandbox or I/O error).
+
+mod hook;
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use cordon_report::Severity;
+
+use crate::config::Pipeline;
+use crate::datasets::{self, DataSetPaths};
+use crate::host::audit::AuditLog;
+use crate::report::{ReportFormat, ReportTarget};
+use crate::run::{self, RunContext, git_scope};
+
+#[derive(Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Security stages as sandboxed WebAssembly components"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the pipeline (DIR/cordon.toml, or the built-in default) over DIR.
+    Run(RunArgs),
+    /// Git pre-push hook: scan only the commits being pushed (stdin as git gives it).
+    PrePush {
+        /// Remote name and URL, as git passes them to the hook (unused).
+        #[arg(hide = true)]
+        remote: Vec<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+    /// Install the pre-push hook into DIR's git repository.
+    InstallHook {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Advisory databases.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Clone or fast-forward the RustSec advisory database into the cache.
+    Update {
+        #[arg(long, default_value = datasets::RUSTSEC_URL)]
+        url: String,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    /// Where compiled components, stage caches and databases are kept.
+    #[arg(long, env = "CORDON_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not use or write the compiled-component cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// RustSec advisory database (a checkout of rustsec/advisory-db).
+    #[arg(long, env = "CORDON_ADVISORY_DB")]
+    advisory_db: Option<PathBuf>,
+    /// OSV advisories (a directory of OSV JSON files).
+    #[arg(long, env = "CORDON_OSV_DB")]
+    osv_db: Option<PathBuf>,
+    /// Pipeline file (default: DIR/cordon.toml if it exists, else the built-in pipeline).
+    #[arg(long)]
+    pipeline: Option<PathBuf>,
+    /// Run only these stages (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Write a report: FORMAT=PATH with FORMAT one of sarif, json, junit, text, cyclonedx.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    reports: Vec<ReportTarget>,
+    /// Fail (exit 1) on findings at or above this severity.
+    #[arg(long, value_parser = parse_severity)]
+    fail_on: Option<Severity>,
+    /// Record every host call as JSON lines.
+    #[arg(long, value_name = "PATH")]
+    audit_log: Option<PathBuf>,
+    /// No terminal summary.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Also list suppressed findings and every note.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// The workspace to scan.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Scan the lines added by every commit of RANGE (default HEAD: all reachable commits).
+    #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "HEAD")]
+    git_history: Option<String>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "info" => Ok(Severity::Info),
+        "low" => Ok(Severity::Low),
+        "medium" => Ok(Severity::Medium),
+        "high" => Ok(Severity::High),
+        "critical" => Ok(Severity::Critical),
+        _ => Err("expected one of info, low, medium, high, critical".into()),
+    }
+}
+
+/// An error that ends the command with exit code 2.
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(error: E) -> Self {
+        Fatal(error.to_string())
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Run(args) => {
+            let scope = args.git_history.clone();
+            run_command(&args.dir, &args.common, |root| {
+                scope
+                    .map(|range| git_scope::history(root, &range))
+                    .transpose()
+            })
+        }
+        Command::PrePush { common, .. } => pre_push(&common),
+        Command::InstallHook { dir } => hook::install(&dir).map(|message| {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }),
+        Command::Db(DbCommand::Update { url, common }) => db_update(&url, &common),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Fatal(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CORDON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn cache_dir(common: &CommonArgs) -> Option<PathBuf> {
+    common.cache_dir.clone().or_else(|| {
+        directories::ProjectDirs::from("dev", "cordon", "cordon")
+            .map(|d| d.cache_dir().to_path_buf())
+    })
+}
+
+fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
+    let mut stdin = String::new();
+    std::io::stdin().read_to_string(&mut stdin)?;
+    let dir = std::env::current_dir()?;
+    let mut common = common.clone();
+    if common.only.is_empty() {
+        common.only = vec!["secrets".into()];
+    }
+    run_command(&dir, &common, |root| {
+        git_scope::pre_push(root, &stdin).map(Some)
+    })
+}
+
+fn db_update(url: &str, common: &CommonArgs) -> Result<ExitCode, Fatal> {
+    let dir = match &common.advisory_db {
+        Some(dir) => dir.clone(),
+        None => cache_dir(common)
+            .ok_or_else(|| Fatal("no cache directory; pass --advisory-db PATH".into()))?
+            .join("advisory-db")
+            .join(datasets::RUSTSEC),
+    };
+    eprintln!("updating {} from {url}", dir.display());
+    let head = datasets::update(url, &dir)?;
+    println!(
+        "RustSec advisory database at {} is now at {head}",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<Pipeline, Fatal> {
+    let file = common.pipeline.clone().or_else(|| {
+        let candidate = root.join("cordon.toml");
+        candidate.is_file().then_some(candidate)
+    });
+    let mut pipeline = match file {
+        Some(file) => Pipeline::load(&file)?,
+        None => Pipeline::default_pipeline(),
+    };
+    if !common.only.is_empty() {
+        pipeline.retain(&common.only).map_err(Fatal)?;
+    }
+    Ok(pipeline)
+}
+
+fn run_command(
+    dir: &Path,
+    common: &CommonArgs,
+    scope: impl FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String>,
+) -> Result<ExitCode, Fatal> {
+    let root = run::workspace_root(dir).map_err(Fatal)?;
+    let pipeline = load_pipeline(&root, common)?;
+    let git_scope = scope(&root).map_err(Fatal)?;
+    let cache = cache_dir(common);
+    let wanted: Vec<String> = pipeline
+        .stages
+        .iter()
+        .flat_map(|s| s.grants.data.iter().cloned())
+        .collect();
+    let paths = DataSetPaths {
+        advisory_db: common.advisory_db.clone(),
+        osv_db: common.osv_db.clone(),
+        cache_dir: cache.clone(),
+    };
+    let data_sets = paths.resolve(&wanted);
+    let audit_log = match &common.audit_log {
+        Some(path) => AuditLog::create(path)
+            .map_err(|e| Fatal(format!("cannot create audit log {}: {e}", path.display())))?,
+        None => AuditLog::default(),
+    };
+    let fail_on = common
+        .fail_on
+        .or(pipeline.fail_on)
+        .unwrap_or(Severity::High);
+    let context = RunContext {
+        root,
+        data_sets,
+        git_scope,
+        cache_dir: if common.no_cache { None } else { cache },
+        audit_log,
+        fail_on,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (report, artifacts) = runtime.block_on(run::execute(&pipeline, context))?;
+
+    for target in &common.reports {
+        crate::report::write(target, &report, &artifacts)?;
+    }
+    if !common.quiet {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = crate::report::render(
+            ReportFormat::Text {
+                color,
+                verbose: common.verbose,
+            },
+            &report,
+            &artifacts,
+        )?;
+        print!("{text}");
+    }
+    Ok(ExitCode::from(report.exit_code() as u8))
+}

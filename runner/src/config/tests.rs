@@ -1,0 +1,182 @@
+use super::*;
+
+fn parse(text: &str) -> Result<Pipeline, ConfigError> {
+    Pipeline::parse(text, "cordon.toml", Path::new("/repo"))
+}
+
+#[test]
+fn the_default_pipeline_parses_and_grants_least_privilege() {
+    let pipeline = Pipeline::default_pipeline();
+    assert!(!pipeline.stages.is_empty());
+    for stage in &pipeline.stages {
+        assert!(matches!(stage.plugin, PluginSource::Builtin(_)));
+        assert!(stage.grants.artifacts_write.len() <= 1, "{}", stage.name);
+    }
+    if let Some(secrets) = pipeline.stage("secrets") {
+        assert!(secrets.grants.git);
+        assert!(secrets.grants.data.is_empty());
+        assert!(!secrets.grants.cache);
+    }
+}
+
+#[test]
+fn a_full_stage_parses() {
+    let pipeline = parse(
+        r#"
+[pipeline]
+fail-on = "medium"
+
+[stages.secrets]
+plugin = "builtin:secrets"
+[stages.secrets.grants]
+read = ["**"]
+
+[stages.hello]
+plugin = "plugins/hello.wasm"
+sha256 = "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+needs = ["secrets"]
+[stages.hello.grants]
+read = ["src/**"]
+artifacts = { read = ["sbom"], write = ["hello-report"] }
+[stages.hello.limits]
+timeout = "30s"
+memory = "256MiB"
+max-findings = 50
+[stages.hello.options]
+level = "strict"
+depth = 3
+"#,
+    )
+    .unwrap();
+    assert_eq!(pipeline.fail_on, Some(Severity::Medium));
+    let hello = pipeline.stage("hello").unwrap();
+    assert_eq!(
+        hello.plugin,
+        PluginSource::Path {
+            path: PathBuf::from("/repo/plugins/hello.wasm"),
+            sha256: "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789".into()
+        }
+    );
+    assert_eq!(hello.needs, vec!["secrets"]);
+    assert!(hello.grants.read.allows("src/main.rs"));
+    assert!(!hello.grants.read.allows("Cargo.toml"));
+    assert_eq!(hello.limits.timeout, Duration::from_secs(30));
+    assert_eq!(hello.limits.memory, 256 << 20);
+    assert_eq!(hello.limits.max_findings, 50);
+    assert_eq!(hello.limits.max_log_bytes, Limits::default().max_log_bytes);
+    assert_eq!(
+        hello.options,
+        serde_json::json!({"level": "strict", "depth": 3})
+    );
+}
+
+fn error(text: &str) -> ConfigError {
+    parse(text).unwrap_err()
+}
+
+#[test]
+fn unknown_keys_point_at_the_key() {
+    let e = error("[stages.secrets]\nplugin = \"builtin:secrets\"\ntimeout = \"3s\"\n");
+    assert_eq!(e.position, Some((3, 1)), "{e}");
+    assert!(e.message.contains("unknown field `timeout`"), "{e}");
+    assert!(e.to_string().starts_with("cordon.toml:3:1: "), "{e}");
+}
+
+#[test]
+fn malformed_toml_points_at_the_problem() {
+    let e = error("[stages.secrets]\nplugin = \"builtin:secrets\n");
+    assert_eq!(e.position.map(|p| p.0), Some(2), "{e}");
+}
+
+#[test]
+fn wrong_types_are_located() {
+    let e = error("[stages.secrets]\nplugin = \"builtin:secrets\"\nneeds = \"sbom\"\n");
+    assert_eq!(e.position.map(|p| p.0), Some(3), "{e}");
+    assert!(e.message.contains("invalid type"), "{e}");
+}
+
+#[test]
+fn a_path_plugin_must_be_pinned() {
+    let e = error("[stages.x]\nplugin = \"x.wasm\"\n");
+    assert_eq!(e.position, Some((2, 10)), "{e}");
+    assert!(e.message.contains("has no `sha256`"), "{e}");
+    assert!(e.hint.unwrap().contains("sha256sum"));
+    let e = error("[stages.x]\nplugin = \"x.wasm\"\nsha256 = \"abc\"\n");
+    assert!(e.message.contains("64 hexadecimal"), "{e}");
+}
+
+#[test]
+fn unknown_builtins_and_needs_get_hints() {
+    let e = error("[stages.x]\nplugin = \"builtin:nope\"\n");
+    assert!(e.message.contains("no built-in plugin `nope`"), "{e}");
+    assert!(e.hint.unwrap().contains("secrets"));
+    let e = error(
+        "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.other]\nplugin = \"builtin:secrets\"\nneeds = [\"secrte\"]\n",
+    );
+    assert_eq!(e.position, Some((5, 10)), "{e}");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `secrets`?"));
+}
+
+#[test]
+fn escaping_read_grants_are_refused() {
+    for glob in ["../**", "/etc/**", "src/../../x"] {
+        let e = error(&format!(
+            "[stages.s]\nplugin = \"builtin:secrets\"\ngrants = {{ read = [\"{glob}\"] }}\n"
+        ));
+        assert!(e.message.contains("invalid read grant"), "{glob}: {e}");
+        assert_eq!(e.position.map(|p| p.0), Some(3), "{e}");
+    }
+}
+
+#[test]
+fn bad_limits_are_located() {
+    let e = error(
+        "[stages.s]\nplugin = \"builtin:secrets\"\n[stages.s.limits]\nmemory = \"12 parsecs\"\n",
+    );
+    assert_eq!(e.position, Some((4, 10)), "{e}");
+    assert!(e.message.contains("unknown unit"), "{e}");
+    let e =
+        error("[stages.s]\nplugin = \"builtin:secrets\"\n[stages.s.limits]\ntimeout = \"soon\"\n");
+    assert!(e.message.contains("invalid duration"), "{e}");
+}
+
+#[test]
+fn two_writers_of_one_artifact_are_refused() {
+    let e = error(
+        "[stages.a]\nplugin = \"builtin:secrets\"\ngrants = { artifacts = { write = [\"sbom\"] } }\n[stages.b]\nplugin = \"builtin:secrets\"\ngrants = { artifacts = { write = [\"sbom\"] } }\n",
+    );
+    assert!(e.message.contains("written by both `a` and `b`"), "{e}");
+}
+
+#[test]
+fn cycles_are_config_errors() {
+    let e = error(
+        "[stages.a]\nplugin = \"builtin:secrets\"\nneeds = [\"b\"]\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\n",
+    );
+    assert!(e.message.contains("cycle"), "{e}");
+}
+
+#[test]
+fn rendering_shows_the_line_and_a_caret() {
+    let e = error("[stages.secrets]\nplugin = \"builtin:secrets\"\ntimeout = \"3s\"\n");
+    let text = e.to_string();
+    assert!(text.contains("3 | timeout = \"3s\""), "{text}");
+    assert!(text.contains("hint:"), "{text}");
+}
+
+#[test]
+fn only_keeps_the_named_stages() {
+    let mut pipeline = parse(
+        "[stages.a]\nplugin = \"builtin:secrets\"\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\n",
+    )
+    .unwrap();
+    pipeline.retain(&["b".into()]).unwrap();
+    assert_eq!(pipeline.stages.len(), 1);
+    assert!(pipeline.stages[0].needs.is_empty());
+    assert!(
+        pipeline
+            .retain(&["zzz".into()])
+            .unwrap_err()
+            .contains("no such stage")
+    );
+}

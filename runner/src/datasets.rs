@@ -1,0 +1,171 @@
+//! Where the named data sets (`rustsec`, `osv`) come from, and
+//! `cordon db update`, which fetches them with git.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::host::data::DataSet;
+
+pub const RUSTSEC: &str = "rustsec";
+pub const OSV: &str = "osv";
+pub const RUSTSEC_URL: &str = "https://github.com/rustsec/advisory-db.git";
+
+/// Explicit locations from the command line or environment.
+#[derive(Debug, Clone, Default)]
+pub struct DataSetPaths {
+    pub advisory_db: Option<PathBuf>,
+    pub osv_db: Option<PathBuf>,
+    /// The user cache directory (`db update` clones there).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl DataSetPaths {
+    fn cached(&self, name: &str) -> Option<PathBuf> {
+        self.cache_dir
+            .as_ref()
+            .map(|d| d.join("advisory-db").join(name))
+    }
+
+    /// Resolves the data sets `wanted` names. A missing one is an error
+    /// value the stage will see, never an empty database.
+    pub fn resolve<'a>(
+        &self,
+        wanted: impl IntoIterator<Item = &'a String>,
+    ) -> BTreeMap<String, Result<DataSet, String>> {
+        wanted
+            .into_iter()
+            .map(|name| {
+                let resolved = match name.as_str() {
+                    RUSTSEC => self.locate(
+                        RUSTSEC,
+                        self.advisory_db.as_deref(),
+                        "--advisory-db PATH (or CORDON_ADVISORY_DB)",
+                    ),
+                    OSV => self.locate(
+                        OSV,
+                        self.osv_db.as_deref(),
+                        "--osv-db PATH (or CORDON_OSV_DB)",
+                    ),
+                    other => Err(format!(
+                        "Cordon has no data set named `{other}` (known: {RUSTSEC}, {OSV})"
+                    )),
+                };
+                (name.clone(), resolved)
+            })
+            .collect()
+    }
+
+    fn locate(&self, name: &str, explicit: Option<&Path>, flag: &str) -> Result<DataSet, String> {
+        if let Some(path) = explicit {
+            return if path.is_dir() {
+                Ok(DataSet::at(path.to_path_buf()))
+            } else {
+                Err(format!("{} is not a directory", path.display()))
+            };
+        }
+        match self.cached(name) {
+            Some(path) if path.is_dir() => Ok(DataSet::at(path)),
+            _ => Err(format!(
+                "no local copy; run `cordon db update` or pass {flag}"
+            )),
+        }
+    }
+}
+
+/// Clones, or fetches and fast-forwards, `url` into `dir`. Returns the new HEAD.
+pub fn update(url: &str, dir: &Path) -> Result<String, String> {
+    let describe = |e: git2::Error| format!("{url}: {}", e.message());
+    if !dir.join(".git").exists() {
+        if let Some(parent) = dir.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let repo = git2::Repository::clone(url, dir).map_err(describe)?;
+        let head = repo
+            .head()
+            .map_err(describe)?
+            .peel_to_commit()
+            .map_err(describe)?;
+        return Ok(head.id().to_string());
+    }
+    let repo = git2::Repository::open(dir).map_err(describe)?;
+    let mut remote = repo.find_remote("origin").map_err(describe)?;
+    remote.fetch(&["HEAD"], None, None).map_err(describe)?;
+    let fetched = repo
+        .find_reference("FETCH_HEAD")
+        .map_err(describe)?
+        .peel_to_commit()
+        .map_err(describe)?;
+    // The copy is ours alone, so a hard reset is a fast-forward that also
+    // repairs local damage.
+    repo.reset(fetched.as_object(), git2::ResetType::Hard, None)
+        .map_err(describe)?;
+    Ok(fetched.id().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_databases_are_errors_that_say_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = DataSetPaths {
+            cache_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let names = [RUSTSEC.to_string(), "nvd".to_string()];
+        let resolved = paths.resolve(&names);
+        assert!(
+            resolved[RUSTSEC]
+                .as_ref()
+                .unwrap_err()
+                .contains("cordon db update")
+        );
+        assert!(
+            resolved["nvd"]
+                .as_ref()
+                .unwrap_err()
+                .contains("no data set named `nvd`")
+        );
+    }
+
+    #[test]
+    fn a_local_git_source_is_cloned_then_fast_forwarded() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source");
+        let repo = git2::Repository::init(&source).unwrap();
+        let commit = |message: &str, file: &str| {
+            std::fs::write(source.join(file), message).unwrap();
+            let mut index = repo.index().unwrap();
+            index.add_path(Path::new(file)).unwrap();
+            let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+            let signature = git2::Signature::now("t", "t@example.com").unwrap();
+            let parents: Vec<git2::Commit> = repo
+                .head()
+                .ok()
+                .and_then(|h| h.peel_to_commit().ok())
+                .into_iter()
+                .collect();
+            let parents: Vec<&git2::Commit> = parents.iter().collect();
+            repo.commit(
+                Some("HEAD"),
+                &signature,
+                &signature,
+                message,
+                &tree,
+                &parents,
+            )
+            .unwrap()
+            .to_string()
+        };
+        let first = commit("one", "a.toml");
+        let copy = dir.path().join("cache/advisory-db/rustsec");
+        let url = source.to_str().unwrap();
+        assert_eq!(update(url, &copy).unwrap(), first);
+        let second = commit("two", "b.toml");
+        assert_eq!(update(url, &copy).unwrap(), second);
+        assert!(copy.join("b.toml").is_file());
+        let set = DataSet::at(copy);
+        assert_eq!(set.revision.as_deref(), Some(second.as_str()));
+    }
+}

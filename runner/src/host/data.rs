@@ -1,0 +1,115 @@
+//! `cordon:stage/data`: named, read-only data sets (advisory databases).
+//!
+//! The runner decides where each name points (`--advisory-db`, `--osv-db`,
+//! the user cache); a stage sees only the names its grant lists.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cordon_workspace::{ReadGrant, Workspace};
+
+use super::StageState;
+use super::bindings::cordon::stage::data::{DataSetInfo, Host};
+use super::bindings::cordon::stage::types::AccessError;
+use super::bindings::cordon::stage::workspace::FileInfo;
+use super::workspace::{convert_error, convert_info};
+
+/// A data set the runner can offer.
+#[derive(Debug, Clone)]
+pub struct DataSet {
+    pub root: PathBuf,
+    pub revision: Option<String>,
+    pub updated_at: Option<i64>,
+}
+
+impl DataSet {
+    /// Describes `root`, reading its git HEAD when it is a checkout.
+    pub fn at(root: PathBuf) -> DataSet {
+        let (revision, updated_at) = git2::Repository::open(&root)
+            .ok()
+            .and_then(|repo| {
+                let commit = repo.head().ok()?.peel_to_commit().ok()?;
+                Some((Some(commit.id().to_string()), Some(commit.time().seconds())))
+            })
+            .unwrap_or((None, None));
+        DataSet {
+            root,
+            revision,
+            updated_at,
+        }
+    }
+}
+
+pub struct DataAccess {
+    /// Granted names -> the data set, or why it is unavailable.
+    pub sets: BTreeMap<String, Result<DataSet, String>>,
+    pub max_read_bytes: u64,
+}
+
+impl DataAccess {
+    fn open(&self, name: &str) -> Result<(Workspace, &DataSet), AccessError> {
+        match self.sets.get(name) {
+            None => Err(AccessError::Denied(format!(
+                "data set `{name}` is not granted to this stage"
+            ))),
+            Some(Err(why)) => Err(AccessError::NotFound(format!(
+                "data set `{name}` is not available: {why}"
+            ))),
+            Some(Ok(set)) => {
+                let grant = ReadGrant::new(&["**"]).map_err(|e| AccessError::Io(e.to_string()))?;
+                let workspace =
+                    Workspace::open(&set.root, grant, self.max_read_bytes).map_err(|e| {
+                        AccessError::NotFound(format!(
+                            "data set `{name}` at {}: {e}",
+                            set.root.display()
+                        ))
+                    })?;
+                Ok((workspace, set))
+            }
+        }
+    }
+}
+
+impl Host for StageState {
+    fn info(&mut self, name: String) -> Result<DataSetInfo, AccessError> {
+        let result = self.data.open(&name).map(|(_, set)| DataSetInfo {
+            name: name.clone(),
+            revision: set.revision.clone(),
+            updated_at: set.updated_at,
+        });
+        self.calls.record("data.info", &name, 0, result)
+    }
+
+    fn list_files(&mut self, name: String, prefix: String) -> Result<Vec<FileInfo>, AccessError> {
+        let result = self.data.open(&name).and_then(|(set, _)| {
+            let files = set
+                .list_files(cordon_workspace::WalkOptions {
+                    include_ignored: true,
+                    include_hidden: false,
+                })
+                .map_err(convert_error)?;
+            Ok(files
+                .into_iter()
+                .filter(|f| f.path.starts_with(&prefix))
+                .map(convert_info)
+                .collect::<Vec<_>>())
+        });
+        let count = result.as_ref().map_or(0, |f| f.len() as u64);
+        self.calls.record(
+            "data.list-files",
+            &format!("{name}:{prefix}"),
+            count,
+            result,
+        )
+    }
+
+    fn read(&mut self, name: String, path: String) -> Result<Vec<u8>, AccessError> {
+        let result = self
+            .data
+            .open(&name)
+            .and_then(|(set, _)| set.read(&path).map_err(convert_error));
+        let bytes = result.as_ref().map_or(0, |b| b.len() as u64);
+        self.calls
+            .record("data.read", &format!("{name}:{path}"), bytes, result)
+    }
+}

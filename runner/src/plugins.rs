@@ -1,0 +1,132 @@
+//! Plugin bytes: the built-in stages embedded at build time, or a component
+//! file pinned by sha256. Nothing runs before its digest is checked.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::PluginSource;
+
+/// A stage compiled into the binary by `build.rs`.
+pub struct Builtin {
+    pub name: &'static str,
+    /// Computed at build time; checked again at load so a corrupted binary
+    /// cannot run an unexpected component.
+    pub sha256: &'static str,
+    pub wasm: &'static [u8],
+}
+
+include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
+
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTINS.iter().map(|b| b.name)
+}
+
+/// Component bytes whose digest matched.
+pub struct VerifiedPlugin {
+    pub bytes: std::borrow::Cow<'static, [u8]>,
+    pub sha256: String,
+    pub source: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("there is no built-in plugin `{0}`")]
+    UnknownBuiltin(String),
+    #[error("cannot read plugin {path}: {error}")]
+    Unreadable { path: String, error: std::io::Error },
+    #[error(
+        "plugin {path} does not match its pinned digest: the pipeline pins sha256 {expected}, the file has sha256 {actual}; refusing to run it"
+    )]
+    DigestMismatch {
+        path: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+pub fn load(source: &PluginSource) -> Result<VerifiedPlugin, PluginError> {
+    match source {
+        PluginSource::Builtin(name) => {
+            let builtin = BUILTINS
+                .iter()
+                .find(|b| b.name == name)
+                .ok_or_else(|| PluginError::UnknownBuiltin(name.clone()))?;
+            verify(
+                builtin.wasm.into(),
+                builtin.sha256,
+                &format!("builtin:{name}"),
+            )
+        }
+        PluginSource::Path { path, sha256 } => {
+            let bytes = read(path)?;
+            verify(bytes.into(), sha256, &path.display().to_string())
+        }
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, PluginError> {
+    std::fs::read(path).map_err(|error| PluginError::Unreadable {
+        path: path.display().to_string(),
+        error,
+    })
+}
+
+fn verify(
+    bytes: std::borrow::Cow<'static, [u8]>,
+    expected: &str,
+    source: &str,
+) -> Result<VerifiedPlugin, PluginError> {
+    let actual = sha256_hex(&bytes);
+    if !actual.eq_ignore_ascii_case(expected) {
+        return Err(PluginError::DigestMismatch {
+            path: source.to_string(),
+            expected: expected.to_string(),
+            actual,
+        });
+    }
+    Ok(VerifiedPlugin {
+        bytes,
+        sha256: actual,
+        source: source.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_verify() {
+        for builtin in BUILTINS {
+            let plugin = load(&PluginSource::Builtin(builtin.name.to_string())).unwrap();
+            assert_eq!(plugin.sha256, builtin.sha256);
+        }
+    }
+
+    #[test]
+    fn a_tampered_file_is_refused_naming_both_digests() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.wasm");
+        std::fs::write(&path, b"\0asm original").unwrap();
+        let pinned = sha256_hex(b"\0asm original");
+        std::fs::write(&path, b"\0asm tampered").unwrap();
+        let error = load(&PluginSource::Path {
+            path: path.clone(),
+            sha256: pinned.clone(),
+        })
+        .err()
+        .unwrap();
+        let message = error.to_string();
+        assert!(message.contains(&pinned), "{message}");
+        assert!(
+            message.contains(&sha256_hex(b"\0asm tampered")),
+            "{message}"
+        );
+        assert!(message.contains("refusing to run"), "{message}");
+    }
+}

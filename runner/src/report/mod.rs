@@ -1,0 +1,128 @@
+//! `--report FORMAT=PATH` and the terminal summary. The renderings live in
+//! the `cordon-report` crate; this module picks one and writes it, plus
+//! `cyclonedx`, which is the `sbom` artifact itself.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use cordon_report::RunReport;
+
+use crate::host::artifacts::ArtifactStore;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReportFormat {
+    Sarif,
+    Json,
+    Junit,
+    Text { color: bool, verbose: bool },
+    CycloneDx,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportTarget {
+    pub format: ReportFormat,
+    pub path: PathBuf,
+}
+
+impl FromStr for ReportTarget {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (format, path) = text
+            .split_once('=')
+            .ok_or_else(|| format!("expected FORMAT=PATH, got `{text}`"))?;
+        let format = match format {
+            "sarif" => ReportFormat::Sarif,
+            "json" => ReportFormat::Json,
+            "junit" => ReportFormat::Junit,
+            "text" => ReportFormat::Text {
+                color: false,
+                verbose: true,
+            },
+            "cyclonedx" => ReportFormat::CycloneDx,
+            other => {
+                return Err(format!(
+                    "unknown report format `{other}` (sarif, json, junit, text, cyclonedx)"
+                ));
+            }
+        };
+        if path.is_empty() {
+            return Err(format!("--report {text}: the path is empty"));
+        }
+        Ok(ReportTarget {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+pub fn render(
+    format: ReportFormat,
+    report: &RunReport,
+    artifacts: &ArtifactStore,
+) -> Result<String, String> {
+    Ok(match format {
+        ReportFormat::Sarif => cordon_report::sarif::to_string_pretty(report),
+        ReportFormat::Json => cordon_report::json::render(report),
+        ReportFormat::Junit => cordon_report::junit::render(report),
+        ReportFormat::Text { color, verbose } => cordon_report::text::render(
+            report,
+            &cordon_report::text::TextOptions { color, verbose },
+        ),
+        ReportFormat::CycloneDx => {
+            let sbom = artifacts.get("sbom").ok_or_else(|| {
+                "--report cyclonedx: no stage of this run produced the `sbom` artifact (is the sbom stage in the pipeline and did it complete?)".to_string()
+            })?;
+            String::from_utf8(sbom.bytes.as_ref().clone())
+                .map_err(|_| "the sbom artifact is not UTF-8 JSON".to_string())?
+        }
+    })
+}
+
+pub fn write(
+    target: &ReportTarget,
+    report: &RunReport,
+    artifacts: &ArtifactStore,
+) -> Result<(), String> {
+    let text = render(target.format, report, artifacts)?;
+    if let Some(parent) = target.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    std::fs::write(&target.path, text)
+        .map_err(|e| format!("cannot write report {}: {e}", target.path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse() {
+        assert_eq!(
+            "sarif=out/cordon.sarif".parse::<ReportTarget>().unwrap(),
+            ReportTarget {
+                format: ReportFormat::Sarif,
+                path: "out/cordon.sarif".into()
+            }
+        );
+        assert!(
+            "xml=a"
+                .parse::<ReportTarget>()
+                .unwrap_err()
+                .contains("unknown report format")
+        );
+        assert!(
+            "sarif"
+                .parse::<ReportTarget>()
+                .unwrap_err()
+                .contains("FORMAT=PATH")
+        );
+        assert!(
+            "json="
+                .parse::<ReportTarget>()
+                .unwrap_err()
+                .contains("empty")
+        );
+    }
+}

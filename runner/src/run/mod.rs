@@ -1,0 +1,490 @@
+//! Runs a validated pipeline: schedules the DAG, builds each stage's
+//! sandbox from its grants, and collects a [`RunReport`].
+
+mod convert;
+pub mod git_scope;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use cordon_report::{
+    ArtifactInfo, ErrorKind, PluginInfo, RunReport, Severity, StageReport, StageStatus,
+};
+use cordon_workspace::{ReadGrant, Workspace};
+
+use crate::config::{Pipeline, StageConfig};
+use crate::host::artifacts::{ArtifactAccess, ArtifactStore};
+use crate::host::audit::{AuditLog, CallRecorder};
+use crate::host::cache::CacheAccess;
+use crate::host::data::{DataAccess, DataSet};
+use crate::host::findings::FindingSink;
+use crate::host::git::{GitAccess, GitScope};
+use crate::host::log::LogSink;
+use crate::host::output::CappedOutput;
+use crate::host::workspace::WorkspaceAccess;
+use crate::host::{StageState, bindings};
+use crate::plan::Plan;
+use crate::plugins;
+use crate::sandbox::{self, LoadedPlugin, MemoryLimiter, RunResult, Sandbox};
+
+/// Captured stdout/stderr per stage, in bytes.
+const MAX_STDIO_BYTES: usize = 64 * 1024;
+
+/// Everything a run needs besides the pipeline.
+pub struct RunContext {
+    /// The workspace, canonical.
+    pub root: PathBuf,
+    /// Data-set name -> where it is, or why it is unavailable.
+    pub data_sets: BTreeMap<String, Result<DataSet, String>>,
+    pub git_scope: Option<GitScope>,
+    /// Compiled components and stage caches live under here.
+    pub cache_dir: Option<PathBuf>,
+    pub audit_log: AuditLog,
+    pub fail_on: Severity,
+}
+
+/// One stage's result plus what it left for the run.
+struct StageOutcome {
+    report: StageReport,
+    completed: bool,
+}
+
+pub async fn execute(
+    pipeline: &Pipeline,
+    context: RunContext,
+) -> anyhow::Result<(RunReport, ArtifactStore)> {
+    let started = Instant::now();
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let plan = Plan::new(pipeline)?;
+    let sandbox = Arc::new(Sandbox::new(
+        context.cache_dir.as_ref().map(|d| d.join("components")),
+    )?);
+    let context = Arc::new(context);
+    let store = ArtifactStore::default();
+
+    let mut reports: BTreeMap<String, StageReport> = BTreeMap::new();
+    let mut completed: BTreeSet<String> = BTreeSet::new();
+    let mut started_stages: BTreeSet<String> = BTreeSet::new();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        // Skip stages whose dependencies finished without completing.
+        for stage in &pipeline.stages {
+            if started_stages.contains(&stage.name) {
+                continue;
+            }
+            let deps = &plan.dependencies[&stage.name];
+            if let Some(failed) = deps
+                .iter()
+                .find(|d| reports.contains_key(*d) && !completed.contains(*d))
+            {
+                started_stages.insert(stage.name.clone());
+                reports.insert(stage.name.clone(), skipped_report(stage, failed));
+            }
+        }
+        for stage in &pipeline.stages {
+            if started_stages.contains(&stage.name) {
+                continue;
+            }
+            if plan.dependencies[&stage.name]
+                .iter()
+                .all(|d| completed.contains(d))
+            {
+                started_stages.insert(stage.name.clone());
+                let (stage, sandbox, context, store) = (
+                    stage.clone(),
+                    sandbox.clone(),
+                    context.clone(),
+                    store.clone(),
+                );
+                running.spawn_blocking(move || run_stage(&stage, &sandbox, &context, store));
+            }
+        }
+        let Some(joined) = running.join_next().await else {
+            break;
+        };
+        let outcome = joined?;
+        if outcome.completed {
+            completed.insert(outcome.report.name.clone());
+        }
+        reports.insert(outcome.report.name.clone(), outcome.report);
+    }
+
+    let stages: Vec<StageReport> = plan
+        .order
+        .iter()
+        .filter_map(|name| reports.remove(name))
+        .collect();
+    let artifacts = store
+        .all()
+        .into_iter()
+        .map(|(name, a)| ArtifactInfo {
+            name,
+            media_type: a.media_type,
+            producer: a.producer,
+            bytes: a.bytes.len() as u64,
+        })
+        .collect();
+    context.audit_log.flush()?;
+    let report = RunReport {
+        schema_version: cordon_report::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        fail_on: context.fail_on,
+        version_control: git_scope::version_control(&context.root),
+        stages,
+        artifacts,
+    };
+    Ok((report, store))
+}
+
+fn skipped_report(stage: &StageConfig, failed_dependency: &str) -> StageReport {
+    let mut report = empty_report(&stage.name);
+    report.status = StageStatus::Skipped {
+        reason: format!("stage `{failed_dependency}` it depends on did not complete"),
+    };
+    report
+}
+
+fn empty_report(name: &str) -> StageReport {
+    StageReport {
+        name: name.to_string(),
+        plugin: None,
+        status: StageStatus::Completed,
+        rules: Vec::new(),
+        findings: Vec::new(),
+        findings_truncated: false,
+        files_scanned: 0,
+        bytes_scanned: 0,
+        skipped: Vec::new(),
+        notes: Vec::new(),
+        denied: Vec::new(),
+        duration_ms: 0,
+    }
+}
+
+fn errored(mut report: StageReport, kind: ErrorKind, message: String) -> StageOutcome {
+    report.status = StageStatus::Errored { kind, message };
+    StageOutcome {
+        report,
+        completed: false,
+    }
+}
+
+fn run_stage(
+    stage: &StageConfig,
+    sandbox: &Sandbox,
+    context: &RunContext,
+    store: ArtifactStore,
+) -> StageOutcome {
+    let started = Instant::now();
+    let mut report = empty_report(&stage.name);
+    let plugin = match plugins::load(&stage.plugin) {
+        Ok(plugin) => plugin,
+        Err(error) => return errored(report, ErrorKind::Plugin, error.to_string()),
+    };
+    let loaded = match sandbox.load(&plugin.bytes, &plugin.sha256) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            return errored(
+                report,
+                ErrorKind::Plugin,
+                format!("{}: {error}", plugin.source),
+            );
+        }
+    };
+    let described = describe(sandbox, &loaded, stage, context);
+    let info = match described {
+        Ok(info) => info,
+        Err(message) => return errored(report, ErrorKind::Plugin, message),
+    };
+    report.plugin = Some(PluginInfo {
+        name: info.name,
+        version: info.version,
+        description: info.description,
+        source: plugin.source.clone(),
+        sha256: plugin.sha256.clone(),
+    });
+    report.rules = info.rules.into_iter().map(convert::rule).collect();
+
+    let state = match stage_state(stage, context, store) {
+        Ok(state) => state,
+        Err(message) => return errored(report, ErrorKind::Failed, message),
+    };
+    let stdout = state.stdout.clone();
+    let stderr = state.stderr.clone();
+    let options = stage.options.to_string();
+    let (result, state) = sandbox.run(&loaded, state.state, stage.limits.timeout, &options);
+
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    let stderr_text = collect_state(&mut report, state, &stdout, &stderr);
+    let status = match result {
+        RunResult::Completed(summary) => {
+            report.files_scanned = summary.files_scanned;
+            report.bytes_scanned = summary.bytes_scanned;
+            report
+                .skipped
+                .extend(summary.skipped.into_iter().map(|s| cordon_report::Skipped {
+                    path: s.path,
+                    reason: s.reason,
+                }));
+            report.notes.splice(0..0, summary.notes);
+            StageStatus::Completed
+        }
+        RunResult::StageError(error) => {
+            let (kind, message) = match error {
+                bindings::cordon::stage::types::StageError::InvalidOptions(m) => (
+                    ErrorKind::InvalidOptions,
+                    format!("invalid options in [stages.{}.options]: {m}", stage.name),
+                ),
+                bindings::cordon::stage::types::StageError::Denied(m) => (ErrorKind::Denied, m),
+                bindings::cordon::stage::types::StageError::Failed(m) => (ErrorKind::Failed, m),
+            };
+            StageStatus::Errored { kind, message }
+        }
+        RunResult::Failed(failure) => {
+            let mut message = failure.message;
+            let tail: String = stderr_text
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            if !tail.trim().is_empty() {
+                message.push_str(&format!("; the stage's last stderr lines:\n{tail}"));
+            }
+            StageStatus::Errored {
+                kind: failure.kind,
+                message,
+            }
+        }
+    };
+    describe_dynamic_rules(&mut report);
+    let completed = matches!(status, StageStatus::Completed);
+    report.status = status;
+    StageOutcome { report, completed }
+}
+
+fn describe(
+    sandbox: &Sandbox,
+    loaded: &LoadedPlugin,
+    stage: &StageConfig,
+    context: &RunContext,
+) -> Result<bindings::cordon::stage::types::StageInfo, String> {
+    // `describe` gets a store with no grants at all.
+    let denied = Pipeline::nothing_granted(&stage.name);
+    let state = stage_state(&denied, context, ArtifactStore::default())?;
+    sandbox
+        .describe(loaded, state.state)
+        .map_err(|failure| format!("the plugin's describe() failed: {}", failure.message))
+}
+
+struct PreparedState {
+    state: StageState,
+    stdout: CappedOutput,
+    stderr: CappedOutput,
+}
+
+/// Builds the sandbox state from the stage's grants: each capability
+/// module gets exactly what the grant names.
+fn stage_state(
+    stage: &StageConfig,
+    context: &RunContext,
+    store: ArtifactStore,
+) -> Result<PreparedState, String> {
+    let grants = &stage.grants;
+    let limits = &stage.limits;
+    let workspace = if grants.read.is_empty() {
+        None
+    } else {
+        Some(
+            Workspace::open(&context.root, grants.read.clone(), limits.max_read_bytes)
+                .map_err(|e| format!("cannot open workspace {}: {e}", context.root.display()))?,
+        )
+    };
+    let data_sets = grants
+        .data
+        .iter()
+        .map(|name| {
+            let set = context.data_sets.get(name).cloned().unwrap_or_else(|| {
+                Err(format!(
+                    "Cordon has no data set named `{name}` (known: rustsec, osv)"
+                ))
+            });
+            (name.clone(), set)
+        })
+        .collect();
+    let stage_cache = grants
+        .cache
+        .then(|| {
+            context
+                .cache_dir
+                .as_ref()
+                .map(|d| d.join("stages").join(&stage.name))
+        })
+        .flatten();
+    let git_scope = if grants.git {
+        context.git_scope.clone()
+    } else {
+        None
+    };
+    let stdout = CappedOutput::new(MAX_STDIO_BYTES);
+    let stderr = CappedOutput::new(MAX_STDIO_BYTES);
+    let state = StageState {
+        wasi: sandbox::wasi_context(&stdout, &stderr),
+        table: sandbox::resource_table(),
+        limiter: MemoryLimiter::new(limits.memory),
+        calls: CallRecorder::new(&stage.name, context.audit_log.clone()),
+        workspace: WorkspaceAccess { workspace },
+        data: DataAccess {
+            sets: data_sets,
+            max_read_bytes: limits.max_read_bytes,
+        },
+        artifacts: ArtifactAccess {
+            store,
+            readable: grants.artifacts_read.clone(),
+            writable: grants.artifacts_write.clone(),
+            max_bytes: limits.max_artifact_bytes,
+            stage: stage.name.clone(),
+        },
+        findings: FindingSink {
+            findings: Vec::new(),
+            max: limits.max_findings,
+            truncated: false,
+        },
+        cache: CacheAccess {
+            dir: stage_cache,
+            max_bytes: limits.max_cache_bytes,
+        },
+        git: GitAccess::new(git_scope, grants.read.clone(), limits.max_read_bytes),
+        log: LogSink {
+            stage: stage.name.clone(),
+            lines: Vec::new(),
+            bytes: 0,
+            max_bytes: limits.max_log_bytes,
+            dropped: 0,
+        },
+    };
+    Ok(PreparedState {
+        state,
+        stdout,
+        stderr,
+    })
+}
+
+/// Some stages only learn their rules while running (the audit stage has a
+/// rule per advisory). A finding whose rule `describe()` did not list gets
+/// a rule built from its `rule-short-description` / `rule-help` properties,
+/// so every SARIF result has an entry in `tool.driver.rules`.
+fn describe_dynamic_rules(report: &mut StageReport) {
+    let known: BTreeSet<String> = report.rules.iter().map(|r| r.id.clone()).collect();
+    let mut added: BTreeMap<String, cordon_report::Rule> = BTreeMap::new();
+    for finding in &report.findings {
+        if known.contains(&finding.rule_id) || added.contains_key(&finding.rule_id) {
+            continue;
+        }
+        let property = |key: &str| {
+            finding
+                .properties
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        };
+        let short = property("rule-short-description").unwrap_or_else(|| finding.rule_id.clone());
+        added.insert(
+            finding.rule_id.clone(),
+            cordon_report::Rule {
+                id: finding.rule_id.clone(),
+                full_description: property("rule-full-description")
+                    .unwrap_or_else(|| short.clone()),
+                short_description: short,
+                help: property("rule-help").unwrap_or_default(),
+                default_severity: finding.severity,
+            },
+        );
+    }
+    report.rules.extend(added.into_values());
+}
+
+/// Moves what the stage left in its state into the report; returns the
+/// captured stderr (a crash message is usually there).
+fn collect_state(
+    report: &mut StageReport,
+    state: StageState,
+    stdout: &CappedOutput,
+    stderr: &CappedOutput,
+) -> String {
+    report.findings = state
+        .findings
+        .findings
+        .into_iter()
+        .map(convert::finding)
+        .collect();
+    report.findings_truncated = state.findings.truncated;
+    if state.findings.truncated {
+        report.notes.push(format!(
+            "the stage reached its max-findings limit of {}; further findings were dropped",
+            state.findings.max
+        ));
+    }
+    report.denied = state.calls.denied;
+    if state.log.dropped > 0 {
+        report.notes.push(format!(
+            "log output over the limit: {} bytes dropped",
+            state.log.dropped
+        ));
+    }
+    let mut stderr_text = String::new();
+    for (name, output) in [("stdout", stdout), ("stderr", stderr)] {
+        let (text, dropped) = output.take();
+        for line in text.lines().take(20) {
+            tracing::debug!(stage = report.name, "{name}: {line}");
+        }
+        if dropped > 0 {
+            report
+                .notes
+                .push(format!("{name} over the limit: {dropped} bytes dropped"));
+        }
+        if name == "stderr" {
+            stderr_text = text;
+        }
+    }
+    stderr_text
+}
+
+/// The workspace root, canonical, or a clear error.
+pub fn workspace_root(dir: &Path) -> Result<PathBuf, String> {
+    let root = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot open workspace {}: {e}", dir.display()))?;
+    if !root.is_dir() {
+        return Err(format!("workspace {} is not a directory", dir.display()));
+    }
+    Ok(root)
+}
+
+impl Pipeline {
+    /// A stage config granting nothing, for `describe()` calls.
+    fn nothing_granted(name: &str) -> StageConfig {
+        StageConfig {
+            name: name.to_string(),
+            plugin: crate::config::PluginSource::Builtin(String::new()),
+            needs: Vec::new(),
+            grants: crate::config::Grants {
+                read: ReadGrant::none(),
+                data: BTreeSet::new(),
+                artifacts_read: BTreeSet::new(),
+                artifacts_write: BTreeSet::new(),
+                git: false,
+                cache: false,
+            },
+            limits: crate::config::Limits::default(),
+            options: serde_json::Value::Null,
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Shared by the end-to-end tests: they run the real `cordon` binary with
+//! real components (built by runner/build.rs) over real temp directories.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+/// A compiled test or example component, by crate name.
+pub fn guest(crate_name: &str) -> PathBuf {
+    let path = Path::new(env!("CORDON_GUEST_WASM_DIR"))
+        .join(format!("{}.wasm", crate_name.replace('-', "_")));
+    assert!(
+        path.is_file(),
+        "{} was not built by runner/build.rs",
+        path.display()
+    );
+    path
+}
+
+pub fn sha256_file(path: &Path) -> String {
+    hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// A `[stages.NAME]` block for a plugin loaded from a path, pinned.
+pub fn path_stage(name: &str, crate_name: &str, extra: &str) -> String {
+    let wasm = guest(crate_name);
+    format!(
+        "[stages.{name}]\nplugin = {:?}\nsha256 = \"{}\"\n{extra}\n",
+        wasm.display().to_string(),
+        sha256_file(&wasm)
+    )
+}
+
+/// A cache shared by every test run, so each component compiles once.
+pub fn cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cordon-test-cache")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// The `--report json=` output, when the run got that far.
+    pub report: Option<serde_json::Value>,
+}
+
+impl Run {
+    pub fn stage(&self, name: &str) -> &serde_json::Value {
+        let report = self
+            .report
+            .as_ref()
+            .unwrap_or_else(|| panic!("no report; stderr:\n{}", self.stderr));
+        report["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no stage {name} in {report:#}"))
+    }
+
+    pub fn findings(&self, stage: &str, rule: &str) -> Vec<&serde_json::Value> {
+        self.stage(stage)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .collect()
+    }
+
+    /// Messages of the stage's findings with `rule`.
+    pub fn messages(&self, stage: &str, rule: &str) -> Vec<String> {
+        self.findings(stage, rule)
+            .iter()
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub fn state(&self, stage: &str) -> String {
+        self.stage(stage)["status"]["state"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    pub fn error(&self, stage: &str) -> (String, String) {
+        let status = &self.stage(stage)["status"];
+        assert_eq!(status["state"], "errored", "{status:#}");
+        (
+            status["kind"].as_str().unwrap().to_string(),
+            status["message"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+/// Runs `cordon ARGS` in `dir` with a JSON report, shared cache, no colour.
+pub fn cordon(dir: &Path, args: &[&str]) -> Run {
+    cordon_with(dir, args, |_| {})
+}
+
+pub fn cordon_with(dir: &Path, args: &[&str], configure: impl FnOnce(&mut Command)) -> Run {
+    let report = dir.join(".cordon-test-report.json");
+    let _ = std::fs::remove_file(&report);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cordon"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("CORDON_CACHE_DIR", cache_dir())
+        .env("NO_COLOR", "1")
+        .env_remove("CORDON_ADVISORY_DB")
+        .env_remove("CORDON_OSV_DB")
+        .stdin(Stdio::null());
+    configure(&mut command);
+    let output: Output = command.output().expect("run cordon");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        report: std::fs::read(&report)
+            .ok()
+            .map(|b| serde_json::from_slice(&b).expect("the JSON report parses")),
+    }
+}
+
+/// Writes `files` (path, content) under `dir`.
+pub fn write_files(dir: &Path, files: &[(&str, &str)]) {
+    for (path, content) in files {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+/// The repository's shared test data (advisory databases, schemas).
+pub fn shared(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared")
+        .join(path)
+}
+
+/// Runs git in `dir`, with a fixed identity and no user config.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}

@@ -1,0 +1,390 @@
+//! End to end: real pipelines of real components over real directories
+//! and git repositories, checked through the reports and exit codes.
+
+mod common;
+
+use common::*;
+
+const CARGO_LOCK: &str = r#"version = 3
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+dependencies = ["smallvec"]
+
+[[package]]
+name = "smallvec"
+version = "0.6.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
+"#;
+
+/// A GitHub token with a valid checksum, built at run time so this file
+/// holds no token for scanners to trip over.
+fn fake_github_token() -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let random = "R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Ys0H";
+    let mut checksum = crc32fast::hash(random.as_bytes());
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = BASE62[(checksum % 62) as usize];
+        checksum /= 62;
+    }
+    format!(
+        "{}{random}{}",
+        ["gh", "p_"].concat(),
+        String::from_utf8_lossy(&digits)
+    )
+}
+
+#[test]
+fn two_example_stages_pass_an_artifact() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("Cargo.lock", CARGO_LOCK),
+            ("src/lib.rs", "pub fn f() {}\n    // TODO: handle errors\n"),
+        ],
+    );
+    let hello = path_stage(
+        "hello",
+        "hello-stage",
+        "[stages.hello.grants]\nread = [\"src/**\"]\nartifacts = { read = [\"sbom\"], write = [\"hello-report\"] }\n",
+    );
+    let sbom = "[stages.sbom]\nplugin = \"builtin:sbom\"\n[stages.sbom.grants]\nread = [\"**\"]\nartifacts = { write = [\"sbom\"] }\n[stages.sbom.options]\nreproducible = true\n";
+    std::fs::write(dir.path().join("cordon.toml"), format!("{sbom}\n{hello}")).unwrap();
+    let sbom_path = dir.path().join("bom.json");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--report",
+            &format!("cyclonedx={}", sbom_path.display()),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.state("sbom"), "completed");
+    assert_eq!(run.state("hello"), "completed");
+    let todo = run.findings("hello", "hello/todo");
+    assert_eq!(todo.len(), 1);
+    assert_eq!(todo[0]["location"]["path"], "src/lib.rs");
+    assert_eq!(todo[0]["location"]["region"]["start_line"], 2);
+    assert_eq!(todo[0]["location"]["region"]["start_column"], 8);
+    let report = run.report.as_ref().unwrap();
+    let artifacts = report["artifacts"].as_array().unwrap();
+    let producer = |name: &str| {
+        artifacts
+            .iter()
+            .find(|a| a["name"] == name)
+            .map(|a| a["producer"].clone())
+    };
+    assert_eq!(producer("sbom"), Some("sbom".into()));
+    assert_eq!(producer("hello-report"), Some("hello".into()));
+    // The plugin that ran is the one pinned.
+    assert_eq!(
+        run.stage("hello")["plugin"]["sha256"],
+        sha256_file(&guest("hello-stage"))
+    );
+    assert_eq!(run.stage("hello")["plugin"]["name"], "hello");
+    // The artifact hello read is the document written as the cyclonedx report.
+    let bom: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sbom_path).unwrap()).unwrap();
+    assert_eq!(bom["specVersion"], "1.6");
+    let names: Vec<&str> = bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&"smallvec"), "{names:?}");
+}
+
+#[test]
+fn exit_codes_gate_the_build() {
+    let clean = tempfile::tempdir().unwrap();
+    write_files(clean.path(), &[("src/main.rs", "fn main() {}\n")]);
+    let run = cordon(clean.path(), &["run", ".", "--only", "secrets"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let leaky = tempfile::tempdir().unwrap();
+    write_files(
+        leaky.path(),
+        &[(".env", &format!("GITHUB_TOKEN={}\n", fake_github_token()))],
+    );
+    let run = cordon(leaky.path(), &["run", ".", "--only", "secrets"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let severity = run.stage("secrets")["findings"][0]["severity"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let above = match severity.as_str() {
+        "critical" => None,
+        "high" => Some("critical"),
+        other => panic!("a GitHub token reported as {other}"),
+    };
+    if let Some(threshold) = above {
+        let run = cordon(
+            leaky.path(),
+            &["run", ".", "--only", "secrets", "--fail-on", threshold],
+        );
+        assert_eq!(run.code, 0, "{}", run.stdout);
+    }
+
+    let broken = tempfile::tempdir().unwrap();
+    write_files(
+        broken.path(),
+        &[(
+            "cordon.toml",
+            "[stages.secrets]\nplugin = \"builtin:secrets\"\ntimeout = \"3s\"\n",
+        )],
+    );
+    let run = cordon(broken.path(), &["run", "."]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("cordon.toml:3:1: unknown field `timeout`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.report.is_none(),
+        "a pipeline that does not load runs nothing"
+    );
+
+    let run = cordon(clean.path(), &["run", ".", "--only", "nope"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--only nope: no such stage"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_found_secret_is_never_printed_in_full() {
+    let token = fake_github_token();
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            (".env", &format!("GITHUB_TOKEN={token}\n")),
+            ("config/app.yml", &format!("token: \"{token}\"\n")),
+        ],
+    );
+    let out = dir.path().join("out");
+    let reports: Vec<String> = ["sarif", "junit", "text"]
+        .iter()
+        .map(|f| format!("{f}={}/report.{f}", out.display()))
+        .collect();
+    let audit = out.join("audit.jsonl");
+    let mut args = vec![
+        "run",
+        ".",
+        "--only",
+        "secrets",
+        "--verbose",
+        "--audit-log",
+        audit.to_str().unwrap(),
+    ];
+    for report in &reports {
+        args.extend(["--report", report.as_str()]);
+    }
+    std::fs::create_dir_all(&out).unwrap();
+    let run = cordon(dir.path(), &args);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stage("secrets")["findings"].as_array().unwrap().len(),
+        2
+    );
+    let mut outputs = vec![
+        ("stdout".to_string(), run.stdout.clone()),
+        ("stderr".to_string(), run.stderr.clone()),
+    ];
+    outputs.push(("json".into(), run.report.as_ref().unwrap().to_string()));
+    for entry in std::fs::read_dir(&out).unwrap() {
+        let path = entry.unwrap().path();
+        outputs.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap(),
+        ));
+    }
+    for (name, text) in &outputs {
+        assert!(!text.contains(&token), "{name} contains the secret");
+        assert!(
+            !text.contains(&token[4..20]),
+            "{name} contains a long piece of the secret"
+        );
+    }
+}
+
+#[test]
+fn git_history_and_pre_push_scan_added_lines() {
+    let token = fake_github_token();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    write_files(repo, &[("README.md", "hello\n")]);
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "first"]);
+    git(repo, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    write_files(
+        repo,
+        &[("deploy.sh", &format!("export GITHUB_TOKEN={token}\n"))],
+    );
+    git(repo, &["add", "."]);
+    git(repo, &["commit", "-q", "-m", "oops"]);
+    let leaked_in = git(repo, &["rev-parse", "HEAD"]);
+    std::fs::remove_file(repo.join("deploy.sh")).unwrap();
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", "remove it"]);
+    let head = git(repo, &["rev-parse", "HEAD"]);
+
+    // The working tree is clean now; history still holds the token.
+    let run = cordon(repo, &["run", ".", "--only", "secrets"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = cordon(repo, &["run", ".", "--only", "secrets", "--git-history"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let finding = &run.stage("secrets")["findings"][0];
+    assert_eq!(finding["location"]["commit"], leaked_in.as_str());
+    assert_eq!(finding["location"]["path"], "deploy.sh");
+    assert_eq!(finding["location"]["region"]["start_line"], 1);
+
+    // pre-push sends first..HEAD: the leaking commit is in it.
+    let origin = git(repo, &["rev-parse", "origin/main"]);
+    let stdin = format!("refs/heads/main {head} refs/heads/main {origin}\n");
+    let output = push_hook(repo, &stdin);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // A push of only the last commit (the removal) adds no secret.
+    let stdin = format!("refs/heads/main {head} refs/heads/main {leaked_in}\n");
+    let output = push_hook(repo, &stdin);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
+fn push_hook(repo: &std::path::Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .current_dir(repo)
+        .args([
+            "pre-push",
+            "origin",
+            "https://example.com/r.git",
+            "--cache-dir",
+        ])
+        .arg(cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn audit_reads_the_advisory_database_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("Cargo.lock", CARGO_LOCK)]);
+    let db = shared("advisory-db");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "audit",
+            "--advisory-db",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    let ids: Vec<&str> = run.stage("audit")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "RUSTSEC-2018-0018",
+        "RUSTSEC-2019-0009",
+        "RUSTSEC-2019-0012",
+        "RUSTSEC-2021-0003",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    // Every rule a finding uses is described, for SARIF's rules table.
+    let rules: Vec<&str> = run.stage("audit")["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        assert!(rules.contains(id), "{id} has no rule entry");
+    }
+    assert_eq!(run.code, 1);
+
+    // Without a database the stage errors: never an empty "no vulnerabilities".
+    let run = cordon(dir.path(), &["run", ".", "--only", "audit"]);
+    let (kind, message) = run.error("audit");
+    assert_eq!(kind, "failed");
+    assert!(message.contains("cordon db update"), "{message}");
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn a_warm_run_loads_compiled_components_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("a.txt", "nothing here\n")]);
+    let cache = dir.path().join("cache");
+    let args = [
+        "run",
+        ".",
+        "--only",
+        "secrets",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ];
+    assert_eq!(cordon(dir.path(), &args).code, 0);
+    let compiled: Vec<_> = walk(&cache.join("components"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .collect();
+    assert_eq!(compiled.len(), 1, "{compiled:?}");
+    let before = std::fs::metadata(&compiled[0]).unwrap().modified().unwrap();
+    assert_eq!(cordon(dir.path(), &args).code, 0);
+    assert_eq!(
+        std::fs::metadata(&compiled[0]).unwrap().modified().unwrap(),
+        before,
+        "the warm run recompiled"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path))
+        } else {
+            found.push(path)
+        }
+    }
+    found
+}
