@@ -3,8 +3,8 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod validate;
+pub use validate::*;
 
 use cordon_report::*;
 use serde_json::Value;
@@ -398,101 +398,4 @@ pub fn empty_report() -> RunReport {
         stages: Vec::new(),
         artifacts: Vec::new(),
     }
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Validates a SARIF log against the OASIS 2.1.0 JSON schema (formats
-/// included) and with the SARIF Multitool's SARIF and GitHub rules; fails
-/// the test on any schema error or any Multitool result of level `error`.
-pub fn assert_valid_sarif(log: &Value, name: &str) {
-    assert_schema_valid(log);
-    assert_multitool_clean(log, name);
-}
-
-pub fn assert_schema_valid(log: &Value) {
-    let path = repo_root().join("../shared/schemas/sarif/sarif-2.1.0.json");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the SARIF schema {}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text).expect("the SARIF schema is JSON");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("the SARIF schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(log)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "SARIF schema errors:\n{}",
-        errors.join("\n")
-    );
-}
-
-pub fn assert_multitool_clean(log: &Value, name: &str) {
-    let binary = repo_root().join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
-    assert!(
-        binary.is_file(),
-        "the SARIF Multitool is missing ({}): run `npm install @microsoft/sarif-multitool-linux@5.7.0` \
-         at the repository root (.ci/run installs it)",
-        binary.display()
-    );
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let input = dir.path().join(format!("{name}.sarif"));
-    let output = dir.path().join(format!("{name}.validation.sarif"));
-    std::fs::write(
-        &input,
-        serde_json::to_string_pretty(log).expect("serialise"),
-    )
-    .expect("write the log");
-    let run = Command::new(&binary)
-        .arg("validate")
-        .arg(&input)
-        .args(["--rule-kind", "Sarif;Gh", "--log", "ForceOverwrite", "-o"])
-        .arg(&output)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
-    let validation = std::fs::read_to_string(&output).unwrap_or_else(|e| {
-        panic!(
-            "the Multitool wrote no output ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
-            run.status.code(),
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        )
-    });
-    let validation: Value = serde_json::from_str(&validation).expect("the Multitool writes SARIF");
-    let mut errors = Vec::new();
-    for run in validation["runs"].as_array().into_iter().flatten() {
-        for result in run["results"].as_array().into_iter().flatten() {
-            if result["level"] == "error" {
-                errors.push(format!(
-                    "{} {} {}",
-                    result["ruleId"].as_str().unwrap_or("?"),
-                    result["message"]["arguments"],
-                    result["locations"][0]["physicalLocation"]["region"]["startLine"],
-                ));
-            }
-        }
-        // Tool failures (an exception while validating) are errors too.
-        for invocation in run["invocations"].as_array().into_iter().flatten() {
-            for note in invocation["toolExecutionNotifications"]
-                .as_array()
-                .into_iter()
-                .flatten()
-            {
-                if note["level"] == "error" {
-                    errors.push(format!("tool: {}", note["message"]["text"]));
-                }
-            }
-        }
-    }
-    assert!(
-        errors.is_empty(),
-        "the SARIF Multitool reports errors for {name}:\n{}\nstdout:\n{}",
-        errors.join("\n"),
-        String::from_utf8_lossy(&run.stdout)
-    );
 }
