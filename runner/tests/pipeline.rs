@@ -22,8 +22,12 @@ checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
 /// A GitHub token with a valid checksum, built at run time so this file
 /// holds no token for scanners to trip over.
 fn fake_github_token() -> String {
+    github_token("R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Ys0H")
+}
+
+/// `random` is the 30-character body; the checksum is computed.
+fn github_token(random: &str) -> String {
     const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let random = "R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Ys0H";
     let mut checksum = crc32fast::hash(random.as_bytes());
     let mut digits = [b'0'; 6];
     for slot in digits.iter_mut().rev() {
@@ -387,4 +391,45 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     found
+}
+
+#[test]
+fn a_secrets_baseline_accepts_existing_findings_and_fails_on_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("old.env", &format!("TOKEN={}\n", fake_github_token()))],
+    );
+    let run = cordon(dir.path(), &["secrets", "baseline", "."]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let baseline: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join(".cordon/secrets-baseline.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(baseline["version"], 1);
+    assert_eq!(baseline["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(baseline["findings"][0]["path"], "old.env");
+    assert!(!baseline.to_string().contains(&fake_github_token()));
+
+    let run = cordon(dir.path(), &["run", ".", "--only", "secrets"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let notes = run.stage("secrets")["notes"].to_string();
+    assert!(notes.contains("1 by the baseline"), "{notes}");
+
+    write_files(
+        dir.path(),
+        &[(
+            "new.env",
+            &format!("TOKEN={}\n", github_token("Q9w8E7r6T5y4U3i2O1p0AaSsDdFfGg")),
+        )],
+    );
+    let run = cordon(dir.path(), &["run", ".", "--only", "secrets"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let paths: Vec<&str> = run.stage("secrets")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, vec!["new.env"]);
 }

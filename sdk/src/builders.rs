@@ -110,7 +110,13 @@ impl Finding {
     }
 
     /// 1-based lines and columns. Needs [`Finding::at`] first.
-    pub fn region(mut self, start_line: u32, start_column: u32, end_line: u32, end_column: u32) -> Self {
+    pub fn region(
+        mut self,
+        start_line: u32,
+        start_column: u32,
+        end_line: u32,
+        end_column: u32,
+    ) -> Self {
         if let Some(location) = &mut self.location {
             location.region = Some(Region {
                 start_line,

@@ -96,7 +96,8 @@ impl Harness {
 
     /// Grants a named read-only data set served from `dir`.
     pub fn data(mut self, name: &str, dir: impl AsRef<Path>) -> Self {
-        self.data.insert(name.to_string(), dir.as_ref().to_path_buf());
+        self.data
+            .insert(name.to_string(), dir.as_ref().to_path_buf());
         self
     }
 
@@ -204,14 +205,22 @@ fn convert_error(error: cordon_workspace::AccessError) -> AccessError {
 }
 
 impl TestHost {
-    fn record<T>(&mut self, call: &str, target: &str, result: Result<T, AccessError>) -> Result<T, AccessError> {
+    fn record<T>(
+        &mut self,
+        call: &str,
+        target: &str,
+        result: Result<T, AccessError>,
+    ) -> Result<T, AccessError> {
         if let Err(AccessError::Denied(reason)) = &result {
             self.denied.push(format!("{call} {target}: {reason}"));
         }
         result
     }
 
-    pub(crate) fn list_files(&mut self, options: WalkOptions) -> Result<Vec<FileInfo>, AccessError> {
+    pub(crate) fn list_files(
+        &mut self,
+        options: WalkOptions,
+    ) -> Result<Vec<FileInfo>, AccessError> {
         let result = self
             .workspace
             .list_files(cordon_workspace::WalkOptions {
@@ -224,7 +233,11 @@ impl TestHost {
     }
 
     pub(crate) fn stat(&mut self, path: &str) -> Result<FileInfo, AccessError> {
-        let result = self.workspace.stat(path).map(convert_info).map_err(convert_error);
+        let result = self
+            .workspace
+            .stat(path)
+            .map(convert_info)
+            .map_err(convert_error);
         self.record("workspace.stat", path, result)
     }
 
@@ -233,8 +246,16 @@ impl TestHost {
         self.record("workspace.read", path, result)
     }
 
-    pub(crate) fn read_at(&mut self, path: &str, offset: u64, len: u32) -> Result<Vec<u8>, AccessError> {
-        let result = self.workspace.read_at(path, offset, len).map_err(convert_error);
+    pub(crate) fn read_at(
+        &mut self,
+        path: &str,
+        offset: u64,
+        len: u32,
+    ) -> Result<Vec<u8>, AccessError> {
+        let result = self
+            .workspace
+            .read_at(path, offset, len)
+            .map_err(convert_error);
         self.record("workspace.read-at", path, result)
     }
 
@@ -246,7 +267,8 @@ impl TestHost {
         let grant = ReadGrant::new(&["**"]).expect("static glob");
         // A finite per-file limit: `Workspace::read` adds one to it, so
         // `u64::MAX` overflowed on every data-set read.
-        Workspace::open(dir, grant, DATA_READ_LIMIT).map_err(|e| AccessError::NotFound(format!("data set `{name}`: {e}")))
+        Workspace::open(dir, grant, DATA_READ_LIMIT)
+            .map_err(|e| AccessError::NotFound(format!("data set `{name}`: {e}")))
     }
 
     pub(crate) fn data_info(&mut self, name: &str) -> Result<DataSetInfo, AccessError> {
@@ -258,7 +280,11 @@ impl TestHost {
         self.record("data.info", name, result)
     }
 
-    pub(crate) fn data_list(&mut self, name: &str, prefix: &str) -> Result<Vec<FileInfo>, AccessError> {
+    pub(crate) fn data_list(
+        &mut self,
+        name: &str,
+        prefix: &str,
+    ) -> Result<Vec<FileInfo>, AccessError> {
         let result = self.data_set(name).and_then(|set| {
             let options = cordon_workspace::WalkOptions {
                 include_ignored: true,
@@ -282,15 +308,18 @@ impl TestHost {
     }
 
     pub(crate) fn artifact_get(&mut self, name: &str) -> Result<Artifact, AccessError> {
-        let result = self
-            .inputs
-            .get(name)
-            .cloned()
-            .ok_or_else(|| AccessError::Denied(format!("artifact `{name}` is not granted for reading")));
+        let result = self.inputs.get(name).cloned().ok_or_else(|| {
+            AccessError::Denied(format!("artifact `{name}` is not granted for reading"))
+        });
         self.record("artifacts.get", name, result)
     }
 
-    pub(crate) fn artifact_put(&mut self, name: &str, media_type: &str, bytes: &[u8]) -> Result<(), AccessError> {
+    pub(crate) fn artifact_put(
+        &mut self,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<(), AccessError> {
         let result = if self.writable.iter().any(|w| w == name) {
             let artifact = Artifact {
                 media_type: media_type.to_string(),
@@ -299,14 +328,19 @@ impl TestHost {
             self.outputs.insert(name.to_string(), artifact);
             Ok(())
         } else {
-            Err(AccessError::Denied(format!("artifact `{name}` is not granted for writing")))
+            Err(AccessError::Denied(format!(
+                "artifact `{name}` is not granted for writing"
+            )))
         };
         self.record("artifacts.put", name, result)
     }
 
     pub(crate) fn emit(&mut self, finding: Finding) -> Result<(), AccessError> {
         if self.findings.len() >= self.max_findings {
-            return Err(AccessError::Limit(format!("more than {} findings", self.max_findings)));
+            return Err(AccessError::Limit(format!(
+                "more than {} findings",
+                self.max_findings
+            )));
         }
         self.findings.push(finding);
         Ok(())
@@ -364,7 +398,8 @@ mod tests {
         }
 
         fn run(options: String) -> Result<Summary, StageError> {
-            let options: serde_json::Value = serde_json::from_str(&options).map_err(StageError::options)?;
+            let options: serde_json::Value =
+                serde_json::from_str(&options).map_err(StageError::options)?;
             let mut summary = Summary::default();
             for file in workspace::list_files(WalkOptions {
                 include_ignored: false,
@@ -386,7 +421,11 @@ mod tests {
             if options["escape"].as_bool() == Some(true) {
                 workspace::read("../outside")?;
             }
-            artifacts::put("count", "text/plain", summary.files_scanned.to_string().as_bytes())?;
+            artifacts::put(
+                "count",
+                "text/plain",
+                summary.files_scanned.to_string().as_bytes(),
+            )?;
             Ok(summary)
         }
     }
@@ -407,7 +446,12 @@ mod tests {
             .run::<CountTodos>(serde_json::json!({}));
         assert_eq!(outcome.summary().files_scanned, 2);
         assert_eq!(outcome.findings.len(), 2);
-        let region = outcome.findings[0].location.as_ref().unwrap().region.unwrap();
+        let region = outcome.findings[0]
+            .location
+            .as_ref()
+            .unwrap()
+            .region
+            .unwrap();
         assert_eq!((region.start_line, region.end_column), (2, 12));
         assert_eq!(outcome.artifacts["count"].bytes, b"2");
     }
@@ -423,7 +467,9 @@ mod tests {
         assert_eq!(outcome.denied.len(), 1);
         assert!(outcome.denied[0].starts_with("workspace.read ../outside"));
 
-        let no_write = Harness::new(dir.path()).read(&["**"]).run::<CountTodos>(serde_json::json!({}));
+        let no_write = Harness::new(dir.path())
+            .read(&["**"])
+            .run::<CountTodos>(serde_json::json!({}));
         assert!(matches!(no_write.result, Err(StageError::Denied(m)) if m.contains("count")));
     }
 

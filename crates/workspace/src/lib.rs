@@ -371,7 +371,13 @@ mod tests {
             .unwrap();
         assert_eq!(
             paths(&all),
-            vec![".env", ".gitignore", "README.md", "src/main.rs", "target/out.bin"]
+            vec![
+                ".env",
+                ".gitignore",
+                "README.md",
+                "src/main.rs",
+                "target/out.bin"
+            ]
         );
     }
 
@@ -387,13 +393,21 @@ mod tests {
     #[test]
     fn refuses_parent_absolute_and_escaping_links() {
         let (dir, ws) = workspace(&["**"]);
-        assert!(matches!(ws.read("../etc/passwd"), Err(AccessError::Denied(_))));
-        assert!(matches!(ws.read("src/../../x"), Err(AccessError::Denied(_))));
-        assert!(matches!(ws.read("/etc/passwd"), Err(AccessError::Denied(_))));
+        assert!(matches!(
+            ws.read("../etc/passwd"),
+            Err(AccessError::Denied(_))
+        ));
+        assert!(matches!(
+            ws.read("src/../../x"),
+            Err(AccessError::Denied(_))
+        ));
+        assert!(matches!(
+            ws.read("/etc/passwd"),
+            Err(AccessError::Denied(_))
+        ));
         let outside = tempfile::tempdir().unwrap();
         std::fs::write(outside.path().join("secret"), b"s3cret").unwrap();
-        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link"))
-            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link")).unwrap();
         let err = ws.read("link").unwrap_err();
         assert!(
             matches!(&err, AccessError::Denied(m) if m.contains("outside")),
@@ -421,8 +435,14 @@ mod tests {
 
     #[test]
     fn bad_grants_are_rejected() {
-        assert!(matches!(ReadGrant::new(&["/etc/**"]), Err(GrantError::Absolute(_))));
-        assert!(matches!(ReadGrant::new(&["../**"]), Err(GrantError::ParentDir(_))));
+        assert!(matches!(
+            ReadGrant::new(&["/etc/**"]),
+            Err(GrantError::Absolute(_))
+        ));
+        assert!(matches!(
+            ReadGrant::new(&["../**"]),
+            Err(GrantError::ParentDir(_))
+        ));
         assert!(matches!(
             ReadGrant::new(&["src/[**"]),
             Err(GrantError::InvalidGlob { .. })

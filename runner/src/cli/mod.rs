@@ -48,7 +48,29 @@ enum Command {
     /// Advisory databases.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Secret-scan helpers.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
 }
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Accept every secret found now: write their fingerprints to a baseline
+    /// file, which the secrets stage then suppresses (only new ones fail).
+    Baseline {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write it, relative to DIR. The secrets stage reads this
+        /// path by default.
+        #[arg(long, default_value = DEFAULT_BASELINE)]
+        output: PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+/// Where the secrets stage looks for a baseline when its options name none.
+const DEFAULT_BASELINE: &str = ".cordon/secrets-baseline.json";
 
 #[derive(Subcommand)]
 enum DbCommand {
@@ -148,6 +170,11 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }),
         Command::Db(DbCommand::Update { url, common }) => db_update(&url, &common),
+        Command::Secrets(SecretsCommand::Baseline {
+            dir,
+            output,
+            common,
+        }) => secrets_baseline(&dir, &output, &common),
     };
     match result {
         Ok(code) => code,
@@ -219,13 +246,101 @@ fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<Pipeline, Fatal> {
     Ok(pipeline)
 }
 
-fn run_command(
+type ScopeFn<'a> =
+    Box<dyn FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String> + 'a>;
+
+fn run_command<'a>(
     dir: &Path,
     common: &CommonArgs,
-    scope: impl FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String>,
+    scope: impl FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String> + 'a,
 ) -> Result<ExitCode, Fatal> {
+    let (report, artifacts) = execute(dir, common, Box::new(scope), |_| Ok(()))?;
+    for target in &common.reports {
+        crate::report::write(target, &report, &artifacts)?;
+    }
+    if !common.quiet {
+        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let text = crate::report::render(
+            ReportFormat::Text {
+                color,
+                verbose: common.verbose,
+            },
+            &report,
+            &artifacts,
+        )?;
+        print!("{text}");
+    }
+    Ok(ExitCode::from(report.exit_code() as u8))
+}
+
+fn secrets_baseline(dir: &Path, output: &Path, common: &CommonArgs) -> Result<ExitCode, Fatal> {
+    let mut common = common.clone();
+    common.only = vec!["secrets".into()];
+    let (report, _) = execute(dir, &common, Box::new(|_| Ok(None)), |pipeline| {
+        // Collect everything, including what an existing baseline accepts.
+        for stage in &mut pipeline.stages {
+            if let Some(options) = stage.options.as_object_mut() {
+                options.insert("baseline".into(), serde_json::Value::Bool(false));
+            }
+        }
+        Ok(())
+    })?;
+    let stage = report
+        .stages
+        .iter()
+        .find(|s| s.name == "secrets")
+        .ok_or_else(|| Fatal("the pipeline has no `secrets` stage".into()))?;
+    if !stage.status.is_completed() {
+        return Err(Fatal(format!(
+            "the secrets stage did not complete: {:?}",
+            stage.status
+        )));
+    }
+    let mut entries: Vec<serde_json::Value> = stage
+        .findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "fingerprint": f.fingerprint,
+                "rule-id": f.rule_id,
+                "path": f.location.as_ref().map(|l| l.path.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    entries.sort_by(|a, b| a["fingerprint"].as_str().cmp(&b["fingerprint"].as_str()));
+    entries.dedup_by(|a, b| a["fingerprint"] == b["fingerprint"]);
+    let path = dir.join(output);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let count = entries.len();
+    let text =
+        serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "findings": entries }))?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+    println!(
+        "wrote {} with {count} accepted finding(s); commit it so the secrets stage only fails on new ones",
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the pipeline, lets `adjust` change it, and runs it.
+fn execute(
+    dir: &Path,
+    common: &CommonArgs,
+    scope: ScopeFn<'_>,
+    adjust: impl FnOnce(&mut Pipeline) -> Result<(), Fatal>,
+) -> Result<
+    (
+        cordon_report::RunReport,
+        crate::host::artifacts::ArtifactStore,
+    ),
+    Fatal,
+> {
     let root = run::workspace_root(dir).map_err(Fatal)?;
-    let pipeline = load_pipeline(&root, common)?;
+    let mut pipeline = load_pipeline(&root, common)?;
+    adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
     let cache = cache_dir(common);
     let wanted: Vec<String> = pipeline
@@ -259,22 +374,5 @@ fn run_command(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (report, artifacts) = runtime.block_on(run::execute(&pipeline, context))?;
-
-    for target in &common.reports {
-        crate::report::write(target, &report, &artifacts)?;
-    }
-    if !common.quiet {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let text = crate::report::render(
-            ReportFormat::Text {
-                color,
-                verbose: common.verbose,
-            },
-            &report,
-            &artifacts,
-        )?;
-        print!("{text}");
-    }
-    Ok(ExitCode::from(report.exit_code() as u8))
+    Ok(runtime.block_on(run::execute(&pipeline, context))?)
 }

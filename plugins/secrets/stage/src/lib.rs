@@ -9,7 +9,7 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `baseline` | none | workspace-relative path of a baseline JSON file; its fingerprints are suppressed |
+//! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none |
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //!
@@ -30,10 +30,22 @@ const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
 const STAGE_KEYS: [&str; 3] = ["baseline", "include-ignored", "max-file-bytes"];
 
+/// Which baseline applies.
+#[derive(Debug, PartialEq)]
+enum BaselineChoice {
+    /// [`DEFAULT_BASELINE`] if the workspace has one.
+    Default,
+    /// `baseline = "path"`.
+    File(String),
+    /// `baseline = false`: report everything (how `cordon secrets baseline`
+    /// collects the findings to accept).
+    Off,
+}
+
 /// The stage-level options, split off before the engine sees the rest.
 #[derive(Debug)]
 struct StageOptions {
-    baseline: Option<String>,
+    baseline: BaselineChoice,
     include_ignored: bool,
     max_file_bytes: u64,
     scanner: ScannerConfig,
@@ -55,11 +67,14 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         }
     };
     let baseline = match table.remove("baseline") {
-        None => None,
-        Some(serde_json::Value::String(path)) if !path.trim().is_empty() => Some(path),
+        None | Some(serde_json::Value::Bool(true)) => BaselineChoice::Default,
+        Some(serde_json::Value::Bool(false)) => BaselineChoice::Off,
+        Some(serde_json::Value::String(path)) if !path.trim().is_empty() => {
+            BaselineChoice::File(path)
+        }
         Some(_) => {
             return Err(StageError::InvalidOptions(
-                "`baseline` must be a non-empty workspace-relative path".into(),
+                "`baseline` must be a workspace-relative path, or false".into(),
             ));
         }
     };
@@ -222,6 +237,18 @@ impl Reporter {
     }
 }
 
+/// Where `cordon secrets baseline` writes, and where the stage looks when
+/// no `baseline` option is given.
+pub const DEFAULT_BASELINE: &str = ".cordon/secrets-baseline.json";
+
+/// The default baseline when it exists and is readable under the grant.
+fn default_baseline() -> Result<Option<Baseline>, StageError> {
+    match workspace::stat(DEFAULT_BASELINE) {
+        Ok(_) => load_baseline(DEFAULT_BASELINE).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 fn load_baseline(path: &str) -> Result<Baseline, StageError> {
     let bytes = workspace::read(path).map_err(|error| match error {
         AccessError::Denied(message) => StageError::Denied(format!("baseline `{path}`: {message}")),
@@ -331,7 +358,12 @@ impl Stage for Secrets {
         let options = parse_options(&options)?;
         let scanner = Scanner::new(options.scanner.clone())
             .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
-        let baseline = options.baseline.as_deref().map(load_baseline).transpose()?;
+        let baseline = match &options.baseline {
+            BaselineChoice::File(path) => Some((path.as_str(), load_baseline(path)?)),
+            BaselineChoice::Default => default_baseline()?.map(|b| (DEFAULT_BASELINE, b)),
+            BaselineChoice::Off => None,
+        };
+        let (baseline_path, baseline) = baseline.unzip();
 
         let mut summary = Summary::default();
         let mut reporter = Reporter::default();
@@ -351,10 +383,9 @@ impl Stage for Secrets {
                 &mut summary,
             )?,
         }
-        if let Some(baseline) = &baseline {
+        if let (Some(path), Some(baseline)) = (baseline_path, &baseline) {
             summary.note(format!(
-                "baseline {} holds {} accepted finding(s)",
-                options.baseline.as_deref().unwrap_or_default(),
+                "baseline {path} holds {} accepted finding(s)",
                 baseline.len()
             ));
         }

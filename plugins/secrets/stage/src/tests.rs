@@ -201,6 +201,16 @@ fn baseline_suppresses_accepted_findings() {
         summary.notes
     );
 
+    // The default baseline file applies without the option; `false` turns it off.
+    let by_default = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert_eq!(by_default.findings.len(), 1);
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline": false}));
+    assert_eq!(off.findings.len(), 2);
+
     let missing = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({"baseline": "nope.json"}));
