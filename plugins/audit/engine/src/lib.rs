@@ -9,7 +9,8 @@
 //!    [`Index::from_bytes`] keep it in the stage cache under
 //!    [`Index::cache_key`]).
 //! 2. Packages come from `cordon_lockfiles::parse` (as [`Inventory`]) or
-//!    from a CycloneDX SBOM ([`inventory_from_cyclonedx`]).
+//!    from a CycloneDX SBOM ([`inventories_from_cyclonedx`], one inventory per
+//!    lockfile the SBOM names).
 //! 3. [`audit`] returns one [`Finding`] per (file, package, version,
 //!    advisory), with rule entries and notes for the summary.
 
@@ -30,7 +31,7 @@ pub use config::{AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig
 pub use cordon_lockfiles::Ecosystem;
 pub use index::{INDEX_FORMAT_VERSION, Index, IndexError, IndexStats, LoadWarning};
 pub use inventory::{Inventory, purl};
-pub use sbom::{SbomError, SbomWarning, inventory_from_cyclonedx};
+pub use sbom::{LOCKFILE_PROPERTY, SbomError, SbomWarning, inventories_from_cyclonedx};
 pub use severity::{
     DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY,
     UNSOUND_SEVERITY,

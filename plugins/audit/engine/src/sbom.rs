@@ -1,5 +1,16 @@
 //! Packages from a CycloneDX JSON SBOM (the `sbom` artifact), read through
-//! their package URLs.
+//! their package URLs and reported against the lockfiles they came from.
+//!
+//! Cordon's `sbom` stage gives every lockfile component one
+//! `cordon:lockfile` property per lockfile that pins it, valued
+//! `<workspace-relative path>:<line>` (the line of the package's entry in
+//! that lockfile) or just `<path>` when the lockfile format has no line for
+//! it. Such a component is audited as part of each of those lockfiles, so a
+//! finding points at `Cargo.lock:123` exactly as when the stage reads the
+//! lockfile itself. Components without the property (SBOMs made by other
+//! tools) are reported against the fallback path the caller gives (the
+//! stage uses the artifact's pseudo-path, `artifact:sbom`), at the line of
+//! their purl in the SBOM.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -41,7 +52,37 @@ struct Component {
     #[serde(default)]
     purl: Option<String>,
     #[serde(default)]
+    properties: Vec<Property>,
+    #[serde(default)]
     components: Vec<Component>,
+}
+
+#[derive(Deserialize)]
+struct Property {
+    name: String,
+    #[serde(default)]
+    value: Option<String>,
+}
+
+/// The component property naming a lockfile that pins the package (written
+/// by `cordon-sbom`).
+pub const LOCKFILE_PROPERTY: &str = "cordon:lockfile";
+
+/// Splits a `cordon:lockfile` value into the lockfile path and the 1-based
+/// line of the package in it: `Cargo.lock:123` or `Cargo.lock` (no line).
+/// `None` for an empty value.
+fn lockfile_location(value: &str) -> Option<(&str, Option<u32>)> {
+    let value = value.trim();
+    if let Some((path, line)) = value.rsplit_once(':')
+        && !path.is_empty()
+        && !line.is_empty()
+        && line.bytes().all(|byte| byte.is_ascii_digit())
+        && let Ok(line) = line.parse::<u32>()
+        && line > 0
+    {
+        return Some((path, Some(line)));
+    }
+    (!value.is_empty()).then_some((value, None))
 }
 
 /// Qualifiers that say a package was not fetched from its registry, so
@@ -49,11 +90,15 @@ struct Component {
 const NON_REGISTRY_QUALIFIERS: [&str; 4] = ["vcs_url", "download_url", "file_name", "file"];
 
 /// Reads the components (nested ones too; `metadata.component`, the
-/// project itself, is not one) of a CycloneDX JSON document.
-pub fn inventory_from_cyclonedx(
+/// project itself, is not one) of a CycloneDX JSON document, as one
+/// inventory per lockfile named by the components' `cordon:lockfile`
+/// properties (sorted by path), then, when any component names none, one
+/// at `path` (see the module documentation). Errors name `path`, the
+/// document's own (pseudo-)path.
+pub fn inventories_from_cyclonedx(
     path: &str,
     bytes: &[u8],
-) -> Result<(Inventory, Vec<SbomWarning>), SbomError> {
+) -> Result<(Vec<Inventory>, Vec<SbomWarning>), SbomError> {
     let fail = |message: String| SbomError {
         path: path.to_owned(),
         message,
@@ -68,7 +113,8 @@ pub fn inventory_from_cyclonedx(
         )));
     }
 
-    let mut packages = Vec::new();
+    let mut by_lockfile: BTreeMap<String, Vec<Package>> = BTreeMap::new();
+    let mut unlocated = Vec::new();
     let mut warnings = Vec::new();
     let mut unaudited_types: BTreeMap<String, usize> = BTreeMap::new();
     let mut pending: Vec<&Component> = bom.components.iter().collect();
@@ -86,9 +132,26 @@ pub fn inventory_from_cyclonedx(
         };
         let line = line_of(text, purl_text);
         match package_from_purl(purl_text) {
-            Ok(Some(mut package)) => {
-                package.line = line;
-                packages.push(package);
+            Ok(Some(package)) => {
+                let locations: Vec<(&str, Option<u32>)> = component
+                    .properties
+                    .iter()
+                    .filter(|property| property.name == LOCKFILE_PROPERTY)
+                    .filter_map(|property| lockfile_location(property.value.as_deref()?))
+                    .collect();
+                if locations.is_empty() {
+                    unlocated.push(Package { line, ..package });
+                    continue;
+                }
+                for (lockfile, lockfile_line) in locations {
+                    by_lockfile
+                        .entry(lockfile.to_owned())
+                        .or_default()
+                        .push(Package {
+                            line: lockfile_line,
+                            ..package.clone()
+                        });
+                }
             }
             Ok(None) => {
                 let ty = purl_text.split(['/', ':']).nth(1).unwrap_or_default();
@@ -106,15 +169,23 @@ pub fn inventory_from_cyclonedx(
             message: format!("{count} component(s) of purl type `{ty}` have no advisory source and were not audited"),
         });
     }
-    // Document order, whatever order the nesting was walked in.
-    packages.sort_by_key(|package: &Package| package.line);
-    Ok((
-        Inventory {
+    let mut inventories: Vec<Inventory> = by_lockfile
+        .into_iter()
+        .map(|(path, packages)| Inventory { path, packages })
+        .collect();
+    if !unlocated.is_empty() {
+        inventories.push(Inventory {
             path: path.to_owned(),
-            packages,
-        },
-        warnings,
-    ))
+            packages: unlocated,
+        });
+    }
+    for inventory in &mut inventories {
+        // File order, whatever order the nesting was walked in.
+        inventory
+            .packages
+            .sort_by(|a, b| (a.line, &a.name, &a.version).cmp(&(b.line, &b.name, &b.version)));
+    }
+    Ok((inventories, warnings))
 }
 
 /// `Ok(None)` for purl types without an advisory source.
@@ -195,8 +266,13 @@ mod tests {
 
     #[test]
     fn reads_registry_and_non_registry_components_with_lines() {
-        let (inventory, warnings) =
-            inventory_from_cyclonedx("sbom.cdx.json", SBOM.as_bytes()).unwrap();
+        let (inventories, warnings) =
+            inventories_from_cyclonedx("sbom.cdx.json", SBOM.as_bytes()).unwrap();
+        // No component names a lockfile: all at the fallback path, at the
+        // line of their purl in the document.
+        assert_eq!(inventories.len(), 1);
+        let inventory = &inventories[0];
+        assert_eq!(inventory.path, "sbom.cdx.json");
         let summary: Vec<(Ecosystem, &str, &str, Option<u32>)> = inventory
             .packages
             .iter()
@@ -232,13 +308,93 @@ mod tests {
         assert!(messages.iter().any(|m| m.contains("`docker`")));
     }
 
+    /// (package name, line) in one inventory.
+    type Lines<'a> = Vec<(&'a str, Option<u32>)>;
+
+    #[test]
+    fn groups_components_by_their_lockfile_properties() {
+        let sbom = r#"{
+  "bomFormat": "CycloneDX",
+  "components": [
+    {"name": "smallvec", "purl": "pkg:cargo/smallvec@0.6.9", "properties": [
+      {"name": "cordon:source", "value": "registry"},
+      {"name": "cordon:lockfile", "value": "a/Cargo.lock:120"},
+      {"name": "cordon:lockfile", "value": "Cargo.lock:7"}]},
+    {"name": "time", "purl": "pkg:cargo/time@0.1.40", "properties": [
+      {"name": "cordon:lockfile", "value": "Cargo.lock:3"}]},
+    {"name": "jinja2", "purl": "pkg:pypi/jinja2@2.10", "properties": [
+      {"name": "cordon:lockfile", "value": "py/requirements.txt"}]},
+    {"name": "other-tool", "purl": "pkg:cargo/ansi_term@0.11.0"},
+    {"name": "empty", "purl": "pkg:cargo/serde@1.0.0", "properties": [
+      {"name": "cordon:lockfile", "value": ""}, {"name": "cordon:lockfile"}]}
+  ]
+}"#;
+        let (inventories, warnings) =
+            inventories_from_cyclonedx("artifact:sbom", sbom.as_bytes()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let summary: Vec<(&str, Lines)> = inventories
+            .iter()
+            .map(|inventory| {
+                let packages = inventory
+                    .packages
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.line))
+                    .collect();
+                (inventory.path.as_str(), packages)
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("Cargo.lock", vec![("time", Some(3)), ("smallvec", Some(7))]),
+                ("a/Cargo.lock", vec![("smallvec", Some(120))]),
+                ("py/requirements.txt", vec![("jinja2", None)]),
+                // Lines of the purls in the document itself.
+                (
+                    "artifact:sbom",
+                    vec![("ansi_term", Some(12)), ("serde", Some(13))]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn lockfile_locations() {
+        assert_eq!(
+            lockfile_location("Cargo.lock:33"),
+            Some(("Cargo.lock", Some(33)))
+        );
+        assert_eq!(
+            lockfile_location("dir/poetry.lock"),
+            Some(("dir/poetry.lock", None))
+        );
+        assert_eq!(
+            lockfile_location("odd:name/Cargo.lock:2"),
+            Some(("odd:name/Cargo.lock", Some(2)))
+        );
+        assert_eq!(
+            lockfile_location("Cargo.lock:"),
+            Some(("Cargo.lock:", None))
+        );
+        assert_eq!(
+            lockfile_location("Cargo.lock:0"),
+            Some(("Cargo.lock:0", None))
+        );
+        assert_eq!(
+            lockfile_location("Cargo.lock:+3"),
+            Some(("Cargo.lock:+3", None))
+        );
+        assert_eq!(lockfile_location(":3"), Some((":3", None)));
+        assert_eq!(lockfile_location(" "), None);
+    }
+
     #[test]
     fn rejects_other_documents() {
-        assert!(inventory_from_cyclonedx("x.json", br#"{"bomFormat": "SPDX"}"#).is_err());
+        assert!(inventories_from_cyclonedx("x.json", br#"{"bomFormat": "SPDX"}"#).is_err());
         assert!(
-            inventory_from_cyclonedx("x.json", br#"{"bomFormat": "CycloneDX", "components": [{"#)
+            inventories_from_cyclonedx("x.json", br#"{"bomFormat": "CycloneDX", "components": [{"#)
                 .is_err()
         );
-        assert!(inventory_from_cyclonedx("x.json", b"\xff\xfe").is_err());
+        assert!(inventories_from_cyclonedx("x.json", b"\xff\xfe").is_err());
     }
 }

@@ -5,6 +5,13 @@
 //! one and from the workspace's lockfiles otherwise, and emits one finding
 //! per (file, package, version, advisory).
 //!
+//! Findings point at the lockfile either way: the `sbom` stage records, per
+//! component, each lockfile pinning it and the line of its entry there
+//! (`cordon:lockfile` = `Cargo.lock:123`), so a finding reads
+//! `Cargo.lock:123:1` whether the packages came from the artifact or from
+//! the lockfile. Components without that property (an SBOM made by another
+//! tool) are located at `artifact:sbom`, at the line of their purl in it.
+//!
 //! Options are exactly the engine's `AuditConfig` (`informational`,
 //! `ignore`, `max_database_age_days`; unknown keys are rejected).
 //!
@@ -17,7 +24,7 @@
 //! carries its advisory's title and help as `rule-*` properties instead.
 
 use cordon_audit::{
-    AuditConfig, Date, Index, Inventory, audit, database_age, inventory_from_cyclonedx,
+    AuditConfig, Date, Index, Inventory, audit, database_age, inventories_from_cyclonedx,
 };
 use cordon_lockfiles::{detect, parse_with_companion};
 use cordon_sdk::prelude::*;
@@ -25,7 +32,8 @@ use cordon_sdk::prelude::*;
 /// The data sets the stage asks for, in the order they are reported.
 const DATA_SETS: [&str; 2] = ["rustsec", "osv"];
 const SBOM_ARTIFACT: &str = "sbom";
-/// Findings from the `sbom` artifact name it instead of a workspace file.
+/// Where findings for `sbom` artifact components that name no lockfile are
+/// located (the artifact, not a workspace file).
 const SBOM_PATH: &str = "artifact:sbom";
 /// Warnings of one database listed one by one before being counted.
 const MAX_LISTED_WARNINGS: usize = 10;
@@ -163,8 +171,9 @@ fn load_database(
     Ok(Ok(Database { name, index }))
 }
 
-/// Packages from the `sbom` artifact, or `None` when there is none.
-fn sbom_inventory(summary: &mut Summary) -> Result<Option<Inventory>, StageError> {
+/// Packages from the `sbom` artifact, one inventory per lockfile it names
+/// (see the crate documentation), or `None` when there is no artifact.
+fn sbom_inventories(summary: &mut Summary) -> Result<Option<Vec<Inventory>>, StageError> {
     let artifact = match artifacts::get(SBOM_ARTIFACT) {
         Ok(artifact) => artifact,
         Err(AccessError::NotFound(_) | AccessError::Denied(_)) => return Ok(None),
@@ -175,13 +184,13 @@ fn sbom_inventory(summary: &mut Summary) -> Result<Option<Inventory>, StageError
             )));
         }
     };
-    let (inventory, warnings) = inventory_from_cyclonedx(SBOM_PATH, &artifact.bytes)
+    let (inventories, warnings) = inventories_from_cyclonedx(SBOM_PATH, &artifact.bytes)
         .map_err(|error| StageError::Failed(error.to_string()))?;
     summary.bytes_scanned += artifact.bytes.len() as u64;
     for warning in warnings {
         summary.note(format!("sbom artifact: {}", warning.message));
     }
-    Ok(Some(inventory))
+    Ok(Some(inventories))
 }
 
 /// Packages from every lockfile of the workspace.
@@ -272,11 +281,11 @@ impl Stage for Audit {
             summary.note(format!("database not used: {reason}"));
         }
 
-        let inventories = match sbom_inventory(&mut summary)? {
-            Some(inventory) => {
+        let inventories = match sbom_inventories(&mut summary)? {
+            Some(inventories) => {
                 summary.files_scanned += 1;
                 summary.note("packages from the sbom artifact".to_string());
-                vec![inventory]
+                inventories
             }
             None => lockfile_inventories(&mut summary)?,
         };

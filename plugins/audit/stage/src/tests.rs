@@ -241,13 +241,14 @@ fn sbom_artifact_replaces_lockfiles() {
             {"type": "library", "name": "serde", "version": "1.0.200", "purl": "pkg:cargo/serde@1.0.200"},
         ],
     });
+    let text = serde_json::to_string_pretty(&sbom).unwrap();
     let outcome = Harness::new(dir.path())
         .read(&["**"])
         .data("rustsec", rustsec_dir())
         .artifact(
             "sbom",
             "application/vnd.cyclonedx+json",
-            serde_json::to_vec_pretty(&sbom).unwrap(),
+            text.clone().into_bytes(),
         )
         .run::<Audit>(json!({}));
     let summary = outcome.summary();
@@ -260,12 +261,129 @@ fn sbom_artifact_replaces_lockfiles() {
     let hits = hits(&outcome);
     assert_eq!(hits.len(), 4, "{hits:?}");
     assert!(hits.iter().all(|(package, _, _)| package == "smallvec"));
+    // Another tool's SBOM names no lockfile: the artifact, at the purl's line.
+    let purl_line = 1 + text
+        .lines()
+        .position(|line| line.contains(r#""purl": "pkg:cargo/smallvec@0.6.9""#))
+        .unwrap() as u32;
+    for finding in &outcome.findings {
+        let location = finding.location.as_ref().unwrap();
+        assert_eq!(location.path, "artifact:sbom");
+        assert_eq!(location.region.unwrap().start_line, purl_line);
+    }
+}
+
+/// (path, start line, rule) of every finding, sorted.
+fn locations(outcome: &Outcome) -> Vec<(String, u32, String)> {
+    let mut locations: Vec<_> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let location = f.location.as_ref().expect("located");
+            let region = location.region.expect("with a line");
+            assert_eq!(
+                (region.start_column, region.end_line),
+                (1, region.start_line)
+            );
+            (location.path.clone(), region.start_line, f.rule_id.clone())
+        })
+        .collect();
+    locations.sort();
+    locations
+}
+
+/// The SBOM the `sbom` engine writes for two real Cargo.lock files.
+fn cordon_sbom(dir: &std::path::Path, paths: &[&str]) -> Vec<u8> {
+    let lockfiles: Vec<_> = paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(dir.join(path)).unwrap();
+            cordon_lockfiles::parse(path, &bytes).unwrap()
+        })
+        .collect();
+    cordon_sbom::generate(&cordon_sbom::SbomRequest {
+        root: cordon_sbom::RootComponent {
+            name: "app".into(),
+            version: None,
+        },
+        lockfiles: &lockfiles,
+        lockfile_errors: &[],
+        models: &[],
+        options: cordon_sbom::Options {
+            timestamp: None,
+            tool_name: "cordon".into(),
+            tool_version: "0".into(),
+        },
+    })
+    .unwrap()
+}
+
+#[test]
+fn sbom_findings_point_at_the_lockfile_lines() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    std::fs::create_dir_all(dir.path().join("tools")).unwrap();
+    std::fs::copy(
+        format!("{MANIFEST_DIR}/../engine/tests/fixtures/cargo-v3/Cargo.lock"),
+        dir.path().join("tools/Cargo.lock"),
+    )
+    .unwrap();
+    let sbom = cordon_sbom(dir.path(), &["Cargo.lock", "tools/Cargo.lock"]);
+    let run = |artifact: Option<&[u8]>| {
+        let mut harness = Harness::new(dir.path())
+            .read(&["**"])
+            .data("rustsec", rustsec_dir());
+        if let Some(bytes) = artifact {
+            harness = harness.artifact("sbom", cordon_sbom::SBOM_MEDIA_TYPE, bytes.to_vec());
+        }
+        harness.run::<Audit>(json!({}))
+    };
+    let from_sbom = run(Some(&sbom));
     assert!(
-        outcome
-            .findings
+        from_sbom
+            .summary()
+            .notes
             .iter()
-            .all(|f| f.location.as_ref().unwrap().path == "artifact:sbom")
+            .any(|n| n == "packages from the sbom artifact")
     );
+    let located = locations(&from_sbom);
+    // `name = "smallvec"` is line 11 of the cargo-v1 fixture.
+    for id in [
+        "RUSTSEC-2018-0018",
+        "RUSTSEC-2019-0009",
+        "RUSTSEC-2019-0012",
+        "RUSTSEC-2021-0003",
+    ] {
+        assert!(
+            located.contains(&("Cargo.lock".to_string(), 11, id.to_string())),
+            "{located:?}"
+        );
+    }
+    assert!(located.contains(&(
+        "Cargo.lock".to_string(),
+        16,
+        "RUSTSEC-2020-0071".to_string()
+    )));
+    let tokio_rustls = from_sbom
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "RUSTSEC-2020-0019")
+        .unwrap()
+        .location
+        .clone()
+        .unwrap();
+    assert_eq!(tokio_rustls.path, "tools/Cargo.lock");
+    let tools = std::fs::read_to_string(dir.path().join("tools/Cargo.lock")).unwrap();
+    let line = tokio_rustls.region.unwrap().start_line as usize;
+    assert_eq!(
+        tools.lines().nth(line - 1),
+        Some("name = \"tokio-rustls\""),
+        "tools/Cargo.lock:{line}"
+    );
+    assert!(located.iter().all(|(path, _, _)| path != "artifact:sbom"));
+
+    // Exactly where reading the lockfiles themselves puts them.
+    let from_lockfiles = run(None);
+    assert_eq!(located, locations(&from_lockfiles));
 }
 
 #[test]

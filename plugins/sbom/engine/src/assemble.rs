@@ -207,8 +207,10 @@ fn package_component(package: &Package, bom_ref: &str) -> Component {
 }
 
 /// Folds one lockfile's view of a package into its component: hashes are
-/// united, a package needed at run time by any lockfile is `required`, and
-/// the first licence found is kept.
+/// united, a package needed at run time by any lockfile is `required`, the
+/// first licence found is kept, and the lockfile is added as a
+/// `cordon:lockfile` property, `path:line` (the `audit` stage's finding
+/// location; `path` alone when the package has no line).
 fn merge(component: &mut Component, package: &Package, lockfile_path: &str) {
     component
         .hashes

@@ -6,6 +6,14 @@
 //! stage's `model-inventory` artifact, or just path, size and hash). Output
 //! is deterministic: the same input gives the same bytes, with a serial
 //! number derived from the content and a timestamp only when one is given.
+//!
+//! Each lockfile component has one `cordon:lockfile` property per lockfile
+//! that pins it, valued `<workspace-relative path>:<line>` (the 1-based line
+//! of the package's entry, e.g. `Cargo.lock:123`), or just the path when the
+//! lockfile gives the package no line. The `audit` stage reads it back to
+//! report findings at the lockfile (`cordon_audit::inventories_from_cyclonedx`).
+//! `metadata.properties` lists every lockfile read (`cordon:lockfile`, the
+//! path alone) and every one that failed (`cordon:lockfile-error`).
 
 mod assemble;
 pub mod bom;

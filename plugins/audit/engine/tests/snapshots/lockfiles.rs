@@ -370,12 +370,12 @@ fn sbom_packages_match_both_databases() {
         {"name": "time", "purl": "pkg:cargo/time@0.1.40?vcs_url=git%2Bhttps://github.com/time-rs/time"},
         {"name": "jinja2", "purl": "pkg:pypi/Jinja2@2.10"}
     ]}"#;
-    let (inventory, warnings) =
-        cordon_audit::inventory_from_cyclonedx("sbom.cdx.json", sbom.as_bytes()).unwrap();
+    let (inventories, warnings) =
+        cordon_audit::inventories_from_cyclonedx("sbom.cdx.json", sbom.as_bytes()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let report = audit(
         &[rustsec(), osv_pypi()],
-        &[inventory],
+        &inventories,
         &AuditConfig::default(),
         today(),
     );
@@ -398,6 +398,101 @@ fn sbom_packages_match_both_databases() {
             .unwrap()
             .line,
         Some(4)
+    );
+    // No `cordon:lockfile` properties (another tool's SBOM): the fallback path.
+    assert!(report.findings.iter().all(|f| f.path == "sbom.cdx.json"));
+}
+
+/// (path, line, package, version, advisory id, fingerprint), sorted; names
+/// lower-cased, as PyPI purls carry them normalised (`Loguru` → `loguru`).
+fn located(report: &AuditReport) -> Vec<(String, Option<u32>, String, String, String, String)> {
+    let mut located: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.path.clone(),
+                f.line,
+                f.package.to_ascii_lowercase(),
+                f.version.clone(),
+                f.advisory_id.clone(),
+                f.fingerprint.clone(),
+            )
+        })
+        .collect();
+    located.sort();
+    located
+}
+
+/// The SBOM Cordon's own `sbom` engine writes locates each package in its
+/// lockfiles: auditing it gives exactly the findings (paths, lines and
+/// fingerprints included) of auditing those lockfiles directly.
+#[test]
+fn sbom_from_the_sbom_engine_points_at_the_lockfiles() {
+    let lockfile = |fixture: &str, as_path: &str| {
+        let path = format!("{}/tests/fixtures/{fixture}", env!("CARGO_MANIFEST_DIR"));
+        cordon_lockfiles::parse(as_path, &std::fs::read(path).unwrap()).unwrap()
+    };
+    let lockfiles = vec![
+        lockfile("cargo-v1/Cargo.lock", "Cargo.lock"),
+        lockfile("cargo-v1/Cargo.lock", "tools/Cargo.lock"),
+        lockfile("requirements/requirements.txt", "app/requirements.txt"),
+    ];
+    let sbom = cordon_sbom::generate(&cordon_sbom::SbomRequest {
+        root: cordon_sbom::RootComponent {
+            name: "app".into(),
+            version: None,
+        },
+        lockfiles: &lockfiles,
+        lockfile_errors: &[],
+        models: &[],
+        options: cordon_sbom::Options {
+            timestamp: None,
+            tool_name: "cordon".into(),
+            tool_version: "0".into(),
+        },
+    })
+    .unwrap();
+    let (inventories, warnings) =
+        cordon_audit::inventories_from_cyclonedx("artifact:sbom", &sbom).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let paths: Vec<&str> = inventories.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        ["Cargo.lock", "app/requirements.txt", "tools/Cargo.lock"]
+    );
+
+    let databases = [rustsec(), osv_pypi()];
+    let config = AuditConfig::default();
+    let from_sbom = audit(&databases, &inventories, &config, today());
+    let direct: Vec<cordon_audit::Inventory> = lockfiles
+        .into_iter()
+        .map(cordon_audit::Inventory::from)
+        .collect();
+    let from_lockfiles = audit(&databases, &direct, &config, today());
+    assert!(!from_sbom.findings.is_empty());
+    assert_eq!(located(&from_sbom), located(&from_lockfiles));
+
+    // `name = "smallvec"` and `jinja2==2.10 \` in the fixtures.
+
+    let smallvec: Vec<(&str, Option<u32>)> = from_sbom
+        .findings
+        .iter()
+        .filter(|f| f.advisory_id == "RUSTSEC-2019-0009")
+        .map(|f| (f.path.as_str(), f.line))
+        .collect();
+    assert_eq!(
+        smallvec,
+        [("Cargo.lock", Some(11)), ("tools/Cargo.lock", Some(11))]
+    );
+    let jinja2 = from_sbom
+        .findings
+        .iter()
+        .find(|f| f.package == "jinja2")
+        .unwrap();
+    assert_eq!(
+        (jinja2.path.as_str(), jinja2.line),
+        ("app/requirements.txt", Some(7))
     );
 }
 
