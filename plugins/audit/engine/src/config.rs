@@ -1,4 +1,12 @@
 //! The stage's options (`[stages.audit.options]`), handed over as JSON.
+//! Keys are kebab-case, as every Cordon stage's are:
+//!
+//! ```toml
+//! [stages.audit.options]
+//! max-database-age-days = 30
+//! informational = { unmaintained = false }
+//! ignore = [{ id = "RUSTSEC-2020-0071", package = "time", reason = "no local time use", expires = "2099-12-31" }]
+//! ```
 
 use std::str::FromStr;
 
@@ -9,7 +17,7 @@ pub use jiff::civil::Date;
 /// Options of the `audit` stage. Unknown keys are an error so typos do not
 /// silently disable a setting.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuditConfig {
     /// Which informational advisories to report (all by default, as
     /// cargo-audit does).
@@ -18,8 +26,8 @@ pub struct AuditConfig {
     /// Advisories not to report.
     #[serde(default)]
     pub ignore: Vec<IgnoreRule>,
-    /// A database whose last change is older than this many days earns a
-    /// note asking for `cordon db update`.
+    /// `max-database-age-days`: a database whose last change is older than
+    /// this many days earns a note asking for `cordon db update`.
     #[serde(default = "default_max_database_age_days")]
     pub max_database_age_days: u32,
 }
@@ -39,7 +47,7 @@ impl Default for AuditConfig {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct InformationalConfig {
     #[serde(default = "yes")]
     pub unmaintained: bool,
@@ -65,7 +73,7 @@ impl Default for InformationalConfig {
 
 /// One ignored advisory.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IgnoreRule {
     /// Advisory id or one of its aliases (`RUSTSEC-…`, `CVE-…`, `GHSA-…`).
     pub id: String,
@@ -110,6 +118,9 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
 #[error("invalid audit options: {0}")]
 pub struct ConfigError(pub String);
 
+/// The top-level option keys, as written in `cordon.toml`.
+pub const OPTION_KEYS: [&str; 3] = ["informational", "ignore", "max-database-age-days"];
+
 impl AuditConfig {
     /// Reads the stage's options table as the host hands it over (JSON).
     pub fn from_json(options: &str) -> Result<Self, ConfigError> {
@@ -118,8 +129,22 @@ impl AuditConfig {
         } else {
             options
         };
-        let config: Self =
+        let value: serde_json::Value =
             serde_json::from_str(options).map_err(|error| ConfigError(error.to_string()))?;
+        if let Some(table) = value.as_object() {
+            // The snake_case spelling of a real key (the form of early
+            // versions) gets a pointer to the right one, not just a list.
+            for key in table.keys() {
+                let kebab = key.replace('_', "-");
+                if kebab != *key && OPTION_KEYS.contains(&kebab.as_str()) {
+                    return Err(ConfigError(format!(
+                        "unknown option `{key}`: options are kebab-case, write `{kebab}`"
+                    )));
+                }
+            }
+        }
+        let config: Self =
+            serde_json::from_value(value).map_err(|error| ConfigError(error.to_string()))?;
         for (position, rule) in config.ignore.iter().enumerate() {
             if rule.id.trim().is_empty() {
                 return Err(ConfigError(format!("ignore[{position}]: `id` is empty")));
@@ -152,7 +177,7 @@ mod tests {
     fn reads_a_full_table() {
         let config = AuditConfig::from_json(
             r#"{"informational": {"unmaintained": false},
-                "max_database_age_days": 30,
+                "max-database-age-days": 30,
                 "ignore": [{"id": "RUSTSEC-2020-0071", "package": "time",
                             "reason": "no local time use", "expires": "2099-12-31"}]}"#,
         )
@@ -170,7 +195,15 @@ mod tests {
     #[test]
     fn rejects_unknown_keys_missing_reasons_and_bad_dates() {
         let unknown = AuditConfig::from_json(r#"{"informationl": {}}"#).unwrap_err();
-        assert!(unknown.0.contains("informationl"), "{unknown}");
+        assert_eq!(
+            unknown.0,
+            "unknown field `informationl`, expected one of `informational`, `ignore`, `max-database-age-days`"
+        );
+        let snake = AuditConfig::from_json(r#"{"max_database_age_days": 30}"#).unwrap_err();
+        assert_eq!(
+            snake.0,
+            "unknown option `max_database_age_days`: options are kebab-case, write `max-database-age-days`"
+        );
         assert!(AuditConfig::from_json(r#"{"informational": {"yanked": true}}"#).is_err());
         assert!(AuditConfig::from_json(r#"{"ignore": [{"id": "X"}]}"#).is_err());
         let blank =

@@ -27,7 +27,9 @@ mod severity;
 mod version;
 
 pub use audit::{AuditReport, DatabaseAge, Finding, Rule, audit, database_age};
-pub use config::{AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, parse_date};
+pub use config::{
+    AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, OPTION_KEYS, parse_date,
+};
 pub use cordon_lockfiles::Ecosystem;
 pub use index::{INDEX_FORMAT_VERSION, Index, IndexError, IndexStats, LoadWarning};
 pub use inventory::{Inventory, purl};

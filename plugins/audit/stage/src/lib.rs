@@ -12,8 +12,9 @@
 //! the lockfile. Components without that property (an SBOM made by another
 //! tool) are located at `artifact:sbom`, at the line of their purl in it.
 //!
-//! Options are exactly the engine's `AuditConfig` (`informational`,
-//! `ignore`, `max_database_age_days`; unknown keys are rejected).
+//! Options are exactly the engine's `AuditConfig`, in kebab-case like every
+//! stage's (`informational`, `ignore`, `max-database-age-days`; unknown keys
+//! are rejected).
 //!
 //! Databases: each of `rustsec` and `osv` may be missing or not granted as
 //! long as the other loads; the notes say which were used. With neither the

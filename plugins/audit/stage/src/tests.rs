@@ -224,10 +224,22 @@ fn ignores_need_reasons_and_expire() {
     assert!(
         matches!(&no_reason.result, Err(StageError::InvalidOptions(m)) if m.contains("reason"))
     );
-    let typo = run(json!({"max_database_age": 3}));
+    let typo = run(json!({"max-database-age": 3}));
     assert!(
-        matches!(&typo.result, Err(StageError::InvalidOptions(m)) if m.contains("max_database_age"))
+        matches!(&typo.result, Err(StageError::InvalidOptions(m)) if m.contains("unknown field `max-database-age`") && m.contains("`max-database-age-days`")),
+        "{:?}",
+        typo.result
     );
+    // Options are kebab-case like every stage's; the snake_case spelling
+    // is rejected with the right key named.
+    let snake = run(json!({"max_database_age_days": 3}));
+    assert!(
+        matches!(&snake.result, Err(StageError::InvalidOptions(m)) if m.contains("write `max-database-age-days`")),
+        "{:?}",
+        snake.result
+    );
+    let kebab = run(json!({"max-database-age-days": 3}));
+    assert!(kebab.result.is_ok(), "{:?}", kebab.result);
 }
 
 #[test]
