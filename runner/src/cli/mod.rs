@@ -3,6 +3,7 @@
 //! sandbox or I/O error).
 
 mod hook;
+mod scaffold;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -51,6 +52,23 @@ enum Command {
     /// Secret-scan helpers.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// Plugin authoring.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Create a new stage crate from the template plugin.
+    New {
+        name: String,
+        /// Parent directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Use a local checkout of the SDK instead of the git repository.
+        #[arg(long)]
+        sdk_path: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -175,6 +193,17 @@ pub fn main() -> ExitCode {
             output,
             common,
         }) => secrets_baseline(&dir, &output, &common),
+        Command::Plugin(PluginCommand::New {
+            name,
+            dir,
+            sdk_path,
+        }) => scaffold::new_plugin(&name, &dir, sdk_path.as_deref()).map(|created| {
+            println!(
+                "created {}; see its README.md to build, pin and run it",
+                created.display()
+            );
+            ExitCode::SUCCESS
+        }),
     };
     match result {
         Ok(code) => code,
