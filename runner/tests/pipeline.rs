@@ -411,10 +411,19 @@ fn a_secrets_baseline_accepts_existing_findings_and_fails_on_new_ones() {
     assert_eq!(baseline["findings"][0]["path"], "old.env");
     assert!(!baseline.to_string().contains(&fake_github_token()));
 
-    let run = cordon(dir.path(), &["run", ".", "--only", "secrets"]);
+    let run = cordon(dir.path(), &["run", ".", "--only", "secrets", "--verbose"]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     let notes = run.stage("secrets")["notes"].to_string();
     assert!(notes.contains("1 by the baseline"), "{notes}");
+    // --verbose lists what was suppressed, redacted, so nothing hides silently.
+    assert!(
+        run.stderr.contains(
+            "suppressed secrets/github-pat at old.env:1 (fingerprint is in the baseline)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&fake_github_token()));
 
     write_files(
         dir.path(),

@@ -260,10 +260,9 @@ impl TestHost {
     }
 
     fn data_set(&self, name: &str) -> Result<Workspace, AccessError> {
-        let dir = self
-            .data
-            .get(name)
-            .ok_or_else(|| AccessError::Denied(format!("data set `{name}` is not granted")))?;
+        let dir = self.data.get(name).ok_or_else(|| {
+            AccessError::Denied(format!("data set `{name}` is not granted to this stage"))
+        })?;
         let grant = ReadGrant::new(&["**"]).expect("static glob");
         // A finite per-file limit: `Workspace::read` adds one to it, so
         // `u64::MAX` overflowed on every data-set read.
@@ -309,7 +308,9 @@ impl TestHost {
 
     pub(crate) fn artifact_get(&mut self, name: &str) -> Result<Artifact, AccessError> {
         let result = self.inputs.get(name).cloned().ok_or_else(|| {
-            AccessError::Denied(format!("artifact `{name}` is not granted for reading"))
+            AccessError::Denied(format!(
+                "artifact `{name}` is not granted for reading to this stage"
+            ))
         });
         self.record("artifacts.get", name, result)
     }
@@ -329,7 +330,7 @@ impl TestHost {
             Ok(())
         } else {
             Err(AccessError::Denied(format!(
-                "artifact `{name}` is not granted for writing"
+                "artifact `{name}` is not granted for writing to this stage"
             )))
         };
         self.record("artifacts.put", name, result)
@@ -338,7 +339,7 @@ impl TestHost {
     pub(crate) fn emit(&mut self, finding: Finding) -> Result<(), AccessError> {
         if self.findings.len() >= self.max_findings {
             return Err(AccessError::Limit(format!(
-                "more than {} findings",
+                "this stage reached its max-findings limit of {}",
                 self.max_findings
             )));
         }

@@ -164,7 +164,7 @@ impl Workspace {
     pub fn list_files(&self, options: WalkOptions) -> Result<Vec<FileInfo>, AccessError> {
         if self.grant.is_empty() {
             return Err(AccessError::Denied(
-                "the stage has no workspace read grant".to_string(),
+                "this stage has no workspace read grant".to_string(),
             ));
         }
         let walker = ignore::WalkBuilder::new(&self.root)

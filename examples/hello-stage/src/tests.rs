@@ -130,7 +130,7 @@ fn missing_sbom_is_not_an_error() {
     );
     assert_eq!(
         outcome.denied,
-        ["artifacts.get sbom: artifact `sbom` is not granted for reading"]
+        ["artifacts.get sbom: artifact `sbom` is not granted for reading to this stage"]
     );
 }
 

@@ -172,7 +172,12 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    let verbose = match &cli.command {
+        Command::Run(args) => args.common.verbose,
+        Command::PrePush { common, .. } => common.verbose,
+        _ => false,
+    };
+    init_tracing(verbose);
     let result = match cli.command {
         Command::Run(args) => {
             let scope = args.git_history.clone();
@@ -214,9 +219,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+/// Warnings by default; `--verbose` adds the stages' own info lines (for
+/// example each suppressed finding); `CORDON_LOG` overrides both.
+fn init_tracing(verbose: bool) {
+    let default = if verbose {
+        "warn,cordon::host::log=info"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CORDON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -137,7 +137,7 @@ fn to_rule(rule: cordon_secrets::RuleDescriptor) -> Rule {
 
 /// The engine finding as a WIT finding. Every text field comes from the
 /// engine, which only ever holds redacted forms.
-fn to_finding(finding: &cordon_secrets::Finding, commit: Option<&str>) -> Finding {
+fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Finding {
     let region = finding.region;
     let mut out = Finding::new(
         &finding.rule_id,
@@ -156,8 +156,16 @@ fn to_finding(finding: &cordon_secrets::Finding, commit: Option<&str>) -> Findin
     if let Some(offset) = finding.byte_offset {
         out = out.byte_offset(offset);
     }
-    if let Some(commit) = commit {
-        out = out.commit(commit);
+    if let Some(origin) = origin {
+        out = out
+            .commit(origin.commit)
+            .property("author-date", &origin.author_date);
+        out.message = format!(
+            "{} (added in commit {} on {})",
+            out.message,
+            &origin.commit[..origin.commit.len().min(12)],
+            origin.author_date
+        );
     }
     if let Some(snippet) = &finding.snippet {
         out = out.snippet(snippet);
@@ -187,8 +195,16 @@ struct Reporter {
 }
 
 impl Reporter {
-    fn report(&mut self, scan: &FileScan, commit: Option<&str>) -> Result<(), StageError> {
+    fn report(&mut self, scan: &FileScan, origin: Option<&Origin>) -> Result<(), StageError> {
         for suppressed in &scan.suppressed {
+            // Listed (at info level, shown by `cordon run --verbose`) so a
+            // suppression never hides a finding silently; the finding is
+            // already redacted.
+            let f = &suppressed.finding;
+            log::info(&format!(
+                "suppressed {} at {}:{} ({}): {}",
+                f.rule_id, f.path, f.region.start_line, suppressed.reason, f.redacted
+            ));
             match suppressed.reason {
                 SuppressionReason::Baseline => self.baseline += 1,
                 SuppressionReason::InlineAllow { .. } => self.inline += 1,
@@ -205,7 +221,7 @@ impl Reporter {
                 self.over_limit += 1;
                 continue;
             }
-            match findings::emit(&to_finding(finding, commit)) {
+            match findings::emit(&to_finding(finding, origin)) {
                 Ok(()) => self.emitted += 1,
                 Err(AccessError::Limit(_)) => self.over_limit += 1,
                 Err(error) => return Err(error.into()),
@@ -331,10 +347,37 @@ fn scan_history(
             }
             summary.files_scanned += 1;
             summary.bytes_scanned += scan.bytes_scanned;
-            reporter.report(&scan, Some(&added.commit))?;
+            let origin = Origin {
+                commit: &added.commit,
+                author_date: civil_date(added.author_time),
+            };
+            reporter.report(&scan, Some(&origin))?;
         }
     }
     Ok(commits.len() as u64)
+}
+
+/// Where a history finding came from.
+struct Origin<'a> {
+    commit: &'a str,
+    /// `YYYY-MM-DD`, UTC.
+    author_date: String,
+}
+
+/// `YYYY-MM-DD` of a Unix time, UTC (Howard Hinnant's civil-from-days; a
+/// date library for one conversion would grow every component).
+fn civil_date(seconds: i64) -> String {
+    let days = seconds.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 struct Secrets;

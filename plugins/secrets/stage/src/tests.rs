@@ -159,6 +159,19 @@ fn history_scope_scans_added_lines_per_commit() {
     assert_eq!(location.path, "config.py");
     assert_eq!(location.region.unwrap().start_line, 5);
     assert_eq!(location.byte_offset, None);
+    let finding = &outcome.findings[0];
+    assert!(
+        finding
+            .properties
+            .contains(&("author-date".to_string(), "2023-11-14".to_string()))
+    );
+    assert!(
+        finding
+            .message
+            .ends_with("(added in commit c2 on 2023-11-14)"),
+        "{}",
+        finding.message
+    );
     assert!(summary.notes.iter().any(|n| n.contains("3 commit(s)")));
     assert!(summary.notes.iter().any(|n| n.contains("1 repeated")));
     assert_not_leaked(&outcome, &token);
@@ -312,3 +325,11 @@ fn finding_cap_stops_emitting_but_not_scanning() {
 }
 
 use cordon_sdk::StageError;
+
+#[test]
+fn author_dates_are_civil_utc_dates() {
+    assert_eq!(super::civil_date(0), "1970-01-01");
+    assert_eq!(super::civil_date(1_700_000_000), "2023-11-14");
+    assert_eq!(super::civil_date(951_782_400), "2000-02-29");
+    assert_eq!(super::civil_date(-86_400), "1969-12-31");
+}

@@ -111,8 +111,8 @@ fn ungranted_artifacts_are_blocked() {
         .run::<Hostile>(json!({"attack": "artifact-ungranted"}));
     outcome.summary();
     let expected = [
-        "artifacts.put not-granted: denied: artifact `not-granted` is not granted for writing".to_string(),
-        "artifacts.get secret-artifact: denied: artifact `secret-artifact` is not granted for reading".to_string(),
+        "artifacts.put not-granted: denied: artifact `not-granted` is not granted for writing to this stage".to_string(),
+        "artifacts.get secret-artifact: denied: artifact `secret-artifact` is not granted for reading to this stage".to_string(),
     ];
     assert_eq!(reported(&outcome), blocked_all(&expected));
     assert!(outcome.artifacts.is_empty());
@@ -141,7 +141,7 @@ fn findings_flood_stops_at_the_cap() {
     let outcome = Harness::new(dir.path().join("ws"))
         .max_findings(10)
         .run::<Hostile>(json!({"attack": "findings-flood"}));
-    let line = "findings-flood: 10 of 1000000 accepted, then: limit reached: more than 10 findings";
+    let line = "findings-flood: 10 of 1000000 accepted, then: limit reached: this stage reached its max-findings limit of 10";
     assert_eq!(outcome.summary().notes, [line]);
     assert_eq!(outcome.findings.len(), 10);
     assert_eq!(outcome.findings[9].message, "flood 9");
