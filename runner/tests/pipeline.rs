@@ -442,3 +442,59 @@ fn a_secrets_baseline_accepts_existing_findings_and_fails_on_new_ones() {
         .collect();
     assert_eq!(paths, vec!["new.env"]);
 }
+
+#[test]
+fn db_update_fetches_with_git_and_the_audit_uses_the_fetched_copy() {
+    // A git repository holding the advisory snapshot stands in for the
+    // upstream RustSec repository.
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("advisory-db");
+    copy_tree(&shared("advisory-db"), &upstream);
+    git(&upstream, &["init", "-q", "-b", "main"]);
+    git(&upstream, &["add", "."]);
+    git(&upstream, &["commit", "-q", "-m", "snapshot"]);
+    let head = git(&upstream, &["rev-parse", "HEAD"]);
+    let cache = dir.path().join("cache");
+    let workspace = dir.path().join("ws");
+    write_files(&workspace, &[("Cargo.lock", CARGO_LOCK)]);
+
+    let update = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "db",
+            "update",
+            "--url",
+            upstream.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        update.status.success(),
+        "{}",
+        String::from_utf8_lossy(&update.stderr)
+    );
+    assert!(String::from_utf8_lossy(&update.stdout).contains(&head));
+
+    let run = cordon_with(&workspace, &["run", ".", "--only", "audit"], |c| {
+        c.env("CORDON_CACHE_DIR", &cache);
+    });
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    assert!(!run.findings("audit", "RUSTSEC-2019-0009").is_empty());
+    // The fetched copy is a git checkout, so its age is known.
+    let notes = run.stage("audit")["notes"].to_string();
+    assert!(!notes.contains("date of last update unknown"), "{notes}");
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -96,6 +96,10 @@ enum DbCommand {
     Update {
         #[arg(long, default_value = datasets::RUSTSEC_URL)]
         url: String,
+        /// Also clone / fast-forward a git repository of OSV JSON advisories
+        /// (for example an ecosystem's advisory database) as the `osv` data set.
+        #[arg(long)]
+        osv_url: Option<String>,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -192,7 +196,11 @@ pub fn main() -> ExitCode {
             println!("{message}");
             ExitCode::SUCCESS
         }),
-        Command::Db(DbCommand::Update { url, common }) => db_update(&url, &common),
+        Command::Db(DbCommand::Update {
+            url,
+            osv_url,
+            common,
+        }) => db_update(&url, osv_url.as_deref(), &common),
         Command::Secrets(SecretsCommand::Baseline {
             dir,
             output,
@@ -255,20 +263,39 @@ fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
     })
 }
 
-fn db_update(url: &str, common: &CommonArgs) -> Result<ExitCode, Fatal> {
-    let dir = match &common.advisory_db {
-        Some(dir) => dir.clone(),
-        None => cache_dir(common)
-            .ok_or_else(|| Fatal("no cache directory; pass --advisory-db PATH".into()))?
+fn db_update(url: &str, osv_url: Option<&str>, common: &CommonArgs) -> Result<ExitCode, Fatal> {
+    let cached = |name: &str| -> Result<PathBuf, Fatal> {
+        Ok(cache_dir(common)
+            .ok_or_else(|| Fatal("no cache directory; pass --cache-dir".into()))?
             .join("advisory-db")
-            .join(datasets::RUSTSEC),
+            .join(name))
     };
-    eprintln!("updating {} from {url}", dir.display());
-    let head = datasets::update(url, &dir)?;
-    println!(
-        "RustSec advisory database at {} is now at {head}",
-        dir.display()
-    );
+    let mut sources = vec![(
+        "RustSec",
+        url,
+        common
+            .advisory_db
+            .clone()
+            .map_or_else(|| cached(datasets::RUSTSEC), Ok)?,
+    )];
+    if let Some(osv_url) = osv_url {
+        sources.push((
+            "OSV",
+            osv_url,
+            common
+                .osv_db
+                .clone()
+                .map_or_else(|| cached(datasets::OSV), Ok)?,
+        ));
+    }
+    for (name, url, dir) in sources {
+        eprintln!("updating {} from {url}", dir.display());
+        let head = datasets::update(url, &dir)?;
+        println!(
+            "{name} advisory database at {} is now at {head}",
+            dir.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
