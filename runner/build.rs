@@ -72,12 +72,16 @@ fn main() {
             )
         });
         let digest = hex::encode(Sha256::digest(&bytes));
+        // Embed a private copy of exactly the bytes digested: another build
+        // sharing the guest target dir may rewrite the original meanwhile.
+        let embedded = out_dir.join(format!("{}.wasm", guest.stage_name));
+        std::fs::write(&embedded, &bytes).expect("copy the component into OUT_DIR");
         let _ = writeln!(
             source,
             "    Builtin {{ name: {:?}, sha256: {:?}, wasm: include_bytes!({:?}) }},",
             guest.stage_name,
             digest,
-            wasm.display().to_string()
+            embedded.display().to_string()
         );
     }
     source.push_str("];\n");

@@ -498,3 +498,34 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn source_date_epoch_makes_the_sbom_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("Cargo.lock", CARGO_LOCK)]);
+    let bom = |name: &str| {
+        let path = dir.path().join(name);
+        let run = cordon_with(
+            dir.path(),
+            &[
+                "run",
+                ".",
+                "--only",
+                "sbom",
+                "--report",
+                &format!("cyclonedx={}", path.display()),
+            ],
+            |c| {
+                c.env("SOURCE_DATE_EPOCH", "1700000000");
+            },
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        std::fs::read(path).unwrap()
+    };
+    let first = bom("a.json");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = bom("b.json");
+    assert_eq!(first, second, "two runs differ");
+    let document: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    assert_eq!(document["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
+}

@@ -393,6 +393,32 @@ fn secrets_baseline(dir: &Path, output: &Path, common: &CommonArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// Stages cannot see the host's environment, so the reproducible-builds
+/// convention `SOURCE_DATE_EPOCH` is handed to the built-in SBOM stage as
+/// its `timestamp` option (unless the pipeline sets one itself).
+fn apply_source_date_epoch(pipeline: &mut Pipeline) -> Result<(), Fatal> {
+    let Some(value) = std::env::var_os("SOURCE_DATE_EPOCH") else {
+        return Ok(());
+    };
+    let epoch: i64 = value
+        .to_str()
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            Fatal(format!(
+                "SOURCE_DATE_EPOCH must be an integer number of seconds, not {value:?}"
+            ))
+        })?;
+    for stage in &mut pipeline.stages {
+        let builtin_sbom = stage.plugin == crate::config::PluginSource::Builtin("sbom".into());
+        if let (true, Some(options)) = (builtin_sbom, stage.options.as_object_mut())
+            && !options.contains_key("timestamp")
+        {
+            options.insert("timestamp".into(), epoch.into());
+        }
+    }
+    Ok(())
+}
+
 /// Loads the pipeline, lets `adjust` change it, and runs it.
 fn execute(
     dir: &Path,
@@ -408,6 +434,7 @@ fn execute(
 > {
     let root = run::workspace_root(dir).map_err(Fatal)?;
     let mut pipeline = load_pipeline(&root, common)?;
+    apply_source_date_epoch(&mut pipeline)?;
     adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
     let cache = cache_dir(common);
