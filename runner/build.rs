@@ -189,6 +189,12 @@ fn build_guests(root: &Path, target_dir: &Path, guests: &[Guest]) {
             command.env_remove(key);
         }
     }
+    // Wasm SIMD: memchr and the secrets engine's prefilter use it, and
+    // wasmtime compiles it to native vector instructions.
+    command.env(
+        "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+        "-C target-feature=+simd128",
+    );
     let output = command.output().expect("run cargo for the wasm guests");
     if !output.status.success() {
         panic!(
