@@ -23,6 +23,10 @@ impl AuditLog {
         })
     }
 
+    fn is_enabled(&self) -> bool {
+        self.file.is_some()
+    }
+
     pub fn flush(&self) -> std::io::Result<()> {
         match &self.file {
             Some(file) => file
@@ -88,6 +92,9 @@ impl CallRecorder {
             Err(AccessError::Limit(m)) => ("limit", Some(m.clone())),
             Err(AccessError::Io(m)) => ("error", Some(m.clone())),
         };
+        if !self.log.is_enabled() {
+            return result;
+        }
         self.log.write(&serde_json::json!({
             "time": humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
             "stage": self.stage,
