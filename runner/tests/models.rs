@@ -19,7 +19,7 @@ fn sparse_safetensors(path: &std::path::Path, size: u64) {
             r#"{{"weight":{{"dtype":"F32","shape":[{}],"data_offsets":[0,{data}]}}}}"#,
             data / 4
         );
-        while (header.len() % 8) != 0 {
+        while !header.len().is_multiple_of(8) {
             header.push(' ');
         }
         header_len = header.len() as u64;
