@@ -5,20 +5,6 @@ mod common;
 
 use common::*;
 
-const CARGO_LOCK: &str = r#"version = 3
-
-[[package]]
-name = "demo"
-version = "0.1.0"
-dependencies = ["smallvec"]
-
-[[package]]
-name = "smallvec"
-version = "0.6.9"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
-"#;
-
 /// A GitHub token with a valid checksum, built at run time so this file
 /// holds no token for scanners to trip over.
 fn fake_github_token() -> String {

@@ -11,20 +11,6 @@ use common::*;
 /// A protocol-0 pickle that calls `os.system` when loaded.
 const MALICIOUS_PICKLE: &[u8] = b"cos\nsystem\n(S'echo owned'\ntR.";
 
-const CARGO_LOCK: &str = r#"version = 3
-
-[[package]]
-name = "demo"
-version = "0.1.0"
-dependencies = ["smallvec"]
-
-[[package]]
-name = "smallvec"
-version = "0.6.9"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
-"#;
-
 struct Reports {
     run: Run,
     sarif: serde_json::Value,

@@ -46,6 +46,7 @@ pub mod bindings {
 
 mod builders;
 mod host;
+mod ranged;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
@@ -61,13 +62,14 @@ pub use bindings::cordon::stage::types::{
 pub use bindings::cordon::stage::workspace::{EntryKind, FileInfo, WalkOptions};
 pub use builders::{fingerprint, redact};
 pub use host::{artifacts, cache, data, findings, git, log, workspace};
+pub use ranged::RangedFile;
 
 /// Everything a stage usually needs, in one import.
 pub mod prelude {
     pub use crate::{
-        AccessError, Finding, Location, Region, Rule, Severity, Skipped, Stage, StageError,
-        StageInfo, Summary, WalkOptions, artifacts, cache, data, findings, fingerprint, git, log,
-        redact, workspace,
+        AccessError, Finding, Location, RangedFile, Region, Rule, Severity, Skipped, Stage,
+        StageError, StageInfo, Summary, WalkOptions, artifacts, cache, data, findings, fingerprint,
+        git, log, redact, workspace,
     };
 }
 

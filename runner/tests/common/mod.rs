@@ -161,3 +161,19 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
+
+/// A Cargo.lock pinning smallvec 0.6.9, which has RustSec advisories
+/// (RUSTSEC-2018-0018, -2019-0009, -2019-0012, -2021-0003).
+pub const CARGO_LOCK: &str = r#"version = 3
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+dependencies = ["smallvec"]
+
+[[package]]
+name = "smallvec"
+version = "0.6.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
+"#;

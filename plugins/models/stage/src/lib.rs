@@ -15,15 +15,12 @@
 //! denied write is logged and noted, not an error (the findings stand on
 //! their own).
 
-use std::cell::{Cell, RefCell};
-
 use cordon_models::inventory::{INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, ModelInventory};
 use cordon_models::{ByteSource, Limits, ModelFinding, SourceError, sha256_hex};
 use cordon_sdk::prelude::*;
 
 /// Largest single `read-at` request; bigger engine reads are split so one
 /// request never asks the host for an unbounded buffer.
-const MAX_READ: usize = 8 << 20;
 /// Chunk size for hashing whole model files.
 const HASH_CHUNK: usize = 1 << 20;
 
@@ -69,57 +66,21 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
     Ok(options)
 }
 
-/// One workspace file as the engine's [`ByteSource`], over `read-at`.
-/// Remembers the first host error (so an unreadable file is reported as
-/// skipped, not clean) and counts the bytes actually read.
-struct HostFile<'a> {
-    path: &'a str,
-    len: u64,
-    bytes_read: Cell<u64>,
-    error: RefCell<Option<AccessError>>,
-}
-
-impl<'a> HostFile<'a> {
-    fn new(path: &'a str, len: u64) -> Self {
-        HostFile {
-            path,
-            len,
-            bytes_read: Cell::new(0),
-            error: RefCell::new(None),
-        }
-    }
-}
+/// One workspace file as the engine's [`ByteSource`]: the SDK's
+/// [`RangedFile`] does the ranged reads and remembers the first host error.
+struct HostFile<'a>(RangedFile<'a>);
 
 impl ByteSource for HostFile<'_> {
     fn len(&self) -> u64 {
-        self.len
+        self.0.len()
     }
 
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        let len = usize::try_from((len as u64).min(self.len.saturating_sub(offset))).unwrap_or(0);
-        let mut out = Vec::with_capacity(len.min(MAX_READ));
-        while out.len() < len {
-            let at = offset + out.len() as u64;
-            let want = (len - out.len()).min(MAX_READ) as u32;
-            match workspace::read_at(self.path, at, want) {
-                Ok(bytes) if bytes.is_empty() => break,
-                Ok(bytes) => {
-                    self.bytes_read
-                        .set(self.bytes_read.get() + bytes.len() as u64);
-                    out.extend_from_slice(&bytes);
-                }
-                Err(error) => {
-                    let reason = error.describe();
-                    self.error.borrow_mut().get_or_insert(error);
-                    return Err(SourceError {
-                        offset: at,
-                        len: want as usize,
-                        reason,
-                    });
-                }
-            }
-        }
-        Ok(out)
+        self.0.read(offset, len).map_err(|error| SourceError {
+            offset,
+            len,
+            reason: error.describe(),
+        })
     }
 }
 
@@ -185,9 +146,9 @@ impl Stage for Models {
             include_hidden: true,
         })?;
         for file in files {
-            let source = HostFile::new(&file.path, file.size);
+            let source = HostFile(RangedFile::new(&file.path, file.size));
             let scan = cordon_models::scan(&file.path, &source, &limits);
-            let mut unreadable = source.error.borrow_mut().take();
+            let mut unreadable = source.0.take_error();
             let Some(scan) = scan else {
                 // Not a model by content or name, unless the sniff itself
                 // failed: then it was not examined at all.
@@ -195,7 +156,7 @@ impl Stage for Models {
                     Some(error) => summary.skip(&file.path, error.describe()),
                     None => {
                         summary.files_scanned += 1;
-                        summary.bytes_scanned += source.bytes_read.get();
+                        summary.bytes_scanned += source.0.bytes_read();
                     }
                 }
                 continue;
@@ -216,7 +177,7 @@ impl Stage for Models {
                 if options.sha256 && unreadable.is_none() {
                     match sha256_hex(&source, HASH_CHUNK) {
                         Ok(digest) => entry.sha256 = Some(digest),
-                        Err(_) => unreadable = source.error.borrow_mut().take(),
+                        Err(_) => unreadable = source.0.take_error(),
                     }
                 }
                 inventory.push(entry);
@@ -229,7 +190,7 @@ impl Stage for Models {
                 }
                 None => {
                     summary.files_scanned += 1;
-                    summary.bytes_scanned += source.bytes_read.get();
+                    summary.bytes_scanned += source.0.bytes_read();
                 }
             }
         }

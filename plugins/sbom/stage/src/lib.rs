@@ -18,7 +18,6 @@
 //! The host passes no environment to a stage, so `SOURCE_DATE_EPOCH` must be
 //! given as `timestamp`. Without either option the current time is used.
 
-use std::cell::{Cell, RefCell};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_lockfiles::{
@@ -35,7 +34,6 @@ use cordon_sdk::prelude::*;
 
 const HASH_CHUNK: usize = 1 << 20;
 /// Largest single `read-at` request.
-const MAX_READ: usize = 8 << 20;
 
 #[derive(Debug)]
 struct Options {
@@ -115,65 +113,37 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
     Ok(options)
 }
 
-/// A workspace file as the models engine's [`ByteSource`], over `read-at`.
-struct HostFile<'a> {
-    path: &'a str,
-    len: u64,
-    bytes_read: Cell<u64>,
-    error: RefCell<Option<AccessError>>,
-}
+/// One workspace file as the engine's [`ByteSource`]: the SDK's
+/// [`RangedFile`] does the ranged reads and remembers the first host error.
+struct HostFile<'a>(RangedFile<'a>);
 
 impl ByteSource for HostFile<'_> {
     fn len(&self) -> u64 {
-        self.len
+        self.0.len()
     }
 
     fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        let len = usize::try_from((len as u64).min(self.len.saturating_sub(offset))).unwrap_or(0);
-        let mut out = Vec::with_capacity(len.min(MAX_READ));
-        while out.len() < len {
-            let at = offset + out.len() as u64;
-            let want = (len - out.len()).min(MAX_READ) as u32;
-            match workspace::read_at(self.path, at, want) {
-                Ok(bytes) if bytes.is_empty() => break,
-                Ok(bytes) => {
-                    self.bytes_read
-                        .set(self.bytes_read.get() + bytes.len() as u64);
-                    out.extend_from_slice(&bytes);
-                }
-                Err(error) => {
-                    let reason = error.describe();
-                    self.error.borrow_mut().get_or_insert(error);
-                    return Err(SourceError {
-                        offset: at,
-                        len: want as usize,
-                        reason,
-                    });
-                }
-            }
-        }
-        Ok(out)
+        self.0.read(offset, len).map_err(|error| SourceError {
+            offset,
+            len,
+            reason: error.describe(),
+        })
     }
 }
 
 /// A model file without an inventory entry: its header as the models engine
 /// reads it, plus the SHA-256 of the whole file (hashed in ranged reads).
 fn model_from_headers(path: &str, size: u64, summary: &mut Summary) -> Option<ModelEntry> {
-    let source = HostFile {
-        path,
-        len: size,
-        bytes_read: Cell::new(0),
-        error: RefCell::new(None),
-    };
+    let source = HostFile(RangedFile::new(path, size));
     let scanned =
         cordon_models::scan(path, &source, &Limits::default()).and_then(|scan| scan.inventory);
     let sha256 = cordon_models::sha256_hex(&source, HASH_CHUNK).ok();
-    if let Some(error) = source.error.borrow_mut().take() {
+    if let Some(error) = source.0.take_error() {
         summary.skip(path, format!("model file: {}", error.describe()));
         return None;
     }
     summary.files_scanned += 1;
-    summary.bytes_scanned += source.bytes_read.get();
+    summary.bytes_scanned += source.0.bytes_read();
     let entry = match scanned {
         // The models engine's entry goes through the artifact's JSON shape,
         // exactly as the `model-inventory` artifact would hand it over.
