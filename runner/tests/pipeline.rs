@@ -515,3 +515,40 @@ fn source_date_epoch_makes_the_sbom_byte_identical() {
     let document: serde_json::Value = serde_json::from_slice(&first).unwrap();
     assert_eq!(document["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
 }
+
+#[test]
+fn audit_matches_pypi_pins_against_osv_data() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[("app/requirements.txt", "flask==2.3.3\njinja2==2.10\n")],
+    );
+    let osv = shared("osv/pypi");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "audit",
+            "--osv-db",
+            osv.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    let jinja: Vec<&serde_json::Value> = run.stage("audit")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "PYSEC-2019-217")
+        .collect();
+    assert_eq!(jinja.len(), 1, "{:#}", run.stage("audit")["findings"]);
+    assert_eq!(jinja[0]["location"]["path"], "app/requirements.txt");
+    assert_eq!(jinja[0]["location"]["region"]["start_line"], 2);
+    // Only OSV was given: the notes say RustSec was not used.
+    assert!(
+        run.stage("audit")["notes"].to_string().contains("rustsec"),
+        "{}",
+        run.stage("audit")["notes"]
+    );
+}
