@@ -11,6 +11,7 @@ use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
+use std::sync::OnceLock;
 
 use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
 use crate::checks::{CheckOutcome, run_check};
@@ -77,12 +78,52 @@ struct CompiledRule {
 }
 
 enum CompiledMatcher {
-    /// `secret_group` is the capture group holding the secret (0 = whole).
-    Regex {
-        regex: Regex,
-        secret_group: usize,
-    },
+    /// Compiled on the rule's first keyword hit: most rules never fire in a
+    /// given run, and building all of them up front dominated the start-up
+    /// of a sandboxed scan (every run instantiates afresh).
+    Regex(LazyRegex),
     PrivateKeyBlock,
+}
+
+/// A regex and the capture group holding the secret (0 = whole match).
+struct LazyRegex {
+    rule: String,
+    pattern: String,
+    compiled: OnceLock<Option<(Regex, usize)>>,
+}
+
+impl LazyRegex {
+    fn new(rule: &str, pattern: &str) -> Self {
+        Self {
+            rule: rule.to_string(),
+            pattern: pattern.to_string(),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Compiles now; for user rules, so a bad pattern is a configuration
+    /// error instead of a silent no-op.
+    fn eager(rule: &str, pattern: &str) -> Result<Self, ConfigError> {
+        let regex = build_regex(rule, pattern)?;
+        let lazy = Self::new(rule, pattern);
+        let group = secret_group(&regex);
+        let _ = lazy.compiled.set(Some((regex, group)));
+        Ok(lazy)
+    }
+
+    /// `None` only if a built-in pattern failed to compile, which the
+    /// catalogue tests rule out; the rule then matches nothing rather than
+    /// aborting a scan.
+    fn get(&self) -> Option<&(Regex, usize)> {
+        self.compiled
+            .get_or_init(|| {
+                build_regex(&self.rule, &self.pattern).ok().map(|regex| {
+                    let group = secret_group(&regex);
+                    (regex, group)
+                })
+            })
+            .as_ref()
+    }
 }
 
 /// A match before it becomes a finding. Holds the raw secret, so it never
@@ -236,7 +277,7 @@ impl Scanner {
             Hit::Keyword { rule, range } => {
                 let window = match self.rules[rule].matcher {
                     CompiledMatcher::PrivateKeyBlock => range,
-                    CompiledMatcher::Regex { .. } => {
+                    CompiledMatcher::Regex(_) => {
                         let compiled = &self.rules[rule];
                         let mut start = range.start.saturating_sub(compiled.window_before);
                         if compiled.line_anchored {
@@ -290,10 +331,10 @@ impl Scanner {
     ) {
         let rule = &self.rules[rule_index];
         match &rule.matcher {
-            CompiledMatcher::Regex {
-                regex,
-                secret_group,
-            } => {
+            CompiledMatcher::Regex(lazy) => {
+                let Some((regex, secret_group)) = lazy.get() else {
+                    return;
+                };
                 // A window usually starts mid-line, where `^` and `\b` would
                 // wrongly see a boundary; matches starting exactly there are
                 // artifacts (real ones start near the keyword, well inside).
@@ -787,13 +828,7 @@ fn secret_group(regex: &Regex) -> usize {
 
 fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule, ConfigError> {
     let matcher = match rule.matcher {
-        Matcher::Regex(pattern) => {
-            let regex = build_regex(rule.id, pattern)?;
-            CompiledMatcher::Regex {
-                secret_group: secret_group(&regex),
-                regex,
-            }
-        }
+        Matcher::Regex(pattern) => CompiledMatcher::Regex(LazyRegex::new(rule.id, pattern)),
         Matcher::PrivateKeyBlock => CompiledMatcher::PrivateKeyBlock,
     };
     Ok(CompiledRule {
@@ -840,7 +875,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
     if !(0.0..=8.0).contains(&min_entropy) {
         return Err(ConfigError::InvalidEntropy(id));
     }
-    let regex = build_regex(&id, &custom.regex)?;
+    let matcher = CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex)?);
     let title = custom
         .description
         .clone()
@@ -853,10 +888,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
             default_severity: custom.severity,
             id,
         },
-        matcher: CompiledMatcher::Regex {
-            secret_group: secret_group(&regex),
-            regex,
-        },
+        matcher,
         keywords: custom.keywords.clone(),
         keywords_ignore_case: true,
         min_entropy,
@@ -867,4 +899,21 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         window_before: WINDOW_BEFORE,
         window_after: WINDOW_AFTER,
     })
+}
+
+#[cfg(test)]
+mod lazy_regex_tests {
+    use super::*;
+    use crate::catalogue::{BUILTIN_RULES, Matcher};
+
+    /// Built-in regexes compile on first use, so check them all here.
+    #[test]
+    fn every_builtin_pattern_compiles() {
+        for rule in BUILTIN_RULES {
+            if let Matcher::Regex(pattern) = rule.matcher {
+                let lazy = LazyRegex::new(rule.id, pattern);
+                assert!(lazy.get().is_some(), "{} does not compile", rule.id);
+            }
+        }
+    }
 }
