@@ -235,6 +235,24 @@ impl StageError {
     }
 }
 
+/// The `options` string `run` receives, as a JSON table. An empty string
+/// or `null` (no `[stages.NAME.options]` in the pipeline) is an empty table;
+/// anything else that is not a table is [`StageError::InvalidOptions`].
+pub fn options_table(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, StageError> {
+    let value: serde_json::Value = if json.trim().is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(json).map_err(StageError::options)?
+    };
+    match value {
+        serde_json::Value::Null => Ok(serde_json::Map::new()),
+        serde_json::Value::Object(table) => Ok(table),
+        other => Err(StageError::InvalidOptions(format!(
+            "expected a table of options, got {other}"
+        ))),
+    }
+}
+
 /// A stable hex fingerprint of `parts` (sha256, parts separated by NUL so
 /// `["ab", "c"]` and `["a", "bc"]` differ).
 pub fn fingerprint(parts: &[&str]) -> String {
@@ -284,5 +302,24 @@ mod tests {
         assert!(matches!(denied, StageError::Denied(m) if m == "x"));
         let io: StageError = AccessError::Io("disk".into()).into();
         assert!(matches!(io, StageError::Failed(m) if m.contains("disk")));
+    }
+}
+
+#[cfg(test)]
+mod options_tests {
+    use super::*;
+
+    #[test]
+    fn options_are_a_table_or_nothing() {
+        assert!(options_table("").unwrap().is_empty());
+        assert!(options_table("null").unwrap().is_empty());
+        assert_eq!(options_table(r#"{"a": 1}"#).unwrap()["a"], 1);
+        assert!(
+            matches!(options_table("[1]"), Err(StageError::InvalidOptions(m)) if m.contains("expected a table"))
+        );
+        assert!(matches!(
+            options_table("{"),
+            Err(StageError::InvalidOptions(_))
+        ));
     }
 }

@@ -60,7 +60,7 @@ pub use bindings::cordon::stage::types::{
     StageInfo, Summary,
 };
 pub use bindings::cordon::stage::workspace::{EntryKind, FileInfo, WalkOptions};
-pub use builders::{fingerprint, redact};
+pub use builders::{fingerprint, options_table, redact};
 pub use host::{artifacts, cache, data, findings, git, log, workspace};
 pub use ranged::RangedFile;
 
@@ -69,7 +69,7 @@ pub mod prelude {
     pub use crate::{
         AccessError, Finding, Location, RangedFile, Region, Rule, Severity, Skipped, Stage,
         StageError, StageInfo, Summary, WalkOptions, artifacts, cache, data, findings, fingerprint,
-        git, log, redact, workspace,
+        git, log, options_table, redact, workspace,
     };
 }
 

@@ -31,20 +31,7 @@ struct Options {
 }
 
 fn parse_options(json: &str) -> Result<Options, StageError> {
-    let value: serde_json::Value = if json.trim().is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(json).map_err(StageError::options)?
-    };
-    let table = match value {
-        serde_json::Value::Null => serde_json::Map::new(),
-        serde_json::Value::Object(table) => table,
-        other => {
-            return Err(StageError::InvalidOptions(format!(
-                "expected a table of options, got {other}"
-            )));
-        }
-    };
+    let table = options_table(json)?;
     let mut options = Options {
         include_ignored: false,
         sha256: true,

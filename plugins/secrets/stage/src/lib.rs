@@ -52,20 +52,7 @@ struct StageOptions {
 }
 
 fn parse_options(json: &str) -> Result<StageOptions, StageError> {
-    let value: serde_json::Value = if json.trim().is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(json).map_err(StageError::options)?
-    };
-    let mut table = match value {
-        serde_json::Value::Null => serde_json::Map::new(),
-        serde_json::Value::Object(table) => table,
-        other => {
-            return Err(StageError::InvalidOptions(format!(
-                "expected a table of options, got {other}"
-            )));
-        }
-    };
+    let mut table = options_table(json)?;
     let baseline = match table.remove("baseline") {
         None | Some(serde_json::Value::Bool(true)) => BaselineChoice::Default,
         Some(serde_json::Value::Bool(false)) => BaselineChoice::Off,
