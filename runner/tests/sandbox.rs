@@ -87,31 +87,11 @@ fn reads_outside_the_grant_are_denied() {
         );
     }
     let parent = run.messages("parent", "hostile/blocked");
-    assert!(
-        parent
-            .iter()
-            .any(|m| m.starts_with("workspace.read ../outside.txt: denied:")),
-        "{parent:#?}"
-    );
-    assert!(
-        parent
-            .iter()
-            .any(|m| m.starts_with("workspace.read sub/../../outside.txt: denied:")),
-        "{parent:#?}"
-    );
+    assert_any_starts_with(&parent, "workspace.read ../outside.txt: denied:");
+    assert_any_starts_with(&parent, "workspace.read sub/../../outside.txt: denied:");
     let absolute = run.messages("absolute", "hostile/blocked");
-    assert!(
-        absolute
-            .iter()
-            .any(|m| m.starts_with(&format!("workspace.read {secret_path}: denied:"))),
-        "{absolute:#?}"
-    );
-    assert!(
-        absolute
-            .iter()
-            .any(|m| m.starts_with("workspace.read /etc/passwd: denied:")),
-        "{absolute:#?}"
-    );
+    assert_any_starts_with(&absolute, &format!("workspace.read {secret_path}: denied:"));
+    assert_any_starts_with(&absolute, "workspace.read /etc/passwd: denied:");
     let symlink = run.messages("symlink", "hostile/blocked");
     assert!(
         symlink.iter().any(|m| m
@@ -182,12 +162,7 @@ fn host_environment_is_invisible() {
         blocked.contains(&"std::env::vars: no variables".to_string()),
         "{blocked:#?}"
     );
-    assert!(
-        blocked
-            .iter()
-            .any(|m| m.starts_with("std::env::var CORDON_TEST_HOST_SECRET: ")),
-        "{blocked:#?}"
-    );
+    assert_any_starts_with(&blocked, "std::env::var CORDON_TEST_HOST_SECRET: ");
     assert_control_completed(&run);
 }
 
@@ -321,9 +296,9 @@ fn findings_and_output_floods_are_cut_at_the_limits() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    assert!(
-        notes.iter().any(|n| n.starts_with("findings-flood: 100 of 100000 accepted, then: limit reached: ")),
-        "{notes:#?}"
+    assert_any_starts_with(
+        &notes,
+        "findings-flood: 100 of 100000 accepted, then: limit reached: ",
     );
     let logs = run.stage("logs");
     assert_eq!(run.state("logs"), "completed");
@@ -333,24 +308,9 @@ fn findings_and_output_floods_are_cut_at_the_limits() {
         .iter()
         .map(|n| n.as_str().unwrap())
         .collect();
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.starts_with("log output over the limit: ")),
-        "{notes:#?}"
-    );
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.starts_with("stdout over the limit: ")),
-        "{notes:#?}"
-    );
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.starts_with("stderr over the limit: ")),
-        "{notes:#?}"
-    );
+    assert_any_starts_with(&notes, "log output over the limit: ");
+    assert_any_starts_with(&notes, "stdout over the limit: ");
+    assert_any_starts_with(&notes, "stderr over the limit: ");
     // A flood of refused emits is one line in the audit log, not 99,900.
     let audit = std::fs::read_to_string(&audit_log).unwrap();
     let refused = audit
@@ -375,12 +335,7 @@ fn ungranted_artifacts_are_denied() {
         blocked.iter().any(|m| m == "artifacts.put not-granted: denied: artifact `not-granted` is not granted for writing to this stage"),
         "{blocked:#?}"
     );
-    assert!(
-        blocked
-            .iter()
-            .any(|m| m.starts_with("artifacts.get secret-artifact: denied: ")),
-        "{blocked:#?}"
-    );
+    assert_any_starts_with(&blocked, "artifacts.get secret-artifact: denied: ");
     assert_control_completed(&run);
 }
 

@@ -177,3 +177,12 @@ version = "0.6.9"
 source = "registry+https://github.com/rust-lang/crates.io-index"
 checksum = "c4488ae950c49d403731982257768f48fada354a5203fe81f9bb6f43ca9002be"
 "#;
+
+/// Fails unless some line starts with `prefix`, showing them all.
+pub fn assert_any_starts_with<S: AsRef<str>>(lines: &[S], prefix: &str) {
+    let lines: Vec<&str> = lines.iter().map(AsRef::as_ref).collect();
+    assert!(
+        lines.iter().any(|line| line.starts_with(prefix)),
+        "no line starts with {prefix:?}:\n{lines:#?}"
+    );
+}
