@@ -552,3 +552,83 @@ fn audit_matches_pypi_pins_against_osv_data() {
         run.stage("audit")["notes"]
     );
 }
+
+#[test]
+fn the_installed_hook_stops_a_push_that_adds_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let repo = dir.path().join("work");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(
+        &repo,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    write_files(&repo, &[("README.md", "hello\n")]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+
+    let install = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .current_dir(&repo)
+        .arg("install-hook")
+        .output()
+        .unwrap();
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
+    let hook = repo.join(".git/hooks/pre-push");
+    use std::os::unix::fs::PermissionsExt;
+    assert!(std::fs::metadata(&hook).unwrap().permissions().mode() & 0o111 != 0);
+
+    let push = |repo: &std::path::Path| {
+        std::process::Command::new("git")
+            .current_dir(repo)
+            .args(["push", "-q", "origin", "main"])
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("CORDON_CACHE_DIR", cache_dir())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let clean = push(&repo);
+    assert!(
+        clean.status.success(),
+        "a clean push was refused: {}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+
+    write_files(
+        &repo,
+        &[(
+            "deploy.sh",
+            &format!("export GITHUB_TOKEN={}\n", fake_github_token()),
+        )],
+    );
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "oops"]);
+    let leaky = push(&repo);
+    assert!(
+        !leaky.status.success(),
+        "the push with a secret went through"
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&leaky.stdout),
+        String::from_utf8_lossy(&leaky.stderr)
+    );
+    assert!(said.contains("deploy.sh"), "{said}");
+    assert!(
+        !said.contains(&fake_github_token()),
+        "the hook printed the secret"
+    );
+    // The remote still has only the clean commit.
+    let remote_head = git(&remote, &["rev-parse", "main"]);
+    assert_ne!(remote_head, git(&repo, &["rev-parse", "HEAD"]));
+}
