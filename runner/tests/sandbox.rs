@@ -389,3 +389,32 @@ fn dependants_of_a_failed_stage_are_skipped_and_the_rest_finish() {
     );
     assert_control_completed(&run);
 }
+
+#[test]
+fn files_that_are_not_components_are_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stages = String::new();
+    for (name, bytes) in [
+        ("text", b"not wasm at all".to_vec()),
+        ("core", b"\0asm\x01\0\0\0".to_vec()),
+    ] {
+        std::fs::write(dir.path().join(format!("{name}.wasm")), &bytes).unwrap();
+        let digest = sha256_file(&dir.path().join(format!("{name}.wasm")));
+        stages.push_str(&format!(
+            "[stages.{name}]\nplugin = \"{name}.wasm\"\nsha256 = \"{digest}\"\n"
+        ));
+    }
+    pipeline(dir.path(), &stages);
+    let run = cordon(dir.path(), &["run", "."]);
+    let (kind, message) = run.error("text");
+    assert_eq!(kind, "plugin");
+    assert!(message.contains("is not WebAssembly"), "{message}");
+    let (kind, message) = run.error("core");
+    assert_eq!(kind, "plugin");
+    assert!(
+        message.contains("core WebAssembly module, not a component"),
+        "{message}"
+    );
+    assert_eq!(run.code, 2);
+    assert_control_completed(&run);
+}

@@ -103,6 +103,7 @@ impl Sandbox {
 
     /// Compiles (or loads from the cache) and links a verified component.
     pub fn load(&self, wasm: &[u8], sha256: &str) -> Result<LoadedPlugin, LoadError> {
+        check_header(wasm)?;
         let (component, cache_hit) = self
             .cache
             .get_or_compile(&self.engine, wasm, sha256)
@@ -225,6 +226,24 @@ impl GuestFailure {
             },
         }
     }
+}
+
+/// Names the two common mistakes before wasmtime's parser would: a file
+/// that is not WebAssembly at all, and a core module instead of a component.
+fn check_header(wasm: &[u8]) -> Result<(), LoadError> {
+    const MAGIC: &[u8] = b"\0asm";
+    const CORE_MODULE: [u8; 4] = [1, 0, 0, 0];
+    if !wasm.starts_with(MAGIC) {
+        return Err(LoadError::Invalid(
+            "the file is not WebAssembly (it does not start with `\\0asm`)".into(),
+        ));
+    }
+    if wasm.get(4..8) == Some(&CORE_MODULE[..]) {
+        return Err(LoadError::Invalid(
+            "the file is a core WebAssembly module, not a component: build the plugin for wasm32-wasip2".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// A WASI context with nothing in it: no preopened directories, no
