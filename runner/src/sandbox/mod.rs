@@ -73,6 +73,10 @@ impl Sandbox {
         pooling.total_core_instances(512);
         pooling.total_memories(128);
         pooling.total_tables(512);
+        // Stages run synchronously, so the pool's async fiber stacks are
+        // unused; each one costs a guard-page mprotect at start-up, and the
+        // default of 1000 was most of a warm run's fixed cost.
+        pooling.total_stacks(1);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
