@@ -128,3 +128,20 @@ pub fn sha256_hex(source: &dyn ByteSource, chunk: usize) -> Result<String, Sourc
     }
     Ok(hex::encode(hasher.finalize()))
 }
+
+/// A workspace file read through the Cordon host's `read-at`, for the
+/// stages that scan models inside the sandbox (feature `sdk`).
+#[cfg(feature = "sdk")]
+impl ByteSource for cordon_sdk::RangedFile<'_> {
+    fn len(&self) -> u64 {
+        cordon_sdk::RangedFile::len(self)
+    }
+
+    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
+        self.read(offset, len).map_err(|error| SourceError {
+            offset,
+            len,
+            reason: error.describe(),
+        })
+    }
+}

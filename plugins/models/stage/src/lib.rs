@@ -16,7 +16,7 @@
 //! their own).
 
 use cordon_models::inventory::{INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, ModelInventory};
-use cordon_models::{ByteSource, Limits, ModelFinding, SourceError, sha256_hex};
+use cordon_models::{Limits, ModelFinding, sha256_hex};
 use cordon_sdk::prelude::*;
 
 /// Largest single `read-at` request; bigger engine reads are split so one
@@ -51,24 +51,6 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
             .ok_or_else(|| StageError::InvalidOptions(format!("`{key}` must be true or false")))?;
     }
     Ok(options)
-}
-
-/// One workspace file as the engine's [`ByteSource`]: the SDK's
-/// [`RangedFile`] does the ranged reads and remembers the first host error.
-struct HostFile<'a>(RangedFile<'a>);
-
-impl ByteSource for HostFile<'_> {
-    fn len(&self) -> u64 {
-        self.0.len()
-    }
-
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        self.0.read(offset, len).map_err(|error| SourceError {
-            offset,
-            len,
-            reason: error.describe(),
-        })
-    }
 }
 
 fn severity(severity: cordon_models::Severity) -> Severity {
@@ -133,9 +115,9 @@ impl Stage for Models {
             include_hidden: true,
         })?;
         for file in files {
-            let source = HostFile(RangedFile::new(&file.path, file.size));
+            let source = RangedFile::new(&file.path, file.size);
             let scan = cordon_models::scan(&file.path, &source, &limits);
-            let mut unreadable = source.0.take_error();
+            let mut unreadable = source.take_error();
             let Some(scan) = scan else {
                 // Not a model by content or name, unless the sniff itself
                 // failed: then it was not examined at all.
@@ -143,7 +125,7 @@ impl Stage for Models {
                     Some(error) => summary.skip(&file.path, error.describe()),
                     None => {
                         summary.files_scanned += 1;
-                        summary.bytes_scanned += source.0.bytes_read();
+                        summary.bytes_scanned += source.bytes_read();
                     }
                 }
                 continue;
@@ -164,7 +146,7 @@ impl Stage for Models {
                 if options.sha256 && unreadable.is_none() {
                     match sha256_hex(&source, HASH_CHUNK) {
                         Ok(digest) => entry.sha256 = Some(digest),
-                        Err(_) => unreadable = source.0.take_error(),
+                        Err(_) => unreadable = source.take_error(),
                     }
                 }
                 inventory.push(entry);
@@ -177,7 +159,7 @@ impl Stage for Models {
                 }
                 None => {
                     summary.files_scanned += 1;
-                    summary.bytes_scanned += source.0.bytes_read();
+                    summary.bytes_scanned += source.bytes_read();
                 }
             }
         }

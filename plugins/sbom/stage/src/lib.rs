@@ -24,8 +24,8 @@ use cordon_lockfiles::{
     CargoManifest, Lockfile, ParseError, apply_manifest_licenses, detect, parse_cargo_manifest,
     parse_with_companion,
 };
+use cordon_models::Limits;
 use cordon_models::inventory::INVENTORY_ARTIFACT;
-use cordon_models::{ByteSource, Limits, SourceError};
 use cordon_sbom::{
     ModelEntry, RootComponent, SBOM_ARTIFACT, SBOM_MEDIA_TYPE, SbomRequest, generate,
     lockfile_diagnostics, looks_like_model_file, parse_model_inventory,
@@ -100,37 +100,19 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
     Ok(options)
 }
 
-/// One workspace file as the engine's [`ByteSource`]: the SDK's
-/// [`RangedFile`] does the ranged reads and remembers the first host error.
-struct HostFile<'a>(RangedFile<'a>);
-
-impl ByteSource for HostFile<'_> {
-    fn len(&self) -> u64 {
-        self.0.len()
-    }
-
-    fn read_at(&self, offset: u64, len: usize) -> Result<Vec<u8>, SourceError> {
-        self.0.read(offset, len).map_err(|error| SourceError {
-            offset,
-            len,
-            reason: error.describe(),
-        })
-    }
-}
-
 /// A model file without an inventory entry: its header as the models engine
 /// reads it, plus the SHA-256 of the whole file (hashed in ranged reads).
 fn model_from_headers(path: &str, size: u64, summary: &mut Summary) -> Option<ModelEntry> {
-    let source = HostFile(RangedFile::new(path, size));
+    let source = RangedFile::new(path, size);
     let scanned =
         cordon_models::scan(path, &source, &Limits::default()).and_then(|scan| scan.inventory);
     let sha256 = cordon_models::sha256_hex(&source, HASH_CHUNK).ok();
-    if let Some(error) = source.0.take_error() {
+    if let Some(error) = source.take_error() {
         summary.skip(path, format!("model file: {}", error.describe()));
         return None;
     }
     summary.files_scanned += 1;
-    summary.bytes_scanned += source.0.bytes_read();
+    summary.bytes_scanned += source.bytes_read();
     let entry = match scanned {
         // The models engine's entry goes through the artifact's JSON shape,
         // exactly as the `model-inventory` artifact would hand it over.
