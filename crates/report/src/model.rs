@@ -249,6 +249,26 @@ impl SeverityCounts {
     }
 }
 
+impl StageReport {
+    /// A completed stage with nothing in it yet, named `name`.
+    pub fn new(name: &str) -> Self {
+        StageReport {
+            name: name.to_string(),
+            plugin: None,
+            status: StageStatus::Completed,
+            rules: Vec::new(),
+            findings: Vec::new(),
+            findings_truncated: false,
+            files_scanned: 0,
+            bytes_scanned: 0,
+            skipped: Vec::new(),
+            notes: Vec::new(),
+            denied: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+}
+
 impl StageStatus {
     /// True when the stage ran to the end; only then can it be clean.
     pub fn is_completed(&self) -> bool {

@@ -141,28 +141,11 @@ pub async fn execute(
 }
 
 fn skipped_report(stage: &StageConfig, failed_dependency: &str) -> StageReport {
-    let mut report = empty_report(&stage.name);
+    let mut report = StageReport::new(&stage.name);
     report.status = StageStatus::Skipped {
         reason: format!("stage `{failed_dependency}` it depends on did not complete"),
     };
     report
-}
-
-fn empty_report(name: &str) -> StageReport {
-    StageReport {
-        name: name.to_string(),
-        plugin: None,
-        status: StageStatus::Completed,
-        rules: Vec::new(),
-        findings: Vec::new(),
-        findings_truncated: false,
-        files_scanned: 0,
-        bytes_scanned: 0,
-        skipped: Vec::new(),
-        notes: Vec::new(),
-        denied: Vec::new(),
-        duration_ms: 0,
-    }
 }
 
 fn errored(mut report: StageReport, kind: ErrorKind, message: String) -> StageOutcome {
@@ -180,7 +163,7 @@ fn run_stage(
     store: ArtifactStore,
 ) -> StageOutcome {
     let started = Instant::now();
-    let mut report = empty_report(&stage.name);
+    let mut report = StageReport::new(&stage.name);
     let plugin = match plugins::load(&stage.plugin) {
         Ok(plugin) => plugin,
         Err(error) => return errored(report, ErrorKind::Plugin, error.to_string()),

@@ -74,18 +74,9 @@ pub fn finding(
 
 pub fn stage(name: &str, plugin: Option<PluginInfo>, status: StageStatus) -> StageReport {
     StageReport {
-        name: name.to_string(),
         plugin,
         status,
-        rules: Vec::new(),
-        findings: Vec::new(),
-        findings_truncated: false,
-        files_scanned: 0,
-        bytes_scanned: 0,
-        skipped: Vec::new(),
-        notes: Vec::new(),
-        denied: Vec::new(),
-        duration_ms: 0,
+        ..StageReport::new(name)
     }
 }
 
