@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::decode::{Encoding, Trigger, generic_triggers, keyword_triggers};
 
@@ -33,7 +35,7 @@ struct Pattern {
 }
 
 pub(crate) struct Prefilter {
-    automaton: AhoCorasick,
+    automaton: DFA,
     patterns: Vec<Pattern>,
     triggers: Vec<Trigger>,
 }
@@ -93,10 +95,15 @@ impl Prefilter {
                 triggers.push(trigger);
             }
         }
-        let automaton = AhoCorasick::builder()
+        // A DFA used directly rather than through `AhoCorasick`: the search
+        // loop below is ours (see `for_each_hit`), and only the unanchored
+        // start state is built, which halves construction, paid on every
+        // sandboxed run.
+        let automaton = DFA::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
             .build(patterns.iter().map(|p| &p.bytes))
             .map_err(|error| error.to_string())?;
         Ok(Prefilter {
@@ -108,28 +115,196 @@ impl Prefilter {
 
     /// Calls `on_hit` for every hit, in order of their end offsets.
     pub(crate) fn for_each_hit(&self, buffer: &[u8], mut on_hit: impl FnMut(Hit<'_>)) {
-        for found in self.automaton.find_overlapping_iter(buffer) {
-            let pattern = &self.patterns[found.pattern().as_usize()];
-            let range = found.range();
-            let exact_ok = || buffer[range.clone()] == pattern.bytes[..];
-            for action in &pattern.actions {
-                match *action {
-                    Action::Keyword { rule, exact } => {
-                        if !exact || exact_ok() {
-                            on_hit(Hit::Keyword {
-                                rule,
-                                range: range.clone(),
-                            });
-                        }
+        let dfa = &self.automaton;
+        for (state, end) in self.match_states(buffer) {
+            for index in 0..dfa.match_len(state) {
+                let pattern = dfa.match_pattern(state, index);
+                let start = end - dfa.pattern_len(pattern);
+                self.dispatch(buffer, pattern.as_usize(), start..end, &mut on_hit);
+            }
+        }
+    }
+
+    /// The match states the DFA passes through, with the offset just past
+    /// the byte that led to each, in order.
+    ///
+    /// Every step is a load from a transition table of megabytes that
+    /// depends on the previous one, so a single walk mostly waits on memory.
+    /// Long buffers are walked as two halves in one loop: the two chains of
+    /// loads are independent and their waits overlap (see `bench/secrets`).
+    /// The second walk starts `max_pattern_len - 1` bytes early so that a
+    /// match across the middle is found, and reports only matches ending
+    /// past the middle.
+    fn match_states(&self, buffer: &[u8]) -> Vec<(StateID, usize)> {
+        let dfa = &self.automaton;
+        let mut found = Vec::new();
+        let Ok(start) = dfa.start_state(Anchored::No) else {
+            return found;
+        };
+        if buffer.len() < SPLIT_AT_LEAST {
+            walk(dfa, start, buffer, 0, 0, &mut found);
+            return found;
+        }
+        let overlap = dfa.max_pattern_len().saturating_sub(1);
+        let middle = buffer.len() / 2;
+        let first = &buffer[..middle];
+        let second_from = middle - overlap;
+        let second = &buffer[second_from..];
+        let mut found_second = Vec::new();
+        let (mut a, mut b) = (start, start);
+        for (index, (&x, &y)) in first.iter().zip(second).enumerate() {
+            a = dfa.next_state(Anchored::No, a, x);
+            b = dfa.next_state(Anchored::No, b, y);
+            if dfa.is_special(a) && dfa.is_match(a) {
+                found.push((a, index + 1));
+            }
+            if dfa.is_special(b) && dfa.is_match(b) && index >= overlap {
+                found_second.push((b, second_from + index + 1));
+            }
+        }
+        // `second` is at least as long as `first`: finish it alone.
+        let done = first.len();
+        walk(
+            dfa,
+            b,
+            &second[done..],
+            second_from + done,
+            middle,
+            &mut found_second,
+        );
+        found.append(&mut found_second);
+        found
+    }
+
+    fn dispatch(
+        &self,
+        buffer: &[u8],
+        pattern: usize,
+        range: Range<usize>,
+        on_hit: &mut impl FnMut(Hit<'_>),
+    ) {
+        let pattern = &self.patterns[pattern];
+        let exact_ok = || buffer[range.clone()] == pattern.bytes[..];
+        for action in &pattern.actions {
+            match *action {
+                Action::Keyword { rule, exact } => {
+                    if !exact || exact_ok() {
+                        on_hit(Hit::Keyword {
+                            rule,
+                            range: range.clone(),
+                        });
                     }
-                    Action::Decode { trigger, exact } => {
-                        if !exact || exact_ok() {
-                            on_hit(Hit::Encoded {
-                                trigger: &self.triggers[trigger],
-                                range: range.clone(),
-                            });
-                        }
+                }
+                Action::Decode { trigger, exact } => {
+                    if !exact || exact_ok() {
+                        on_hit(Hit::Encoded {
+                            trigger: &self.triggers[trigger],
+                            range: range.clone(),
+                        });
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Buffers shorter than this are walked in one piece: splitting pays off
+/// only once the table no longer stays in cache.
+const SPLIT_AT_LEAST: usize = 4096;
+
+/// Walks `bytes` (found at `offset` in the buffer) from `state`, recording
+/// match states that end past `report_after`.
+fn walk(
+    dfa: &DFA,
+    mut state: StateID,
+    bytes: &[u8],
+    offset: usize,
+    report_after: usize,
+    found: &mut Vec<(StateID, usize)>,
+) {
+    for (index, &byte) in bytes.iter().enumerate() {
+        state = dfa.next_state(Anchored::No, state, byte);
+        if dfa.is_special(state) && dfa.is_match(state) {
+            let end = offset + index + 1;
+            if end > report_after {
+                found.push((state, end));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keyword_hits(prefilter: &Prefilter, buffer: &[u8]) -> Vec<(usize, Range<usize>)> {
+        let mut hits = Vec::new();
+        prefilter.for_each_hit(buffer, |hit| {
+            if let Hit::Keyword { rule, range } = hit {
+                hits.push((rule, range));
+            }
+        });
+        hits
+    }
+
+    /// Every occurrence of every keyword, by brute force, ordered like the
+    /// prefilter's hits (by end, then by rule).
+    fn brute_force(rules: &[(usize, &[&str])], buffer: &[u8]) -> Vec<(usize, Range<usize>)> {
+        let mut hits = Vec::new();
+        for &(rule, keywords) in rules {
+            for keyword in keywords {
+                let keyword = keyword.as_bytes();
+                for start in 0..=buffer.len().saturating_sub(keyword.len()) {
+                    if buffer[start..start + keyword.len()].eq_ignore_ascii_case(keyword) {
+                        hits.push((rule, start..start + keyword.len()));
+                    }
+                }
+            }
+        }
+        hits.sort_by_key(|(rule, range)| (range.end, *rule));
+        hits
+    }
+
+    #[test]
+    fn split_walk_finds_every_hit_once_and_in_order() {
+        let keywords: [(usize, &[&str]); 3] = [
+            (0, &["password", "pass"]),
+            (1, &["ghp_"]),
+            (2, &["-----BEGIN OPENSSH PRIVATE KEY-----"]),
+        ];
+        let owned: Vec<Vec<String>> = keywords
+            .iter()
+            .map(|(_, k)| k.iter().map(|s| s.to_string()).collect())
+            .collect();
+        let rules: Vec<RuleKeywords<'_>> = keywords
+            .iter()
+            .zip(&owned)
+            .map(|(&(rule, _), keywords)| RuleKeywords {
+                rule,
+                keywords,
+                ignore_case: true,
+            })
+            .collect();
+        let prefilter = Prefilter::new(&rules, false).unwrap();
+        for length in [SPLIT_AT_LEAST - 1, SPLIT_AT_LEAST, 10_001] {
+            // Plant each keyword at every offset across the middle, where
+            // the two halves of the walk meet.
+            for keyword in ["PassWord", "ghp_", "-----BEGIN OPENSSH PRIVATE KEY-----"] {
+                for shift in 0..keyword.len() + 2 {
+                    let mut buffer = vec![b'x'; length];
+                    let at = length / 2 - keyword.len() + shift;
+                    buffer[at..at + keyword.len()].copy_from_slice(keyword.as_bytes());
+                    buffer[10..14].copy_from_slice(b"pass");
+                    let end = buffer.len();
+                    buffer[end - 4..].copy_from_slice(b"ghp_");
+                    let mut found = keyword_hits(&prefilter, &buffer);
+                    found.sort_by_key(|(rule, range)| (range.end, *rule));
+                    assert_eq!(found, brute_force(&keywords, &buffer), "{keyword} at {at}");
+                    let ends: Vec<usize> = keyword_hits(&prefilter, &buffer)
+                        .iter()
+                        .map(|(_, range)| range.end)
+                        .collect();
+                    assert!(ends.is_sorted(), "hits out of order: {ends:?}");
                 }
             }
         }
