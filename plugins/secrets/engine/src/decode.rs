@@ -101,6 +101,15 @@ fn base64_chars(lead: usize, keyword: &[u8], next: Option<u8>) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Encoded triggers keep only the encoding of a keyword's first bytes:
+/// that is distinctive enough to point at a run worth decoding (the keyword
+/// itself is then matched in the decoded text), and every further character
+/// adds a state per trigger to the prefilter's automaton, which is built on
+/// every sandboxed run.
+const MAX_BASE64_TRIGGER: usize = 8;
+const MAX_HEX_TRIGGER_BYTES: usize = 6;
+const MAX_PERCENT_TRIGGER_BYTES: usize = 4;
+
 /// Encoded forms of one keyword. Base64 literals are at least 4 characters;
 /// 2-byte keywords get none.
 pub(crate) fn keyword_triggers(keyword: &[u8]) -> Vec<Trigger> {
@@ -111,6 +120,7 @@ pub(crate) fn keyword_triggers(keyword: &[u8]) -> Vec<Trigger> {
         let first = (8 * lead).div_ceil(6);
         let last = 8 * (lead + keyword.len()) / 6;
         let literals: Vec<Vec<u8>> = if last >= first + 4 {
+            let last = last.min(first + MAX_BASE64_TRIGGER);
             vec![base64_chars(lead, keyword, None)[first..last].to_vec()]
         } else if last + 1 >= first + 4 {
             // Too short (3-byte keywords such as `hf_` at two of the three
@@ -152,11 +162,15 @@ pub(crate) fn keyword_triggers(keyword: &[u8]) -> Vec<Trigger> {
     }
     if keyword.len() >= 3 {
         triggers.push(Trigger {
-            literal: hex::encode(keyword).into_bytes(),
+            literal: hex::encode(&keyword[..keyword.len().min(MAX_HEX_TRIGGER_BYTES)]).into_bytes(),
             encoding: Encoding::Hex,
             phase: 0,
         });
-        let percent: String = keyword.iter().map(|b| format!("%{b:02X}")).collect();
+        let percent: String = keyword
+            .iter()
+            .take(MAX_PERCENT_TRIGGER_BYTES)
+            .map(|b| format!("%{b:02X}"))
+            .collect();
         triggers.push(Trigger {
             literal: percent.into_bytes(),
             encoding: Encoding::Percent,
