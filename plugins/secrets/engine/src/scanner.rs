@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use std::sync::OnceLock;
 
@@ -630,8 +630,12 @@ impl<'a> Snippets<'a> {
         }
         let (patterns, owners): (Vec<&[u8]>, Vec<usize>) = distinct.into_iter().unzip();
         let longest_secret = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        // Built for every file with findings and searched only in short
+        // snippet windows: the cheapest automaton to build wins (a DFA here
+        // cost more than all snippet searches together).
         let secrets = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
             .build(&patterns)
             .ok()
             .map(|automaton| (automaton, owners));
