@@ -58,6 +58,13 @@ pub async fn execute(
     let started = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let plan = Plan::new(pipeline)?;
+    // Opening a repository initialises libgit2, which loads the system's
+    // CA certificates for its TLS transport: tens of milliseconds that would
+    // otherwise add to every run. Done beside the stages instead.
+    let version_control = tokio::task::spawn_blocking({
+        let root = context.root.clone();
+        move || git_scope::version_control(&root)
+    });
     let sandbox = Arc::new(Sandbox::new(
         context.cache_dir.as_ref().map(|d| d.join("components")),
     )?);
@@ -133,7 +140,7 @@ pub async fn execute(
         started_at,
         duration_ms: started.elapsed().as_millis() as u64,
         fail_on: context.fail_on,
-        version_control: git_scope::version_control(&context.root),
+        version_control: version_control.await?,
         stages,
         artifacts,
     };
