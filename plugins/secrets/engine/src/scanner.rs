@@ -607,10 +607,61 @@ struct Snippets<'a> {
     /// earlier line but reach into this one.
     max_end: Vec<usize>,
     redactions: &'a [String],
-    /// All distinct secrets of the buffer, and for each pattern the index of
-    /// a candidate holding it (for its redacted form).
-    secrets: Option<(AhoCorasick, Vec<usize>)>,
+    secrets: SecretSearch<'a>,
     longest_secret: usize,
+}
+
+/// Finds every occurrence of the buffer's distinct secrets; each comes with
+/// the index of a candidate holding it (for its redacted form).
+enum SecretSearch<'a> {
+    /// Most files with findings hold one or two secrets: a substring search
+    /// per secret costs far less to set up than an automaton (about 20 µs
+    /// natively, built for every such file).
+    Few(Vec<(memchr::memmem::Finder<'a>, usize)>),
+    /// Many secrets (a dump, a minified bundle): one automaton pass, so a
+    /// snippet costs the same however many secrets the file holds.
+    Many(AhoCorasick, Vec<usize>),
+    /// The automaton could not be built; snippets are then left out.
+    Unavailable,
+}
+
+/// Up to this many distinct secrets are searched one by one.
+const FEW_SECRETS: usize = 8;
+
+impl SecretSearch<'_> {
+    /// Occurrences in `haystack`, leftmost-longest and non-overlapping, as
+    /// (range, owner); `None` when unavailable.
+    fn find(&self, haystack: &[u8]) -> Option<Vec<(Range<usize>, usize)>> {
+        match self {
+            SecretSearch::Few(finders) => {
+                let mut found: Vec<(Range<usize>, usize)> = finders
+                    .iter()
+                    .flat_map(|(finder, owner)| {
+                        finder
+                            .find_iter(haystack)
+                            .map(move |at| (at..at + finder.needle().len(), *owner))
+                    })
+                    .collect();
+                found.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
+                let mut kept_until = 0;
+                found.retain(|(range, _)| {
+                    let keep = range.start >= kept_until;
+                    if keep {
+                        kept_until = range.end;
+                    }
+                    keep
+                });
+                Some(found)
+            }
+            SecretSearch::Many(automaton, owners) => Some(
+                automaton
+                    .find_iter(haystack)
+                    .map(|found| (found.range(), owners[found.pattern().as_usize()]))
+                    .collect(),
+            ),
+            SecretSearch::Unavailable => None,
+        }
+    }
 }
 
 impl<'a> Snippets<'a> {
@@ -630,15 +681,20 @@ impl<'a> Snippets<'a> {
         }
         let (patterns, owners): (Vec<&[u8]>, Vec<usize>) = distinct.into_iter().unzip();
         let longest_secret = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
-        // Built for every file with findings and searched only in short
-        // snippet windows: the cheapest automaton to build wins (a DFA here
-        // cost more than all snippet searches together).
-        let secrets = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::NoncontiguousNFA))
-            .build(&patterns)
-            .ok()
-            .map(|automaton| (automaton, owners));
+        let secrets = if patterns.len() <= FEW_SECRETS {
+            let finders = patterns.into_iter().map(memchr::memmem::Finder::new);
+            SecretSearch::Few(finders.zip(owners).collect())
+        } else {
+            // Searched only in short snippet windows: the cheapest automaton
+            // to build wins.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::NoncontiguousNFA))
+                .build(&patterns)
+                .map_or(SecretSearch::Unavailable, |automaton| {
+                    SecretSearch::Many(automaton, owners)
+                })
+        };
         Snippets {
             spans,
             max_end,
@@ -695,15 +751,14 @@ impl<'a> Snippets<'a> {
                 masks.push((self.spans[i].clone(), i));
             }
         }
-        let (automaton, owners) = self.secrets.as_ref()?;
         // Search a little beyond the window so that an occurrence cut by
         // the window edge is still masked.
         let search = window_start.saturating_sub(self.longest_secret)
             ..buffer.len().min(window_end + self.longest_secret);
-        for found in automaton.find_iter(&buffer[search.clone()]) {
-            let range = search.start + found.start()..search.start + found.end();
+        for (found, owner) in self.secrets.find(&buffer[search.clone()])? {
+            let range = search.start + found.start..search.start + found.end;
             if range.end > window_start && range.start < window_end {
-                masks.push((range, owners[found.pattern().as_usize()]));
+                masks.push((range, owner));
             }
         }
         // The finding's own span first among equal starts, so that the

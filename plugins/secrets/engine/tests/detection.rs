@@ -580,6 +580,23 @@ fn snippets_redact_every_secret_on_the_line() {
     );
     assert_not_leaked(&found, &password);
 
+    // Many distinct secrets on one line (searched by one automaton rather
+    // than one by one): each appears twice, once where no rule sees it.
+    let many: Vec<String> = (0..12)
+        .map(|_| cat(&["sk", "_live_"]) + &rng.string(fake_tokens::BASE62, 30))
+        .collect();
+    let line: String = many.iter().map(|s| format!("k={s} copy{s} ")).collect();
+    let found = scan(&line);
+    assert_eq!(found.findings.len(), 12, "{:#?}", found.findings);
+    for (finding, secret) in found.findings.iter().zip(&many) {
+        let snippet = finding.snippet.as_deref().unwrap();
+        assert!(
+            snippet.contains(&format!("k={r} copy{r}", r = finding.redacted)),
+            "{snippet}"
+        );
+        assert_not_leaked(&found, secret);
+    }
+
     // A minified line is cut around the finding.
     let long = format!("{}t={first};{}", "a=1;".repeat(500), "b=2;".repeat(500));
     let found = scan(&long);
