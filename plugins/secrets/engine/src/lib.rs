@@ -39,6 +39,7 @@ mod decode;
 mod decoys;
 mod entropy;
 mod finding;
+mod keyword_dfa;
 mod locate;
 mod prefilter;
 mod private_key;

@@ -6,11 +6,8 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
-
 use crate::decode::{Encoding, Trigger, generic_triggers, keyword_triggers};
+use crate::keyword_dfa::KeywordDfa;
 
 /// What a prefilter hit means.
 pub(crate) enum Hit<'a> {
@@ -35,7 +32,8 @@ struct Pattern {
 }
 
 pub(crate) struct Prefilter {
-    automaton: DFA,
+    automaton: KeywordDfa,
+    from_image: bool,
     patterns: Vec<Pattern>,
     triggers: Vec<Trigger>,
 }
@@ -48,10 +46,12 @@ pub(crate) struct RuleKeywords<'a> {
 }
 
 impl Prefilter {
-    /// `with_decoding` adds the encoded-form triggers.
+    /// `with_decoding` adds the encoded-form triggers. The automaton comes
+    /// from `image` when that was built for the same patterns.
     pub(crate) fn new(
         rules: &[RuleKeywords<'_>],
         with_decoding: bool,
+        image: Option<&[u8]>,
     ) -> Result<Prefilter, String> {
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut by_bytes: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -95,32 +95,36 @@ impl Prefilter {
                 triggers.push(trigger);
             }
         }
-        // A DFA used directly rather than through `AhoCorasick`: the search
-        // loop below is ours (see `for_each_hit`), and only the unanchored
-        // start state is built, which halves construction, paid on every
-        // sandboxed run.
-        let automaton = DFA::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .prefilter(false)
-            .build(patterns.iter().map(|p| &p.bytes))
-            .map_err(|error| error.to_string())?;
+        let bytes: Vec<Vec<u8>> = patterns.iter().map(|p| p.bytes.clone()).collect();
+        let prebuilt = image.and_then(|image| KeywordDfa::from_image(image, &bytes));
+        let from_image = prebuilt.is_some();
+        let automaton = match prebuilt {
+            Some(automaton) => automaton,
+            None => KeywordDfa::build(&bytes)?,
+        };
         Ok(Prefilter {
             automaton,
+            from_image,
             patterns,
             triggers,
         })
     }
 
+    pub(crate) fn uses_image(&self) -> bool {
+        self.from_image
+    }
+
+    /// The automaton as an image for [`Prefilter::new`].
+    pub(crate) fn image(&self) -> Vec<u8> {
+        let bytes: Vec<Vec<u8>> = self.patterns.iter().map(|p| p.bytes.clone()).collect();
+        self.automaton.to_image(&bytes)
+    }
+
     /// Calls `on_hit` for every hit, in order of their end offsets.
     pub(crate) fn for_each_hit(&self, buffer: &[u8], mut on_hit: impl FnMut(Hit<'_>)) {
-        let dfa = &self.automaton;
         for (state, end) in self.match_states(buffer) {
-            for index in 0..dfa.match_len(state) {
-                let pattern = dfa.match_pattern(state, index);
-                let start = end - dfa.pattern_len(pattern);
-                self.dispatch(buffer, pattern.as_usize(), start..end, &mut on_hit);
+            for (pattern, len) in self.automaton.matches(state) {
+                self.dispatch(buffer, pattern, end - len..end, &mut on_hit);
             }
         }
     }
@@ -128,19 +132,17 @@ impl Prefilter {
     /// The match states the DFA passes through, with the offset just past
     /// the byte that led to each, in order.
     ///
-    /// Every step is a load from a transition table of megabytes that
-    /// depends on the previous one, so a single walk mostly waits on memory.
+    /// Every step is a load from a transition table larger than the cache
+    /// that depends on the previous one, so a single walk mostly waits on memory.
     /// Long buffers are walked as two halves in one loop: the two chains of
     /// loads are independent and their waits overlap (see `bench/secrets`).
     /// The second walk starts `max_pattern_len - 1` bytes early so that a
     /// match across the middle is found, and reports only matches ending
     /// past the middle.
-    fn match_states(&self, buffer: &[u8]) -> Vec<(StateID, usize)> {
+    fn match_states(&self, buffer: &[u8]) -> Vec<(u16, usize)> {
         let dfa = &self.automaton;
         let mut found = Vec::new();
-        let Ok(start) = dfa.start_state(Anchored::No) else {
-            return found;
-        };
+        let start = dfa.start();
         if buffer.len() < SPLIT_AT_LEAST {
             walk(dfa, start, buffer, 0, 0, &mut found);
             return found;
@@ -153,12 +155,12 @@ impl Prefilter {
         let mut found_second = Vec::new();
         let (mut a, mut b) = (start, start);
         for (index, (&x, &y)) in first.iter().zip(second).enumerate() {
-            a = dfa.next_state(Anchored::No, a, x);
-            b = dfa.next_state(Anchored::No, b, y);
-            if dfa.is_special(a) && dfa.is_match(a) {
+            a = dfa.next(a, x);
+            b = dfa.next(b, y);
+            if dfa.is_match(a) {
                 found.push((a, index + 1));
             }
-            if dfa.is_special(b) && dfa.is_match(b) && index >= overlap {
+            if dfa.is_match(b) && index >= overlap {
                 found_second.push((b, second_from + index + 1));
             }
         }
@@ -215,16 +217,16 @@ const SPLIT_AT_LEAST: usize = 4096;
 /// Walks `bytes` (found at `offset` in the buffer) from `state`, recording
 /// match states that end past `report_after`.
 fn walk(
-    dfa: &DFA,
-    mut state: StateID,
+    dfa: &KeywordDfa,
+    mut state: u16,
     bytes: &[u8],
     offset: usize,
     report_after: usize,
-    found: &mut Vec<(StateID, usize)>,
+    found: &mut Vec<(u16, usize)>,
 ) {
     for (index, &byte) in bytes.iter().enumerate() {
-        state = dfa.next_state(Anchored::No, state, byte);
-        if dfa.is_special(state) && dfa.is_match(state) {
+        state = dfa.next(state, byte);
+        if dfa.is_match(state) {
             let end = offset + index + 1;
             if end > report_after {
                 found.push((state, end));
@@ -285,7 +287,7 @@ mod tests {
                 ignore_case: true,
             })
             .collect();
-        let prefilter = Prefilter::new(&rules, false).unwrap();
+        let prefilter = Prefilter::new(&rules, false, None).unwrap();
         for length in [SPLIT_AT_LEAST - 1, SPLIT_AT_LEAST, 10_001] {
             // Plant each keyword at every offset across the middle, where
             // the two halves of the walk meet.

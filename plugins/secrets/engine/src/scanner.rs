@@ -170,6 +170,18 @@ impl Scanner {
     /// Compiles the built-in catalogue plus `config`. Every problem in the
     /// configuration is an error naming the offending entry.
     pub fn new(config: ScannerConfig) -> Result<Scanner, ConfigError> {
+        Scanner::with_prefilter_image(config, None)
+    }
+
+    /// Like [`Scanner::new`], taking the keyword automaton from `image`
+    /// (from [`Scanner::default_prefilter_image`]) when it was built for
+    /// the same keywords, as it is unless custom or disabled rules change
+    /// them. This saves building the automaton, the costliest part of
+    /// setting up a scanner.
+    pub fn with_prefilter_image(
+        config: ScannerConfig,
+        image: Option<&[u8]>,
+    ) -> Result<Scanner, ConfigError> {
         if !(0.0..=8.0).contains(&config.generic_min_entropy) {
             return Err(ConfigError::InvalidGenericEntropy);
         }
@@ -205,7 +217,7 @@ impl Scanner {
                 ignore_case: r.keywords_ignore_case,
             })
             .collect();
-        let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0)
+        let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0, image)
             .map_err(ConfigError::Prefilter)?;
         let allowlist = Allowlist::new(&config.allow_paths, &config.allow_values)?;
         Ok(Scanner {
@@ -216,6 +228,21 @@ impl Scanner {
             max_decode_depth: config.max_decode_depth,
             generic_min_entropy: config.generic_min_entropy,
         })
+    }
+
+    /// The keyword automaton of the default configuration, serialised, for
+    /// [`Scanner::with_prefilter_image`]. The `secrets` stage computes it
+    /// at build time and embeds it.
+    pub fn default_prefilter_image() -> Vec<u8> {
+        Scanner::new(ScannerConfig::default())
+            .map(|scanner| scanner.prefilter.image())
+            .unwrap_or_default()
+    }
+
+    /// Whether the keyword automaton came from the image given to
+    /// [`Scanner::with_prefilter_image`] (for tests and diagnostics).
+    pub fn uses_prefilter_image(&self) -> bool {
+        self.prefilter.uses_image()
     }
 
     /// The enabled rules (built-in and custom), for SARIF and `describe`.

@@ -367,6 +367,9 @@ fn civil_date(seconds: i64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// The engine's keyword automaton for the built-in rules, from `build.rs`.
+static PREFILTER_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prefilter.image"));
+
 struct Secrets;
 
 impl Stage for Secrets {
@@ -386,7 +389,7 @@ impl Stage for Secrets {
 
     fn run(options: String) -> Result<Summary, StageError> {
         let options = parse_options(&options)?;
-        let scanner = Scanner::new(options.scanner.clone())
+        let scanner = Scanner::with_prefilter_image(options.scanner.clone(), Some(PREFILTER_IMAGE))
             .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
         let baseline = match &options.baseline {
             BaselineChoice::File(path) => Some((path.as_str(), load_baseline(path)?)),

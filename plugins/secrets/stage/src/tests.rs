@@ -333,3 +333,15 @@ fn author_dates_are_civil_utc_dates() {
     assert_eq!(super::civil_date(951_782_400), "2000-02-29");
     assert_eq!(super::civil_date(-86_400), "1969-12-31");
 }
+
+#[test]
+fn default_options_use_the_automaton_built_at_compile_time() {
+    // What the host passes for a stage without an options table.
+    let options = super::parse_options("{}").unwrap();
+    let scanner = cordon_secrets::Scanner::with_prefilter_image(
+        options.scanner,
+        Some(super::PREFILTER_IMAGE),
+    )
+    .unwrap();
+    assert!(scanner.uses_prefilter_image());
+}
