@@ -39,6 +39,7 @@ fn main() {
         "crates",
         "examples",
         "tests/plugins",
+        "tests/plugin-support",
         "Cargo.lock",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());

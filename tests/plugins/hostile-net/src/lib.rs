@@ -21,30 +21,20 @@ use std::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use cordon_sdk::prelude::*;
 use serde_json::Value;
 
-const ESCAPED: &str = "hostile/escaped";
-const BLOCKED: &str = "hostile/blocked";
-const OK: &str = "hostile/ok";
+#[path = "../../../plugin-support/verdict.rs"]
+mod verdict;
+
+use verdict::{OK, blocked, emit, escaped, with_rules};
 
 struct HostileNet;
 
 impl Stage for HostileNet {
     fn describe() -> StageInfo {
-        StageInfo::new(
+        with_rules(StageInfo::new(
             "hostile-net",
             env!("CARGO_PKG_VERSION"),
             "Tries the network (test plugin)",
-        )
-        .rule(Rule::new(
-            ESCAPED,
-            "A forbidden act succeeded",
-            Severity::Critical,
         ))
-        .rule(Rule::new(
-            BLOCKED,
-            "A forbidden act was blocked",
-            Severity::Info,
-        ))
-        .rule(Rule::new(OK, "Harmless control finding", Severity::Info))
     }
 
     fn run(options: String) -> Result<Summary, StageError> {
@@ -90,34 +80,6 @@ fn connect(addr: &str) -> std::io::Result<String> {
         "connected to {} and sent 21 bytes",
         stream.peer_addr()?
     ))
-}
-
-fn emit(finding: Finding) {
-    if let Err(error) = findings::emit(&finding) {
-        log::warn(&format!(
-            "could not report `{}`: {}",
-            finding.message,
-            error.describe()
-        ));
-    }
-}
-
-fn escaped(attempt: &str, leaked: &str) {
-    let message = format!("{attempt}: {leaked}");
-    emit(
-        Finding::new(ESCAPED, Severity::Critical, message)
-            .property("attempt", attempt)
-            .property("leaked", leaked),
-    );
-}
-
-fn blocked(attempt: &str, error: &str) {
-    let message = format!("{attempt}: {error}");
-    emit(
-        Finding::new(BLOCKED, Severity::Info, message)
-            .property("attempt", attempt)
-            .property("error", error),
-    );
 }
 
 fn report(attempt: &str, result: std::io::Result<String>) {

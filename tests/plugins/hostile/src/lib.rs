@@ -37,31 +37,21 @@ use std::io::Write;
 use cordon_sdk::prelude::*;
 use serde_json::Value;
 
-const ESCAPED: &str = "hostile/escaped";
-const BLOCKED: &str = "hostile/blocked";
-const OK: &str = "hostile/ok";
+#[path = "../../../plugin-support/verdict.rs"]
+mod verdict;
+
+use verdict::{OK, blocked, emit, escaped, with_rules};
 const MIB: u64 = 1 << 20;
 
 struct Hostile;
 
 impl Stage for Hostile {
     fn describe() -> StageInfo {
-        StageInfo::new(
+        with_rules(StageInfo::new(
             "hostile",
             env!("CARGO_PKG_VERSION"),
             "Tries to escape the sandbox (test plugin)",
-        )
-        .rule(Rule::new(
-            ESCAPED,
-            "A forbidden act succeeded",
-            Severity::Critical,
         ))
-        .rule(Rule::new(
-            BLOCKED,
-            "A forbidden act was blocked",
-            Severity::Info,
-        ))
-        .rule(Rule::new(OK, "Harmless control finding", Severity::Info))
         .workspace()
     }
 
@@ -116,31 +106,6 @@ cordon_sdk::export_stage!(Hostile);
 
 fn required(value: Option<String>, key: &str) -> Result<String, StageError> {
     value.ok_or_else(|| StageError::InvalidOptions(format!("this attack needs the option `{key}`")))
-}
-
-/// Emits a finding; if even that is refused, says so in the log.
-fn emit(finding: Finding) {
-    if let Err(error) = findings::emit(&finding) {
-        log::warn(&format!(
-            "could not report `{}`: {}",
-            finding.message,
-            error.describe()
-        ));
-    }
-}
-
-fn escaped(attempt: &str, leaked: &str) {
-    let finding = Finding::new(ESCAPED, Severity::Critical, format!("{attempt}: {leaked}"))
-        .property("attempt", attempt)
-        .property("leaked", leaked);
-    emit(finding);
-}
-
-fn blocked(attempt: &str, error: &str) {
-    let finding = Finding::new(BLOCKED, Severity::Info, format!("{attempt}: {error}"))
-        .property("attempt", attempt)
-        .property("error", error);
-    emit(finding);
 }
 
 /// Reports a host call: success means something leaked.
