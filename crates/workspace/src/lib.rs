@@ -137,6 +137,9 @@ pub struct Workspace {
     root: PathBuf,
     grant: ReadGrant,
     max_read_bytes: u64,
+    /// The root directory, for opening files beneath it (Linux).
+    #[cfg(target_os = "linux")]
+    root_dir: Option<std::sync::Arc<rustix::fd::OwnedFd>>,
 }
 
 impl Workspace {
@@ -145,10 +148,20 @@ impl Workspace {
     /// are how a stage looks at bigger files.
     pub fn open(root: &Path, grant: ReadGrant, max_read_bytes: u64) -> std::io::Result<Self> {
         let root = root.canonicalize()?;
+        #[cfg(target_os = "linux")]
+        let root_dir = {
+            use rustix::fs::{Mode, OFlags};
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            rustix::fs::open(&root, flags, Mode::empty())
+                .ok()
+                .map(std::sync::Arc::new)
+        };
         Ok(Self {
             root,
             grant,
             max_read_bytes,
+            #[cfg(target_os = "linux")]
+            root_dir,
         })
     }
 
@@ -226,8 +239,7 @@ impl Workspace {
     }
 
     pub fn read(&self, path: &str) -> Result<Vec<u8>, AccessError> {
-        let (relative, resolved) = self.resolve(path)?;
-        let file = File::open(&resolved).map_err(|e| io_error(&relative, e))?;
+        let (relative, file) = self.open_file(path)?;
         let size = file.metadata().map_err(|e| io_error(&relative, e))?.len();
         if size > self.max_read_bytes {
             return Err(AccessError::Limit(format!(
@@ -243,14 +255,13 @@ impl Workspace {
     }
 
     pub fn read_at(&self, path: &str, offset: u64, len: u32) -> Result<Vec<u8>, AccessError> {
-        let (relative, resolved) = self.resolve(path)?;
         if u64::from(len) > self.max_read_bytes {
             return Err(AccessError::Limit(format!(
                 "ranged read of {len} bytes is over the {} byte read limit",
                 self.max_read_bytes
             )));
         }
-        let mut file = File::open(&resolved).map_err(|e| io_error(&relative, e))?;
+        let (relative, mut file) = self.open_file(path)?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| io_error(&relative, e))?;
         let mut bytes = Vec::with_capacity(len as usize);
@@ -260,9 +271,59 @@ impl Workspace {
         Ok(bytes)
     }
 
-    /// Checks `path` against the grant and returns its normalised relative
-    /// form and the real path to open.
-    pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), AccessError> {
+    /// A granted regular file, opened for reading, and its normalised
+    /// relative path. Never blocks on a FIFO or device: those are refused.
+    fn open_file(&self, path: &str) -> Result<(String, File), AccessError> {
+        let relative = self.granted(path)?;
+        #[cfg(target_os = "linux")]
+        let file = match self.open_without_links(&relative) {
+            Some(opened) => opened.map_err(|e| io_error(&relative, e))?,
+            None => self.open_resolved(&relative)?,
+        };
+        #[cfg(not(target_os = "linux"))]
+        let file = self.open_resolved(&relative)?;
+        let meta = file.metadata().map_err(|e| io_error(&relative, e))?;
+        if !meta.is_file() {
+            return Err(AccessError::Denied(format!("{relative} is not a regular file")));
+        }
+        Ok((relative, file))
+    }
+
+    /// The common case in one system call: `openat2` beneath the root with
+    /// no symbolic link anywhere on the path, so the file opened is exactly
+    /// the granted path (no `canonicalize`, which costs a call per path
+    /// component). `None` when that does not apply (a link on the path, or
+    /// `openat2` unavailable): the caller then resolves links itself.
+    #[cfg(target_os = "linux")]
+    fn open_without_links(&self, relative: &str) -> Option<std::io::Result<File>> {
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
+        let root_dir = self.root_dir.as_ref()?;
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+        let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+        match rustix::fs::openat2(root_dir.as_ref(), relative, flags, Mode::empty(), resolve) {
+            Ok(fd) => Some(Ok(File::from(fd))),
+            Err(Errno::LOOP | Errno::XDEV | Errno::NOSYS | Errno::PERM | Errno::AGAIN) => None,
+            Err(errno) => Some(Err(errno.into())),
+        }
+    }
+
+    /// Resolves links with `canonicalize`, checks the target, then opens it.
+    fn open_resolved(&self, relative: &str) -> Result<File, AccessError> {
+        let resolved = self.resolve_granted(relative)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            // Opening a FIFO for reading would wait for a writer.
+            options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+        }
+        options.open(&resolved).map_err(|e| io_error(relative, e))
+    }
+
+    /// `path` normalised, if the grant allows it.
+    fn granted(&self, path: &str) -> Result<String, AccessError> {
         let relative = normalize(path)?;
         if !self.grant.allows(&relative) {
             return Err(AccessError::Denied(format!(
@@ -270,8 +331,22 @@ impl Workspace {
                 self.grant.patterns()
             )));
         }
-        let joined = self.root.join(&relative);
-        let resolved = joined.canonicalize().map_err(|e| io_error(&relative, e))?;
+        Ok(relative)
+    }
+
+    /// Checks `path` against the grant and returns its normalised relative
+    /// form and the real path to open.
+    pub fn resolve(&self, path: &str) -> Result<(String, PathBuf), AccessError> {
+        let relative = self.granted(path)?;
+        let resolved = self.resolve_granted(&relative)?;
+        Ok((relative, resolved))
+    }
+
+    /// The real path of granted `relative`, if it stays inside the
+    /// workspace and any link target is granted too.
+    fn resolve_granted(&self, relative: &str) -> Result<PathBuf, AccessError> {
+        let joined = self.root.join(relative);
+        let resolved = joined.canonicalize().map_err(|e| io_error(relative, e))?;
         let Ok(inside) = resolved.strip_prefix(&self.root) else {
             return Err(AccessError::Denied(format!(
                 "{relative} resolves outside the workspace"
@@ -283,7 +358,7 @@ impl Workspace {
                 "{relative} is a link to {inside}, which is not granted"
             )));
         }
-        Ok((relative, resolved))
+        Ok(resolved)
     }
 }
 
@@ -421,6 +496,38 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("README.md"), dir.path().join("src/readme"))
             .unwrap();
         assert!(matches!(ws.read("src/readme"), Err(AccessError::Denied(_))));
+    }
+
+    #[test]
+    fn links_inside_are_followed_and_special_files_refused() {
+        let (dir, ws) = workspace(&["**"]);
+        // A link to a file and a linked directory on the way, both inside:
+        // read through the slower resolving path, to the same bytes.
+        std::os::unix::fs::symlink(dir.path().join("src/main.rs"), dir.path().join("main-link"))
+            .unwrap();
+        std::os::unix::fs::symlink(dir.path().join("src"), dir.path().join("lib")).unwrap();
+        assert_eq!(ws.read("main-link").unwrap(), b"fn main() {}");
+        assert_eq!(ws.read("lib/main.rs").unwrap(), b"fn main() {}");
+        assert_eq!(ws.read_at("lib/main.rs", 3, 4).unwrap(), b"main");
+        assert!(matches!(ws.read("src/missing.rs"), Err(AccessError::NotFound(_))));
+        // A directory, and a FIFO (which a plain open would wait on forever).
+        assert!(matches!(ws.read("src"), Err(AccessError::Denied(_))));
+        let fifo = dir.path().join("pipe");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .unwrap();
+        let err = ws.read("pipe").unwrap_err();
+        assert!(
+            matches!(&err, AccessError::Denied(m) if m.contains("not a regular file")),
+            "{err:?}"
+        );
+        std::os::unix::fs::symlink(&fifo, dir.path().join("pipe-link")).unwrap();
+        assert!(matches!(ws.read_at("pipe-link", 0, 1), Err(AccessError::Denied(_))));
     }
 
     #[test]
