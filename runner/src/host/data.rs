@@ -42,12 +42,23 @@ impl DataSet {
 
 pub struct DataAccess {
     /// Granted names -> the data set, or why it is unavailable.
-    pub sets: BTreeMap<String, Result<DataSet, String>>,
-    pub max_read_bytes: u64,
+    sets: BTreeMap<String, Result<DataSet, String>>,
+    max_read_bytes: u64,
+    /// Each set's directory, opened on first use and reused: a stage may
+    /// read a data set file by file (the audit stage indexes ~1,200).
+    opened: BTreeMap<String, Workspace>,
 }
 
 impl DataAccess {
-    fn open(&self, name: &str) -> Result<(Workspace, &DataSet), AccessError> {
+    pub fn new(sets: BTreeMap<String, Result<DataSet, String>>, max_read_bytes: u64) -> Self {
+        DataAccess {
+            sets,
+            max_read_bytes,
+            opened: BTreeMap::new(),
+        }
+    }
+
+    fn open(&mut self, name: &str) -> Result<(&Workspace, &DataSet), AccessError> {
         match self.sets.get(name) {
             None => Err(AccessError::Denied(format!(
                 "data set `{name}` is not granted to this stage"
@@ -56,15 +67,19 @@ impl DataAccess {
                 "data set `{name}` is not available: {why}"
             ))),
             Some(Ok(set)) => {
-                let grant = ReadGrant::new(&["**"]).map_err(|e| AccessError::Io(e.to_string()))?;
-                let workspace =
-                    Workspace::open(&set.root, grant, self.max_read_bytes).map_err(|e| {
-                        AccessError::NotFound(format!(
-                            "data set `{name}` at {}: {e}",
-                            set.root.display()
-                        ))
-                    })?;
-                Ok((workspace, set))
+                if !self.opened.contains_key(name) {
+                    let grant =
+                        ReadGrant::new(&["**"]).map_err(|e| AccessError::Io(e.to_string()))?;
+                    let workspace =
+                        Workspace::open(&set.root, grant, self.max_read_bytes).map_err(|e| {
+                            AccessError::NotFound(format!(
+                                "data set `{name}` at {}: {e}",
+                                set.root.display()
+                            ))
+                        })?;
+                    self.opened.insert(name.to_string(), workspace);
+                }
+                Ok((&self.opened[name], set))
             }
         }
     }

@@ -331,10 +331,7 @@ fn stage_state(
         limiter: MemoryLimiter::new(limits.memory),
         calls: CallRecorder::new(&stage.name, context.audit_log.clone()),
         workspace: WorkspaceAccess { workspace },
-        data: DataAccess {
-            sets: data_sets,
-            max_read_bytes: limits.max_read_bytes,
-        },
+        data: DataAccess::new(data_sets, limits.max_read_bytes),
         artifacts: ArtifactAccess {
             store,
             readable: grants.artifacts_read.clone(),
