@@ -284,7 +284,9 @@ impl Workspace {
         let file = self.open_resolved(&relative)?;
         let meta = file.metadata().map_err(|e| io_error(&relative, e))?;
         if !meta.is_file() {
-            return Err(AccessError::Denied(format!("{relative} is not a regular file")));
+            return Err(AccessError::Denied(format!(
+                "{relative} is not a regular file"
+            )));
         }
         Ok((relative, file))
     }
@@ -509,7 +511,10 @@ mod tests {
         assert_eq!(ws.read("main-link").unwrap(), b"fn main() {}");
         assert_eq!(ws.read("lib/main.rs").unwrap(), b"fn main() {}");
         assert_eq!(ws.read_at("lib/main.rs", 3, 4).unwrap(), b"main");
-        assert!(matches!(ws.read("src/missing.rs"), Err(AccessError::NotFound(_))));
+        assert!(matches!(
+            ws.read("src/missing.rs"),
+            Err(AccessError::NotFound(_))
+        ));
         // A directory, and a FIFO (which a plain open would wait on forever).
         assert!(matches!(ws.read("src"), Err(AccessError::Denied(_))));
         let fifo = dir.path().join("pipe");
@@ -527,7 +532,10 @@ mod tests {
             "{err:?}"
         );
         std::os::unix::fs::symlink(&fifo, dir.path().join("pipe-link")).unwrap();
-        assert!(matches!(ws.read_at("pipe-link", 0, 1), Err(AccessError::Denied(_))));
+        assert!(matches!(
+            ws.read_at("pipe-link", 0, 1),
+            Err(AccessError::Denied(_))
+        ));
     }
 
     #[test]

@@ -70,8 +70,8 @@ impl DataAccess {
                 if !self.opened.contains_key(name) {
                     let grant =
                         ReadGrant::new(&["**"]).map_err(|e| AccessError::Io(e.to_string()))?;
-                    let workspace =
-                        Workspace::open(&set.root, grant, self.max_read_bytes).map_err(|e| {
+                    let workspace = Workspace::open(&set.root, grant, self.max_read_bytes)
+                        .map_err(|e| {
                             AccessError::NotFound(format!(
                                 "data set `{name}` at {}: {e}",
                                 set.root.display()
