@@ -24,7 +24,7 @@ use serde_json::Value;
 #[path = "../../../plugin-support/verdict.rs"]
 mod verdict;
 
-use verdict::{OK, blocked, emit, escaped, with_rules};
+use verdict::{blocked, escaped, with_rules};
 
 struct HostileNet;
 

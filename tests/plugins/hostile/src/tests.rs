@@ -5,6 +5,7 @@
 use cordon_sdk::testing::{Harness, Outcome};
 use serde_json::json;
 
+use super::verdict::{BLOCKED, ESCAPED};
 use super::*;
 
 /// `dir/outside.txt` next to the workspace `dir/ws`.
