@@ -43,6 +43,9 @@ impl KeywordDfa {
         if patterns.len() > usize::from(u16::MAX) {
             return Err(format!("{} keywords is too many", patterns.len()));
         }
+        if let Some(long) = patterns.iter().find(|p| p.len() > usize::from(u16::MAX)) {
+            return Err(format!("a keyword of {} bytes is too long", long.len()));
+        }
         let dfa = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
