@@ -166,6 +166,6 @@ mod tests {
         assert_eq!(update(url, &copy).unwrap(), second);
         assert!(copy.join("b.toml").is_file());
         let set = DataSet::at(copy);
-        assert_eq!(set.revision.as_deref(), Some(second.as_str()));
+        assert_eq!(set.revision().as_deref(), Some(second.as_str()));
     }
 }

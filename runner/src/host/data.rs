@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use cordon_workspace::{ReadGrant, Workspace};
 
@@ -18,25 +19,39 @@ use super::workspace::{convert_error, convert_info};
 #[derive(Debug, Clone)]
 pub struct DataSet {
     pub root: PathBuf,
-    pub revision: Option<String>,
-    pub updated_at: Option<i64>,
+    /// HEAD's commit id and time when `root` is a git checkout. Read when a
+    /// stage first asks: opening a repository initialises libgit2 and its
+    /// TLS (the system's CA store), tens of milliseconds that would
+    /// otherwise delay every stage of the run.
+    head: Arc<OnceLock<Option<(String, i64)>>>,
 }
 
 impl DataSet {
-    /// Describes `root`, reading its git HEAD when it is a checkout.
     pub fn at(root: PathBuf) -> DataSet {
-        let (revision, updated_at) = git2::Repository::open(&root)
-            .ok()
-            .and_then(|repo| {
-                let commit = repo.head().ok()?.peel_to_commit().ok()?;
-                Some((Some(commit.id().to_string()), Some(commit.time().seconds())))
-            })
-            .unwrap_or((None, None));
         DataSet {
             root,
-            revision,
-            updated_at,
+            head: Arc::default(),
         }
+    }
+
+    fn head(&self) -> Option<&(String, i64)> {
+        self.head
+            .get_or_init(|| {
+                let repo = git2::Repository::open(&self.root).ok()?;
+                let commit = repo.head().ok()?.peel_to_commit().ok()?;
+                Some((commit.id().to_string(), commit.time().seconds()))
+            })
+            .as_ref()
+    }
+
+    /// HEAD's commit id, when the data set is a git checkout.
+    pub fn revision(&self) -> Option<String> {
+        self.head().map(|(revision, _)| revision.clone())
+    }
+
+    /// HEAD's commit time (seconds since the Unix epoch), likewise.
+    pub fn updated_at(&self) -> Option<i64> {
+        self.head().map(|&(_, time)| time)
     }
 }
 
@@ -89,8 +104,8 @@ impl Host for StageState {
     fn info(&mut self, name: String) -> Result<DataSetInfo, AccessError> {
         let result = self.data.open(&name).map(|(_, set)| DataSetInfo {
             name: name.clone(),
-            revision: set.revision.clone(),
-            updated_at: set.updated_at,
+            revision: set.revision(),
+            updated_at: set.updated_at(),
         });
         self.calls.record("data.info", &name, 0, result)
     }
