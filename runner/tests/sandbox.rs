@@ -108,6 +108,39 @@ fn reads_outside_the_grant_are_denied() {
 }
 
 #[test]
+fn a_fifo_in_the_workspace_cannot_hang_the_host() {
+    // Opening a FIFO for reading waits for a writer; the stage's timeout
+    // cannot interrupt a host call, so the host must refuse it instead.
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("src/main.rs", "fn main() {}")]);
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    pipeline(
+        dir.path(),
+        &hostile(
+            "fifo",
+            "read = [\"**\"]",
+            "timeout = \"5s\"",
+            "attack = \"read-special\"\npath = \"pipe\"",
+        ),
+    );
+    let run = cordon(dir.path(), &["run", "."]);
+    assert_eq!(run.state("fifo"), "completed", "{}", run.stderr);
+    assert_nothing_escaped(&run, "fifo");
+    assert_eq!(
+        run.messages("fifo", "hostile/blocked"),
+        vec![
+            "workspace.read pipe: denied: pipe is not a regular file",
+            "workspace.read-at pipe: denied: pipe is not a regular file",
+        ]
+    );
+    assert_control_completed(&run);
+}
+
+#[test]
 fn wasi_filesystem_has_no_preopens() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cordon.toml").display().to_string();

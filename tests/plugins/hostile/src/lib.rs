@@ -74,6 +74,8 @@ impl Stage for Hostile {
                 try_workspace("/etc/passwd");
             }
             "read-symlink" | "read-ungranted" => try_workspace(&required(text("path"), "path")?),
+            // A FIFO or device: `stat` may see it, reading must not hang.
+            "read-special" => try_reads(&required(text("path"), "path")?),
             "wasi-fs" => wasi_fs(text("path")),
             "env" => env(text("name")),
             "spin" => spin(),
@@ -93,8 +95,8 @@ impl Stage for Hostile {
             other => {
                 return Err(StageError::InvalidOptions(format!(
                     "unknown attack `{other}`; expected read-parent, read-absolute, read-symlink, \
-                     read-ungranted, wasi-fs, env, spin, alloc, findings-flood, log-flood, \
-                     artifact-ungranted or ok"
+                     read-ungranted, read-special, wasi-fs, env, spin, alloc, findings-flood, \
+                     log-flood, artifact-ungranted or ok"
                 )));
             }
         }
@@ -106,6 +108,17 @@ cordon_sdk::export_stage!(Hostile);
 
 fn required(value: Option<String>, key: &str) -> Result<String, StageError> {
     value.ok_or_else(|| StageError::InvalidOptions(format!("this attack needs the option `{key}`")))
+}
+
+fn try_reads(path: &str) {
+    report(
+        &format!("workspace.read {path}"),
+        workspace::read(path).map(|b| leak(&b)),
+    );
+    report(
+        &format!("workspace.read-at {path}"),
+        workspace::read_at(path, 0, 64).map(|b| leak(&b)),
+    );
 }
 
 /// Reports a host call: success means something leaked.
@@ -132,14 +145,7 @@ fn leak(bytes: &[u8]) -> String {
 
 /// Every workspace call that takes a path.
 fn try_workspace(path: &str) {
-    report(
-        &format!("workspace.read {path}"),
-        workspace::read(path).map(|b| leak(&b)),
-    );
-    report(
-        &format!("workspace.read-at {path}"),
-        workspace::read_at(path, 0, 64).map(|b| leak(&b)),
-    );
+    try_reads(path);
     let stat = workspace::stat(path).map(|info| format!("{} bytes, {:?}", info.size, info.kind));
     report(&format!("workspace.stat {path}"), stat);
 }
