@@ -39,7 +39,7 @@ pub(crate) struct KeywordDfa {
 
 impl KeywordDfa {
     /// Builds the automaton for `patterns` (ASCII case ignored).
-    pub(crate) fn build(patterns: &[Vec<u8>]) -> Result<KeywordDfa, String> {
+    pub(crate) fn build(patterns: &[&[u8]]) -> Result<KeywordDfa, String> {
         if patterns.len() > usize::from(u16::MAX) {
             return Err(format!("{} keywords is too many", patterns.len()));
         }
@@ -59,7 +59,7 @@ impl KeywordDfa {
         // per class rather than per byte keeps the copy cheap.
         let mut classes = [0u8; 256];
         let mut representatives: Vec<u8> = vec![0xFF];
-        for &byte in patterns.iter().flatten() {
+        for &byte in patterns.iter().copied().flatten() {
             let folded = byte.to_ascii_lowercase();
             if classes[usize::from(folded)] == 0 {
                 let class = u8::try_from(representatives.len())
@@ -185,7 +185,7 @@ impl KeywordDfa {
 
     /// Serialises the automaton together with the patterns it was built
     /// for (little-endian; see [`KeywordDfa::from_image`]).
-    pub(crate) fn to_image(&self, patterns: &[Vec<u8>]) -> Vec<u8> {
+    pub(crate) fn to_image(&self, patterns: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.transitions.len() * 2 + 16 * 1024);
         out.extend_from_slice(MAGIC);
         put_u32(&mut out, patterns.len() as u32);
@@ -215,7 +215,7 @@ impl KeywordDfa {
     /// for exactly `patterns`; `None` otherwise (the caller then builds
     /// one). Every index is checked, so a damaged image cannot make a
     /// search read out of bounds.
-    pub(crate) fn from_image(image: &[u8], patterns: &[Vec<u8>]) -> Option<KeywordDfa> {
+    pub(crate) fn from_image(image: &[u8], patterns: &[&[u8]]) -> Option<KeywordDfa> {
         let mut reader = Reader { bytes: image };
         if reader.take(MAGIC.len())? != MAGIC {
             return None;
@@ -225,7 +225,7 @@ impl KeywordDfa {
         }
         for pattern in patterns {
             let len = reader.u32()? as usize;
-            if reader.take(len)? != pattern.as_slice() {
+            if reader.take(len)? != *pattern {
                 return None;
             }
         }
@@ -308,8 +308,8 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn patterns(words: &[&str]) -> Vec<Vec<u8>> {
-        words.iter().map(|w| w.as_bytes().to_vec()).collect()
+    fn patterns<'a>(words: &[&'a str]) -> Vec<&'a [u8]> {
+        words.iter().map(|w| w.as_bytes()).collect()
     }
 
     /// Every (pattern, end) the automaton reports over `text`.

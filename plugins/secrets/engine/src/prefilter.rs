@@ -95,7 +95,7 @@ impl Prefilter {
                 triggers.push(trigger);
             }
         }
-        let bytes: Vec<Vec<u8>> = patterns.iter().map(|p| p.bytes.clone()).collect();
+        let bytes: Vec<&[u8]> = patterns.iter().map(|p| p.bytes.as_slice()).collect();
         let prebuilt = image.and_then(|image| KeywordDfa::from_image(image, &bytes));
         let from_image = prebuilt.is_some();
         let automaton = match prebuilt {
@@ -116,7 +116,7 @@ impl Prefilter {
 
     /// The automaton as an image for [`Prefilter::new`].
     pub(crate) fn image(&self) -> Vec<u8> {
-        let bytes: Vec<Vec<u8>> = self.patterns.iter().map(|p| p.bytes.clone()).collect();
+        let bytes: Vec<&[u8]> = self.patterns.iter().map(|p| p.bytes.as_slice()).collect();
         self.automaton.to_image(&bytes)
     }
 
