@@ -54,6 +54,7 @@ fn main() {
         .expect("OUT_DIR has the usual depth")
         .join("wasm-guests");
     if !guests.is_empty() {
+        ensure_guest_target();
         build_guests(&root, &target_dir, &guests);
     }
     let wasm_dir = target_dir.join(GUEST_TARGET).join("release");
@@ -202,6 +203,56 @@ fn build_guests(root: &Path, target_dir: &Path, guests: &[Guest]) {
             "building the wasm32-wasip2 guests failed (is the target installed? rust-toolchain.toml lists it):\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+}
+
+/// The guests need the standard library for `wasm32-wasip2`. A toolchain
+/// installed without it (and rustup's auto-install switched off, as on many
+/// CI images) would otherwise fail deep in the nested build with "can't find
+/// crate for `std`": add it through rustup, saying so, or stop with the exact
+/// command to run.
+fn ensure_guest_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let installed = |sysroot: &Path| {
+        sysroot
+            .join("lib/rustlib")
+            .join(GUEST_TARGET)
+            .join("lib")
+            .is_dir()
+    };
+    if sysroot.as_deref().is_some_and(installed) {
+        return;
+    }
+    let toolchain = std::env::var("RUSTUP_TOOLCHAIN").ok();
+    let mut rustup = Command::new("rustup");
+    rustup.args(["target", "add", GUEST_TARGET]);
+    if let Some(toolchain) = &toolchain {
+        rustup.args(["--toolchain", toolchain]);
+    }
+    let command = format!(
+        "rustup target add {GUEST_TARGET}{}",
+        toolchain
+            .as_deref()
+            .map(|t| format!(" --toolchain {t}"))
+            .unwrap_or_default()
+    );
+    println!("cargo:warning=the {GUEST_TARGET} target is missing; running `{command}`");
+    match rustup.output() {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "the {GUEST_TARGET} target is not installed and `{command}` failed:\n{}\nInstall it with `{command}` and build again.",
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        Err(error) => panic!(
+            "the {GUEST_TARGET} target is not installed and rustup could not be run ({error}). \
+             Install the target for this toolchain (with rustup: `{command}`) and build again."
+        ),
     }
 }
 

@@ -45,14 +45,49 @@ pub fn assert_schema_valid(log: &Value) {
     );
 }
 
+/// The Multitool version the tests validate with.
+const MULTITOOL_PACKAGE: &str = "@microsoft/sarif-multitool-linux@5.7.0";
+
+/// The Multitool binary, installed with npm into the repository's
+/// `node_modules` on first use, so `cargo test` needs no separate step.
+/// Tests in several threads and processes may ask at once: an exclusive
+/// lock on a file beside it makes one of them install and the rest wait.
+fn multitool() -> PathBuf {
+    let root = repo_root();
+    let binary = root.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if binary.is_file() {
+        return binary;
+    }
+    let lock_path = root.join("target/sarif-multitool.lock");
+    std::fs::create_dir_all(lock_path.parent().expect("lock has a parent"))
+        .expect("create target/");
+    let lock = std::fs::File::create(&lock_path).expect("create the install lock");
+    lock.lock().expect("lock the Multitool install");
+    if !binary.is_file() {
+        let status = Command::new("npm")
+            .current_dir(&root)
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                MULTITOOL_PACKAGE,
+            ])
+            .status()
+            .unwrap_or_else(|e| {
+                panic!("cannot run npm to install the SARIF Multitool ({MULTITOOL_PACKAGE}): {e}")
+            });
+        assert!(
+            status.success() && binary.is_file(),
+            "`npm install {MULTITOOL_PACKAGE}` at the repository root failed ({status}); \
+             the SARIF tests need it"
+        );
+    }
+    binary
+}
+
 pub fn assert_multitool_clean(log: &Value, name: &str) {
-    let binary = repo_root().join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
-    assert!(
-        binary.is_file(),
-        "the SARIF Multitool is missing ({}): run `npm install @microsoft/sarif-multitool-linux@5.7.0` \
-         at the repository root (.ci/run installs it)",
-        binary.display()
-    );
+    let binary = multitool();
     let dir = tempfile::tempdir().expect("temporary directory");
     let input = dir.path().join(format!("{name}.sarif"));
     let output = dir.path().join(format!("{name}.validation.sarif"));
