@@ -146,6 +146,9 @@ enum LineNumbers<'a> {
     File,
     /// Added lines joined with `\n`: line i of the buffer is `numbers[i]`.
     Given(&'a [u32]),
+    /// The printable runs of a binary file: it has no lines, so every
+    /// finding is on line 1 and the byte offset says where it is.
+    Binary,
 }
 
 impl LineNumbers<'_> {
@@ -153,6 +156,7 @@ impl LineNumbers<'_> {
         match self {
             LineNumbers::File => u32::try_from(buffer_line + 1).unwrap_or(u32::MAX),
             LineNumbers::Given(numbers) => numbers[buffer_line],
+            LineNumbers::Binary => 1,
         }
     }
 
@@ -160,6 +164,7 @@ impl LineNumbers<'_> {
     fn has_line_above(&self, buffer_line: usize) -> bool {
         match self {
             LineNumbers::File => buffer_line > 0,
+            LineNumbers::Binary => false,
             LineNumbers::Given(numbers) => {
                 buffer_line > 0
                     && numbers[buffer_line - 1].checked_add(1) == Some(numbers[buffer_line])
@@ -254,17 +259,26 @@ impl Scanner {
 
     /// Scans one file's content. `path` is only used for reporting,
     /// fingerprints and `allow-paths`; the scanner never opens files.
-    /// Binary content is not scanned and comes back with `skipped` set.
+    /// Binary content is scanned as its printable runs, as `strings` would
+    /// see it (credentials sit in `.p12` bundles, compiled configs and
+    /// sqlite files too); UTF-16 text comes back with `skipped` set.
     pub fn scan_file(&self, path: &str, bytes: &[u8]) -> FileScan {
-        if let Some(reason) = binary_reason(bytes) {
-            return FileScan {
+        match content_kind(bytes) {
+            ContentKind::Text => {
+                let candidates = self.scan_buffer(bytes, 0);
+                self.report(path, bytes, candidates, LineNumbers::File)
+            }
+            ContentKind::Binary => {
+                let runs = printable_runs(bytes);
+                let candidates = self.scan_buffer(&runs, 0);
+                self.report(path, &runs, candidates, LineNumbers::Binary)
+            }
+            ContentKind::Unscannable(reason) => FileScan {
                 path: path.to_string(),
                 skipped: Some(reason),
                 ..FileScan::default()
-            };
+            },
         }
-        let candidates = self.scan_buffer(bytes, 0);
-        self.report(path, bytes, candidates, LineNumbers::File)
     }
 
     /// Scans lines added by a commit: `(line number in the new file, text
@@ -593,7 +607,7 @@ impl Scanner {
                 path: path.to_string(),
                 region,
                 byte_offset: match numbering {
-                    LineNumbers::File => Some(candidate.span.start as u64),
+                    LineNumbers::File | LineNumbers::Binary => Some(candidate.span.start as u64),
                     LineNumbers::Given(_) => None,
                 },
                 snippet: snippets.snippet(buffer, &index, start_line, &candidate.span),
@@ -890,13 +904,40 @@ fn line_start_near(buffer: &[u8], offset: usize) -> usize {
     }
 }
 
-/// Why `bytes` is not scanned as text, if it is not.
-fn binary_reason(bytes: &[u8]) -> Option<String> {
+enum ContentKind {
+    Text,
+    /// A NUL byte near the start, as git decides.
+    Binary,
+    Unscannable(String),
+}
+
+fn content_kind(bytes: &[u8]) -> ContentKind {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Some("UTF-16 text (byte-order mark) is not scanned".to_string());
+        return ContentKind::Unscannable(
+            "UTF-16 text (byte-order mark) is not scanned".to_string(),
+        );
     }
     let sniff = &bytes[..bytes.len().min(BINARY_SNIFF_BYTES)];
-    memchr::memchr(0, sniff).map(|offset| format!("binary file (NUL byte at offset {offset})"))
+    match memchr::memchr(0, sniff) {
+        Some(_) => ContentKind::Binary,
+        None => ContentKind::Text,
+    }
+}
+
+/// The file with every byte outside printable ASCII (and tab) turned into a
+/// newline: the printable runs stay at their byte offsets, and no rule can
+/// match across binary data.
+fn printable_runs(bytes: &[u8]) -> Vec<u8> {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b == b'\t' || (0x20..0x7f).contains(&b) {
+                b
+            } else {
+                b'\n'
+            }
+        })
+        .collect()
 }
 
 /// Rule regexes run only in short windows, and in a sandboxed run each is

@@ -490,18 +490,23 @@ fn positions_fingerprints_and_generic_yielding() {
 }
 
 #[test]
-fn binary_files_are_skipped_not_clean() {
+fn binary_files_are_scanned_as_printable_runs_and_utf16_is_skipped() {
     let mut rng = Rng::new(14);
     let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
     let mut bytes = b"\x7fELF\x02\x01\x01\x00".to_vec();
     bytes.extend_from_slice(token.as_bytes());
+    bytes.extend_from_slice(b"\x00\x01\xff");
     let found = scanner().scan_file("bin/tool", &bytes);
-    assert!(found.findings.is_empty());
-    assert_eq!(
-        found.skipped.as_deref(),
-        Some("binary file (NUL byte at offset 7)")
-    );
-    assert_eq!(found.bytes_scanned, 0);
+    assert!(found.skipped.is_none());
+    assert_eq!(found.findings.len(), 1, "{found:?}");
+    assert_eq!(found.findings[0].byte_offset, Some(8));
+    assert_eq!(found.findings[0].region.start_line, 1);
+    // Binary bytes end a run: a token split by them is not joined up.
+    let mut split = b"\x00".to_vec();
+    split.extend_from_slice(&token.as_bytes()[..20]);
+    split.push(0x00);
+    split.extend_from_slice(&token.as_bytes()[20..]);
+    assert!(scanner().scan_file("bin/split", &split).findings.is_empty());
 
     let utf16 = scanner().scan_file("notes.txt", &[0xFF, 0xFE, b'h', 0]);
     assert!(utf16.skipped.unwrap().contains("UTF-16"));

@@ -231,16 +231,17 @@ fn baseline_suppresses_accepted_findings() {
 }
 
 #[test]
-fn binary_and_oversized_files_are_skipped_not_clean() {
+fn binary_files_are_scanned_and_oversized_and_utf16_files_are_skipped_not_clean() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "image.bin", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
     write(dir.path(), "dump.sql", "x".repeat(2000));
+    write(dir.path(), "notes.txt", b"\xff\xfeh\0i\0");
     write(dir.path(), "ok.txt", "hello\n");
     let outcome = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({"max-file-bytes": 1000}));
     let summary = outcome.summary();
-    assert_eq!(summary.files_scanned, 1);
+    assert_eq!(summary.files_scanned, 2);
     let skipped: Vec<_> = summary
         .skipped
         .iter()
@@ -249,8 +250,8 @@ fn binary_and_oversized_files_are_skipped_not_clean() {
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert_eq!(skipped[0].0, "dump.sql");
     assert!(skipped[0].1.contains("2000 bytes"));
-    assert_eq!(skipped[1].0, "image.bin");
-    assert!(skipped[1].1.contains("binary"));
+    assert_eq!(skipped[1].0, "notes.txt");
+    assert!(skipped[1].1.contains("UTF-16"));
 }
 
 #[test]
