@@ -6,6 +6,7 @@
 //! `run` (schedule, build each stage's sandbox from its grants) ->
 //! `sandbox` (engine, compiled-component cache, limits) + `host` (one module
 //! per WIT interface) -> a `cordon_report::RunReport` rendered by `report`.
+//! Every decision about what may run, and with what, is in `trust`.
 
 pub mod cli;
 pub mod config;
@@ -16,3 +17,4 @@ pub mod plugins;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod trust;

@@ -6,6 +6,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::config::PluginSource;
+use crate::trust::{files, signing};
 
 /// A stage compiled into the binary by `build.rs`.
 pub struct Builtin {
@@ -17,6 +18,10 @@ pub struct Builtin {
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
+
+/// Built-in stages whose job is to scan the workspace's files: a pipeline
+/// that grants one of them no files is refused.
+pub const WORKSPACE_STAGES: &[&str] = &["secrets", "models", "sbom", "iac"];
 
 pub fn builtin_names() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|b| b.name)
@@ -33,8 +38,12 @@ pub struct VerifiedPlugin {
 pub enum PluginError {
     #[error("there is no built-in plugin `{0}`")]
     UnknownBuiltin(String),
-    #[error("cannot read plugin {path}: {error}")]
-    Unreadable { path: String, error: std::io::Error },
+    #[error("cannot read plugin: {0}")]
+    Unreadable(#[from] crate::trust::files::FileError),
+    #[error(
+        "plugin {path} is not signed by a trusted key: {reason}; the policy requires signed plugins"
+    )]
+    Unsigned { path: String, reason: String },
     #[error(
         "plugin {path} does not match its pinned digest: the pipeline pins sha256 {expected}, the file has sha256 {actual}; refusing to run it"
     )]
@@ -49,7 +58,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-pub fn load(source: &PluginSource) -> Result<VerifiedPlugin, PluginError> {
+/// The plugin's bytes, checked against its pinned digest and, when
+/// `trusted_keys` is not empty, against a detached signature by one of them
+/// (`PLUGIN.sig`). Nothing is compiled before both checks pass.
+pub fn load(source: &PluginSource, trusted_keys: &[String]) -> Result<VerifiedPlugin, PluginError> {
     match source {
         PluginSource::Builtin(name) => {
             let builtin = BUILTINS
@@ -62,18 +74,35 @@ pub fn load(source: &PluginSource) -> Result<VerifiedPlugin, PluginError> {
                 &format!("builtin:{name}"),
             )
         }
-        PluginSource::Path { path, sha256 } => {
-            let bytes = read(path)?;
-            verify(bytes.into(), sha256, &path.display().to_string())
+        PluginSource::Path {
+            path,
+            sha256,
+            beneath,
+        } => {
+            let read = |path: &Path, what, max| match beneath {
+                Some(root) => files::read_beneath(root, path, what, max),
+                None => files::read_regular(path, what, max),
+            };
+            let bytes = read(path, "plugin", files::MAX_PLUGIN_BYTES)?;
+            let plugin = verify(bytes.into(), sha256, &path.display().to_string())?;
+            if !trusted_keys.is_empty() {
+                let unsigned = |reason: String| PluginError::Unsigned {
+                    path: plugin.source.clone(),
+                    reason,
+                };
+                let signature_path = signing::default_signature_path(path);
+                let signature = read(&signature_path, "signature", 4096)
+                    .map_err(|e| unsigned(format!("no usable signature ({e})")))?;
+                signing::verify(
+                    &String::from_utf8_lossy(&signature),
+                    &plugin.sha256,
+                    trusted_keys,
+                )
+                .map_err(unsigned)?;
+            }
+            Ok(plugin)
         }
     }
-}
-
-fn read(path: &Path) -> Result<Vec<u8>, PluginError> {
-    std::fs::read(path).map_err(|error| PluginError::Unreadable {
-        path: path.display().to_string(),
-        error,
-    })
 }
 
 fn verify(
@@ -103,7 +132,7 @@ mod tests {
     #[test]
     fn builtins_verify() {
         for builtin in BUILTINS {
-            let plugin = load(&PluginSource::Builtin(builtin.name.to_string())).unwrap();
+            let plugin = load(&PluginSource::Builtin(builtin.name.to_string()), &[]).unwrap();
             assert_eq!(plugin.sha256, builtin.sha256);
         }
     }
@@ -115,10 +144,14 @@ mod tests {
         std::fs::write(&path, b"\0asm original").unwrap();
         let pinned = sha256_hex(b"\0asm original");
         std::fs::write(&path, b"\0asm tampered").unwrap();
-        let error = load(&PluginSource::Path {
-            path: path.clone(),
-            sha256: pinned.clone(),
-        })
+        let error = load(
+            &PluginSource::Path {
+                path: path.clone(),
+                sha256: pinned.clone(),
+                beneath: None,
+            },
+            &[],
+        )
         .err()
         .unwrap();
         let message = error.to_string();

@@ -47,7 +47,14 @@ fn a_10_gib_model_is_checked_from_its_header() {
     let audit = dir.path().join("audit.jsonl");
     let run = cordon(
         dir.path(),
-        &["run", ".", "--audit-log", audit.to_str().unwrap()],
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "cordon.toml",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
     );
     assert_eq!(run.state("models"), "completed", "{}", run.stderr);
 

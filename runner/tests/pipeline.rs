@@ -5,28 +5,6 @@ mod common;
 
 use common::*;
 
-/// A GitHub token with a valid checksum, built at run time so this file
-/// holds no token for scanners to trip over.
-fn fake_github_token() -> String {
-    github_token("R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Ys0H")
-}
-
-/// `random` is the 30-character body; the checksum is computed.
-fn github_token(random: &str) -> String {
-    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut checksum = crc32fast::hash(random.as_bytes());
-    let mut digits = [b'0'; 6];
-    for slot in digits.iter_mut().rev() {
-        *slot = BASE62[(checksum % 62) as usize];
-        checksum /= 62;
-    }
-    format!(
-        "{}{random}{}",
-        ["gh", "p_"].concat(),
-        String::from_utf8_lossy(&digits)
-    )
-}
-
 #[test]
 fn two_example_stages_pass_an_artifact() {
     let dir = tempfile::tempdir().unwrap();
@@ -50,6 +28,8 @@ fn two_example_stages_pass_an_artifact() {
         &[
             "run",
             ".",
+            "--pipeline",
+            "cordon.toml",
             "--report",
             &format!("cyclonedx={}", sbom_path.display()),
         ],
@@ -130,7 +110,7 @@ fn exit_codes_gate_the_build() {
             "[stages.secrets]\nplugin = \"builtin:secrets\"\ntimeout = \"3s\"\n",
         )],
     );
-    let run = cordon(broken.path(), &["run", "."]);
+    let run = cordon(broken.path(), &["run", ".", "--repo-pipeline"]);
     assert_eq!(run.code, 2);
     assert!(
         run.stderr

@@ -64,6 +64,8 @@ fn full_run() -> Reports {
         &[
             "run",
             ".",
+            "--pipeline",
+            "cordon.toml",
             "--advisory-db",
             db.to_str().unwrap(),
             "--report",

@@ -10,12 +10,19 @@ fn pipeline(dir: &std::path::Path, stages: &str) {
     let control = path_stage(
         "control",
         "cordon-test-hostile",
-        "[stages.control.options]\nattack = \"ok\"\n",
+        "[stages.control.grants]\nread = [\"**\"]\n[stages.control.options]\nattack = \"ok\"\n",
     );
     std::fs::write(dir.join("cordon.toml"), format!("{stages}\n{control}")).unwrap();
 }
 
+/// A hostile stage; with no `grants` it may read the workspace (a stage
+/// granted nothing at all is refused when the pipeline loads).
 fn hostile(name: &str, grants: &str, limits: &str, options: &str) -> String {
+    let grants = if grants.is_empty() {
+        "read = [\"**\"]"
+    } else {
+        grants
+    };
     path_stage(
         name,
         "cordon-test-hostile",
@@ -77,7 +84,7 @@ fn reads_outside_the_grant_are_denied() {
         ]
         .join("\n"),
     );
-    let run = cordon(&ws, &["run", "."]);
+    let run = cordon(&ws, &["run", ".", "--pipeline", "cordon.toml"]);
     for stage in ["parent", "absolute", "symlink", "ungranted"] {
         assert_eq!(run.state(stage), "completed", "{stage}: {}", run.stderr);
         assert_nothing_escaped(&run, stage);
@@ -127,7 +134,7 @@ fn a_fifo_in_the_workspace_cannot_hang_the_host() {
             "attack = \"read-special\"\npath = \"pipe\"",
         ),
     );
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     assert_eq!(run.state("fifo"), "completed", "{}", run.stderr);
     assert_nothing_escaped(&run, "fifo");
     assert_eq!(
@@ -153,7 +160,7 @@ fn wasi_filesystem_has_no_preopens() {
             &format!("attack = \"wasi-fs\"\npath = {path:?}"),
         ),
     );
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     assert_eq!(run.state("fs"), "completed");
     assert_nothing_escaped(&run, "fs");
     let blocked = run.messages("fs", "hostile/blocked");
@@ -185,9 +192,13 @@ fn host_environment_is_invisible() {
             "attack = \"env\"\nname = \"CORDON_TEST_HOST_SECRET\"",
         ),
     );
-    let run = cordon_with(dir.path(), &["run", "."], |c| {
-        c.env("CORDON_TEST_HOST_SECRET", "hunter2");
-    });
+    let run = cordon_with(
+        dir.path(),
+        &["run", ".", "--pipeline", "cordon.toml"],
+        |c| {
+            c.env("CORDON_TEST_HOST_SECRET", "hunter2");
+        },
+    );
     assert_eq!(run.state("env"), "completed");
     assert_nothing_escaped(&run, "env");
     let blocked = run.messages("env", "hostile/blocked");
@@ -207,11 +218,11 @@ fn a_plugin_importing_sockets_is_refused() {
     let net = path_stage(
         "net",
         "cordon-test-hostile-net",
-        &format!("[stages.net.options]\naddr = {addr:?}\n"),
+        &format!("[stages.net.grants]\nread = [\"**\"]\n[stages.net.options]\naddr = {addr:?}\n"),
     );
     pipeline(dir.path(), &net);
     listener.set_nonblocking(true).unwrap();
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     let (kind, message) = run.error("net");
     assert_eq!(kind, "plugin");
     assert!(message.contains("imports wasi:sockets/"), "{message}");
@@ -234,7 +245,7 @@ fn an_infinite_loop_is_stopped_by_the_timeout() {
         dir.path(),
         &hostile("spin", "", "timeout = \"1s\"", "attack = \"spin\""),
     );
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     let (kind, message) = run.error("spin");
     assert_eq!(kind, "timeout");
     assert!(message.contains("ran past its timeout"), "{message}");
@@ -258,7 +269,7 @@ fn a_4_gib_allocation_is_stopped_by_the_memory_cap() {
         ]
         .join("\n"),
     );
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     // Growing step by step: the guest's allocator sees the refusal and
     // reports it; it never gets near 4 GiB.
     assert_nothing_escaped(&run, "steps");
@@ -317,7 +328,14 @@ fn findings_and_output_floods_are_cut_at_the_limits() {
     let audit_log = dir.path().join("audit.jsonl");
     let run = cordon(
         dir.path(),
-        &["run", ".", "--audit-log", audit_log.to_str().unwrap()],
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "cordon.toml",
+            "--audit-log",
+            audit_log.to_str().unwrap(),
+        ],
     );
     let findings = run.stage("findings");
     assert_eq!(run.state("findings"), "completed");
@@ -361,7 +379,7 @@ fn ungranted_artifacts_are_denied() {
         dir.path(),
         &hostile("artifacts", "", "", "attack = \"artifact-ungranted\""),
     );
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     assert_nothing_escaped(&run, "artifacts");
     let blocked = run.messages("artifacts", "hostile/blocked");
     assert!(
@@ -384,10 +402,10 @@ fn a_tampered_plugin_refuses_to_run_naming_both_digests() {
     std::fs::write(&tampered, &bytes).unwrap();
     let actual = sha256_file(&tampered);
     let stage = format!(
-        "[stages.tampered]\nplugin = \"tampered.wasm\"\nsha256 = \"{pinned}\"\n[stages.tampered.options]\nattack = \"ok\"\n"
+        "[stages.tampered]\nplugin = \"tampered.wasm\"\nsha256 = \"{pinned}\"\n[stages.tampered.grants]\nread = [\"**\"]\n[stages.tampered.options]\nattack = \"ok\"\n"
     );
     pipeline(dir.path(), &stage);
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     let (kind, message) = run.error("tampered");
     assert_eq!(kind, "plugin");
     assert!(
@@ -407,11 +425,11 @@ fn dependants_of_a_failed_stage_are_skipped_and_the_rest_finish() {
         path_stage(
             "after",
             "cordon-test-hostile",
-            "needs = [\"spin\"]\n[stages.after.options]\nattack = \"ok\"\n",
+            "needs = [\"spin\"]\n[stages.after.grants]\nread = [\"**\"]\n[stages.after.options]\nattack = \"ok\"\n",
         ),
     ];
     pipeline(dir.path(), &stages.join("\n"));
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     assert_eq!(run.error("spin").0, "timeout");
     assert_eq!(run.state("after"), "skipped");
     assert!(
@@ -434,11 +452,11 @@ fn files_that_are_not_components_are_refused_with_the_reason() {
         std::fs::write(dir.path().join(format!("{name}.wasm")), &bytes).unwrap();
         let digest = sha256_file(&dir.path().join(format!("{name}.wasm")));
         stages.push_str(&format!(
-            "[stages.{name}]\nplugin = \"{name}.wasm\"\nsha256 = \"{digest}\"\n"
+            "[stages.{name}]\nplugin = \"{name}.wasm\"\nsha256 = \"{digest}\"\ngrants = {{ read = [\"**\"] }}\n"
         ));
     }
     pipeline(dir.path(), &stages);
-    let run = cordon(dir.path(), &["run", "."]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
     let (kind, message) = run.error("text");
     assert_eq!(kind, "plugin");
     assert!(message.contains("is not WebAssembly"), "{message}");

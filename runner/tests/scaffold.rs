@@ -70,7 +70,7 @@ fn a_scaffolded_plugin_tests_builds_and_runs() {
         .replace(&"0".repeat(64), &sha256_file(&wasm));
     std::fs::write(plugin.join("cordon.toml"), pipeline).unwrap();
     write_files(&plugin, &[("src/extra.rs", "// TODO: one\n")]);
-    let run = cordon(&plugin, &["run", "."]);
+    let run = cordon(&plugin, &["run", ".", "--pipeline", "cordon.toml"]);
     assert_eq!(
         run.state("todo-finder"),
         "completed",

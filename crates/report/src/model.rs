@@ -126,6 +126,22 @@ pub struct StageReport {
     pub notes: Vec<String>,
     pub denied: Vec<DeniedCall>,
     pub duration_ms: u64,
+    /// What the stage consumed; absent when it never started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<ResourceUse>,
+}
+
+/// One stage's use of the machine and the host, measured by the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceUse {
+    pub wall_ms: u64,
+    /// CPU time of the stage's thread.
+    pub cpu_ms: u64,
+    /// Peak linear memory over all of the stage's memories, in bytes.
+    pub peak_memory_bytes: u64,
+    /// Bytes of workspace files, artifacts, data sets and commits read.
+    pub bytes_read: u64,
+    pub host_calls: u64,
 }
 
 /// The git state of the scanned workspace, for SARIF `versionControlProvenance`.
@@ -265,6 +281,7 @@ impl StageReport {
             notes: Vec::new(),
             denied: Vec::new(),
             duration_ms: 0,
+            resources: None,
         }
     }
 }
@@ -320,15 +337,19 @@ impl RunReport {
         self.counts_by_severity().at_or_above(self.fail_on)
     }
 
-    /// True when a stage errored or was skipped: the run did not look at
-    /// everything it was asked to, so it can never be reported clean.
+    /// True when a stage errored or was skipped, or its findings were cut
+    /// at the cap: the run did not look at (or keep) everything it was
+    /// asked to, so it can never be reported clean.
     pub fn is_incomplete(&self) -> bool {
-        self.stages.iter().any(|s| !s.status.is_completed())
+        self.stages
+            .iter()
+            .any(|s| !s.status.is_completed() || s.findings_truncated)
     }
 
     /// The process exit code for CI.
     ///
-    /// - [`EXIT_INCOMPLETE`] (2): a stage errored or was skipped. This wins
+    /// - [`EXIT_INCOMPLETE`] (2): a stage errored, was skipped or reached its
+    ///   findings cap. This wins
     ///   over findings: a run that did not finish cannot claim its findings
     ///   are the whole story, and CI scripts that special-case 1 ("fix the
     ///   findings") must not hide a broken scan.
@@ -336,9 +357,9 @@ impl RunReport {
     ///   above `fail_on`.
     /// - [`EXIT_OK`] (0): every stage completed and nothing reached `fail_on`.
     ///
-    /// Files a completed stage could not read (`skipped`) are reported by
-    /// every renderer but do not change the code; the stage decides whether
-    /// an unreadable file is fatal (by erroring).
+    /// Files a completed stage could not read (`skipped`) are also findings
+    /// of their own (rule `cordon/unscanned`, added by the runner at the
+    /// policy's severity), so `fail_on` acts on them like on any finding.
     pub fn exit_code(&self) -> i32 {
         if self.is_incomplete() {
             EXIT_INCOMPLETE

@@ -125,7 +125,10 @@ fn has_drive_prefix(pattern: &str) -> bool {
 /// Options for [`Workspace::list_files`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WalkOptions {
-    /// Also list files excluded by `.gitignore`, `.ignore` and `.git/info/exclude`.
+    /// Also list files excluded by `.gitignore` and `.git/info/exclude`.
+    /// (`.ignore` files are never honoured: they are a search tool's
+    /// convention, and a repository could use one to hide files from its
+    /// own scan.)
     pub include_ignored: bool,
     /// Also list dot files and files under dot directories (never `.git/`).
     pub include_hidden: bool,
@@ -140,6 +143,11 @@ pub struct Workspace {
     /// The root directory, for opening files beneath it (Linux).
     #[cfg(target_os = "linux")]
     root_dir: Option<std::sync::Arc<rustix::fd::OwnedFd>>,
+    /// Files git tracks (workspace-relative): listed even when a
+    /// `.gitignore` matches them, since ignoring applies only to untracked
+    /// files, and a repository must not hide a committed file from its scan
+    /// by also listing it in `.gitignore`.
+    tracked: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Workspace {
@@ -162,7 +170,18 @@ impl Workspace {
             max_read_bytes,
             #[cfg(target_os = "linux")]
             root_dir,
+            tracked: None,
         })
+    }
+
+    /// Lists the files of `tracked` (git's index, workspace-relative) even
+    /// where `.gitignore` would hide them.
+    pub fn with_tracked(
+        mut self,
+        tracked: std::sync::Arc<std::collections::BTreeSet<String>>,
+    ) -> Self {
+        self.tracked = Some(tracked);
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -184,7 +203,7 @@ impl Workspace {
             .hidden(!options.include_hidden)
             .git_ignore(!options.include_ignored)
             .git_exclude(!options.include_ignored)
-            .ignore(!options.include_ignored)
+            .ignore(false)
             .parents(false)
             // The host user's global git config must not change what a
             // pipeline sees: runs are reproducible across machines.
@@ -219,8 +238,44 @@ impl Workspace {
                 kind: EntryKind::File,
             });
         }
+        if !options.include_ignored
+            && let Some(tracked) = &self.tracked
+        {
+            self.add_tracked(tracked, options, &mut files);
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)
+    }
+
+    /// Adds the tracked, granted regular files the ignore-aware walk left out.
+    fn add_tracked(
+        &self,
+        tracked: &std::collections::BTreeSet<String>,
+        options: WalkOptions,
+        files: &mut Vec<FileInfo>,
+    ) {
+        let listed: std::collections::BTreeSet<&str> =
+            files.iter().map(|f| f.path.as_str()).collect();
+        let mut added = Vec::new();
+        for path in tracked {
+            if listed.contains(path.as_str()) || !self.grant.allows(path) {
+                continue;
+            }
+            let hidden = path.split('/').any(|part| part.starts_with('.'));
+            if (hidden && !options.include_hidden) || path.split('/').any(|p| p == ".git") {
+                continue;
+            }
+            // Not followed: a tracked link is listed by neither walk.
+            match std::fs::symlink_metadata(self.root.join(path)) {
+                Ok(meta) if meta.is_file() => added.push(FileInfo {
+                    path: path.clone(),
+                    size: meta.len(),
+                    kind: EntryKind::File,
+                }),
+                _ => {}
+            }
+        }
+        files.extend(added);
     }
 
     pub fn stat(&self, path: &str) -> Result<FileInfo, AccessError> {
@@ -455,6 +510,24 @@ mod tests {
                 "src/main.rs",
                 "target/out.bin"
             ]
+        );
+    }
+
+    #[test]
+    fn tracked_files_are_listed_despite_gitignore_and_dot_ignore_is_not_honoured() {
+        let (dir, ws) = workspace(&["**"]);
+        std::fs::write(dir.path().join(".ignore"), b"*\n").unwrap();
+        let files = ws.list_files(WalkOptions::default()).unwrap();
+        assert_eq!(paths(&files), vec!["README.md", "src/main.rs"]);
+        let tracked = ["target/out.bin", "src/main.rs", "gone.txt"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let ws = ws.with_tracked(std::sync::Arc::new(tracked));
+        let files = ws.list_files(WalkOptions::default()).unwrap();
+        assert_eq!(
+            paths(&files),
+            vec!["README.md", "src/main.rs", "target/out.bin"]
         );
     }
 

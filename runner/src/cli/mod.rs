@@ -4,6 +4,7 @@
 
 mod hook;
 mod scaffold;
+mod signing_cli;
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,8 @@ use crate::datasets::{self, DataSetPaths};
 use crate::host::audit::AuditLog;
 use crate::report::{ReportFormat, ReportTarget};
 use crate::run::{self, RunContext, git_scope};
+use crate::trust::cache_auth::{self, CacheKey};
+use crate::trust::policy::Policy;
 
 #[derive(Parser)]
 #[command(
@@ -31,7 +34,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the pipeline (DIR/cordon.toml, or the built-in default) over DIR.
+    /// Run the pipeline (the built-in default, --pipeline FILE, or with
+    /// --repo-pipeline DIR/cordon.toml) over DIR.
     Run(RunArgs),
     /// Git pre-push hook: scan only the commits being pushed (stdin as git gives it).
     PrePush {
@@ -59,6 +63,34 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Create an ed25519 key pair for signing plugins: NAME.key (secret,
+    /// mode 0600) and NAME.pub (the public key, for a policy's trusted-keys).
+    Keygen {
+        /// Path prefix of the two files.
+        name: PathBuf,
+    },
+    /// Sign a plugin: writes the detached signature PLUGIN.sig.
+    Sign {
+        plugin: PathBuf,
+        /// The secret key file from `cordon plugin keygen`.
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Check a plugin's detached signature (PLUGIN.sig) against public keys.
+    Verify {
+        plugin: PathBuf,
+        /// Public key files (NAME.pub) to trust; repeat for several.
+        #[arg(long = "key", required = true)]
+        keys: Vec<PathBuf>,
+    },
+    /// Show a plugin's digest, signature, the interfaces it imports and what
+    /// its describe() asks for, without running it.
+    Inspect {
+        plugin: PathBuf,
+        /// Public key files to check a signature against.
+        #[arg(long = "key")]
+        keys: Vec<PathBuf>,
+    },
     /// Create a new stage crate from the template plugin.
     New {
         name: String,
@@ -119,9 +151,18 @@ struct CommonArgs {
     /// OSV advisories (a directory of OSV JSON files).
     #[arg(long, env = "CORDON_OSV_DB")]
     osv_db: Option<PathBuf>,
-    /// Pipeline file (default: DIR/cordon.toml if it exists, else the built-in pipeline).
-    #[arg(long)]
+    /// Pipeline file (default: the built-in pipeline).
+    #[arg(long, conflicts_with = "repo_pipeline")]
     pipeline: Option<PathBuf>,
+    /// Use the repository's own DIR/cordon.toml (within the policy). Without
+    /// this a repository's pipeline file is ignored: what runs is the
+    /// operator's choice, not the scanned code's.
+    #[arg(long)]
+    repo_pipeline: bool,
+    /// Organisation policy file (default: $CORDON_POLICY,
+    /// /etc/cordon/policy.toml, then ~/.config/cordon/policy.toml).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Run only these stages (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -206,6 +247,14 @@ pub fn main() -> ExitCode {
             output,
             common,
         }) => secrets_baseline(&dir, &output, &common),
+        Command::Plugin(PluginCommand::Keygen { name }) => signing_cli::keygen(&name),
+        Command::Plugin(PluginCommand::Sign { plugin, key }) => signing_cli::sign(&plugin, &key),
+        Command::Plugin(PluginCommand::Verify { plugin, keys }) => {
+            signing_cli::verify(&plugin, &keys)
+        }
+        Command::Plugin(PluginCommand::Inspect { plugin, keys }) => {
+            signing_cli::inspect(&plugin, &keys)
+        }
         Command::Plugin(PluginCommand::New {
             name,
             dir,
@@ -299,19 +348,37 @@ fn db_update(url: &str, osv_url: Option<&str>, common: &CommonArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<Pipeline, Fatal> {
-    let file = common.pipeline.clone().or_else(|| {
-        let candidate = root.join("cordon.toml");
-        candidate.is_file().then_some(candidate)
-    });
-    let mut pipeline = match file {
-        Some(file) => Pipeline::load(&file)?,
-        None => Pipeline::default_pipeline(),
+/// The pipeline that runs, and the policy it runs under. The policy
+/// outranks everything: the pipeline file, the repository and the flags.
+fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<(Pipeline, Policy), Fatal> {
+    let policy = match Policy::locate(common.policy.as_deref()) {
+        Some(path) => Policy::load(&path)?,
+        None => Policy::default(),
+    };
+    let mut pipeline = if let Some(file) = &common.pipeline {
+        Pipeline::load(file, root)?
+    } else if common.repo_pipeline {
+        if !policy.allow_repo_pipeline {
+            return Err(Fatal(format!(
+                "policy {} does not allow repository pipelines (--repo-pipeline)",
+                policy.source
+            )));
+        }
+        Pipeline::load_repository(root)?
+    } else {
+        if root.join(crate::config::REPOSITORY_PIPELINE).exists() && !common.quiet {
+            eprintln!(
+                "note: {} in the workspace is not used; pass --repo-pipeline to run it (within the policy), or --pipeline FILE",
+                crate::config::REPOSITORY_PIPELINE
+            );
+        }
+        Pipeline::default_pipeline()
     };
     if !common.only.is_empty() {
         pipeline.retain(&common.only).map_err(Fatal)?;
     }
-    Ok(pipeline)
+    policy.admit(&pipeline)?;
+    Ok((pipeline, policy))
 }
 
 type ScopeFn<'a> =
@@ -433,7 +500,7 @@ fn execute(
     Fatal,
 > {
     let root = run::workspace_root(dir).map_err(Fatal)?;
-    let mut pipeline = load_pipeline(&root, common)?;
+    let (mut pipeline, policy) = load_pipeline(&root, common)?;
     apply_source_date_epoch(&mut pipeline)?;
     adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
@@ -454,17 +521,30 @@ fn execute(
             .map_err(|e| Fatal(format!("cannot create audit log {}: {e}", path.display())))?,
         None => AuditLog::default(),
     };
-    let fail_on = common
-        .fail_on
-        .or(pipeline.fail_on)
-        .unwrap_or(Severity::High);
+    let fail_on = policy.fail_on(
+        common
+            .fail_on
+            .or(pipeline.fail_on)
+            .unwrap_or(Severity::High),
+    );
+    let (cache_dir, cache_key) = match cache.filter(|_| !common.no_cache) {
+        Some(dir) => {
+            let dir = cache_auth::prepare_cache_dir(&dir).map_err(Fatal)?;
+            (Some(dir), Some(CacheKey::load().map_err(Fatal)?))
+        }
+        None => (None, None),
+    };
     let context = RunContext {
         root,
         data_sets,
         git_scope,
-        cache_dir: if common.no_cache { None } else { cache },
+        cache_dir,
+        cache_key,
         audit_log,
         fail_on,
+        unscanned_severity: policy.unscanned_severity,
+        trusted_keys: policy.trusted_keys.clone(),
+        tracked: std::sync::OnceLock::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -18,6 +18,8 @@ use toml::Spanned;
 use cordon_report::Severity;
 use cordon_workspace::ReadGrant;
 
+use crate::trust::{bounds, files};
+
 pub use units::{parse_duration, parse_size};
 
 /// The pipeline used when the workspace has no `cordon.toml`.
@@ -66,7 +68,24 @@ pub enum PluginSource {
     /// Embedded in the binary: `builtin:<name>`.
     Builtin(String),
     /// A component file, pinned by its sha256.
-    Path { path: PathBuf, sha256: String },
+    Path {
+        path: PathBuf,
+        sha256: String,
+        /// For a repository's own pipeline: the workspace root, which the
+        /// plugin file must lie beneath (`path` is then relative to it and
+        /// opened without following any link).
+        beneath: Option<PathBuf>,
+    },
+}
+
+/// Where a pipeline came from, which decides how far its contents are trusted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// Plugin paths are relative to this directory (the file's own).
+    Operator { base: PathBuf },
+    /// The scanned repository's `cordon.toml`: plugin paths must stay
+    /// beneath the workspace root.
+    Repository { root: PathBuf },
 }
 
 impl fmt::Display for PluginSource {
@@ -101,6 +120,9 @@ pub struct Limits {
     /// Largest single `read` / `read-at` answer.
     pub max_read_bytes: u64,
     pub max_cache_bytes: u64,
+    /// Everything the stage's findings may hold together (messages,
+    /// snippets, properties), in bytes.
+    pub max_report_bytes: u64,
 }
 
 impl Default for Limits {
@@ -113,6 +135,7 @@ impl Default for Limits {
             max_log_bytes: 1 << 20,
             max_read_bytes: 256 << 20,
             max_cache_bytes: 256 << 20,
+            max_report_bytes: 16 << 20,
         }
     }
 }
@@ -142,19 +165,60 @@ impl Pipeline {
         self.stages.iter().find(|s| s.name == name)
     }
 
-    /// Reads and validates a pipeline file. Relative plugin paths are
-    /// resolved against the file's directory.
-    pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
-        let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: display.clone(),
+    /// Reads and validates a pipeline file the operator named (`--pipeline`).
+    /// Relative plugin paths are resolved against the file's directory. The
+    /// file is read without following a link at its name, must be a regular
+    /// file of at most 1 MiB, and outside `workspace` its lines are never
+    /// quoted in errors.
+    pub fn load(path: &Path, workspace: &Path) -> Result<Pipeline, ConfigError> {
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        let bytes = files::read_regular(path, "pipeline", files::MAX_CONFIG_BYTES);
+        let inside = path.canonicalize().is_ok_and(|p| p.starts_with(workspace));
+        Self::from_bytes(
+            bytes,
+            &path.display().to_string(),
+            &Origin::Operator { base },
+            inside,
+        )
+    }
+
+    /// Reads and validates the repository's own `cordon.toml`, opened
+    /// beneath `root` with no link anywhere on the path.
+    pub fn load_repository(root: &Path) -> Result<Pipeline, ConfigError> {
+        let bytes = files::read_beneath(
+            root,
+            Path::new(REPOSITORY_PIPELINE),
+            "pipeline",
+            files::MAX_CONFIG_BYTES,
+        );
+        let origin = Origin::Repository {
+            root: root.to_path_buf(),
+        };
+        Self::from_bytes(bytes, REPOSITORY_PIPELINE, &origin, true)
+    }
+
+    fn from_bytes(
+        bytes: Result<Vec<u8>, files::FileError>,
+        display: &str,
+        origin: &Origin,
+        may_quote: bool,
+    ) -> Result<Pipeline, ConfigError> {
+        let whole_file = |message: String| ConfigError {
+            file: display.to_string(),
             position: None,
-            message: format!("cannot read pipeline file: {e}"),
+            message,
             hint: None,
             source_line: None,
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(&text, &display, base)
+        };
+        let bytes = bytes.map_err(|e| whole_file(e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| whole_file("the pipeline file is not UTF-8 text".into()))?;
+        Self::parse_from(&text, display, origin).map_err(|mut error| {
+            if !may_quote {
+                error.withhold_content();
+            }
+            error
+        })
     }
 
     /// The built-in default pipeline: every stage of [`DEFAULT_PIPELINE`]
@@ -177,7 +241,18 @@ impl Pipeline {
             .expect("the built-in default pipeline is valid (tested)")
     }
 
+    /// Parses pipeline text whose plugin paths are relative to `base`.
     pub fn parse(text: &str, file: &str, base: &Path) -> Result<Pipeline, ConfigError> {
+        Self::parse_from(
+            text,
+            file,
+            &Origin::Operator {
+                base: base.to_path_buf(),
+            },
+        )
+    }
+
+    fn parse_from(text: &str, file: &str, origin: &Origin) -> Result<Pipeline, ConfigError> {
         let at = |span: Option<std::ops::Range<usize>>, message: String, hint: Option<String>| {
             located(text, file, span, message, hint)
         };
@@ -198,7 +273,7 @@ impl Pipeline {
                     Some("use lowercase letters, digits and `-`".into()),
                 ));
             }
-            let plugin = plugin_source(&stage, base)
+            let plugin = plugin_source(&name, &stage, origin)
                 .map_err(|(span, message, hint)| at(span, message, hint))?;
             for need in &stage.needs {
                 if !names.contains(need.get_ref()) {
@@ -240,6 +315,26 @@ impl Pipeline {
                 )
             })?;
             let artifacts = grants.artifacts.unwrap_or_default();
+            if let PluginSource::Builtin(builtin) = &plugin
+                && crate::plugins::WORKSPACE_STAGES.contains(&builtin.as_str())
+                && read.is_empty()
+            {
+                return Err(at(
+                    Some(stage.plugin.span()),
+                    format!(
+                        "stage `{name}` is granted no files to read (`read` is empty), so it would scan nothing"
+                    ),
+                    Some("grant it the files to scan, e.g. `read = [\"**\"]`".into()),
+                ));
+            }
+            if read.is_empty() && artifacts.read.is_empty() && grants.data.is_empty() && !grants.git
+            {
+                return Err(at(
+                    Some(stage.plugin.span()),
+                    format!("stage `{name}` is granted nothing to read: no files, artifacts, data sets or commits"),
+                    Some("a stage that reads nothing cannot check anything; grant it `read`, `artifacts.read`, `data` or `git`".into()),
+                ));
+            }
             for artifact in &artifacts.write {
                 if let Some(other) = writers.insert(artifact.get_ref().clone(), name.clone()) {
                     return Err(at(
@@ -282,6 +377,13 @@ impl Pipeline {
                 limits,
                 options,
             });
+        }
+        if stages.is_empty() {
+            return Err(at(
+                None,
+                "the pipeline has no stages, so it would check nothing".into(),
+                Some("add a `[stages.NAME]` table, or run without a pipeline file to use the built-in one".into()),
+            ));
         }
         let pipeline = Pipeline {
             source: file.to_string(),
@@ -366,11 +468,12 @@ struct RawArtifactGrants {
 struct RawLimits {
     timeout: Option<Spanned<String>>,
     memory: Option<Spanned<SizeValue>>,
-    max_findings: Option<usize>,
+    max_findings: Option<Spanned<usize>>,
     max_artifact_bytes: Option<Spanned<SizeValue>>,
     max_log_bytes: Option<Spanned<SizeValue>>,
     max_read_bytes: Option<Spanned<SizeValue>>,
     max_cache_bytes: Option<Spanned<SizeValue>>,
+    max_report_bytes: Option<Spanned<SizeValue>>,
 }
 
 /// A size written as bytes (`1048576`) or with a unit (`"1MiB"`).
@@ -383,14 +486,18 @@ enum SizeValue {
 
 type SpannedError = (Option<std::ops::Range<usize>>, String, Option<String>);
 
-fn plugin_source(stage: &RawStage, base: &Path) -> Result<PluginSource, SpannedError> {
+fn plugin_source(
+    name: &str,
+    stage: &RawStage,
+    origin: &Origin,
+) -> Result<PluginSource, SpannedError> {
     let plugin = stage.plugin.get_ref();
-    if let Some(name) = plugin.strip_prefix("builtin:") {
-        if !crate::plugins::builtin_names().any(|b| b == name) {
+    if let Some(builtin) = plugin.strip_prefix("builtin:") {
+        if !crate::plugins::builtin_names().any(|b| b == builtin) {
             let known: Vec<&str> = crate::plugins::builtin_names().collect();
             return Err((
                 Some(stage.plugin.span()),
-                format!("there is no built-in plugin `{name}`"),
+                format!("there is no built-in plugin `{builtin}`"),
                 Some(format!("built-in plugins: {}", known.join(", "))),
             ));
         }
@@ -401,7 +508,15 @@ fn plugin_source(stage: &RawStage, base: &Path) -> Result<PluginSource, SpannedE
                 None,
             ));
         }
-        return Ok(PluginSource::Builtin(name.to_string()));
+        if builtin != name && crate::plugins::builtin_names().any(|b| b == name) {
+            return Err(reserved_name(name, stage));
+        }
+        return Ok(PluginSource::Builtin(builtin.to_string()));
+    }
+    // A third-party plugin under a built-in's name would show in every
+    // report as that built-in ("secrets completed, no findings").
+    if crate::plugins::builtin_names().any(|b| b == name) {
+        return Err(reserved_name(name, stage));
     }
     let Some(sha256) = &stage.sha256 else {
         return Err((
@@ -421,40 +536,111 @@ fn plugin_source(stage: &RawStage, base: &Path) -> Result<PluginSource, SpannedE
             None,
         ));
     }
+    let (path, beneath) = match origin {
+        Origin::Operator { base } => (base.join(plugin), None),
+        Origin::Repository { root } => {
+            let relative = Path::new(plugin);
+            if relative.is_absolute()
+                || relative
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err((
+                    Some(stage.plugin.span()),
+                    format!(
+                        "plugin `{plugin}` is outside the repository; a repository's pipeline may only load plugins from inside it"
+                    ),
+                    Some(
+                        "use a relative path without `..`, or pass the pipeline with --pipeline"
+                            .into(),
+                    ),
+                ));
+            }
+            (relative.to_path_buf(), Some(root.clone()))
+        }
+    };
     Ok(PluginSource::Path {
-        path: base.join(plugin),
+        path,
         sha256: digest,
+        beneath,
     })
 }
 
+fn reserved_name(name: &str, stage: &RawStage) -> SpannedError {
+    (
+        Some(stage.plugin.span()),
+        format!(
+            "stage name `{name}` belongs to the built-in `{name}` stage; only `builtin:{name}` may run under it"
+        ),
+        Some(format!(
+            "name this stage something else, e.g. `{name}-extra`"
+        )),
+    )
+}
+
+/// The stage's limits, each checked against [`bounds`]: a pipeline cannot
+/// make a limit no limit.
 fn limits(raw: RawLimits) -> Result<Limits, (std::ops::Range<usize>, String)> {
     let mut limits = Limits::default();
     if let Some(timeout) = raw.timeout {
         limits.timeout = parse_duration(timeout.get_ref()).map_err(|e| (timeout.span(), e))?;
+        if limits.timeout > bounds::MAX_TIMEOUT {
+            return Err((
+                timeout.span(),
+                format!(
+                    "timeout `{}` is over the largest allowed, {}",
+                    timeout.get_ref(),
+                    humantime::format_duration(bounds::MAX_TIMEOUT)
+                ),
+            ));
+        }
     }
-    let size = |value: Spanned<SizeValue>| -> Result<u64, (std::ops::Range<usize>, String)> {
-        match value.get_ref() {
+    let size = |key: &str,
+                value: Spanned<SizeValue>,
+                max: u64|
+     -> Result<u64, (std::ops::Range<usize>, String)> {
+        let bytes = match value.get_ref() {
             SizeValue::Bytes(n) => Ok(*n),
             SizeValue::Text(text) => parse_size(text).map_err(|e| (value.span(), e)),
-        }
+        }?;
+        bounds::at_most(key, bytes, max).map_err(|e| (value.span(), e))
     };
     if let Some(memory) = raw.memory {
-        limits.memory = size(memory)?;
+        let span = memory.span();
+        limits.memory = size("memory", memory, bounds::MAX_MEMORY)?;
+        if limits.memory < bounds::MIN_MEMORY {
+            return Err((
+                span,
+                format!("`memory` must be at least {} bytes", bounds::MIN_MEMORY),
+            ));
+        }
     }
     if let Some(n) = raw.max_findings {
-        limits.max_findings = n;
+        if *n.get_ref() == 0 || *n.get_ref() > bounds::MAX_FINDINGS {
+            return Err((
+                n.span(),
+                format!(
+                    "`max-findings` must be between 1 and {}",
+                    bounds::MAX_FINDINGS
+                ),
+            ));
+        }
+        limits.max_findings = *n.get_ref();
     }
     if let Some(v) = raw.max_artifact_bytes {
-        limits.max_artifact_bytes = size(v)?;
+        limits.max_artifact_bytes = size("max-artifact-bytes", v, bounds::MAX_ARTIFACT_BYTES)?;
     }
     if let Some(v) = raw.max_log_bytes {
-        limits.max_log_bytes = size(v)?;
+        limits.max_log_bytes = size("max-log-bytes", v, bounds::MAX_LOG_BYTES)?;
     }
     if let Some(v) = raw.max_read_bytes {
-        limits.max_read_bytes = size(v)?;
+        limits.max_read_bytes = size("max-read-bytes", v, bounds::MAX_READ_BYTES)?;
     }
     if let Some(v) = raw.max_cache_bytes {
-        limits.max_cache_bytes = size(v)?;
+        limits.max_cache_bytes = size("max-cache-bytes", v, bounds::MAX_CACHE_BYTES)?;
+    }
+    if let Some(v) = raw.max_report_bytes {
+        limits.max_report_bytes = size("max-report-bytes", v, bounds::MAX_REPORT_BYTES)?;
     }
     Ok(limits)
 }
@@ -466,8 +652,42 @@ fn valid_stage_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// The repository's own pipeline file, at the workspace root.
+pub const REPOSITORY_PIPELINE: &str = "cordon.toml";
+
+impl ConfigError {
+    /// Drops everything that could quote the file: for a file outside the
+    /// workspace, whose content may be anything of the host's. The place
+    /// stays; quoted fragments of the message become `…`.
+    fn withhold_content(&mut self) {
+        self.source_line = None;
+        let mut out = String::new();
+        let mut open: Option<char> = None;
+        for c in self.message.chars() {
+            match open {
+                Some(quote) if c == quote => {
+                    out.push('…');
+                    out.push(c);
+                    open = None;
+                }
+                Some(_) => {}
+                None => {
+                    out.push(c);
+                    if c == '"' || c == '`' || c == '\'' {
+                        open = Some(c);
+                    }
+                }
+            }
+        }
+        if open.is_some() {
+            out.push('…');
+        }
+        self.message = out;
+    }
+}
+
 /// Turns a byte span into a located error.
-fn located(
+pub(crate) fn located(
     text: &str,
     file: &str,
     span: Option<std::ops::Range<usize>>,

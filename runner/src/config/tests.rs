@@ -54,7 +54,8 @@ depth = 3
         hello.plugin,
         PluginSource::Path {
             path: PathBuf::from("/repo/plugins/hello.wasm"),
-            sha256: "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789".into()
+            sha256: "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789".into(),
+            beneath: None,
         }
     );
     assert_eq!(hello.needs, vec!["secrets"]);
@@ -131,19 +132,20 @@ fn escaping_read_grants_are_refused() {
 #[test]
 fn bad_limits_are_located() {
     let e = error(
-        "[stages.s]\nplugin = \"builtin:secrets\"\n[stages.s.limits]\nmemory = \"12 parsecs\"\n",
+        "[stages.s]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n[stages.s.limits]\nmemory = \"12 parsecs\"\n",
     );
-    assert_eq!(e.position, Some((4, 10)), "{e}");
+    assert_eq!(e.position, Some((5, 10)), "{e}");
     assert!(e.message.contains("unknown unit"), "{e}");
-    let e =
-        error("[stages.s]\nplugin = \"builtin:secrets\"\n[stages.s.limits]\ntimeout = \"soon\"\n");
+    let e = error(
+        "[stages.s]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n[stages.s.limits]\ntimeout = \"soon\"\n",
+    );
     assert!(e.message.contains("invalid duration"), "{e}");
 }
 
 #[test]
 fn two_writers_of_one_artifact_are_refused() {
     let e = error(
-        "[stages.a]\nplugin = \"builtin:secrets\"\ngrants = { artifacts = { write = [\"sbom\"] } }\n[stages.b]\nplugin = \"builtin:secrets\"\ngrants = { artifacts = { write = [\"sbom\"] } }\n",
+        "[stages.a]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"], artifacts = { write = [\"sbom\"] } }\n[stages.b]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"], artifacts = { write = [\"sbom\"] } }\n",
     );
     assert!(e.message.contains("written by both `a` and `b`"), "{e}");
 }
@@ -151,7 +153,7 @@ fn two_writers_of_one_artifact_are_refused() {
 #[test]
 fn cycles_are_config_errors() {
     let e = error(
-        "[stages.a]\nplugin = \"builtin:secrets\"\nneeds = [\"b\"]\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\n",
+        "[stages.a]\nplugin = \"builtin:secrets\"\nneeds = [\"b\"]\ngrants = { read = [\"**\"] }\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\ngrants = { read = [\"**\"] }\n",
     );
     assert!(e.message.contains("cycle"), "{e}");
 }
@@ -167,7 +169,7 @@ fn rendering_shows_the_line_and_a_caret() {
 #[test]
 fn only_keeps_the_named_stages() {
     let mut pipeline = parse(
-        "[stages.a]\nplugin = \"builtin:secrets\"\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\n",
+        "[stages.a]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n[stages.b]\nplugin = \"builtin:secrets\"\nneeds = [\"a\"]\ngrants = { read = [\"**\"] }\n",
     )
     .unwrap();
     pipeline.retain(&["b".into()]).unwrap();
@@ -179,4 +181,103 @@ fn only_keeps_the_named_stages() {
             .unwrap_err()
             .contains("no such stage")
     );
+}
+
+#[test]
+fn a_pipeline_that_would_check_nothing_is_refused() {
+    for (text, expected) in [
+        ("", "has no stages"),
+        ("[pipeline]\nfail-on = \"low\"\n", "has no stages"),
+        (
+            "[stages.secrets]\nplugin = \"builtin:secrets\"\n",
+            "is granted no files to read",
+        ),
+        (
+            "[stages.audit]\nplugin = \"builtin:audit\"\n",
+            "is granted nothing to read",
+        ),
+    ] {
+        let e = error(text);
+        assert!(e.message.contains(expected), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn built_in_names_belong_to_built_in_plugins() {
+    let e = error(&format!(
+        "[stages.secrets]\nplugin = \"x.wasm\"\nsha256 = \"{}\"\ngrants = {{ read = [\"**\"] }}\n",
+        "0".repeat(64)
+    ));
+    assert!(
+        e.message
+            .contains("belongs to the built-in `secrets` stage"),
+        "{e}"
+    );
+    assert_eq!(e.position, Some((2, 10)));
+    let e = error("[stages.audit]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n");
+    assert!(
+        e.message.contains("belongs to the built-in `audit` stage"),
+        "{e}"
+    );
+}
+
+#[test]
+fn limits_past_their_bounds_are_refused_at_their_line() {
+    for (limit, expected) in [
+        (
+            "timeout = \"4611686018427387904s\"",
+            "over the largest allowed",
+        ),
+        ("timeout = \"25h\"", "over the largest allowed"),
+        ("memory = \"17GiB\"", "over the largest allowed"),
+        ("memory = 1024", "at least"),
+        ("max-findings = 0", "between 1 and"),
+        ("max-log-bytes = \"1GiB\"", "over the largest allowed"),
+    ] {
+        let e = error(&format!(
+            "[stages.s]\nplugin = \"builtin:secrets\"\ngrants = {{ read = [\"**\"] }}\n[stages.s.limits]\n{limit}\n"
+        ));
+        assert!(e.message.contains(expected), "{limit}: {e}");
+        assert_eq!(e.position.map(|p| p.0), Some(5), "{limit}: {e}");
+    }
+}
+
+#[test]
+fn a_repository_pipeline_may_load_plugins_only_from_inside_it() {
+    let origin = Origin::Repository {
+        root: PathBuf::from("/repo"),
+    };
+    let digest = "0".repeat(64);
+    for plugin in ["/dev/zero", "../other/p.wasm", "plugins/../../p.wasm"] {
+        let text = format!(
+            "[stages.x]\nplugin = {plugin:?}\nsha256 = \"{digest}\"\ngrants = {{ read = [\"**\"] }}\n"
+        );
+        let e = Pipeline::parse_from(&text, "cordon.toml", &origin).unwrap_err();
+        assert!(
+            e.message.contains("outside the repository"),
+            "{plugin}: {e}"
+        );
+    }
+    let text = format!(
+        "[stages.x]\nplugin = \"plugins/p.wasm\"\nsha256 = \"{digest}\"\ngrants = {{ read = [\"**\"] }}\n"
+    );
+    let pipeline = Pipeline::parse_from(&text, "cordon.toml", &origin).unwrap();
+    assert_eq!(
+        pipeline.stage("x").unwrap().plugin,
+        PluginSource::Path {
+            path: PathBuf::from("plugins/p.wasm"),
+            sha256: digest,
+            beneath: Some(PathBuf::from("/repo")),
+        }
+    );
+}
+
+#[test]
+fn content_of_a_file_outside_the_workspace_is_withheld() {
+    let mut e = error("[stages.s]\nplugin = \"ghp_not_a_plugin\"\n");
+    assert!(e.to_string().contains("ghp_not_a_plugin"));
+    e.withhold_content();
+    let text = e.to_string();
+    assert!(!text.contains("ghp_not_a_plugin"), "{text}");
+    assert!(text.starts_with("cordon.toml:2:"), "{text}");
 }

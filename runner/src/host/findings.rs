@@ -1,36 +1,208 @@
-//! `cordon:stage/findings`: findings go to the host, capped per stage.
+//! `cordon:stage/findings`: findings go to the host, capped per stage in
+//! count and in bytes.
+//!
+//! At the cap, the list keeps the most severe findings: a stage (or the
+//! repository it scans) cannot push a real critical finding out with
+//! thousands of low ones planted before it. Reaching the cap is reported
+//! and fails the run (see `RunReport::is_incomplete`).
 
 use super::StageState;
 use super::bindings::cordon::stage::findings::Host;
-use super::bindings::cordon::stage::types::{AccessError, Finding};
+use super::bindings::cordon::stage::types::{AccessError, Finding, Severity};
+
+/// The longest message, snippet or property value one finding may carry;
+/// longer ones are cut (a plugin chooses them, and the host keeps them).
+const MAX_FIELD_CHARS: usize = 4096;
+const MAX_PROPERTIES: usize = 64;
 
 pub struct FindingSink {
     pub findings: Vec<Finding>,
     pub max: usize,
-    /// Set once an emit was refused for the cap.
+    /// Bytes of findings kept, against `max_bytes`.
+    pub bytes: u64,
+    pub max_bytes: u64,
+    /// Set once a finding was dropped or displaced for the cap.
     pub truncated: bool,
 }
 
+impl FindingSink {
+    pub fn new(max: usize, max_bytes: u64) -> Self {
+        Self {
+            findings: Vec::new(),
+            max,
+            bytes: 0,
+            max_bytes,
+            truncated: false,
+        }
+    }
+
+    /// Keeps `finding` if there is room, or if it is more severe than the
+    /// least severe one kept (which it displaces). `Err` when it was dropped.
+    fn offer(&mut self, finding: Finding) -> Result<(), AccessError> {
+        let size = finding_bytes(&finding);
+        if self.findings.len() < self.max && self.bytes + size <= self.max_bytes {
+            self.bytes += size;
+            self.findings.push(finding);
+            return Ok(());
+        }
+        self.truncated = true;
+        let weakest = self
+            .findings
+            .iter()
+            .enumerate()
+            .rev()
+            .min_by_key(|(_, f)| rank(f.severity))
+            .map(|(i, f)| (i, rank(f.severity)));
+        match weakest {
+            Some((index, weakest)) if weakest < rank(finding.severity) => {
+                let displaced = std::mem::replace(&mut self.findings[index], finding);
+                self.bytes = self.bytes - finding_bytes(&displaced) + size;
+                Ok(())
+            }
+            _ => Err(AccessError::Limit(format!(
+                "this stage reached its max-findings limit of {} findings or {} bytes",
+                self.max, self.max_bytes
+            ))),
+        }
+    }
+}
+
+fn rank(severity: Severity) -> u8 {
+    match severity {
+        Severity::Info => 0,
+        Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
+
+fn finding_bytes(finding: &Finding) -> u64 {
+    let location = finding.location.as_ref().map_or(0, |l| {
+        l.path.len()
+            + l.member.as_ref().map_or(0, String::len)
+            + l.commit.as_ref().map_or(0, String::len)
+    });
+    let properties: usize = finding
+        .properties
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    (finding.rule_id.len()
+        + finding.message.len()
+        + finding.fingerprint.len()
+        + finding.snippet.as_ref().map_or(0, String::len)
+        + location
+        + properties
+        + 64) as u64
+}
+
+fn cut(text: &mut String) {
+    if let Some((index, _)) = text.char_indices().nth(MAX_FIELD_CHARS) {
+        text.truncate(index);
+        text.push('…');
+    }
+}
+
+/// Cuts every plugin-chosen field to its size.
+fn bounded(mut finding: Finding) -> Finding {
+    cut(&mut finding.rule_id);
+    cut(&mut finding.message);
+    cut(&mut finding.fingerprint);
+    if let Some(snippet) = &mut finding.snippet {
+        cut(snippet);
+    }
+    if let Some(location) = &mut finding.location {
+        cut(&mut location.path);
+        for field in [&mut location.member, &mut location.commit]
+            .into_iter()
+            .flatten()
+        {
+            cut(field);
+        }
+    }
+    finding.properties.truncate(MAX_PROPERTIES);
+    for (key, value) in &mut finding.properties {
+        cut(key);
+        cut(value);
+    }
+    finding
+}
+
 impl Host for StageState {
-    fn emit(&mut self, finding: Finding) -> Result<(), AccessError> {
-        let target = finding.rule_id.clone();
-        let sink = &mut self.findings;
-        if sink.findings.len() >= sink.max {
-            let first_refusal = !sink.truncated;
-            sink.truncated = true;
-            let error = AccessError::Limit(format!(
-                "this stage reached its max-findings limit of {}",
-                sink.max
-            ));
+    fn emit(&mut self, mut finding: Finding) -> Result<(), AccessError> {
+        let target = crate::host::audit::inert(&finding.rule_id);
+        // Reports name files relative to the workspace; a finding that
+        // points at `../../etc/passwd` or `/etc/passwd` is refused, not
+        // carried into a SARIF URI.
+        if let Some(location) = &mut finding.location
+            && !location.path.is_empty()
+        {
+            match cordon_workspace::normalize(&location.path) {
+                Ok(path) => location.path = path,
+                Err(error) => {
+                    let error = AccessError::Denied(format!(
+                        "finding location must be a workspace-relative path: {error}"
+                    ));
+                    return self.calls.record("findings.emit", &target, 0, Err(error));
+                }
+            }
+        }
+        let first_refusal = !self.findings.truncated;
+        match self.findings.offer(bounded(finding)) {
+            Ok(()) => self.calls.record("findings.emit", &target, 0, Ok(())),
             // Only the first refusal is logged: a findings flood must not
             // turn into an audit-log flood.
-            return if first_refusal {
+            Err(error) if first_refusal => {
                 self.calls.record("findings.emit", &target, 0, Err(error))
-            } else {
-                Err(error)
-            };
+            }
+            Err(error) => Err(error),
         }
-        sink.findings.push(finding);
-        self.calls.record("findings.emit", &target, 0, Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(severity: Severity, message: &str) -> Finding {
+        Finding {
+            rule_id: "r".into(),
+            severity,
+            message: message.into(),
+            location: None,
+            fingerprint: String::new(),
+            snippet: None,
+            properties: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn at_the_cap_the_most_severe_findings_are_kept() {
+        let mut sink = FindingSink::new(3, u64::MAX);
+        for _ in 0..3 {
+            sink.offer(finding(Severity::Low, "planted")).unwrap();
+        }
+        assert!(sink.offer(finding(Severity::Low, "more")).is_err());
+        sink.offer(finding(Severity::Critical, "real")).unwrap();
+        assert!(sink.truncated);
+        assert_eq!(sink.findings.len(), 3);
+        assert!(sink.findings.iter().any(|f| f.message == "real"));
+    }
+
+    #[test]
+    fn huge_fields_are_cut_and_bytes_are_capped() {
+        let big = "x".repeat(50 << 20);
+        let kept = bounded(finding(Severity::High, &big));
+        assert!(kept.message.len() < 5000);
+        let mut sink = FindingSink::new(1000, 10_000);
+        let mut refused = 0;
+        for _ in 0..100 {
+            if sink.offer(bounded(finding(Severity::High, &big))).is_err() {
+                refused += 1;
+            }
+        }
+        assert!(sink.bytes <= 10_000);
+        assert!(refused > 90 && sink.truncated);
     }
 }

@@ -16,6 +16,9 @@ pub struct LogSink {
 impl LogSink {
     pub fn push(&mut self, level: Level, message: String) {
         let size = message.len() as u64;
+        // A raw `\r` or `\n` from a plugin could fake a line of Cordon's own
+        // output on the terminal or in CI logs: escape every control character.
+        let message = crate::run::escape_controls(message);
         if self.bytes + size > self.max_bytes {
             self.dropped += size;
             return;

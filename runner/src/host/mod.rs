@@ -35,6 +35,8 @@ pub struct StageState {
     pub(crate) cache: cache::CacheAccess,
     pub(crate) git: git::GitAccess,
     pub(crate) log: log::LogSink,
+    /// CPU time the stage's thread spent, set by the sandbox.
+    pub(crate) cpu_time: std::time::Duration,
 }
 
 impl WasiView for StageState {

@@ -140,10 +140,11 @@ plugin = "builtin:audit"
 grants = { artifacts = { read = ["sbom"] } }
 [stages.a]
 plugin = "builtin:sbom"
-grants = { artifacts = { write = ["sbom"] } }
+grants = { read = ["**"], artifacts = { write = ["sbom"] } }
 [stages.c]
 plugin = "builtin:secrets"
 needs = ["b"]
+grants = { read = ["**"] }
 "#,
         )
         .unwrap();
@@ -158,12 +159,15 @@ needs = ["b"]
 [stages.a]
 plugin = "builtin:sbom"
 needs = ["c"]
+grants = { read = ["**"] }
 [stages.b]
 plugin = "builtin:sbom"
 needs = ["a"]
+grants = { read = ["**"] }
 [stages.c]
 plugin = "builtin:sbom"
 needs = ["b"]
+grants = { read = ["**"] }
 "#,
         )
         .unwrap_err();

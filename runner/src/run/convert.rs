@@ -24,13 +24,32 @@ pub fn rule(rule: wit::Rule) -> report::Rule {
     }
 }
 
+/// A plugin-chosen line, inert on a terminal: control characters (a raw
+/// `\r` could overwrite Cordon's own output, an escape sequence could
+/// recolour or hide it) are shown escaped.
+pub fn escape_controls(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
+}
+
 pub fn finding(finding: wit::Finding) -> report::Finding {
     report::Finding {
-        rule_id: finding.rule_id,
+        rule_id: escape_controls(finding.rule_id),
         severity: severity(finding.severity),
-        message: finding.message,
+        message: escape_controls(finding.message),
         location: finding.location.map(|l| report::Location {
-            path: l.path,
+            path: escape_controls(l.path),
             region: l.region.map(|r| report::Region {
                 start_line: r.start_line,
                 start_column: r.start_column,

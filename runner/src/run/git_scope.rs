@@ -104,9 +104,11 @@ pub fn version_control(root: &Path) -> Option<VersionControl> {
     })
 }
 
-/// `https://user:token@host/x` -> `https://host/x`: a token in a remote URL
-/// must never reach a report.
+/// `https://user:token@host/x?access_token=t#f` -> `https://host/x`: a token
+/// in a remote URL (in its user info, query or fragment) must never reach a
+/// report.
 pub fn strip_credentials(url: &str) -> String {
+    let url = url.split(['?', '#']).next().unwrap_or(url);
     match url.split_once("://") {
         Some((scheme, rest)) => {
             let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
@@ -121,9 +123,52 @@ pub fn strip_credentials(url: &str) -> String {
     }
 }
 
+/// The files git's index tracks under `root`, relative to it; `None`
+/// outside a repository (or when the index cannot be read, in which case
+/// the walk's ignore rules alone decide).
+pub fn tracked_files(root: &Path) -> Option<std::collections::BTreeSet<String>> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let prefix = root.strip_prefix(&workdir).ok()?;
+    let prefix = prefix
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let index = repo.index().ok()?;
+    let mut tracked = std::collections::BTreeSet::new();
+    for entry in index.iter() {
+        let Ok(path) = String::from_utf8(entry.path) else {
+            continue;
+        };
+        let relative = if prefix.is_empty() {
+            Some(path.as_str())
+        } else {
+            path.strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_prefix('/'))
+        };
+        if let Some(relative) = relative {
+            tracked.insert(relative.to_string());
+        }
+    }
+    Some(tracked)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_and_fragment_tokens_are_stripped() {
+        assert_eq!(
+            strip_credentials("https://host/o/r.git?access_token=ghp_abc&x=1"),
+            "https://host/o/r.git"
+        );
+        assert_eq!(
+            strip_credentials("https://u:p@host/r#token=abc"),
+            "https://host/r"
+        );
+    }
 
     #[test]
     fn credentials_are_stripped() {

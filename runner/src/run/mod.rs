@@ -4,6 +4,8 @@
 mod convert;
 pub mod git_scope;
 
+pub use convert::escape_controls;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use crate::host::{StageState, bindings};
 use crate::plan::Plan;
 use crate::plugins;
 use crate::sandbox::{self, LoadedPlugin, MemoryLimiter, RunResult, Sandbox};
+use crate::trust::cache_auth::CacheKey;
 
 /// Captured stdout/stderr per stage, in bytes.
 const MAX_STDIO_BYTES: usize = 64 * 1024;
@@ -41,9 +44,33 @@ pub struct RunContext {
     pub git_scope: Option<GitScope>,
     /// Compiled components and stage caches live under here.
     pub cache_dir: Option<PathBuf>,
+    /// Authenticates compiled components in `cache_dir`.
+    pub cache_key: Option<CacheKey>,
     pub audit_log: AuditLog,
     pub fail_on: Severity,
+    /// Severity of the finding raised for each file a stage could not scan.
+    pub unscanned_severity: Severity,
+    /// Plugins from a path must be signed by one of these (policy).
+    pub trusted_keys: Vec<String>,
+    /// Git's tracked files, read once when a stage first opens the workspace.
+    pub tracked: std::sync::OnceLock<Option<Arc<BTreeSet<String>>>>,
 }
+
+impl RunContext {
+    fn tracked_files(&self) -> Option<Arc<BTreeSet<String>>> {
+        self.tracked
+            .get_or_init(|| git_scope::tracked_files(&self.root).map(Arc::new))
+            .clone()
+    }
+}
+
+/// Stages run at once, at most. Each holds a component instance from the
+/// pooling allocator; past this they wait their turn instead of failing
+/// to instantiate.
+const MAX_PARALLEL_STAGES: usize = 16;
+
+/// The rule of the finding raised for a file a stage could not scan.
+pub const UNSCANNED_RULE: &str = "cordon/unscanned";
 
 /// One stage's result plus what it left for the run.
 struct StageOutcome {
@@ -66,7 +93,11 @@ pub async fn execute(
         move || git_scope::version_control(&root)
     });
     let sandbox = Arc::new(Sandbox::new(
-        context.cache_dir.as_ref().map(|d| d.join("components")),
+        context
+            .cache_dir
+            .as_ref()
+            .zip(context.cache_key.clone())
+            .map(|(dir, key)| (dir.join("components"), key)),
     )?);
     let context = Arc::new(context);
     let store = ArtifactStore::default();
@@ -76,22 +107,29 @@ pub async fn execute(
     let mut started_stages: BTreeSet<String> = BTreeSet::new();
     let mut running = tokio::task::JoinSet::new();
     loop {
-        // Skip stages whose dependencies finished without completing.
-        for stage in &pipeline.stages {
-            if started_stages.contains(&stage.name) {
-                continue;
-            }
-            let deps = &plan.dependencies[&stage.name];
-            if let Some(failed) = deps
-                .iter()
-                .find(|d| reports.contains_key(*d) && !completed.contains(*d))
-            {
-                started_stages.insert(stage.name.clone());
-                reports.insert(stage.name.clone(), skipped_report(stage, failed));
+        // Skip stages whose dependencies finished without completing, and
+        // repeat until nothing changes: a stage two hops behind a failed one
+        // is skipped too, not left out of the report.
+        let mut skipped_any = true;
+        while skipped_any {
+            skipped_any = false;
+            for stage in &pipeline.stages {
+                if started_stages.contains(&stage.name) {
+                    continue;
+                }
+                let deps = &plan.dependencies[&stage.name];
+                if let Some(failed) = deps
+                    .iter()
+                    .find(|d| reports.contains_key(*d) && !completed.contains(*d))
+                {
+                    started_stages.insert(stage.name.clone());
+                    reports.insert(stage.name.clone(), skipped_report(stage, failed));
+                    skipped_any = true;
+                }
             }
         }
         for stage in &pipeline.stages {
-            if started_stages.contains(&stage.name) {
+            if started_stages.contains(&stage.name) || running.len() >= MAX_PARALLEL_STAGES {
                 continue;
             }
             if plan.dependencies[&stage.name]
@@ -171,7 +209,7 @@ fn run_stage(
 ) -> StageOutcome {
     let started = Instant::now();
     let mut report = StageReport::new(&stage.name);
-    let plugin = match plugins::load(&stage.plugin) {
+    let plugin = match plugins::load(&stage.plugin, &context.trusted_keys) {
         Ok(plugin) => plugin,
         Err(error) => return errored(report, ErrorKind::Plugin, error.to_string()),
     };
@@ -185,7 +223,7 @@ fn run_stage(
             );
         }
     };
-    let described = describe(sandbox, &loaded, stage, context);
+    let described = describe(sandbox, &loaded, stage, &plugin.sha256, context);
     let info = match described {
         Ok(info) => info,
         Err(message) => return errored(report, ErrorKind::Plugin, message),
@@ -199,7 +237,7 @@ fn run_stage(
     });
     report.rules = info.rules.into_iter().map(convert::rule).collect();
 
-    let state = match stage_state(stage, context, store) {
+    let state = match stage_state(stage, &plugin.sha256, context, store) {
         Ok(state) => state,
         Err(message) => return errored(report, ErrorKind::Failed, message),
     };
@@ -209,7 +247,16 @@ fn run_stage(
     let (result, state) = sandbox.run(&loaded, state.state, stage.limits.timeout, &options);
 
     report.duration_ms = started.elapsed().as_millis() as u64;
-    let stderr_text = collect_state(&mut report, state, &stdout, &stderr);
+    let (stderr_text, usage) = match state {
+        Some(state) => {
+            let usage = state.calls.usage;
+            (
+                collect_state(&mut report, state, &stdout, &stderr),
+                Some(usage),
+            )
+        }
+        None => (String::new(), None),
+    };
     let status = match result {
         RunResult::Completed(summary) => {
             report.files_scanned = summary.files_scanned;
@@ -221,7 +268,15 @@ fn run_stage(
                     reason: s.reason,
                 }));
             report.notes.splice(0..0, summary.notes);
-            StageStatus::Completed
+            match usage {
+                Some(usage) if usage.inputs_read == 0 && report.files_scanned == 0 => {
+                    StageStatus::Errored {
+                        kind: ErrorKind::Failed,
+                        message: "the stage read nothing: no file, artifact, data set or commit reached it, so it cannot vouch for anything (check its `read` grant and the workspace)".into(),
+                    }
+                }
+                _ => StageStatus::Completed,
+            }
         }
         RunResult::StageError(error) => {
             let (kind, message) = match error {
@@ -229,8 +284,12 @@ fn run_stage(
                     ErrorKind::InvalidOptions,
                     format!("invalid options in [stages.{}.options]: {m}", stage.name),
                 ),
-                bindings::cordon::stage::types::StageError::Denied(m) => (ErrorKind::Denied, m),
-                bindings::cordon::stage::types::StageError::Failed(m) => (ErrorKind::Failed, m),
+                bindings::cordon::stage::types::StageError::Denied(m) => {
+                    (ErrorKind::Denied, escape_controls(m))
+                }
+                bindings::cordon::stage::types::StageError::Failed(m) => {
+                    (ErrorKind::Failed, escape_controls(m))
+                }
             };
             StageStatus::Errored { kind, message }
         }
@@ -254,6 +313,7 @@ fn run_stage(
             }
         }
     };
+    report_unscanned(&mut report, context.unscanned_severity);
     describe_dynamic_rules(&mut report);
     let completed = matches!(status, StageStatus::Completed);
     report.status = status;
@@ -264,14 +324,82 @@ fn describe(
     sandbox: &Sandbox,
     loaded: &LoadedPlugin,
     stage: &StageConfig,
+    plugin_sha256: &str,
     context: &RunContext,
 ) -> Result<bindings::cordon::stage::types::StageInfo, String> {
-    // `describe` gets a store with no grants at all.
-    let denied = Pipeline::nothing_granted(&stage.name);
-    let state = stage_state(&denied, context, ArtifactStore::default())?;
+    // `describe` gets a store with no grants at all, and the stage's limits.
+    let mut denied = Pipeline::nothing_granted(&stage.name);
+    denied.limits = stage.limits.clone();
+    let state = stage_state(&denied, plugin_sha256, context, ArtifactStore::default())?;
     sandbox
-        .describe(loaded, state.state)
+        .describe(loaded, state.state, stage.limits.timeout)
         .map_err(|failure| format!("the plugin's describe() failed: {}", failure.message))
+}
+
+/// What `cordon plugin inspect` shows of a component, learnt without
+/// granting it anything: its imports and its own description.
+pub struct Inspection {
+    pub imports: Vec<String>,
+    pub info: bindings::cordon::stage::types::StageInfo,
+}
+
+/// Loads a verified component (uncached) and calls its `describe()` with no
+/// grants and the default limits.
+pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
+    let sandbox = Sandbox::new(None).map_err(|e| e.to_string())?;
+    let loaded = sandbox
+        .load(&plugin.bytes, &plugin.sha256)
+        .map_err(|e| e.to_string())?;
+    let context = RunContext {
+        root: PathBuf::from("."),
+        data_sets: BTreeMap::new(),
+        git_scope: None,
+        cache_dir: None,
+        cache_key: None,
+        audit_log: AuditLog::default(),
+        fail_on: Severity::High,
+        unscanned_severity: Severity::High,
+        trusted_keys: Vec::new(),
+        tracked: std::sync::OnceLock::new(),
+    };
+    let stage = Pipeline::nothing_granted("inspect");
+    let info = describe(&sandbox, &loaded, &stage, &plugin.sha256, &context)?;
+    Ok(Inspection {
+        imports: loaded.imports,
+        info,
+    })
+}
+
+/// Each file the stage could not scan becomes a finding, so `--fail-on`
+/// acts on it: an unread file is never a silent pass.
+fn report_unscanned(report: &mut StageReport, severity: Severity) {
+    if report.skipped.is_empty() {
+        return;
+    }
+    for skipped in &report.skipped {
+        report.findings.push(cordon_report::Finding {
+            rule_id: UNSCANNED_RULE.into(),
+            severity,
+            message: format!("not scanned: {}", skipped.reason),
+            location: Some(cordon_report::Location {
+                path: skipped.path.clone(),
+                region: None,
+                byte_offset: None,
+                member: None,
+                commit: None,
+            }),
+            fingerprint: format!("{UNSCANNED_RULE}:{}", skipped.path),
+            snippet: None,
+            properties: Vec::new(),
+        });
+    }
+    report.rules.push(cordon_report::Rule {
+        id: UNSCANNED_RULE.into(),
+        short_description: "File could not be scanned".into(),
+        full_description: "The stage could not scan this file (too large, unreadable or in a format it cannot read), so nothing can be said about what it holds.".into(),
+        help: "Make the file scannable (raise the stage's size option, fix the file), exclude it from the stage's `read` grant if it is not yours to scan, or lower `unscanned-severity` in the policy.".into(),
+        default_severity: severity,
+    });
 }
 
 struct PreparedState {
@@ -284,6 +412,7 @@ struct PreparedState {
 /// module gets exactly what the grant names.
 fn stage_state(
     stage: &StageConfig,
+    plugin_sha256: &str,
     context: &RunContext,
     store: ArtifactStore,
 ) -> Result<PreparedState, String> {
@@ -292,10 +421,17 @@ fn stage_state(
     let workspace = if grants.read.is_empty() {
         None
     } else {
-        Some(
-            Workspace::open(&context.root, grants.read.clone(), limits.max_read_bytes)
-                .map_err(|e| format!("cannot open workspace {}: {e}", context.root.display()))?,
-        )
+        Some({
+            let workspace =
+                Workspace::open(&context.root, grants.read.clone(), limits.max_read_bytes)
+                    .map_err(|e| {
+                        format!("cannot open workspace {}: {e}", context.root.display())
+                    })?;
+            match context.tracked_files() {
+                Some(tracked) => workspace.with_tracked(tracked),
+                None => workspace,
+            }
+        })
     };
     let data_sets = grants
         .data
@@ -309,13 +445,16 @@ fn stage_state(
             (name.clone(), set)
         })
         .collect();
+    // Keyed by the plugin's digest, not the stage's name: another plugin
+    // run under the same name (from another repository's pipeline) must
+    // never read or rewrite this one's entries.
     let stage_cache = grants
         .cache
         .then(|| {
             context
                 .cache_dir
                 .as_ref()
-                .map(|d| d.join("stages").join(&stage.name))
+                .map(|d| d.join("stages").join(plugin_sha256))
         })
         .flatten();
     let git_scope = if grants.git {
@@ -329,7 +468,7 @@ fn stage_state(
         wasi: sandbox::wasi_context(&stdout, &stderr),
         table: sandbox::resource_table(),
         limiter: MemoryLimiter::new(limits.memory),
-        calls: CallRecorder::new(&stage.name, context.audit_log.clone()),
+        calls: CallRecorder::new(&stage.name, plugin_sha256, context.audit_log.clone()),
         workspace: WorkspaceAccess { workspace },
         data: DataAccess::new(data_sets, limits.max_read_bytes),
         artifacts: ArtifactAccess {
@@ -339,16 +478,13 @@ fn stage_state(
             max_bytes: limits.max_artifact_bytes,
             stage: stage.name.clone(),
         },
-        findings: FindingSink {
-            findings: Vec::new(),
-            max: limits.max_findings,
-            truncated: false,
-        },
+        findings: FindingSink::new(limits.max_findings, limits.max_report_bytes),
         cache: CacheAccess {
             dir: stage_cache,
             max_bytes: limits.max_cache_bytes,
         },
         git: GitAccess::new(git_scope, grants.read.clone(), limits.max_read_bytes),
+        cpu_time: std::time::Duration::ZERO,
         log: LogSink {
             stage: stage.name.clone(),
             lines: Vec::new(),
@@ -415,10 +551,17 @@ fn collect_state(
     report.findings_truncated = state.findings.truncated;
     if state.findings.truncated {
         report.notes.push(format!(
-            "the stage reached its max-findings limit of {}; further findings were dropped",
-            state.findings.max
+            "the stage reached its limit of {} findings or {} bytes of findings; the most severe were kept, and the run fails",
+            state.findings.max, state.findings.max_bytes
         ));
     }
+    report.resources = Some(cordon_report::ResourceUse {
+        wall_ms: report.duration_ms,
+        cpu_ms: state.cpu_time.as_millis() as u64,
+        peak_memory_bytes: state.limiter.used() as u64,
+        bytes_read: state.calls.usage.bytes_read,
+        host_calls: state.calls.usage.host_calls,
+    });
     report.denied = state.calls.denied;
     if state.log.dropped > 0 {
         report.notes.push(format!(

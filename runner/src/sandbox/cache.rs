@@ -3,10 +3,10 @@
 //! Cranelift entirely.
 //!
 //! Loading compiled code is `unsafe` in wasmtime because a tampered file
-//! could run arbitrary native code. The cache therefore lives in the user's
-//! own cache directory (as trusted as the binary itself), each entry's name
-//! binds it to a verified component digest, and a file that fails to load is
-//! recompiled and replaced.
+//! could run arbitrary native code. Each entry is therefore a MAC followed
+//! by the compiled bytes, and the MAC is checked before wasmtime sees them
+//! (see [`crate::trust::cache_auth`]); an entry that fails the check, or
+//! fails to load, is recompiled and replaced.
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
@@ -14,24 +14,56 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::trust::cache_auth::{CacheKey, TAG_LEN};
+
 pub struct ComponentCache {
-    dir: Option<PathBuf>,
+    /// The directory and the key its entries are authenticated with.
+    dir: Option<(PathBuf, CacheKey)>,
     /// Engine version and settings, hashed.
     engine_key: String,
 }
 
 impl ComponentCache {
-    pub fn new(dir: Option<PathBuf>, engine: &Engine) -> Self {
+    pub fn new(dir: Option<(PathBuf, CacheKey)>, engine: &Engine) -> Self {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let engine_key = format!("wasmtime-{}-{:016x}", wasmtime_version(), hasher.finish());
         Self { dir, engine_key }
     }
 
-    fn entry(&self, sha256: &str) -> Option<PathBuf> {
-        self.dir
-            .as_ref()
-            .map(|dir| dir.join(&self.engine_key).join(format!("{sha256}.cwasm")))
+    fn entry(&self, sha256: &str) -> Option<(PathBuf, &CacheKey)> {
+        self.dir.as_ref().map(|(dir, key)| {
+            (
+                dir.join(&self.engine_key).join(format!("{sha256}.cwasm")),
+                key,
+            )
+        })
+    }
+
+    /// The compiled bytes of an entry whose MAC checks out.
+    fn authenticated(
+        &self,
+        path: &std::path::Path,
+        key: &CacheKey,
+        sha256: &str,
+    ) -> Option<Vec<u8>> {
+        let mut bytes = std::fs::read(path).ok()?;
+        if bytes.len() < TAG_LEN
+            || !key.verify(
+                &self.engine_key,
+                sha256,
+                &bytes[TAG_LEN..],
+                &bytes[..TAG_LEN],
+            )
+        {
+            tracing::warn!(
+                "compiled-component cache entry {} fails authentication; recompiling",
+                path.display()
+            );
+            return None;
+        }
+        bytes.drain(..TAG_LEN);
+        Some(bytes)
     }
 
     /// The compiled component and whether it came from the cache.
@@ -42,13 +74,15 @@ impl ComponentCache {
         sha256: &str,
     ) -> Result<(Component, bool), String> {
         let entry = self.entry(sha256);
-        if let Some(path) = &entry
+        if let Some((path, key)) = &entry
             && path.is_file()
+            && let Some(compiled) = self.authenticated(path, key, sha256)
         {
-            // SAFETY: entries are written only by `store` below, from bytes
-            // wasmtime itself produced for a component whose digest is in
-            // the file name; see the module comment for the trust model.
-            match unsafe { Component::deserialize_file(engine, path) } {
+            // SAFETY: the bytes carry a MAC, under a key the cache directory
+            // does not hold, over this engine, this verified component
+            // digest and these exact bytes: only this host wrote them, from
+            // what wasmtime itself produced. See `crate::trust::cache_auth`.
+            match unsafe { Component::deserialize(engine, &compiled) } {
                 Ok(component) => return Ok((component, true)),
                 Err(error) => tracing::warn!(
                     "ignoring unusable compiled-component cache entry {}: {error}",
@@ -59,8 +93,12 @@ impl ComponentCache {
         let compiled = engine
             .precompile_component(wasm)
             .map_err(|e| format!("{e:#}"))?;
-        if let Some(path) = &entry
-            && let Err(error) = store(path, &compiled)
+        if let Some((path, key)) = &entry
+            && let Err(error) = store(
+                path,
+                &key.tag(&self.engine_key, sha256, &compiled),
+                &compiled,
+            )
         {
             tracing::warn!(
                 "cannot write compiled-component cache entry {}: {error}",
@@ -74,14 +112,14 @@ impl ComponentCache {
     }
 }
 
-fn store(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+fn store(path: &std::path::Path, tag: &[u8], bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| std::io::Error::other("cache entry has no parent"))?;
     std::fs::create_dir_all(dir)?;
     // Write then rename, so a concurrent run never loads half a file.
     let temp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&temp, bytes)?;
+    std::fs::write(&temp, [tag, bytes].concat())?;
     std::fs::rename(&temp, path)
 }
 

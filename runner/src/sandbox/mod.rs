@@ -15,6 +15,7 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::host::bindings::{Stage, StagePre};
 use crate::host::{self, StageState};
+use crate::trust::cache_auth::CacheKey;
 
 pub use cache::ComponentCache;
 pub use limits::MemoryLimiter;
@@ -55,13 +56,16 @@ pub enum LoadError {
 /// A component ready to instantiate many times.
 pub struct LoadedPlugin {
     pre: StagePre<StageState>,
+    /// The interfaces the component imports, e.g. `cordon:stage/workspace@0.1.0`.
+    pub imports: Vec<String>,
     /// True when the compiled code came from the on-disk cache.
     pub cache_hit: bool,
 }
 
 impl Sandbox {
-    /// `cache_dir` holds compiled components; `None` disables the cache.
-    pub fn new(cache_dir: Option<PathBuf>) -> anyhow::Result<Sandbox> {
+    /// `cache` holds compiled components, authenticated with its key;
+    /// `None` disables the cache.
+    pub fn new(cache: Option<(PathBuf, CacheKey)>) -> anyhow::Result<Sandbox> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -96,7 +100,7 @@ impl Sandbox {
                     }
                 }
             })?;
-        let cache = ComponentCache::new(cache_dir, &engine);
+        let cache = ComponentCache::new(cache, &engine);
         Ok(Sandbox {
             engine,
             linker,
@@ -113,6 +117,7 @@ impl Sandbox {
             .get_or_compile(&self.engine, wasm, sha256)
             .map_err(LoadError::Invalid)?;
         let component_type = component.component_type();
+        let mut imports = Vec::new();
         for (name, _) in component_type.imports(&self.engine) {
             if REFUSED_IMPORTS
                 .iter()
@@ -120,56 +125,141 @@ impl Sandbox {
             {
                 return Err(LoadError::RefusedImport(name.to_string()));
             }
+            imports.push(name.to_string());
         }
         let instance_pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Link(format!("{e:#}")))?;
         let pre = StagePre::new(instance_pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        Ok(LoadedPlugin { pre, cache_hit })
+        Ok(LoadedPlugin {
+            pre,
+            imports,
+            cache_hit,
+        })
     }
 
     /// A store holding `state`, with the stage's memory cap and deadline.
     fn store(&self, state: StageState, timeout: Duration) -> Store<StageState> {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
-        let ticks = timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()).max(1) as u64;
+        // Timeouts are bounded at load (`trust::bounds`), so this never wraps.
+        let ticks = u64::try_from(timeout.as_millis().div_ceil(EPOCH_TICK.as_millis()))
+            .unwrap_or(u64::MAX)
+            .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store
     }
 
-    /// Calls `describe` in a throwaway store with no grants at all.
+    /// Calls `describe` in a throwaway store with no grants at all, under
+    /// the stage's own time and memory limits.
     pub fn describe(
         &self,
         plugin: &LoadedPlugin,
         state: StageState,
+        timeout: Duration,
     ) -> Result<host::bindings::cordon::stage::types::StageInfo, GuestFailure> {
-        let mut store = self.store(state, Duration::from_secs(10));
-        let stage = plugin
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| GuestFailure::from_error(e, &store))?;
-        stage
-            .call_describe(&mut store)
-            .map_err(|e| GuestFailure::from_error(e, &store))
+        let store = self.store(state, timeout);
+        let pre = plugin.pre.clone();
+        let outcome = with_watchdog(timeout, store, move |store| {
+            let stage = pre
+                .instantiate(&mut *store)
+                .map_err(|e| GuestFailure::from_error(e, store))?;
+            stage
+                .call_describe(&mut *store)
+                .map_err(|e| GuestFailure::from_error(e, store))
+        });
+        match outcome {
+            Watched::Finished(result, _) => result,
+            Watched::Abandoned(failure) => Err(failure),
+        }
     }
 
     /// Instantiates and runs the stage; hands back the state (findings,
-    /// logs, denied calls) however the run ended.
+    /// logs, denied calls) however the run ended, or `None` when the stage
+    /// had to be abandoned, stuck in a blocking call past its timeout.
     pub fn run(
         &self,
         plugin: &LoadedPlugin,
         state: StageState,
         timeout: Duration,
         options: &str,
-    ) -> (RunResult, StageState) {
-        let mut store = self.store(state, timeout);
-        let result = match plugin.pre.instantiate(&mut store) {
-            Ok(stage) => call_run(&stage, &mut store, options),
-            Err(e) => RunResult::Failed(GuestFailure::from_error(e, &store)),
-        };
-        (result, store.into_data())
+    ) -> (RunResult, Option<StageState>) {
+        let store = self.store(state, timeout);
+        let pre = plugin.pre.clone();
+        let options = options.to_string();
+        let outcome = with_watchdog(timeout, store, move |store| {
+            match pre.instantiate(&mut *store) {
+                Ok(stage) => call_run(&stage, store, &options),
+                Err(e) => RunResult::Failed(GuestFailure::from_error(e, store)),
+            }
+        });
+        match outcome {
+            Watched::Finished(result, store) => (result, Some(store.into_data())),
+            Watched::Abandoned(failure) => (RunResult::Failed(failure), None),
+        }
+    }
+}
+
+/// How long past its timeout a stage may take to stop once the epoch
+/// deadline has fired. A guest computing stops within a tick; only one
+/// blocked inside a host call (a WASI sleep or poll) is still running then.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(1);
+
+enum Watched<T> {
+    Finished(T, Store<StageState>),
+    /// The guest's thread is still blocked; it is left behind (it holds no
+    /// lock the run needs and dies with the process).
+    Abandoned(GuestFailure),
+}
+
+/// Runs `call` on its own thread and waits at most `timeout` plus a grace
+/// period. Epoch interruption stops a guest that computes, but not one
+/// blocked in a host call: wasmtime only checks the epoch in guest code. The
+/// watchdog is what makes the timeout hard for those.
+fn with_watchdog<T: Send + 'static>(
+    timeout: Duration,
+    mut store: Store<StageState>,
+    call: impl FnOnce(&mut Store<StageState>) -> T + Send + 'static,
+) -> Watched<T> {
+    let (sender, receiver) = std::sync::mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new()
+        .name("cordon-stage".into())
+        .spawn(move || {
+            let started = thread_cpu_time();
+            let result = call(&mut store);
+            store.data_mut().cpu_time += thread_cpu_time().saturating_sub(started);
+            let _ = sender.send((result, store));
+        });
+    if let Err(error) = spawned {
+        return Watched::Abandoned(GuestFailure {
+            kind: cordon_report::ErrorKind::Trap,
+            message: format!("cannot start the stage's thread: {error}"),
+        });
+    }
+    match receiver.recv_timeout(timeout.saturating_add(WATCHDOG_GRACE)) {
+        Ok((result, store)) => Watched::Finished(result, store),
+        Err(_) => Watched::Abandoned(GuestFailure {
+            kind: cordon_report::ErrorKind::Timeout,
+            message: format!(
+                "stopped: the stage ran past its timeout of {} while blocked in a host call, and was abandoned",
+                humantime::format_duration(timeout)
+            ),
+        }),
+    }
+}
+
+/// CPU time of the calling thread (zero where the clock is unavailable).
+fn thread_cpu_time() -> Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Duration::ZERO
     }
 }
 

@@ -38,6 +38,11 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("cordon-test-cache")
 }
 
+/// The configuration directory the tests' runs see.
+pub fn config_home() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("cordon-test-config")
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -109,6 +114,10 @@ pub fn cordon_with(dir: &Path, args: &[&str], configure: impl FnOnce(&mut Comman
         .arg("--report")
         .arg(format!("json={}", report.display()))
         .env("CORDON_CACHE_DIR", cache_dir())
+        // The cache key and any user policy live here, not in the real home.
+        .env("XDG_CONFIG_HOME", config_home())
+        .env_remove("CORDON_POLICY")
+        .env_remove("CORDON_CACHE_KEY")
         .env("NO_COLOR", "1")
         .env_remove("CORDON_ADVISORY_DB")
         .env_remove("CORDON_OSV_DB")
@@ -123,6 +132,28 @@ pub fn cordon_with(dir: &Path, args: &[&str], configure: impl FnOnce(&mut Comman
             .ok()
             .map(|b| serde_json::from_slice(&b).expect("the JSON report parses")),
     }
+}
+
+/// A GitHub token with a valid checksum, built at run time so this file
+/// holds no token for scanners to trip over.
+pub fn fake_github_token() -> String {
+    github_token("R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Ys0H")
+}
+
+/// `random` is the 30-character body; the checksum is computed.
+pub fn github_token(random: &str) -> String {
+    const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut checksum = crc32fast::hash(random.as_bytes());
+    let mut digits = [b'0'; 6];
+    for slot in digits.iter_mut().rev() {
+        *slot = BASE62[(checksum % 62) as usize];
+        checksum /= 62;
+    }
+    format!(
+        "{}{random}{}",
+        ["gh", "p_"].concat(),
+        String::from_utf8_lossy(&digits)
+    )
 }
 
 /// Writes `files` (path, content) under `dir`.

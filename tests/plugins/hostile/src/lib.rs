@@ -26,6 +26,17 @@
 //! | `log-flood`          | `bytes` (100 MiB)              | see [`log_flood`]                                   |
 //! | `artifact-ungranted` |                                | `artifacts.put not-granted`, `artifacts.get secret-artifact` |
 //! | `ok`                 |                                | one `hostile/ok` finding, message `ok`              |
+//! | `sleep`              | `seconds` (10^9)               | sleeps in a WASI poll (the runner's watchdog must stop it) |
+//! | `huge-findings`      | `count` (12), `bytes` (50 MiB) | findings whose messages are `bytes` long            |
+//! | `planted-lows`       | `count` (10 000)               | `count` low findings, then one critical `hostile/ok` |
+//! | `bad-locations`      |                                | findings at `../../etc/passwd`, `/etc/passwd`, `a/./b` |
+//! | `fake-lines`         |                                | a log line and a finding with `\r`, `\n` and ANSI escapes |
+//! | `long-denials`       | `count` (20), `bytes` (10 MiB) | reads of ungranted paths `bytes` long               |
+//! | `read-nothing`       |                                | returns at once, having read nothing                |
+//!
+//! Every attack but `read-nothing` first reads the first file it may list
+//! (if any), as a real stage would, so the runner's "read nothing" check
+//! does not stop it first.
 //!
 //! Network attempts live in `cordon-test-hostile-net`: std's sockets import
 //! `wasi:sockets`, which the runner does not link, and that must not stop
@@ -60,7 +71,15 @@ impl Stage for Hostile {
         let text = |key: &str| options[key].as_str().map(str::to_string);
         let number = |key: &str, default: u64| options[key].as_u64().unwrap_or(default);
         let mut summary = Summary::default();
-        match options["attack"].as_str().unwrap_or_default() {
+        let attack = options["attack"].as_str().unwrap_or_default();
+        if attack != "read-nothing"
+            && let Ok(files) = workspace::list_files(WalkOptions::default())
+            && let Some(first) = files.first()
+        {
+            let _ = workspace::read(&first.path);
+            summary.files_scanned += 1;
+        }
+        match attack {
             "read-parent" => {
                 for path in ["../outside.txt", "sub/../../outside.txt"] {
                     try_workspace(path);
@@ -92,6 +111,43 @@ impl Stage for Hostile {
                 report("artifacts.get secret-artifact", get.map(|a| leak(&a.bytes)));
             }
             "ok" => emit(Finding::new(OK, Severity::Info, "ok")),
+            "sleep" => std::thread::sleep(std::time::Duration::from_secs(number(
+                "seconds",
+                1_000_000_000,
+            ))),
+            "huge-findings" => {
+                let message = "m".repeat(number("bytes", 50 * MIB) as usize);
+                for _ in 0..number("count", 12) {
+                    let _ = findings::emit(&Finding::new(OK, Severity::Info, &message));
+                }
+            }
+            "planted-lows" => {
+                for i in 0..number("count", 10_000) {
+                    let _ = findings::emit(&Finding::new(
+                        "hostile/planted",
+                        Severity::Low,
+                        format!("planted {i}"),
+                    ));
+                }
+                let _ = findings::emit(&Finding::new(OK, Severity::Critical, "real"));
+            }
+            "bad-locations" => {
+                for path in ["../../etc/passwd", "/etc/passwd", "a/./b"] {
+                    let _ = findings::emit(&Finding::new(OK, Severity::Info, path).at(path));
+                }
+            }
+            "fake-lines" => {
+                let fake = "real\r\x1b[2K\x1b[32mPASS\x1b[0m everything clean\nerror: injected";
+                log::warn(fake);
+                emit(Finding::new(OK, Severity::Info, fake));
+            }
+            "long-denials" => {
+                let path = "x".repeat(number("bytes", 10 * MIB) as usize);
+                for _ in 0..number("count", 20) {
+                    let _ = workspace::read(&format!("../{path}"));
+                }
+            }
+            "read-nothing" => {}
             other => {
                 return Err(StageError::InvalidOptions(format!(
                     "unknown attack `{other}`; expected read-parent, read-absolute, read-symlink, \

@@ -159,7 +159,9 @@ fn findings_flood_stops_at_the_cap() {
 #[test]
 fn ok_is_harmless() {
     let dir = layout();
-    let outcome = Harness::new(dir.path().join("ws")).run::<Hostile>(json!({"attack": "ok"}));
+    let outcome = Harness::new(dir.path().join("ws"))
+        .read(&["**"])
+        .run::<Hostile>(json!({"attack": "ok"}));
     outcome.summary();
     assert_eq!(reported(&outcome), [(OK.to_string(), "ok".to_string())]);
     assert!(outcome.denied.is_empty());

@@ -1,0 +1,245 @@
+//! The organisation policy: what any pipeline must contain and may do,
+//! whoever wrote it. A policy outranks the pipeline file, the repository
+//! and the command line.
+//!
+//! Found, first match wins: `--policy FILE`, `$CORDON_POLICY`,
+//! `/etc/cordon/policy.toml`, then the user's configuration directory
+//! (`~/.config/cordon/policy.toml` on Linux). With none, [`Policy::default`]
+//! applies: no extra required stages, no minimum `fail-on`, any pinned
+//! third-party plugin, repository pipelines allowed on request, and files a
+//! stage could not scan reported at `high`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use cordon_report::Severity;
+
+use crate::config::{ConfigError, Pipeline, PluginSource};
+use crate::trust::files;
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it came from, for messages (`<default policy>` when none).
+    pub source: String,
+    /// Stages every run must include (by name; built-in names can only be
+    /// the built-in plugin).
+    pub require_stages: BTreeSet<String>,
+    /// `fail-on` is raised to at least this, whatever the pipeline or the
+    /// command line asks for.
+    pub min_fail_on: Option<Severity>,
+    /// Whether `--repo-pipeline` may use the repository's own `cordon.toml`.
+    pub allow_repo_pipeline: bool,
+    /// Third-party plugins allowed to run, by sha256; `None` allows any
+    /// pinned plugin.
+    pub allow_plugins: Option<BTreeSet<String>>,
+    /// Plugins loaded from a path must carry a valid signature by one of
+    /// these ed25519 public keys (hex). Empty: signatures are not required.
+    pub trusted_keys: Vec<String>,
+    /// The severity of the finding raised for each file a stage could not scan.
+    pub unscanned_severity: Severity,
+}
+
+pub const DEFAULT_POLICY_NAME: &str = "<default policy>";
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            source: DEFAULT_POLICY_NAME.into(),
+            require_stages: BTreeSet::new(),
+            min_fail_on: None,
+            allow_repo_pipeline: true,
+            allow_plugins: None,
+            trusted_keys: Vec::new(),
+            unscanned_severity: Severity::High,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicyFile {
+    policy: RawPolicy,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawPolicy {
+    #[serde(default)]
+    require_stages: Vec<String>,
+    min_fail_on: Option<Severity>,
+    allow_repo_pipeline: Option<bool>,
+    allow_plugins: Option<Vec<String>>,
+    #[serde(default)]
+    trusted_keys: Vec<String>,
+    unscanned_severity: Option<Severity>,
+}
+
+/// A policy violation: the run does not start.
+#[derive(Debug, thiserror::Error)]
+#[error("policy {policy}: {message}")]
+pub struct PolicyError {
+    pub policy: String,
+    pub message: String,
+}
+
+impl Policy {
+    /// The policy file this run is bound by, if any: `explicit`, then
+    /// `$CORDON_POLICY`, then the system and user locations.
+    pub fn locate(explicit: Option<&Path>) -> Option<PathBuf> {
+        if let Some(path) = explicit {
+            return Some(path.to_path_buf());
+        }
+        if let Some(path) = std::env::var_os("CORDON_POLICY").filter(|p| !p.is_empty()) {
+            return Some(PathBuf::from(path));
+        }
+        let system = Path::new("/etc/cordon/policy.toml");
+        if system.exists() {
+            return Some(system.to_path_buf());
+        }
+        directories::ProjectDirs::from("dev", "cordon", "cordon")
+            .map(|dirs| dirs.config_dir().join("policy.toml"))
+            .filter(|user| user.exists())
+    }
+
+    /// Loads the policy at `path`; a policy that cannot be read is an error,
+    /// never silently "no policy".
+    pub fn load(path: &Path) -> Result<Policy, ConfigError> {
+        let display = path.display().to_string();
+        let whole_file = |message: String| ConfigError {
+            file: display.clone(),
+            position: None,
+            message,
+            hint: None,
+            source_line: None,
+        };
+        let bytes = files::read_regular(path, "policy", files::MAX_CONFIG_BYTES)
+            .map_err(|e| whole_file(e.to_string()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| whole_file("the policy file is not UTF-8 text".into()))?;
+        let raw: RawPolicyFile = toml::from_str(&text).map_err(|e| {
+            crate::config::located(
+                &text,
+                &display,
+                e.span(),
+                e.message().trim().to_string(),
+                Some("see \"Policy\" in docs/SECURITY.md; keys are kebab-case".into()),
+            )
+        })?;
+        let raw = raw.policy;
+        for key in &raw.trusted_keys {
+            crate::trust::signing::parse_public_key(key)
+                .map_err(|e| whole_file(format!("trusted-keys: {e}")))?;
+        }
+        let defaults = Policy::default();
+        Ok(Policy {
+            source: display.clone(),
+            require_stages: raw.require_stages.into_iter().collect(),
+            min_fail_on: raw.min_fail_on,
+            allow_repo_pipeline: raw
+                .allow_repo_pipeline
+                .unwrap_or(defaults.allow_repo_pipeline),
+            allow_plugins: raw
+                .allow_plugins
+                .map(|digests| digests.iter().map(|d| normalise_digest(d)).collect()),
+            trusted_keys: raw.trusted_keys,
+            unscanned_severity: raw
+                .unscanned_severity
+                .unwrap_or(defaults.unscanned_severity),
+        })
+    }
+
+    fn error(&self, message: String) -> PolicyError {
+        PolicyError {
+            policy: self.source.clone(),
+            message,
+        }
+    }
+
+    /// Checks a pipeline (after `--only`) against the policy.
+    pub fn admit(&self, pipeline: &Pipeline) -> Result<(), PolicyError> {
+        for required in &self.require_stages {
+            if pipeline.stage(required).is_none() {
+                return Err(self.error(format!(
+                    "stage `{required}` is required, but {} does not run it",
+                    pipeline.source
+                )));
+            }
+        }
+        for stage in &pipeline.stages {
+            let PluginSource::Path { sha256, .. } = &stage.plugin else {
+                continue;
+            };
+            if let Some(allowed) = &self.allow_plugins
+                && !allowed.contains(sha256)
+            {
+                return Err(self.error(format!(
+                    "stage `{}` runs plugin sha256 {sha256}, which is not in allow-plugins",
+                    stage.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The threshold a run fails at: what was asked, raised to the policy's minimum.
+    pub fn fail_on(&self, requested: Severity) -> Severity {
+        match self.min_fail_on {
+            // A lower severity is a stricter gate.
+            Some(min) if min < requested => min,
+            _ => requested,
+        }
+    }
+}
+
+fn normalise_digest(digest: &str) -> String {
+    digest
+        .trim()
+        .trim_start_matches("sha256:")
+        .to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(text: &str) -> Result<Policy, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("policy.toml");
+        std::fs::write(&path, text).unwrap();
+        Policy::load(&path)
+    }
+
+    #[test]
+    fn a_policy_file_sets_every_key() {
+        let p = policy(
+            "[policy]\nrequire-stages = [\"secrets\"]\nmin-fail-on = \"medium\"\n\
+             allow-repo-pipeline = false\nallow-plugins = [\"sha256:ABCD\"]\nunscanned-severity = \"critical\"\n",
+        )
+        .unwrap();
+        assert!(p.require_stages.contains("secrets"));
+        assert_eq!(p.fail_on(Severity::Critical), Severity::Medium);
+        assert_eq!(p.fail_on(Severity::Low), Severity::Low);
+        assert!(!p.allow_repo_pipeline);
+        assert!(p.allow_plugins.unwrap().contains("abcd"));
+        assert_eq!(p.unscanned_severity, Severity::Critical);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_at_its_line() {
+        let error = policy("[policy]\nrequire-stage = [\"secrets\"]\n").unwrap_err();
+        assert_eq!(error.position.map(|p| p.0), Some(2), "{error}");
+        assert!(error.to_string().contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn required_stages_must_run() {
+        let p = policy("[policy]\nrequire-stages = [\"secrets\", \"audit\"]\n").unwrap();
+        let mut pipeline = Pipeline::default_pipeline();
+        assert!(p.admit(&pipeline).is_ok());
+        pipeline.retain(&["secrets".into()]).unwrap();
+        let error = p.admit(&pipeline).unwrap_err().to_string();
+        assert!(error.contains("stage `audit` is required"), "{error}");
+    }
+}
