@@ -558,3 +558,160 @@ fn a_policy_can_require_plugins_signed_by_a_trusted_key() {
             .contains("not valid for this plugin under any trusted key")
     );
 }
+
+#[test]
+fn grants_beyond_what_a_plugin_requests_are_narrowed_and_reported() {
+    let (dir, _) = leaky_repo();
+    let stage = hostile_stage(
+        "greedy",
+        "[stages.greedy.grants]\nread = [\"**\"]\ndata = [\"rustsec\"]\n[stages.greedy.options]\nattack = \"ok\"\n",
+    );
+    write_files(dir.path(), &[("pipeline.toml", &stage)]);
+    let db = shared("advisory-db");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "pipeline.toml",
+            "--advisory-db",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let notes = run.stage("greedy")["notes"].to_string();
+    assert!(
+        notes.contains("grants narrowed to what the plugin requests")
+            && notes.contains("data set `rustsec`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn git_history_of_a_sub_folder_workspace_sees_only_that_folder() {
+    let repo = tempfile::tempdir().unwrap();
+    let inside = github_token("InsideInsideInsideInsideInside");
+    let outside = github_token("OutsideOutsideOutsideOutsideOu");
+    write_files(
+        repo.path(),
+        &[
+            ("app/config.sh", &format!("export GH={inside}\n")),
+            ("other/config.sh", &format!("export GH={outside}\n")),
+        ],
+    );
+    git(repo.path(), &["init", "-q", "-b", "main"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-q", "-m", "two folders"]);
+    let run = cordon(
+        &repo.path().join("app"),
+        &["run", ".", "--only", "secrets", "--git-history"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let paths: Vec<String> = run
+        .findings("secrets", "secrets/github-pat")
+        .iter()
+        .map(|f| f["location"]["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!paths.is_empty());
+    assert!(paths.iter().all(|p| p == "config.sh"), "{paths:?}");
+}
+
+#[test]
+fn a_stage_reaching_beyond_its_audit_baseline_fails_the_gate() {
+    let (dir, _) = leaky_repo();
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("audit.jsonl");
+    let baseline = logs.path().join("baseline.json");
+    let watched = |options: &str| {
+        hostile_stage(
+            "watched",
+            &format!(
+                "[stages.watched.grants]\nread = [\"**\"]\n[stages.watched.options]\n{options}\n"
+            ),
+        )
+    };
+    write_files(
+        dir.path(),
+        &[("pipeline.toml", &watched("attack = \"ok\""))],
+    );
+    let first = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "pipeline.toml",
+            "--audit-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let recorded = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "audit",
+            "baseline",
+            "--from",
+            log.to_str().unwrap(),
+            "--output",
+        ])
+        .arg(&baseline)
+        .output()
+        .unwrap();
+    assert!(
+        recorded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&recorded.stderr)
+    );
+    let profile: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&baseline).unwrap()).unwrap();
+    assert_eq!(
+        profile["stages"]["watched"]["path-families"],
+        serde_json::json!(["*.toml"])
+    );
+
+    let base = baseline.to_str().unwrap();
+    let same = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "pipeline.toml",
+            "--audit-baseline",
+            base,
+        ],
+    );
+    assert_eq!(same.code, 0, "{}", same.stderr);
+
+    // The "updated" plugin now also reads source files, with new calls.
+    write_files(
+        dir.path(),
+        &[(
+            "pipeline.toml",
+            &watched("attack = \"read-symlink\"\npath = \"src/config.rs\""),
+        )],
+    );
+    let changed = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "pipeline.toml",
+            "--audit-baseline",
+            base,
+        ],
+    );
+    assert_eq!(changed.code, 1, "{}", changed.stderr);
+    let new_paths = changed.messages("watched", "cordon.anomaly.new-path");
+    assert!(
+        new_paths.iter().any(|m| m.contains("`*.rs`")),
+        "{new_paths:?}"
+    );
+    assert!(
+        !changed
+            .findings("watched", "cordon.anomaly.new-interface")
+            .is_empty()
+    );
+}

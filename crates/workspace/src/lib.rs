@@ -366,8 +366,30 @@ impl Workspace {
     }
 
     /// Resolves links with `canonicalize`, checks the target, then opens it.
+    /// The canonical path has no links left in it, so on Linux it is opened
+    /// beneath the root with none allowed: a directory swapped for a link
+    /// between the check and the open (a TOCTOU race) is refused, not
+    /// followed.
     fn open_resolved(&self, relative: &str) -> Result<File, AccessError> {
         let resolved = self.resolve_granted(relative)?;
+        #[cfg(target_os = "linux")]
+        if let Some(root_dir) = self.root_dir.as_ref()
+            && let Ok(inside) = resolved.strip_prefix(&self.root)
+        {
+            use rustix::fs::{Mode, OFlags, ResolveFlags};
+            let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
+            let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
+            match rustix::fs::openat2(root_dir.as_ref(), inside, flags, Mode::empty(), resolve) {
+                Ok(fd) => return Ok(File::from(fd)),
+                Err(rustix::io::Errno::NOSYS) => {}
+                Err(rustix::io::Errno::LOOP | rustix::io::Errno::XDEV) => {
+                    return Err(AccessError::Denied(format!(
+                        "{relative} changed while it was being opened (a link appeared on its path)"
+                    )));
+                }
+                Err(errno) => return Err(io_error(relative, errno.into())),
+            }
+        }
         let mut options = std::fs::OpenOptions::new();
         options.read(true);
         #[cfg(unix)]

@@ -56,6 +56,8 @@ pub struct CallRecorder {
     log: AuditLog,
     pub denied: Vec<DeniedCall>,
     pub usage: Usage,
+    /// What the stage reached, for `--audit-baseline`.
+    pub profile: crate::trust::anomaly::AccessProfile,
     /// Refused calls written to the audit log so far.
     refusals_logged: u64,
 }
@@ -116,6 +118,10 @@ impl CallRecorder {
             log,
             denied: Vec::new(),
             usage: Usage::default(),
+            profile: crate::trust::anomaly::AccessProfile {
+                plugin: plugin_sha256.to_string(),
+                ..Default::default()
+            },
             refusals_logged: 0,
         }
     }
@@ -131,6 +137,7 @@ impl CallRecorder {
         self.usage.host_calls += 1;
         let (outcome, detail) = match &result {
             Ok(_) => {
+                self.profile.observe(call, target, bytes);
                 if INPUT_CALLS.contains(&call) {
                     self.usage.inputs_read += 1;
                     self.usage.bytes_read += bytes;

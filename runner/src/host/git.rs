@@ -16,6 +16,10 @@ pub struct GitScope {
     /// E.g. `history HEAD` or `pre-push origin/main..HEAD`.
     pub description: String,
     pub repository: PathBuf,
+    /// The workspace's place in the repository (`""` at its root, else
+    /// `sub/dir`): a stage sees only what commits added under it, with
+    /// paths relative to the workspace, as its file reads are.
+    pub prefix: String,
     /// Oldest first.
     pub commits: Vec<String>,
 }
@@ -60,14 +64,16 @@ impl GitAccess {
         let Some(repo) = slot.as_ref() else {
             return Err(AccessError::Io("repository unavailable".into()));
         };
-        added_lines(repo, commit, &self.grant, self.max_bytes)
+        added_lines(repo, commit, &scope.prefix, &self.grant, self.max_bytes)
     }
 }
 
-/// Lines `commit` added relative to its first parent (everything, for a root commit).
+/// Lines `commit` added relative to its first parent (everything, for a
+/// root commit), under `prefix`, with paths relative to it.
 pub fn added_lines(
     repo: &git2::Repository,
     commit: &str,
+    prefix: &str,
     grant: &ReadGrant,
     max_bytes: u64,
 ) -> Result<Vec<AddedLines>, AccessError> {
@@ -98,6 +104,17 @@ pub fn added_lines(
             }
             let Some(path) = delta.new_file().path().and_then(|p| p.to_str()) else {
                 return true;
+            };
+            let path = if prefix.is_empty() {
+                path
+            } else {
+                match path
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                {
+                    Some(inside) => inside,
+                    None => return true,
+                }
             };
             if !grant.allows(path) {
                 return true;

@@ -22,7 +22,7 @@ pub fn history(root: &Path, range: &str) -> Result<GitScope, String> {
         walk.push(object.id())
             .map_err(|e| e.message().to_string())?;
     }
-    scope(&repo, walk, format!("history {range}"))
+    scope(root, &repo, walk, format!("history {range}"))
 }
 
 /// The commits a `git push` is sending, from the hook's stdin lines
@@ -62,10 +62,11 @@ pub fn pre_push(root: &Path, stdin: &str) -> Result<GitScope, String> {
         }
         pushed.push(local_ref.to_string());
     }
-    scope(&repo, walk, format!("pre-push {}", pushed.join(" ")))
+    scope(root, &repo, walk, format!("pre-push {}", pushed.join(" ")))
 }
 
 fn scope(
+    root: &Path,
     repo: &git2::Repository,
     mut walk: git2::Revwalk<'_>,
     description: String,
@@ -80,8 +81,23 @@ fn scope(
     Ok(GitScope {
         description,
         repository,
+        prefix: workspace_prefix(repo, root).unwrap_or_default(),
         commits,
     })
+}
+
+/// `root` relative to the repository's work tree, `/`-separated (`""` at
+/// the top); `None` for a bare repository or a root outside the work tree.
+fn workspace_prefix(repo: &git2::Repository, root: &Path) -> Option<String> {
+    let workdir = repo.workdir()?.canonicalize().ok()?;
+    let inside = root.strip_prefix(&workdir).ok()?;
+    Some(
+        inside
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// HEAD, branch and remote of the workspace, when it is a git repository.
@@ -128,13 +144,7 @@ pub fn strip_credentials(url: &str) -> String {
 /// the walk's ignore rules alone decide).
 pub fn tracked_files(root: &Path) -> Option<std::collections::BTreeSet<String>> {
     let repo = git2::Repository::discover(root).ok()?;
-    let workdir = repo.workdir()?.canonicalize().ok()?;
-    let prefix = root.strip_prefix(&workdir).ok()?;
-    let prefix = prefix
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let prefix = workspace_prefix(&repo, root)?;
     let index = repo.index().ok()?;
     let mut tracked = std::collections::BTreeSet::new();
     for entry in index.iter() {

@@ -30,6 +30,7 @@ use crate::host::{StageState, bindings};
 use crate::plan::Plan;
 use crate::plugins;
 use crate::sandbox::{self, LoadedPlugin, MemoryLimiter, RunResult, Sandbox};
+use crate::trust::anomaly::{self, AuditBaseline};
 use crate::trust::cache_auth::CacheKey;
 
 /// Captured stdout/stderr per stage, in bytes.
@@ -52,6 +53,8 @@ pub struct RunContext {
     pub unscanned_severity: Severity,
     /// Plugins from a path must be signed by one of these (policy).
     pub trusted_keys: Vec<String>,
+    /// Each stage's normal access profile (`--audit-baseline`).
+    pub audit_baseline: Option<AuditBaseline>,
     /// Git's tracked files, read once when a stage first opens the workspace.
     pub tracked: std::sync::OnceLock<Option<Arc<BTreeSet<String>>>>,
 }
@@ -236,6 +239,14 @@ fn run_stage(
         sha256: plugin.sha256.clone(),
     });
     report.rules = info.rules.into_iter().map(convert::rule).collect();
+    let (narrowed, dropped) = narrow_to_requests(stage, &info.requests);
+    if !dropped.is_empty() {
+        report.notes.push(format!(
+            "grants narrowed to what the plugin requests in describe(): dropped {}",
+            dropped.join(", ")
+        ));
+    }
+    let stage = &narrowed;
 
     let state = match stage_state(stage, &plugin.sha256, context, store) {
         Ok(state) => state,
@@ -250,10 +261,12 @@ fn run_stage(
     let (stderr_text, usage) = match state {
         Some(state) => {
             let usage = state.calls.usage;
-            (
-                collect_state(&mut report, state, &stdout, &stderr),
-                Some(usage),
-            )
+            let profile = state.calls.profile.clone();
+            let stderr_text = collect_state(&mut report, state, &stdout, &stderr);
+            if let Some(baseline) = &context.audit_baseline {
+                compare_to_baseline(&mut report, &profile, baseline);
+            }
+            (stderr_text, Some(usage))
         }
         None => (String::new(), None),
     };
@@ -336,6 +349,79 @@ fn describe(
         .map_err(|failure| format!("the plugin's describe() failed: {}", failure.message))
 }
 
+/// Turns what the stage did beyond its audit baseline into findings.
+fn compare_to_baseline(
+    report: &mut StageReport,
+    profile: &anomaly::AccessProfile,
+    baseline: &AuditBaseline,
+) {
+    let Some(normal) = baseline.stages.get(&report.name) else {
+        report.notes.push(format!(
+            "the audit baseline has no profile for stage `{}`; record one with `cordon audit baseline`",
+            report.name
+        ));
+        return;
+    };
+    if !normal.plugin.is_empty() && normal.plugin != profile.plugin {
+        report.notes.push(format!(
+            "the plugin changed since the audit baseline (sha256 {} then, {} now)",
+            normal.plugin, profile.plugin
+        ));
+    }
+    let deviations = profile.deviations(normal, &report.name);
+    if !deviations.is_empty() {
+        report.findings.extend(deviations);
+        report.rules.extend(anomaly::rules());
+    }
+}
+
+/// The stage with each grant cut to what its plugin asked for: a pipeline
+/// that grants more than a plugin requests gives it only the request
+/// (least privilege even when a pipeline is generous), and the dropped
+/// grants are listed for the report.
+fn narrow_to_requests(
+    stage: &StageConfig,
+    requests: &bindings::cordon::stage::types::CapabilityRequest,
+) -> (StageConfig, Vec<String>) {
+    let mut narrowed = stage.clone();
+    let mut dropped = Vec::new();
+    if !requests.workspace && !narrowed.grants.read.is_empty() {
+        dropped.push("read (the plugin does not read the workspace)".to_string());
+        narrowed.grants.read = ReadGrant::none();
+    }
+    let keep = |granted: &mut BTreeSet<String>,
+                requested: &[String],
+                what: &str,
+                dropped: &mut Vec<String>| {
+        granted.retain(|name| {
+            let wanted = requested.iter().any(|r| r == name);
+            if !wanted {
+                dropped.push(format!("{what} `{name}`"));
+            }
+            wanted
+        });
+    };
+    keep(
+        &mut narrowed.grants.data,
+        &requests.data,
+        "data set",
+        &mut dropped,
+    );
+    keep(
+        &mut narrowed.grants.artifacts_read,
+        &requests.artifacts_read,
+        "artifact read",
+        &mut dropped,
+    );
+    keep(
+        &mut narrowed.grants.artifacts_write,
+        &requests.artifacts_write,
+        "artifact write",
+        &mut dropped,
+    );
+    (narrowed, dropped)
+}
+
 /// What `cordon plugin inspect` shows of a component, learnt without
 /// granting it anything: its imports and its own description.
 pub struct Inspection {
@@ -360,6 +446,7 @@ pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
         fail_on: Severity::High,
         unscanned_severity: Severity::High,
         trusted_keys: Vec::new(),
+        audit_baseline: None,
         tracked: std::sync::OnceLock::new(),
     };
     let stage = Pipeline::nothing_granted("inspect");

@@ -39,6 +39,11 @@ pub struct Policy {
     pub trusted_keys: Vec<String>,
     /// The severity of the finding raised for each file a stage could not scan.
     pub unscanned_severity: Severity,
+    /// Whether suppressions the scanned repository controls count: the
+    /// secrets stage's `cordon:allow` comments and in-repository baseline,
+    /// and (in a repository's own pipeline) the stages' allow-lists and
+    /// ignores. When false they are switched off, so every finding shows.
+    pub allow_repo_suppressions: bool,
 }
 
 pub const DEFAULT_POLICY_NAME: &str = "<default policy>";
@@ -53,6 +58,7 @@ impl Default for Policy {
             allow_plugins: None,
             trusted_keys: Vec::new(),
             unscanned_severity: Severity::High,
+            allow_repo_suppressions: true,
         }
     }
 }
@@ -74,6 +80,7 @@ struct RawPolicy {
     #[serde(default)]
     trusted_keys: Vec<String>,
     unscanned_severity: Option<Severity>,
+    allow_repo_suppressions: Option<bool>,
 }
 
 /// A policy violation: the run does not start.
@@ -147,6 +154,9 @@ impl Policy {
             unscanned_severity: raw
                 .unscanned_severity
                 .unwrap_or(defaults.unscanned_severity),
+            allow_repo_suppressions: raw
+                .allow_repo_suppressions
+                .unwrap_or(defaults.allow_repo_suppressions),
         })
     }
 
@@ -183,6 +193,35 @@ impl Policy {
         Ok(())
     }
 
+    /// Switches off the suppressions a repository controls, when the
+    /// policy says they do not count. `from_repository` is true for the
+    /// repository's own pipeline, whose stage options the repository wrote.
+    pub fn apply_suppressions(&self, pipeline: &mut Pipeline, from_repository: bool) {
+        if self.allow_repo_suppressions {
+            return;
+        }
+        for stage in &mut pipeline.stages {
+            let Some(options) = stage.options.as_object_mut() else {
+                continue;
+            };
+            match &stage.plugin {
+                PluginSource::Builtin(name) if name == "secrets" => {
+                    options.insert("inline-allow".into(), false.into());
+                    options.insert("baseline".into(), false.into());
+                    if from_repository {
+                        for key in ["allow-paths", "allow-values", "disabled-rules"] {
+                            options.remove(key);
+                        }
+                    }
+                }
+                PluginSource::Builtin(name) if name == "audit" && from_repository => {
+                    options.remove("ignore");
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The threshold a run fails at: what was asked, raised to the policy's minimum.
     pub fn fail_on(&self, requested: Severity) -> Severity {
         match self.min_fail_on {
@@ -215,7 +254,8 @@ mod tests {
     fn a_policy_file_sets_every_key() {
         let p = policy(
             "[policy]\nrequire-stages = [\"secrets\"]\nmin-fail-on = \"medium\"\n\
-             allow-repo-pipeline = false\nallow-plugins = [\"sha256:ABCD\"]\nunscanned-severity = \"critical\"\n",
+             allow-repo-pipeline = false\nallow-plugins = [\"sha256:ABCD\"]\nunscanned-severity = \"critical\"\n\
+             allow-repo-suppressions = false\n",
         )
         .unwrap();
         assert!(p.require_stages.contains("secrets"));
@@ -224,6 +264,24 @@ mod tests {
         assert!(!p.allow_repo_pipeline);
         assert!(p.allow_plugins.unwrap().contains("abcd"));
         assert_eq!(p.unscanned_severity, Severity::Critical);
+        assert!(!p.allow_repo_suppressions);
+    }
+
+    #[test]
+    fn forbidden_repository_suppressions_are_switched_off() {
+        let p = policy("[policy]\nallow-repo-suppressions = false\n").unwrap();
+        let mut pipeline = Pipeline::parse(
+            "[stages.secrets]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n\
+             [stages.secrets.options]\nallow-paths = [\"**\"]\n",
+            "cordon.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        p.apply_suppressions(&mut pipeline, true);
+        let options = &pipeline.stage("secrets").unwrap().options;
+        assert_eq!(options["inline-allow"], false);
+        assert_eq!(options["baseline"], false);
+        assert!(options.get("allow-paths").is_none());
     }
 
     #[test]
