@@ -554,7 +554,7 @@ fn the_installed_hook_stops_a_push_that_adds_a_secret() {
 
     let install = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
         .current_dir(&repo)
-        .arg("install-hook")
+        .args(["hook", "install"])
         .output()
         .unwrap();
     assert!(
@@ -572,6 +572,8 @@ fn the_installed_hook_stops_a_push_that_adds_a_secret() {
             .args(["push", "-q", "origin", "main"])
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("PATH", path_with_cordon())
+            .env("XDG_CONFIG_HOME", config_home())
             .env("CORDON_CACHE_DIR", cache_dir())
             .env("NO_COLOR", "1")
             .output()

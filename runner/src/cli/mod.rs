@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use cordon_report::Severity;
 
@@ -18,6 +19,7 @@ use crate::datasets::{self, DataSetPaths};
 use crate::host::audit::AuditLog;
 use crate::report::{ReportFormat, ReportTarget};
 use crate::run::{self, RunContext, git_scope};
+use crate::trust::anomaly::AuditBaseline;
 use crate::trust::cache_auth::{self, CacheKey};
 use crate::trust::policy::Policy;
 
@@ -45,7 +47,11 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Install the pre-push hook into DIR's git repository.
+    /// Git hooks: install or remove the pre-push hook.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Same as `cordon hook install`.
+    #[command(hide = true)]
     InstallHook {
         #[arg(default_value = ".")]
         dir: PathBuf,
@@ -59,6 +65,39 @@ enum Command {
     /// Plugin authoring.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Stage monitoring from audit logs.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum HookCommand {
+    /// Install the pre-push hook where git runs hooks for DIR's repository
+    /// (honouring core.hooksPath, worktrees and submodules); an existing
+    /// hook is kept and runs first.
+    Install {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Remove Cordon's pre-push hook, restoring the one it chained.
+    Uninstall {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Store each stage's access profile (interfaces, path families,
+    /// artifacts, data sets, bytes read) from an audit log, for
+    /// `--audit-baseline`.
+    Baseline {
+        /// An audit log written by `--audit-log`.
+        #[arg(long, value_name = "AUDIT.jsonl")]
+        from: PathBuf,
+        #[arg(long, default_value = "cordon-audit-baseline.json")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,15 +205,26 @@ struct CommonArgs {
     /// Run only these stages (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// Write a report: FORMAT=PATH with FORMAT one of sarif, json, junit, text, cyclonedx.
+    /// Write a report: FORMAT=PATH with FORMAT one of sarif, json, junit,
+    /// text, cyclonedx; PATH `-` is standard output.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<ReportTarget>,
-    /// Fail (exit 1) on findings at or above this severity.
-    #[arg(long, value_parser = parse_severity)]
+    /// Fail (exit 1) on findings at or above this severity [default: high,
+    /// or the pipeline's fail-on; never less strict than the policy's].
+    #[arg(
+        long,
+        value_name = "SEVERITY",
+        value_parser = clap::builder::PossibleValuesParser::new(["info", "low", "medium", "high", "critical"])
+            .try_map(|s: String| parse_severity(&s))
+    )]
     fail_on: Option<Severity>,
     /// Record every host call as JSON lines.
     #[arg(long, value_name = "PATH")]
     audit_log: Option<PathBuf>,
+    /// Compare each stage's host calls with this baseline (from `cordon
+    /// audit baseline`); what is new becomes `cordon.anomaly.*` findings.
+    #[arg(long, value_name = "FILE")]
+    audit_baseline: Option<PathBuf>,
     /// No terminal summary.
     #[arg(long, short)]
     quiet: bool,
@@ -217,12 +267,12 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let verbose = match &cli.command {
-        Command::Run(args) => args.common.verbose,
-        Command::PrePush { common, .. } => common.verbose,
-        _ => false,
+    let (verbose, quiet) = match &cli.command {
+        Command::Run(args) => (args.common.verbose, args.common.quiet),
+        Command::PrePush { common, .. } => (common.verbose, common.quiet),
+        _ => (false, false),
     };
-    init_tracing(verbose);
+    init_tracing(verbose, quiet);
     let result = match cli.command {
         Command::Run(args) => {
             let scope = args.git_history.clone();
@@ -233,7 +283,13 @@ pub fn main() -> ExitCode {
             })
         }
         Command::PrePush { common, .. } => pre_push(&common),
-        Command::InstallHook { dir } => hook::install(&dir).map(|message| {
+        Command::InstallHook { dir } | Command::Hook(HookCommand::Install { dir }) => {
+            hook::install(&dir).map(|message| {
+                println!("{message}");
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Hook(HookCommand::Uninstall { dir }) => hook::uninstall(&dir).map(|message| {
             println!("{message}");
             ExitCode::SUCCESS
         }),
@@ -247,6 +303,7 @@ pub fn main() -> ExitCode {
             output,
             common,
         }) => secrets_baseline(&dir, &output, &common),
+        Command::Audit(AuditCommand::Baseline { from, output }) => audit_baseline(&from, &output),
         Command::Plugin(PluginCommand::Keygen { name }) => signing_cli::keygen(&name),
         Command::Plugin(PluginCommand::Sign { plugin, key }) => signing_cli::sign(&plugin, &key),
         Command::Plugin(PluginCommand::Verify { plugin, keys }) => {
@@ -277,9 +334,12 @@ pub fn main() -> ExitCode {
 }
 
 /// Warnings by default; `--verbose` adds the stages' own info lines (for
-/// example each suppressed finding); `CORDON_LOG` overrides both.
-fn init_tracing(verbose: bool) {
-    let default = if verbose {
+/// example each suppressed finding); `--quiet` leaves errors only;
+/// `CORDON_LOG` overrides all three.
+fn init_tracing(verbose: bool, quiet: bool) {
+    let default = if quiet {
+        "error"
+    } else if verbose {
         "warn,cordon::host::log=info"
     } else {
         "warn"
@@ -288,8 +348,19 @@ fn init_tracing(verbose: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(color_on(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Colour on a stream: `CLICOLOR_FORCE` (not `0`) forces it, `NO_COLOR`
+/// forbids it, otherwise only on a terminal.
+fn color_on(stream: &impl IsTerminal) -> bool {
+    let set = |key: &str| std::env::var_os(key).is_some_and(|v| !v.is_empty() && v != "0");
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    set("CLICOLOR_FORCE") || stream.is_terminal()
 }
 
 fn cache_dir(common: &CommonArgs) -> Option<PathBuf> {
@@ -307,9 +378,45 @@ fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
     if common.only.is_empty() {
         common.only = vec!["secrets".into()];
     }
-    run_command(&dir, &common, |root| {
-        git_scope::pre_push(root, &stdin).map(Some)
+    // The pre-commit framework passes the range in its environment; git
+    // passes ref lines on stdin. Neither is an error to report, not a pass.
+    let range = match (
+        std::env::var("PRE_COMMIT_FROM_REF")
+            .ok()
+            .filter(|v| !v.is_empty()),
+        std::env::var("PRE_COMMIT_TO_REF")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    ) {
+        (Some(from), Some(to)) if stdin.trim().is_empty() => Some(format!("{from}..{to}")),
+        _ => None,
+    };
+    if range.is_none() && stdin.trim().is_empty() {
+        return Err(Fatal(
+            "pre-push got no refs on stdin and no PRE_COMMIT_FROM_REF / PRE_COMMIT_TO_REF, so there is nothing to scan; \
+             git runs `cordon pre-push` as a hook with the refs on stdin (see `cordon hook install`)"
+                .into(),
+        ));
+    }
+    run_command(&dir, &common, |root| match &range {
+        Some(range) => git_scope::history(root, range).map(Some),
+        None => git_scope::pre_push(root, &stdin).map(Some),
     })
+}
+
+fn audit_baseline(from: &Path, output: &Path) -> Result<ExitCode, Fatal> {
+    let log = crate::trust::files::read_regular(from, "audit log", 1 << 30)?;
+    let baseline = AuditBaseline::from_audit_log(&String::from_utf8_lossy(&log))
+        .map_err(|e| Fatal(format!("{}: {e}", from.display())))?;
+    let text = serde_json::to_string_pretty(&baseline)?;
+    std::fs::write(output, text + "\n")
+        .map_err(|e| Fatal(format!("cannot write {}: {e}", output.display())))?;
+    println!(
+        "wrote {} with the access profiles of {} stage(s); pass it to `cordon run --audit-baseline`",
+        output.display(),
+        baseline.stages.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn db_update(url: &str, osv_url: Option<&str>, common: &CommonArgs) -> Result<ExitCode, Fatal> {
@@ -378,6 +485,7 @@ fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<(Pipeline, Policy),
         pipeline.retain(&common.only).map_err(Fatal)?;
     }
     policy.admit(&pipeline)?;
+    policy.apply_suppressions(&mut pipeline, common.repo_pipeline);
     Ok((pipeline, policy))
 }
 
@@ -393,8 +501,10 @@ fn run_command<'a>(
     for target in &common.reports {
         crate::report::write(target, &report, &artifacts)?;
     }
-    if !common.quiet {
-        let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // A report on standard output is the output; the summary would corrupt it.
+    let report_on_stdout = common.reports.iter().any(|r| r.path.as_os_str() == "-");
+    if !common.quiet && !report_on_stdout {
+        let color = color_on(&std::io::stdout());
         let text = crate::report::render(
             ReportFormat::Text {
                 color,
@@ -544,6 +654,12 @@ fn execute(
         fail_on,
         unscanned_severity: policy.unscanned_severity,
         trusted_keys: policy.trusted_keys.clone(),
+        audit_baseline: common
+            .audit_baseline
+            .as_deref()
+            .map(AuditBaseline::load)
+            .transpose()
+            .map_err(Fatal)?,
         tracked: std::sync::OnceLock::new(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

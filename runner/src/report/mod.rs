@@ -85,6 +85,12 @@ pub fn write(
     artifacts: &ArtifactStore,
 ) -> Result<(), String> {
     let text = render(target.format, report, artifacts)?;
+    if target.path.as_os_str() == "-" {
+        use std::io::Write;
+        return std::io::stdout()
+            .write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write the report to standard output: {e}"));
+    }
     if let Some(parent) = target.path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;

@@ -38,6 +38,17 @@ pub fn cache_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("cordon-test-cache")
 }
 
+/// `PATH` with the directory of the `cordon` under test first, as an
+/// installed hook finds it.
+pub fn path_with_cordon() -> std::ffi::OsString {
+    let bin = Path::new(env!("CARGO_BIN_EXE_cordon"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&rest))).unwrap()
+}
+
 /// The configuration directory the tests' runs see.
 pub fn config_home() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("cordon-test-config")
