@@ -26,6 +26,15 @@ impl DataSetPaths {
             .map(|d| d.join("advisory-db").join(name))
     }
 
+    /// Where the first run should fetch the RustSec database: its cache
+    /// location, when no path was given and no copy is there yet.
+    pub fn first_use_target(&self) -> Option<PathBuf> {
+        if self.advisory_db.is_some() {
+            return None;
+        }
+        self.cached(RUSTSEC).filter(|dir| !dir.exists())
+    }
+
     /// Resolves the data sets `wanted` names. A missing one is an error
     /// value the stage will see, never an empty database.
     pub fn resolve<'a>(
@@ -66,7 +75,7 @@ impl DataSetPaths {
         match self.cached(name) {
             Some(path) if path.is_dir() => Ok(DataSet::at(path)),
             _ => Err(format!(
-                "no local copy; run `cordon db update` or pass {flag}"
+                "no local copy (offline, or the fetch failed); get it with `cordon db update`, or pass {flag}"
             )),
         }
     }

@@ -452,6 +452,42 @@ fn db_update_fetches_with_git_and_the_audit_uses_the_fetched_copy() {
     assert!(!notes.contains("date of last update unknown"), "{notes}");
 }
 
+#[test]
+fn the_first_run_fetches_the_advisory_database_and_offline_says_how_to_get_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = dir.path().join("advisory-db");
+    copy_tree(&shared("advisory-db"), &upstream);
+    git(&upstream, &["init", "-q", "-b", "main"]);
+    git(&upstream, &["add", "."]);
+    git(&upstream, &["commit", "-q", "-m", "snapshot"]);
+    let workspace = dir.path().join("ws");
+    write_files(&workspace, &[("Cargo.lock", CARGO_LOCK)]);
+
+    let offline_cache = dir.path().join("offline-cache");
+    let offline = cordon_with(&workspace, &["run", ".", "--only", "audit"], |c| {
+        c.env("CORDON_CACHE_DIR", &offline_cache);
+    });
+    assert_eq!(offline.code, 2);
+    let (_, message) = offline.error("audit");
+    assert!(message.contains("cordon db update"), "{message}");
+
+    let cache = dir.path().join("cache");
+    let run = cordon_with(&workspace, &["run", ".", "--only", "audit"], |c| {
+        c.env("CORDON_CACHE_DIR", &cache)
+            .env_remove("CORDON_OFFLINE")
+            .env("CORDON_ADVISORY_DB_URL", &upstream);
+    });
+    assert!(
+        run.stderr
+            .contains("fetching the RustSec advisory database"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    assert!(!run.findings("audit", "RUSTSEC-2019-0009").is_empty());
+    assert!(cache.join("advisory-db/rustsec/.git").exists());
+}
+
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {

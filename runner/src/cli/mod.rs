@@ -190,6 +190,13 @@ struct CommonArgs {
     /// OSV advisories (a directory of OSV JSON files).
     #[arg(long, env = "CORDON_OSV_DB")]
     osv_db: Option<PathBuf>,
+    /// Never fetch advisory data: without a local copy the audit stage
+    /// reports what is missing and the command that gets it.
+    #[arg(long, env = "CORDON_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    offline: bool,
+    /// Where the first run fetches the RustSec database from.
+    #[arg(long, env = "CORDON_ADVISORY_DB_URL", default_value = datasets::RUSTSEC_URL)]
+    advisory_db_url: String,
     /// Pipeline file (default: the built-in pipeline).
     #[arg(long, conflicts_with = "repo_pipeline")]
     pipeline: Option<PathBuf>,
@@ -402,6 +409,27 @@ fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
         Some(range) => git_scope::history(root, range).map(Some),
         None => git_scope::pre_push(root, &stdin).map(Some),
     })
+}
+
+/// Like cargo-audit, the first run fetches the RustSec database into the
+/// cache when there is no copy. A failed fetch is not fatal here: the audit
+/// stage then reports the data as missing (and the run exits 2), never a
+/// clean result.
+fn fetch_on_first_use(paths: &DataSetPaths, common: &CommonArgs) {
+    let Some(dir) = paths.first_use_target() else {
+        return;
+    };
+    if !common.quiet {
+        eprintln!(
+            "fetching the RustSec advisory database into {} (first use; --offline skips this)",
+            dir.display()
+        );
+    }
+    match datasets::update(&common.advisory_db_url, &dir) {
+        Ok(head) if !common.quiet => eprintln!("RustSec advisory database at {head}"),
+        Ok(_) => {}
+        Err(error) => eprintln!("warning: could not fetch the RustSec advisory database: {error}"),
+    }
 }
 
 fn audit_baseline(from: &Path, output: &Path) -> Result<ExitCode, Fatal> {
@@ -625,6 +653,9 @@ fn execute(
         osv_db: common.osv_db.clone(),
         cache_dir: cache.clone(),
     };
+    if wanted.iter().any(|w| w == datasets::RUSTSEC) && !common.offline {
+        fetch_on_first_use(&paths, common);
+    }
     let data_sets = paths.resolve(&wanted);
     let audit_log = match &common.audit_log {
         Some(path) => AuditLog::create(path)

@@ -129,6 +129,8 @@ pub fn cordon_with(dir: &Path, args: &[&str], configure: impl FnOnce(&mut Comman
         .env("XDG_CONFIG_HOME", config_home())
         .env_remove("CORDON_POLICY")
         .env_remove("CORDON_CACHE_KEY")
+        // Tests never reach for the network; the first-use fetch has its own test.
+        .env("CORDON_OFFLINE", "1")
         .env("NO_COLOR", "1")
         .env_remove("CORDON_ADVISORY_DB")
         .env_remove("CORDON_OSV_DB")
