@@ -154,7 +154,7 @@ fn render_run(report: &RunReport, stage: &StageReport) -> Value {
             json!({
                 "plugin": plugin.name,
                 "pluginDescription": plugin.description,
-                "source": plugin.source,
+                "source": portable_source(&plugin.source),
                 "sha256": plugin.sha256,
                 "cordonVersion": report.tool_version,
             }),
@@ -335,6 +335,16 @@ fn repository_uri(remote: &str) -> Option<String> {
 }
 
 /// `MAJOR.MINOR.PATCH` with an optional `-pre`/`+build` suffix.
+/// The plugin's source as SARIF may carry it: a built-in's name, or a
+/// plugin file's name without the directories of the machine that ran the
+/// scan (the digest beside it says exactly which component it was).
+fn portable_source(source: &str) -> &str {
+    if source.starts_with("builtin:") {
+        return source;
+    }
+    source.rsplit(['/', '\\']).next().unwrap_or(source)
+}
+
 fn is_semantic_version(version: &str) -> bool {
     let core = version.split(['-', '+']).next().unwrap_or_default();
     let parts: Vec<&str> = core.split('.').collect();

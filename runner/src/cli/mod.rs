@@ -2,7 +2,9 @@
 //! (0 clean, 1 findings at or above `--fail-on`, 2 configuration, plugin,
 //! sandbox or I/O error).
 
+mod catalogue;
 mod hook;
+mod pin;
 mod scaffold;
 mod signing_cli;
 
@@ -68,6 +70,19 @@ enum Command {
     /// Stage monitoring from audit logs.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// List the rules of the built-in stages.
+    Rules {
+        /// Only this stage's rules.
+        #[arg(long)]
+        stage: Option<String>,
+    },
+    /// Explain a rule: what it finds and what to do about it.
+    Explain {
+        /// A rule id, e.g. secrets/github-pat.
+        rule: String,
+    },
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
 }
 
 #[derive(Subcommand)]
@@ -122,6 +137,12 @@ enum PluginCommand {
         #[arg(long = "key", required = true)]
         keys: Vec<PathBuf>,
     },
+    /// Write PLUGIN's sha256 into the pipeline file, for each stage that loads it.
+    Pin {
+        plugin: PathBuf,
+        #[arg(long, default_value = "cordon.toml")]
+        pipeline: PathBuf,
+    },
     /// Show a plugin's digest, signature, the interfaces it imports and what
     /// its describe() asks for, without running it.
     Inspect {
@@ -163,6 +184,11 @@ const DEFAULT_BASELINE: &str = ".cordon/secrets-baseline.json";
 
 #[derive(Subcommand)]
 enum DbCommand {
+    /// Where each advisory database is, its revision and its age.
+    Status {
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Clone or fast-forward the RustSec advisory database into the cache.
     Update {
         #[arg(long, default_value = datasets::RUSTSEC_URL)]
@@ -172,24 +198,31 @@ enum DbCommand {
         #[arg(long)]
         osv_url: Option<String>,
         #[command(flatten)]
-        common: CommonArgs,
+        data: DataArgs,
     },
 }
 
+/// Where the cache and the advisory databases are.
 #[derive(Args, Clone)]
-struct CommonArgs {
+struct DataArgs {
     /// Where compiled components, stage caches and databases are kept.
     #[arg(long, env = "CORDON_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
-    /// Do not use or write the compiled-component cache.
-    #[arg(long)]
-    no_cache: bool,
     /// RustSec advisory database (a checkout of rustsec/advisory-db).
     #[arg(long, env = "CORDON_ADVISORY_DB")]
     advisory_db: Option<PathBuf>,
     /// OSV advisories (a directory of OSV JSON files).
     #[arg(long, env = "CORDON_OSV_DB")]
     osv_db: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct CommonArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Do not use or write the compiled-component cache.
+    #[arg(long)]
+    no_cache: bool,
     /// Never fetch advisory data: without a local copy the audit stage
     /// reports what is missing and the command that gets it.
     #[arg(long, env = "CORDON_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
@@ -300,17 +333,28 @@ pub fn main() -> ExitCode {
             println!("{message}");
             ExitCode::SUCCESS
         }),
-        Command::Db(DbCommand::Update {
-            url,
-            osv_url,
-            common,
-        }) => db_update(&url, osv_url.as_deref(), &common),
+        Command::Db(DbCommand::Update { url, osv_url, data }) => {
+            db_update(&url, osv_url.as_deref(), &data)
+        }
         Command::Secrets(SecretsCommand::Baseline {
             dir,
             output,
             common,
         }) => secrets_baseline(&dir, &output, &common),
         Command::Audit(AuditCommand::Baseline { from, output }) => audit_baseline(&from, &output),
+        Command::Rules { stage } => catalogue::list(stage.as_deref()),
+        Command::Explain { rule } => catalogue::explain(&rule),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "cordon", &mut script);
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = std::io::stdout().write_all(&script);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Db(DbCommand::Status { data }) => catalogue::db_status(&data),
+        Command::Plugin(PluginCommand::Pin { plugin, pipeline }) => pin::pin(&plugin, &pipeline),
         Command::Plugin(PluginCommand::Keygen { name }) => signing_cli::keygen(&name),
         Command::Plugin(PluginCommand::Sign { plugin, key }) => signing_cli::sign(&plugin, &key),
         Command::Plugin(PluginCommand::Verify { plugin, keys }) => {
@@ -370,8 +414,8 @@ fn color_on(stream: &impl IsTerminal) -> bool {
     set("CLICOLOR_FORCE") || stream.is_terminal()
 }
 
-fn cache_dir(common: &CommonArgs) -> Option<PathBuf> {
-    common.cache_dir.clone().or_else(|| {
+fn cache_dir(data: &DataArgs) -> Option<PathBuf> {
+    data.cache_dir.clone().or_else(|| {
         directories::ProjectDirs::from("dev", "cordon", "cordon")
             .map(|d| d.cache_dir().to_path_buf())
     })
@@ -447,7 +491,7 @@ fn audit_baseline(from: &Path, output: &Path) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn db_update(url: &str, osv_url: Option<&str>, common: &CommonArgs) -> Result<ExitCode, Fatal> {
+fn db_update(url: &str, osv_url: Option<&str>, common: &DataArgs) -> Result<ExitCode, Fatal> {
     let cached = |name: &str| -> Result<PathBuf, Fatal> {
         Ok(cache_dir(common)
             .ok_or_else(|| Fatal("no cache directory; pass --cache-dir".into()))?
@@ -642,15 +686,15 @@ fn execute(
     apply_source_date_epoch(&mut pipeline)?;
     adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
-    let cache = cache_dir(common);
+    let cache = cache_dir(&common.data);
     let wanted: Vec<String> = pipeline
         .stages
         .iter()
         .flat_map(|s| s.grants.data.iter().cloned())
         .collect();
     let paths = DataSetPaths {
-        advisory_db: common.advisory_db.clone(),
-        osv_db: common.osv_db.clone(),
+        advisory_db: common.data.advisory_db.clone(),
+        osv_db: common.data.osv_db.clone(),
         cache_dir: cache.clone(),
     };
     if wanted.iter().any(|w| w == datasets::RUSTSEC) && !common.offline {

@@ -4,7 +4,7 @@
 mod convert;
 pub mod git_scope;
 
-pub use convert::escape_controls;
+pub use convert::{escape_controls, rule as rule_from_wit};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

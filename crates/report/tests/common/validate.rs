@@ -82,6 +82,18 @@ fn multitool() -> PathBuf {
             "`npm install {MULTITOOL_PACKAGE}` at the repository root failed ({status}); \
              the SARIF tests need it"
         );
+        // The package marks its binary executable in a postinstall script,
+        // which newer npm versions do not run unless allowed.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&binary)
+                .expect("the Multitool")
+                .permissions()
+                .mode();
+            std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(mode | 0o755))
+                .expect("make the Multitool executable");
+        }
     }
     binary
 }

@@ -1,0 +1,139 @@
+//! The smaller commands, run as a user would: rules, explain, completions,
+//! db status, plugin pin, and reports on standard output.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn cordon_plain(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .current_dir(dir)
+        .args(args)
+        .env("XDG_CONFIG_HOME", config_home())
+        .env("CORDON_CACHE_DIR", cache_dir())
+        .env("CORDON_OFFLINE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn rules_and_explain_come_from_the_stages_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = cordon_plain(dir.path(), &["rules", "--stage", "secrets"]);
+    assert!(rules.status.success());
+    let listed = stdout(&rules);
+    assert!(listed.lines().count() > 50, "{listed}");
+    assert!(listed.lines().all(|l| l.starts_with("secrets")), "{listed}");
+    assert!(listed.contains("secrets/github-pat"), "{listed}");
+
+    let explained = cordon_plain(dir.path(), &["explain", "secrets/github-pat"]);
+    assert!(explained.status.success());
+    assert!(
+        stdout(&explained).contains("What to do: Revoke"),
+        "{}",
+        stdout(&explained)
+    );
+
+    let unknown = cordon_plain(dir.path(), &["explain", "github-pat"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean secrets/github-pat"));
+    let runner_rules = cordon_plain(dir.path(), &["explain", "cordon/unscanned"]);
+    assert!(runner_rules.status.success());
+}
+
+#[test]
+fn completions_and_db_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = cordon_plain(dir.path(), &["completions", "bash"]);
+    assert!(bash.status.success());
+    assert!(stdout(&bash).contains("_cordon()"));
+    let db = shared("advisory-db");
+    let status = cordon_plain(
+        dir.path(),
+        &["db", "status", "--advisory-db", db.to_str().unwrap()],
+    );
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    assert!(stdout(&status).contains("rustsec"), "{}", stdout(&status));
+    assert!(
+        stdout(&status).contains("osv      missing"),
+        "{}",
+        stdout(&status)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let none = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "db",
+            "status",
+            "--cache-dir",
+            empty.path().to_str().unwrap(),
+        ])
+        .env_remove("CORDON_ADVISORY_DB")
+        .env_remove("CORDON_OSV_DB")
+        .output()
+        .unwrap();
+    assert_eq!(
+        none.status.code(),
+        Some(2),
+        "no data at all is not a healthy status"
+    );
+}
+
+#[test]
+fn plugin_pin_writes_the_digest_and_keeps_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("hello.wasm");
+    std::fs::copy(guest("hello-stage"), &wasm).unwrap();
+    let pipeline = "# my pipeline\n[stages.hello]\nplugin = \"hello.wasm\" # built by hand\nsha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n";
+    std::fs::write(dir.path().join("cordon.toml"), pipeline).unwrap();
+    let pinned = cordon_plain(dir.path(), &["plugin", "pin", "hello.wasm"]);
+    assert!(
+        pinned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pinned.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("cordon.toml")).unwrap();
+    assert!(text.contains(&sha256_file(&wasm)), "{text}");
+    assert!(
+        text.contains("# my pipeline") && text.contains("# built by hand"),
+        "{text}"
+    );
+    let other = cordon_plain(dir.path(), &["plugin", "pin", "cordon.toml"]);
+    assert_eq!(other.status.code(), Some(2));
+}
+
+#[test]
+fn a_report_on_standard_output_is_the_whole_output() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("src/lib.rs", "pub fn f() {}\n")]);
+    let run = cordon_plain(
+        dir.path(),
+        &["run", ".", "--only", "secrets", "--report", "json=-"],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("stdout is the JSON report");
+    assert_eq!(report["stages"][0]["name"], "secrets");
+    assert!(!dir.path().join("-").exists());
+    let quiet = cordon_plain(dir.path(), &["run", ".", "--only", "secrets", "-q"]);
+    assert!(
+        quiet.stdout.is_empty() && quiet.stderr.is_empty(),
+        "{quiet:?}"
+    );
+}
