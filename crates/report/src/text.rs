@@ -55,6 +55,76 @@ pub fn render(report: &RunReport, options: &TextOptions) -> String {
     out
 }
 
+/// How many failing findings [`next_steps`] spells out; the rest are counted.
+const NEXT_STEPS_SHOWN: usize = 3;
+
+/// What to do about a failing run, for a person at a terminal or behind a
+/// blocked push: for the worst findings at or above `fail_on`, the rule's
+/// remediation, the fingerprint, and the commands that explain, accept or
+/// allow it. Empty when nothing fails on findings. Everything a plugin
+/// wrote is escaped, as in [`render`].
+pub fn next_steps(report: &RunReport) -> String {
+    let mut failing: Vec<(&StageReport, &crate::model::Finding)> = report
+        .stages
+        .iter()
+        .flat_map(|stage| stage.findings.iter().map(move |f| (stage, f)))
+        .filter(|(_, f)| f.severity >= report.fail_on)
+        .collect();
+    if failing.is_empty() {
+        return String::new();
+    }
+    failing.sort_by(|a, b| b.1.severity.cmp(&a.1.severity));
+    let mut out = String::from("What to do next:\n");
+    for (stage, finding) in failing.iter().take(NEXT_STEPS_SHOWN) {
+        let place = finding
+            .location
+            .as_ref()
+            .map_or_else(|| "(no location)".to_string(), |l| clean(&l.position()));
+        let _ = writeln!(
+            out,
+            "  {} {}  {place}\n    fingerprint {}",
+            finding.severity.as_str().to_uppercase(),
+            clean(&finding.rule_id),
+            clean(&finding.fingerprint)
+        );
+        if let Some(rule) = stage.rules.iter().find(|r| r.id == finding.rule_id)
+            && !rule.help.is_empty()
+        {
+            let _ = writeln!(out, "    fix: {}", clean(&rule.help));
+        }
+        let rule = clean(&finding.rule_id);
+        let _ = writeln!(out, "    more: cordon explain {rule}");
+        match stage.name.as_str() {
+            "secrets" => {
+                let _ = writeln!(
+                    out,
+                    "    not a secret: add a `cordon:allow` comment on that line, or an `allow-values` pattern in [stages.secrets.options]\n    \
+                     accept what is there today: cordon secrets baseline (commit .cordon/secrets-baseline.json; only new ones fail)"
+                );
+            }
+            "audit" => {
+                let _ = writeln!(
+                    out,
+                    "    accept the risk for now: [stages.audit.options] ignore = [{{ id = \"{rule}\", reason = \"…\", until = \"YYYY-MM-DD\" }}]"
+                );
+            }
+            _ => {}
+        }
+    }
+    if failing.len() > NEXT_STEPS_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more at or above {} (see the summary above)",
+            failing.len() - NEXT_STEPS_SHOWN,
+            report.fail_on
+        );
+    }
+    out.push_str(
+        "  from the pre-push hook, after fixing: rewrite the commit (git commit --amend, or git rebase -i) so the secret is not in history; `git push --no-verify` skips the hook once\n",
+    );
+    out
+}
+
 struct Painter {
     color: bool,
 }
@@ -256,6 +326,12 @@ fn render_totals(out: &mut String, report: &RunReport, painter: &Painter) {
                 problems.push(format!("stage {} was not run", clean(&stage.name)))
             }
         }
+    }
+    for stage in report.stages.iter().filter(|s| s.findings_truncated) {
+        problems.push(format!(
+            "stage {} reached its findings cap",
+            clean(&stage.name)
+        ));
     }
     let failing = counts.at_or_above(report.fail_on);
     if failing > 0 {

@@ -125,7 +125,9 @@ fn plugin_text_cannot_drive_the_terminal() {
     assert!(text.contains("\\u{1b}[2J\\u{1b}[0;0Hok: nothing at or above high\\r\\n"));
     // Every finding is one line, and the real verdict is the last line.
     assert!(
-        text.ends_with("FAIL: stage  did not complete; 5 findings at or above info\n"),
+        text.ends_with(
+            "FAIL: stage  did not complete; stage weird reached its findings cap; 5 findings at or above info\n"
+        ),
         "{text}"
     );
     assert!(text.contains("the finding cap was reached: only the first 5 findings are shown"));
@@ -148,4 +150,37 @@ fn strip_ansi(text: &str) -> String {
         }
     }
     out
+}
+
+#[test]
+fn next_steps_name_the_fix_the_fingerprint_and_the_commands() {
+    let report = sample_report();
+    let steps = cordon_report::text::next_steps(&report);
+    assert!(steps.starts_with("What to do next:\n"), "{steps}");
+    // The worst failing finding first, with its fingerprint and commands.
+    let first = steps.lines().nth(1).unwrap();
+    assert!(first.contains("CRITICAL"), "{steps}");
+    assert!(steps.contains("fingerprint "), "{steps}");
+    assert!(
+        steps.contains("more: cordon explain secrets/github-pat"),
+        "{steps}"
+    );
+    assert!(steps.contains("cordon secrets baseline"), "{steps}");
+    assert!(steps.contains("… and 1 more at or above high"), "{steps}");
+    let mut audit_only = sample_report();
+    audit_only.stages.retain(|s| s.name == "audit");
+    let audit_steps = cordon_report::text::next_steps(&audit_only);
+    assert!(
+        audit_steps.contains("ignore = [{ id = \"RUSTSEC-2024-0003\""),
+        "{audit_steps}"
+    );
+    assert!(!steps.contains("GITHUB_TOKEN"), "no snippet, no secret");
+    let mut clean = completed_only();
+    clean.fail_on = cordon_report::Severity::Critical;
+    for stage in &mut clean.stages {
+        stage
+            .findings
+            .retain(|f| f.severity < cordon_report::Severity::Critical);
+    }
+    assert_eq!(cordon_report::text::next_steps(&clean), "");
 }

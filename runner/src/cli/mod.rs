@@ -316,7 +316,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => {
             let scope = args.git_history.clone();
-            run_command(&args.dir, &args.common, |root| {
+            run_command(&args.dir, &args.common, false, |root| {
                 scope
                     .map(|range| git_scope::history(root, &range))
                     .transpose()
@@ -449,7 +449,7 @@ fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    run_command(&dir, &common, |root| match &range {
+    run_command(&dir, &common, true, |root| match &range {
         Some(range) => git_scope::history(root, range).map(Some),
         None => git_scope::pre_push(root, &stdin).map(Some),
     })
@@ -564,9 +564,12 @@ fn load_pipeline(root: &Path, common: &CommonArgs) -> Result<(Pipeline, Policy),
 type ScopeFn<'a> =
     Box<dyn FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String> + 'a>;
 
+/// Runs the pipeline and reports. `from_hook`: a git hook, whose output a
+/// person reads when the push is blocked.
 fn run_command<'a>(
     dir: &Path,
     common: &CommonArgs,
+    from_hook: bool,
     scope: impl FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String> + 'a,
 ) -> Result<ExitCode, Fatal> {
     let (report, artifacts) = execute(dir, common, Box::new(scope), |_| Ok(()))?;
@@ -586,6 +589,10 @@ fn run_command<'a>(
             &artifacts,
         )?;
         print!("{text}");
+    }
+    // What to do next, for a person: on a terminal, or behind a blocked push.
+    if !common.quiet && (from_hook || std::io::stderr().is_terminal()) {
+        eprint!("{}", cordon_report::text::next_steps(&report));
     }
     Ok(ExitCode::from(report.exit_code() as u8))
 }
