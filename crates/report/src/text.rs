@@ -73,7 +73,7 @@ pub fn next_steps(report: &RunReport) -> String {
     if failing.is_empty() {
         return String::new();
     }
-    failing.sort_by(|a, b| b.1.severity.cmp(&a.1.severity));
+    failing.sort_by_key(|(_, f)| std::cmp::Reverse(f.severity));
     let mut out = String::from("What to do next:\n");
     for (stage, finding) in failing.iter().take(NEXT_STEPS_SHOWN) {
         let place = finding
