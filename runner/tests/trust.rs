@@ -715,3 +715,87 @@ fn a_stage_reaching_beyond_its_audit_baseline_fails_the_gate() {
             .is_empty()
     );
 }
+
+#[test]
+fn another_plugin_cannot_poison_a_stage_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("Cargo.lock", CARGO_LOCK)]);
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cordon");
+    let db = shared("advisory-db");
+    let audit_run = || {
+        cordon_with(
+            dir.path(),
+            &[
+                "run",
+                ".",
+                "--only",
+                "audit",
+                "--advisory-db",
+                db.to_str().unwrap(),
+            ],
+            |c| {
+                c.env("CORDON_CACHE_DIR", &cache_dir);
+            },
+        )
+    };
+    let first = audit_run();
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let audit_digest = first.stage("audit")["plugin"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let stages = cache_dir.join("stages");
+    let entries = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let before = entries(&stages.join(&audit_digest));
+    assert!(
+        !before.is_empty(),
+        "the audit stage cached nothing under its digest"
+    );
+    assert!(
+        !stages.join("audit").exists(),
+        "stage caches are keyed by digest, not name"
+    );
+
+    // A hostile plugin with a cache grant, writing every key it can think of.
+    let hostile = hostile_stage(
+        "auditor",
+        "[stages.auditor.grants]\nread = [\"**\"]\ncache = true\n[stages.auditor.options]\nattack = \"cache-poison\"\nkey = \"index\"\n",
+    );
+    write_files(dir.path(), &[("pipeline.toml", &hostile)]);
+    let poison = cordon_with(
+        dir.path(),
+        &["run", ".", "--pipeline", "pipeline.toml"],
+        |c| {
+            c.env("CORDON_CACHE_DIR", &cache_dir);
+        },
+    );
+    assert_eq!(poison.state("auditor"), "completed", "{}", poison.stderr);
+    let hostile_digest = poison.stage("auditor")["plugin"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(entries(&stages.join(&hostile_digest)).len(), 1);
+    assert_eq!(
+        entries(&stages.join(&audit_digest)),
+        before,
+        "the audit stage's cache changed"
+    );
+    let again = audit_run();
+    assert_eq!(again.code, 1);
+    assert!(!again.findings("audit", "RUSTSEC-2019-0009").is_empty());
+}

@@ -205,6 +205,19 @@ fn render_stage(
             clean(plugin.sha256.get(..16).unwrap_or(&plugin.sha256)),
         );
     }
+    if options.verbose
+        && let Some(used) = &stage.resources
+    {
+        let _ = writeln!(
+            out,
+            "  resources: {} wall, {} cpu, {} peak memory, {} read, {} host calls",
+            duration(used.wall_ms),
+            duration(used.cpu_ms),
+            bytes(used.peak_memory_bytes),
+            bytes(used.bytes_read),
+            used.host_calls
+        );
+    }
 
     let mut findings: Vec<_> = stage.findings.iter().collect();
     // Stable: the stage's order is kept within a severity.

@@ -184,3 +184,27 @@ fn next_steps_name_the_fix_the_fingerprint_and_the_commands() {
     }
     assert_eq!(cordon_report::text::next_steps(&clean), "");
 }
+
+#[test]
+fn verbose_shows_what_each_stage_used() {
+    let mut report = sample_report();
+    report.stages[0].resources = Some(cordon_report::ResourceUse {
+        wall_ms: 1200,
+        cpu_ms: 900,
+        peak_memory_bytes: 64 << 20,
+        bytes_read: 3 << 20,
+        host_calls: 57,
+    });
+    let verbose = render(
+        &report,
+        &TextOptions {
+            color: false,
+            verbose: true,
+        },
+    );
+    assert!(
+        verbose.contains("  resources: 1.20s wall, 900ms cpu, 64.0 MiB peak memory, 3.0 MiB read, 57 host calls\n"),
+        "{verbose}"
+    );
+    assert!(!render(&report, &PLAIN).contains("resources:"));
+}

@@ -719,6 +719,14 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 
 fn hint_for_parse_error(message: &str) -> Option<String> {
     if message.contains("unknown field") {
+        // "unknown field `timout`, expected one of `timeout`, `memory`, …"
+        let quoted: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+        if let Some((wanted, known)) = quoted.split_first() {
+            let known: BTreeSet<String> = known.iter().map(|k| k.to_string()).collect();
+            if let Some(close) = closest(wanted, &known) {
+                return Some(format!("did you mean `{close}`?"));
+            }
+        }
         Some("see the pipeline schema in the README; keys are kebab-case".into())
     } else if message.contains("unknown variant") {
         Some("severities are info, low, medium, high, critical".into())

@@ -281,3 +281,12 @@ fn content_of_a_file_outside_the_workspace_is_withheld() {
     assert!(!text.contains("ghp_not_a_plugin"), "{text}");
     assert!(text.starts_with("cordon.toml:2:"), "{text}");
 }
+
+#[test]
+fn a_near_miss_key_gets_a_did_you_mean() {
+    let e = error(
+        "[stages.s]\nplugin = \"builtin:secrets\"\ngrants = { read = [\"**\"] }\n[stages.s.limits]\ntimout = \"3s\"\n",
+    );
+    assert_eq!(e.position.map(|p| p.0), Some(5), "{e}");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `timeout`?"), "{e}");
+}

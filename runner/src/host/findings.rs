@@ -38,7 +38,7 @@ impl FindingSink {
 
     /// Keeps `finding` if there is room, or if it is more severe than the
     /// least severe one kept (which it displaces). `Err` when it was dropped.
-    fn offer(&mut self, finding: Finding) -> Result<(), AccessError> {
+    pub fn offer(&mut self, finding: Finding) -> Result<(), AccessError> {
         let size = finding_bytes(&finding);
         if self.findings.len() < self.max && self.bytes + size <= self.max_bytes {
             self.bytes += size;
@@ -129,27 +129,35 @@ fn bounded(mut finding: Finding) -> Finding {
     finding
 }
 
+/// The host boundary for one finding a plugin hands over: its location
+/// must be a workspace-relative path (normalised here), and every field is
+/// cut to size. `Err` says why it is refused. Public so the fuzz targets
+/// can drive it with arbitrary findings.
+pub fn admit(mut finding: Finding) -> Result<Finding, AccessError> {
+    // Reports name files relative to the workspace; a finding that points
+    // at `../../etc/passwd` or `/etc/passwd` is refused, not carried into a
+    // SARIF URI.
+    if let Some(location) = &mut finding.location
+        && !location.path.is_empty()
+    {
+        location.path = cordon_workspace::normalize(&location.path).map_err(|error| {
+            AccessError::Denied(format!(
+                "finding location must be a workspace-relative path: {error}"
+            ))
+        })?;
+    }
+    Ok(bounded(finding))
+}
+
 impl Host for StageState {
-    fn emit(&mut self, mut finding: Finding) -> Result<(), AccessError> {
+    fn emit(&mut self, finding: Finding) -> Result<(), AccessError> {
         let target = crate::host::audit::inert(&finding.rule_id);
-        // Reports name files relative to the workspace; a finding that
-        // points at `../../etc/passwd` or `/etc/passwd` is refused, not
-        // carried into a SARIF URI.
-        if let Some(location) = &mut finding.location
-            && !location.path.is_empty()
-        {
-            match cordon_workspace::normalize(&location.path) {
-                Ok(path) => location.path = path,
-                Err(error) => {
-                    let error = AccessError::Denied(format!(
-                        "finding location must be a workspace-relative path: {error}"
-                    ));
-                    return self.calls.record("findings.emit", &target, 0, Err(error));
-                }
-            }
-        }
+        let finding = match admit(finding) {
+            Ok(finding) => finding,
+            Err(error) => return self.calls.record("findings.emit", &target, 0, Err(error)),
+        };
         let first_refusal = !self.findings.truncated;
-        match self.findings.offer(bounded(finding)) {
+        match self.findings.offer(finding) {
             Ok(()) => self.calls.record("findings.emit", &target, 0, Ok(())),
             // Only the first refusal is logged: a findings flood must not
             // turn into an audit-log flood.

@@ -125,10 +125,22 @@ impl Policy {
             .map_err(|e| whole_file(e.to_string()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| whole_file("the policy file is not UTF-8 text".into()))?;
-        let raw: RawPolicyFile = toml::from_str(&text).map_err(|e| {
+        Self::parse(&text, &display)
+    }
+
+    /// Parses policy text; `display` names it in errors.
+    pub fn parse(text: &str, display: &str) -> Result<Policy, ConfigError> {
+        let whole_file = |message: String| ConfigError {
+            file: display.to_string(),
+            position: None,
+            message,
+            hint: None,
+            source_line: None,
+        };
+        let raw: RawPolicyFile = toml::from_str(text).map_err(|e| {
             crate::config::located(
-                &text,
-                &display,
+                text,
+                display,
                 e.span(),
                 e.message().trim().to_string(),
                 Some("see \"Policy\" in docs/SECURITY.md; keys are kebab-case".into()),
@@ -141,7 +153,7 @@ impl Policy {
         }
         let defaults = Policy::default();
         Ok(Policy {
-            source: display.clone(),
+            source: display.to_string(),
             require_stages: raw.require_stages.into_iter().collect(),
             min_fail_on: raw.min_fail_on,
             allow_repo_pipeline: raw

@@ -33,6 +33,7 @@
 //! | `fake-lines`         |                                | a log line and a finding with `\r`, `\n` and ANSI escapes |
 //! | `long-denials`       | `count` (20), `bytes` (10 MiB) | reads of ungranted paths `bytes` long               |
 //! | `read-nothing`       |                                | returns at once, having read nothing                |
+//! | `cache-poison`       | `key`                          | writes `poisoned` to cache entry `key`               |
 //!
 //! Every attack but `read-nothing` first reads the first file it may list
 //! (if any), as a real stage would, so the runner's "read nothing" check
@@ -148,6 +149,10 @@ impl Stage for Hostile {
                 }
             }
             "read-nothing" => {}
+            "cache-poison" => {
+                let key = required(text("key"), "key")?;
+                let _ = cache::put(&key, b"poisoned");
+            }
             other => {
                 return Err(StageError::InvalidOptions(format!(
                     "unknown attack `{other}`; expected read-parent, read-absolute, read-symlink, \

@@ -1,0 +1,25 @@
+//! Every lockfile parser: any bytes give a lockfile or an error.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+const NAMES: &[&str] = &[
+    "Cargo.lock",
+    "Cargo.toml",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "requirements.txt",
+    "go.mod",
+    "go.sum",
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
+    let name = NAMES[first as usize % NAMES.len()];
+    let _ = cordon_lockfiles::parse(name, rest);
+});
