@@ -799,3 +799,38 @@ fn another_plugin_cannot_poison_a_stage_cache() {
     assert_eq!(again.code, 1);
     assert!(!again.findings("audit", "RUSTSEC-2019-0009").is_empty());
 }
+
+#[test]
+fn describe_runs_under_the_stages_own_limits() {
+    let (dir, _) = leaky_repo();
+    let stage = |name: &str, limits: &str| {
+        path_stage(
+            name,
+            "cordon-test-hostile-describe",
+            &format!("[stages.{name}.grants]\nread = [\"**\"]\n[stages.{name}.limits]\n{limits}\n"),
+        )
+    };
+    let stages = [
+        stage("hoarder", "memory = \"64MiB\""),
+        stage("spinner", "timeout = \"1s\""),
+        hostile_stage(
+            "control",
+            "[stages.control.grants]\nread = [\"**\"]\n[stages.control.options]\nattack = \"ok\"\n",
+        ),
+    ];
+    write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "pipeline.toml"]);
+    assert_eq!(run.code, 2);
+    let (kind, message) = run.error("hoarder");
+    assert_eq!(kind, "plugin");
+    assert!(
+        message.contains("describe() failed") && message.contains("memory"),
+        "{message}"
+    );
+    let (_, message) = run.error("spinner");
+    assert!(
+        message.contains("describe() failed") && message.contains("timeout"),
+        "{message}"
+    );
+    assert_eq!(run.state("control"), "completed");
+}
