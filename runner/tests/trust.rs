@@ -834,3 +834,76 @@ fn describe_runs_under_the_stages_own_limits() {
     );
     assert_eq!(run.state("control"), "completed");
 }
+
+#[test]
+fn a_policy_can_refuse_or_reveal_the_repositorys_suppressions() {
+    let (dir, token) = leaky_repo();
+    // The repository hides its token with an inline comment and a baseline.
+    write_files(
+        dir.path(),
+        &[(
+            "src/config.rs",
+            &format!("const TOKEN: &str = \"{token}\"; // cordon:allow\n"),
+        )],
+    );
+    let hidden = cordon(dir.path(), &["run", ".", "--only", "secrets"]);
+    assert_eq!(hidden.code, 0, "{}", hidden.stderr);
+
+    let policies = tempfile::tempdir().unwrap();
+    let forbid = policies.path().join("forbid.toml");
+    std::fs::write(
+        &forbid,
+        "[policy]\nforbid-suppressions = [\"secrets/github-*\"]\n",
+    )
+    .unwrap();
+    let refused = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "secrets",
+            "--policy",
+            forbid.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    let found = refused.findings("secrets", "secrets/github-pat");
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0]["properties"]
+            .to_string()
+            .contains("suppression-refused"),
+        "{}",
+        found[0]
+    );
+
+    let reveal = policies.path().join("reveal.toml");
+    std::fs::write(&reveal, "[policy]\nreport-suppressions = true\n").unwrap();
+    let revealed = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "secrets",
+            "--policy",
+            reveal.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(revealed.code, 0, "an info finding does not fail the gate");
+    let shown = revealed.findings("secrets", "secrets/github-pat");
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0]["severity"], "info");
+    assert!(
+        shown[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("suppressed (inline"),
+        "{}",
+        shown[0]
+    );
+    for run in [&hidden, &refused, &revealed] {
+        assert_no_leak(run, &token);
+    }
+}

@@ -44,6 +44,13 @@ pub struct Policy {
     /// and (in a repository's own pipeline) the stages' allow-lists and
     /// ignores. When false they are switched off, so every finding shows.
     pub allow_repo_suppressions: bool,
+    /// Rules (ids, or prefixes ending in `*`) no suppression may hide,
+    /// wherever it comes from: such findings are reported, naming the
+    /// suppression they refused.
+    pub forbid_suppressions: Vec<String>,
+    /// Report every suppressed finding at `info`, so suppressions are
+    /// visible in SARIF, JSON and JUnit, not only in `--verbose` logs.
+    pub report_suppressions: bool,
 }
 
 pub const DEFAULT_POLICY_NAME: &str = "<default policy>";
@@ -59,6 +66,8 @@ impl Default for Policy {
             trusted_keys: Vec::new(),
             unscanned_severity: Severity::High,
             allow_repo_suppressions: true,
+            forbid_suppressions: Vec::new(),
+            report_suppressions: false,
         }
     }
 }
@@ -81,6 +90,9 @@ struct RawPolicy {
     trusted_keys: Vec<String>,
     unscanned_severity: Option<Severity>,
     allow_repo_suppressions: Option<bool>,
+    #[serde(default)]
+    forbid_suppressions: Vec<String>,
+    report_suppressions: Option<bool>,
 }
 
 /// A policy violation: the run does not start.
@@ -169,6 +181,10 @@ impl Policy {
             allow_repo_suppressions: raw
                 .allow_repo_suppressions
                 .unwrap_or(defaults.allow_repo_suppressions),
+            forbid_suppressions: raw.forbid_suppressions,
+            report_suppressions: raw
+                .report_suppressions
+                .unwrap_or(defaults.report_suppressions),
         })
     }
 
@@ -209,13 +225,24 @@ impl Policy {
     /// policy says they do not count. `from_repository` is true for the
     /// repository's own pipeline, whose stage options the repository wrote.
     pub fn apply_suppressions(&self, pipeline: &mut Pipeline, from_repository: bool) {
-        if self.allow_repo_suppressions {
-            return;
-        }
         for stage in &mut pipeline.stages {
             let Some(options) = stage.options.as_object_mut() else {
                 continue;
             };
+            if stage.plugin == PluginSource::Builtin("secrets".into()) {
+                if !self.forbid_suppressions.is_empty() {
+                    options.insert(
+                        "unsuppressible-rules".into(),
+                        self.forbid_suppressions.clone().into(),
+                    );
+                }
+                if self.report_suppressions {
+                    options.insert("report-suppressed".into(), true.into());
+                }
+            }
+            if self.allow_repo_suppressions {
+                continue;
+            }
             match &stage.plugin {
                 PluginSource::Builtin(name) if name == "secrets" => {
                     options.insert("inline-allow".into(), false.into());
@@ -294,6 +321,23 @@ mod tests {
         assert_eq!(options["inline-allow"], false);
         assert_eq!(options["baseline"], false);
         assert!(options.get("allow-paths").is_none());
+
+        let p = policy(
+            "[policy]\nforbid-suppressions = [\"secrets/github-*\"]\nreport-suppressions = true\n",
+        )
+        .unwrap();
+        let mut pipeline = Pipeline::default_pipeline();
+        p.apply_suppressions(&mut pipeline, false);
+        let options = &pipeline.stage("secrets").unwrap().options;
+        assert_eq!(
+            options["unsuppressible-rules"],
+            serde_json::json!(["secrets/github-*"])
+        );
+        assert_eq!(options["report-suppressed"], true);
+        assert!(
+            options.get("inline-allow").is_none(),
+            "allowed unless the policy says otherwise"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none |
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
+//! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
+//! | `report-suppressed` | `false` | report each suppressed finding as an `info` finding naming what suppressed it, so suppressions are visible in every report |
 //!
 //! Large files: a file above `max-file-bytes` is listed in `skipped` with its
 //! size, never reported clean. Reading it in chunks would bound memory too,
@@ -28,7 +30,13 @@ use cordon_secrets::{Baseline, FileScan, Scanner, ScannerConfig, SuppressionReas
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 3] = ["baseline", "include-ignored", "max-file-bytes"];
+const STAGE_KEYS: [&str; 5] = [
+    "baseline",
+    "include-ignored",
+    "max-file-bytes",
+    "unsuppressible-rules",
+    "report-suppressed",
+];
 
 /// Which baseline applies.
 #[derive(Debug, PartialEq)]
@@ -48,7 +56,28 @@ struct StageOptions {
     baseline: BaselineChoice,
     include_ignored: bool,
     max_file_bytes: u64,
+    suppressions: SuppressionPolicy,
     scanner: ScannerConfig,
+}
+
+/// What suppressions may do (set by an organisation policy through the runner).
+#[derive(Debug, Default, Clone)]
+struct SuppressionPolicy {
+    /// Rule ids, or prefixes ending in `*`, that cannot be suppressed.
+    unsuppressible: Vec<String>,
+    /// Report suppressed findings at `info` instead of only logging them.
+    report: bool,
+}
+
+impl SuppressionPolicy {
+    fn refuses(&self, rule_id: &str) -> bool {
+        self.unsuppressible
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => rule_id.starts_with(prefix),
+                None => rule_id == pattern,
+            })
+    }
 }
 
 fn parse_options(json: &str) -> Result<StageOptions, StageError> {
@@ -71,6 +100,32 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         Some(_) => {
             return Err(StageError::InvalidOptions(
                 "`include-ignored` must be true or false".into(),
+            ));
+        }
+    };
+    let unsuppressible = match table.remove("unsuppressible-rules") {
+        None => Vec::new(),
+        Some(serde_json::Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                serde_json::Value::String(rule) => Ok(rule),
+                _ => Err(StageError::InvalidOptions(
+                    "`unsuppressible-rules` must be a list of rule ids".into(),
+                )),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`unsuppressible-rules` must be a list of rule ids".into(),
+            ));
+        }
+    };
+    let report_suppressed = match table.remove("report-suppressed") {
+        None => false,
+        Some(serde_json::Value::Bool(value)) => value,
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`report-suppressed` must be true or false".into(),
             ));
         }
     };
@@ -98,6 +153,10 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         baseline,
         include_ignored,
         max_file_bytes,
+        suppressions: SuppressionPolicy {
+            unsuppressible,
+            report: report_suppressed,
+        },
         scanner,
     })
 }
@@ -170,6 +229,9 @@ fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Fin
 /// summary stays true) when the host's finding cap is reached.
 #[derive(Default)]
 struct Reporter {
+    suppressions: SuppressionPolicy,
+    /// Suppressions refused because the rule is unsuppressible.
+    refused: u64,
     emitted: u64,
     over_limit: u64,
     baseline: u64,
@@ -188,10 +250,26 @@ impl Reporter {
             // suppression never hides a finding silently; the finding is
             // already redacted.
             let f = &suppressed.finding;
+            if self.suppressions.refuses(&f.rule_id) {
+                // Reported like any finding, saying what tried to hide it.
+                let finding = to_finding(f, origin)
+                    .property("suppression-refused", &suppressed.reason.to_string());
+                self.refused += 1;
+                self.emit(&f.fingerprint, finding)?;
+                continue;
+            }
             log::info(&format!(
                 "suppressed {} at {}:{} ({}): {}",
                 f.rule_id, f.path, f.region.start_line, suppressed.reason, f.redacted
             ));
+            if self.suppressions.report {
+                let mut finding =
+                    to_finding(f, origin).property("suppressed-by", &suppressed.reason.to_string());
+                finding.severity = Severity::Info;
+                finding.message =
+                    format!("suppressed ({}): {}", suppressed.reason, finding.message);
+                self.emit(&f.fingerprint, finding)?;
+            }
             match suppressed.reason {
                 SuppressionReason::Baseline => self.baseline += 1,
                 SuppressionReason::InlineAllow { .. } => self.inline += 1,
@@ -200,24 +278,36 @@ impl Reporter {
             }
         }
         for finding in &scan.findings {
-            if !self.seen.insert(finding.fingerprint.clone()) {
-                self.duplicates += 1;
-                continue;
-            }
-            if self.over_limit > 0 {
-                self.over_limit += 1;
-                continue;
-            }
-            match findings::emit(&to_finding(finding, origin)) {
-                Ok(()) => self.emitted += 1,
-                Err(AccessError::Limit(_)) => self.over_limit += 1,
-                Err(error) => return Err(error.into()),
-            }
+            self.emit(&finding.fingerprint, to_finding(finding, origin))?;
+        }
+        Ok(())
+    }
+
+    /// Emits once per fingerprint, counting what the host's cap refuses.
+    fn emit(&mut self, fingerprint: &str, finding: Finding) -> Result<(), StageError> {
+        if !self.seen.insert(fingerprint.to_string()) {
+            self.duplicates += 1;
+            return Ok(());
+        }
+        if self.over_limit > 0 {
+            self.over_limit += 1;
+            return Ok(());
+        }
+        match findings::emit(&finding) {
+            Ok(()) => self.emitted += 1,
+            Err(AccessError::Limit(_)) => self.over_limit += 1,
+            Err(error) => return Err(error.into()),
         }
         Ok(())
     }
 
     fn notes(&self, summary: &mut Summary) {
+        if self.refused > 0 {
+            summary.note(format!(
+                "{} suppression(s) refused: the rule may not be suppressed here (policy)",
+                self.refused
+            ));
+        }
         let suppressed = self.baseline + self.inline + self.allowlisted;
         if suppressed > 0 {
             summary.note(format!(
@@ -399,7 +489,10 @@ impl Stage for Secrets {
         let (baseline_path, baseline) = baseline.unzip();
 
         let mut summary = Summary::default();
-        let mut reporter = Reporter::default();
+        let mut reporter = Reporter {
+            suppressions: options.suppressions.clone(),
+            ..Reporter::default()
+        };
         match git::scope() {
             Some(scope) => {
                 let commits =
