@@ -253,7 +253,7 @@ impl Reporter {
             if self.suppressions.refuses(&f.rule_id) {
                 // Reported like any finding, saying what tried to hide it.
                 let finding = to_finding(f, origin)
-                    .property("suppression-refused", &suppressed.reason.to_string());
+                    .property("suppression-refused", suppressed.reason.to_string());
                 self.refused += 1;
                 self.emit(&f.fingerprint, finding)?;
                 continue;
@@ -264,7 +264,7 @@ impl Reporter {
             ));
             if self.suppressions.report {
                 let mut finding =
-                    to_finding(f, origin).property("suppressed-by", &suppressed.reason.to_string());
+                    to_finding(f, origin).property("suppressed-by", suppressed.reason.to_string());
                 finding.severity = Severity::Info;
                 finding.message =
                     format!("suppressed ({}): {}", suppressed.reason, finding.message);
