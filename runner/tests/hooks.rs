@@ -37,34 +37,37 @@ fn pushed_repo() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (dir, repo, remote)
 }
 
-fn cordon_bare(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .current_dir(dir)
-        .args(args)
-        .env("PATH", path_with_cordon())
-        .env("XDG_CONFIG_HOME", config_home())
-        .env("CORDON_CACHE_DIR", cache_dir())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn push(repo: &Path, hooks_path: Option<&str>) -> Output {
-    let mut command = Command::new("git");
-    command.current_dir(repo);
-    if let Some(path) = hooks_path {
-        command.args(["-c", &format!("core.hooksPath={path}")]);
-    }
+/// What a hook run sees: the cordon under test on PATH, the tests' cache
+/// and configuration, no colour, no user git configuration.
+fn hook_environment(command: &mut Command) -> &mut Command {
     command
-        .args(["push", "-q", "origin", "main"])
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("PATH", path_with_cordon())
         .env("XDG_CONFIG_HOME", config_home())
         .env("CORDON_CACHE_DIR", cache_dir())
         .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+}
+
+fn cordon_bare(dir: &Path, args: &[&str]) -> Output {
+    hook_environment(
+        Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .current_dir(dir)
+            .args(args),
+    )
+    .output()
+    .unwrap()
+}
+
+/// `git push`, which runs whatever pre-push hook git finds.
+fn push(repo: &Path) -> Output {
+    hook_environment(
+        Command::new("git")
+            .current_dir(repo)
+            .args(["push", "-q", "origin", "main"]),
+    )
+    .output()
+    .unwrap()
 }
 
 fn commit_token(repo: &Path) {
@@ -119,7 +122,7 @@ fn the_hook_goes_where_core_hooks_path_points_and_chains_the_one_there() {
     assert!(hooks.join("pre-push.cordon-previous").exists());
 
     commit_token(&repo);
-    let blocked = push(&repo, None);
+    let blocked = push(&repo);
     assert!(
         !blocked.status.success(),
         "the push with a token went through"

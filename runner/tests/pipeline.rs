@@ -411,14 +411,8 @@ fn a_secrets_baseline_accepts_existing_findings_and_fails_on_new_ones() {
 
 #[test]
 fn db_update_fetches_with_git_and_the_audit_uses_the_fetched_copy() {
-    // A git repository holding the advisory snapshot stands in for the
-    // upstream RustSec repository.
     let dir = tempfile::tempdir().unwrap();
-    let upstream = dir.path().join("advisory-db");
-    copy_tree(&shared("advisory-db"), &upstream);
-    git(&upstream, &["init", "-q", "-b", "main"]);
-    git(&upstream, &["add", "."]);
-    git(&upstream, &["commit", "-q", "-m", "snapshot"]);
+    let upstream = upstream_advisory_db(dir.path());
     let head = git(&upstream, &["rev-parse", "HEAD"]);
     let cache = dir.path().join("cache");
     let workspace = dir.path().join("ws");
@@ -455,11 +449,7 @@ fn db_update_fetches_with_git_and_the_audit_uses_the_fetched_copy() {
 #[test]
 fn the_first_run_fetches_the_advisory_database_and_offline_says_how_to_get_it() {
     let dir = tempfile::tempdir().unwrap();
-    let upstream = dir.path().join("advisory-db");
-    copy_tree(&shared("advisory-db"), &upstream);
-    git(&upstream, &["init", "-q", "-b", "main"]);
-    git(&upstream, &["add", "."]);
-    git(&upstream, &["commit", "-q", "-m", "snapshot"]);
+    let upstream = upstream_advisory_db(dir.path());
     let workspace = dir.path().join("ws");
     write_files(&workspace, &[("Cargo.lock", CARGO_LOCK)]);
 
@@ -486,6 +476,17 @@ fn the_first_run_fetches_the_advisory_database_and_offline_says_how_to_get_it() 
     assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
     assert!(!run.findings("audit", "RUSTSEC-2019-0009").is_empty());
     assert!(cache.join("advisory-db/rustsec/.git").exists());
+}
+
+/// A git repository holding the advisory snapshot, standing in for the
+/// upstream RustSec repository.
+fn upstream_advisory_db(dir: &std::path::Path) -> std::path::PathBuf {
+    let upstream = dir.join("advisory-db");
+    copy_tree(&shared("advisory-db"), &upstream);
+    git(&upstream, &["init", "-q", "-b", "main"]);
+    git(&upstream, &["add", "."]);
+    git(&upstream, &["commit", "-q", "-m", "snapshot"]);
+    upstream
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -62,6 +62,19 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+impl ConfigError {
+    /// An error about `file` as a whole (unreadable, not text), with no place in it.
+    pub fn whole_file(file: &str, message: String) -> ConfigError {
+        ConfigError {
+            file: file.to_string(),
+            position: None,
+            message,
+            hint: None,
+            source_line: None,
+        }
+    }
+}
+
 /// Where a stage's component comes from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PluginSource {
@@ -203,13 +216,7 @@ impl Pipeline {
         origin: &Origin,
         may_quote: bool,
     ) -> Result<Pipeline, ConfigError> {
-        let whole_file = |message: String| ConfigError {
-            file: display.to_string(),
-            position: None,
-            message,
-            hint: None,
-            source_line: None,
-        };
+        let whole_file = |message: String| ConfigError::whole_file(display, message);
         let bytes = bytes.map_err(|e| whole_file(e.to_string()))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| whole_file("the pipeline file is not UTF-8 text".into()))?;

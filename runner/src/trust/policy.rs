@@ -126,13 +126,7 @@ impl Policy {
     /// never silently "no policy".
     pub fn load(path: &Path) -> Result<Policy, ConfigError> {
         let display = path.display().to_string();
-        let whole_file = |message: String| ConfigError {
-            file: display.clone(),
-            position: None,
-            message,
-            hint: None,
-            source_line: None,
-        };
+        let whole_file = |message: String| ConfigError::whole_file(&display, message);
         let bytes = files::read_regular(path, "policy", files::MAX_CONFIG_BYTES)
             .map_err(|e| whole_file(e.to_string()))?;
         let text = String::from_utf8(bytes)
@@ -142,13 +136,7 @@ impl Policy {
 
     /// Parses policy text; `display` names it in errors.
     pub fn parse(text: &str, display: &str) -> Result<Policy, ConfigError> {
-        let whole_file = |message: String| ConfigError {
-            file: display.to_string(),
-            position: None,
-            message,
-            hint: None,
-            source_line: None,
-        };
+        let whole_file = |message: String| ConfigError::whole_file(display, message);
         let raw: RawPolicyFile = toml::from_str(text).map_err(|e| {
             crate::config::located(
                 text,
