@@ -137,3 +137,49 @@ fn a_report_on_standard_output_is_the_whole_output() {
         "{quiet:?}"
     );
 }
+
+#[test]
+fn init_writes_a_pipeline_that_loads_and_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("Cargo.lock", CARGO_LOCK),
+            ("src/lib.rs", "pub fn f() {}\n"),
+        ],
+    );
+    let init = cordon_plain(dir.path(), &["init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let text = std::fs::read_to_string(dir.path().join("cordon.toml")).unwrap();
+    assert!(text.contains("# Found: Rust (Cargo.lock)."), "{text}");
+    assert!(text.contains("[stages.secrets]"), "{text}");
+    let again = cordon_plain(dir.path(), &["init"]);
+    assert_eq!(
+        again.status.code(),
+        Some(2),
+        "init does not overwrite without --force"
+    );
+    let db = shared("advisory-db");
+    let run = cordon_plain(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--pipeline",
+            "cordon.toml",
+            "--advisory-db",
+            db.to_str().unwrap(),
+        ],
+    );
+    // smallvec 0.6.9 has advisories: the written pipeline really audits.
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

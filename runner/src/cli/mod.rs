@@ -4,6 +4,7 @@
 
 mod catalogue;
 mod hook;
+mod init;
 mod pin;
 mod scaffold;
 mod signing_cli;
@@ -70,6 +71,14 @@ enum Command {
     /// Stage monitoring from audit logs.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a commented cordon.toml for what DIR holds.
+    Init {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Replace an existing cordon.toml.
+        #[arg(long)]
+        force: bool,
+    },
     /// List the rules of the built-in stages.
     Rules {
         /// Only this stage's rules.
@@ -342,6 +351,7 @@ pub fn main() -> ExitCode {
             common,
         }) => secrets_baseline(&dir, &output, &common),
         Command::Audit(AuditCommand::Baseline { from, output }) => audit_baseline(&from, &output),
+        Command::Init { dir, force } => init::init(&dir, force),
         Command::Rules { stage } => catalogue::list(stage.as_deref()),
         Command::Explain { rule } => catalogue::explain(&rule),
         Command::Completions { shell } => {

@@ -22,7 +22,7 @@ use crate::trust::{bounds, files};
 
 pub use units::{parse_duration, parse_size};
 
-/// The pipeline used when the workspace has no `cordon.toml`.
+/// The built-in pipeline, used unless `--pipeline` or `--repo-pipeline` names another.
 pub const DEFAULT_PIPELINE: &str = include_str!("default.toml");
 /// How the default pipeline is named in error messages.
 pub const DEFAULT_PIPELINE_NAME: &str = "<built-in default pipeline>";
