@@ -48,7 +48,7 @@ impl Host for StageState {
                 .ok_or_else(|| AccessError::Io("cache path has no parent".into()))?;
             std::fs::create_dir_all(dir).map_err(|e| AccessError::Io(e.to_string()))?;
             // Write then rename, so a concurrent reader never sees half a file.
-            let temp = path.with_extension(format!("tmp{}", std::process::id()));
+            let temp = path.with_extension(format!("tmp-{}", crate::trust::cache_auth::nonce()));
             std::fs::write(&temp, &bytes).map_err(|e| AccessError::Io(e.to_string()))?;
             std::fs::rename(&temp, &path).map_err(|e| AccessError::Io(e.to_string()))
         });

@@ -118,7 +118,7 @@ fn store(path: &std::path::Path, tag: &[u8], bytes: &[u8]) -> std::io::Result<()
         .ok_or_else(|| std::io::Error::other("cache entry has no parent"))?;
     std::fs::create_dir_all(dir)?;
     // Write then rename, so a concurrent run never loads half a file.
-    let temp = path.with_extension(format!("tmp{}", std::process::id()));
+    let temp = path.with_extension(format!("tmp-{}", crate::trust::cache_auth::nonce()));
     std::fs::write(&temp, [tag, bytes].concat())?;
     std::fs::rename(&temp, path)
 }

@@ -65,9 +65,17 @@ impl CacheKey {
             {
                 let mut key = [0u8; 32];
                 getrandom::fill(&mut key).map_err(|e| format!("no randomness for a key: {e}"))?;
-                write_private(path, hex::encode(key).as_bytes())
-                    .map_err(|e| format!("cannot create the cache key {}: {e}", path.display()))?;
-                Ok(CacheKey(key))
+                match publish_private(path, hex::encode(key).as_bytes()) {
+                    Ok(()) => Ok(CacheKey(key)),
+                    // Another run created it first: use theirs.
+                    Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                        Self::from_file(path)
+                    }
+                    Err(error) => Err(format!(
+                        "cannot create the cache key {}: {error}",
+                        path.display()
+                    )),
+                }
             }
             Err(error) => Err(error.to_string()),
         }
@@ -163,18 +171,37 @@ fn check_private(_path: &Path, _is_dir: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// A name part no other writer picks (another run, or another stage of
+/// this run writing the same entry): the process id and a counter, so
+/// temporary files are never shared.
+pub fn nonce() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
+}
+
+/// Creates `path` holding `bytes`, mode `0600`, all at once: the bytes go
+/// to a private temporary file first, which is then hard-linked into place.
+/// Two runs starting together never see a half-written key, and the loser
+/// gets `AlreadyExists`.
+fn publish_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         create_private_dir(parent)?;
     }
+    let temporary = path.with_extension(format!("tmp-{}", nonce()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(bytes)
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()));
+    let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
+    let _ = std::fs::remove_file(&temporary);
+    linked
 }
 
 #[cfg(test)]
@@ -205,6 +232,22 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let error = CacheKey::from_file(&path).err().unwrap();
         assert!(error.contains("mode 644"), "{error}");
+    }
+
+    #[test]
+    fn runs_starting_together_agree_on_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("conf/cache.key");
+        let keys: Vec<[u8; 32]> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| CacheKey::from_file(&path).map(|k| k.0)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap().unwrap())
+                .collect()
+        });
+        assert!(keys.windows(2).all(|pair| pair[0] == pair[1]));
     }
 
     #[test]
