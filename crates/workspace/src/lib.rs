@@ -372,6 +372,13 @@ impl Workspace {
     /// followed.
     fn open_resolved(&self, relative: &str) -> Result<File, AccessError> {
         let resolved = self.resolve_granted(relative)?;
+        self.open_checked(relative, &resolved)
+    }
+
+    /// Opens `resolved`, the link-free real path of granted `relative` that
+    /// `resolve_granted` checked. Whatever happened on disk since that check,
+    /// the open follows no link (Linux): a swapped-in link is refused.
+    fn open_checked(&self, relative: &str, resolved: &Path) -> Result<File, AccessError> {
         #[cfg(target_os = "linux")]
         if let Some(root_dir) = self.root_dir.as_ref()
             && let Ok(inside) = resolved.strip_prefix(&self.root)
@@ -398,7 +405,7 @@ impl Workspace {
             // Opening a FIFO for reading would wait for a writer.
             options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
         }
-        options.open(&resolved).map_err(|e| io_error(relative, e))
+        options.open(resolved).map_err(|e| io_error(relative, e))
     }
 
     /// `path` normalised, if the grant allows it.
@@ -631,6 +638,37 @@ mod tests {
             ws.read_at("pipe-link", 0, 1),
             Err(AccessError::Denied(_))
         ));
+    }
+
+    /// The race the checks guard against, made deterministic: the path is
+    /// checked (through an in-workspace link, so the slow path runs), then a
+    /// directory on the checked path is swapped for a link to a directory
+    /// outside, then the checked path is opened. The open must refuse.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_directory_swapped_for_a_link_after_the_check_is_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("main.rs"), b"host secret").unwrap();
+        let (dir, ws) = workspace(&["**"]);
+        std::os::unix::fs::symlink("src", dir.path().join("code")).unwrap();
+
+        let resolved = ws.resolve_granted("code/main.rs").unwrap();
+        assert_eq!(resolved, ws.root.join("src/main.rs"));
+        std::fs::rename(dir.path().join("src"), dir.path().join("src-old")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join("src")).unwrap();
+
+        let error = ws.open_checked("code/main.rs", &resolved).unwrap_err();
+        assert!(
+            matches!(&error, AccessError::Denied(m) if m.contains("changed while it was being opened")),
+            "{error:?}"
+        );
+        // And the whole read, checked again from the start, sees the link
+        // leave the workspace.
+        let error = ws.read("code/main.rs").unwrap_err();
+        assert!(
+            matches!(&error, AccessError::Denied(m) if m.contains("outside the workspace")),
+            "{error:?}"
+        );
     }
 
     #[test]
