@@ -188,3 +188,94 @@ fn the_plain_script_passes_the_exit_code_through() {
         );
     }
 }
+
+#[test]
+fn the_sharded_workflow_scans_each_file_once_and_its_gate_fails_on_the_findings() {
+    let workflow = yaml("github-actions-sharded.yml");
+    let scan_job = &workflow["jobs"]["scan"];
+    let shards: Vec<u64> = scan_job["strategy"]["matrix"]["shard"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let steps = scan_job["steps"].as_sequence().unwrap();
+    let scan = steps
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .find(|run| run.starts_with("cordon run"))
+        .expect("each shard runs cordon");
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif@"))
+        })
+        .expect("each shard uploads its SARIF");
+    let gate_job = &workflow["jobs"]["gate"];
+    assert_eq!(gate_job["if"].as_str(), Some("always()"));
+    let merge = gate_job["steps"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .find(|run| run.starts_with("cordon merge"))
+        .expect("the gate merges");
+
+    let repo = leaky_repo();
+    let mut categories = Vec::new();
+    let mut sarif_ids = Vec::new();
+    for shard in &shards {
+        let line = scan.replace("${{ matrix.shard }}", &shard.to_string());
+        let output = sh(repo.path(), &line);
+        assert!(
+            output.status.success(),
+            "shard {shard}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let file = upload["with"]["sarif_file"]
+            .as_str()
+            .unwrap()
+            .replace("${{ matrix.shard }}", &shard.to_string());
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(repo.path().join(&file)).unwrap()).unwrap();
+        validate::assert_valid_sarif(&sarif, "github-actions-sharded");
+        for run in sarif["runs"].as_array().unwrap() {
+            sarif_ids.push(run["automationDetails"]["id"].as_str().unwrap().to_string());
+        }
+        categories.push(
+            upload["with"]["category"]
+                .as_str()
+                .unwrap()
+                .replace("${{ matrix.shard }}", &shard.to_string()),
+        );
+    }
+    categories.dedup();
+    assert_eq!(categories.len(), shards.len(), "{categories:?}");
+    let distinct: std::collections::BTreeSet<_> = sarif_ids.iter().collect();
+    assert_eq!(distinct.len(), sarif_ids.len(), "{sarif_ids:?}");
+
+    // The gate: the merged run fails on the token, as one job would.
+    let output = sh(repo.path(), merge);
+    assert_found_and_not_leaked(&output, repo.path());
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo.path().join("cordon.json")).unwrap()).unwrap();
+    let secrets = merged["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "secrets")
+        .unwrap();
+    assert_eq!(
+        secrets["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == "secrets/github-pat")
+            .count(),
+        1,
+        "{secrets:#}"
+    );
+    assert!(repo.path().join("cordon-junit.xml").is_file());
+}

@@ -183,3 +183,43 @@ fn init_writes_a_pipeline_that_loads_and_runs() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+/// Progress lines are drawn on a terminal (here a pseudo-terminal from
+/// `script`), and never when standard error is a pipe or in CI.
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    let dir = tempfile::tempdir().unwrap();
+    for index in 0..40 {
+        write_files(
+            dir.path(),
+            &[(&format!("src/f{index}.txt"), "plain text\n")],
+        );
+    }
+    let command = format!("{} run . --only secrets", env!("CARGO_BIN_EXE_cordon"));
+    let on_terminal = |ci: bool| {
+        let mut script = Command::new("script");
+        script
+            .current_dir(dir.path())
+            .args(["-qec", &command, "/dev/null"])
+            .env("XDG_CONFIG_HOME", config_home())
+            .env("CORDON_CACHE_DIR", cache_dir())
+            .env("CORDON_OFFLINE", "1")
+            .env_remove("CI");
+        if ci {
+            script.env("CI", "true");
+        }
+        let output = script.output().unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let drawn = on_terminal(false);
+    assert!(
+        drawn.contains("secrets") && drawn.contains(" read, "),
+        "{drawn}"
+    );
+    assert!(drawn.contains(" files ("), "{drawn}");
+    let in_ci = on_terminal(true);
+    assert!(!in_ci.contains(" read, "), "{in_ci}");
+    let piped = cordon_plain(dir.path(), &["run", ".", "--only", "secrets"]);
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains(" read, "));
+}

@@ -304,6 +304,83 @@ fn a_4_gib_allocation_is_stopped_by_the_memory_cap() {
     assert_control_completed(&run);
 }
 
+/// A component built from Cordon's own WIT world (every export a trap)
+/// that also instantiates three core modules of one linear memory of
+/// `pages` 64 KiB pages each: the shape of a plugin that spreads its
+/// allocation over several memories so that each one stays under a
+/// per-memory cap. (The pooling allocator already refuses a module with
+/// more than one memory, so the memories come from separate instances.)
+fn three_memory_component(pages: u64) -> Vec<u8> {
+    use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
+
+    let mut resolve = Resolve::default();
+    let (package, _) = resolve
+        .push_path(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit"))
+        .unwrap();
+    let world = resolve.select_world(&[package], Some("stage")).unwrap();
+    let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
+    let mut module = wit_component::dummy_module(&resolve, world, mangling);
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+    )
+    .unwrap();
+    let component = wit_component::ComponentEncoder::default()
+        .validate(true)
+        .module(&module)
+        .unwrap()
+        .encode()
+        .unwrap();
+    // Appended after every existing definition, so no index shifts.
+    let text = wasmprinter::print_bytes(&component).unwrap();
+    let body = text.trim_end().strip_suffix(')').unwrap();
+    let hoards: String = (0..3)
+        .map(|i| {
+            format!(
+                "(core module $hoard{i} (memory {pages}))\n(core instance (instantiate $hoard{i}))\n"
+            )
+        })
+        .collect();
+    wat::parse_str(format!("{body}\n{hoards})")).unwrap()
+}
+
+#[test]
+fn memory_spread_over_three_memories_is_capped_as_one_total() {
+    const PAGES_400_MIB: u64 = (400 << 20) / 65536;
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("three-memories.wasm");
+    std::fs::write(&wasm, three_memory_component(PAGES_400_MIB)).unwrap();
+    let stage = |name: &str, memory: &str| {
+        format!(
+            "[stages.{name}]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.{name}.grants]\nread = [\"**\"]\n[stages.{name}.limits]\nmemory = \"{memory}\"\n",
+            wasm.display().to_string(),
+            sha256_file(&wasm)
+        )
+    };
+    // Under a 1 GiB cap, three memories of 400 MiB each (1.2 GiB together) are
+    // refused while the component is instantiated. Under 2 GiB the same
+    // component gets past instantiation and stops only at its trapping
+    // export: the total, not any one memory, is what the cap refused.
+    pipeline(
+        dir.path(),
+        &[stage("spread", "1GiB"), stage("roomy", "2GiB")].join("\n"),
+    );
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
+    let (kind, message) = run.error("spread");
+    assert_eq!(kind, "memory-limit", "{message}");
+    assert!(
+        message.contains(&format!("memory limit of {}", 1u64 << 30)),
+        "{message}"
+    );
+    let (kind, message) = run.error("roomy");
+    assert_ne!(kind, "memory-limit", "{message}");
+    assert!(message.contains("unreachable"), "{message}");
+    assert_eq!(run.code, 2);
+    assert_control_completed(&run);
+}
+
 #[test]
 fn findings_and_output_floods_are_cut_at_the_limits() {
     let dir = tempfile::tempdir().unwrap();

@@ -822,12 +822,13 @@ fn describe_runs_under_the_stages_own_limits() {
     let run = cordon(dir.path(), &["run", ".", "--pipeline", "pipeline.toml"]);
     assert_eq!(run.code, 2);
     let (kind, message) = run.error("hoarder");
-    assert_eq!(kind, "plugin");
+    assert_eq!(kind, "memory-limit");
     assert!(
         message.contains("describe() failed") && message.contains("memory"),
         "{message}"
     );
-    let (_, message) = run.error("spinner");
+    let (kind, message) = run.error("spinner");
+    assert_eq!(kind, "timeout");
     assert!(
         message.contains("describe() failed") && message.contains("timeout"),
         "{message}"

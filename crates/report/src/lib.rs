@@ -7,10 +7,13 @@
 //! - [`junit`]: JUnit XML for CI test reporters;
 //! - [`text`]: the terminal summary.
 //!
+//! [`merge`] puts the reports of a sharded run's jobs back together.
+//!
 //! [`RunReport::exit_code`] is the process exit code CI sees.
 
 pub mod json;
 pub mod junit;
+pub mod merge;
 pub mod model;
 pub mod sarif;
 pub mod text;

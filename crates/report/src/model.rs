@@ -173,6 +173,17 @@ pub struct RunReport {
     pub version_control: Option<VersionControl>,
     pub stages: Vec<StageReport>,
     pub artifacts: Vec<ArtifactInfo>,
+    /// Set on one job's part of a sharded run (`--shard K/N`); `cordon
+    /// merge` checks that all N parts are there before it says anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+}
+
+/// Which part of a sharded run a report is: `index` of `count`, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardInfo {
+    pub index: u32,
+    pub count: u32,
 }
 
 impl Severity {
@@ -254,7 +265,7 @@ impl SeverityCounts {
             .filter(|(_, count)| *count > 0)
     }
 
-    fn add(&mut self, severity: Severity) {
+    pub(crate) fn add(&mut self, severity: Severity) {
         self.0[severity.index()] += 1;
     }
 

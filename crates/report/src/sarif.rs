@@ -9,7 +9,9 @@
 //! - `tool.driver.name` is `cordon-<stage>` and `automationDetails.id` is
 //!   `cordon/<stage>/`. GitHub keeps an analysis per (driver name,
 //!   category), so every stage is its own category and uploading one stage
-//!   never closes another stage's alerts.
+//!   never closes another stage's alerts. One job of a sharded run
+//!   (`--shard K/N`) uses `cordon/<stage>/shard-K-of-N/`; a merged report
+//!   uses the plain category again.
 //! - A stage that errored keeps its run (with the findings it reported before
 //!   it stopped) and says so: `invocations[0].executionSuccessful` is false
 //!   and `toolExecutionNotifications` carries the error. Files the stage
@@ -51,8 +53,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Finding, Location, Rule, RunReport, Severity, StageReport, StageStatus, VersionControl,
-    short_commit,
+    Finding, Location, Rule, RunReport, Severity, ShardInfo, StageReport, StageStatus,
+    VersionControl, short_commit,
 };
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -84,9 +86,14 @@ pub fn driver_name(stage: &str) -> String {
     format!("cordon-{stage}")
 }
 
-/// `automationDetails.id` of a stage's run: GitHub's category.
-pub fn automation_id(stage: &str) -> String {
-    format!("cordon/{stage}/")
+/// `automationDetails.id` of a stage's run: GitHub's category. One job of
+/// a sharded run has a category of its own, so uploading it never closes
+/// the alerts another job's upload opened.
+pub fn automation_id(stage: &str, shard: Option<ShardInfo>) -> String {
+    match shard {
+        Some(ShardInfo { index, count }) => format!("cordon/{stage}/shard-{index}-of-{count}/"),
+        None => format!("cordon/{stage}/"),
+    }
 }
 
 /// SARIF `level` of a severity.
@@ -167,7 +174,7 @@ fn render_run(report: &RunReport, stage: &StageReport) -> Value {
     run.insert("tool".into(), json!({ "driver": driver }));
     run.insert(
         "automationDetails".into(),
-        json!({ "id": automation_id(&stage.name) }),
+        json!({ "id": automation_id(&stage.name, report.shard) }),
     );
     run.insert("invocations".into(), json!([render_invocation(stage)]));
 

@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Stages in pipeline order, findings by severity (highest first, the
-//! stage's order within a severity). `verbose` adds each finding's redacted
+//! stage's order within a severity), the first 20 of a stage listed and the
+//! rest counted; files not scanned grouped by reason and repeated notes
+//! counted, so a large run stays readable. `verbose` adds each finding's redacted
 //! snippet, each denied call with its target and reason, and the plugin's
 //! identity. Everything a plugin wrote is shown with control and
 //! bidirectional-override characters escaped, so a stage cannot move the
@@ -227,6 +229,12 @@ fn render_stage(
         .map(|f| clean(&f.rule_id).chars().count())
         .max()
         .unwrap_or(0);
+    let hidden = if options.verbose {
+        0
+    } else {
+        findings.len().saturating_sub(MAX_FINDINGS_SHOWN)
+    };
+    let hidden_findings = findings.split_off(findings.len() - hidden);
     for finding in findings {
         let label = format!("{:<8}", finding.severity.as_str().to_uppercase());
         let _ = writeln!(
@@ -244,6 +252,18 @@ fn render_stage(
             let _ = writeln!(out, "           | {}", clean(snippet));
         }
     }
+    if !hidden_findings.is_empty() {
+        let mut counts = SeverityCounts::default();
+        for finding in &hidden_findings {
+            counts.add(finding.severity);
+        }
+        let _ = writeln!(
+            out,
+            "  … and {} more ({}); --verbose or a --report lists every one",
+            hidden_findings.len(),
+            severity_list(&counts)
+        );
+    }
     if stage.findings_truncated {
         let _ = writeln!(
             out,
@@ -257,19 +277,71 @@ fn render_stage(
             )
         );
     }
+    render_skipped(out, stage, options, painter);
+    render_denied(out, stage, options, painter);
+    for (note, count) in grouped(stage.notes.iter().map(String::as_str)) {
+        match count {
+            1 => {
+                let _ = writeln!(out, "  note: {}", clean(note));
+            }
+            n => {
+                let _ = writeln!(out, "  note: {} (×{n})", clean(note));
+            }
+        }
+    }
+}
+
+/// Findings listed per stage before the rest are only counted (all are
+/// listed with `verbose`, and every report format has them all).
+const MAX_FINDINGS_SHOWN: usize = 20;
+
+/// Files listed per reason a stage could not scan them, before the rest
+/// are only counted (all with `verbose`).
+const MAX_SKIPPED_SHOWN: usize = 3;
+
+/// Files a stage could not scan, grouped by reason: a registry of 259
+/// binary files is one line, not 259.
+fn render_skipped(out: &mut String, stage: &StageReport, options: &TextOptions, painter: &Painter) {
+    let label = painter.paint("could not scan:", Style::new().yellow());
+    let mut reasons: Vec<(&str, Vec<&str>)> = Vec::new();
     for skipped in &stage.skipped {
+        match reasons.iter_mut().find(|(r, _)| *r == skipped.reason) {
+            Some((_, paths)) => paths.push(&skipped.path),
+            None => reasons.push((&skipped.reason, vec![&skipped.path])),
+        }
+    }
+    for (reason, paths) in reasons {
+        if options.verbose || paths.len() <= MAX_SKIPPED_SHOWN {
+            for path in paths {
+                let _ = writeln!(out, "  {label} {} — {}", clean(path), clean(reason));
+            }
+            continue;
+        }
+        let examples: Vec<String> = paths
+            .iter()
+            .take(MAX_SKIPPED_SHOWN)
+            .map(|p| clean(p))
+            .collect();
         let _ = writeln!(
             out,
-            "  {} {} — {}",
-            painter.paint("could not scan:", Style::new().yellow()),
-            clean(&skipped.path),
-            clean(&skipped.reason),
+            "  {label} {} files — {} (e.g. {}, …)",
+            paths.len(),
+            clean(reason),
+            examples.join(", ")
         );
     }
-    render_denied(out, stage, options, painter);
-    for note in &stage.notes {
-        let _ = writeln!(out, "  note: {}", clean(note));
+}
+
+/// Each distinct line once, with how often it came, in first-seen order.
+fn grouped<'a>(lines: impl Iterator<Item = &'a str>) -> Vec<(&'a str, usize)> {
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for line in lines {
+        match groups.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, count)) => *count += 1,
+            None => groups.push((line, 1)),
+        }
     }
+    groups
 }
 
 /// Denied host calls: counted per call, or listed one by one when verbose.
@@ -374,15 +446,20 @@ fn findings_phrase(counts: &SeverityCounts) -> String {
     if total == 0 {
         return "no findings".to_string();
     }
+    format!(
+        "{total} {} ({})",
+        plural(total as u64, "finding", "findings"),
+        severity_list(counts)
+    )
+}
+
+/// `1 critical, 2 high`: the non-zero counts, highest first.
+fn severity_list(counts: &SeverityCounts) -> String {
     let parts: Vec<String> = counts
         .iter()
         .map(|(severity, count)| format!("{count} {severity}"))
         .collect();
-    format!(
-        "{total} {} ({})",
-        plural(total as u64, "finding", "findings"),
-        parts.join(", ")
-    )
+    parts.join(", ")
 }
 
 fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {

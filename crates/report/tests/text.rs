@@ -208,3 +208,62 @@ fn verbose_shows_what_each_stage_used() {
     );
     assert!(!render(&report, &PLAIN).contains("resources:"));
 }
+
+#[test]
+fn a_large_run_stays_readable() {
+    let mut report = completed_only();
+    let secrets = &mut report.stages[0];
+    secrets.findings = (0..25)
+        .map(|i| {
+            let severity = if i < 2 {
+                cordon_report::Severity::Critical
+            } else {
+                cordon_report::Severity::Low
+            };
+            finding(
+                "secrets/generic",
+                severity,
+                &format!("finding {i}"),
+                Some(location(&format!("src/f{i}.rs"))),
+            )
+        })
+        .collect();
+    secrets.skipped = (0..259)
+        .map(|i| cordon_report::Skipped {
+            path: format!("vendor/blob{i}.bin"),
+            reason: "binary file".into(),
+        })
+        .collect();
+    secrets.notes = vec!["database is 3 days old".into(); 4];
+
+    let text = render(&report, &PLAIN);
+    assert_eq!(text.matches("secrets/generic").count(), 20, "{text}");
+    assert!(
+        text.contains("  … and 5 more (5 low); --verbose or a --report lists every one\n"),
+        "{text}"
+    );
+    // The worst come first.
+    let first = text.find("CRITICAL").unwrap();
+    assert!(first < text.find("LOW").unwrap(), "{text}");
+    assert!(
+        text.contains(
+            "  could not scan: 259 files — binary file (e.g. vendor/blob0.bin, vendor/blob1.bin, vendor/blob2.bin, …)\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(text.matches("could not scan:").count(), 1, "{text}");
+    assert!(
+        text.contains("  note: database is 3 days old (×4)\n"),
+        "{text}"
+    );
+
+    let verbose = render(
+        &report,
+        &TextOptions {
+            color: false,
+            verbose: true,
+        },
+    );
+    assert_eq!(verbose.matches("secrets/generic").count(), 25);
+    assert_eq!(verbose.matches("could not scan:").count(), 259);
+}

@@ -15,6 +15,9 @@ use std::path::{Component, Path, PathBuf};
 
 use globset::{GlobSet, GlobSetBuilder};
 
+mod shard;
+pub use shard::{MAX_SHARDS, Shard};
+
 /// Why an access was refused or failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccessError {
@@ -148,6 +151,9 @@ pub struct Workspace {
     /// files, and a repository must not hide a committed file from its scan
     /// by also listing it in `.gitignore`.
     tracked: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
+    /// With `--shard K/N`, only the files of slot K are listed; reads are
+    /// not narrowed (a stage may still open a lockfile's manifest).
+    shard: Option<Shard>,
 }
 
 impl Workspace {
@@ -171,7 +177,14 @@ impl Workspace {
             #[cfg(target_os = "linux")]
             root_dir,
             tracked: None,
+            shard: None,
         })
+    }
+
+    /// Lists only the files `shard` owns.
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = Some(shard);
+        self
     }
 
     /// Lists the files of `tracked` (git's index, workspace-relative) even
@@ -242,6 +255,9 @@ impl Workspace {
             && let Some(tracked) = &self.tracked
         {
             self.add_tracked(tracked, options, &mut files);
+        }
+        if let Some(shard) = self.shard {
+            files.retain(|file| shard.owns(&file.path));
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         Ok(files)

@@ -71,6 +71,20 @@ enum Command {
     /// Stage monitoring from audit logs.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Join the JSON reports of a sharded run (`run --shard K/N`) into one
+    /// run's reports; every shard 1..N must be given.
+    Merge {
+        /// The shards' JSON reports (`--report json=PATH` of each job).
+        #[arg(required = true, value_name = "REPORT.json")]
+        parts: Vec<PathBuf>,
+        /// Write a report: FORMAT=PATH with FORMAT one of sarif, json,
+        /// junit, text; PATH `-` is standard output.
+        #[arg(long = "report", value_name = "FORMAT=PATH")]
+        reports: Vec<ReportTarget>,
+        /// No terminal summary.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Write a commented cordon.toml for what DIR holds.
     Init {
         #[arg(default_value = ".")]
@@ -290,6 +304,10 @@ struct RunArgs {
     /// Scan the lines added by every commit of RANGE (default HEAD: all reachable commits).
     #[arg(long, value_name = "RANGE", num_args = 0..=1, default_missing_value = "HEAD")]
     git_history: Option<String>,
+    /// Scan only this job's share K of N: each file (and commit) goes to one
+    /// shard by a hash of its path; `cordon merge` joins the N JSON reports.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<cordon_workspace::Shard>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -325,12 +343,23 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => {
             let scope = args.git_history.clone();
-            run_command(&args.dir, &args.common, false, |root| {
-                scope
+            let shard = args.shard;
+            run_command(&args.dir, &args.common, false, shard, move |root| {
+                let mut scope = scope
                     .map(|range| git_scope::history(root, &range))
-                    .transpose()
+                    .transpose()?;
+                if let (Some(scope), Some(shard)) = (scope.as_mut(), shard) {
+                    scope.commits.retain(|commit| shard.owns(commit));
+                    scope.description = format!("{} (shard {shard})", scope.description);
+                }
+                Ok(scope)
             })
         }
+        Command::Merge {
+            parts,
+            reports,
+            quiet,
+        } => merge_command(&parts, &reports, quiet),
         Command::PrePush { common, .. } => pre_push(&common),
         Command::InstallHook { dir } | Command::Hook(HookCommand::Install { dir }) => {
             hook::install(&dir).map(|message| {
@@ -459,7 +488,7 @@ fn pre_push(common: &CommonArgs) -> Result<ExitCode, Fatal> {
                 .into(),
         ));
     }
-    run_command(&dir, &common, true, |root| match &range {
+    run_command(&dir, &common, true, None, |root| match &range {
         Some(range) => git_scope::history(root, range).map(Some),
         None => git_scope::pre_push(root, &stdin).map(Some),
     })
@@ -580,26 +609,17 @@ fn run_command<'a>(
     dir: &Path,
     common: &CommonArgs,
     from_hook: bool,
+    shard: Option<cordon_workspace::Shard>,
     scope: impl FnOnce(&Path) -> Result<Option<crate::host::git::GitScope>, String> + 'a,
 ) -> Result<ExitCode, Fatal> {
-    let (report, artifacts) = execute(dir, common, Box::new(scope), |_| Ok(()))?;
-    for target in &common.reports {
-        crate::report::write(target, &report, &artifacts)?;
-    }
-    // A report on standard output is the output; the summary would corrupt it.
-    let report_on_stdout = common.reports.iter().any(|r| r.path.as_os_str() == "-");
-    if !common.quiet && !report_on_stdout {
-        let color = color_on(&std::io::stdout());
-        let text = crate::report::render(
-            ReportFormat::Text {
-                color,
-                verbose: common.verbose,
-            },
-            &report,
-            &artifacts,
-        )?;
-        print!("{text}");
-    }
+    let (report, artifacts) = execute(dir, common, shard, Box::new(scope), |_| Ok(()))?;
+    write_reports(
+        &report,
+        &artifacts,
+        &common.reports,
+        common.quiet,
+        common.verbose,
+    )?;
     // What to do next, for a person: on a terminal, or behind a blocked push.
     if !common.quiet && (from_hook || std::io::stderr().is_terminal()) {
         eprint!("{}", cordon_report::text::next_steps(&report));
@@ -607,10 +627,67 @@ fn run_command<'a>(
     Ok(ExitCode::from(report.exit_code() as u8))
 }
 
+/// Writes each `--report` and, unless one goes to standard output or
+/// `quiet`, the terminal summary.
+fn write_reports(
+    report: &cordon_report::RunReport,
+    artifacts: &crate::host::artifacts::ArtifactStore,
+    targets: &[ReportTarget],
+    quiet: bool,
+    verbose: bool,
+) -> Result<(), Fatal> {
+    for target in targets {
+        crate::report::write(target, report, artifacts)?;
+    }
+    // A report on standard output is the output; the summary would corrupt it.
+    let report_on_stdout = targets.iter().any(|r| r.path.as_os_str() == "-");
+    if !quiet && !report_on_stdout {
+        let color = color_on(&std::io::stdout());
+        let text = crate::report::render(ReportFormat::Text { color, verbose }, report, artifacts)?;
+        print!("{text}");
+    }
+    Ok(())
+}
+
+/// `cordon merge`: the JSON reports of every shard, as one run's reports.
+fn merge_command(
+    parts: &[PathBuf],
+    targets: &[ReportTarget],
+    quiet: bool,
+) -> Result<ExitCode, Fatal> {
+    if let Some(target) = targets.iter().find(|t| t.format == ReportFormat::CycloneDx) {
+        return Err(Fatal(format!(
+            "--report cyclonedx={}: a merge has no SBOM (each shard's sbom stage saw only its files); write it from an unsharded run",
+            target.path.display()
+        )));
+    }
+    let mut reports = Vec::new();
+    for path in parts {
+        let bytes = crate::trust::files::read_regular(path, "shard report", MAX_SHARD_REPORT_BYTES)
+            .map_err(|e| Fatal(e.to_string()))?;
+        let report: cordon_report::RunReport = serde_json::from_slice(&bytes).map_err(|e| {
+            Fatal(format!(
+                "{}:{}:{}: not a Cordon JSON report: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        reports.push(report);
+    }
+    let merged = cordon_report::merge::merge(reports).map_err(Fatal)?;
+    let artifacts = crate::host::artifacts::ArtifactStore::default();
+    write_reports(&merged, &artifacts, targets, quiet, false)?;
+    Ok(ExitCode::from(merged.exit_code() as u8))
+}
+
+/// A shard's JSON report holds findings cut to the host's byte budget.
+const MAX_SHARD_REPORT_BYTES: u64 = 256 << 20;
+
 fn secrets_baseline(dir: &Path, output: &Path, common: &CommonArgs) -> Result<ExitCode, Fatal> {
     let mut common = common.clone();
     common.only = vec!["secrets".into()];
-    let (report, _) = execute(dir, &common, Box::new(|_| Ok(None)), |pipeline| {
+    let (report, _) = execute(dir, &common, None, Box::new(|_| Ok(None)), |pipeline| {
         // Collect everything, including what an existing baseline accepts.
         for stage in &mut pipeline.stages {
             if let Some(options) = stage.options.as_object_mut() {
@@ -689,6 +766,7 @@ fn apply_source_date_epoch(pipeline: &mut Pipeline) -> Result<(), Fatal> {
 fn execute(
     dir: &Path,
     common: &CommonArgs,
+    shard: Option<cordon_workspace::Shard>,
     scope: ScopeFn<'_>,
     adjust: impl FnOnce(&mut Pipeline) -> Result<(), Fatal>,
 ) -> Result<
@@ -753,6 +831,8 @@ fn execute(
             .transpose()
             .map_err(Fatal)?,
         tracked: std::sync::OnceLock::new(),
+        shard,
+        progress: run::progress::Progress::for_terminal(common.quiet),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

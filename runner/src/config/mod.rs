@@ -32,11 +32,13 @@ pub const DEFAULT_PIPELINE_NAME: &str = "<built-in default pipeline>";
 pub struct ConfigError {
     pub file: String,
     /// 1-based; `None` when the error is about the file as a whole.
-    pub position: Option<(usize, usize)>,
+    pub position: Option<(u32, u32)>,
     pub message: String,
     pub hint: Option<String>,
     /// The offending source line, for the terminal.
     pub source_line: Option<String>,
+    /// Further errors found in the same file, so all are fixed in one go.
+    pub also: Box<Vec<ConfigError>>,
 }
 
 impl fmt::Display for ConfigError {
@@ -46,6 +48,7 @@ impl fmt::Display for ConfigError {
             None => write!(f, "{}: {}", self.file, self.message)?,
         }
         if let (Some(text), Some((line, column))) = (&self.source_line, self.position) {
+            let column = column as usize;
             let gutter = line.to_string().len();
             write!(
                 f,
@@ -55,6 +58,9 @@ impl fmt::Display for ConfigError {
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
+        }
+        for other in self.also.iter() {
+            write!(f, "\n{other}")?;
         }
         Ok(())
     }
@@ -71,6 +77,7 @@ impl ConfigError {
             message,
             hint: None,
             source_line: None,
+            also: Box::default(),
         }
     }
 }
@@ -231,6 +238,17 @@ impl Pipeline {
     /// The built-in default pipeline: every stage of [`DEFAULT_PIPELINE`]
     /// whose plugin this binary embeds.
     pub fn default_pipeline() -> Pipeline {
+        Self::parse(
+            &Self::default_pipeline_text(),
+            DEFAULT_PIPELINE_NAME,
+            Path::new("."),
+        )
+        .expect("the built-in default pipeline is valid (tested)")
+    }
+
+    /// [`DEFAULT_PIPELINE`] less the stages whose plugin this binary does
+    /// not embed.
+    fn default_pipeline_text() -> String {
         let mut table: toml::Table = DEFAULT_PIPELINE
             .parse()
             .expect("the default pipeline is valid TOML (tested)");
@@ -243,9 +261,7 @@ impl Pipeline {
                 builtin.is_some_and(|name| crate::plugins::builtin_names().any(|b| b == name))
             });
         }
-        let text = toml::to_string(&table).expect("a TOML table serialises");
-        Self::parse(&text, DEFAULT_PIPELINE_NAME, Path::new("."))
-            .expect("the built-in default pipeline is valid (tested)")
+        toml::to_string(&table).expect("a TOML table serialises")
     }
 
     /// Parses pipeline text whose plugin paths are relative to `base`.
@@ -267,134 +283,76 @@ impl Pipeline {
             let hint = hint_for_parse_error(e.message());
             at(e.span(), e.message().trim().to_string(), hint)
         })?;
+        let settings = raw.pipeline.unwrap_or_default();
+        let mut raw_stages = raw.stages;
+        if let Some(extends) = &settings.extends {
+            if extends.get_ref() != EXTENDABLE {
+                return Err(at(
+                    Some(extends.span()),
+                    format!(
+                        "`extends` names `{}`, which is not a pipeline Cordon knows",
+                        extends.get_ref()
+                    ),
+                    Some(format!("the pipeline a file can extend is `{EXTENDABLE}`")),
+                ));
+            }
+            raw_stages = extend_default(raw_stages, extends.span());
+        }
+        // `enabled = false` drops a stage (typically one the file extends).
+        raw_stages.retain(|_, stage| {
+            stage
+                .get_ref()
+                .enabled
+                .as_ref()
+                .is_none_or(|enabled| *enabled.get_ref())
+        });
 
-        let fail_on = raw.pipeline.and_then(|p| p.fail_on);
-        let names: BTreeSet<String> = raw.stages.keys().cloned().collect();
+        let names: BTreeSet<String> = raw_stages.keys().cloned().collect();
+        let mut errors = Vec::new();
         let mut stages = Vec::new();
         let mut writers: BTreeMap<String, String> = BTreeMap::new();
-        for (name, stage) in raw.stages {
-            if !valid_stage_name(&name) {
-                return Err(at(
-                    None,
-                    format!("stage name `{name}` is not valid"),
-                    Some("use lowercase letters, digits and `-`".into()),
-                ));
-            }
-            let plugin = plugin_source(&name, &stage, origin)
-                .map_err(|(span, message, hint)| at(span, message, hint))?;
-            for need in &stage.needs {
-                if !names.contains(need.get_ref()) {
-                    return Err(at(
-                        Some(need.span()),
-                        format!(
-                            "stage `{name}` needs `{}`, which is not a stage of this pipeline",
-                            need.get_ref()
-                        ),
-                        closest(need.get_ref(), &names).map(|c| format!("did you mean `{c}`?")),
-                    ));
+        for (name, stage) in raw_stages {
+            match stage_config(&name, stage, &names, origin) {
+                Ok((stage, written)) => {
+                    for artifact in written {
+                        if let Some(other) =
+                            writers.insert(artifact.get_ref().clone(), name.clone())
+                        {
+                            errors.push(at(
+                                Some(artifact.span()),
+                                format!(
+                                    "artifact `{}` is written by both `{other}` and `{name}`",
+                                    artifact.get_ref()
+                                ),
+                                Some("each artifact has exactly one producing stage".into()),
+                            ));
+                        }
+                    }
+                    stages.push(stage);
                 }
-                if need.get_ref() == &name {
-                    return Err(at(
-                        Some(need.span()),
-                        format!("stage `{name}` needs itself"),
-                        None,
-                    ));
-                }
+                Err(stage_errors) => errors.extend(
+                    stage_errors
+                        .into_iter()
+                        .map(|(span, message, hint)| at(span, message, hint)),
+                ),
             }
-            let grants = stage.grants.unwrap_or_default();
-            let read = ReadGrant::new(
-                &grants
-                    .read
-                    .iter()
-                    .map(|g| g.get_ref().as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .map_err(|e| {
-                let span = grants
-                    .read
-                    .iter()
-                    .find(|g| ReadGrant::new(&[g.get_ref()]).is_err())
-                    .map(|g| g.span());
-                at(
-                    span,
-                    format!("invalid read grant for stage `{name}`: {e}"),
-                    Some("read grants are globs relative to the workspace, e.g. \"src/**\"".into()),
-                )
-            })?;
-            let artifacts = grants.artifacts.unwrap_or_default();
-            if let PluginSource::Builtin(builtin) = &plugin
-                && crate::plugins::WORKSPACE_STAGES.contains(&builtin.as_str())
-                && read.is_empty()
-            {
-                return Err(at(
-                    Some(stage.plugin.span()),
-                    format!(
-                        "stage `{name}` is granted no files to read (`read` is empty), so it would scan nothing"
-                    ),
-                    Some("grant it the files to scan, e.g. `read = [\"**\"]`".into()),
-                ));
-            }
-            if read.is_empty() && artifacts.read.is_empty() && grants.data.is_empty() && !grants.git
-            {
-                return Err(at(
-                    Some(stage.plugin.span()),
-                    format!("stage `{name}` is granted nothing to read: no files, artifacts, data sets or commits"),
-                    Some("a stage that reads nothing cannot check anything; grant it `read`, `artifacts.read`, `data` or `git`".into()),
-                ));
-            }
-            for artifact in &artifacts.write {
-                if let Some(other) = writers.insert(artifact.get_ref().clone(), name.clone()) {
-                    return Err(at(
-                        Some(artifact.span()),
-                        format!(
-                            "artifact `{}` is written by both `{other}` and `{name}`",
-                            artifact.get_ref()
-                        ),
-                        Some("each artifact has exactly one producing stage".into()),
-                    ));
-                }
-            }
-            let limits = limits(stage.limits.unwrap_or_default()).map_err(|(span, message)| {
-                at(
-                    Some(span),
-                    message,
-                    Some("durations look like \"30s\" or \"2m\"; sizes like \"256MiB\"".into()),
-                )
-            })?;
-            let options = match stage.options {
-                Some(table) => toml_to_json(toml::Value::Table(table)),
-                None => serde_json::Value::Object(Default::default()),
-            };
-            stages.push(StageConfig {
-                name: name.clone(),
-                plugin,
-                needs: stage.needs.iter().map(|n| n.get_ref().clone()).collect(),
-                grants: Grants {
-                    read,
-                    data: grants.data.into_iter().collect(),
-                    artifacts_read: artifacts.read.iter().map(|a| a.get_ref().clone()).collect(),
-                    artifacts_write: artifacts
-                        .write
-                        .iter()
-                        .map(|a| a.get_ref().clone())
-                        .collect(),
-                    git: grants.git,
-                    cache: grants.cache,
-                },
-                limits,
-                options,
-            });
         }
-        if stages.is_empty() {
-            return Err(at(
+        if stages.is_empty() && errors.is_empty() {
+            errors.push(at(
                 None,
                 "the pipeline has no stages, so it would check nothing".into(),
-                Some("add a `[stages.NAME]` table, or run without a pipeline file to use the built-in one".into()),
+                Some(format!(
+                    "add a `[stages.NAME]` table, set `extends = \"{EXTENDABLE}\"` under `[pipeline]`, or run without a pipeline file to use the built-in one"
+                )),
             ));
+        }
+        if let Some(mut first) = (!errors.is_empty()).then(|| errors.remove(0)) {
+            first.also = Box::new(errors);
+            return Err(first);
         }
         let pipeline = Pipeline {
             source: file.to_string(),
-            fail_on,
+            fail_on: settings.fail_on,
             stages,
         };
         crate::plan::Plan::new(&pipeline).map_err(|e| at(None, e.to_string(), None))?;
@@ -426,22 +384,27 @@ impl Pipeline {
 struct RawPipeline {
     pipeline: Option<RawSettings>,
     #[serde(default)]
-    stages: BTreeMap<String, RawStage>,
+    stages: BTreeMap<String, Spanned<RawStage>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawSettings {
     fail_on: Option<Severity>,
+    /// `builtin:default`: start from the built-in pipeline.
+    extends: Option<Spanned<String>>,
 }
 
+/// A stage table. Keys are optional here so that a file extending the
+/// built-in pipeline can set only some; [`stage_config`] says what a
+/// complete stage needs.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStage {
-    plugin: Spanned<String>,
+    enabled: Option<Spanned<bool>>,
+    plugin: Option<Spanned<String>>,
     sha256: Option<Spanned<String>>,
-    #[serde(default)]
-    needs: Vec<Spanned<String>>,
+    needs: Option<Vec<Spanned<String>>>,
     grants: Option<RawGrants>,
     limits: Option<RawLimits>,
     options: Option<toml::Table>,
@@ -450,24 +413,18 @@ struct RawStage {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawGrants {
-    #[serde(default)]
-    read: Vec<Spanned<String>>,
-    #[serde(default)]
-    data: Vec<String>,
+    read: Option<Vec<Spanned<String>>>,
+    data: Option<Vec<String>>,
     artifacts: Option<RawArtifactGrants>,
-    #[serde(default)]
-    git: bool,
-    #[serde(default)]
-    cache: bool,
+    git: Option<bool>,
+    cache: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawArtifactGrants {
-    #[serde(default)]
-    read: Vec<Spanned<String>>,
-    #[serde(default)]
-    write: Vec<Spanned<String>>,
+    read: Option<Vec<Spanned<String>>>,
+    write: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -493,17 +450,261 @@ enum SizeValue {
 
 type SpannedError = (Option<std::ops::Range<usize>>, String, Option<String>);
 
+/// The pipeline a file may extend with `[pipeline] extends = "…"`.
+pub const EXTENDABLE: &str = "builtin:default";
+
+/// One stage's table, checked; every problem found is returned, not just
+/// the first. On success also the artifacts it writes, for the
+/// one-writer-per-artifact check across stages.
+fn stage_config(
+    name: &str,
+    stage: Spanned<RawStage>,
+    names: &BTreeSet<String>,
+    origin: &Origin,
+) -> Result<(StageConfig, Vec<Spanned<String>>), Vec<SpannedError>> {
+    let table_span = stage.span();
+    let stage = stage.into_inner();
+    let mut errors: Vec<SpannedError> = Vec::new();
+    if !valid_stage_name(name) {
+        errors.push((
+            Some(table_span.clone()),
+            format!("stage name `{name}` is not valid"),
+            Some("use lowercase letters, digits and `-`".into()),
+        ));
+    }
+    let Some(plugin_name) = &stage.plugin else {
+        errors.push((
+            Some(table_span),
+            format!("stage `{name}` has no `plugin`"),
+            Some(format!(
+                "set `plugin = \"builtin:NAME\"` or a component path with its `sha256`; only a stage of the extended `{EXTENDABLE}` pipeline may leave it out"
+            )),
+        ));
+        return Err(errors);
+    };
+    let plugin_span = plugin_name.span();
+    let plugin = match plugin_source(name, &stage, plugin_name, origin) {
+        Ok(plugin) => Some(plugin),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    let needs = stage.needs.unwrap_or_default();
+    for need in &needs {
+        if !names.contains(need.get_ref()) {
+            errors.push((
+                Some(need.span()),
+                format!(
+                    "stage `{name}` needs `{}`, which is not a stage of this pipeline",
+                    need.get_ref()
+                ),
+                closest(need.get_ref(), names).map(|c| format!("did you mean `{c}`?")),
+            ));
+        } else if need.get_ref() == name {
+            errors.push((
+                Some(need.span()),
+                format!("stage `{name}` needs itself"),
+                None,
+            ));
+        }
+    }
+    let grants = stage.grants.unwrap_or_default();
+    let read_globs = grants.read.unwrap_or_default();
+    let read = match ReadGrant::new(
+        &read_globs
+            .iter()
+            .map(|g| g.get_ref().as_str())
+            .collect::<Vec<_>>(),
+    ) {
+        Ok(read) => read,
+        Err(e) => {
+            let span = read_globs
+                .iter()
+                .find(|g| ReadGrant::new(&[g.get_ref()]).is_err())
+                .map(|g| g.span());
+            errors.push((
+                span,
+                format!("invalid read grant for stage `{name}`: {e}"),
+                Some("read grants are globs relative to the workspace, e.g. \"src/**\"".into()),
+            ));
+            ReadGrant::none()
+        }
+    };
+    let artifacts = grants.artifacts.unwrap_or_default();
+    let artifacts_read = artifacts.read.unwrap_or_default();
+    let artifacts_write = artifacts.write.unwrap_or_default();
+    let data = grants.data.unwrap_or_default();
+    let git = grants.git.unwrap_or(false);
+    if let Some(PluginSource::Builtin(builtin)) = &plugin
+        && crate::plugins::WORKSPACE_STAGES.contains(&builtin.as_str())
+        && read_globs.is_empty()
+    {
+        errors.push((
+            Some(plugin_span.clone()),
+            format!(
+                "stage `{name}` is granted no files to read (`read` is empty), so it would scan nothing"
+            ),
+            Some("grant it the files to scan, e.g. `read = [\"**\"]`".into()),
+        ));
+    } else if read_globs.is_empty() && artifacts_read.is_empty() && data.is_empty() && !git {
+        errors.push((
+            Some(plugin_span.clone()),
+            format!("stage `{name}` is granted nothing to read: no files, artifacts, data sets or commits"),
+            Some("a stage that reads nothing cannot check anything; grant it `read`, `artifacts.read`, `data` or `git`".into()),
+        ));
+    }
+    let limits = match limits(stage.limits.unwrap_or_default()) {
+        Ok(limits) => limits,
+        Err((span, message)) => {
+            errors.push((
+                Some(span),
+                message,
+                Some("durations look like \"30s\" or \"2m\"; sizes like \"256MiB\"".into()),
+            ));
+            Limits::default()
+        }
+    };
+    let (Some(plugin), true) = (plugin, errors.is_empty()) else {
+        return Err(errors);
+    };
+    let options = match stage.options {
+        Some(table) => toml_to_json(toml::Value::Table(table)),
+        None => serde_json::Value::Object(Default::default()),
+    };
+    let config = StageConfig {
+        name: name.to_string(),
+        plugin,
+        needs: needs.iter().map(|n| n.get_ref().clone()).collect(),
+        grants: Grants {
+            read,
+            data: data.into_iter().collect(),
+            artifacts_read: artifacts_read.iter().map(|a| a.get_ref().clone()).collect(),
+            artifacts_write: artifacts_write
+                .iter()
+                .map(|a| a.get_ref().clone())
+                .collect(),
+            git,
+            cache: grants.cache.unwrap_or(false),
+        },
+        limits,
+        options,
+    };
+    Ok((config, artifacts_write))
+}
+
+/// The built-in pipeline's stages with `own` laid over them: a stage the
+/// file names keeps every key it does not set from the built-in one (grants
+/// and limits key by key, options key by key), and a stage only the file
+/// has is added. Values taken from the built-in pipeline carry the span of
+/// `extends`, so an error about one points there.
+fn extend_default(
+    own: BTreeMap<String, Spanned<RawStage>>,
+    extends: std::ops::Range<usize>,
+) -> BTreeMap<String, Spanned<RawStage>> {
+    let base: RawPipeline = toml::from_str(&Pipeline::default_pipeline_text())
+        .expect("the built-in default pipeline is valid (tested)");
+    let mut stages: BTreeMap<String, Spanned<RawStage>> = base
+        .stages
+        .into_iter()
+        .map(|(name, stage)| {
+            let stage = respan_stage(stage.into_inner(), &extends);
+            (name, Spanned::new(extends.clone(), stage))
+        })
+        .collect();
+    for (name, theirs) in own {
+        let merged = match stages.remove(&name) {
+            Some(base) => {
+                let span = theirs.span();
+                Spanned::new(span, overlay(base.into_inner(), theirs.into_inner()))
+            }
+            None => theirs,
+        };
+        stages.insert(name, merged);
+    }
+    stages
+}
+
+/// `theirs` over `base`, key by key.
+fn overlay(base: RawStage, theirs: RawStage) -> RawStage {
+    let grants = match (base.grants, theirs.grants) {
+        (Some(b), Some(t)) => Some(RawGrants {
+            read: t.read.or(b.read),
+            data: t.data.or(b.data),
+            artifacts: t.artifacts.or(b.artifacts),
+            git: t.git.or(b.git),
+            cache: t.cache.or(b.cache),
+        }),
+        (b, t) => t.or(b),
+    };
+    let limits = match (base.limits, theirs.limits) {
+        (Some(b), Some(t)) => Some(RawLimits {
+            timeout: t.timeout.or(b.timeout),
+            memory: t.memory.or(b.memory),
+            max_findings: t.max_findings.or(b.max_findings),
+            max_artifact_bytes: t.max_artifact_bytes.or(b.max_artifact_bytes),
+            max_log_bytes: t.max_log_bytes.or(b.max_log_bytes),
+            max_read_bytes: t.max_read_bytes.or(b.max_read_bytes),
+            max_cache_bytes: t.max_cache_bytes.or(b.max_cache_bytes),
+            max_report_bytes: t.max_report_bytes.or(b.max_report_bytes),
+        }),
+        (b, t) => t.or(b),
+    };
+    let options = match (base.options, theirs.options) {
+        (Some(mut b), Some(t)) => {
+            b.extend(t);
+            Some(b)
+        }
+        (b, t) => t.or(b),
+    };
+    RawStage {
+        enabled: theirs.enabled.or(base.enabled),
+        plugin: theirs.plugin.or(base.plugin),
+        sha256: theirs.sha256.or(base.sha256),
+        needs: theirs.needs.or(base.needs),
+        grants,
+        limits,
+        options,
+    }
+}
+
+/// Every span of a built-in stage, moved to `span` (the `extends` value).
+fn respan_stage(stage: RawStage, span: &std::ops::Range<usize>) -> RawStage {
+    let respan = |value: Spanned<String>| Spanned::new(span.clone(), value.into_inner());
+    let respan_all = |values: Option<Vec<Spanned<String>>>| {
+        values.map(|values| values.into_iter().map(respan).collect::<Vec<_>>())
+    };
+    let grants = stage.grants.map(|grants| RawGrants {
+        read: respan_all(grants.read),
+        artifacts: grants.artifacts.map(|a| RawArtifactGrants {
+            read: respan_all(a.read),
+            write: respan_all(a.write),
+        }),
+        ..grants
+    });
+    RawStage {
+        plugin: stage.plugin.map(respan),
+        sha256: stage.sha256.map(respan),
+        needs: respan_all(stage.needs),
+        grants,
+        // The built-in pipeline sets no limits; were it to, they would be
+        // within bounds (tested), so their spans are never reported.
+        ..stage
+    }
+}
+
 fn plugin_source(
     name: &str,
     stage: &RawStage,
+    plugin_name: &Spanned<String>,
     origin: &Origin,
 ) -> Result<PluginSource, SpannedError> {
-    let plugin = stage.plugin.get_ref();
+    let plugin = plugin_name.get_ref();
     if let Some(builtin) = plugin.strip_prefix("builtin:") {
         if !crate::plugins::builtin_names().any(|b| b == builtin) {
             let known: Vec<&str> = crate::plugins::builtin_names().collect();
             return Err((
-                Some(stage.plugin.span()),
+                Some(plugin_name.span()),
                 format!("there is no built-in plugin `{builtin}`"),
                 Some(format!("built-in plugins: {}", known.join(", "))),
             ));
@@ -516,18 +717,18 @@ fn plugin_source(
             ));
         }
         if builtin != name && crate::plugins::builtin_names().any(|b| b == name) {
-            return Err(reserved_name(name, stage));
+            return Err(reserved_name(name, plugin_name));
         }
         return Ok(PluginSource::Builtin(builtin.to_string()));
     }
     // A third-party plugin under a built-in's name would show in every
     // report as that built-in ("secrets completed, no findings").
     if crate::plugins::builtin_names().any(|b| b == name) {
-        return Err(reserved_name(name, stage));
+        return Err(reserved_name(name, plugin_name));
     }
     let Some(sha256) = &stage.sha256 else {
         return Err((
-            Some(stage.plugin.span()),
+            Some(plugin_name.span()),
             format!("plugin `{plugin}` is loaded from a path but has no `sha256`"),
             Some(
                 "pin it: add `sha256 = \"<hex>\"` (the output of `sha256sum` on the .wasm file)"
@@ -553,7 +754,7 @@ fn plugin_source(
                     .any(|c| matches!(c, std::path::Component::ParentDir))
             {
                 return Err((
-                    Some(stage.plugin.span()),
+                    Some(plugin_name.span()),
                     format!(
                         "plugin `{plugin}` is outside the repository; a repository's pipeline may only load plugins from inside it"
                     ),
@@ -573,9 +774,9 @@ fn plugin_source(
     })
 }
 
-fn reserved_name(name: &str, stage: &RawStage) -> SpannedError {
+fn reserved_name(name: &str, plugin_name: &Spanned<String>) -> SpannedError {
     (
-        Some(stage.plugin.span()),
+        Some(plugin_name.span()),
         format!(
             "stage name `{name}` belongs to the built-in `{name}` stage; only `builtin:{name}` may run under it"
         ),
@@ -667,6 +868,9 @@ impl ConfigError {
     /// workspace, whose content may be anything of the host's. The place
     /// stays; quoted fragments of the message become `…`.
     fn withhold_content(&mut self) {
+        for other in self.also.iter_mut() {
+            other.withhold_content();
+        }
         self.source_line = None;
         let mut out = String::new();
         let mut open: Option<char> = None;
@@ -705,12 +909,15 @@ pub(crate) fn located(
     let source_line = position
         .and_then(|(line, _)| text.lines().nth(line - 1))
         .map(str::to_string);
+    let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let position = position.map(|(line, column)| (narrow(line), narrow(column)));
     ConfigError {
         file: file.to_string(),
         position,
         message,
         hint,
         source_line,
+        also: Box::default(),
     }
 }
 

@@ -290,3 +290,85 @@ fn a_near_miss_key_gets_a_did_you_mean() {
     assert_eq!(e.position.map(|p| p.0), Some(5), "{e}");
     assert_eq!(e.hint.as_deref(), Some("did you mean `timeout`?"), "{e}");
 }
+
+#[test]
+fn a_file_extending_the_built_in_pipeline_overrides_only_what_it_names() {
+    let plain = Pipeline::default_pipeline();
+    let extended = parse("[pipeline]\nextends = \"builtin:default\"\n").unwrap();
+    let names = |p: &Pipeline| p.stages.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&extended), names(&plain));
+
+    let Some(default_secrets) = plain.stage("secrets") else {
+        return; // a binary without the secrets stage has nothing to override
+    };
+    let pipeline = parse(
+        r#"
+[pipeline]
+extends = "builtin:default"
+fail-on = "medium"
+
+[stages.secrets.limits]
+timeout = "30s"
+
+[stages.secrets.options]
+generic-min-entropy = 4.0
+
+[stages.models]
+enabled = false
+"#,
+    )
+    .unwrap();
+    assert_eq!(pipeline.fail_on, Some(Severity::Medium));
+    assert!(pipeline.stage("models").is_none());
+    let secrets = pipeline.stage("secrets").unwrap();
+    assert_eq!(secrets.limits.timeout, Duration::from_secs(30));
+    assert_eq!(secrets.limits.memory, default_secrets.limits.memory);
+    assert_eq!(
+        secrets.grants.read.patterns(),
+        default_secrets.grants.read.patterns()
+    );
+    assert_eq!(secrets.grants.git, default_secrets.grants.git);
+    assert_eq!(secrets.options["generic-min-entropy"], 4.0);
+    assert!(matches!(&secrets.plugin, PluginSource::Builtin(b) if b == "secrets"));
+}
+
+#[test]
+fn extends_names_a_known_pipeline_and_new_stages_are_complete() {
+    let e = error("[pipeline]\nextends = \"https://example.com/p.toml\"\n");
+    assert_eq!(e.position, Some((2, 11)), "{e}");
+    assert!(e.message.contains("not a pipeline Cordon knows"), "{e}");
+
+    let e = error(
+        "[pipeline]\nextends = \"builtin:default\"\n[stages.extra]\ngrants = { read = [\"**\"] }\n",
+    );
+    assert!(e.message.contains("stage `extra` has no `plugin`"), "{e}");
+    assert_eq!(e.position.map(|p| p.0), Some(3), "{e}");
+}
+
+#[test]
+fn every_error_of_a_file_is_reported_at_once() {
+    let e = error(
+        r#"
+[stages.one]
+plugin = "builtin:nope"
+grants = { read = ["**"] }
+
+[stages.two]
+plugin = "builtin:secrets"
+needs = ["thre"]
+grants = { read = ["/etc/**"] }
+"#,
+    );
+    let all: Vec<&ConfigError> = std::iter::once(&e).chain(e.also.iter()).collect();
+    assert_eq!(all.len(), 3, "{e}");
+    let lines: Vec<u32> = all.iter().map(|e| e.position.unwrap().0).collect();
+    assert_eq!(lines, vec![3, 8, 9], "{e}");
+    let text = e.to_string();
+    for expected in [
+        "no built-in plugin `nope`",
+        "needs `thre`",
+        "invalid read grant",
+    ] {
+        assert!(text.contains(expected), "{text}");
+    }
+}

@@ -60,6 +60,8 @@ pub struct CallRecorder {
     pub profile: crate::trust::anomaly::AccessProfile,
     /// Refused calls written to the audit log so far.
     refusals_logged: u64,
+    /// The stage's line on the terminal, if one is drawn.
+    pub progress: crate::run::progress::StageProgress,
 }
 
 /// What a stage consumed, for the report and the "read nothing" check.
@@ -123,6 +125,7 @@ impl CallRecorder {
                 ..Default::default()
             },
             refusals_logged: 0,
+            progress: Default::default(),
         }
     }
 
@@ -141,6 +144,7 @@ impl CallRecorder {
                 if INPUT_CALLS.contains(&call) {
                     self.usage.inputs_read += 1;
                     self.usage.bytes_read += bytes;
+                    self.progress.read(target, bytes);
                 }
                 ("allowed", None)
             }

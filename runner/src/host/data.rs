@@ -100,30 +100,46 @@ impl DataAccess {
     }
 }
 
-impl Host for StageState {
-    fn info(&mut self, name: String) -> Result<DataSetInfo, AccessError> {
-        let result = self.data.open(&name).map(|(_, set)| DataSetInfo {
-            name: name.clone(),
+impl DataAccess {
+    /// The boundary a stage's data-set calls cross: a granted set, then a
+    /// path resolved beneath the set's root like a workspace read.
+    pub fn info(&mut self, name: &str) -> Result<DataSetInfo, AccessError> {
+        self.open(name).map(|(_, set)| DataSetInfo {
+            name: name.to_string(),
             revision: set.revision(),
             updated_at: set.updated_at(),
-        });
+        })
+    }
+
+    pub fn list_files(&mut self, name: &str, prefix: &str) -> Result<Vec<FileInfo>, AccessError> {
+        let (set, _) = self.open(name)?;
+        let files = set
+            .list_files(cordon_workspace::WalkOptions {
+                include_ignored: true,
+                include_hidden: false,
+            })
+            .map_err(convert_error)?;
+        Ok(files
+            .into_iter()
+            .filter(|f| f.path.starts_with(prefix))
+            .map(convert_info)
+            .collect())
+    }
+
+    pub fn read(&mut self, name: &str, path: &str) -> Result<Vec<u8>, AccessError> {
+        let (set, _) = self.open(name)?;
+        set.read(path).map_err(convert_error)
+    }
+}
+
+impl Host for StageState {
+    fn info(&mut self, name: String) -> Result<DataSetInfo, AccessError> {
+        let result = self.data.info(&name);
         self.calls.record("data.info", &name, 0, result)
     }
 
     fn list_files(&mut self, name: String, prefix: String) -> Result<Vec<FileInfo>, AccessError> {
-        let result = self.data.open(&name).and_then(|(set, _)| {
-            let files = set
-                .list_files(cordon_workspace::WalkOptions {
-                    include_ignored: true,
-                    include_hidden: false,
-                })
-                .map_err(convert_error)?;
-            Ok(files
-                .into_iter()
-                .filter(|f| f.path.starts_with(&prefix))
-                .map(convert_info)
-                .collect::<Vec<_>>())
-        });
+        let result = self.data.list_files(&name, &prefix);
         let count = result.as_ref().map_or(0, |f| f.len() as u64);
         self.calls.record(
             "data.list-files",
@@ -134,10 +150,7 @@ impl Host for StageState {
     }
 
     fn read(&mut self, name: String, path: String) -> Result<Vec<u8>, AccessError> {
-        let result = self
-            .data
-            .open(&name)
-            .and_then(|(set, _)| set.read(&path).map_err(convert_error));
+        let result = self.data.read(&name, &path);
         let bytes = result.as_ref().map_or(0, |b| b.len() as u64);
         self.calls
             .record("data.read", &format!("{name}:{path}"), bytes, result)

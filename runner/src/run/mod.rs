@@ -3,6 +3,7 @@
 
 mod convert;
 pub mod git_scope;
+pub mod progress;
 
 pub use convert::{escape_controls, rule as rule_from_wit};
 
@@ -12,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use cordon_report::{
-    ArtifactInfo, ErrorKind, PluginInfo, RunReport, Severity, StageReport, StageStatus,
+    ArtifactInfo, ErrorKind, PluginInfo, RunReport, Severity, StageReport, StageStatus, merge,
 };
-use cordon_workspace::{ReadGrant, Workspace};
+use cordon_workspace::{ReadGrant, Shard, Workspace};
 
 use crate::config::{Pipeline, StageConfig};
 use crate::host::artifacts::{ArtifactAccess, ArtifactStore};
@@ -57,6 +58,10 @@ pub struct RunContext {
     pub audit_baseline: Option<AuditBaseline>,
     /// Git's tracked files, read once when a stage first opens the workspace.
     pub tracked: std::sync::OnceLock<Option<Arc<BTreeSet<String>>>>,
+    /// This job's slot of a sharded run: stages list only its files.
+    pub shard: Option<Shard>,
+    /// Lines on the terminal while stages run.
+    pub progress: progress::Progress,
 }
 
 impl RunContext {
@@ -184,6 +189,10 @@ pub async fn execute(
         version_control: version_control.await?,
         stages,
         artifacts,
+        shard: context.shard.map(|shard| cordon_report::ShardInfo {
+            index: shard.index,
+            count: shard.count,
+        }),
     };
     Ok((report, store))
 }
@@ -229,7 +238,7 @@ fn run_stage(
     let described = describe(sandbox, &loaded, stage, &plugin.sha256, context);
     let info = match described {
         Ok(info) => info,
-        Err(message) => return errored(report, ErrorKind::Plugin, message),
+        Err((kind, message)) => return errored(report, kind, message),
     };
     report.plugin = Some(PluginInfo {
         name: info.name,
@@ -248,14 +257,17 @@ fn run_stage(
     }
     let stage = &narrowed;
 
-    let state = match stage_state(stage, &plugin.sha256, context, store) {
+    let mut state = match stage_state(stage, &plugin.sha256, context, store) {
         Ok(state) => state,
         Err(message) => return errored(report, ErrorKind::Failed, message),
     };
     let stdout = state.stdout.clone();
     let stderr = state.stderr.clone();
     let options = stage.options.to_string();
+    let line = context.progress.stage(&stage.name);
+    state.state.calls.progress = line.clone();
     let (result, state) = sandbox.run(&loaded, state.state, stage.limits.timeout, &options);
+    line.finish();
 
     report.duration_ms = started.elapsed().as_millis() as u64;
     let (stderr_text, usage) = match state {
@@ -283,9 +295,16 @@ fn run_stage(
             report.notes.splice(0..0, summary.notes);
             match usage {
                 Some(usage) if usage.inputs_read == 0 && report.files_scanned == 0 => {
-                    StageStatus::Errored {
-                        kind: ErrorKind::Failed,
-                        message: "the stage read nothing: no file, artifact, data set or commit reached it, so it cannot vouch for anything (check its `read` grant and the workspace)".into(),
+                    if context.shard.is_some() {
+                        // Another job's slot may hold this stage's files;
+                        // `cordon merge` makes it an error if none did.
+                        report.notes.push(merge::NOTHING_IN_SHARD.into());
+                        StageStatus::Completed
+                    } else {
+                        StageStatus::Errored {
+                            kind: ErrorKind::Failed,
+                            message: merge::READ_NOTHING.into(),
+                        }
                     }
                 }
                 _ => StageStatus::Completed,
@@ -339,14 +358,26 @@ fn describe(
     stage: &StageConfig,
     plugin_sha256: &str,
     context: &RunContext,
-) -> Result<bindings::cordon::stage::types::StageInfo, String> {
+) -> Result<bindings::cordon::stage::types::StageInfo, (ErrorKind, String)> {
     // `describe` gets a store with no grants at all, and the stage's limits.
     let mut denied = Pipeline::nothing_granted(&stage.name);
     denied.limits = stage.limits.clone();
-    let state = stage_state(&denied, plugin_sha256, context, ArtifactStore::default())?;
+    let state = stage_state(&denied, plugin_sha256, context, ArtifactStore::default())
+        .map_err(|message| (ErrorKind::Plugin, message))?;
     sandbox
         .describe(loaded, state.state, stage.limits.timeout)
-        .map_err(|failure| format!("the plugin's describe() failed: {}", failure.message))
+        .map_err(|failure| {
+            // A limit that stopped it is named as such; anything else is the
+            // plugin's own failure.
+            let kind = match failure.kind {
+                ErrorKind::Timeout | ErrorKind::MemoryLimit => failure.kind,
+                _ => ErrorKind::Plugin,
+            };
+            (
+                kind,
+                format!("the plugin's describe() failed: {}", failure.message),
+            )
+        })
 }
 
 /// Turns what the stage did beyond its audit baseline into findings.
@@ -448,9 +479,12 @@ pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
         trusted_keys: Vec::new(),
         audit_baseline: None,
         tracked: std::sync::OnceLock::new(),
+        shard: None,
+        progress: progress::Progress::default(),
     };
     let stage = Pipeline::nothing_granted("inspect");
-    let info = describe(&sandbox, &loaded, &stage, &plugin.sha256, &context)?;
+    let info = describe(&sandbox, &loaded, &stage, &plugin.sha256, &context)
+        .map_err(|(_, message)| message)?;
     Ok(Inspection {
         imports: loaded.imports,
         info,
@@ -514,8 +548,12 @@ fn stage_state(
                     .map_err(|e| {
                         format!("cannot open workspace {}: {e}", context.root.display())
                     })?;
-            match context.tracked_files() {
+            let workspace = match context.tracked_files() {
                 Some(tracked) => workspace.with_tracked(tracked),
+                None => workspace,
+            };
+            match context.shard {
+                Some(shard) => workspace.with_shard(shard),
                 None => workspace,
             }
         })

@@ -270,6 +270,7 @@ pub fn sample_report() -> RunReport {
             producer: "sbom".to_string(),
             bytes: 2048,
         }],
+        shard: None,
     }
 }
 
@@ -374,6 +375,7 @@ pub fn hostile_report() -> RunReport {
         }),
         stages: vec![stage, errored],
         artifacts: Vec::new(),
+        shard: None,
     }
 }
 
@@ -388,5 +390,6 @@ pub fn empty_report() -> RunReport {
         version_control: None,
         stages: Vec::new(),
         artifacts: Vec::new(),
+        shard: None,
     }
 }

@@ -1,0 +1,228 @@
+//! Scale-out: N jobs with `--shard K/N` plus `cordon merge` say what one
+//! run says, finding for finding, and a merge missing a part refuses to
+//! speak.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::*;
+
+/// A repository with tokens spread over many files, a vulnerable lockfile
+/// and plain files, all committed.
+fn repository(dir: &Path) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    for index in 0..24 {
+        let body = if index % 3 == 0 {
+            let random = format!("R2d2C3poBb8Lk4Zq7Xw1Mn6Vt9Y{index:03}");
+            format!("token = \"{}\"\n", github_token(&random))
+        } else {
+            format!("fn f{index}() {{}}\n")
+        };
+        write_files(dir, &[(&format!("src/file{index}.rs"), &body)]);
+    }
+    write_files(dir, &[("Cargo.lock", CARGO_LOCK)]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "init"]);
+}
+
+fn data_args() -> Vec<String> {
+    vec![
+        "--advisory-db".into(),
+        shared("advisory-db").display().to_string(),
+    ]
+}
+
+/// (stage, rule, fingerprint) of every finding of a JSON report.
+fn finding_keys(report: &serde_json::Value) -> BTreeSet<(String, String, String)> {
+    let mut keys = BTreeSet::new();
+    for stage in report["stages"].as_array().unwrap() {
+        for finding in stage["findings"].as_array().unwrap() {
+            keys.insert((
+                stage["name"].as_str().unwrap().to_string(),
+                finding["rule_id"].as_str().unwrap().to_string(),
+                finding["fingerprint"].as_str().unwrap().to_string(),
+            ));
+        }
+    }
+    keys
+}
+
+fn files_scanned(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["files_scanned"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn run_with(dir: &Path, extra: &[&str]) -> Run {
+    let data = data_args();
+    let mut args: Vec<&str> = vec!["run", "."];
+    args.extend(data.iter().map(String::as_str));
+    args.extend(extra);
+    cordon(dir, &args)
+}
+
+#[test]
+fn three_shards_and_a_merge_equal_one_run() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    repository(&repo);
+
+    let single = run_with(&repo, &[]);
+    let single_report = single.report.clone().expect("single run report");
+    assert_eq!(single.code, 1, "{}", single.stderr);
+    let single_keys = finding_keys(&single_report);
+    assert!(
+        single_keys.iter().filter(|k| k.0 == "secrets").count() >= 8,
+        "{single_keys:#?}"
+    );
+
+    let mut parts = Vec::new();
+    let mut per_shard = Vec::new();
+    for index in 1..=3 {
+        let shard = format!("{index}/3");
+        let sarif = work.path().join(format!("shard{index}.sarif"));
+        let sarif_arg = format!("sarif={}", sarif.display());
+        let run = run_with(&repo, &["--shard", &shard, "--report", &sarif_arg]);
+        let report = run.report.clone().expect("shard report");
+        assert_eq!(report["shard"]["index"], index, "{report:#}");
+        assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+        // Each job uploads under a category of its own.
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+        let ids: Vec<&str> = sarif["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["automationDetails"]["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.iter()
+                .all(|id| id.ends_with(&format!("/shard-{index}-of-3/"))),
+            "{ids:?}"
+        );
+        per_shard.push(finding_keys(&report));
+        let path = work.path().join(format!("shard{index}.json"));
+        std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
+        parts.push(path);
+    }
+    // Each file was scanned by one job: no secrets finding is in two shards,
+    // and no shard has them all.
+    for (i, a) in per_shard.iter().enumerate() {
+        for b in &per_shard[i + 1..] {
+            let shared_secrets: Vec<_> = a.intersection(b).filter(|k| k.0 == "secrets").collect();
+            assert!(shared_secrets.is_empty(), "{shared_secrets:#?}");
+        }
+        assert!(a.len() < single_keys.len());
+    }
+
+    let merged_path = work.path().join("merged.json");
+    let sarif_path = work.path().join("merged.sarif");
+    let mut merge = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"));
+    merge
+        .current_dir(work.path())
+        .arg("merge")
+        .args(&parts)
+        .arg("--report")
+        .arg(format!("json={}", merged_path.display()))
+        .arg("--report")
+        .arg(format!("sarif={}", sarif_path.display()))
+        .env("NO_COLOR", "1");
+    let output = merge.output().unwrap();
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&merged_path).unwrap()).unwrap();
+    assert_eq!(output.status.code(), Some(single.code));
+    assert_eq!(finding_keys(&merged), single_keys);
+    // Every workspace file was scanned once, so the file counts add up;
+    // the audit stage reads each job's own `sbom` artifact, one per shard.
+    let without_audit = |report: &serde_json::Value| {
+        let mut counts = files_scanned(report);
+        counts.retain(|(stage, _)| stage != "audit");
+        counts
+    };
+    assert_eq!(without_audit(&merged), without_audit(&single_report));
+    assert!(merged.get("shard").is_none(), "{merged:#}");
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    assert_eq!(
+        sarif["runs"][0]["automationDetails"]["id"],
+        format!(
+            "cordon/{}/",
+            single_report["stages"][0]["name"].as_str().unwrap()
+        )
+    );
+
+    // A part missing, or given twice, and the merge says so and exits 2.
+    for broken in [
+        vec![&parts[0], &parts[1]],
+        vec![&parts[0], &parts[1], &parts[1]],
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .current_dir(work.path())
+            .arg("merge")
+            .args(broken)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("3/3 missing") || stderr.contains("given twice"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_stage_with_nothing_in_any_shard_is_still_an_error_after_the_merge() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    repository(&repo);
+    // A pipeline whose only stage may read a file that does not exist.
+    std::fs::write(
+        work.path().join("ci.toml"),
+        "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"nothing-here/**\"]\n",
+    )
+    .unwrap();
+    let pipeline = work.path().join("ci.toml").display().to_string();
+    let mut parts = Vec::new();
+    for index in 1..=2 {
+        let shard = format!("{index}/2");
+        let run = cordon(
+            &repo,
+            &["run", ".", "--pipeline", &pipeline, "--shard", &shard],
+        );
+        // Alone, a part cannot know whether another part had the files.
+        assert_eq!(run.state("secrets"), "completed", "{}", run.stderr);
+        let path = work.path().join(format!("part{index}.json"));
+        std::fs::write(&path, serde_json::to_vec(&run.report.unwrap()).unwrap()).unwrap();
+        parts.push(path);
+    }
+    let merged = work.path().join("merged.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("merge")
+        .args(&parts)
+        .arg("--report")
+        .arg(format!("json={}", merged.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let merged: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&merged).unwrap()).unwrap();
+    let status = &merged["stages"][0]["status"];
+    assert_eq!(status["state"], "errored", "{status:#}");
+    assert!(
+        status["message"].as_str().unwrap().contains("read nothing"),
+        "{status:#}"
+    );
+}
