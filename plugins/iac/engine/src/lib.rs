@@ -1,0 +1,6 @@
+mod finding;
+mod node;
+mod policy;
+mod terraform;
+mod unit;
+mod yaml;
