@@ -148,10 +148,10 @@ fn from_node(instruction: &Instruction, earlier_aliases: &[String]) -> Node {
         .collect();
     let image = words.first().copied().unwrap_or_default();
     let mut entries = Vec::new();
-    if let [_, keyword, alias, ..] = words.as_slice() {
-        if keyword.eq_ignore_ascii_case("as") {
-            entries.push(("alias".to_string(), Node::str(*alias, pos)));
-        }
+    if let [_, keyword, alias, ..] = words.as_slice()
+        && keyword.eq_ignore_ascii_case("as")
+    {
+        entries.push(("alias".to_string(), Node::str(*alias, pos)));
     }
     let stage_ref = earlier_aliases
         .iter()

@@ -45,6 +45,7 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
                 ) => properties.clone(),
                 _ => Node::new(Value::Map(Vec::new()), resource.pos, resource.end_line),
             };
+            opaque_intrinsics(&mut node);
             node.set("_logical_id", Node::str(logical_id, resource.pos));
             Some(Unit {
                 kind,
@@ -56,6 +57,32 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
             })
         })
         .collect()
+}
+
+/// `{Ref: X}`, `{Fn::Sub: ...}`, `{Fn::If: ...}` are decided at deploy
+/// time: they become unknown values (with their text), so a policy
+/// comparing them reports "could not evaluate" rather than a guess.
+fn opaque_intrinsics(node: &mut Node) {
+    let rendered = match &node.value {
+        Value::Map(entries)
+            if entries.len() == 1
+                && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
+        {
+            let (function, argument) = &entries[0];
+            let argument = argument.scalar_text().unwrap_or_else(|| "...".into());
+            let short = function.strip_prefix("Fn::").unwrap_or(function);
+            Some(format!("!{short} {argument}"))
+        }
+        _ => None,
+    };
+    match (&mut node.value, rendered) {
+        (value, Some(text)) => *value = Value::Unknown(text),
+        (Value::Map(entries), None) => entries
+            .iter_mut()
+            .for_each(|(_, item)| opaque_intrinsics(item)),
+        (Value::List(items), None) => items.iter_mut().for_each(opaque_intrinsics),
+        _ => {}
+    }
 }
 
 /// Where the pod spec sits in each workload kind.
@@ -222,6 +249,22 @@ mod tests {
         assert_eq!(units.len(), 2);
         assert_eq!((units[0].address.as_str(), units[0].pos.line), ("Logs", 3));
         assert_eq!(units[1].node.get("AccessControl").unwrap().pos.line, 8);
+    }
+
+    #[test]
+    fn cloudformation_intrinsics_are_unknown_values() {
+        let docs = load_documents(
+            "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      StorageEncrypted: !Ref Encrypt\n      Tags:\n        - Value: {\"Fn::Sub\": \"${Env}-db\"}\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let encrypted = units[0].node.get("StorageEncrypted").unwrap();
+        assert_eq!(encrypted.value, Value::Unknown("!Ref Encrypt".into()));
+        let tag = &units[0].node.get("Tags").unwrap().as_list().unwrap()[0];
+        assert_eq!(
+            tag.get("Value").unwrap().value,
+            Value::Unknown("!Sub ${Env}-db".into())
+        );
     }
 
     #[test]

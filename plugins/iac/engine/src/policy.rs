@@ -12,7 +12,8 @@
 //!   (so `ingress.cidr_blocks` works when `ingress` is repeated). A test is
 //!   true when *some* value at the path passes it; a scalar test on a list
 //!   tests its items.
-//!   Operators: `absent`, `present`, `equals`, `not-equals`, `in` (value is
+//!   Operators: `absent`, `present`, `literal` (written as a plain
+//!   scalar, not an expression), `equals`, `not-equals`, `in` (value is
 //!   an array), `contains` (list item / map key / substring), `matches`,
 //!   `not-matches` (regex), `lt`, `lte`, `gt`, `gte` (numbers, also numeric
 //!   strings).
@@ -207,6 +208,9 @@ impl fmt::Display for Literal {
 pub enum Test {
     Absent,
     Present,
+    /// The value is written as a literal scalar (not an expression the
+    /// engine cannot see through): "is a password typed into the file?".
+    IsLiteral,
     Equals(Literal),
     NotEquals(Literal),
     In(Vec<Literal>),
@@ -327,11 +331,12 @@ impl Condition {
             Regex::new(pattern).map_err(|error| error.to_string())
         };
         let test = match op {
-            "absent" | "present" if value.is_some() => {
+            "absent" | "present" | "literal" if value.is_some() => {
                 return Err(format!("`{op}` takes no value"));
             }
             "absent" => Test::Absent,
             "present" => Test::Present,
+            "literal" => Test::IsLiteral,
             "equals" => Test::Equals(literal(needs_value()?)?),
             "not-equals" => Test::NotEquals(literal(needs_value()?)?),
             "in" => Test::In(
@@ -474,22 +479,26 @@ fn is_missing(node: &Node) -> bool {
 fn eval_test(test: &Test, nodes: &[&Node]) -> Truth {
     match test {
         Test::Absent | Test::Present => {
+            // An expression the engine cannot evaluate is still a setting
+            // the author made: it counts as present.
             let present = nodes
                 .iter()
-                .find(|node| !node.is_unknown() && !is_missing(node));
-            let unknown = nodes.iter().find(|node| node.is_unknown());
-            let is_present = match (present, unknown) {
-                (Some(node), _) => Truth::True(Some(node.pos)),
-                (None, Some(node)) => unknown_of(node),
-                (None, None) => Truth::False(None),
-            };
-            match (test, is_present) {
-                (Test::Present, outcome) => outcome,
-                (_, Truth::True(pos)) => Truth::False(pos),
-                (_, Truth::False(pos)) => Truth::True(pos),
-                (_, unknown) => unknown,
+                .find(|node| !is_missing(node))
+                .map(|node| node.pos);
+            match (test, present) {
+                (Test::Present, Some(pos)) => Truth::True(Some(pos)),
+                (Test::Present, None) => Truth::False(None),
+                (_, Some(pos)) => Truth::False(Some(pos)),
+                (_, None) => Truth::True(None),
             }
         }
+        Test::IsLiteral => match nodes.iter().find(|node| {
+            matches!(&node.value, Value::Str(text) if !text.is_empty())
+                || matches!(node.value, Value::Number(_) | Value::Bool(_))
+        }) {
+            Some(node) => Truth::True(Some(node.pos)),
+            None => Truth::False(nodes.first().map(|node| node.pos)),
+        },
         Test::Contains(literal) => {
             let mut unknown = None;
             for node in nodes {
@@ -544,7 +553,7 @@ fn scalar(test: &Test, node: &Node) -> Option<bool> {
             Ordering::Gt => number > *bound,
             Ordering::Gte => number >= *bound,
         }),
-        Test::Absent | Test::Present | Test::Contains(_) => false,
+        Test::Absent | Test::Present | Test::IsLiteral | Test::Contains(_) => false,
     })
 }
 
@@ -679,6 +688,30 @@ mod tests {
             let error = Condition::compile(&value["when"]).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn literal_is_definite_even_for_unknown_values() {
+        let when = condition(r#"when = { path = "password", op = "literal" }"#);
+        let at = Pos { line: 1, column: 1 };
+        let with = |value: Value| {
+            Node::scalar(
+                Value::Map(vec![("password".into(), Node::scalar(value, at))]),
+                at,
+            )
+        };
+        assert!(matches!(
+            when.eval(&with(Value::Str("hunter2".into()))),
+            Truth::True(_)
+        ));
+        assert!(matches!(
+            when.eval(&with(Value::Unknown("var.p".into()))),
+            Truth::False(_)
+        ));
+        assert!(matches!(
+            when.eval(&with(Value::Str(String::new()))),
+            Truth::False(_)
+        ));
     }
 
     #[test]

@@ -397,10 +397,11 @@ impl<'a> Source<'a> {
 /// quoted string) is parsed so policies can look inside it.
 fn string_node(text: &str, pos: Pos) -> Node {
     let trimmed = text.trim();
-    if trimmed.starts_with('{') && trimmed.ends_with('}') {
-        if let Ok(json) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            return crate::node::from_json(&json, pos);
-        }
+    if trimmed.starts_with('{')
+        && trimmed.ends_with('}')
+        && let Ok(json) = serde_json::from_str::<serde_json::Value>(trimmed)
+    {
+        return crate::node::from_json(&json, pos);
     }
     Node::str(text, pos)
 }
