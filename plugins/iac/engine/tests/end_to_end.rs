@@ -499,3 +499,25 @@ fn hostile_and_odd_input_never_panics() {
         );
     }
 }
+
+#[test]
+fn deep_nesting_is_refused_by_the_parsers_not_a_stack_overflow() {
+    let engine = Engine::new().unwrap();
+    let depth = 200_000;
+    let yaml = format!(
+        "apiVersion: v1\nkind: Pod\nspec: {}{}\n",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let hcl = format!(
+        "resource \"a\" \"b\" {{ x = {}{} }}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let report = engine.scan(&[("k.yaml", yaml.as_str()), ("m.tf", hcl.as_str())]);
+    assert_eq!(report.files.len(), 2);
+    for file in &report.files {
+        assert!(file.not_scanned.is_some(), "{}", file.path);
+        assert_eq!(file.findings[0].rule_id, PARSE_ERROR_RULE);
+    }
+}
