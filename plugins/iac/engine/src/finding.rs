@@ -198,7 +198,48 @@ pub struct ScanReport {
     pub uncovered_kinds: BTreeMap<String, usize>,
 }
 
+/// The `iac-inventory` artifact: what infrastructure the workspace
+/// declares, by file and by kind, for later stages to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inventory {
+    pub files: Vec<InventoryFile>,
+    /// Resource kind → how many, over all files.
+    pub by_kind: BTreeMap<String, usize>,
+    /// Kinds no policy covers, with how many.
+    pub uncovered_kinds: BTreeMap<String, usize>,
+    /// Paths recognised as IaC that could not be scanned.
+    pub not_scanned: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryFile {
+    pub path: String,
+    pub framework: Option<Framework>,
+    pub resources: Vec<Resource>,
+}
+
 impl ScanReport {
+    pub fn inventory(&self) -> Inventory {
+        let mut inventory = Inventory {
+            uncovered_kinds: self.uncovered_kinds.clone(),
+            ..Inventory::default()
+        };
+        for file in &self.files {
+            if file.not_scanned.is_some() {
+                inventory.not_scanned.push(file.path.clone());
+            }
+            for resource in &file.resources {
+                *inventory.by_kind.entry(resource.kind.clone()).or_default() += 1;
+            }
+            inventory.files.push(InventoryFile {
+                path: file.path.clone(),
+                framework: file.framework,
+                resources: file.resources.clone(),
+            });
+        }
+        inventory
+    }
+
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.files.iter().flat_map(|file| file.findings.iter())
     }

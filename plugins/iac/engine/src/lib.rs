@@ -34,7 +34,7 @@
 //! | [`Finding::fingerprint`] | `finding.fingerprint` |
 //! | [`Finding::resource`], [`Finding::theme`], remediation, references | `finding.properties` |
 //! | [`FileScan::not_scanned`] | `skipped { path, reason }` |
-//! | [`FileScan::resources`] | the `iac-inventory` artifact |
+//! | [`ScanReport::inventory`] (serialised as JSON) | the `iac-inventory` artifact |
 
 mod dockerfile;
 mod documents;
@@ -48,8 +48,8 @@ mod unit;
 mod yaml;
 
 pub use finding::{
-    FileScan, Finding, Framework, Location, Resource, ScanReport, Severity, Suppressed,
-    Suppression, Theme, Unevaluated,
+    FileScan, Finding, Framework, Inventory, InventoryFile, Location, Resource, ScanReport,
+    Severity, Suppressed, Suppression, Theme, Unevaluated,
 };
 pub use policy::{
     Condition, Examples, POLICY_FILES, Policy, PolicyError, builtin_policies, parse_policy_file,

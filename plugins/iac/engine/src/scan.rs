@@ -175,6 +175,19 @@ impl Engine {
                 } else {
                     None
                 };
+                if is_go_template(text) {
+                    // A Helm chart template is not YAML until rendered:
+                    // listed as not scanned, but not a syntax error.
+                    return framework.map(|framework| FileScan {
+                        path: path.to_string(),
+                        framework: Some(framework),
+                        not_scanned: Some(
+                            "Go/Helm template: render it (`helm template`) and scan the output"
+                                .into(),
+                        ),
+                        ..FileScan::default()
+                    });
+                }
                 let error = ParseError {
                     message: error.message,
                     pos: error.pos,
@@ -349,6 +362,20 @@ impl Engine {
             .sort_by_key(|finding| (finding.location.line, finding.location.column));
         scan
     }
+}
+
+/// `{{ .Values.x }}`, `{{- if ... }}`, `{{ include ... }}`: Go template
+/// actions, as in Helm charts.
+fn is_go_template(text: &str) -> bool {
+    static ACTION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    ACTION
+        .get_or_init(|| {
+            regex::Regex::new(
+                r"\{\{-?\s*(?:[.$]|(?:if|range|with|include|template|define|end|toYaml|tpl)\b)",
+            )
+            .expect("static regex")
+        })
+        .is_match(text)
 }
 
 fn location(pos: Pos) -> Location {

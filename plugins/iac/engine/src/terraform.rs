@@ -2,7 +2,8 @@
 //! spans, so attributes keep their line and column).
 //!
 //! A module is the set of `.tf` files in one directory. Variables with a
-//! literal default and `locals` are substituted; anything else (a variable
+//! literal default and `locals` are substituted; a resource with a literal
+//! `count = 0` or empty `for_each` creates nothing and is skipped; anything else (a variable
 //! without default, a function other than `jsonencode`, a reference to
 //! another resource's attribute) stays [`Value::Unknown`] with its text, so
 //! policies report it as unevaluated instead of guessing. A policy document
@@ -198,6 +199,30 @@ impl<'a> Source<'a> {
         let pos = self.pos_of(block);
         let end_line = self.end_line_of(block);
         let node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        // `count = 0` or an empty literal `for_each` creates nothing; a
+        // count or for_each the engine cannot evaluate is scanned as one
+        // instance.
+        let creates_nothing = match (node.get("count"), node.get("for_each")) {
+            (Some(count), _) if count.as_number() == Some(0.0) => true,
+            (
+                _,
+                Some(Node {
+                    value: Value::List(items),
+                    ..
+                }),
+            ) => items.is_empty(),
+            (
+                _,
+                Some(Node {
+                    value: Value::Map(entries),
+                    ..
+                }),
+            ) => entries.is_empty(),
+            _ => false,
+        };
+        if creates_nothing {
+            return None;
+        }
         let unit = Unit {
             kind,
             address,
@@ -525,6 +550,16 @@ resource "aws_s3_bucket" "b" {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn literal_zero_count_and_empty_for_each_create_nothing() {
+        let units = units(
+            "variable \"on\" { default = false }\nresource \"aws_instance\" \"off\" {\n  count = var.on ? 1 : 0\n}\nresource \"aws_instance\" \"zero\" {\n  count = 0\n}\nresource \"aws_instance\" \"none\" {\n  for_each = {}\n}\nresource \"aws_instance\" \"two\" {\n  count = 2\n}\n",
+        );
+        let addresses: Vec<&str> = units.iter().map(|unit| unit.address.as_str()).collect();
+        // The conditional is not evaluated, so that instance is kept.
+        assert_eq!(addresses, ["aws_instance.off", "aws_instance.two"]);
     }
 
     #[test]

@@ -369,6 +369,30 @@ fn kubernetes_manifests() {
     let kinds: Vec<&str> = app.resources.iter().map(|r| r.kind.as_str()).collect();
     assert_eq!(kinds, ["Deployment", "Service", "CronJob"]);
     assert_eq!(report.uncovered_kinds.get("Service"), Some(&1));
+
+    let inventory = report.inventory();
+    assert_eq!(inventory.by_kind.get("Deployment"), Some(&1));
+    assert_eq!(inventory.not_scanned, ["broken.yaml"]);
+    let json = serde_json::to_value(&inventory).unwrap();
+    assert_eq!(json["files"][0]["framework"], "kubernetes");
+}
+
+#[test]
+fn helm_templates_are_not_scanned_but_not_syntax_errors() {
+    let template = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ include \"app.fullname\" . }}\nspec:\n  replicas: {{ .Values.replicas }}\n  {{- with .Values.strategy }}\n  strategy: {{ toYaml . | nindent 4 }}\n  {{- end }}\n";
+    let report = Engine::new()
+        .unwrap()
+        .scan(&[("chart/templates/deploy.yaml", template)]);
+    assert_eq!(report.files.len(), 1);
+    let file = &report.files[0];
+    assert!(
+        file.not_scanned
+            .as_deref()
+            .unwrap()
+            .contains("helm template"),
+        "{file:?}"
+    );
+    assert!(file.findings.is_empty());
 }
 
 #[test]
