@@ -245,8 +245,10 @@ fn shell_words(text: &str) -> Vec<String> {
 fn instructions(text: &str) -> Result<Vec<Instruction>, ParseError> {
     let lines: Vec<&str> = text.lines().collect();
     let escape = escape_directive(&lines);
-    let heredoc =
-        regex::Regex::new(r#"<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)(["']?)"#).expect("static regex");
+    static HEREDOC: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let heredoc = HEREDOC.get_or_init(|| {
+        regex::Regex::new(r#"<<(-?)(["']?)([A-Za-z_][A-Za-z0-9_]*)(["']?)"#).expect("static regex")
+    });
     let mut out = Vec::new();
     let mut index = 0;
     while index < lines.len() {

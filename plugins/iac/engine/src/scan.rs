@@ -268,11 +268,24 @@ impl Engine {
         };
         for unit in units {
             if unit.inventory {
+                // A Deployment is covered through its pod spec and
+                // containers, which are units of their own at the same
+                // address (or `<address> container <name>`).
+                let part_of = |other: &Unit| {
+                    other.address == unit.address
+                        || other
+                            .address
+                            .strip_prefix(unit.address.as_str())
+                            .is_some_and(|rest| rest.starts_with(' '))
+                };
+                let is_covered = units
+                    .iter()
+                    .any(|other| part_of(other) && covered.contains(other.kind.as_str()));
                 scan.resources.push(Resource {
                     kind: unit.kind.clone(),
                     address: unit.address.clone(),
                     line: unit.pos.line,
-                    covered: covered.contains(unit.kind.as_str()),
+                    covered: is_covered,
                 });
             }
             for policy in policies

@@ -105,8 +105,10 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         .flatten()
         .map(|(unit, _)| unit.address.clone())
         .collect();
-    let reference =
-        Regex::new(r"\b(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*").expect("static regex");
+    static REFERENCE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let reference = REFERENCE.get_or_init(|| {
+        Regex::new(r"\b(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*").expect("static regex")
+    });
     let mut referenced_by: HashMap<String, Vec<String>> = HashMap::new();
     for (unit, block_text) in results.iter().flatten().flatten() {
         let mut seen = HashSet::new();
