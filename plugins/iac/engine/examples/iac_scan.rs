@@ -24,10 +24,10 @@ fn collect(root: &Path, directory: &Path, out: &mut Vec<(String, Vec<u8>)>) {
             if name != ".git" && name != "target" && name != "node_modules" {
                 collect(root, &path, out);
             }
-        } else if kind.is_file() {
-            if let (Ok(relative), Ok(bytes)) = (path.strip_prefix(root), std::fs::read(&path)) {
-                out.push((relative.to_string_lossy().replace('\\', "/"), bytes));
-            }
+        } else if kind.is_file()
+            && let (Ok(relative), Ok(bytes)) = (path.strip_prefix(root), std::fs::read(&path))
+        {
+            out.push((relative.to_string_lossy().replace('\\', "/"), bytes));
         }
     }
 }
