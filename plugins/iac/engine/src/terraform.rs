@@ -184,7 +184,7 @@ impl<'a> Source<'a> {
             )
     }
 
-    /// A `resource "type" "name"` or `data "type" "name"` block as a unit,
+    /// A `resource "type" "name"`, `data "type" "name"` or `provider "name"` block as a unit,
     /// with the block's source text for reference discovery.
     fn unit(&self, block: &Block, scope: &Scope) -> Option<(Unit, String)> {
         let (kind, address) = match (block.ident.as_str(), block.labels.as_slice()) {
@@ -195,6 +195,11 @@ impl<'a> Source<'a> {
             ("data", [kind, name]) => (
                 format!("data.{}", kind.as_str()),
                 format!("data.{}.{}", kind.as_str(), name.as_str()),
+            ),
+            // Provider configuration (credentials typed into it).
+            ("provider", [name]) => (
+                format!("provider.{}", name.as_str()),
+                format!("provider.{}", name.as_str()),
             ),
             _ => return None,
         };
@@ -225,13 +230,14 @@ impl<'a> Source<'a> {
         if creates_nothing {
             return None;
         }
+        let inventory = block.ident.as_str() != "provider";
         let unit = Unit {
             kind,
             address,
             node,
             pos,
             end_line,
-            inventory: true,
+            inventory,
         };
         Some((unit, self.text_of(block)))
     }
