@@ -39,7 +39,7 @@ fn candidate(path: &str) -> Option<Candidate> {
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let lower = file_name.to_ascii_lowercase();
     let extension = lower.rsplit_once('.').map(|(_, extension)| extension);
-    if extension == Some("tf") {
+    if matches!(extension, Some("tf" | "tfvars")) {
         return Some(Candidate::Terraform);
     }
     if lower == "dockerfile"
@@ -405,6 +405,10 @@ mod tests {
     #[test]
     fn paths_are_routed_by_name() {
         assert_eq!(candidate("infra/main.tf"), Some(Candidate::Terraform));
+        assert_eq!(
+            candidate("infra/terraform.tfvars"),
+            Some(Candidate::Terraform)
+        );
         assert_eq!(candidate("Dockerfile"), Some(Candidate::Dockerfile));
         assert_eq!(
             candidate("svc/Dockerfile.prod"),

@@ -2,7 +2,8 @@
 //! spans, so attributes keep their line and column).
 //!
 //! A module is the set of `.tf` files in one directory. Variables with a
-//! literal default and `locals` are substituted; a resource with a literal
+//! literal default (or a value from `terraform.tfvars` / `*.auto.tfvars`)
+//! and `locals` are substituted; a resource with a literal
 //! `count = 0` or empty `for_each` creates nothing and is skipped; anything else (a variable
 //! without default, a function other than `jsonencode`, a reference to
 //! another resource's attribute) stays [`Value::Unknown`] with its text, so
@@ -67,6 +68,29 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
             }
         }
     }
+    // Values Terraform loads on its own override the defaults:
+    // `terraform.tfvars`, then `*.auto.tfvars` in name order. Other
+    // `.tfvars` files only apply with `-var-file`, so they are not used.
+    let mut auto_loaded: Vec<(&str, &Body, &str)> = files
+        .iter()
+        .zip(&parsed)
+        .filter_map(|((path, text), body)| Some((file_name(path), body.as_ref().ok()?, *text)))
+        .filter(|(name, _, _)| *name == "terraform.tfvars" || name.ends_with(".auto.tfvars"))
+        .collect();
+    auto_loaded.sort_by_key(|(name, _, _)| (*name != "terraform.tfvars", name.to_string()));
+    for (_, body, text) in auto_loaded {
+        let source = Source::new(text);
+        for attribute in body.attributes() {
+            let node = source.expr(
+                &attribute.value,
+                source.pos_of(&attribute.key),
+                &Scope::default(),
+            );
+            scope
+                .variables
+                .insert(attribute.key.as_str().to_string(), node);
+        }
+    }
     for _ in 0..2 {
         for ((_, text), body) in files.iter().zip(&parsed) {
             let Ok(body) = body else { continue };
@@ -88,8 +112,11 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
     let mut results: Vec<Result<Vec<(Unit, String)>, ParseError>> = files
         .iter()
         .zip(parsed)
-        .map(|((_, text), body)| {
+        .map(|((path, text), body)| {
             let body = body?;
+            if path.ends_with(".tfvars") {
+                return Ok(Vec::new());
+            }
             let source = Source::new(text);
             Ok(body
                 .blocks()
@@ -141,6 +168,10 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
             Err(error) => Err(error.clone()),
         })
         .collect()
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[derive(Default)]
@@ -557,6 +588,29 @@ resource "aws_s3_bucket" "b" {
                 .as_list()
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn auto_loaded_tfvars_override_defaults_and_others_do_not() {
+        let main = "variable \"acl\" { default = \"private\" }\nvariable \"size\" {}\nresource \"aws_s3_bucket\" \"b\" {\n  acl  = var.acl\n  size = var.size\n}\n";
+        let results = scan_module(&[
+            ("m/main.tf", main),
+            ("m/terraform.tfvars", "acl = \"public-read\"\nsize = 1\n"),
+            ("m/z.auto.tfvars", "size = 2\n"),
+            ("m/prod.tfvars", "acl = \"authenticated-read\"\n"),
+        ]);
+        let units = results[0].as_ref().unwrap();
+        assert_eq!(
+            units[0].node.get("acl").unwrap().as_str(),
+            Some("public-read")
+        );
+        assert_eq!(units[0].node.get("acl").unwrap().pos.line, 4);
+        assert_eq!(units[0].node.get("size").unwrap().as_number(), Some(2.0));
+        assert!(
+            results[1..]
+                .iter()
+                .all(|result| result.as_ref().unwrap().is_empty())
         );
     }
 
