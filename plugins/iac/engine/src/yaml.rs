@@ -80,12 +80,12 @@ fn convert(node: &MarkedYaml, at: Option<Pos>) -> Node {
         YamlData::Sequence(items) => {
             Value::List(items.iter().map(|item| convert(item, None)).collect())
         }
-        YamlData::Mapping(entries) => Value::Map(
+        YamlData::Mapping(entries) => Value::Map(merge_keys(
             entries
                 .iter()
                 .map(|(key, value)| (key_text(key), convert(value, Some(pos_of(key)))))
                 .collect(),
-        ),
+        )),
         YamlData::Tagged(tag, inner) => {
             return intrinsic(tag, convert(inner, None), pos, end_line);
         }
@@ -93,6 +93,32 @@ fn convert(node: &MarkedYaml, at: Option<Pos>) -> Node {
         YamlData::Alias(_) | YamlData::BadValue => Value::Null,
     };
     Node::new(value, pos, end_line)
+}
+
+/// `<<: *base` (or a list of aliases): the YAML 1.1 merge key, still
+/// common in templates. Keys written in the mapping win over merged ones,
+/// earlier merged mappings over later ones.
+fn merge_keys(entries: Vec<(String, Node)>) -> Vec<(String, Node)> {
+    if !entries.iter().any(|(key, _)| key == "<<") {
+        return entries;
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(key, _)| key == "<<");
+    for (_, merged) in merges {
+        let sources: Vec<Node> = match merged.value {
+            Value::List(items) => items,
+            other => vec![Node::new(other, merged.pos, merged.end_line)],
+        };
+        for source in sources {
+            if let Value::Map(inherited) = source.value {
+                for (key, value) in inherited {
+                    if !own.iter().any(|(existing, _)| *existing == key) {
+                        own.push((key, value));
+                    }
+                }
+            }
+        }
+    }
+    own
 }
 
 fn convert_scalar(
@@ -204,6 +230,18 @@ mod tests {
         assert_eq!(docs[0].get("on").unwrap().as_str(), Some("push"));
         assert_eq!(docs[0].get("port").unwrap().value, Value::Str("22".into()));
         assert_eq!(docs[0].get("flag").unwrap().value, Value::Str("yes".into()));
+    }
+
+    #[test]
+    fn merge_keys_are_applied() {
+        let docs = load_documents(
+            "base: &base\n  privileged: true\n  user: root\nc:\n  <<: *base\n  user: app\n",
+        )
+        .unwrap();
+        let c = docs[0].get("c").unwrap();
+        assert_eq!(c.get("privileged").unwrap().value, Value::Bool(true));
+        assert_eq!(c.get("user").unwrap().as_str(), Some("app"));
+        assert!(c.get("<<").is_none());
     }
 
     #[test]
