@@ -701,7 +701,7 @@ mod tests {
             )
         };
         assert!(matches!(
-            when.eval(&with(Value::Str("hunter2".into()))),
+            when.eval(&with(Value::Str("example-pass".into()))),
             Truth::True(_)
         ));
         assert!(matches!(
