@@ -133,7 +133,8 @@ impl Finding {
 /// How a finding was suppressed in the file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Suppression {
-    /// `cordon`, `checkov` or `trivy`: whose comment syntax was used.
+    /// `cordon`, `checkov` or `trivy` (whose comment syntax was used), or
+    /// `options` for an `ignore` entry of the stage options (line 0).
     pub syntax: String,
     /// Line of the suppressing comment.
     pub line: u32,

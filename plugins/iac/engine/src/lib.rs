@@ -36,6 +36,7 @@
 //! | [`FileScan::not_scanned`] | `skipped { path, reason }` |
 //! | [`ScanReport::inventory`] (serialised as JSON) | the `iac-inventory` artifact |
 
+mod config;
 mod dockerfile;
 mod documents;
 mod finding;
@@ -47,6 +48,7 @@ mod terraform;
 mod unit;
 mod yaml;
 
+pub use config::{ConfigError, IacConfig, IgnoreConfig};
 pub use finding::{
     FileScan, Finding, Framework, Inventory, InventoryFile, Location, Resource, ScanReport,
     Severity, Suppressed, Suppression, Theme, Unevaluated,

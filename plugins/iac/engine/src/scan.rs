@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::config::{CompiledIgnore, ConfigError, IacConfig, compile};
 use crate::documents;
 use crate::finding::{
-    FileScan, Finding, Framework, Location, Resource, ScanReport, Severity, Suppressed, Theme,
-    Unevaluated,
+    FileScan, Finding, Framework, Location, Resource, ScanReport, Severity, Suppressed,
+    Suppression, Theme, Unevaluated,
 };
 use crate::node::Pos;
 use crate::policy::{Policy, PolicyError, Truth, builtin_policies};
@@ -22,6 +23,9 @@ pub const SUPPRESSION_WITHOUT_REASON_RULE: &str = "iac/suppression-without-reaso
 /// Compiled policies, ready to scan any number of file sets.
 pub struct Engine {
     policies: Vec<Policy>,
+    ignores: Vec<CompiledIgnore>,
+    inline_suppressions: bool,
+    unsuppressible: Vec<String>,
 }
 
 /// How a path is read before its content is looked at.
@@ -62,15 +66,41 @@ fn candidate(path: &str) -> Option<Candidate> {
 impl Engine {
     /// The engine with the built-in policies.
     pub fn new() -> Result<Engine, PolicyError> {
-        Ok(Engine {
-            policies: builtin_policies()?,
-        })
+        Ok(Engine::with_policies(builtin_policies()?))
+    }
+
+    /// Applies the stage options: disabled policies are dropped, severities
+    /// overridden, `ignore` entries and suppression switches recorded. Ids
+    /// that name no policy are an error, so a typo never goes unnoticed.
+    pub fn configure(mut self, config: &IacConfig) -> Result<Engine, ConfigError> {
+        let known: Vec<&str> = self
+            .policies
+            .iter()
+            .map(|policy| policy.id.as_str())
+            .collect();
+        let ignores = compile(config, &known)?;
+        self.policies
+            .retain(|policy| !config.disabled_rules.contains(&policy.id));
+        for policy in &mut self.policies {
+            if let Some(severity) = config.severity.get(&policy.id) {
+                policy.severity = *severity;
+            }
+        }
+        self.ignores = ignores;
+        self.inline_suppressions = config.inline_suppressions.unwrap_or(true);
+        self.unsuppressible = config.unsuppressible_rules.clone();
+        Ok(self)
     }
 
     /// An engine with the given policies (built-in plus a user's own, or a
     /// subset).
     pub fn with_policies(policies: Vec<Policy>) -> Engine {
-        Engine { policies }
+        Engine {
+            policies,
+            ignores: Vec::new(),
+            inline_suppressions: true,
+            unsuppressible: Vec::new(),
+        }
     }
 
     pub fn policies(&self) -> &[Policy] {
@@ -260,7 +290,11 @@ impl Engine {
             .iter()
             .flat_map(|policy| policy.kinds.iter().map(String::as_str))
             .collect();
-        let suppressions = suppress::find(text);
+        let suppressions = if self.inline_suppressions {
+            suppress::find(text)
+        } else {
+            Vec::new()
+        };
         let mut scan = FileScan {
             path: path.to_string(),
             framework: Some(framework),
@@ -331,15 +365,26 @@ impl Engine {
                             .iter()
                             .any(|alias| alias.eq_ignore_ascii_case(id))
                 };
-                match suppressions
+                let inline = suppressions
                     .iter()
                     .find(|by| names(&by.id) && applies(by.line))
-                {
-                    Some(by) => scan.suppressed.push(Suppressed {
-                        finding,
-                        by: by.clone(),
-                    }),
-                    None => scan.findings.push(finding),
+                    .cloned();
+                let by_options = || {
+                    self.ignores
+                        .iter()
+                        .find(|ignore| ignore.matches(&policy.id, path))
+                        .map(|ignore| Suppression {
+                            syntax: "options".into(),
+                            line: 0,
+                            id: ignore.rule.clone(),
+                            reason: Some(ignore.reason.clone()),
+                        })
+                };
+                match inline.or_else(by_options) {
+                    Some(by) if !self.unsuppressible.contains(&policy.id) => {
+                        scan.suppressed.push(Suppressed { finding, by });
+                    }
+                    _ => scan.findings.push(finding),
                 }
             }
         }
