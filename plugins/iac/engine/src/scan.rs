@@ -113,7 +113,8 @@ impl Engine {
     /// variables, locals and references resolve across them.
     pub fn scan<P: AsRef<str>, B: AsRef<[u8]>>(&self, files: &[(P, B)]) -> ScanReport {
         let mut report = ScanReport::default();
-        let mut modules: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        // Terraform files by directory: a module is read as a whole.
+        let mut modules: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for (path, bytes) in files {
             let path = path.as_ref();
             let Some(candidate) = candidate(path) else {
@@ -145,10 +146,7 @@ impl Engine {
             match candidate {
                 Candidate::Terraform => {
                     let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
-                    modules
-                        .entry(directory.to_string())
-                        .or_default()
-                        .push((path.to_string(), text.to_string()));
+                    modules.entry(directory).or_default().push((path, text));
                 }
                 Candidate::Dockerfile => {
                     let scan = match crate::dockerfile::parse(text) {
@@ -165,13 +163,7 @@ impl Engine {
             }
         }
         for module in modules.values() {
-            let borrowed: Vec<(&str, &str)> = module
-                .iter()
-                .map(|(path, text)| (path.as_str(), text.as_str()))
-                .collect();
-            for ((path, text), result) in
-                module.iter().zip(crate::terraform::scan_module(&borrowed))
-            {
+            for ((path, text), result) in module.iter().zip(crate::terraform::scan_module(module)) {
                 report.files.push(match result {
                     Ok(units) => self.evaluate(path, text, Framework::Terraform, &units),
                     Err(error) => self.unparsed(path, Framework::Terraform, &error),
