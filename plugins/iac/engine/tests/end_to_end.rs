@@ -552,3 +552,17 @@ fn deep_nesting_is_refused_by_the_parsers_not_a_stack_overflow() {
         assert_eq!(file.findings[0].rule_id, PARSE_ERROR_RULE);
     }
 }
+
+#[test]
+fn kubernetes_json_and_list_objects() {
+    let json = "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"List\",\n  \"items\": [\n    {\n      \"apiVersion\": \"v1\",\n      \"kind\": \"Pod\",\n      \"metadata\": {\"name\": \"p\"},\n      \"spec\": {\n        \"containers\": [\n          {\"name\": \"c\", \"image\": \"nginx:1.27\", \"securityContext\": {\"privileged\": true}}\n        ]\n      }\n    }\n  ]\n}\n";
+    let report = Engine::new().unwrap().scan(&[("k8s/pod.json", json)]);
+    assert_eq!(report.files[0].framework, Some(Framework::Kubernetes));
+    let finding = find(
+        &report,
+        "k8s/pod.json",
+        "iac/k8s-privileged-container",
+        "Pod/p container c",
+    );
+    assert_eq!(finding.location.line, 11);
+}
