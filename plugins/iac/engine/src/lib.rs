@@ -34,7 +34,13 @@
 //! | [`Finding::fingerprint`] | `finding.fingerprint` |
 //! | [`Finding::resource`], [`Finding::theme`], remediation, references | `finding.properties` |
 //! | [`FileScan::not_scanned`] | `skipped { path, reason }` |
+//! | [`FileScan::suppressed`], [`FileScan::unevaluated`] | counted / listed under `--verbose` |
 //! | [`ScanReport::inventory`] (serialised as JSON) | the `iac-inventory` artifact |
+//!
+//! The stage's options table arrives as JSON: [`IacConfig::from_json`], then
+//! [`Engine::configure`]. A user's own policy files parse with
+//! [`parse_policy_file`] and join the built-in ones through
+//! [`Engine::with_policies`].
 
 mod config;
 mod dockerfile;
