@@ -19,7 +19,10 @@
 //!   strings).
 //! - `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }`;
 //! - `{ some = "path", where = {...} }`: some item at the path satisfies the
-//!   inner condition, whose paths are relative to that item.
+//!   inner condition, whose paths are relative to that item;
+//! - `{ some-entry = "path", where = {...} }`: some entry of the map at the
+//!   path, seen as `{ key, value }`, satisfies the inner condition (for
+//!   conditions on names, such as secret-looking environment variables).
 //!
 //! Evaluation is three-valued: a value the engine could not evaluate (a
 //! variable without default, an intrinsic function) makes a test
@@ -244,6 +247,11 @@ pub enum Condition {
         path: Vec<Segment>,
         inner: Box<Condition>,
     },
+    /// Some entry of the map(s) at the path, seen as `{key, value}`.
+    SomeEntry {
+        path: Vec<Segment>,
+        inner: Box<Condition>,
+    },
     Test {
         path: Vec<Segment>,
         test: Test,
@@ -293,6 +301,17 @@ impl Condition {
         if let Some(inner) = table.get("not") {
             only(&["not"])?;
             return Ok(Condition::Not(Box::new(Condition::compile(inner)?)));
+        }
+        if let Some(path) = table.get("some-entry") {
+            only(&["some-entry", "where"])?;
+            let path = parse_path(path.as_str().ok_or("`some-entry` takes a path string")?)?;
+            let inner = table
+                .get("where")
+                .ok_or("`some-entry` needs a `where` condition")?;
+            return Ok(Condition::SomeEntry {
+                path,
+                inner: Box::new(Condition::compile(inner)?),
+            });
         }
         if let Some(path) = table.get("some") {
             only(&["some", "where"])?;
@@ -401,6 +420,34 @@ impl Condition {
                         Truth::True(pos) => return Truth::True(Some(pos.unwrap_or(item.pos))),
                         Truth::False(_) => {}
                         outcome @ Truth::Unknown(..) => unknown = unknown.or(Some(outcome)),
+                    }
+                }
+                unknown.unwrap_or(Truth::False(None))
+            }
+            Condition::SomeEntry { path, inner } => {
+                let mut unknown = None;
+                for map in resolve(node, path) {
+                    let entries = match &map.value {
+                        Value::Map(entries) => entries,
+                        Value::Unknown(text) => {
+                            unknown = unknown.or(Some(Truth::Unknown(map.pos, text.clone())));
+                            continue;
+                        }
+                        _ => continue,
+                    };
+                    for (key, value) in entries {
+                        let entry = Node::scalar(
+                            Value::Map(vec![
+                                ("key".to_string(), Node::str(key, value.pos)),
+                                ("value".to_string(), value.clone()),
+                            ]),
+                            value.pos,
+                        );
+                        match inner.eval(&entry) {
+                            Truth::True(_) => return Truth::True(Some(value.pos)),
+                            Truth::False(_) => {}
+                            outcome @ Truth::Unknown(..) => unknown = unknown.or(Some(outcome)),
+                        }
                     }
                 }
                 unknown.unwrap_or(Truth::False(None))
@@ -712,6 +759,22 @@ mod tests {
             when.eval(&with(Value::Str(String::new()))),
             Truth::False(_)
         ));
+    }
+
+    #[test]
+    fn some_entry_sees_keys_and_values() {
+        let when = condition(
+            r#"when = { some-entry = "env", where = { all = [ { path = "key", op = "matches", value = "TOKEN" }, { path = "value", op = "literal" } ] } }"#,
+        );
+        assert_eq!(
+            when.eval(&doc("env:\n  MODE: prod\n  API_TOKEN: abc\n")),
+            Truth::True(Some(Pos { line: 3, column: 3 }))
+        );
+        assert!(matches!(
+            when.eval(&doc("env:\n  MODE: prod\n")),
+            Truth::False(_)
+        ));
+        assert!(matches!(when.eval(&doc("other: 1\n")), Truth::False(_)));
     }
 
     #[test]
