@@ -28,7 +28,7 @@
 //!
 //! | engine | WIT |
 //! |---|---|
-//! | [`Engine::policies`] (+ [`PARSE_ERROR_RULE`], [`SUPPRESSION_WITHOUT_REASON_RULE`]) | `rule` |
+//! | [`Engine::policies`] (+ [`PARSE_ERROR_RULE`], [`SUPPRESSION_WITHOUT_REASON_RULE`], [`SUPPRESSION_UNKNOWN_RULE`]) | `rule` |
 //! | [`Finding::rule_id`], [`Finding::severity`], [`Finding::message`] | `finding.rule-id`, `.severity`, `.message` |
 //! | [`Finding::path`], [`Finding::location`] | `location.path`, `.region` (start line/column) |
 //! | [`Finding::fingerprint`] | `finding.fingerprint` |
@@ -62,4 +62,6 @@ pub use finding::{
 pub use policy::{
     Condition, Examples, POLICY_FILES, Policy, PolicyError, builtin_policies, parse_policy_file,
 };
-pub use scan::{Engine, PARSE_ERROR_RULE, SUPPRESSION_WITHOUT_REASON_RULE};
+pub use scan::{
+    Engine, PARSE_ERROR_RULE, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON_RULE,
+};

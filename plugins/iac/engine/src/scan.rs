@@ -19,6 +19,8 @@ use crate::unit::{ParseError, Unit};
 pub const PARSE_ERROR_RULE: &str = "iac/parse-error";
 /// Rule id of "an inline suppression gives no reason".
 pub const SUPPRESSION_WITHOUT_REASON_RULE: &str = "iac/suppression-without-reason";
+/// Rule id of "an inline suppression names an `iac/` id that is no policy".
+pub const SUPPRESSION_UNKNOWN_RULE: &str = "iac/suppression-unknown-rule";
 
 /// Compiled policies, ready to scan any number of file sets.
 pub struct Engine {
@@ -26,6 +28,8 @@ pub struct Engine {
     ignores: Vec<CompiledIgnore>,
     inline_suppressions: bool,
     unsuppressible: Vec<String>,
+    /// Policies turned off by the options: still valid in suppressions.
+    disabled: Vec<String>,
 }
 
 /// How a path is read before its content is looked at.
@@ -89,7 +93,19 @@ impl Engine {
         self.ignores = ignores;
         self.inline_suppressions = config.inline_suppressions.unwrap_or(true);
         self.unsuppressible = config.unsuppressible_rules.clone();
+        self.disabled = config.disabled_rules.clone();
         Ok(self)
+    }
+
+    fn is_known(&self, id: &str) -> bool {
+        [
+            PARSE_ERROR_RULE,
+            SUPPRESSION_WITHOUT_REASON_RULE,
+            SUPPRESSION_UNKNOWN_RULE,
+        ]
+        .contains(&id)
+            || self.disabled.iter().any(|disabled| disabled == id)
+            || self.policies.iter().any(|policy| policy.id == id)
     }
 
     /// An engine with the given policies (built-in plus a user's own, or a
@@ -100,6 +116,7 @@ impl Engine {
             ignores: Vec::new(),
             inline_suppressions: true,
             unsuppressible: Vec::new(),
+            disabled: Vec::new(),
         }
     }
 
@@ -380,33 +397,35 @@ impl Engine {
                 }
             }
         }
-        for by in suppressions.iter().filter(|by| by.reason.is_none()) {
-            let location = Location {
-                line: by.line,
-                column: 1,
-            };
-            scan.findings.push(Finding {
-                rule_id: SUPPRESSION_WITHOUT_REASON_RULE.into(),
-                severity: Severity::Low,
-                theme: Theme::Hygiene,
-                title: "Suppression without a reason".into(),
-                message: format!(
-                    "the {} suppression of `{}` gives no reason",
-                    by.syntax, by.id
-                ),
-                path: path.to_string(),
-                location,
-                resource: String::new(),
-                remediation:
-                    "Say why the finding is accepted, e.g. `# cordon:allow ID reason=\"...\"`."
-                        .into(),
-                references: Vec::new(),
-                fingerprint: Finding::fingerprint_of(
+        for by in &suppressions {
+            if by.reason.is_none() {
+                scan.findings.push(hygiene_finding(
                     SUPPRESSION_WITHOUT_REASON_RULE,
+                    "Suppression without a reason",
+                    format!(
+                        "the {} suppression of `{}` gives no reason",
+                        by.syntax, by.id
+                    ),
+                    "Say why the finding is accepted, e.g. `# cordon:allow ID reason=\"...\"`.",
                     path,
-                    &format!("{}:{}", by.id, by.line),
-                ),
-            });
+                    by,
+                ));
+            }
+            // Our own ids are checked for typos; other tools' ids without
+            // an alias here are simply not ours to judge.
+            if by.id.starts_with("iac/") && !self.is_known(&by.id) {
+                scan.findings.push(hygiene_finding(
+                    SUPPRESSION_UNKNOWN_RULE,
+                    "Suppression names no policy",
+                    format!(
+                        "the {} suppression names `{}`, which is not a policy",
+                        by.syntax, by.id
+                    ),
+                    "Fix the id (see the rule list) or remove the comment.",
+                    path,
+                    by,
+                ));
+            }
         }
         scan.findings
             .sort_by_key(|finding| (finding.location.line, finding.location.column));
@@ -426,6 +445,33 @@ fn is_go_template(text: &str) -> bool {
             .expect("static regex")
         })
         .is_match(text)
+}
+
+/// A finding about a suppression comment itself.
+fn hygiene_finding(
+    rule_id: &str,
+    title: &str,
+    message: String,
+    remediation: &str,
+    path: &str,
+    by: &Suppression,
+) -> Finding {
+    Finding {
+        rule_id: rule_id.into(),
+        severity: Severity::Low,
+        theme: Theme::Hygiene,
+        title: title.into(),
+        message,
+        path: path.to_string(),
+        location: Location {
+            line: by.line,
+            column: 1,
+        },
+        resource: String::new(),
+        remediation: remediation.into(),
+        references: Vec::new(),
+        fingerprint: Finding::fingerprint_of(rule_id, path, &format!("{}:{}", by.id, by.line)),
+    }
 }
 
 fn location(pos: Pos) -> Location {

@@ -1,7 +1,7 @@
 //! Stage options: disabling, severity overrides, path ignores with
 //! reasons, and the suppression switches a policy may force.
 
-use cordon_iac_engine::{ConfigError, Engine, IacConfig, Severity};
+use cordon_iac_engine::{ConfigError, Engine, IacConfig, SUPPRESSION_UNKNOWN_RULE, Severity};
 
 const BUCKET: &str = "resource \"aws_s3_bucket\" \"site\" {\n  acl = \"public-read\" # cordon:allow iac/aws-s3-public-acl reason=\"marketing site\"\n}\n";
 
@@ -114,5 +114,26 @@ fn inline_suppressions_can_be_turned_off_or_refused_per_rule() {
         refused
             .findings()
             .any(|f| f.rule_id == "iac/aws-s3-public-acl")
+    );
+}
+
+#[test]
+fn suppressions_naming_no_policy_are_findings_but_disabled_ones_are_known() {
+    let tf = "resource \"aws_ebs_volume\" \"v\" {\n  # cordon:allow iac/aws-ebs-unencryptd reason=\"typo\"\n  # cordon:allow iac/docker-sudo reason=\"disabled\"\n  # checkov:skip=CKV_AWS_999:not ours\n  size = 1\n}\n";
+    let report = engine(r#"{"disabled-rules": ["iac/docker-sudo"]}"#)
+        .unwrap()
+        .scan(&[("main.tf", tf)]);
+    let unknown: Vec<_> = report
+        .findings()
+        .filter(|f| f.rule_id == SUPPRESSION_UNKNOWN_RULE)
+        .collect();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].location.line, 2);
+    assert!(unknown[0].message.contains("iac/aws-ebs-unencryptd"));
+    // The typo suppresses nothing.
+    assert!(
+        report
+            .findings()
+            .any(|f| f.rule_id == "iac/aws-ebs-unencrypted")
     );
 }
