@@ -14,7 +14,8 @@
 //! Each resource also gets `_referenced_by`: the types of the resources in
 //! the module that reference it (`aws_s3_bucket_public_access_block`
 //! pointing at a bucket), so "bucket without a public access block" is a
-//! plain condition.
+//! plain condition; and `_module_kinds`: every type the module declares
+//! (an account-level block covers every bucket).
 
 use std::collections::{HashMap, HashSet};
 
@@ -149,6 +150,14 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
             }
         }
     }
+    // Every kind the module declares, for module-wide settings such as an
+    // account-level S3 public access block.
+    let module_kinds: std::collections::BTreeSet<String> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(unit, _)| unit.kind.clone())
+        .collect();
     results
         .iter_mut()
         .map(|result| match result {
@@ -162,6 +171,12 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                         .collect();
                     unit.node
                         .set("_referenced_by", Node::scalar(Value::List(list), unit.pos));
+                    let kinds = module_kinds
+                        .iter()
+                        .map(|kind| Node::str(kind, unit.pos))
+                        .collect();
+                    unit.node
+                        .set("_module_kinds", Node::scalar(Value::List(kinds), unit.pos));
                     unit
                 })
                 .collect()),
@@ -589,6 +604,8 @@ resource "aws_s3_bucket" "b" {
                 .unwrap()
                 .is_empty()
         );
+        let module_kinds = units[0].node.get("_module_kinds").unwrap();
+        assert_eq!(module_kinds.as_list().unwrap().len(), 2);
     }
 
     #[test]
