@@ -569,3 +569,21 @@ fn kubernetes_json_and_list_objects() {
     );
     assert_eq!(finding.location.line, 11);
 }
+
+#[test]
+fn malformed_cloudformation_is_listed_with_the_parser_location() {
+    let template = "{\n  \"AWSTemplateFormatVersion\": \"2010-09-09\",\n  \"Resources\": {\n    \"B\": {\"Type\": \"AWS::S3::Bucket\",}\n  \n";
+    let report = Engine::new().unwrap().scan(&[("stack.json", template)]);
+    assert_eq!(report.files.len(), 1);
+    let file = &report.files[0];
+    assert_eq!(file.framework, Some(Framework::Cloudformation));
+    assert!(file.not_scanned.is_some());
+    assert_eq!(file.findings.len(), 1);
+    assert_eq!(file.findings[0].rule_id, PARSE_ERROR_RULE);
+    assert!(
+        file.findings[0].location.line >= 4,
+        "{:?}",
+        file.findings[0]
+    );
+    assert!(file.findings[0].message.contains("does not parse"));
+}
