@@ -47,7 +47,7 @@ fn candidate(path: &str) -> Option<Candidate> {
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let lower = file_name.to_ascii_lowercase();
     let extension = lower.rsplit_once('.').map(|(_, extension)| extension);
-    if matches!(extension, Some("tf" | "tfvars")) {
+    if matches!(extension, Some("tf" | "tfvars")) || lower.ends_with(".tf.json") {
         return Some(Candidate::Terraform);
     }
     if lower == "dockerfile"

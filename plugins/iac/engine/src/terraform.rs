@@ -1,7 +1,8 @@
 //! Terraform: HCL through `hcl-rs` (its `hcl-edit` syntax tree keeps byte
 //! spans, so attributes keep their line and column).
 //!
-//! A module is the set of `.tf` files in one directory. Variables with a
+//! A module is the set of `.tf` (and `.tf.json`, Terraform's JSON syntax
+//! as CDK for Terraform writes it) files in one directory. Variables with a
 //! literal default (or a value from `terraform.tfvars` / `*.auto.tfvars`)
 //! and `locals` are substituted; a resource with a literal
 //! `count = 0` or empty `for_each` creates nothing and is skipped; anything else (a variable
@@ -31,27 +32,45 @@ use crate::unit::{ParseError, Unit};
 /// Scans one module: `files` are (path, text) of the `.tf` files in one
 /// directory. Returns per file its units or its parse error, in input order.
 pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>> {
-    let parsed: Vec<Result<Body, ParseError>> = files
+    let parsed: Vec<Result<Parsed, ParseError>> = files
         .iter()
-        .map(|(_, text)| {
-            hcl::edit::parser::parse_body(text).map_err(|error| {
-                let location = error.location();
-                ParseError {
-                    message: error.message().to_string(),
-                    pos: Pos {
-                        line: crate::node::to_u32(location.line()),
-                        column: crate::node::to_u32(location.column()),
-                    },
-                }
-            })
+        .map(|(path, text)| {
+            if path.ends_with(".tf.json") {
+                return parse_json(text).map(Parsed::Json);
+            }
+            hcl::edit::parser::parse_body(text)
+                .map(Parsed::Hcl)
+                .map_err(|error| {
+                    let location = error.location();
+                    ParseError {
+                        message: error.message().to_string(),
+                        pos: Pos {
+                            line: crate::node::to_u32(location.line()),
+                            column: crate::node::to_u32(location.column()),
+                        },
+                    }
+                })
         })
         .collect();
 
     let mut scope = Scope::default();
     // Variables first (literal defaults only), then locals: twice, so a
     // local may use one defined later in the module.
+    for doc in parsed.iter().filter_map(|parsed| match parsed {
+        Ok(Parsed::Json(doc)) => Some(doc),
+        _ => None,
+    }) {
+        for (name, variable) in json_blocks(doc, "variable") {
+            if let Some(default) = variable.get("default") {
+                let node = json_value(default, &Scope::default());
+                scope.variables.insert(name.to_string(), node);
+            }
+        }
+    }
     for ((_, text), body) in files.iter().zip(&parsed) {
-        let Ok(body) = body else { continue };
+        let Ok(Parsed::Hcl(body)) = body else {
+            continue;
+        };
         let source = Source::new(text);
         for block in body
             .blocks()
@@ -75,7 +94,10 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
     let mut auto_loaded: Vec<(&str, &Body, &str)> = files
         .iter()
         .zip(&parsed)
-        .filter_map(|((path, text), body)| Some((file_name(path), body.as_ref().ok()?, *text)))
+        .filter_map(|((path, text), body)| match body {
+            Ok(Parsed::Hcl(body)) => Some((file_name(path), body, *text)),
+            _ => None,
+        })
         .filter(|(name, _, _)| *name == "terraform.tfvars" || name.ends_with(".auto.tfvars"))
         .collect();
     auto_loaded.sort_by_key(|(name, _, _)| (*name != "terraform.tfvars", name.to_string()));
@@ -94,7 +116,20 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
     }
     for _ in 0..2 {
         for ((_, text), body) in files.iter().zip(&parsed) {
-            let Ok(body) = body else { continue };
+            let body = match body {
+                Ok(Parsed::Hcl(body)) => body,
+                Ok(Parsed::Json(doc)) => {
+                    let locals = doc.get("locals").map(items_of).unwrap_or_default();
+                    for (name, value) in locals
+                        .iter()
+                        .flat_map(|node| node.as_map().unwrap_or_default())
+                    {
+                        scope.locals.insert(name.clone(), json_value(value, &scope));
+                    }
+                    continue;
+                }
+                Err(_) => continue,
+            };
             let source = Source::new(text);
             for block in body
                 .blocks()
@@ -114,7 +149,10 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         .iter()
         .zip(parsed)
         .map(|((path, text), body)| {
-            let body = body?;
+            let body = match body? {
+                Parsed::Hcl(body) => body,
+                Parsed::Json(doc) => return Ok(json_units(&doc, text, &scope)),
+            };
             if path.ends_with(".tfvars") {
                 return Ok(Vec::new());
             }
@@ -183,6 +221,129 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
             Err(error) => Err(error.clone()),
         })
         .collect()
+}
+
+/// A module file: native HCL or Terraform's JSON syntax (`.tf.json`, as
+/// CDK for Terraform writes it).
+enum Parsed {
+    Hcl(Body),
+    Json(Node),
+}
+
+fn parse_json(text: &str) -> Result<Node, ParseError> {
+    let mut docs = crate::yaml::load_documents(text).map_err(|error| ParseError {
+        message: error.message,
+        pos: error.pos,
+    })?;
+    match docs.len() {
+        1 if docs[0].as_map().is_some() => Ok(docs.remove(0)),
+        _ => Err(ParseError {
+            message: "a .tf.json file holds one JSON object".into(),
+            pos: Pos { line: 1, column: 1 },
+        }),
+    }
+}
+
+/// A list stands for its items; anything else for itself.
+fn items_of(node: &Node) -> Vec<&Node> {
+    match &node.value {
+        Value::List(items) => items.iter().collect(),
+        _ => vec![node],
+    }
+}
+
+/// `{"variable": {"name": {...}}}` (or a list of such objects) → (name, body).
+fn json_blocks<'a>(doc: &'a Node, key: &str) -> Vec<(&'a str, &'a Node)> {
+    doc.get(key)
+        .map(items_of)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|node| node.as_map().unwrap_or_default())
+        .flat_map(|(name, body)| {
+            items_of(body)
+                .into_iter()
+                .map(move |body| (name.as_str(), body))
+        })
+        .collect()
+}
+
+/// JSON values are literal except strings with `${...}` / `%{...}`: a bare
+/// `${var.x}` or `${local.x}` resolves through the scope, anything else is
+/// unknown.
+fn json_value(node: &Node, scope: &Scope) -> Node {
+    let value = match &node.value {
+        Value::Str(text) if text.contains("${") || text.contains("%{") => {
+            let whole = text
+                .strip_prefix("${")
+                .and_then(|rest| rest.strip_suffix('}'))
+                .filter(|inner| !inner.contains(['$', '{', '}', ' ']));
+            let resolved = whole.and_then(|inner| match inner.split_once('.') {
+                Some(("var", name)) => scope.variables.get(name),
+                Some(("local", name)) => scope.locals.get(name),
+                _ => None,
+            });
+            return match resolved {
+                Some(value) => relocate(value, node.pos),
+                None => Node::scalar(Value::Unknown(text.clone()), node.pos),
+            };
+        }
+        Value::List(items) => {
+            Value::List(items.iter().map(|item| json_value(item, scope)).collect())
+        }
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(key, item)| (key.clone(), json_value(item, scope)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node::new(value, node.pos, node.end_line)
+}
+
+/// Resources, data sources and providers of a `.tf.json` file, with the
+/// text of their lines for reference discovery.
+fn json_units(doc: &Node, text: &str, scope: &Scope) -> Vec<(Unit, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut units = Vec::new();
+    for (section, prefix) in [("resource", ""), ("data", "data.")] {
+        for (kind, by_name) in json_blocks(doc, section) {
+            for (name, body) in by_name.as_map().unwrap_or_default() {
+                let node = json_value(body, scope);
+                let start = body.pos.line.max(1) as usize;
+                let end = (body.end_line as usize).clamp(start, lines.len().max(start));
+                let block_text = lines
+                    .get(start - 1..end)
+                    .map(|slice| slice.join("\n"))
+                    .unwrap_or_default();
+                units.push((
+                    Unit {
+                        kind: format!("{prefix}{kind}"),
+                        address: format!("{prefix}{kind}.{name}"),
+                        node,
+                        pos: body.pos,
+                        end_line: body.end_line,
+                        inventory: true,
+                    },
+                    block_text,
+                ));
+            }
+        }
+    }
+    for (name, body) in json_blocks(doc, "provider") {
+        units.push((
+            Unit {
+                kind: format!("provider.{name}"),
+                address: format!("provider.{name}"),
+                node: json_value(body, scope),
+                pos: body.pos,
+                end_line: body.end_line,
+                inventory: false,
+            },
+            String::new(),
+        ));
+    }
+    units
 }
 
 fn file_name(path: &str) -> &str {
@@ -629,6 +790,49 @@ resource "aws_s3_bucket" "b" {
                 .iter()
                 .all(|result| result.as_ref().unwrap().is_empty())
         );
+    }
+
+    #[test]
+    fn json_syntax_modules_resolve_variables_and_references() {
+        let json = r#"{
+  "variable": {"acl": {"default": "public-read"}},
+  "resource": {
+    "aws_s3_bucket": {
+      "site": {
+        "bucket": "corp-site",
+        "acl": "${var.acl}",
+        "tags": {"Name": "${var.missing}"}
+      }
+    },
+    "aws_s3_bucket_public_access_block": {
+      "site": {"bucket": "${aws_s3_bucket.site.id}"}
+    }
+  }
+}"#;
+        let results = scan_module(&[("cdktf.out/stacks/web/cdk.tf.json", json)]);
+        let units = results[0].as_ref().unwrap();
+        assert_eq!(units.len(), 2);
+        let bucket = &units[0];
+        assert_eq!(bucket.address, "aws_s3_bucket.site");
+        assert_eq!(bucket.pos.line, 5);
+        let acl = bucket.node.get("acl").unwrap();
+        assert_eq!((acl.as_str(), acl.pos.line), (Some("public-read"), 7));
+        let name = bucket.node.get("tags").unwrap().get("Name").unwrap();
+        assert!(name.is_unknown());
+        let referenced = bucket
+            .node
+            .get("_referenced_by")
+            .unwrap()
+            .as_list()
+            .unwrap();
+        assert_eq!(
+            referenced[0].as_str(),
+            Some("aws_s3_bucket_public_access_block")
+        );
+
+        let broken = scan_module(&[("main.tf.json", "{\"resource\": [")]);
+        assert!(broken[0].is_err());
+        assert!(scan_module(&[("main.tf.json", "[1]")])[0].is_err());
     }
 
     #[test]

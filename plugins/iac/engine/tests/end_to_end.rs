@@ -587,3 +587,19 @@ fn malformed_cloudformation_is_listed_with_the_parser_location() {
     );
     assert!(file.findings[0].message.contains("does not parse"));
 }
+
+#[test]
+fn terraform_json_syntax_is_scanned_like_hcl() {
+    let json = "{\n  \"resource\": {\n    \"aws_ebs_volume\": {\n      \"data\": {\n        \"size\": 10,\n        \"encrypted\": false\n      }\n    }\n  }\n}\n";
+    let report = Engine::new()
+        .unwrap()
+        .scan(&[("stacks/web/cdk.tf.json", json)]);
+    assert_eq!(report.files[0].framework, Some(Framework::Terraform));
+    let finding = find(
+        &report,
+        "stacks/web/cdk.tf.json",
+        "iac/aws-ebs-unencrypted",
+        "aws_ebs_volume.data",
+    );
+    assert_eq!(finding.location.line, 6);
+}
