@@ -1,0 +1,20 @@
+//! Prints the built-in policy catalogue as a Markdown table (for the
+//! README), generated from the policy data so the two cannot drift.
+
+use cordon_iac_engine::Engine;
+
+fn main() {
+    let engine = Engine::new().expect("built-in policies load");
+    println!("| id | framework | severity | theme | title |");
+    println!("|---|---|---|---|---|");
+    for policy in engine.policies() {
+        println!(
+            "| `{}` | {} | {} | {} | {} |",
+            policy.id,
+            policy.framework,
+            policy.severity,
+            policy.theme,
+            policy.title.replace('|', "\\|")
+        );
+    }
+}

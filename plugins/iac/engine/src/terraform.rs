@@ -1,0 +1,855 @@
+//! Terraform: HCL through `hcl-rs` (its `hcl-edit` syntax tree keeps byte
+//! spans, so attributes keep their line and column).
+//!
+//! A module is the set of `.tf` (and `.tf.json`, Terraform's JSON syntax
+//! as CDK for Terraform writes it) files in one directory. Variables with a
+//! literal default (or a value from `terraform.tfvars` / `*.auto.tfvars`)
+//! and `locals` are substituted; a resource with a literal
+//! `count = 0` or empty `for_each` creates nothing and is skipped; anything else (a variable
+//! without default, a function other than `jsonencode`, a reference to
+//! another resource's attribute) stays [`Value::Unknown`] with its text, so
+//! policies report it as unevaluated instead of guessing. A policy document
+//! written with `jsonencode(...)`, as a JSON string or in a heredoc is
+//! parsed into a tree so IAM policies can look inside it.
+//!
+//! Each resource also gets `_referenced_by`: the types of the resources in
+//! the module that reference it (`aws_s3_bucket_public_access_block`
+//! pointing at a bucket), so "bucket without a public access block" is a
+//! plain condition; and `_module_kinds`: every type the module declares
+//! (an account-level block covers every bucket).
+
+use std::collections::{HashMap, HashSet};
+
+use hcl::edit::Span;
+use hcl::edit::expr::{Expression, ObjectKey, TraversalOperator};
+use hcl::edit::structure::{Block, Body, Structure};
+use hcl::edit::template::{Element, Template};
+use regex::Regex;
+
+use crate::node::{LineIndex, Node, Pos, Value};
+use crate::unit::{ParseError, Unit};
+
+/// Scans one module: `files` are (path, text) of the `.tf` files in one
+/// directory. Returns per file its units or its parse error, in input order.
+pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>> {
+    let parsed: Vec<Result<Parsed, ParseError>> = files
+        .iter()
+        .map(|(path, text)| {
+            if path.ends_with(".tf.json") {
+                return parse_json(text).map(Parsed::Json);
+            }
+            hcl::edit::parser::parse_body(text)
+                .map(Parsed::Hcl)
+                .map_err(|error| {
+                    let location = error.location();
+                    ParseError {
+                        message: error.message().to_string(),
+                        pos: Pos {
+                            line: crate::node::to_u32(location.line()),
+                            column: crate::node::to_u32(location.column()),
+                        },
+                    }
+                })
+        })
+        .collect();
+
+    let mut scope = Scope::default();
+    // Variables first (literal defaults only), then locals: twice, so a
+    // local may use one defined later in the module.
+    for doc in parsed.iter().filter_map(|parsed| match parsed {
+        Ok(Parsed::Json(doc)) => Some(doc),
+        _ => None,
+    }) {
+        for (name, variable) in json_blocks(doc, "variable") {
+            if let Some(default) = variable.get("default") {
+                let node = json_value(default, &Scope::default());
+                scope.variables.insert(name.to_string(), node);
+            }
+        }
+    }
+    for ((_, text), body) in files.iter().zip(&parsed) {
+        let Ok(Parsed::Hcl(body)) = body else {
+            continue;
+        };
+        let source = Source::new(text);
+        for block in body
+            .blocks()
+            .filter(|block| block.ident.as_str() == "variable")
+        {
+            if let (Some(label), Some(default)) =
+                (block.labels.first(), block.body.get_attribute("default"))
+            {
+                let node = source.expr(
+                    &default.value,
+                    source.pos_of(&default.key),
+                    &Scope::default(),
+                );
+                scope.variables.insert(label.as_str().to_string(), node);
+            }
+        }
+    }
+    // Values Terraform loads on its own override the defaults:
+    // `terraform.tfvars`, then `*.auto.tfvars` in name order. Other
+    // `.tfvars` files only apply with `-var-file`, so they are not used.
+    let mut auto_loaded: Vec<(&str, &Body, &str)> = files
+        .iter()
+        .zip(&parsed)
+        .filter_map(|((path, text), body)| match body {
+            Ok(Parsed::Hcl(body)) => Some((file_name(path), body, *text)),
+            _ => None,
+        })
+        .filter(|(name, _, _)| *name == "terraform.tfvars" || name.ends_with(".auto.tfvars"))
+        .collect();
+    auto_loaded.sort_by_key(|(name, _, _)| (*name != "terraform.tfvars", name.to_string()));
+    for (_, body, text) in auto_loaded {
+        let source = Source::new(text);
+        for attribute in body.attributes() {
+            let node = source.expr(
+                &attribute.value,
+                source.pos_of(&attribute.key),
+                &Scope::default(),
+            );
+            scope
+                .variables
+                .insert(attribute.key.as_str().to_string(), node);
+        }
+    }
+    for _ in 0..2 {
+        for ((_, text), body) in files.iter().zip(&parsed) {
+            let body = match body {
+                Ok(Parsed::Hcl(body)) => body,
+                Ok(Parsed::Json(doc)) => {
+                    let locals = doc.get("locals").map(items_of).unwrap_or_default();
+                    for (name, value) in locals
+                        .iter()
+                        .flat_map(|node| node.as_map().unwrap_or_default())
+                    {
+                        scope.locals.insert(name.clone(), json_value(value, &scope));
+                    }
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            let source = Source::new(text);
+            for block in body
+                .blocks()
+                .filter(|block| block.ident.as_str() == "locals")
+            {
+                for attribute in block.body.attributes() {
+                    let node = source.expr(&attribute.value, source.pos_of(&attribute.key), &scope);
+                    scope
+                        .locals
+                        .insert(attribute.key.as_str().to_string(), node);
+                }
+            }
+        }
+    }
+
+    let mut results: Vec<Result<Vec<(Unit, String)>, ParseError>> = files
+        .iter()
+        .zip(parsed)
+        .map(|((path, text), body)| {
+            let body = match body? {
+                Parsed::Hcl(body) => body,
+                Parsed::Json(doc) => return Ok(json_units(&doc, text, &scope)),
+            };
+            if path.ends_with(".tfvars") {
+                return Ok(Vec::new());
+            }
+            let source = Source::new(text);
+            Ok(body
+                .blocks()
+                .filter_map(|block| source.unit(block, &scope))
+                .collect())
+        })
+        .collect();
+
+    // Who references whom, by the `type.name` traversals in each block.
+    let addresses: HashSet<String> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(unit, _)| unit.address.clone())
+        .collect();
+    static REFERENCE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    let reference = REFERENCE.get_or_init(|| {
+        Regex::new(r"\b(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*").expect("static regex")
+    });
+    let mut referenced_by: HashMap<String, Vec<String>> = HashMap::new();
+    for (unit, block_text) in results.iter().flatten().flatten() {
+        let mut seen = HashSet::new();
+        for found in reference.find_iter(block_text) {
+            let target = found.as_str();
+            if target != unit.address && addresses.contains(target) && seen.insert(target) {
+                referenced_by
+                    .entry(target.to_string())
+                    .or_default()
+                    .push(unit.kind.clone());
+            }
+        }
+    }
+    // Every kind the module declares, for module-wide settings such as an
+    // account-level S3 public access block.
+    let module_kinds: std::collections::BTreeSet<String> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(unit, _)| unit.kind.clone())
+        .collect();
+    results
+        .iter_mut()
+        .map(|result| match result {
+            Ok(units) => Ok(units
+                .drain(..)
+                .map(|(mut unit, _)| {
+                    let kinds = referenced_by.remove(&unit.address).unwrap_or_default();
+                    let list = kinds
+                        .into_iter()
+                        .map(|kind| Node::str(kind, unit.pos))
+                        .collect();
+                    unit.node
+                        .set("_referenced_by", Node::scalar(Value::List(list), unit.pos));
+                    let kinds = module_kinds
+                        .iter()
+                        .map(|kind| Node::str(kind, unit.pos))
+                        .collect();
+                    unit.node
+                        .set("_module_kinds", Node::scalar(Value::List(kinds), unit.pos));
+                    unit
+                })
+                .collect()),
+            Err(error) => Err(error.clone()),
+        })
+        .collect()
+}
+
+/// A module file: native HCL or Terraform's JSON syntax (`.tf.json`, as
+/// CDK for Terraform writes it).
+enum Parsed {
+    Hcl(Body),
+    Json(Node),
+}
+
+fn parse_json(text: &str) -> Result<Node, ParseError> {
+    let mut docs = crate::yaml::load_documents(text).map_err(|error| ParseError {
+        message: error.message,
+        pos: error.pos,
+    })?;
+    match docs.len() {
+        1 if docs[0].as_map().is_some() => Ok(docs.remove(0)),
+        _ => Err(ParseError {
+            message: "a .tf.json file holds one JSON object".into(),
+            pos: Pos { line: 1, column: 1 },
+        }),
+    }
+}
+
+/// A list stands for its items; anything else for itself.
+fn items_of(node: &Node) -> Vec<&Node> {
+    match &node.value {
+        Value::List(items) => items.iter().collect(),
+        _ => vec![node],
+    }
+}
+
+/// `{"variable": {"name": {...}}}` (or a list of such objects) → (name, body).
+fn json_blocks<'a>(doc: &'a Node, key: &str) -> Vec<(&'a str, &'a Node)> {
+    doc.get(key)
+        .map(items_of)
+        .unwrap_or_default()
+        .into_iter()
+        .flat_map(|node| node.as_map().unwrap_or_default())
+        .flat_map(|(name, body)| {
+            items_of(body)
+                .into_iter()
+                .map(move |body| (name.as_str(), body))
+        })
+        .collect()
+}
+
+/// JSON values are literal except strings with `${...}` / `%{...}`: a bare
+/// `${var.x}` or `${local.x}` resolves through the scope, anything else is
+/// unknown.
+fn json_value(node: &Node, scope: &Scope) -> Node {
+    let value = match &node.value {
+        Value::Str(text) if text.contains("${") || text.contains("%{") => {
+            let whole = text
+                .strip_prefix("${")
+                .and_then(|rest| rest.strip_suffix('}'))
+                .filter(|inner| !inner.contains(['$', '{', '}', ' ']));
+            let resolved = whole.and_then(|inner| match inner.split_once('.') {
+                Some(("var", name)) => scope.variables.get(name),
+                Some(("local", name)) => scope.locals.get(name),
+                _ => None,
+            });
+            return match resolved {
+                Some(value) => relocate(value, node.pos),
+                None => Node::scalar(Value::Unknown(text.clone()), node.pos),
+            };
+        }
+        Value::List(items) => {
+            Value::List(items.iter().map(|item| json_value(item, scope)).collect())
+        }
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(key, item)| (key.clone(), json_value(item, scope)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node::new(value, node.pos, node.end_line)
+}
+
+/// Resources, data sources and providers of a `.tf.json` file, with the
+/// text of their lines for reference discovery.
+fn json_units(doc: &Node, text: &str, scope: &Scope) -> Vec<(Unit, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut units = Vec::new();
+    for (section, prefix) in [("resource", ""), ("data", "data.")] {
+        for (kind, by_name) in json_blocks(doc, section) {
+            for (name, body) in by_name.as_map().unwrap_or_default() {
+                let node = json_value(body, scope);
+                let start = body.pos.line.max(1) as usize;
+                let end = (body.end_line as usize).clamp(start, lines.len().max(start));
+                let block_text = lines
+                    .get(start - 1..end)
+                    .map(|slice| slice.join("\n"))
+                    .unwrap_or_default();
+                units.push((
+                    Unit {
+                        kind: format!("{prefix}{kind}"),
+                        address: format!("{prefix}{kind}.{name}"),
+                        node,
+                        pos: body.pos,
+                        end_line: body.end_line,
+                        inventory: true,
+                    },
+                    block_text,
+                ));
+            }
+        }
+    }
+    for (name, body) in json_blocks(doc, "provider") {
+        units.push((
+            Unit {
+                kind: format!("provider.{name}"),
+                address: format!("provider.{name}"),
+                node: json_value(body, scope),
+                pos: body.pos,
+                end_line: body.end_line,
+                inventory: false,
+            },
+            String::new(),
+        ));
+    }
+    units
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+#[derive(Default)]
+struct Scope {
+    variables: HashMap<String, Node>,
+    locals: HashMap<String, Node>,
+}
+
+struct Source<'a> {
+    text: &'a str,
+    lines: LineIndex<'a>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        Source {
+            text,
+            lines: LineIndex::new(text),
+        }
+    }
+
+    fn pos_of(&self, spanned: &impl Span) -> Pos {
+        spanned.span().map_or(Pos { line: 1, column: 1 }, |span| {
+            self.lines.pos(span.start)
+        })
+    }
+
+    fn end_line_of(&self, spanned: &impl Span) -> u32 {
+        spanned
+            .span()
+            .map_or(1, |span| self.lines.pos(span.end.saturating_sub(1)).line)
+    }
+
+    fn text_of(&self, spanned: &impl Span) -> String {
+        spanned
+            .span()
+            .and_then(|span| self.text.get(span))
+            .map_or_else(
+                || "<expression>".to_string(),
+                |text| text.trim().to_string(),
+            )
+    }
+
+    /// A `resource "type" "name"`, `data "type" "name"` or `provider "name"` block as a unit,
+    /// with the block's source text for reference discovery.
+    fn unit(&self, block: &Block, scope: &Scope) -> Option<(Unit, String)> {
+        let (kind, address) = match (block.ident.as_str(), block.labels.as_slice()) {
+            ("resource", [kind, name]) => (
+                kind.as_str().to_string(),
+                format!("{}.{}", kind.as_str(), name.as_str()),
+            ),
+            ("data", [kind, name]) => (
+                format!("data.{}", kind.as_str()),
+                format!("data.{}.{}", kind.as_str(), name.as_str()),
+            ),
+            // Provider configuration (credentials typed into it).
+            ("provider", [name]) => (
+                format!("provider.{}", name.as_str()),
+                format!("provider.{}", name.as_str()),
+            ),
+            _ => return None,
+        };
+        let pos = self.pos_of(block);
+        let end_line = self.end_line_of(block);
+        let node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        // `count = 0` or an empty literal `for_each` creates nothing; a
+        // count or for_each the engine cannot evaluate is scanned as one
+        // instance.
+        let creates_nothing = match (node.get("count"), node.get("for_each")) {
+            (Some(count), _) if count.as_number() == Some(0.0) => true,
+            (
+                _,
+                Some(Node {
+                    value: Value::List(items),
+                    ..
+                }),
+            ) => items.is_empty(),
+            (
+                _,
+                Some(Node {
+                    value: Value::Map(entries),
+                    ..
+                }),
+            ) => entries.is_empty(),
+            _ => false,
+        };
+        if creates_nothing {
+            return None;
+        }
+        let inventory = block.ident.as_str() != "provider";
+        let unit = Unit {
+            kind,
+            address,
+            node,
+            pos,
+            end_line,
+            inventory,
+        };
+        Some((unit, self.text_of(block)))
+    }
+
+    /// Attributes become entries; nested blocks become a list under their
+    /// name (blocks may repeat). `dynamic "x" { content { ... } }` is read
+    /// as an `x` block with the content's attributes.
+    fn body(&self, body: &Body, scope: &Scope) -> Vec<(String, Node)> {
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        for structure in body.iter() {
+            match structure {
+                Structure::Attribute(attribute) => {
+                    let node = self.expr(&attribute.value, self.pos_of(&attribute.key), scope);
+                    entries.push((attribute.key.as_str().to_string(), node));
+                }
+                Structure::Block(block) => {
+                    let (name, inner) = match (block.ident.as_str(), block.labels.first()) {
+                        ("dynamic", Some(label)) => (
+                            label.as_str().to_string(),
+                            block
+                                .body
+                                .get_blocks("content")
+                                .next()
+                                .map_or(&block.body, |content| &content.body),
+                        ),
+                        (ident, _) => (ident.to_string(), &block.body),
+                    };
+                    let pos = self.pos_of(block);
+                    let node = Node::new(
+                        Value::Map(self.body(inner, scope)),
+                        pos,
+                        self.end_line_of(block),
+                    );
+                    match entries.iter_mut().find(|(key, _)| *key == name) {
+                        Some((
+                            _,
+                            Node {
+                                value: Value::List(items),
+                                ..
+                            },
+                        )) => items.push(node),
+                        _ => entries.push((
+                            name,
+                            Node::new(Value::List(vec![node]), pos, self.end_line_of(block)),
+                        )),
+                    }
+                }
+            }
+        }
+        entries
+    }
+
+    fn unknown(&self, expr: &Expression, pos: Pos) -> Node {
+        Node::scalar(Value::Unknown(self.text_of(expr)), pos)
+    }
+
+    /// `pos` is where the value is reported (the attribute's key); nested
+    /// values use their own position when the parser recorded one.
+    fn expr(&self, expr: &Expression, pos: Pos, scope: &Scope) -> Node {
+        let value = match expr {
+            Expression::Null(_) => Value::Null,
+            Expression::Bool(flag) => Value::Bool(*flag.value()),
+            Expression::Number(number) => Value::Number(number.value().as_f64().unwrap_or(0.0)),
+            Expression::String(text) => return string_node(text.value(), pos),
+            Expression::Array(array) => Value::List(
+                array
+                    .iter()
+                    .map(|item| {
+                        self.expr(
+                            item,
+                            item.span().map_or(pos, |span| self.lines.pos(span.start)),
+                            scope,
+                        )
+                    })
+                    .collect(),
+            ),
+            Expression::Object(object) => Value::Map(
+                object
+                    .iter()
+                    .map(|(key, value)| {
+                        let key_pos = match key {
+                            ObjectKey::Ident(ident) => self.pos_of(ident),
+                            ObjectKey::Expression(expr) => self.pos_of(expr),
+                        };
+                        let key_text = match key {
+                            ObjectKey::Ident(ident) => ident.as_str().to_string(),
+                            ObjectKey::Expression(Expression::String(text)) => text.value().clone(),
+                            ObjectKey::Expression(expr) => self.text_of(expr),
+                        };
+                        (key_text, self.expr(value.expr(), key_pos, scope))
+                    })
+                    .collect(),
+            ),
+            Expression::StringTemplate(template) => {
+                return match self.template(template, pos, scope) {
+                    Some(text) => string_node(&text, pos),
+                    None => self.unknown(expr, pos),
+                };
+            }
+            Expression::HeredocTemplate(heredoc) => {
+                return match self.template(&heredoc.template, pos, scope) {
+                    Some(text) => string_node(&text, pos),
+                    None => self.unknown(expr, pos),
+                };
+            }
+            Expression::Parenthesis(inner) => return self.expr(inner.inner(), pos, scope),
+            Expression::FuncCall(call) => {
+                let name = call.name.name.as_str();
+                let mut args = call.args.iter();
+                return match (name, args.next(), args.next()) {
+                    // Policies look inside IAM documents; tolist/toset keep
+                    // a literal list a list.
+                    ("jsonencode" | "tolist" | "toset", Some(arg), None) => {
+                        self.expr(arg, pos, scope)
+                    }
+                    _ => self.unknown(expr, pos),
+                };
+            }
+            Expression::Traversal(traversal) => return self.traversal(expr, traversal, pos, scope),
+            _ => return self.unknown(expr, pos),
+        };
+        Node::scalar(value, pos)
+    }
+
+    /// `var.x` and `local.x` (with literal attribute/index steps after
+    /// them) resolve through the scope; anything else is unknown.
+    fn traversal(
+        &self,
+        expr: &Expression,
+        traversal: &hcl::edit::expr::Traversal,
+        pos: Pos,
+        scope: &Scope,
+    ) -> Node {
+        let Expression::Variable(root) = &traversal.expr else {
+            return self.unknown(expr, pos);
+        };
+        let table = match root.as_str() {
+            "var" => &scope.variables,
+            "local" => &scope.locals,
+            _ => return self.unknown(expr, pos),
+        };
+        let mut operators = traversal.operators.iter();
+        let Some(TraversalOperator::GetAttr(name)) = operators.next().map(|op| op.value()) else {
+            return self.unknown(expr, pos);
+        };
+        let Some(mut current) = table.get(name.as_str()) else {
+            return self.unknown(expr, pos);
+        };
+        for operator in operators {
+            let next = match operator.value() {
+                TraversalOperator::GetAttr(key) => current.get(key.as_str()),
+                TraversalOperator::LegacyIndex(index) => current
+                    .as_list()
+                    .and_then(|items| items.get(*index.value() as usize)),
+                TraversalOperator::Index(Expression::Number(number)) => {
+                    number.value().as_u64().and_then(|index| {
+                        current
+                            .as_list()
+                            .and_then(|items| items.get(index as usize))
+                    })
+                }
+                TraversalOperator::Index(Expression::String(key)) => current.get(key.value()),
+                _ => None,
+            };
+            match next {
+                Some(node) => current = node,
+                None => return self.unknown(expr, pos),
+            }
+        }
+        relocate(current, pos)
+    }
+
+    /// The template's text when every interpolation is a known scalar.
+    fn template(&self, template: &Template, pos: Pos, scope: &Scope) -> Option<String> {
+        let mut out = String::new();
+        for element in template.iter() {
+            match element {
+                Element::Literal(text) => out.push_str(text.value()),
+                Element::Interpolation(interpolation) => {
+                    out.push_str(&self.expr(&interpolation.expr, pos, scope).scalar_text()?);
+                }
+                Element::Directive(_) => return None,
+            }
+        }
+        Some(out)
+    }
+}
+
+/// A string that holds a JSON document (an IAM policy in a heredoc or a
+/// quoted string) is parsed so policies can look inside it.
+fn string_node(text: &str, pos: Pos) -> Node {
+    let trimmed = text.trim();
+    if trimmed.starts_with('{')
+        && trimmed.ends_with('}')
+        && let Ok(json) = serde_json::from_str::<serde_json::Value>(trimmed)
+    {
+        return crate::node::from_json(&json, pos);
+    }
+    Node::str(text, pos)
+}
+
+/// A copy of a variable's value reported where it is used.
+fn relocate(node: &Node, pos: Pos) -> Node {
+    let value = match &node.value {
+        Value::List(items) => Value::List(items.iter().map(|item| relocate(item, pos)).collect()),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|(key, item)| (key.clone(), relocate(item, pos)))
+                .collect(),
+        ),
+        other => other.clone(),
+    };
+    Node::scalar(value, pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn units(text: &str) -> Vec<Unit> {
+        scan_module(&[("main.tf", text)]).remove(0).unwrap()
+    }
+
+    #[test]
+    fn resources_keep_attribute_positions_and_blocks_become_lists() {
+        let units = units(
+            "resource \"aws_security_group\" \"web\" {\n  name = \"web\"\n  ingress {\n    from_port = 22\n  }\n}\n",
+        );
+        assert_eq!(units.len(), 1);
+        assert_eq!(units[0].address, "aws_security_group.web");
+        assert_eq!(units[0].pos.line, 1);
+        assert_eq!(units[0].end_line, 6);
+        let from = &units[0].node.get("ingress").unwrap().as_list().unwrap()[0];
+        let port = from.get("from_port").unwrap();
+        assert_eq!(port.value, Value::Number(22.0));
+        assert_eq!(port.pos, Pos { line: 4, column: 5 });
+    }
+
+    #[test]
+    fn variable_defaults_and_locals_resolve_and_the_rest_stays_unknown() {
+        let units = units(
+            r#"
+variable "acl" { default = "public-read" }
+variable "name" {}
+locals { prefix = "corp-${var.acl}" }
+resource "aws_s3_bucket" "b" {
+  acl    = var.acl
+  bucket = var.name
+  tags   = { Name = "${local.prefix}-logs" }
+  policy = file("p.json")
+}
+"#,
+        );
+        let node = &units[0].node;
+        assert_eq!(node.get("acl").unwrap().as_str(), Some("public-read"));
+        assert_eq!(node.get("acl").unwrap().pos.line, 6);
+        assert_eq!(
+            node.get("bucket").unwrap().value,
+            Value::Unknown("var.name".into())
+        );
+        assert_eq!(
+            node.get("tags").unwrap().get("Name").unwrap().as_str(),
+            Some("corp-public-read-logs")
+        );
+        assert_eq!(
+            node.get("policy").unwrap().value,
+            Value::Unknown("file(\"p.json\")".into())
+        );
+    }
+
+    #[test]
+    fn iam_documents_in_jsonencode_and_heredocs_are_trees() {
+        let units = units(
+            "resource \"aws_iam_policy\" \"a\" {\n  policy = jsonencode({ Statement = [{ Action = \"*\" }] })\n}\nresource \"aws_iam_policy\" \"b\" {\n  policy = <<EOF\n{\"Statement\": {\"Action\": [\"*\"]}}\nEOF\n}\n",
+        );
+        let first = units[0]
+            .node
+            .get("policy")
+            .unwrap()
+            .get("Statement")
+            .unwrap();
+        assert_eq!(
+            first.as_list().unwrap()[0].get("Action").unwrap().as_str(),
+            Some("*")
+        );
+        let second = units[1]
+            .node
+            .get("policy")
+            .unwrap()
+            .get("Statement")
+            .unwrap();
+        assert!(second.get("Action").unwrap().as_list().is_some());
+        assert_eq!(second.pos.line, 5);
+    }
+
+    #[test]
+    fn references_between_resources_are_recorded() {
+        let units = units(
+            "resource \"aws_s3_bucket\" \"b\" {}\nresource \"aws_s3_bucket_public_access_block\" \"p\" {\n  bucket = aws_s3_bucket.b.id\n}\n",
+        );
+        let referenced = units[0]
+            .node
+            .get("_referenced_by")
+            .unwrap()
+            .as_list()
+            .unwrap();
+        assert_eq!(
+            referenced[0].as_str(),
+            Some("aws_s3_bucket_public_access_block")
+        );
+        assert!(
+            units[1]
+                .node
+                .get("_referenced_by")
+                .unwrap()
+                .as_list()
+                .unwrap()
+                .is_empty()
+        );
+        let module_kinds = units[0].node.get("_module_kinds").unwrap();
+        assert_eq!(module_kinds.as_list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn auto_loaded_tfvars_override_defaults_and_others_do_not() {
+        let main = "variable \"acl\" { default = \"private\" }\nvariable \"size\" {}\nresource \"aws_s3_bucket\" \"b\" {\n  acl  = var.acl\n  size = var.size\n}\n";
+        let results = scan_module(&[
+            ("m/main.tf", main),
+            ("m/terraform.tfvars", "acl = \"public-read\"\nsize = 1\n"),
+            ("m/z.auto.tfvars", "size = 2\n"),
+            ("m/prod.tfvars", "acl = \"authenticated-read\"\n"),
+        ]);
+        let units = results[0].as_ref().unwrap();
+        assert_eq!(
+            units[0].node.get("acl").unwrap().as_str(),
+            Some("public-read")
+        );
+        assert_eq!(units[0].node.get("acl").unwrap().pos.line, 4);
+        assert_eq!(units[0].node.get("size").unwrap().as_number(), Some(2.0));
+        assert!(
+            results[1..]
+                .iter()
+                .all(|result| result.as_ref().unwrap().is_empty())
+        );
+    }
+
+    #[test]
+    fn json_syntax_modules_resolve_variables_and_references() {
+        let json = r#"{
+  "variable": {"acl": {"default": "public-read"}},
+  "resource": {
+    "aws_s3_bucket": {
+      "site": {
+        "bucket": "corp-site",
+        "acl": "${var.acl}",
+        "tags": {"Name": "${var.missing}"}
+      }
+    },
+    "aws_s3_bucket_public_access_block": {
+      "site": {"bucket": "${aws_s3_bucket.site.id}"}
+    }
+  }
+}"#;
+        let results = scan_module(&[("cdktf.out/stacks/web/cdk.tf.json", json)]);
+        let units = results[0].as_ref().unwrap();
+        assert_eq!(units.len(), 2);
+        let bucket = &units[0];
+        assert_eq!(bucket.address, "aws_s3_bucket.site");
+        assert_eq!(bucket.pos.line, 5);
+        let acl = bucket.node.get("acl").unwrap();
+        assert_eq!((acl.as_str(), acl.pos.line), (Some("public-read"), 7));
+        let name = bucket.node.get("tags").unwrap().get("Name").unwrap();
+        assert!(name.is_unknown());
+        let referenced = bucket
+            .node
+            .get("_referenced_by")
+            .unwrap()
+            .as_list()
+            .unwrap();
+        assert_eq!(
+            referenced[0].as_str(),
+            Some("aws_s3_bucket_public_access_block")
+        );
+
+        let broken = scan_module(&[("main.tf.json", "{\"resource\": [")]);
+        assert!(broken[0].is_err());
+        assert!(scan_module(&[("main.tf.json", "[1]")])[0].is_err());
+    }
+
+    #[test]
+    fn literal_zero_count_and_empty_for_each_create_nothing() {
+        let units = units(
+            "variable \"on\" { default = false }\nresource \"aws_instance\" \"off\" {\n  count = var.on ? 1 : 0\n}\nresource \"aws_instance\" \"zero\" {\n  count = 0\n}\nresource \"aws_instance\" \"none\" {\n  for_each = {}\n}\nresource \"aws_instance\" \"two\" {\n  count = 2\n}\n",
+        );
+        let addresses: Vec<&str> = units.iter().map(|unit| unit.address.as_str()).collect();
+        // The conditional is not evaluated, so that instance is kept.
+        assert_eq!(addresses, ["aws_instance.off", "aws_instance.two"]);
+    }
+
+    #[test]
+    fn malformed_hcl_is_a_parse_error_with_location() {
+        let result = scan_module(&[("bad.tf", "resource \"a\" \"b\" {\n  x = \n}\n")]).remove(0);
+        let error = result.unwrap_err();
+        assert_eq!(error.pos, Pos { line: 2, column: 7 }, "{error:?}");
+        assert!(!error.message.is_empty());
+    }
+}
