@@ -145,6 +145,7 @@ pub fn scan_zip(
             MemberKind::Pickle => {
                 let summary = pickle::analyse(data, member, limits, &mut archive_findings);
                 globals.extend(summary.globals);
+                crate::inventory::note_frameworks(metadata, summary.frameworks);
             }
             MemberKind::Npy => {
                 let array = npy::analyse(data, member, limits, &mut archive_findings);
@@ -227,6 +228,7 @@ pub fn scan_tar(
         scanned_any = true;
         let summary = pickle::analyse(&data, Some(&entry.name), limits, &mut tar_findings);
         globals.extend(summary.globals);
+        crate::inventory::note_frameworks(metadata, summary.frameworks);
     }
     if !(torch_layout || scanned_any) {
         return None;

@@ -30,8 +30,11 @@ mod zip;
 pub use detect::Detected;
 pub use finding::{ModelFinding, Severity};
 pub use inventory::{InventoryEntry, ModelFormat, ModelInventory, ModelMetadata};
+pub use pickle::policy::{Policy, PolicyError};
 pub use rules::{RULES, Rule};
 pub use source::{ByteSource, SourceError, Window, sha256_hex};
+
+use std::sync::Arc;
 
 /// Bounds on what one scan reads and keeps in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +53,9 @@ pub struct Limits {
     pub max_gguf_header_bytes: u64,
     /// One GGUF string (chat templates are kept whole up to this).
     pub max_gguf_string_bytes: u64,
+    /// Which pickle globals are allowed or denied (the built-in policy
+    /// file, optionally extended by the user).
+    pub pickle_policy: Arc<Policy>,
 }
 
 impl Default for Limits {
@@ -64,6 +70,7 @@ impl Default for Limits {
             max_safetensors_header_bytes: 100_000_000,
             max_gguf_header_bytes: 1 << 30,
             max_gguf_string_bytes: 16 << 20,
+            pickle_policy: Arc::new(Policy::builtin().clone()),
         }
     }
 }
@@ -122,6 +129,7 @@ pub fn scan_detected(
         Detected::Pickle => {
             let summary = pickle::analyse(source, None, limits, &mut findings);
             metadata.pickle_globals = summary.globals;
+            inventory::note_frameworks(&mut metadata, summary.frameworks);
             metadata
                 .properties
                 .insert("pickle.streams".into(), summary.streams.to_string());

@@ -5,7 +5,7 @@
 
 pub mod policy;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use crate::Limits;
@@ -32,6 +32,8 @@ pub struct PickleSummary {
     /// Every imported global as `module.name`, sorted.
     pub globals: Vec<String>,
     pub legacy_torch: bool,
+    /// Frameworks recognised from allow-listed globals (`pytorch`, `numpy`, ...).
+    pub frameworks: Vec<String>,
     /// Offset just past the last complete stream.
     pub consumed: u64,
 }
@@ -189,6 +191,7 @@ pub fn analyse(
         );
     }
     summary.globals = machine.imports.keys().map(GlobalRef::dotted).collect();
+    summary.frameworks = machine.frameworks().into_iter().collect();
     summary
 }
 
@@ -761,11 +764,29 @@ impl Machine<'_> {
         })
     }
 
+    /// Frameworks whose allow-listed globals this pickle imports (the
+    /// plain-Python containers do not make a pickle a framework's).
+    fn frameworks(&self) -> BTreeSet<String> {
+        self.imports
+            .keys()
+            .filter_map(|g| {
+                self.limits
+                    .pickle_policy
+                    .classify(&g.module, &g.name)
+                    .framework
+            })
+            .filter(|framework| framework != "python")
+            .collect()
+    }
+
     fn report(&self, member: Option<&str>, findings: &mut Vec<ModelFinding>) {
+        let policy = &self.limits.pickle_policy;
+        let from_framework = !self.frameworks().is_empty();
         let mut sites: Vec<(&GlobalRef, &ImportRecord)> = self.imports.iter().collect();
         sites.sort_by_key(|(_, record)| record.offset);
         for (global, record) in sites {
-            let (rule, severity, what) = match policy::classify(&global.module, &global.name) {
+            let judged = policy.classify(&global.module, &global.name);
+            let (rule, severity, what) = match judged.verdict {
                 Verdict::Safe => continue,
                 Verdict::CodeExecution => (
                     rules::PICKLE_CODE_EXECUTION,
@@ -777,10 +798,18 @@ impl Machine<'_> {
                     Severity::High,
                     "dangerous global",
                 ),
-                Verdict::Unknown => (
+                // A custom class in a checkpoint that otherwise rebuilds a
+                // framework's objects (a user's nn.Module) is medium; any
+                // other callable outside the allow-list can run code.
+                Verdict::Unknown if from_framework && policy::is_class_name(&global.name) => (
                     rules::PICKLE_UNKNOWN_GLOBAL,
                     Severity::Medium,
-                    "global outside the allow-list",
+                    "class outside the allow-list",
+                ),
+                Verdict::Unknown => (
+                    rules::PICKLE_UNKNOWN_GLOBAL,
+                    Severity::High,
+                    "callable outside the allow-list",
                 ),
             };
             let dotted = global.dotted();
@@ -790,6 +819,9 @@ impl Machine<'_> {
                 record.via,
                 record.offset
             );
+            if let Some(entry) = &judged.entry {
+                message.push_str(&format!(", policy entry `{entry}`"));
+            }
             if !record.calls.is_empty() {
                 message.push_str(&format!(", called via {}", record.calls.join("/")));
             }
