@@ -133,6 +133,11 @@ pub fn scan_detected(
             metadata
                 .properties
                 .insert("pickle.streams".into(), summary.streams.to_string());
+            if summary.joblib_arrays > 0 {
+                metadata
+                    .properties
+                    .insert("joblib.arrays".into(), summary.joblib_arrays.to_string());
+            }
             if summary.legacy_torch {
                 metadata
                     .properties

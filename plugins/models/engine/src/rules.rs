@@ -15,6 +15,7 @@ pub const PICKLE_CODE_EXECUTION: &str = "models/pickle-code-execution";
 pub const PICKLE_DANGEROUS_GLOBAL: &str = "models/pickle-dangerous-global";
 pub const PICKLE_UNKNOWN_GLOBAL: &str = "models/pickle-unknown-global";
 pub const PICKLE_UNRESOLVED_GLOBAL: &str = "models/pickle-unresolved-global";
+pub const PICKLE_STRUCTURE: &str = "models/pickle-structure";
 pub const MALFORMED: &str = "models/malformed";
 pub const UNSCANNABLE: &str = "models/unscannable";
 pub const ZIP_ANOMALY: &str = "models/zip-anomaly";
@@ -53,6 +54,13 @@ pub const RULES: &[Rule] = &[
         short_description: "Pickle imports a global whose name cannot be resolved statically",
         full_description: "STACK_GLOBAL received a module or name that is not a literal string (for example one computed by a call), or an EXT opcode refers to the copyreg extension registry. The imported callable cannot be known without running the pickle.",
         help: "Treat the file as hostile: legitimate model files import globals by literal name.",
+        default_severity: Severity::High,
+    },
+    Rule {
+        id: PICKLE_STRUCTURE,
+        short_description: "Pickle stream is built to be read differently or to exhaust the loader",
+        full_description: "The pickle stream's framing disagrees with its opcodes (an operand runs past its FRAME, a FRAME starts inside another, a STOP ends inside one), which CPython's C unpickler and pickle.py read differently, so bytes hidden from one reader run in the other; or shared memo/DUP references expand into an exponential number of objects (an expansion bomb); or a container is placed inside itself (a cycle).",
+        help: "Treat the file as hostile: writers such as pickle.dump, torch.save and joblib.dump never produce these structures (cycles excepted for some object graphs).",
         default_severity: Severity::High,
     },
     Rule {

@@ -5,30 +5,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 use cordon_models::{ModelFormat, Severity};
-
-/// A marker path per test; the payload commands name it, nothing runs them.
-fn marker(test: &str) -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "cordon-models-marker-{test}-{}",
-        std::process::id()
-    ))
-}
-
-fn assert_no_marker(path: &PathBuf) {
-    assert!(
-        !path.exists(),
-        "marker {path:?} appeared: a payload was executed"
-    );
-}
 
 #[test]
 fn every_listed_gadget_is_high_or_critical() {
     let marker = marker("gadgets");
-    let command = format!("touch {}", marker.display());
+    let command = touch(&marker);
     let gadgets = [
         ("uuid", "_get_command_stdout", Severity::Critical),
         ("_osx_support", "_read_output", Severity::Critical),
