@@ -4,16 +4,20 @@
 
 use std::collections::BTreeSet;
 
-use crate::Limits;
-use crate::finding::ModelFinding;
+use crate::compressed::{self, Compression};
+use crate::detect;
+use crate::finding::{ModelFinding, Severity};
 use crate::hdf5;
 use crate::inventory::{ModelFormat, ModelMetadata};
 use crate::keras;
 use crate::npy;
 use crate::pickle;
+use crate::rules;
+use crate::sevenz;
 use crate::source::{ByteSource, Window};
 use crate::tar;
 use crate::zip::{self, ZipEntry};
+use crate::{ModelScan, Nest};
 
 /// Members listed in the inventory, at most.
 const LISTED_MEMBERS: usize = 256;
@@ -24,6 +28,19 @@ const SNIFF_COMPRESSED: u64 = 1 << 20;
 const PICKLE_SUFFIXES: &[&str] = &[
     ".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".dill", ".ckpt",
 ];
+
+/// Bytes of a member looked at to tell what it holds (a tar header is 512).
+const SNIFF_BYTES: usize = 512;
+
+/// A member that is itself a container or a compressed stream: followed
+/// as its own file, never read as a pickle.
+fn is_container_start(head: &[u8]) -> bool {
+    head.starts_with(b"PK\x03\x04")
+        || head.starts_with(b"PK\x05\x06")
+        || head.starts_with(sevenz::MAGIC)
+        || tar::looks_like_tar(head)
+        || compressed::sniff(head).is_some()
+}
 
 fn is_pickle_start(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && bytes[0] == 0x80 && (2..=5).contains(&bytes[1])
@@ -69,6 +86,7 @@ fn layout(entries: &[ZipEntry]) -> Option<ModelFormat> {
 
 /// What a member holds, judged by name and first bytes.
 enum MemberKind {
+    Nested,
     Pickle,
     Npy,
     KerasConfig,
@@ -82,6 +100,9 @@ fn member_kind(entry: &ZipEntry, layout: Option<ModelFormat>, head: &[u8]) -> Me
     }
     if layout == Some(ModelFormat::KerasZip) && name == "config.json" {
         return MemberKind::KerasConfig;
+    }
+    if is_container_start(head) {
+        return MemberKind::Nested;
     }
     if head.starts_with(npy::MAGIC) || name.ends_with(".npy") {
         return MemberKind::Npy;
@@ -98,13 +119,13 @@ fn member_head(source: &dyn ByteSource, entry: &ZipEntry) -> Vec<u8> {
         return Vec::new();
     };
     match entry.method {
-        0 => source.read_at(data_offset, 8).unwrap_or_default(),
+        0 => source.read_at(data_offset, SNIFF_BYTES).unwrap_or_default(),
         8 if entry.compressed_size <= SNIFF_COMPRESSED => {
             let compressed = Window::new(source, data_offset, entry.compressed_size);
             let bytes = compressed
                 .read_at(0, compressed.len() as usize)
                 .unwrap_or_default();
-            match miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, 64) {
+            match miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, SNIFF_BYTES) {
                 Ok(out) => out,
                 Err(err) => err.output,
             }
@@ -117,10 +138,11 @@ fn member_head(source: &dyn ByteSource, entry: &ZipEntry) -> Vec<u8> {
 /// nothing model-like (a `.docx`, a `.jar`).
 pub fn scan_zip(
     source: &dyn ByteSource,
-    limits: &Limits,
+    nest: Nest,
     findings: &mut Vec<ModelFinding>,
     metadata: &mut ModelMetadata,
 ) -> Option<ModelFormat> {
+    let limits = nest.limits;
     let mut archive_findings = Vec::new();
     let Some(archive) = zip::read_archive(source, limits, &mut archive_findings) else {
         findings.append(&mut archive_findings);
@@ -135,12 +157,22 @@ pub fn scan_zip(
         if matches!(kind, MemberKind::Skip) {
             continue;
         }
-        scanned_any = true;
         let member = Some(entry.name.as_str());
         let Some(data) = zip::member_data(source, entry, limits, &mut archive_findings) else {
+            scanned_any = true;
             continue;
         };
         let data = data.source();
+        if matches!(kind, MemberKind::Nested) {
+            if entry.method != 0 {
+                nest.charge(data.len());
+            }
+            if scan_member(&entry.name, data, nest, &mut archive_findings, metadata).is_some() {
+                scanned_any = true;
+            }
+            continue;
+        }
+        scanned_any = true;
         match kind {
             MemberKind::Pickle => {
                 let summary = pickle::analyse(data, member, limits, &mut archive_findings);
@@ -173,7 +205,7 @@ pub fn scan_zip(
                     .in_member(member),
                 ),
             },
-            MemberKind::Skip => {}
+            MemberKind::Skip | MemberKind::Nested => {}
         }
     }
     let format = layout.or(scanned_any.then_some(ModelFormat::ArchiveWithPickles))?;
@@ -203,10 +235,11 @@ pub fn scan_zip(
 /// Scans a tar archive; `None` when it holds no pickles.
 pub fn scan_tar(
     source: &dyn ByteSource,
-    limits: &Limits,
+    nest: Nest,
     findings: &mut Vec<ModelFinding>,
     metadata: &mut ModelMetadata,
 ) -> Option<ModelFormat> {
+    let limits = nest.limits;
     let mut tar_findings = Vec::new();
     let entries = tar::entries(source, limits, &mut tar_findings);
     let torch_layout = entries.iter().any(|e| basename(&e.name) == "pickle")
@@ -215,7 +248,13 @@ pub fn scan_tar(
     let mut scanned_any = false;
     for entry in &entries {
         let data = Window::new(source, entry.data_offset, entry.size);
-        let head = data.read_at(0, 2).unwrap_or_default();
+        let head = data.read_at(0, SNIFF_BYTES).unwrap_or_default();
+        if is_container_start(&head) {
+            if scan_member(&entry.name, &data, nest, &mut tar_findings, metadata).is_some() {
+                scanned_any = true;
+            }
+            continue;
+        }
         let by_name = PICKLE_SUFFIXES.iter().any(|s| entry.name.ends_with(s))
             || (torch_layout
                 && matches!(
@@ -260,4 +299,228 @@ pub fn scan_hdf5(
         "hdf5.model_config".into(),
         summary.has_model_config.to_string(),
     );
+}
+
+/// Scans `data`, a member of the current container, as a file of its own
+/// (zip in zip, a `.pt` inside a 7z, a decompressed layer). Its findings
+/// are attributed to `outer!/inner` member paths. Returns the member's
+/// format, `None` when it is no model (`Unrecognised` when it had to be
+/// reported without being read).
+fn scan_member(
+    name: &str,
+    data: &dyn ByteSource,
+    nest: Nest,
+    findings: &mut Vec<ModelFinding>,
+    metadata: &mut ModelMetadata,
+) -> Option<ModelFormat> {
+    if nest.depth >= nest.limits.max_nesting_depth {
+        findings.push(
+            ModelFinding::new(
+                rules::UNSCANNABLE,
+                Severity::High,
+                "nesting-depth-limit",
+                format!(
+                    "container nested more than {} levels deep was not opened; a loader would open it",
+                    nest.limits.max_nesting_depth
+                ),
+            )
+            .in_member(Some(name)),
+        );
+        return Some(ModelFormat::Unrecognised);
+    }
+    let detected = match detect::detect(name, data, nest.limits) {
+        Ok(Some(detected)) => detected,
+        Ok(None) => return None,
+        Err(err) => {
+            findings.push(
+                ModelFinding::new(
+                    rules::UNSCANNABLE,
+                    Severity::Medium,
+                    "read-failed",
+                    format!("could not read the nested file: {err}"),
+                )
+                .in_member(Some(name)),
+            );
+            return Some(ModelFormat::Unrecognised);
+        }
+    };
+    let scan = crate::scan_nested(name, data, detected, nest.deeper())?;
+    let format = scan.format;
+    merge_nested(name, scan, findings, metadata);
+    Some(format)
+}
+
+/// Folds a nested file's results into its container's.
+fn merge_nested(
+    name: &str,
+    scan: ModelScan,
+    findings: &mut Vec<ModelFinding>,
+    metadata: &mut ModelMetadata,
+) {
+    for mut finding in scan.findings {
+        finding.member = Some(match finding.member.take() {
+            Some(inner) => format!("{name}!/{inner}"),
+            None => name.to_string(),
+        });
+        findings.push(finding);
+    }
+    let Some(inner) = scan.inventory else {
+        return;
+    };
+    let mut globals: BTreeSet<String> = metadata.pickle_globals.drain(..).collect();
+    globals.extend(inner.metadata.pickle_globals);
+    metadata.pickle_globals = globals.into_iter().collect();
+    if let Some(frameworks) = inner.metadata.properties.get("pickle.frameworks") {
+        crate::inventory::note_frameworks(
+            metadata,
+            frameworks
+                .split(',')
+                .map(str::to_string)
+                .collect::<Vec<_>>(),
+        );
+    }
+    let nested = metadata
+        .properties
+        .entry("nested.formats".into())
+        .or_default();
+    let format = inner.format.as_str();
+    if !nested.split(',').any(|f| f == format) {
+        if !nested.is_empty() {
+            nested.push(',');
+        }
+        nested.push_str(format);
+    }
+}
+
+/// Scans a 7z archive entry by entry; `None` when it holds no model.
+pub fn scan_7z(
+    source: &dyn ByteSource,
+    nest: Nest,
+    findings: &mut Vec<ModelFinding>,
+    metadata: &mut ModelMetadata,
+) -> Option<ModelFormat> {
+    let mut archive_findings = Vec::new();
+    let mut names = Vec::new();
+    let mut any_model = false;
+    let result = sevenz::each_entry(
+        source,
+        nest.limits.max_archive_entries,
+        || nest.allowance(),
+        |name, entry| {
+            names.push(name.to_string());
+            nest.charge(entry.bytes.len() as u64);
+            if entry.limit_hit {
+                any_model = true;
+                archive_findings.push(budget_finding(name, nest, "7z entry"));
+            }
+            if let Some(err) = &entry.error {
+                any_model = true;
+                archive_findings.push(
+                    ModelFinding::new(
+                        rules::MALFORMED,
+                        Severity::High,
+                        "7z-entry-broken",
+                        format!(
+                            "7z: entry could not be fully decompressed ({err}); the rest of the archive was not checked"
+                        ),
+                    )
+                    .in_member(Some(name)),
+                );
+            }
+            if scan_member(name, &entry.bytes, nest, &mut archive_findings, metadata).is_some() {
+                any_model = true;
+            }
+            true
+        },
+    );
+    if let Err(err) = result {
+        // Encrypted, corrupt or unsupported: nothing inside could be seen.
+        any_model = true;
+        archive_findings.push(ModelFinding::new(
+            rules::UNSCANNABLE,
+            Severity::High,
+            "7z-unreadable",
+            format!("7z: archive could not be read ({err}); its entries were not checked"),
+        ));
+    }
+    if !any_model {
+        return None;
+    }
+    findings.append(&mut archive_findings);
+    metadata.members = names.into_iter().take(LISTED_MEMBERS).collect();
+    metadata.properties.insert("container".into(), "7z".into());
+    Some(ModelFormat::ArchiveWithPickles)
+}
+
+/// Scans a compressed file by scanning what it decompresses to.
+pub fn scan_compressed(
+    path: &str,
+    source: &dyn ByteSource,
+    kind: Compression,
+    nest: Nest,
+    findings: &mut Vec<ModelFinding>,
+    metadata: &mut ModelMetadata,
+) -> Option<ModelFormat> {
+    let inner_name = compressed::inner_name(path);
+    let inner_name = inner_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(&inner_name)
+        .to_string();
+    let out = compressed::decompress(kind, source, nest.allowance());
+    nest.charge(out.bytes.len() as u64);
+    metadata
+        .properties
+        .insert("compression".into(), kind.name().into());
+    if out.limit_hit {
+        findings.push(budget_finding(&inner_name, nest, kind.name()));
+    }
+    if let Some(err) = &out.error {
+        findings.push(
+            ModelFinding::new(
+                rules::MALFORMED,
+                Severity::Medium,
+                "compressed-stream-broken",
+                format!(
+                    "{}: stream breaks after {} bytes ({err}); a loader stops there too",
+                    kind.name(),
+                    out.bytes.len()
+                ),
+            )
+            .in_member(Some(&inner_name)),
+        );
+    }
+    let inner = scan_member(&inner_name, &out.bytes, nest, findings, metadata);
+    let Some(format) = inner else {
+        findings.push(
+            ModelFinding::new(
+                rules::MALFORMED,
+                Severity::Low,
+                "unrecognised-format",
+                format!(
+                    "file is named like a model and {}-compressed, but what it decompresses to matches no model format",
+                    kind.name()
+                ),
+            )
+            .in_member(Some(&inner_name)),
+        );
+        return Some(ModelFormat::Unrecognised);
+    };
+    // The file is its decompressed content: report that format.
+    Some(format)
+}
+
+fn budget_finding(member: &str, nest: Nest, what: &str) -> ModelFinding {
+    ModelFinding::new(
+        rules::UNSCANNABLE,
+        Severity::High,
+        "decompressed-size-limit",
+        format!(
+            "{what} decompresses past the scan bound ({} bytes per member, {} bytes left of the per-file total); \
+             only the first part was checked and a loader reads on",
+            nest.limits.max_member_bytes,
+            nest.budget_left()
+        ),
+    )
+    .in_member(Some(member))
 }

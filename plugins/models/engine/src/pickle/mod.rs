@@ -320,6 +320,31 @@ fn cursor_source<'a>(cursor: &Cursor<'a>) -> &'a dyn ByteSource {
     cursor.source()
 }
 
+/// `find_class` imports `module` and walks `name`'s attributes: both must
+/// be dotted Python identifiers, or the loader stops at this opcode. Text
+/// that merely starts with `c` (`cfg_if! {`) is no pickle import.
+fn importable(module: &str, name: &str, offset: u64) -> Result<(), Break> {
+    let dotted_identifier = |text: &str| {
+        !text.is_empty()
+            && text.split('.').all(|part| {
+                let mut chars = part.chars();
+                matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_alphanumeric() || c == '_')
+            })
+    };
+    if dotted_identifier(module) && dotted_identifier(name) {
+        return Ok(());
+    }
+    Err(Break::Malformed {
+        offset,
+        what: format!(
+            "GLOBAL/INST at offset {offset} names {:?} {:?}, which no loader can import",
+            printable(module.as_bytes(), 60),
+            printable(name.as_bytes(), 60)
+        ),
+    })
+}
+
 fn parse_decimal(bytes: &[u8]) -> Option<i128> {
     let text = std::str::from_utf8(bytes).ok()?.trim();
     let text = text.strip_suffix('L').unwrap_or(text);
@@ -832,6 +857,7 @@ impl Machine<'_> {
                 b'c' => {
                     let module = Self::text_name(cursor)?;
                     let name = Self::text_name(cursor)?;
+                    importable(&module, &name, offset)?;
                     let value = self.import(module, name, offset, "GLOBAL");
                     self.push(value, offset)?;
                 }
@@ -839,6 +865,7 @@ impl Machine<'_> {
                 b'i' => {
                     let module = Self::text_name(cursor)?;
                     let name = Self::text_name(cursor)?;
+                    importable(&module, &name, offset)?;
                     let args = self.pop_mark(offset, "INST")?;
                     let class = self.import(module, name, offset, "INST");
                     let args = self.node(NodeKind::Tuple, args, offset);
