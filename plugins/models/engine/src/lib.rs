@@ -247,6 +247,18 @@ pub(crate) fn scan_nested(
             ModelFormat::Unrecognised
         }
     };
+    let legacy_torch = metadata.properties.contains_key("pytorch.legacy");
+    for finding in &mut findings {
+        if finding.properties.contains_key("cve") {
+            continue;
+        }
+        if let Some(attack) = rules::known_attack(&finding.rule_id, format, legacy_torch) {
+            finding.properties.insert("cve".into(), attack.cve.into());
+            finding
+                .message
+                .push_str(&format!(" [{}: {}]", attack.cve, attack.summary));
+        }
+    }
     Some(ModelScan {
         format,
         findings,

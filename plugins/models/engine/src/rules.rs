@@ -139,3 +139,57 @@ pub const RULES: &[Rule] = &[
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
 }
+
+/// A CVE whose attack class a finding matches, named in the finding's
+/// `cve` property and message so users can look up affected versions.
+pub struct KnownAttack {
+    pub cve: &'static str,
+    pub summary: &'static str,
+}
+
+/// torch.load(weights_only=True) still ran pickle code in PyTorch <= 2.5.1.
+pub const TORCH_WEIGHTS_ONLY_BYPASS: KnownAttack = KnownAttack {
+    cve: "CVE-2025-32434",
+    summary: "torch.load weights_only=True bypass (PyTorch <= 2.5.1)",
+};
+/// Keras load_model ran functions named in a .keras config.json even with
+/// safe_mode=True.
+pub const KERAS_SAFE_MODE_BYPASS: KnownAttack = KnownAttack {
+    cve: "CVE-2025-1550",
+    summary: "Keras safe_mode bypass through config.json",
+};
+/// llama-cpp-python rendered GGUF chat templates with an unsandboxed Jinja.
+pub const GGUF_CHAT_TEMPLATE_SSTI: KnownAttack = KnownAttack {
+    cve: "CVE-2024-34359",
+    summary: "llama-cpp-python chat_template Jinja injection",
+};
+/// ONNX external-data locations were followed outside the model folder.
+pub const ONNX_EXTERNAL_DATA_TRAVERSAL: KnownAttack = KnownAttack {
+    cve: "CVE-2024-27318",
+    summary: "ONNX external-data path traversal",
+};
+
+/// The known attack a finding of `rule_id` in a file of `format` belongs
+/// to, if any.
+pub fn known_attack(
+    rule_id: &str,
+    format: crate::inventory::ModelFormat,
+    legacy_torch: bool,
+) -> Option<&'static KnownAttack> {
+    use crate::inventory::ModelFormat;
+    let torch_file =
+        legacy_torch || matches!(format, ModelFormat::PytorchZip | ModelFormat::PytorchTar);
+    match rule_id {
+        PICKLE_CODE_EXECUTION | PICKLE_DANGEROUS_GLOBAL | PICKLE_UNRESOLVED_GLOBAL
+            if torch_file =>
+        {
+            Some(&TORCH_WEIGHTS_ONLY_BYPASS)
+        }
+        KERAS_LAMBDA | KERAS_UNSAFE_REFERENCE if format == ModelFormat::KerasZip => {
+            Some(&KERAS_SAFE_MODE_BYPASS)
+        }
+        GGUF_TEMPLATE_INJECTION => Some(&GGUF_CHAT_TEMPLATE_SSTI),
+        ONNX_EXTERNAL_DATA_ESCAPE => Some(&ONNX_EXTERNAL_DATA_TRAVERSAL),
+        _ => None,
+    }
+}

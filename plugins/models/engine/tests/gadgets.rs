@@ -201,3 +201,31 @@ fn user_allowed_globals_silence_a_custom_class() {
     let scan = cordon_models::scan("m.pkl", &bytes, &limits).unwrap();
     assert!(scan.findings.is_empty(), "{:#?}", scan.findings);
 }
+
+#[test]
+fn pytorch_payloads_name_the_weights_only_bypass_cve_and_bare_pickles_do_not() {
+    let marker = marker("cve-torch");
+    let payload = Pickle::new()
+        .proto(2)
+        .call("os", "system", &touch(&marker))
+        .stop()
+        .bytes();
+    let in_torch = scan("model.pt", &torch_zip(&payload, &[]));
+    let f = in_torch
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "models/pickle-code-execution")
+        .expect("payload");
+    assert_eq!(
+        f.properties.get("cve").map(String::as_str),
+        Some("CVE-2025-32434")
+    );
+    assert!(f.message.contains("CVE-2025-32434"), "{}", f.message);
+    let bare = scan("model.pkl", &payload);
+    assert!(
+        bare.findings
+            .iter()
+            .all(|f| f.properties.get("cve").is_none())
+    );
+    assert_no_marker(&marker);
+}
