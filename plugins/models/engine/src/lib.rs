@@ -30,6 +30,7 @@ mod tar;
 pub mod template;
 mod zip;
 
+pub use compressed::Compression;
 pub use detect::Detected;
 pub use finding::{ModelFinding, Severity};
 pub use inventory::{InventoryEntry, ModelFormat, ModelInventory, ModelMetadata};

@@ -321,3 +321,50 @@ fn a_rust_source_file_is_never_safetensors() {
         scan.findings
     );
 }
+
+/// Deterministic mutations of valid containers (bit flips, truncations,
+/// overwritten length fields): no reader may panic (the stage runs in a
+/// wasm component, where a panic aborts the whole scan).
+#[test]
+fn mutated_7z_and_compressed_joblib_never_panic() {
+    let marker = marker("mutations");
+    let pickle = payload_pickle(&marker);
+    let mut seeds = vec![
+        seven_zip(&[("model/data.pkl", &pickle), ("model/version", b"3\n")]),
+        torch_zip(&pickle),
+    ];
+    for kind in KINDS {
+        seeds.push(compress(kind, &pickle));
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let limits = Limits::default();
+    for seed in &seeds {
+        for _ in 0..1000 {
+            let mut bytes = seed.clone();
+            match next() % 3 {
+                0 => {
+                    let at = (next() as usize) % bytes.len();
+                    bytes[at] ^= 1 << (next() % 8);
+                }
+                1 => {
+                    let keep = (next() as usize) % bytes.len();
+                    bytes.truncate(keep.max(1));
+                }
+                _ => {
+                    let at = (next() as usize) % bytes.len();
+                    for b in bytes.iter_mut().skip(at).take(8) {
+                        *b = 0xff;
+                    }
+                }
+            }
+            let _ = cordon_models::scan("model.pt", &bytes, &limits);
+        }
+    }
+    assert_no_marker(&marker);
+}
