@@ -307,3 +307,30 @@ fn joblib_wrapper_without_a_readable_layout_is_a_high_unscannable() {
         scan.findings
     );
 }
+
+#[test]
+fn framed_protocol_4_joblib_dump_is_clean() {
+    // As joblib writes with protocol >= 4: the wrapper ends its frame, the
+    // array bytes follow outside any frame, then a new frame goes on.
+    let raw = vec![0xabu8; 16];
+    let wrapped = joblib_array(Pickle::new(), "f8", &[2], &raw).bytes();
+    let region = 4 + raw.len();
+    let (wrapper_ops, array_region) = wrapped.split_at(wrapped.len() - region);
+    let head = Pickle::new()
+        .empty_dict()
+        .mark()
+        .short_unicode("w")
+        .raw(wrapper_ops)
+        .bytes();
+    let tail = Pickle::new().op(b'u').stop().bytes();
+    let bytes = Pickle::new()
+        .proto(4)
+        .frame(head.len() as u64)
+        .raw(&head)
+        .raw(array_region)
+        .frame(tail.len() as u64)
+        .raw(&tail)
+        .bytes();
+    let scan = scan("model.joblib", &bytes);
+    assert_clean(&scan);
+}

@@ -34,6 +34,10 @@ const BOMB_RATIO: u64 = 64;
 /// Containment edges kept for cycle detection, and nodes visited per check.
 const MAX_EDGES: usize = 1 << 20;
 const MAX_CYCLE_VISITS: usize = 4096;
+/// Nodes visited by cycle checks per stream, in total: a hostile stream
+/// that re-inserts a deep structure millions of times cannot make the
+/// checks quadratic.
+const MAX_CYCLE_WORK: usize = 1 << 22;
 
 /// What a pickle file contained, for the inventory.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -173,6 +177,7 @@ struct Machine<'l> {
     stream_start: u64,
     bomb_reported: bool,
     cycle_reported: bool,
+    cycle_work: usize,
     /// Nested `pickle.load` calls (joblib object arrays) being followed.
     nesting: usize,
     /// Raw array regions (joblib) parsed past, and their total size.
@@ -202,6 +207,7 @@ pub fn analyse(
         stream_start: 0,
         bomb_reported: false,
         cycle_reported: false,
+        cycle_work: 0,
         nesting: 0,
         raw_regions: 0,
     };
@@ -291,6 +297,11 @@ pub fn analyse(
 pub fn looks_like_pickle(source: &dyn ByteSource, limits: &Limits, imports_suffice: bool) -> bool {
     let mut findings = Vec::new();
     let summary = analyse(source, None, limits, &mut findings);
+    // Text that happens to start with `c` (`cfg_if! {`) reads as a GLOBAL
+    // of names no loader could import: not a pickle.
+    if !summary.globals.iter().all(|g| plausible_global(g)) {
+        return false;
+    }
     let complete = summary.streams > 0
         && summary.consumed == source.len()
         && !findings
@@ -320,28 +331,16 @@ fn cursor_source<'a>(cursor: &Cursor<'a>) -> &'a dyn ByteSource {
     cursor.source()
 }
 
-/// `find_class` imports `module` and walks `name`'s attributes: both must
-/// be dotted Python identifiers, or the loader stops at this opcode. Text
-/// that merely starts with `c` (`cfg_if! {`) is no pickle import.
-fn importable(module: &str, name: &str, offset: u64) -> Result<(), Break> {
-    let dotted_identifier = |text: &str| {
-        !text.is_empty()
-            && text.split('.').all(|part| {
-                let mut chars = part.chars();
-                matches!(chars.next(), Some(c) if c.is_alphabetic() || c == '_')
-                    && chars.all(|c| c.is_alphanumeric() || c == '_')
-            })
-    };
-    if dotted_identifier(module) && dotted_identifier(name) {
-        return Ok(());
-    }
-    Err(Break::Malformed {
-        offset,
-        what: format!(
-            "GLOBAL/INST at offset {offset} names {:?} {:?}, which no loader can import",
-            printable(module.as_bytes(), 60),
-            printable(name.as_bytes(), 60)
-        ),
+/// Whether a global looks like something `find_class` can import: dotted
+/// names of identifier characters (`-` allowed, since `__import__` accepts
+/// any file name). Used only to decide whether a header-less file is a
+/// pickle; analysis records every global whatever its spelling.
+fn plausible_global(dotted: &str) -> bool {
+    dotted.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
     })
 }
 
@@ -431,6 +430,7 @@ impl Machine<'_> {
         self.frame_end = None;
         self.imports_in_stream = 0;
         self.bomb_reported = false;
+        self.cycle_work = 0;
     }
 
     fn node(&mut self, kind: NodeKind, items: Vec<Value>, offset: u64) -> Value {
@@ -478,7 +478,19 @@ impl Machine<'_> {
     }
 
     fn contain(&mut self, parent: &Rc<Node>, child: &Rc<Node>, offset: u64) {
-        if self.edge_count >= MAX_EDGES {
+        if self.edge_count >= MAX_EDGES || self.cycle_work >= MAX_CYCLE_WORK {
+            if !self.cycle_reported {
+                self.cycle_reported = true;
+                self.anomalies.push(Anomaly {
+                    offset,
+                    subject: "cycle-check-limit",
+                    severity: Severity::Low,
+                    what: format!(
+                        "cycle detection stopped at offset {offset} after {} containment links and {} checked nodes",
+                        self.edge_count, self.cycle_work
+                    ),
+                });
+            }
             return;
         }
         if !self.cycle_reported && self.reaches(child.id, parent.id) {
@@ -499,7 +511,7 @@ impl Machine<'_> {
 
     /// Whether `to` is reachable from `from` through containment edges
     /// (bounded search).
-    fn reaches(&self, from: u64, to: u64) -> bool {
+    fn reaches(&mut self, from: u64, to: u64) -> bool {
         if from == to {
             return true;
         }
@@ -512,6 +524,7 @@ impl Machine<'_> {
             if !seen.insert(id) {
                 continue;
             }
+            self.cycle_work += 1;
             for &next in self.edges.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
                 if next == to {
                     return true;
@@ -666,9 +679,11 @@ impl Machine<'_> {
             let op = cursor.u8()?;
             let frame_before = self.frame_end;
             let result = self.step(cursor, op, offset)?;
-            if let Some(end) = frame_before
+            // Only when the same frame is still open: FRAME opens a new
+            // one, and joblib's raw array regions close it first.
+            if let Some(end) = self.frame_end
+                && self.frame_end == frame_before
                 && cursor.pos() > end
-                && op != 0x95
             {
                 self.anomalies.push(Anomaly {
                     offset,
@@ -857,7 +872,6 @@ impl Machine<'_> {
                 b'c' => {
                     let module = Self::text_name(cursor)?;
                     let name = Self::text_name(cursor)?;
-                    importable(&module, &name, offset)?;
                     let value = self.import(module, name, offset, "GLOBAL");
                     self.push(value, offset)?;
                 }
@@ -865,7 +879,6 @@ impl Machine<'_> {
                 b'i' => {
                     let module = Self::text_name(cursor)?;
                     let name = Self::text_name(cursor)?;
-                    importable(&module, &name, offset)?;
                     let args = self.pop_mark(offset, "INST")?;
                     let class = self.import(module, name, offset, "INST");
                     let args = self.node(NodeKind::Tuple, args, offset);
@@ -1100,6 +1113,21 @@ impl Machine<'_> {
                  joblib reads the array bytes that follow, so the rest of the file was not checked"
             ),
         })?;
+        // joblib commits the frame before writing the array and reads the
+        // array from the file itself, after the frame.
+        if let Some(end) = self.frame_end.take()
+            && cursor.pos() < end
+        {
+            self.anomalies.push(Anomaly {
+                offset,
+                subject: "joblib-array-inside-frame",
+                severity: Severity::High,
+                what: format!(
+                    "joblib array wrapper at offset {offset} sits inside a frame that runs on to offset {end}: \
+                     joblib reads the array after the frame, other readers inside it"
+                ),
+            });
+        }
         match array.bytes {
             Some(bytes) => {
                 if array.aligned {
