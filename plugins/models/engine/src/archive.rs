@@ -304,15 +304,15 @@ pub fn scan_hdf5(
 /// Scans `data`, a member of the current container, as a file of its own
 /// (zip in zip, a `.pt` inside a 7z, a decompressed layer). Its findings
 /// are attributed to `outer!/inner` member paths. Returns the member's
-/// format, `None` when it is no model (`Unrecognised` when it had to be
-/// reported without being read).
+/// format and metadata, `None` when it is no model (`Unrecognised` when it
+/// had to be reported without being read).
 fn scan_member(
     name: &str,
     data: &dyn ByteSource,
     nest: Nest,
     findings: &mut Vec<ModelFinding>,
     metadata: &mut ModelMetadata,
-) -> Option<ModelFormat> {
+) -> Option<(ModelFormat, ModelMetadata)> {
     if nest.depth >= nest.limits.max_nesting_depth {
         findings.push(
             ModelFinding::new(
@@ -326,7 +326,7 @@ fn scan_member(
             )
             .in_member(Some(name)),
         );
-        return Some(ModelFormat::Unrecognised);
+        return Some((ModelFormat::Unrecognised, ModelMetadata::default()));
     }
     let detected = match detect::detect(name, data, nest.limits) {
         Ok(Some(detected)) => detected,
@@ -341,13 +341,18 @@ fn scan_member(
                 )
                 .in_member(Some(name)),
             );
-            return Some(ModelFormat::Unrecognised);
+            return Some((ModelFormat::Unrecognised, ModelMetadata::default()));
         }
     };
     let scan = crate::scan_nested(name, data, detected, nest.deeper())?;
     let format = scan.format;
+    let inner = scan
+        .inventory
+        .as_ref()
+        .map(|entry| entry.metadata.clone())
+        .unwrap_or_default();
     merge_nested(name, scan, findings, metadata);
-    Some(format)
+    Some((format, inner))
 }
 
 /// Folds a nested file's results into its container's.
@@ -491,7 +496,7 @@ pub fn scan_compressed(
         );
     }
     let inner = scan_member(&inner_name, &out.bytes, nest, findings, metadata);
-    let Some(format) = inner else {
+    let Some((format, inner_metadata)) = inner else {
         findings.push(
             ModelFinding::new(
                 rules::MALFORMED,
@@ -506,7 +511,11 @@ pub fn scan_compressed(
         );
         return Some(ModelFormat::Unrecognised);
     };
-    // The file is its decompressed content: report that format.
+    // The file is its decompressed content: its format and metadata.
+    *metadata = inner_metadata;
+    metadata
+        .properties
+        .insert("compression".into(), kind.name().into());
     Some(format)
 }
 

@@ -127,9 +127,13 @@ fn is_identifier(name: &str) -> bool {
 }
 
 /// A class name as the allow-list's `classes` admits it: one identifier
-/// starting with an upper-case letter.
+/// whose first letter, after any leading underscores of a private class
+/// (`_BinMapper`), is upper-case.
 pub fn is_class_name(name: &str) -> bool {
-    is_identifier(name) && name.starts_with(|c: char| c.is_ascii_uppercase())
+    is_identifier(name)
+        && name
+            .trim_start_matches('_')
+            .starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 /// Splits an example `a.b.C` into the module and name `find_class` gets.
