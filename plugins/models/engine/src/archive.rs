@@ -525,9 +525,9 @@ fn budget_finding(member: &str, nest: Nest, what: &str) -> ModelFinding {
         Severity::High,
         "decompressed-size-limit",
         format!(
-            "{what} decompresses past the scan bound ({} bytes per member, {} bytes left of the per-file total); \
+            "{what} decompresses past the scan bound ({} bytes per stream, {} bytes left of the per-file total); \
              only the first part was checked and a loader reads on",
-            nest.limits.max_member_bytes,
+            nest.limits.max_decompressed_bytes,
             nest.budget_left()
         ),
     )

@@ -61,8 +61,11 @@ pub struct Limits {
     /// Containers inside containers (zip in zip, 7z, compressed layers)
     /// followed this deep; deeper ones are a finding.
     pub max_nesting_depth: usize,
+    /// Output of one decompression (a 7z entry, a compressed layer), held
+    /// in memory: the stage's sandbox has 1 GiB by default.
+    pub max_decompressed_bytes: u64,
     /// Bytes decompressed for nested containers and compressed layers, in
-    /// total per top-level file; passing it is a finding.
+    /// total per top-level file; passing either bound is a finding.
     pub max_total_decompressed_bytes: u64,
     /// Which pickle globals are allowed or denied (the built-in policy
     /// file, optionally extended by the user).
@@ -82,7 +85,8 @@ impl Default for Limits {
             max_gguf_header_bytes: 1 << 30,
             max_gguf_string_bytes: 16 << 20,
             max_nesting_depth: 4,
-            max_total_decompressed_bytes: 1 << 30,
+            max_decompressed_bytes: 256 << 20,
+            max_total_decompressed_bytes: 512 << 20,
             pickle_policy: Arc::new(Policy::builtin().clone()),
         }
     }
@@ -140,7 +144,7 @@ pub(crate) struct Nest<'l> {
 impl Nest<'_> {
     /// Bytes one decompression may still produce.
     pub fn allowance(&self) -> u64 {
-        self.limits.max_member_bytes.min(self.budget.get())
+        self.limits.max_decompressed_bytes.min(self.budget.get())
     }
 
     /// Takes `bytes` from the shared budget.
