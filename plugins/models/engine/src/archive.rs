@@ -399,6 +399,7 @@ fn merge_nested(
 
 /// Scans a 7z archive entry by entry; `None` when it holds no model.
 pub fn scan_7z(
+    path: &str,
     source: &dyn ByteSource,
     nest: Nest,
     findings: &mut Vec<ModelFinding>,
@@ -440,10 +441,17 @@ pub fn scan_7z(
     );
     if let Err(err) = result {
         // Encrypted, corrupt or unsupported: nothing inside could be seen.
+        // High when the name claims a model (nullifAI's `.pt` in 7z), a note
+        // for any other unreadable 7z.
         any_model = true;
+        let severity = if detect::is_model_named(path) {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         archive_findings.push(ModelFinding::new(
             rules::UNSCANNABLE,
-            Severity::High,
+            severity,
             "7z-unreadable",
             format!("7z: archive could not be read ({err}); its entries were not checked"),
         ));
@@ -474,14 +482,12 @@ pub fn scan_compressed(
         .to_string();
     let out = compressed::decompress(kind, source, nest.allowance());
     nest.charge(out.bytes.len() as u64);
-    metadata
-        .properties
-        .insert("compression".into(), kind.name().into());
+    let mut layer_findings = Vec::new();
     if out.limit_hit {
-        findings.push(budget_finding(&inner_name, nest, kind.name()));
+        layer_findings.push(budget_finding(&inner_name, nest, kind.name()));
     }
     if let Some(err) = &out.error {
-        findings.push(
+        layer_findings.push(
             ModelFinding::new(
                 rules::MALFORMED,
                 Severity::Medium,
@@ -495,22 +501,38 @@ pub fn scan_compressed(
             .in_member(Some(&inner_name)),
         );
     }
-    let inner = scan_member(&inner_name, &out.bytes, nest, findings, metadata);
+    let inner = scan_member(&inner_name, &out.bytes, nest, &mut layer_findings, metadata);
     let Some((format, inner_metadata)) = inner else {
-        findings.push(
-            ModelFinding::new(
-                rules::MALFORMED,
-                Severity::Low,
-                "unrecognised-format",
-                format!(
-                    "file is named like a model and {}-compressed, but what it decompresses to matches no model format",
-                    kind.name()
-                ),
-            )
-            .in_member(Some(&inner_name)),
-        );
-        return Some(ModelFormat::Unrecognised);
+        if detect::is_model_named(path) || detect::is_model_named(&inner_name) {
+            findings.append(&mut layer_findings);
+            findings.push(
+                ModelFinding::new(
+                    rules::MALFORMED,
+                    Severity::Low,
+                    "unrecognised-format",
+                    format!(
+                        "file is named like a model and {}-compressed, but what it decompresses to matches no model format",
+                        kind.name()
+                    ),
+                )
+                .in_member(Some(&inner_name)),
+            );
+            return Some(ModelFormat::Unrecognised);
+        }
+        if out.limit_hit {
+            // No model in the part that was read (a large `.tar.gz`), but
+            // the rest was not checked: said, not silently dropped, and not
+            // a gate failure on its own.
+            for finding in &mut layer_findings {
+                finding.severity = finding.severity.min(Severity::Medium);
+            }
+            findings.append(&mut layer_findings);
+            return Some(ModelFormat::Unrecognised);
+        }
+        // A compressed archive of anything but models (`sources.tar.gz`).
+        return None;
     };
+    findings.append(&mut layer_findings);
     // The file is its decompressed content: its format and metadata.
     *metadata = inner_metadata;
     metadata

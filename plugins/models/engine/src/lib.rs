@@ -212,7 +212,7 @@ pub(crate) fn scan_nested(
         }
         Detected::Zip => archive::scan_zip(source, nest, &mut findings, &mut metadata)?,
         Detected::Tar => archive::scan_tar(source, nest, &mut findings, &mut metadata)?,
-        Detected::SevenZip => archive::scan_7z(source, nest, &mut findings, &mut metadata)?,
+        Detected::SevenZip => archive::scan_7z(path, source, nest, &mut findings, &mut metadata)?,
         Detected::Compressed(kind) => {
             archive::scan_compressed(path, source, kind, nest, &mut findings, &mut metadata)?
         }

@@ -161,17 +161,27 @@ fn nullifai_style_7z_compressed_pt_is_critical_not_just_malformed() {
 }
 
 #[test]
-fn a_7z_without_models_is_not_a_model_and_a_corrupt_one_is_high() {
+fn a_7z_without_models_is_not_a_model_and_a_corrupt_one_is_reported() {
     let archive = seven_zip(&[("notes.txt", b"just text")]);
     assert!(cordon_models::scan("docs.7z", &archive, &Limits::default()).is_none());
     let mut corrupt = seven_zip(&[("model.pkl", &torch_state_dict_pickle())]);
     let half = corrupt.len() / 2;
     corrupt.truncate(half);
-    let scan = scan("model.7z", &corrupt);
-    assert!(
-        scan.max_severity() >= Some(Severity::High),
+    // Named like a model (nullifAI's `.pt`): high.
+    let named = scan("model.pt", &corrupt);
+    assert_eq!(
+        named.max_severity(),
+        Some(Severity::High),
         "{:#?}",
-        scan.findings
+        named.findings
+    );
+    // Any other unreadable 7z: a medium note, not a gate failure.
+    let other = scan("backup.7z", &corrupt);
+    assert_eq!(
+        other.max_severity(),
+        Some(Severity::Medium),
+        "{:#?}",
+        other.findings
     );
 }
 
@@ -366,5 +376,29 @@ fn mutated_7z_and_compressed_joblib_never_panic() {
             let _ = cordon_models::scan("model.pt", &bytes, &limits);
         }
     }
+    assert_no_marker(&marker);
+}
+
+#[test]
+fn a_source_tarball_is_not_a_model_and_a_model_tarball_is_followed() {
+    let marker = marker("tarball");
+    let sources = tar(&[
+        ("pkg/src/lib.rs", b"pub fn f() {}\n"),
+        ("pkg/README", b"hi"),
+    ]);
+    for kind in KINDS {
+        let packed = compress(kind, &sources);
+        assert!(
+            cordon_models::scan("vendor/pkg-1.0.tar.gz", &packed, &Limits::default()).is_none(),
+            "{kind}"
+        );
+    }
+    let models = tar(&[("model/model.joblib", &payload_pickle(&marker))]);
+    let scan = scan("model.tar.gz", &compress("gzip", &models));
+    assert!(
+        critical_in(&scan, "model.tar!/model/model.joblib"),
+        "{:#?}",
+        scan.findings
+    );
     assert_no_marker(&marker);
 }
