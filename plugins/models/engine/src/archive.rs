@@ -21,13 +21,18 @@ use crate::{ModelScan, Nest};
 
 /// Members listed in the inventory, at most.
 const LISTED_MEMBERS: usize = 256;
-/// Deflated members are inflated just to look at their first bytes only up
-/// to this compressed size; larger ones are judged by name.
-const SNIFF_COMPRESSED: u64 = 1 << 20;
 
+/// Member names that only pickles use.
 const PICKLE_SUFFIXES: &[&str] = &[
-    ".pkl", ".pickle", ".pt", ".pth", ".bin", ".joblib", ".dill", ".ckpt",
+    ".pkl", ".pickle", ".pt", ".pth", ".joblib", ".dill", ".ckpt",
 ];
+
+/// `.bin` is also firmware and test data: a `.bin` member whose first
+/// bytes are no pickle header goes through content detection, like a
+/// top-level `.bin` (a pickle only if it parses or imports something).
+fn is_generic_bin(name: &str) -> bool {
+    name.ends_with(".bin")
+}
 
 /// Bytes of a member looked at to tell what it holds (a tar header is 512).
 const SNIFF_BYTES: usize = 512;
@@ -101,7 +106,7 @@ fn member_kind(entry: &ZipEntry, layout: Option<ModelFormat>, head: &[u8]) -> Me
     if layout == Some(ModelFormat::KerasZip) && name == "config.json" {
         return MemberKind::KerasConfig;
     }
-    if is_container_start(head) {
+    if is_container_start(head) || (is_generic_bin(name) && !is_pickle_start(head)) {
         return MemberKind::Nested;
     }
     if head.starts_with(npy::MAGIC) || name.ends_with(".npy") {
@@ -113,22 +118,30 @@ fn member_kind(entry: &ZipEntry, layout: Option<ModelFormat>, head: &[u8]) -> Me
     MemberKind::Skip
 }
 
-/// First bytes of a member for sniffing, without inflating large members.
+/// First bytes of a member for sniffing, inflating only as far as they need.
 fn member_head(source: &dyn ByteSource, entry: &ZipEntry) -> Vec<u8> {
     let Some(data_offset) = entry.data_offset else {
         return Vec::new();
     };
     match entry.method {
         0 => source.read_at(data_offset, SNIFF_BYTES).unwrap_or_default(),
-        8 if entry.compressed_size <= SNIFF_COMPRESSED => {
+        // Inflate just the first bytes, streaming: however large the
+        // member, only the compressed bytes they need are read.
+        8 => {
             let compressed = Window::new(source, data_offset, entry.compressed_size);
-            let bytes = compressed
-                .read_at(0, compressed.len() as usize)
-                .unwrap_or_default();
-            match miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, SNIFF_BYTES) {
-                Ok(out) => out,
-                Err(err) => err.output,
-            }
+            let reader = std::io::BufReader::with_capacity(
+                8 * 1024,
+                crate::source::SourceReader::new(&compressed),
+            );
+            let mut head = Vec::with_capacity(SNIFF_BYTES);
+            let _ = std::io::Read::read_to_end(
+                &mut std::io::Read::take(
+                    flate2::read::DeflateDecoder::new(reader),
+                    SNIFF_BYTES as u64,
+                ),
+                &mut head,
+            );
+            head
         }
         _ => Vec::new(),
     }
@@ -249,7 +262,7 @@ pub fn scan_tar(
     for entry in &entries {
         let data = Window::new(source, entry.data_offset, entry.size);
         let head = data.read_at(0, SNIFF_BYTES).unwrap_or_default();
-        if is_container_start(&head) {
+        if is_container_start(&head) || (is_generic_bin(&entry.name) && !is_pickle_start(&head)) {
             if scan_member(&entry.name, &data, nest, &mut tar_findings, metadata).is_some() {
                 scanned_any = true;
             }

@@ -402,3 +402,39 @@ fn a_source_tarball_is_not_a_model_and_a_model_tarball_is_followed() {
     );
     assert_no_marker(&marker);
 }
+
+#[test]
+fn a_large_deflated_member_is_sniffed_by_content_not_name() {
+    let marker = marker("large-deflated");
+    // 1.5 MiB of incompressible bytes make the inner zip large even deflated.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let noise: Vec<u8> = (0..1_572_864)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let inner = zip(
+        &[
+            Member::stored("archive/data.pkl", &payload_pickle(&marker)),
+            Member::stored("archive/data/0", &noise),
+        ],
+        true,
+    );
+    let outer = zip(&[Member::deflated("release/model.pt", &inner)], true);
+    let scan = scan("release.zip", &outer);
+    assert!(
+        critical_in(&scan, "release/model.pt!/archive/data.pkl"),
+        "{:#?}",
+        scan.findings
+    );
+    // A `.bin` member of test data is no pickle.
+    let data = zip(
+        &[Member::deflated("tests/data/vectors.bin", &noise[..4096])],
+        true,
+    );
+    assert!(cordon_models::scan("fixtures.zip", &data, &Limits::default()).is_none());
+    assert_no_marker(&marker);
+}
