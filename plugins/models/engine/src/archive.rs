@@ -421,6 +421,7 @@ pub fn scan_7z(
     let mut archive_findings = Vec::new();
     let mut names = Vec::new();
     let mut any_model = false;
+    let mut any_problem = false;
     let result = sevenz::each_entry(
         source,
         nest.limits.max_archive_entries,
@@ -429,11 +430,11 @@ pub fn scan_7z(
             names.push(name.to_string());
             nest.charge(entry.bytes.len() as u64);
             if entry.limit_hit {
-                any_model = true;
+                any_problem = true;
                 archive_findings.push(budget_finding(name, nest, "7z entry"));
             }
             if let Some(err) = &entry.error {
-                any_model = true;
+                any_problem = true;
                 archive_findings.push(
                     ModelFinding::new(
                         rules::MALFORMED,
@@ -454,28 +455,33 @@ pub fn scan_7z(
     );
     if let Err(err) = result {
         // Encrypted, corrupt or unsupported: nothing inside could be seen.
-        // High when the name claims a model (nullifAI's `.pt` in 7z), a note
-        // for any other unreadable 7z.
-        any_model = true;
-        let severity = if detect::is_model_named(path) {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
+        any_problem = true;
         archive_findings.push(ModelFinding::new(
             rules::UNSCANNABLE,
-            severity,
+            Severity::High,
             "7z-unreadable",
             format!("7z: archive could not be read ({err}); its entries were not checked"),
         ));
     }
-    if !any_model {
+    let format = if any_model {
+        ModelFormat::ArchiveWithPickles
+    } else if any_problem {
+        // Nothing model-like in what could be read. High when the name
+        // claims a model (nullifAI's `.pt` in 7z); for any other 7z a
+        // medium note that part of it was not checked.
+        if !detect::is_model_named(path) {
+            for finding in &mut archive_findings {
+                finding.severity = finding.severity.min(Severity::Medium);
+            }
+        }
+        ModelFormat::Unrecognised
+    } else {
         return None;
-    }
+    };
     findings.append(&mut archive_findings);
     metadata.members = names.into_iter().take(LISTED_MEMBERS).collect();
     metadata.properties.insert("container".into(), "7z".into());
-    Some(ModelFormat::ArchiveWithPickles)
+    Some(format)
 }
 
 /// Scans a compressed file by scanning what it decompresses to.
