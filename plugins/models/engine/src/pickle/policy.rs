@@ -441,6 +441,11 @@ mod tests {
     fn attribute_chains_resolve_to_their_tail() {
         let got = Policy::builtin().classify("torch.serialization", "os.system");
         assert_eq!(got.verdict, Verdict::CodeExecution);
+        // An allowed family does not carry an attribute chain out of it.
+        let got = Policy::builtin().classify("torch.nn.functional", "os.system");
+        assert_eq!(got.verdict, Verdict::CodeExecution);
+        let got = Policy::builtin().classify("pathlib", "Path.write_text");
+        assert_eq!(got.verdict, Verdict::Dangerous);
         let got = Policy::builtin().classify("torch.jit", "_pickle.build_intlist");
         assert_eq!(
             got.verdict,
