@@ -87,7 +87,7 @@ impl Default for Limits {
             max_nesting_depth: 4,
             max_decompressed_bytes: 256 << 20,
             max_total_decompressed_bytes: 512 << 20,
-            pickle_policy: Arc::new(Policy::builtin().clone()),
+            pickle_policy: Policy::shared_builtin().clone(),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! tests run, so an entry that cannot show what it matches cannot land.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 
@@ -143,7 +143,7 @@ fn split_example(example: &str) -> (&str, &str) {
 
 impl AllowEntry {
     fn matches_global(&self, full: &str) -> bool {
-        self.globals.iter().any(|g| normalise(g) == full)
+        self.globals.iter().any(|g| g == full)
     }
 
     fn matches_family_or_class(&self, module: &str, name: &str, full: &str) -> bool {
@@ -172,20 +172,42 @@ fn rank(verdict: Verdict) -> u8 {
 impl Policy {
     /// The policy shipped with the engine.
     pub fn builtin() -> &'static Policy {
-        static BUILTIN: OnceLock<Policy> = OnceLock::new();
+        Policy::shared_builtin()
+    }
+
+    /// The built-in policy behind one shared pointer, so every
+    /// `Limits::default()` costs a reference count, not a copy.
+    pub fn shared_builtin() -> &'static Arc<Policy> {
+        static BUILTIN: OnceLock<Arc<Policy>> = OnceLock::new();
         BUILTIN.get_or_init(|| {
             // The embedded file is checked by the engine's tests (parse and
             // every example); a failure here is a build defect, not input.
-            Policy::parse(BUILTIN_POLICY_TOML).expect("embedded pickle policy is valid")
+            Arc::new(Policy::parse(BUILTIN_POLICY_TOML).expect("embedded pickle policy is valid"))
         })
+    }
+
+    /// Spells every exact global as `classify` compares it
+    /// (`__builtin__.eval` -> `builtins.eval`), once.
+    fn normalise_globals(&mut self) {
+        for entry in &mut self.allow {
+            for global in &mut entry.globals {
+                *global = normalise(global);
+            }
+        }
+        for entry in &mut self.deny {
+            for global in &mut entry.globals {
+                *global = normalise(global);
+            }
+        }
     }
 
     /// Parses and validates a policy file: ids unique and non-empty, every
     /// entry with at least one pattern and one example, and every example
     /// (and counter-example) behaving as the entry says.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let policy: Policy =
+        let mut policy: Policy =
             toml::from_str(text).map_err(|err| PolicyError::Syntax(err.to_string()))?;
+        policy.normalise_globals();
         policy.validate()?;
         Ok(policy)
     }
@@ -201,6 +223,7 @@ impl Policy {
         let mut policy = Policy::builtin().clone();
         policy.allow.extend(user.allow);
         policy.deny.extend(user.deny);
+        policy.normalise_globals();
         policy.validate()?;
         Ok(policy)
     }
@@ -223,6 +246,7 @@ impl Policy {
             counter_examples: Vec::new(),
             user: true,
         });
+        policy.normalise_globals();
         policy.validate()?;
         Ok(policy)
     }
@@ -321,7 +345,7 @@ impl Policy {
         for entry in &self.deny {
             if candidates
                 .iter()
-                .any(|path| entry.globals.iter().any(|g| normalise(g) == *path))
+                .any(|path| entry.globals.iter().any(|g| g == path))
             {
                 return found(entry.verdict(), &entry.id, None);
             }
