@@ -334,3 +334,59 @@ fn framed_protocol_4_joblib_dump_is_clean() {
     let scan = scan("model.joblib", &bytes);
     assert_clean(&scan);
 }
+
+#[test]
+fn the_pickle_size_limit_counts_bytes_read_not_bytes_skipped() {
+    let marker = marker("size-limit");
+    let limits = cordon_models::Limits {
+        max_pickle_bytes: 8192,
+        ..cordon_models::Limits::default()
+    };
+    // 10 KiB of opcodes before the payload: past the limit, a high finding.
+    let mut p = Pickle::new().proto(2).op(b']').mark();
+    for i in 0..2000u32 {
+        p = p.op(b'J').raw(&i.to_le_bytes());
+    }
+    let bytes = p
+        .op(b'e')
+        .op(b'0')
+        .call("os", "system", &touch(&marker))
+        .stop()
+        .bytes();
+    let long = cordon_models::scan("m.pkl", &bytes, &limits).unwrap();
+    assert!(
+        long.findings
+            .iter()
+            .any(|f| f.rule_id == "models/unscannable" && f.severity == Severity::High),
+        "{:#?}",
+        long.findings
+    );
+    // A 64 KiB raw array and the unkept tail of a long string are moved
+    // past, not read: the payload behind them is within the limit.
+    let raw = vec![0u8; 8 * 8192];
+    let mut p = Pickle::new()
+        .proto(2)
+        .empty_dict()
+        .mark()
+        .short_unicode("w");
+    p = joblib_array(p, "f8", &[32, 255], &raw[..8 * 32 * 255]);
+    let bytes = p
+        .short_unicode("doc")
+        .binunicode(&"d".repeat(100_000))
+        .short_unicode("x")
+        .call("os", "system", &touch(&marker))
+        .op(b'u')
+        .stop()
+        .bytes();
+    let skipped = cordon_models::scan("m.joblib", &bytes, &limits).unwrap();
+    assert!(has(&skipped, CODE, "os.system"), "{:#?}", skipped.findings);
+    assert!(
+        !skipped
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "models/unscannable"),
+        "{:#?}",
+        skipped.findings
+    );
+    assert_no_marker(&marker);
+}

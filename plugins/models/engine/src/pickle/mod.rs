@@ -182,8 +182,11 @@ struct Machine<'l> {
     cycle_work: usize,
     /// Nested `pickle.load` calls (joblib object arrays) being followed.
     nesting: usize,
-    /// Raw array regions (joblib) parsed past, and their total size.
+    /// Raw array regions (joblib) parsed past.
     raw_regions: usize,
+    /// Operand and array bytes moved past without being read: the size
+    /// limit bounds the bytes the parser reads, not the file.
+    skipped: u64,
 }
 
 /// Analyses every pickle stream of `source`, appending findings.
@@ -212,9 +215,9 @@ pub fn analyse(
         cycle_work: 0,
         nesting: 0,
         raw_regions: 0,
+        skipped: 0,
     };
-    let end = source.len().min(limits.max_pickle_bytes);
-    let mut cursor = Cursor::new(source, 0, end);
+    let mut cursor = Cursor::new(source, 0, source.len());
     let mut summary = PickleSummary::default();
     let mut broken = Vec::new();
     loop {
@@ -245,22 +248,6 @@ pub fn analyse(
         if !starts_another_stream(&mut cursor) {
             break;
         }
-    }
-    if source.len() > limits.max_pickle_bytes && broken.is_empty() && cursor.pos() >= end {
-        findings.push(
-            ModelFinding::new(
-                rules::UNSCANNABLE,
-                Severity::High,
-                "pickle-size-limit",
-                format!(
-                    "pickle: only the first {} of {} bytes were scanned (size limit)",
-                    limits.max_pickle_bytes,
-                    source.len()
-                ),
-            )
-            .at(end)
-            .in_member(member),
-        );
     }
     machine.report(member, findings);
     for (stream_start, brk) in broken {
@@ -654,6 +641,7 @@ impl Machine<'_> {
         let kept = len.min(KEPT_STRING_BYTES as u64) as usize;
         let bytes = cursor.take(kept)?;
         cursor.skip(len - kept as u64)?;
+        self.skipped += len - kept as u64;
         Ok(Value::Str(Rc::from(
             String::from_utf8_lossy(&bytes).as_ref(),
         )))
@@ -661,6 +649,7 @@ impl Machine<'_> {
 
     fn skip_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
         cursor.skip(len)?;
+        self.skipped += len;
         Ok(Value::Other)
     }
 
@@ -677,6 +666,15 @@ impl Machine<'_> {
                 && offset >= end
             {
                 self.frame_end = None;
+            }
+            if offset.saturating_sub(self.skipped) > self.limits.max_pickle_bytes {
+                return Err(Break::Unscannable {
+                    offset,
+                    what: format!(
+                        "size limit: the parser read {} bytes of opcodes and stopped at offset {offset}; the rest was not checked",
+                        self.limits.max_pickle_bytes
+                    ),
+                });
             }
             let op = cursor.u8()?;
             let frame_before = self.frame_end;
@@ -1034,6 +1032,7 @@ impl Machine<'_> {
                         le_int(&bytes).map_or(Value::Other, Value::Int)
                     } else {
                         cursor.skip(len)?;
+                        self.skipped += len;
                         Value::Other
                     };
                     self.push(value, offset)?;
@@ -1137,6 +1136,7 @@ impl Machine<'_> {
                     cursor.skip(padding.into())?;
                 }
                 cursor.skip(bytes)?;
+                self.skipped += bytes;
             }
             None => {
                 let stack = std::mem::take(&mut self.stack);
