@@ -113,6 +113,9 @@ struct Node {
     id: u64,
     kind: NodeKind,
     weight: Cell<u64>,
+    /// Referenced a second time (fetched from the memo or duplicated):
+    /// only such a node can end up inside its own contents.
+    shared: Cell<bool>,
     /// The first [`KEPT_ITEMS`] items (dicts: key, value, key, value, ...;
     /// objects: their `BUILD` state).
     items: RefCell<Vec<Value>>,
@@ -179,6 +182,7 @@ struct Machine<'l> {
     stream_start: u64,
     bomb_reported: bool,
     cycle_reported: bool,
+    cycle_limit_reported: bool,
     cycle_work: usize,
     /// Nested `pickle.load` calls (joblib object arrays) being followed.
     nesting: usize,
@@ -212,6 +216,7 @@ pub fn analyse(
         stream_start: 0,
         bomb_reported: false,
         cycle_reported: false,
+        cycle_limit_reported: false,
         cycle_work: 0,
         nesting: 0,
         raw_regions: 0,
@@ -428,25 +433,27 @@ impl Machine<'_> {
             id: self.next_node,
             kind,
             weight: Cell::new(1),
+            shared: Cell::new(false),
             items: RefCell::new(Vec::new()),
         });
         let value = Value::Node(node.clone());
-        self.add_items(&node, items, offset);
+        self.add_items(&node, items, offset, false);
         value
     }
 
     /// Puts `items` into `target` (construction or mutation): keeps the
     /// first few, adds their weight, and records containment so a
     /// container that ends up inside itself is reported.
-    fn add_items(&mut self, target: &Rc<Node>, items: Vec<Value>, offset: u64) {
+    fn add_items(&mut self, target: &Rc<Node>, items: Vec<Value>, offset: u64, mutation: bool) {
         let mut weight = target.weight.get();
         for item in items {
             weight = weight.saturating_add(item.weight());
-            if let Value::Node(child) = &item {
-                self.contain(target, child, offset);
-            }
+            let keep = match &item {
+                Value::Node(child) => self.contain(target, child, offset, mutation),
+                _ => true,
+            };
             let mut kept = target.items.borrow_mut();
-            if kept.len() < KEPT_ITEMS {
+            if keep && kept.len() < KEPT_ITEMS {
                 kept.push(item);
             }
         }
@@ -466,10 +473,21 @@ impl Machine<'_> {
         }
     }
 
-    fn contain(&mut self, parent: &Rc<Node>, child: &Rc<Node>, offset: u64) {
+    /// Records that `parent` now contains `child`. A container under
+    /// construction is referenced by nothing yet, so only a mutation can
+    /// close a cycle: then the check runs, and the result says whether
+    /// keeping `child` in `parent`'s items is known to create no reference
+    /// cycle (kept items are `Rc`s, and a cycle of them would never be freed).
+    fn contain(
+        &mut self,
+        parent: &Rc<Node>,
+        child: &Rc<Node>,
+        offset: u64,
+        mutation: bool,
+    ) -> bool {
         if self.edge_count >= MAX_EDGES || self.cycle_work >= MAX_CYCLE_WORK {
-            if !self.cycle_reported {
-                self.cycle_reported = true;
+            if !self.cycle_limit_reported {
+                self.cycle_limit_reported = true;
                 self.anomalies.push(Anomaly {
                     offset,
                     subject: "cycle-check-limit",
@@ -480,9 +498,17 @@ impl Machine<'_> {
                     ),
                 });
             }
-            return;
+            return !(mutation && parent.shared.get());
         }
-        if !self.cycle_reported && self.reaches(child.id, parent.id) {
+        // Unless `parent` is referenced from somewhere else, nothing it
+        // is put into can be inside it: no search needed.
+        let search = if mutation && parent.shared.get() {
+            self.reaches(child.id, parent.id)
+        } else {
+            Some(false)
+        };
+        let cycle = search == Some(true);
+        if cycle && !self.cycle_reported {
             self.cycle_reported = true;
             self.anomalies.push(Anomaly {
                 offset,
@@ -496,19 +522,21 @@ impl Machine<'_> {
         }
         self.edges.entry(parent.id).or_default().push(child.id);
         self.edge_count += 1;
+        search == Some(false)
     }
 
     /// Whether `to` is reachable from `from` through containment edges
     /// (bounded search).
-    fn reaches(&mut self, from: u64, to: u64) -> bool {
+    /// `None` when the search gave up at its bound.
+    fn reaches(&mut self, from: u64, to: u64) -> Option<bool> {
         if from == to {
-            return true;
+            return Some(true);
         }
         let mut seen = std::collections::HashSet::new();
         let mut queue = vec![from];
         while let Some(id) = queue.pop() {
             if seen.len() >= MAX_CYCLE_VISITS {
-                return false;
+                return None;
             }
             if !seen.insert(id) {
                 continue;
@@ -516,18 +544,18 @@ impl Machine<'_> {
             self.cycle_work += 1;
             for &next in self.edges.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
                 if next == to {
-                    return true;
+                    return Some(true);
                 }
                 queue.push(next);
             }
         }
-        false
+        Some(false)
     }
 
     /// Mutates the container on top of the stack (`APPEND`, `SETITEMS`, ...).
     fn mutate_top(&mut self, items: Vec<Value>, offset: u64, op: &str) -> Result<(), Break> {
         if let Value::Node(target) = self.top(offset, op)? {
-            self.add_items(&target, items, offset);
+            self.add_items(&target, items, offset, true);
         }
         Ok(())
     }
@@ -596,6 +624,9 @@ impl Machine<'_> {
                 ),
             });
         };
+        if let Value::Node(node) = &value {
+            node.shared.set(true);
+        }
         self.push(value, offset)
     }
 
@@ -751,6 +782,9 @@ impl Machine<'_> {
                 // DUP
                 b'2' => {
                     let value = self.top(offset, "DUP")?;
+                    if let Value::Node(node) = &value {
+                        node.shared.set(true);
+                    }
                     self.push(value, offset)?;
                 }
                 // FLOAT, text
