@@ -115,7 +115,7 @@ impl Stage for Models {
         StageInfo::new(
             "models",
             env!("CARGO_PKG_VERSION"),
-            "Finds malicious and malformed ML model files (pickle, PyTorch, Keras, SavedModel, safetensors, GGUF, ONNX) and inventories them",
+            "Finds malicious and malformed ML model files (pickle, PyTorch and TorchScript, joblib, Keras, SavedModel, safetensors, GGUF, ONNX, also inside zip, tar, 7z and compressed files) and inventories them",
         )
         .rules(cordon_models::RULES.iter().map(|rule| {
             Rule::new(rule.id, rule.short_description, severity(rule.default_severity))
