@@ -66,14 +66,14 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: MALFORMED,
         short_description: "Model file is malformed",
-        full_description: "The file matches a model format by its content but cannot be parsed: a truncated or broken pickle stream, an unknown opcode, a corrupt archive or header. Loaders differ in how they treat broken files, and payloads are often placed before the break, so a malformed file is never reported clean.",
+        full_description: "The file matches a model format by its content but cannot be parsed: a truncated or broken pickle stream, an unknown opcode, a corrupt archive, compressed stream or header. Loaders differ in how they treat broken files, and payloads are often placed before the break, so a malformed file is never reported clean. A file whose only claim to be a model is its name (`weights.pt` holding text) is a low 'named like a model' candidate.",
         help: "Re-export the model from its source. Findings reported before the break still apply.",
         default_severity: Severity::Medium,
     },
     Rule {
         id: UNSCANNABLE,
         short_description: "Part of the model file could not be scanned",
-        full_description: "A part of the file exceeds a scan limit, uses an unsupported encoding (compression method, HDF5 dense attribute storage, ...) or could not be read. That part was not checked.",
+        full_description: "A part of the file exceeds a scan limit, uses an unsupported encoding (compression method, encrypted 7z, HDF5 dense attribute storage, ...) or could not be read. That part was not checked. It is high where a loader would read on past the point the scanner stopped: the pickle size limit, a joblib array that cannot be located, the decompressed-bytes bound or the nesting depth of containers.",
         help: "Raise the stage's limits if the file is trusted and large, or convert the model to a supported format.",
         default_severity: Severity::Medium,
     },
