@@ -17,7 +17,7 @@ use crate::sevenz;
 use crate::source::{ByteSource, Window};
 use crate::tar;
 use crate::zip::{self, ZipEntry};
-use crate::{ModelScan, Nest};
+use crate::{Limits, ModelScan, Nest};
 
 /// Members listed in the inventory, at most.
 const LISTED_MEMBERS: usize = 256;
@@ -171,7 +171,20 @@ pub fn scan_zip(
             continue;
         }
         let member = Some(entry.name.as_str());
-        let Some(data) = zip::member_data(source, entry, limits, &mut archive_findings) else {
+        // A nested container is inflated within the shared decompression
+        // budget, so containers inside containers stay bounded in total.
+        let nested_limits;
+        let member_limits = if matches!(kind, MemberKind::Nested) && entry.method != 0 {
+            nested_limits = Limits {
+                max_member_bytes: limits.max_member_bytes.min(nest.allowance()),
+                ..limits.clone()
+            };
+            &nested_limits
+        } else {
+            limits
+        };
+        let Some(data) = zip::member_data(source, entry, member_limits, &mut archive_findings)
+        else {
             scanned_any = true;
             continue;
         };

@@ -438,3 +438,32 @@ fn a_large_deflated_member_is_sniffed_by_content_not_name() {
     assert!(cordon_models::scan("fixtures.zip", &data, &Limits::default()).is_none());
     assert_no_marker(&marker);
 }
+
+#[test]
+fn a_deflated_nested_zip_is_inflated_within_the_shared_budget() {
+    let inner = zip(
+        &[
+            Member::stored("archive/data.pkl", &torch_state_dict_pickle()),
+            Member::stored("archive/data/0", &vec![0u8; 200_000]),
+        ],
+        true,
+    );
+    let outer = zip(&[Member::deflated("model.pt", &inner)], true);
+    let limits = Limits {
+        max_total_decompressed_bytes: 50_000,
+        ..Limits::default()
+    };
+    let bounded = cordon_models::scan("bundle.zip", &outer, &limits).unwrap();
+    assert!(
+        bounded
+            .findings
+            .iter()
+            .any(|f| f.subject == "zip-member-size-limit"
+                && f.severity == Severity::High
+                && f.member.as_deref() == Some("model.pt")),
+        "{:#?}",
+        bounded.findings
+    );
+    // With the default budget the same bundle is clean.
+    assert_clean(&scan("bundle.zip", &outer));
+}
