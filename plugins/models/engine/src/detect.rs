@@ -3,6 +3,7 @@
 //! (and is then reported instead of skipped).
 
 use crate::Limits;
+use crate::compressed::{self, Compression};
 use crate::gguf;
 use crate::hdf5;
 use crate::npy;
@@ -10,6 +11,7 @@ use crate::onnx;
 use crate::pickle;
 use crate::safetensors;
 use crate::savedmodel;
+use crate::sevenz;
 use crate::source::{ByteSource, SourceError};
 use crate::tar;
 use crate::zip;
@@ -27,6 +29,11 @@ pub enum Detected {
     Safetensors,
     Gguf,
     Onnx,
+    /// A 7z archive.
+    SevenZip,
+    /// A compressed stream (joblib's compressed dumps, `model.pkl.gz`)
+    /// whose content, once decompressed, is a model or is named like one.
+    Compressed(Compression),
     /// Named like a model, but matching no model format.
     Unrecognised,
 }
@@ -50,6 +57,11 @@ const MODEL_EXTENSIONS: &[&str] = &[
     "npy",
     "npz",
 ];
+/// Output decompressed to see what a compressed file holds.
+const TRIAL_DECOMPRESS: u64 = 64 * 1024;
+/// Compressed layers looked through during detection (a gzip quine
+/// decompresses to itself).
+const MAX_TRIAL_LAYERS: usize = 3;
 /// Protocol-0/1 pickles have no header; files up to this size that parse
 /// completely as a pickle are treated as one.
 const MAX_TRIAL_PICKLE: u64 = 16 << 20;
@@ -59,6 +71,11 @@ fn extension(path: &str) -> String {
     file.rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
         .unwrap_or_default()
+}
+
+/// Whether the file name claims a model format.
+pub fn is_model_named(path: &str) -> bool {
+    MODEL_EXTENSIONS.contains(&extension(path).as_str())
 }
 
 fn basename(path: &str) -> &str {
@@ -97,6 +114,15 @@ pub fn detect(
     source: &dyn ByteSource,
     limits: &Limits,
 ) -> Result<Option<Detected>, SourceError> {
+    detect_layer(path, source, limits, 0)
+}
+
+fn detect_layer(
+    path: &str,
+    source: &dyn ByteSource,
+    limits: &Limits,
+    layer: usize,
+) -> Result<Option<Detected>, SourceError> {
     let head = source.read_at(0, 1024)?;
     if head.starts_with(gguf::MAGIC) {
         return Ok(Some(Detected::Gguf));
@@ -113,7 +139,7 @@ pub fn detect(
     if head.len() >= 2 && head[0] == 0x80 && (2..=5).contains(&head[1]) {
         return Ok(Some(Detected::Pickle));
     }
-    if safetensors::looks_like_safetensors(&head) {
+    if safetensors::looks_like_safetensors(source)? {
         return Ok(Some(Detected::Safetensors));
     }
     if tar::looks_like_tar(&head) {
@@ -131,6 +157,25 @@ pub fn detect(
             return Ok(Some(Detected::Onnx));
         }
     }
+    if head.starts_with(sevenz::MAGIC) {
+        return Ok(Some(Detected::SevenZip));
+    }
+    if let Some(kind) = compressed::sniff(&head)
+        && layer < MAX_TRIAL_LAYERS
+    {
+        // A compressed file is a model if what it decompresses to is one
+        // by content, or if it or its inner name is named like one.
+        let inner = compressed::inner_name(path);
+        let trial = compressed::decompress(kind, source, TRIAL_DECOMPRESS);
+        let inner_is_model = !trial.bytes.is_empty()
+            && matches!(
+                detect_layer(&inner, &trial.bytes, limits, layer + 1)?,
+                Some(found) if found != Detected::Unrecognised
+            );
+        if inner_is_model || is_model_named(path) || is_model_named(&inner) {
+            return Ok(Some(Detected::Compressed(kind)));
+        }
+    }
     if let Some(superblock) = hdf5::find_superblock(source)? {
         return Ok(Some(Detected::Hdf5(superblock)));
     }
@@ -138,14 +183,19 @@ pub fn detect(
         return Ok(Some(Detected::Zip));
     }
     let ext = extension(path);
-    if ext == "safetensors" {
-        // Whatever the first bytes, the file claims to be safetensors:
-        // validate its header so the problem is named precisely.
+    // Name and content agree on safetensors (a JSON object right after the
+    // length) but the header is broken: analyse it so the problem is named.
+    if ext == "safetensors" && head.len() >= 10 && head[8] == b'{' && head[9] == b'"' {
         return Ok(Some(Detected::Safetensors));
     }
     let model_named = MODEL_EXTENSIONS.contains(&ext.as_str());
     if head.first().is_some_and(|&b| could_start_old_pickle(b)) {
-        if model_named {
+        // Named like a model, a header-less pickle still has to parse, or
+        // import something before it breaks: a text file behind a model
+        // name stays a low "named like a model" candidate.
+        if model_named
+            && (source.len() > MAX_TRIAL_PICKLE || pickle::looks_like_pickle(source, limits, true))
+        {
             return Ok(Some(Detected::Pickle));
         }
         // `.bin` is also firmware and data: a pickle only if it parses, or

@@ -1,6 +1,8 @@
 //! What an analyser reports, shaped to map one-to-one onto the WIT
 //! `finding` record (the wrapper adds the file path).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -31,6 +33,10 @@ pub struct ModelFinding {
     pub offset: Option<u64>,
     /// Archive member (zip/tar entry name) the finding is in.
     pub member: Option<String>,
+    /// Extra facts for SARIF properties, e.g. `cve` = the CVE whose attack
+    /// class the finding matches.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
 }
 
 impl ModelFinding {
@@ -47,6 +53,7 @@ impl ModelFinding {
             subject: subject.into(),
             offset: None,
             member: None,
+            properties: BTreeMap::new(),
         }
     }
 

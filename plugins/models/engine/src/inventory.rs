@@ -131,3 +131,21 @@ impl ModelInventory {
         }
     }
 }
+
+/// Records the frameworks a file's pickles belong to as the inventory fact
+/// `pickle.frameworks` (comma-separated, sorted), merging with earlier ones.
+pub fn note_frameworks(metadata: &mut ModelMetadata, frameworks: impl IntoIterator<Item = String>) {
+    let mut all: std::collections::BTreeSet<String> = metadata
+        .properties
+        .get("pickle.frameworks")
+        .map(|list| list.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    all.extend(frameworks);
+    all.remove("");
+    if !all.is_empty() {
+        let joined = all.into_iter().collect::<Vec<_>>().join(",");
+        metadata
+            .properties
+            .insert("pickle.frameworks".into(), joined);
+    }
+}

@@ -1,6 +1,7 @@
 //! Detection engine of Cordon's `models` stage: finds malicious and
 //! malformed ML model artifacts (pickle and PyTorch, NumPy, Keras/HDF5,
-//! TensorFlow SavedModel, safetensors, GGUF, ONNX), recognised by content,
+//! TensorFlow SavedModel, safetensors, GGUF, ONNX, and the zip, tar, 7z and
+//! compressed containers around them), recognised by content,
 //! through ranged reads only.
 //!
 //! Entry point: [`scan`]. A broken file is never clean: parse failures are
@@ -8,6 +9,7 @@
 //! with everything found before the break.
 
 mod archive;
+mod compressed;
 mod cursor;
 pub mod detect;
 pub mod finding;
@@ -22,16 +24,22 @@ mod protobuf;
 pub mod rules;
 mod safetensors;
 mod savedmodel;
+mod sevenz;
 pub mod source;
 mod tar;
 pub mod template;
 mod zip;
 
+pub use compressed::Compression;
 pub use detect::Detected;
 pub use finding::{ModelFinding, Severity};
 pub use inventory::{InventoryEntry, ModelFormat, ModelInventory, ModelMetadata};
+pub use pickle::policy::{Policy, PolicyError};
 pub use rules::{RULES, Rule};
 pub use source::{ByteSource, SourceError, Window, sha256_hex};
+
+use std::cell::Cell;
+use std::sync::Arc;
 
 /// Bounds on what one scan reads and keeps in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +58,18 @@ pub struct Limits {
     pub max_gguf_header_bytes: u64,
     /// One GGUF string (chat templates are kept whole up to this).
     pub max_gguf_string_bytes: u64,
+    /// Containers inside containers (zip in zip, 7z, compressed layers)
+    /// followed this deep; deeper ones are a finding.
+    pub max_nesting_depth: usize,
+    /// Output of one decompression (a 7z entry, a compressed layer), held
+    /// in memory: the stage's sandbox has 1 GiB by default.
+    pub max_decompressed_bytes: u64,
+    /// Bytes decompressed for nested containers and compressed layers, in
+    /// total per top-level file; passing either bound is a finding.
+    pub max_total_decompressed_bytes: u64,
+    /// Which pickle globals are allowed or denied (the built-in policy
+    /// file, optionally extended by the user).
+    pub pickle_policy: Arc<Policy>,
 }
 
 impl Default for Limits {
@@ -64,6 +84,10 @@ impl Default for Limits {
             max_safetensors_header_bytes: 100_000_000,
             max_gguf_header_bytes: 1 << 30,
             max_gguf_string_bytes: 16 << 20,
+            max_nesting_depth: 4,
+            max_decompressed_bytes: 256 << 20,
+            max_total_decompressed_bytes: 512 << 20,
+            pickle_policy: Policy::shared_builtin().clone(),
         }
     }
 }
@@ -108,6 +132,38 @@ pub fn scan(path: &str, source: &dyn ByteSource, limits: &Limits) -> Option<Mode
     }
 }
 
+/// One file's scan: the limits, how deep inside containers the current
+/// file sits, and the decompression budget every level shares.
+#[derive(Clone, Copy)]
+pub(crate) struct Nest<'l> {
+    pub limits: &'l Limits,
+    pub depth: usize,
+    budget: &'l Cell<u64>,
+}
+
+impl Nest<'_> {
+    /// Bytes one decompression may still produce.
+    pub fn allowance(&self) -> u64 {
+        self.limits.max_decompressed_bytes.min(self.budget.get())
+    }
+
+    /// Takes `bytes` from the shared budget.
+    pub fn charge(&self, bytes: u64) {
+        self.budget.set(self.budget.get().saturating_sub(bytes));
+    }
+
+    pub fn budget_left(&self) -> u64 {
+        self.budget.get()
+    }
+
+    pub fn deeper(&self) -> Self {
+        Nest {
+            depth: self.depth + 1,
+            ..*self
+        }
+    }
+}
+
 /// Scans `source` as the given content kind, skipping detection (for
 /// callers that already know, and for fuzzing one reader at a time).
 pub fn scan_detected(
@@ -116,15 +172,37 @@ pub fn scan_detected(
     detected: Detected,
     limits: &Limits,
 ) -> Option<ModelScan> {
+    let budget = Cell::new(limits.max_total_decompressed_bytes);
+    let nest = Nest {
+        limits,
+        depth: 0,
+        budget: &budget,
+    };
+    scan_nested(path, source, detected, nest)
+}
+
+pub(crate) fn scan_nested(
+    path: &str,
+    source: &dyn ByteSource,
+    detected: Detected,
+    nest: Nest,
+) -> Option<ModelScan> {
+    let limits = nest.limits;
     let mut findings = Vec::new();
     let mut metadata = ModelMetadata::default();
     let format = match detected {
         Detected::Pickle => {
             let summary = pickle::analyse(source, None, limits, &mut findings);
             metadata.pickle_globals = summary.globals;
+            inventory::note_frameworks(&mut metadata, summary.frameworks);
             metadata
                 .properties
                 .insert("pickle.streams".into(), summary.streams.to_string());
+            if summary.joblib_arrays > 0 {
+                metadata
+                    .properties
+                    .insert("joblib.arrays".into(), summary.joblib_arrays.to_string());
+            }
             if summary.legacy_torch {
                 metadata
                     .properties
@@ -132,8 +210,12 @@ pub fn scan_detected(
             }
             ModelFormat::Pickle
         }
-        Detected::Zip => archive::scan_zip(source, limits, &mut findings, &mut metadata)?,
-        Detected::Tar => archive::scan_tar(source, limits, &mut findings, &mut metadata)?,
+        Detected::Zip => archive::scan_zip(source, nest, &mut findings, &mut metadata)?,
+        Detected::Tar => archive::scan_tar(source, nest, &mut findings, &mut metadata)?,
+        Detected::SevenZip => archive::scan_7z(path, source, nest, &mut findings, &mut metadata)?,
+        Detected::Compressed(kind) => {
+            archive::scan_compressed(path, source, kind, nest, &mut findings, &mut metadata)?
+        }
         Detected::Npy => {
             metadata = npy::analyse(source, None, limits, &mut findings);
             ModelFormat::NumpyNpy
@@ -159,15 +241,29 @@ pub fn scan_detected(
             ModelFormat::Onnx
         }
         Detected::Unrecognised => {
+            // The name alone proves nothing (a text file called
+            // `weights.bin`): a low candidate, never a gate failure.
             findings.push(ModelFinding::new(
                 rules::MALFORMED,
-                Severity::Medium,
+                Severity::Low,
                 "unrecognised-format",
                 "file is named like a model but its content matches no model format",
             ));
             ModelFormat::Unrecognised
         }
     };
+    let legacy_torch = metadata.properties.contains_key("pytorch.legacy");
+    for finding in &mut findings {
+        if finding.properties.contains_key("cve") {
+            continue;
+        }
+        if let Some(attack) = rules::known_attack(&finding.rule_id, format, legacy_torch) {
+            finding.properties.insert("cve".into(), attack.cve.into());
+            finding
+                .message
+                .push_str(&format!(" [{}: {}]", attack.cve, attack.summary));
+        }
+    }
     Some(ModelScan {
         format,
         findings,

@@ -15,6 +15,7 @@ pub const PICKLE_CODE_EXECUTION: &str = "models/pickle-code-execution";
 pub const PICKLE_DANGEROUS_GLOBAL: &str = "models/pickle-dangerous-global";
 pub const PICKLE_UNKNOWN_GLOBAL: &str = "models/pickle-unknown-global";
 pub const PICKLE_UNRESOLVED_GLOBAL: &str = "models/pickle-unresolved-global";
+pub const PICKLE_STRUCTURE: &str = "models/pickle-structure";
 pub const MALFORMED: &str = "models/malformed";
 pub const UNSCANNABLE: &str = "models/unscannable";
 pub const ZIP_ANOMALY: &str = "models/zip-anomaly";
@@ -44,9 +45,9 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: PICKLE_UNKNOWN_GLOBAL,
         short_description: "Pickle imports a global outside the allow-list",
-        full_description: "The pickle stream imports a global that is not among the known-safe globals used to rebuild PyTorch, NumPy and collections objects. Any importable callable can be invoked by a pickle, so unknown globals are reported rather than trusted.",
-        help: "Check the named global. If it is a trusted class of your own code, load the file with an explicit allow-list (torch.load(weights_only=True) with safe globals).",
-        default_severity: Severity::Medium,
+        full_description: "The pickle stream imports a global that is neither on the allow-list of classes real frameworks pickle (PyTorch and TorchScript, NumPy, scikit-learn, XGBoost/LightGBM, joblib's array wrapper, collections) nor on the deny list. Any importable callable can be invoked by a pickle, so it is high; a class (upper-case name) in a pickle that otherwise rebuilds a recognised framework's objects, such as a custom nn.Module in a checkpoint, is medium.",
+        help: "Check the named global. If it is a trusted class of your own code, add it to the stage option `allow-globals`, and load the file with an explicit allow-list (torch.load(weights_only=True) with safe globals).",
+        default_severity: Severity::High,
     },
     Rule {
         id: PICKLE_UNRESOLVED_GLOBAL,
@@ -56,16 +57,23 @@ pub const RULES: &[Rule] = &[
         default_severity: Severity::High,
     },
     Rule {
+        id: PICKLE_STRUCTURE,
+        short_description: "Pickle stream is built to be read differently or to exhaust the loader",
+        full_description: "The pickle stream's framing disagrees with its opcodes (an operand runs past its FRAME, a FRAME starts inside another, a STOP ends inside one), which CPython's C unpickler and pickle.py read differently, so bytes hidden from one reader run in the other; or shared memo/DUP references expand into an exponential number of objects (an expansion bomb); or a container is placed inside itself (a cycle).",
+        help: "Treat the file as hostile: writers such as pickle.dump, torch.save and joblib.dump never produce these structures (cycles excepted for some object graphs).",
+        default_severity: Severity::High,
+    },
+    Rule {
         id: MALFORMED,
         short_description: "Model file is malformed",
-        full_description: "The file matches a model format by its content but cannot be parsed: a truncated or broken pickle stream, an unknown opcode, a corrupt archive or header. Loaders differ in how they treat broken files, and payloads are often placed before the break, so a malformed file is never reported clean.",
+        full_description: "The file matches a model format by its content but cannot be parsed: a truncated or broken pickle stream, an unknown opcode, a corrupt archive, compressed stream or header. Loaders differ in how they treat broken files, and payloads are often placed before the break, so a malformed file is never reported clean. A file whose only claim to be a model is its name (`weights.pt` holding text) is a low 'named like a model' candidate.",
         help: "Re-export the model from its source. Findings reported before the break still apply.",
         default_severity: Severity::Medium,
     },
     Rule {
         id: UNSCANNABLE,
         short_description: "Part of the model file could not be scanned",
-        full_description: "A part of the file exceeds a scan limit, uses an unsupported encoding (compression method, HDF5 dense attribute storage, ...) or could not be read. That part was not checked.",
+        full_description: "A part of the file exceeds a scan limit, uses an unsupported encoding (compression method, encrypted 7z, HDF5 dense attribute storage, ...) or could not be read. That part was not checked. It is high where a loader would read on past the point the scanner stopped: the pickle size limit, a joblib array that cannot be located, the decompressed-bytes bound or the nesting depth of containers.",
         help: "Raise the stage's limits if the file is trusted and large, or convert the model to a supported format.",
         default_severity: Severity::Medium,
     },
@@ -130,4 +138,58 @@ pub const RULES: &[Rule] = &[
 /// The catalogue entry for `id`.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
+}
+
+/// A CVE whose attack class a finding matches, named in the finding's
+/// `cve` property and message so users can look up affected versions.
+pub struct KnownAttack {
+    pub cve: &'static str,
+    pub summary: &'static str,
+}
+
+/// torch.load(weights_only=True) still ran pickle code in PyTorch <= 2.5.1.
+pub const TORCH_WEIGHTS_ONLY_BYPASS: KnownAttack = KnownAttack {
+    cve: "CVE-2025-32434",
+    summary: "torch.load weights_only=True bypass (PyTorch <= 2.5.1)",
+};
+/// Keras load_model ran functions named in a .keras config.json even with
+/// safe_mode=True.
+pub const KERAS_SAFE_MODE_BYPASS: KnownAttack = KnownAttack {
+    cve: "CVE-2025-1550",
+    summary: "Keras safe_mode bypass through config.json",
+};
+/// llama-cpp-python rendered GGUF chat templates with an unsandboxed Jinja.
+pub const GGUF_CHAT_TEMPLATE_SSTI: KnownAttack = KnownAttack {
+    cve: "CVE-2024-34359",
+    summary: "llama-cpp-python chat_template Jinja injection",
+};
+/// ONNX external-data locations were followed outside the model folder.
+pub const ONNX_EXTERNAL_DATA_TRAVERSAL: KnownAttack = KnownAttack {
+    cve: "CVE-2024-27318",
+    summary: "ONNX external-data path traversal",
+};
+
+/// The known attack a finding of `rule_id` in a file of `format` belongs
+/// to, if any.
+pub fn known_attack(
+    rule_id: &str,
+    format: crate::inventory::ModelFormat,
+    legacy_torch: bool,
+) -> Option<&'static KnownAttack> {
+    use crate::inventory::ModelFormat;
+    let torch_file =
+        legacy_torch || matches!(format, ModelFormat::PytorchZip | ModelFormat::PytorchTar);
+    match rule_id {
+        PICKLE_CODE_EXECUTION | PICKLE_DANGEROUS_GLOBAL | PICKLE_UNRESOLVED_GLOBAL
+            if torch_file =>
+        {
+            Some(&TORCH_WEIGHTS_ONLY_BYPASS)
+        }
+        KERAS_LAMBDA | KERAS_UNSAFE_REFERENCE if format == ModelFormat::KerasZip => {
+            Some(&KERAS_SAFE_MODE_BYPASS)
+        }
+        GGUF_TEMPLATE_INJECTION => Some(&GGUF_CHAT_TEMPLATE_SSTI),
+        ONNX_EXTERNAL_DATA_ESCAPE => Some(&ONNX_EXTERNAL_DATA_TRAVERSAL),
+        _ => None,
+    }
 }

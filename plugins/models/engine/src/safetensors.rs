@@ -13,7 +13,7 @@ use crate::Limits;
 use crate::finding::{ModelFinding, Severity, printable};
 use crate::inventory::ModelMetadata;
 use crate::rules;
-use crate::source::{ByteSource, read_exact_at};
+use crate::source::{ByteSource, SourceError, read_exact_at};
 
 /// A JSON object with its keys in file order and duplicates kept, because a
 /// duplicated key is exactly what parsers disagree on.
@@ -77,11 +77,34 @@ impl Checker<'_> {
 
 /// Whether the file starts like a safetensors file: a little-endian length
 /// followed by a JSON object.
-pub fn looks_like_safetensors(prefix: &[u8]) -> bool {
-    prefix.len() >= 10
-        && prefix[8] == b'{'
-        && matches!(prefix[9], b'"' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+/// Whether the file is a safetensors file by content: the 8-byte header
+/// length fits the file and the 100 MB limit, and the header is a JSON
+/// object (opens with `{`, closes with `}` before its space padding). A
+/// source file that happens to have `{` as its ninth byte (`cfg_if! {`)
+/// fails the length check.
+pub fn looks_like_safetensors(source: &dyn ByteSource) -> Result<bool, SourceError> {
+    let prefix = source.read_at(0, 10)?;
+    if prefix.len() < 10
+        || prefix[8] != b'{'
+        || !matches!(prefix[9], b'"' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+    {
+        return Ok(false);
+    }
+    let mut length = [0u8; 8];
+    length.copy_from_slice(&prefix[..8]);
+    let length = u64::from_le_bytes(length);
+    if !(2..=SAFETENSORS_MAX_HEADER).contains(&length) || length > source.len() - 8 {
+        return Ok(false);
+    }
+    // The header's last bytes: `}` then only the spaces writers pad with.
+    let tail_len = length.min(4096);
+    let tail = source.read_at(8 + length - tail_len, tail_len as usize)?;
+    let closing = tail.iter().rev().find(|&&b| b != b' ');
+    Ok(closing == Some(&b'}'))
 }
+
+/// The safetensors format's own limit on the header.
+const SAFETENSORS_MAX_HEADER: u64 = 100_000_000;
 
 pub fn analyse(
     source: &dyn ByteSource,

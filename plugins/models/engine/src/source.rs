@@ -92,6 +92,51 @@ impl ByteSource for Window<'_> {
     }
 }
 
+/// `std::io::Read` + `Seek` over a source, for decoders that want a stream
+/// (7z, the compressed joblib variants). Reads stay ranged.
+pub struct SourceReader<'a> {
+    source: &'a dyn ByteSource,
+    pos: u64,
+}
+
+impl<'a> SourceReader<'a> {
+    pub fn new(source: &'a dyn ByteSource) -> Self {
+        SourceReader { source, pos: 0 }
+    }
+}
+
+impl std::io::Read for SourceReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let bytes = self
+            .source
+            .read_at(self.pos, buf.len())
+            .map_err(std::io::Error::other)?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+impl std::io::Seek for SourceReader<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(at) => Some(at),
+            std::io::SeekFrom::End(delta) => self.source.len().checked_add_signed(delta),
+            std::io::SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+        };
+        match target {
+            Some(at) => {
+                self.pos = at;
+                Ok(at)
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )),
+        }
+    }
+}
+
 /// Reads exactly `len` bytes at `offset`, or fails naming the short read.
 pub fn read_exact_at(
     source: &dyn ByteSource,

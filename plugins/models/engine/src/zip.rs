@@ -677,10 +677,12 @@ pub fn member_data<'a>(
         METHOD_STORED => MemberData::Stored(window),
         METHOD_DEFLATED => {
             if entry.compressed_size > limits.max_member_bytes {
+                // A loader inflates the whole member: what is not scanned
+                // can carry the payload.
                 findings.push(
                     ModelFinding::new(
                         rules::UNSCANNABLE,
-                        Severity::Medium,
+                        Severity::High,
                         "zip-member-size-limit",
                         format!(
                             "zip: compressed member of {} bytes exceeds the scan limit",
@@ -717,7 +719,7 @@ pub fn member_data<'a>(
                     findings.push(
                         ModelFinding::new(
                             if limit_hit { rules::UNSCANNABLE } else { rules::MALFORMED },
-                            Severity::Medium,
+                            if limit_hit { Severity::High } else { Severity::Medium },
                             if limit_hit { "zip-member-size-limit" } else { "zip-bad-deflate" },
                             if limit_hit {
                                 format!("zip: member inflates beyond the {}-byte limit; only the first part was scanned", limits.max_member_bytes)

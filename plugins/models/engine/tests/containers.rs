@@ -309,6 +309,11 @@ fn keras_lambda_layer_is_reported() {
     assert!(f.message.contains("sneaky"));
     assert_eq!(f.member.as_deref(), Some("config.json"));
     assert_eq!(
+        f.properties.get("cve").map(String::as_str),
+        Some("CVE-2025-1550")
+    );
+    assert!(f.message.contains("CVE-2025-1550"), "{}", f.message);
+    assert_eq!(
         s.findings
             .iter()
             .filter(|f| f.rule_id == "models/keras-lambda")

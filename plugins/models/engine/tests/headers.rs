@@ -214,6 +214,10 @@ fn chat_template_reaching_for_python_internals_is_flagged() {
         });
         let hit = hit.unwrap_or_else(|| panic!("{template}: {:#?}", s.findings));
         assert!(hit.severity >= Severity::High);
+        assert_eq!(
+            hit.properties.get("cve").map(String::as_str),
+            Some("CVE-2024-34359")
+        );
         // The offset points at the fragment in the file.
         let at = hit.offset.unwrap() as usize;
         let expected = fragment.trim_start_matches('|').trim_end_matches('(');
@@ -359,6 +363,12 @@ fn onnx_external_data_escapes_are_flagged_and_detected_by_content() {
         ]),
     );
     assert_eq!(s.format, ModelFormat::Onnx);
+    assert!(
+        s.findings
+            .iter()
+            .filter(|f| f.rule_id == "models/onnx-external-data-escape")
+            .all(|f| f.properties.get("cve").map(String::as_str) == Some("CVE-2024-27318"))
+    );
     let subjects: Vec<_> = s
         .findings
         .iter()

@@ -228,7 +228,11 @@ fn obj_newobj_and_newobj_ex_are_followed() {
         .find(|f| f.subject == "mypkg.evil.Payload")
         .expect("unknown global");
     assert_eq!(f.rule_id, "models/pickle-unknown-global");
-    assert_eq!(f.severity, Severity::Medium);
+    assert_eq!(
+        f.severity,
+        Severity::High,
+        "no recognised framework in this pickle"
+    );
     assert!(f.message.contains("NEWOBJ_EX"));
 }
 
@@ -236,7 +240,7 @@ fn obj_newobj_and_newobj_ex_are_followed() {
 fn build_on_an_imported_class_is_reported() {
     let bytes = Pickle::new()
         .proto(2)
-        .global("sklearn.tree", "DecisionTreeClassifier")
+        .global("mypkg.tree", "CustomTree")
         .empty_dict()
         .build()
         .stop()
@@ -245,8 +249,7 @@ fn build_on_an_imported_class_is_reported() {
     assert!(
         scan.findings
             .iter()
-            .any(|f| f.subject == "sklearn.tree.DecisionTreeClassifier"
-                && f.message.contains("BUILD")),
+            .any(|f| f.subject == "mypkg.tree.CustomTree" && f.message.contains("BUILD")),
         "{:#?}",
         scan.findings
     );
@@ -419,7 +422,45 @@ fn dangerous_and_unknown_globals_have_their_own_rules() {
     assert!(
         s.findings
             .iter()
-            .any(|f| f.rule_id == "models/pickle-unknown-global" && f.severity == Severity::Medium)
+            .any(|f| f.rule_id == "models/pickle-unknown-global" && f.severity == Severity::High),
+        "outside a recognised framework an unknown callable is high: {:#?}",
+        s.findings
+    );
+    // The same class next to PyTorch's tensor rebuild is a custom module
+    // of a checkpoint: medium.
+    let in_checkpoint = Pickle::new()
+        .proto(2)
+        .global("torch._utils", "_rebuild_tensor_v2")
+        .op(b'0')
+        .global("__main__", "MyModel")
+        .empty_tuple()
+        .op(0x81)
+        .stop()
+        .bytes();
+    let s = scan("x.pkl", &in_checkpoint);
+    let f = s
+        .findings
+        .iter()
+        .find(|f| f.subject == "__main__.MyModel")
+        .expect("custom class reported");
+    assert_eq!(f.severity, Severity::Medium, "{:#?}", s.findings);
+    // A function (lower-case) stays high even inside a checkpoint.
+    let function = Pickle::new()
+        .proto(2)
+        .global("torch._utils", "_rebuild_tensor_v2")
+        .op(b'0')
+        .global("mypkg.helpers", "prepare")
+        .empty_tuple()
+        .op(b'R')
+        .stop()
+        .bytes();
+    let s = scan("x.pkl", &function);
+    assert!(
+        s.findings
+            .iter()
+            .any(|f| f.subject == "mypkg.helpers.prepare" && f.severity == Severity::High),
+        "{:#?}",
+        s.findings
     );
 }
 
@@ -531,7 +572,8 @@ fn text_file_is_not_a_model_and_garbage_named_pt_is_malformed() {
     );
     let s = scan("weights.pt", b"\x00\x01\x02 definitely not a model");
     assert_eq!(s.format, ModelFormat::Unrecognised);
-    assert_not_clean(&s);
+    // The name alone is a low candidate, never a gate failure.
+    assert_eq!(s.max_severity(), Some(Severity::Low), "{:#?}", s.findings);
 }
 
 #[test]
@@ -550,7 +592,12 @@ fn no_prefix_of_a_hostile_pickle_panics_or_passes_clean() {
         .none()
         .stop()
         .bytes();
-    for cut in 1..bytes.len() {
+    // One byte is not yet a pickle by content: only the name speaks.
+    assert_eq!(
+        scan("x.pkl", &bytes[..1]).max_severity(),
+        Some(Severity::Low)
+    );
+    for cut in 2..bytes.len() {
         let s = scan("x.pkl", &bytes[..cut]);
         assert_not_clean(&s);
     }

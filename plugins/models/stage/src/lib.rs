@@ -10,13 +10,16 @@
 //! |---|---|---|
 //! | `include-ignored` | `false` | also examine files `.gitignore` excludes |
 //! | `sha256` | `true` | hash every model file (in 1 MiB ranged reads) for the inventory |
+//! | `allow-globals` | `[]` | pickle globals (`module.Name`) to trust on top of the built-in allow-list; a built-in denied family (`os`, `subprocess`, ...) cannot be allowed |
 //!
 //! Writes the `model-inventory` artifact when the pipeline grants it; a
 //! denied write is logged and noted, not an error (the findings stand on
 //! their own).
 
 use cordon_models::inventory::{INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, ModelInventory};
-use cordon_models::{Limits, ModelFinding, sha256_hex};
+use std::sync::Arc;
+
+use cordon_models::{Limits, ModelFinding, Policy, sha256_hex};
 use cordon_sdk::prelude::*;
 
 /// Largest single `read-at` request; bigger engine reads are split so one
@@ -28,6 +31,7 @@ const HASH_CHUNK: usize = 1 << 20;
 struct Options {
     include_ignored: bool,
     sha256: bool,
+    allow_globals: Vec<String>,
 }
 
 fn parse_options(json: &str) -> Result<Options, StageError> {
@@ -35,14 +39,31 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
     let mut options = Options {
         include_ignored: false,
         sha256: true,
+        allow_globals: Vec::new(),
     };
     for (key, value) in table {
         let slot = match key.as_str() {
             "include-ignored" => &mut options.include_ignored,
             "sha256" => &mut options.sha256,
+            "allow-globals" => {
+                options.allow_globals = value
+                    .as_array()
+                    .and_then(|items| {
+                        items
+                            .iter()
+                            .map(|item| item.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .ok_or_else(|| {
+                        StageError::InvalidOptions(
+                            "`allow-globals` must be a list of \"module.Name\" strings".into(),
+                        )
+                    })?;
+                continue;
+            }
             _ => {
                 return Err(StageError::InvalidOptions(format!(
-                    "unknown option `{key}`; expected `include-ignored` or `sha256`"
+                    "unknown option `{key}`; expected `include-ignored`, `sha256` or `allow-globals`"
                 )));
             }
         };
@@ -73,6 +94,10 @@ fn to_finding(path: &str, format: &str, finding: &ModelFinding) -> Finding {
     .fingerprint(finding.fingerprint(path))
     .property("format", format)
     .property("subject", &finding.subject);
+    // Facts such as the matching CVE (`cve`).
+    for (key, value) in &finding.properties {
+        out = out.property(key, value);
+    }
     if let Some(member) = &finding.member {
         // The offset is then into the member's uncompressed data.
         out = out.member(member);
@@ -90,7 +115,7 @@ impl Stage for Models {
         StageInfo::new(
             "models",
             env!("CARGO_PKG_VERSION"),
-            "Finds malicious and malformed ML model files (pickle, PyTorch, Keras, SavedModel, safetensors, GGUF, ONNX) and inventories them",
+            "Finds malicious and malformed ML model files (pickle, PyTorch and TorchScript, joblib, Keras, SavedModel, safetensors, GGUF, ONNX, also inside zip, tar, 7z and compressed files) and inventories them",
         )
         .rules(cordon_models::RULES.iter().map(|rule| {
             Rule::new(rule.id, rule.short_description, severity(rule.default_severity))
@@ -103,7 +128,14 @@ impl Stage for Models {
 
     fn run(options: String) -> Result<Summary, StageError> {
         let options = parse_options(&options)?;
-        let limits = Limits::default();
+        // The user's trusted globals extend the built-in allow-list; an
+        // entry that names a denied family is rejected, not silently kept.
+        let policy = Policy::with_allowed_globals(&options.allow_globals)
+            .map_err(|error| StageError::InvalidOptions(format!("`allow-globals`: {error}")))?;
+        let limits = Limits {
+            pickle_policy: Arc::new(policy),
+            ..Limits::default()
+        };
         let mut summary = Summary::default();
         let mut inventory = Vec::new();
         let mut emitted = 0u64;

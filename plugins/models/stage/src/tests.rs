@@ -224,3 +224,66 @@ fn unknown_options_are_rejected_by_name() {
         .run::<Models>(json!({"sha256": 1}));
     assert!(matches!(&wrong.result, Err(StageError::InvalidOptions(m)) if m.contains("sha256")));
 }
+
+#[test]
+fn allow_globals_trusts_a_custom_class_but_never_a_denied_family() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "net.pkl",
+        malicious_pickle("mylab.models", "Net"),
+    );
+    let before = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Models>(json!({}));
+    assert!(
+        before
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "models/pickle-unknown-global" && f.severity == Severity::High)
+    );
+    let after = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Models>(json!({"allow-globals": ["mylab.models.Net"]}));
+    assert!(after.result.is_ok());
+    assert!(after.findings.is_empty(), "{:#?}", after.findings);
+    let denied = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Models>(json!({"allow-globals": ["os.system"]}));
+    assert!(
+        matches!(&denied.result, Err(StageError::InvalidOptions(m)) if m.contains("allow-globals"))
+    );
+    let wrong = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Models>(json!({"allow-globals": "mylab.models.Net"}));
+    assert!(matches!(&wrong.result, Err(StageError::InvalidOptions(_))));
+}
+
+#[test]
+fn the_matching_cve_is_a_finding_property() {
+    let dir = tempfile::tempdir().unwrap();
+    let torch = zip(
+        &[Member::stored(
+            "archive/data.pkl",
+            &malicious_pickle("os", "system"),
+        )],
+        true,
+    );
+    write(dir.path(), "model.pt", torch);
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Models>(json!({}));
+    let finding = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "models/pickle-code-execution")
+        .expect("payload");
+    assert!(
+        finding
+            .properties
+            .iter()
+            .any(|(k, v)| k == "cve" && v == "CVE-2025-32434"),
+        "{:?}",
+        finding.properties
+    );
+}

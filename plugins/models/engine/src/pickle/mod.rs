@@ -3,9 +3,11 @@
 //! imported callable is resolved — including names assembled on the stack or
 //! fetched from the memo for `STACK_GLOBAL`.
 
+mod joblib;
 pub mod policy;
 
-use std::collections::{BTreeMap, HashMap};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use crate::Limits;
@@ -13,6 +15,7 @@ use crate::cursor::{Cursor, CursorError};
 use crate::finding::{ModelFinding, Severity, printable};
 use crate::rules;
 use crate::source::ByteSource;
+use joblib::{is_joblib_array_wrapper, joblib_array};
 use policy::Verdict;
 
 /// `torch.save`'s legacy (non-zip) format starts with this integer as its
@@ -23,6 +26,20 @@ const TORCH_LEGACY_STREAMS: usize = 5;
 /// skipped (tensor payloads, docstrings) and kept as a truncated prefix.
 const KEPT_STRING_BYTES: usize = 4096;
 const MAX_TEXT_LINE: usize = 64 * 1024 * 1024;
+/// Items kept per container for reading structure (joblib's array state).
+const KEPT_ITEMS: usize = 32;
+/// A value expanding to more objects than this, and to more than
+/// [`BOMB_RATIO`] objects per byte of the stream, is an expansion bomb: no
+/// real model shares references that densely.
+const BOMB_MIN_WEIGHT: u64 = 1 << 20;
+const BOMB_RATIO: u64 = 64;
+/// Containment edges kept for cycle detection, and nodes visited per check.
+const MAX_EDGES: usize = 1 << 20;
+const MAX_CYCLE_VISITS: usize = 4096;
+/// Nodes visited by cycle checks per stream, in total: a hostile stream
+/// that re-inserts a deep structure millions of times cannot make the
+/// checks quadratic.
+const MAX_CYCLE_WORK: usize = 1 << 22;
 
 /// What a pickle file contained, for the inventory.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -32,6 +49,10 @@ pub struct PickleSummary {
     /// Every imported global as `module.name`, sorted.
     pub globals: Vec<String>,
     pub legacy_torch: bool,
+    /// joblib array regions parsed past (raw bytes or nested pickles).
+    pub joblib_arrays: usize,
+    /// Frameworks recognised from allow-listed globals (`pytorch`, `numpy`, ...).
+    pub frameworks: Vec<String>,
     /// Offset just past the last complete stream.
     pub consumed: u64,
 }
@@ -54,10 +75,50 @@ enum Value {
     Str(Rc<str>),
     Int(i128),
     Global(Rc<GlobalRef>),
-    /// Result of calling something; remembers what, so a discarded call
-    /// (`REDUCE` then `POP`) can be reported as such.
-    CallResult(Option<Rc<GlobalRef>>),
+    /// A container or an object built by a call: shared between the stack
+    /// and the memo, so mutations (`APPENDS`, `SETITEMS`, `BUILD`) are seen
+    /// through every reference, as they are by the loader.
+    Node(Rc<Node>),
     Other,
+}
+
+impl Value {
+    /// Objects the loader materialises for this value once every shared
+    /// reference is expanded (what a memo/DUP bomb inflates).
+    fn weight(&self) -> u64 {
+        match self {
+            Value::Node(node) => node.weight.get(),
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum NodeKind {
+    Tuple,
+    List,
+    Dict,
+    Set,
+    /// Result of calling something; remembers what, so a discarded call
+    /// (`REDUCE` then `POP`) can be reported as such, and with which
+    /// arguments (joblib's array wrapper needs the dtype's).
+    Call {
+        callable: Option<Rc<GlobalRef>>,
+        args: Option<Value>,
+    },
+}
+
+#[derive(Debug)]
+struct Node {
+    id: u64,
+    kind: NodeKind,
+    weight: Cell<u64>,
+    /// Referenced a second time (fetched from the memo or duplicated):
+    /// only such a node can end up inside its own contents.
+    shared: Cell<bool>,
+    /// The first [`KEPT_ITEMS`] items (dicts: key, value, key, value, ...;
+    /// objects: their `BUILD` state).
+    items: RefCell<Vec<Value>>,
 }
 
 /// Where and how one global was used, first occurrence wins the offset.
@@ -66,6 +127,15 @@ struct ImportRecord {
     via: &'static str,
     calls: Vec<&'static str>,
     result_discarded: bool,
+}
+
+/// A structural problem found while the parse goes on: framing that
+/// loaders read differently, expansion bombs, cycles.
+struct Anomaly {
+    offset: u64,
+    subject: &'static str,
+    severity: Severity,
+    what: String,
 }
 
 /// Why a stream stopped before `STOP`.
@@ -102,6 +172,25 @@ struct Machine<'l> {
     /// Imports seen in the current stream (a later stream that breaks
     /// before importing anything is trailing data, not a pickle).
     imports_in_stream: usize,
+    next_node: u64,
+    /// Containment edges between nodes, for cycle detection.
+    edges: HashMap<u64, Vec<u64>>,
+    edge_count: usize,
+    anomalies: Vec<Anomaly>,
+    /// End of the current `FRAME`, while inside one.
+    frame_end: Option<u64>,
+    stream_start: u64,
+    bomb_reported: bool,
+    cycle_reported: bool,
+    cycle_limit_reported: bool,
+    cycle_work: usize,
+    /// Nested `pickle.load` calls (joblib object arrays) being followed.
+    nesting: usize,
+    /// Raw array regions (joblib) parsed past.
+    raw_regions: usize,
+    /// Operand and array bytes moved past without being read: the size
+    /// limit bounds the bytes the parser reads, not the file.
+    skipped: u64,
 }
 
 /// Analyses every pickle stream of `source`, appending findings.
@@ -119,14 +208,27 @@ pub fn analyse(
         imports: BTreeMap::new(),
         unresolved: Vec::new(),
         imports_in_stream: 0,
+        next_node: 0,
+        edges: HashMap::new(),
+        edge_count: 0,
+        anomalies: Vec::new(),
+        frame_end: None,
+        stream_start: 0,
+        bomb_reported: false,
+        cycle_reported: false,
+        cycle_limit_reported: false,
+        cycle_work: 0,
+        nesting: 0,
+        raw_regions: 0,
+        skipped: 0,
     };
-    let end = source.len().min(limits.max_pickle_bytes);
-    let mut cursor = Cursor::new(source, 0, end);
+    let mut cursor = Cursor::new(source, 0, source.len());
     let mut summary = PickleSummary::default();
     let mut broken = Vec::new();
     loop {
         let stream_start = cursor.pos();
         machine.reset_stream();
+        machine.stream_start = stream_start;
         match machine.run_stream(&mut cursor) {
             Ok(result) => {
                 summary.streams += 1;
@@ -152,32 +254,21 @@ pub fn analyse(
             break;
         }
     }
-    if source.len() > limits.max_pickle_bytes && broken.is_empty() && cursor.pos() >= end {
-        findings.push(
-            ModelFinding::new(
-                rules::UNSCANNABLE,
-                Severity::Medium,
-                "pickle-size-limit",
-                format!(
-                    "pickle: only the first {} of {} bytes were scanned (size limit)",
-                    limits.max_pickle_bytes,
-                    source.len()
-                ),
-            )
-            .at(end)
-            .in_member(member),
-        );
-    }
     machine.report(member, findings);
     for (stream_start, brk) in broken {
-        let (rule, offset, what) = match brk {
-            Break::Malformed { offset, what } => (rules::MALFORMED, offset, what),
-            Break::Unscannable { offset, what } => (rules::UNSCANNABLE, offset, what),
+        // A loader stops at a malformed opcode too; where the scanner
+        // stopped at one of its own limits, the loader reads on and the
+        // unchecked rest can carry a payload.
+        let (rule, severity, offset, what) = match brk {
+            Break::Malformed { offset, what } => (rules::MALFORMED, Severity::Medium, offset, what),
+            Break::Unscannable { offset, what } => {
+                (rules::UNSCANNABLE, Severity::High, offset, what)
+            }
         };
         findings.push(
             ModelFinding::new(
                 rule,
-                Severity::Medium,
+                severity,
                 "pickle-stream-broken",
                 format!(
                     "pickle: the stream starting at offset {stream_start} does not end cleanly: {what}; \
@@ -189,6 +280,8 @@ pub fn analyse(
         );
     }
     summary.globals = machine.imports.keys().map(GlobalRef::dotted).collect();
+    summary.frameworks = machine.frameworks().into_iter().collect();
+    summary.joblib_arrays = machine.raw_regions;
     summary
 }
 
@@ -198,6 +291,11 @@ pub fn analyse(
 pub fn looks_like_pickle(source: &dyn ByteSource, limits: &Limits, imports_suffice: bool) -> bool {
     let mut findings = Vec::new();
     let summary = analyse(source, None, limits, &mut findings);
+    // Text that happens to start with `c` (`cfg_if! {`) reads as a GLOBAL
+    // of names no loader could import: not a pickle.
+    if !summary.globals.iter().all(|g| plausible_global(g)) {
+        return false;
+    }
     let complete = summary.streams > 0
         && summary.consumed == source.len()
         && !findings
@@ -225,6 +323,19 @@ fn starts_another_stream(cursor: &mut Cursor) -> bool {
 
 fn cursor_source<'a>(cursor: &Cursor<'a>) -> &'a dyn ByteSource {
     cursor.source()
+}
+
+/// Whether a global looks like something `find_class` can import: dotted
+/// names of identifier characters (`-` allowed, since `__import__` accepts
+/// any file name). Used only to decide whether a header-less file is a
+/// pickle; analysis records every global whatever its spelling.
+fn plausible_global(dotted: &str) -> bool {
+    dotted.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    })
 }
 
 fn parse_decimal(bytes: &[u8]) -> Option<i128> {
@@ -308,7 +419,145 @@ impl Machine<'_> {
         self.stack.clear();
         self.marks.clear();
         self.memo.clear();
+        self.edges.clear();
+        self.edge_count = 0;
+        self.frame_end = None;
         self.imports_in_stream = 0;
+        self.bomb_reported = false;
+        self.cycle_work = 0;
+    }
+
+    fn node(&mut self, kind: NodeKind, items: Vec<Value>, offset: u64) -> Value {
+        self.next_node += 1;
+        let node = Rc::new(Node {
+            id: self.next_node,
+            kind,
+            weight: Cell::new(1),
+            shared: Cell::new(false),
+            items: RefCell::new(Vec::new()),
+        });
+        let value = Value::Node(node.clone());
+        self.add_items(&node, items, offset, false);
+        value
+    }
+
+    /// Puts `items` into `target` (construction or mutation): keeps the
+    /// first few, adds their weight, and records containment so a
+    /// container that ends up inside itself is reported.
+    fn add_items(&mut self, target: &Rc<Node>, items: Vec<Value>, offset: u64, mutation: bool) {
+        let mut weight = target.weight.get();
+        for item in items {
+            weight = weight.saturating_add(item.weight());
+            let keep = match &item {
+                Value::Node(child) => self.contain(target, child, offset, mutation),
+                _ => true,
+            };
+            let mut kept = target.items.borrow_mut();
+            if keep && kept.len() < KEPT_ITEMS {
+                kept.push(item);
+            }
+        }
+        target.weight.set(weight);
+        let stream_bytes = offset.saturating_sub(self.stream_start).max(1);
+        if !self.bomb_reported && weight > BOMB_MIN_WEIGHT && weight / BOMB_RATIO > stream_bytes {
+            self.bomb_reported = true;
+            self.anomalies.push(Anomaly {
+                offset,
+                subject: "memo-expansion-bomb",
+                severity: Severity::High,
+                what: format!(
+                    "a value built by offset {offset} expands to {weight} objects from {stream_bytes} bytes of pickle \
+                     (shared memo/DUP references); loading it exhausts memory or time"
+                ),
+            });
+        }
+    }
+
+    /// Records that `parent` now contains `child`. A container under
+    /// construction is referenced by nothing yet, so only a mutation can
+    /// close a cycle: then the check runs, and the result says whether
+    /// keeping `child` in `parent`'s items is known to create no reference
+    /// cycle (kept items are `Rc`s, and a cycle of them would never be freed).
+    fn contain(
+        &mut self,
+        parent: &Rc<Node>,
+        child: &Rc<Node>,
+        offset: u64,
+        mutation: bool,
+    ) -> bool {
+        if self.edge_count >= MAX_EDGES || self.cycle_work >= MAX_CYCLE_WORK {
+            if !self.cycle_limit_reported {
+                self.cycle_limit_reported = true;
+                self.anomalies.push(Anomaly {
+                    offset,
+                    subject: "cycle-check-limit",
+                    severity: Severity::Low,
+                    what: format!(
+                        "cycle detection stopped at offset {offset} after {} containment links and {} checked nodes",
+                        self.edge_count, self.cycle_work
+                    ),
+                });
+            }
+            return !(mutation && parent.shared.get());
+        }
+        // Unless `parent` is referenced from somewhere else, nothing it
+        // is put into can be inside it: no search needed.
+        let search = if mutation && parent.shared.get() {
+            self.reaches(child.id, parent.id)
+        } else {
+            Some(false)
+        };
+        let cycle = search == Some(true);
+        if cycle && !self.cycle_reported {
+            self.cycle_reported = true;
+            self.anomalies.push(Anomaly {
+                offset,
+                subject: "self-referencing-cycle",
+                severity: Severity::Medium,
+                what: format!(
+                    "at offset {offset} a container is put inside itself (directly or through its contents); \
+                     loaders and tools that walk the result recurse without end"
+                ),
+            });
+        }
+        self.edges.entry(parent.id).or_default().push(child.id);
+        self.edge_count += 1;
+        search == Some(false)
+    }
+
+    /// Whether `to` is reachable from `from` through containment edges
+    /// (bounded search).
+    /// `None` when the search gave up at its bound.
+    fn reaches(&mut self, from: u64, to: u64) -> Option<bool> {
+        if from == to {
+            return Some(true);
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut queue = vec![from];
+        while let Some(id) = queue.pop() {
+            if seen.len() >= MAX_CYCLE_VISITS {
+                return None;
+            }
+            if !seen.insert(id) {
+                continue;
+            }
+            self.cycle_work += 1;
+            for &next in self.edges.get(&id).map(Vec::as_slice).unwrap_or(&[]) {
+                if next == to {
+                    return Some(true);
+                }
+                queue.push(next);
+            }
+        }
+        Some(false)
+    }
+
+    /// Mutates the container on top of the stack (`APPEND`, `SETITEMS`, ...).
+    fn mutate_top(&mut self, items: Vec<Value>, offset: u64, op: &str) -> Result<(), Break> {
+        if let Value::Node(target) = self.top(offset, op)? {
+            self.add_items(&target, items, offset, true);
+        }
+        Ok(())
     }
 
     fn push(&mut self, value: Value, offset: u64) -> Result<(), Break> {
@@ -375,6 +624,9 @@ impl Machine<'_> {
                 ),
             });
         };
+        if let Value::Node(node) = &value {
+            node.shared.set(true);
+        }
         self.push(value, offset)
     }
 
@@ -391,24 +643,36 @@ impl Machine<'_> {
     }
 
     /// Records a call of `callable` and returns the value the call leaves.
-    fn call(&mut self, callable: &Value, how: &'static str) -> Value {
-        match callable {
+    fn call(
+        &mut self,
+        callable: &Value,
+        args: Option<Value>,
+        how: &'static str,
+        offset: u64,
+    ) -> Value {
+        let global = match callable {
             Value::Global(global) => {
                 if let Some(record) = self.imports.get_mut(global)
                     && !record.calls.contains(&how)
                 {
                     record.calls.push(how);
                 }
-                Value::CallResult(Some(global.clone()))
+                Some(global.clone())
             }
-            _ => Value::CallResult(None),
-        }
+            _ => None,
+        };
+        let kind = NodeKind::Call {
+            callable: global,
+            args: args.clone(),
+        };
+        self.node(kind, args.into_iter().collect(), offset)
     }
 
     fn string_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
         let kept = len.min(KEPT_STRING_BYTES as u64) as usize;
         let bytes = cursor.take(kept)?;
         cursor.skip(len - kept as u64)?;
+        self.skipped += len - kept as u64;
         Ok(Value::Str(Rc::from(
             String::from_utf8_lossy(&bytes).as_ref(),
         )))
@@ -416,6 +680,7 @@ impl Machine<'_> {
 
     fn skip_operand(&mut self, cursor: &mut Cursor, len: u64) -> Result<Value, Break> {
         cursor.skip(len)?;
+        self.skipped += len;
         Ok(Value::Other)
     }
 
@@ -428,20 +693,81 @@ impl Machine<'_> {
     fn run_stream(&mut self, cursor: &mut Cursor) -> Result<Value, Break> {
         loop {
             let offset = cursor.pos();
+            if let Some(end) = self.frame_end
+                && offset >= end
+            {
+                self.frame_end = None;
+            }
+            if offset.saturating_sub(self.skipped) > self.limits.max_pickle_bytes {
+                return Err(Break::Unscannable {
+                    offset,
+                    what: format!(
+                        "size limit: the parser read {} bytes of opcodes and stopped at offset {offset}; the rest was not checked",
+                        self.limits.max_pickle_bytes
+                    ),
+                });
+            }
             let op = cursor.u8()?;
+            let frame_before = self.frame_end;
+            let result = self.step(cursor, op, offset)?;
+            // Only when the same frame is still open: FRAME opens a new
+            // one, and joblib's raw array regions close it first.
+            if let Some(end) = self.frame_end
+                && self.frame_end == frame_before
+                && cursor.pos() > end
+            {
+                self.anomalies.push(Anomaly {
+                    offset,
+                    subject: "frame-overrun",
+                    severity: Severity::High,
+                    what: format!(
+                        "opcode 0x{op:02x} at offset {offset} runs {} bytes past the end of its frame (offset {end}); \
+                         pickle.py stops there but CPython's C unpickler reads on and runs what follows",
+                        cursor.pos() - end
+                    ),
+                });
+                self.frame_end = None;
+            }
+            if let Some(value) = result {
+                if let Some(end) = self.frame_end
+                    && cursor.pos() < end
+                {
+                    self.anomalies.push(Anomaly {
+                        offset,
+                        subject: "stop-inside-frame",
+                        severity: Severity::High,
+                        what: format!(
+                            "STOP at offset {offset} ends the stream {} bytes before the end of its frame (offset {end}); \
+                             the rest of the frame is hidden from the loader that stops here",
+                            end - cursor.pos()
+                        ),
+                    });
+                }
+                return Ok(value);
+            }
+        }
+    }
+
+    /// Runs one opcode; `Some(value)` at `STOP`.
+    fn step(&mut self, cursor: &mut Cursor, op: u8, offset: u64) -> Result<Option<Value>, Break> {
+        {
             match op {
                 // MARK
                 b'(' => {
                     self.marks.push(self.stack.len());
                 }
                 // STOP
-                b'.' => return self.pop(offset, "STOP"),
+                b'.' => return self.pop(offset, "STOP").map(Some),
                 // POP: like pickle.py, an empty frame pops the mark instead.
                 b'0' => {
                     let floor = self.marks.last().copied().unwrap_or(0);
                     if self.stack.len() > floor {
-                        if let Some(Value::CallResult(Some(global))) = self.stack.pop()
-                            && let Some(record) = self.imports.get_mut(&global)
+                        if let Some(Value::Node(node)) = self.stack.pop()
+                            && let NodeKind::Call {
+                                callable: Some(global),
+                                ..
+                            } = &node.kind
+                            && let Some(record) = self.imports.get_mut(global)
                         {
                             record.result_discarded = true;
                         }
@@ -456,6 +782,9 @@ impl Machine<'_> {
                 // DUP
                 b'2' => {
                     let value = self.top(offset, "DUP")?;
+                    if let Value::Node(node) = &value {
+                        node.shared.set(true);
+                    }
                     self.push(value, offset)?;
                 }
                 // FLOAT, text
@@ -484,8 +813,8 @@ impl Machine<'_> {
                     let value = u16::from_le_bytes(cursor.array()?);
                     self.push(Value::Int(value.into()), offset)?;
                 }
-                // NONE, NEWTRUE, NEWFALSE, EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
-                b'N' | 0x88 | 0x89 | b'}' | b']' | b')' | 0x8f => {
+                // NONE, NEWTRUE, NEWFALSE
+                b'N' | 0x88 | 0x89 => {
                     self.push(Value::Other, offset)?;
                 }
                 // PERSID: text id, resolved by the loader's persistent_load.
@@ -500,9 +829,9 @@ impl Machine<'_> {
                 }
                 // REDUCE: callable(*args)
                 b'R' => {
-                    self.pop(offset, "REDUCE")?;
+                    let args = self.pop(offset, "REDUCE")?;
                     let callable = self.pop(offset, "REDUCE")?;
-                    let result = self.call(&callable, "REDUCE");
+                    let result = self.call(&callable, Some(args), "REDUCE", offset);
                     self.push(result, offset)?;
                 }
                 // STRING, text repr
@@ -554,15 +883,23 @@ impl Machine<'_> {
                 }
                 // APPEND
                 b'a' => {
-                    self.pop(offset, "APPEND")?;
-                    self.top(offset, "APPEND")?;
+                    let item = self.pop(offset, "APPEND")?;
+                    self.mutate_top(vec![item], offset, "APPEND")?;
                 }
                 // BUILD: sets state on the object below, via __setstate__.
                 b'b' => {
-                    self.pop(offset, "BUILD")?;
+                    let state = self.pop(offset, "BUILD")?;
                     let object = self.top(offset, "BUILD")?;
                     if let Value::Global(_) = object {
-                        self.call(&object, "BUILD");
+                        self.call(&object, None, "BUILD", offset);
+                    }
+                    if self.nesting == 0 && is_joblib_array_wrapper(&object) {
+                        self.read_joblib_array(cursor, &state, offset)?;
+                        // joblib's loader replaces the wrapper by the array.
+                        self.pop(offset, "BUILD")?;
+                        self.push(Value::Other, offset)?;
+                    } else {
+                        self.mutate_top(vec![state], offset, "BUILD")?;
                     }
                 }
                 // GLOBAL: module and name as text lines
@@ -576,9 +913,10 @@ impl Machine<'_> {
                 b'i' => {
                     let module = Self::text_name(cursor)?;
                     let name = Self::text_name(cursor)?;
-                    self.pop_mark(offset, "INST")?;
+                    let args = self.pop_mark(offset, "INST")?;
                     let class = self.import(module, name, offset, "INST");
-                    let result = self.call(&class, "INST");
+                    let args = self.node(NodeKind::Tuple, args, offset);
+                    let result = self.call(&class, Some(args), "INST", offset);
                     self.push(result, offset)?;
                 }
                 // OBJ: first item above the mark is the class
@@ -590,22 +928,25 @@ impl Machine<'_> {
                             what: format!("OBJ at offset {offset} has no class above its MARK"),
                         });
                     };
-                    let result = self.call(class, "OBJ");
+                    let class = class.clone();
+                    let args = self.node(NodeKind::Tuple, items[1..].to_vec(), offset);
+                    let result = self.call(&class, Some(args), "OBJ", offset);
                     self.push(result, offset)?;
                 }
                 // NEWOBJ: cls.__new__(cls, *args)
                 0x81 => {
-                    self.pop(offset, "NEWOBJ")?;
+                    let args = self.pop(offset, "NEWOBJ")?;
                     let class = self.pop(offset, "NEWOBJ")?;
-                    let result = self.call(&class, "NEWOBJ");
+                    let result = self.call(&class, Some(args), "NEWOBJ", offset);
                     self.push(result, offset)?;
                 }
                 // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
                 0x92 => {
-                    self.pop(offset, "NEWOBJ_EX")?;
-                    self.pop(offset, "NEWOBJ_EX")?;
+                    let kwargs = self.pop(offset, "NEWOBJ_EX")?;
+                    let args = self.pop(offset, "NEWOBJ_EX")?;
                     let class = self.pop(offset, "NEWOBJ_EX")?;
-                    let result = self.call(&class, "NEWOBJ_EX");
+                    let args = self.node(NodeKind::Tuple, vec![args, kwargs], offset);
+                    let result = self.call(&class, Some(args), "NEWOBJ_EX", offset);
                     self.push(result, offset)?;
                 }
                 // STACK_GLOBAL: module and name from the stack
@@ -650,26 +991,48 @@ impl Machine<'_> {
                 }
                 // DICT, LIST, TUPLE, FROZENSET: collect items above the mark
                 b'd' | b'l' | b't' | 0x91 => {
-                    self.pop_mark(offset, "collection")?;
-                    self.push(Value::Other, offset)?;
+                    let items = self.pop_mark(offset, "collection")?;
+                    let kind = match op {
+                        b'd' => NodeKind::Dict,
+                        b'l' => NodeKind::List,
+                        b't' => NodeKind::Tuple,
+                        _ => NodeKind::Set,
+                    };
+                    let value = self.node(kind, items, offset);
+                    self.push(value, offset)?;
+                }
+                // EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE, EMPTY_SET
+                b'}' | b']' | b')' | 0x8f => {
+                    let kind = match op {
+                        b'}' => NodeKind::Dict,
+                        b']' => NodeKind::List,
+                        b')' => NodeKind::Tuple,
+                        _ => NodeKind::Set,
+                    };
+                    let value = self.node(kind, Vec::new(), offset);
+                    self.push(value, offset)?;
                 }
                 // APPENDS, SETITEMS, ADDITEMS: items above the mark into the object below
                 b'e' | b'u' | 0x90 => {
-                    self.pop_mark(offset, "APPENDS/SETITEMS")?;
-                    self.top(offset, "APPENDS/SETITEMS")?;
+                    let items = self.pop_mark(offset, "APPENDS/SETITEMS")?;
+                    self.mutate_top(items, offset, "APPENDS/SETITEMS")?;
                 }
                 // SETITEM
                 b's' => {
-                    self.pop(offset, "SETITEM")?;
-                    self.pop(offset, "SETITEM")?;
-                    self.top(offset, "SETITEM")?;
+                    let value = self.pop(offset, "SETITEM")?;
+                    let key = self.pop(offset, "SETITEM")?;
+                    self.mutate_top(vec![key, value], offset, "SETITEM")?;
                 }
                 // TUPLE1..3
                 0x85..=0x87 => {
-                    for _ in 0..(op - 0x84) {
-                        self.pop(offset, "TUPLE")?;
+                    let count = usize::from(op - 0x84);
+                    let mut items = Vec::with_capacity(count);
+                    for _ in 0..count {
+                        items.push(self.pop(offset, "TUPLE")?);
                     }
-                    self.push(Value::Other, offset)?;
+                    items.reverse();
+                    let value = self.node(NodeKind::Tuple, items, offset);
+                    self.push(value, offset)?;
                 }
                 // GET (text), BINGET, LONG_BINGET
                 b'g' | b'h' | b'j' => {
@@ -703,6 +1066,7 @@ impl Machine<'_> {
                         le_int(&bytes).map_or(Value::Other, Value::Int)
                     } else {
                         cursor.skip(len)?;
+                        self.skipped += len;
                         Value::Other
                     };
                     self.push(value, offset)?;
@@ -719,9 +1083,37 @@ impl Machine<'_> {
                         });
                     }
                 }
-                // FRAME: a length prefix only
+                // FRAME: the next `len` bytes hold whole opcodes. CPython's C
+                // unpickler reads straight through frame ends, pickle.py
+                // rejects what crosses one: any disagreement hides bytes
+                // from one reader or the other.
                 0x95 => {
-                    cursor.skip(8)?;
+                    let len = u64::from_le_bytes(cursor.array()?);
+                    if let Some(end) = self.frame_end
+                        && offset < end
+                    {
+                        self.anomalies.push(Anomaly {
+                            offset,
+                            subject: "frame-inside-frame",
+                            severity: Severity::High,
+                            what: format!(
+                                "FRAME at offset {offset} starts inside the frame that ends at offset {end}"
+                            ),
+                        });
+                    }
+                    let end = cursor.pos().saturating_add(len);
+                    if end > cursor.end() {
+                        self.anomalies.push(Anomaly {
+                            offset,
+                            subject: "frame-past-end",
+                            severity: Severity::High,
+                            what: format!(
+                                "FRAME at offset {offset} declares {len} bytes, past the end of the data at offset {}",
+                                cursor.end()
+                            ),
+                        });
+                    }
+                    self.frame_end = Some(end);
                 }
                 // NEXT_BUFFER: out-of-band buffer
                 0x97 => self.push(Value::Other, offset)?,
@@ -737,6 +1129,66 @@ impl Machine<'_> {
                 }
             }
         }
+        Ok(None)
+    }
+
+    /// Moves past the array joblib wrote after a `NumpyArrayWrapper`:
+    /// raw bytes (after optional alignment padding), or for object arrays
+    /// a nested pickle, which is analysed like the outer one.
+    fn read_joblib_array(
+        &mut self,
+        cursor: &mut Cursor,
+        state: &Value,
+        offset: u64,
+    ) -> Result<(), Break> {
+        let array = joblib_array(state).map_err(|why| Break::Unscannable {
+            offset,
+            what: format!(
+                "joblib array wrapper built at offset {offset} cannot be followed: {why}; \
+                 joblib reads the array bytes that follow, so the rest of the file was not checked"
+            ),
+        })?;
+        // joblib commits the frame before writing the array and reads the
+        // array from the file itself, after the frame.
+        if let Some(end) = self.frame_end.take()
+            && cursor.pos() < end
+        {
+            self.anomalies.push(Anomaly {
+                offset,
+                subject: "joblib-array-inside-frame",
+                severity: Severity::High,
+                what: format!(
+                    "joblib array wrapper at offset {offset} sits inside a frame that runs on to offset {end}: \
+                     joblib reads the array after the frame, other readers inside it"
+                ),
+            });
+        }
+        match array.bytes {
+            Some(bytes) => {
+                if array.aligned {
+                    let padding = cursor.u8()?;
+                    cursor.skip(padding.into())?;
+                }
+                cursor.skip(bytes)?;
+                self.skipped += bytes;
+            }
+            None => {
+                let stack = std::mem::take(&mut self.stack);
+                let marks = std::mem::take(&mut self.marks);
+                let memo = std::mem::take(&mut self.memo);
+                let frame_end = self.frame_end.take();
+                self.nesting += 1;
+                let nested = self.run_stream(cursor);
+                self.nesting -= 1;
+                self.stack = stack;
+                self.marks = marks;
+                self.memo = memo;
+                self.frame_end = frame_end;
+                nested?;
+            }
+        }
+        self.raw_regions += 1;
+        Ok(())
     }
 
     fn memo_index(&mut self, cursor: &mut Cursor, op: u8, offset: u64) -> Result<u64, Break> {
@@ -761,11 +1213,29 @@ impl Machine<'_> {
         })
     }
 
+    /// Frameworks whose allow-listed globals this pickle imports (the
+    /// plain-Python containers do not make a pickle a framework's).
+    fn frameworks(&self) -> BTreeSet<String> {
+        self.imports
+            .keys()
+            .filter_map(|g| {
+                self.limits
+                    .pickle_policy
+                    .classify(&g.module, &g.name)
+                    .framework
+            })
+            .filter(|framework| framework != "python")
+            .collect()
+    }
+
     fn report(&self, member: Option<&str>, findings: &mut Vec<ModelFinding>) {
+        let policy = &self.limits.pickle_policy;
+        let from_framework = !self.frameworks().is_empty();
         let mut sites: Vec<(&GlobalRef, &ImportRecord)> = self.imports.iter().collect();
         sites.sort_by_key(|(_, record)| record.offset);
         for (global, record) in sites {
-            let (rule, severity, what) = match policy::classify(&global.module, &global.name) {
+            let judged = policy.classify(&global.module, &global.name);
+            let (rule, severity, what) = match judged.verdict {
                 Verdict::Safe => continue,
                 Verdict::CodeExecution => (
                     rules::PICKLE_CODE_EXECUTION,
@@ -777,10 +1247,18 @@ impl Machine<'_> {
                     Severity::High,
                     "dangerous global",
                 ),
-                Verdict::Unknown => (
+                // A custom class in a checkpoint that otherwise rebuilds a
+                // framework's objects (a user's nn.Module) is medium; any
+                // other callable outside the allow-list can run code.
+                Verdict::Unknown if from_framework && policy::is_class_name(&global.name) => (
                     rules::PICKLE_UNKNOWN_GLOBAL,
                     Severity::Medium,
-                    "global outside the allow-list",
+                    "class outside the allow-list",
+                ),
+                Verdict::Unknown => (
+                    rules::PICKLE_UNKNOWN_GLOBAL,
+                    Severity::High,
+                    "callable outside the allow-list",
                 ),
             };
             let dotted = global.dotted();
@@ -790,6 +1268,9 @@ impl Machine<'_> {
                 record.via,
                 record.offset
             );
+            if let Some(entry) = &judged.entry {
+                message.push_str(&format!(", policy entry `{entry}`"));
+            }
             if !record.calls.is_empty() {
                 message.push_str(&format!(", called via {}", record.calls.join("/")));
             }
@@ -800,6 +1281,18 @@ impl Machine<'_> {
                 ModelFinding::new(rule, severity, dotted, message)
                     .at(record.offset)
                     .in_member(member),
+            );
+        }
+        for anomaly in &self.anomalies {
+            findings.push(
+                ModelFinding::new(
+                    rules::PICKLE_STRUCTURE,
+                    anomaly.severity,
+                    anomaly.subject,
+                    format!("pickle: {}", anomaly.what),
+                )
+                .at(anomaly.offset)
+                .in_member(member),
             );
         }
         for (offset, what) in &self.unresolved {
@@ -822,8 +1315,14 @@ fn describe(value: &Value) -> String {
         Value::Str(text) => format!("{:?}", printable(text.as_bytes(), 80)),
         Value::Int(n) => format!("integer {n}"),
         Value::Global(global) => format!("global `{}`", global.dotted()),
-        Value::CallResult(Some(global)) => format!("result of calling `{}`", global.dotted()),
-        Value::CallResult(None) => "result of a call".to_string(),
+        Value::Node(node) => match &node.kind {
+            NodeKind::Call {
+                callable: Some(global),
+                ..
+            } => format!("result of calling `{}`", global.dotted()),
+            NodeKind::Call { callable: None, .. } => "result of a call".to_string(),
+            _ => "a container".to_string(),
+        },
         Value::Other => "a non-string value".to_string(),
     }
 }

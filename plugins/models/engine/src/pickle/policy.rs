@@ -1,7 +1,19 @@
-//! Which imported globals a pickle may use. Allow-list first: only globals
-//! needed to rebuild PyTorch, NumPy and collections objects are clean;
-//! everything else is reported, at critical severity for families that run
-//! code and high for network, file and call-gadget families.
+//! Which imported globals a pickle may use, read from the policy data file
+//! `data/pickle-policy.toml` (embedded at build time, documented there) and
+//! extensible with the user's own entries.
+//!
+//! The file holds an allow-list (what real frameworks legitimately pickle)
+//! and a deny list (families and published gadgets that run code or reach
+//! the OS, network or file system). Every entry carries examples that the
+//! tests run, so an entry that cannot show what it matches cannot land.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, OnceLock};
+
+use serde::Deserialize;
+
+/// The built-in policy, as shipped.
+pub const BUILTIN_POLICY_TOML: &str = include_str!("../../data/pickle-policy.toml");
 
 /// What importing one global means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,240 +26,95 @@ pub enum Verdict {
     Unknown,
 }
 
-/// Exact `module.name` globals that rebuild tensors, arrays and containers.
-/// Exact matches only: a prefix rule would also allow attribute chains such
-/// as `torch.serialization` + `os.system`, which resolve to other modules.
-const SAFE_GLOBALS: &[&str] = &[
-    // PyTorch tensor, parameter and storage rebuild.
-    "torch._utils._rebuild_tensor",
-    "torch._utils._rebuild_tensor_v2",
-    "torch._utils._rebuild_tensor_v3",
-    "torch._utils._rebuild_parameter",
-    "torch._utils._rebuild_parameter_with_state",
-    "torch._utils._rebuild_qtensor",
-    "torch._utils._rebuild_sparse_tensor",
-    "torch._utils._rebuild_nested_tensor",
-    "torch._utils._rebuild_device_tensor_from_numpy",
-    "torch._utils._rebuild_meta_tensor_no_storage",
-    "torch._tensor._rebuild_from_type_v2",
-    "torch.nn.parameter.Parameter",
-    "torch.Tensor",
-    "torch.Size",
-    "torch.device",
-    "torch.Generator",
-    "torch.serialization._get_layout",
-    "torch.strided",
-    "torch.sparse_coo",
-    "torch.sparse_csr",
-    "torch.per_tensor_affine",
-    "torch.per_channel_affine",
-    "torch.storage.UntypedStorage",
-    "torch.storage.TypedStorage",
-    "torch.storage._StorageBase",
-    // NumPy arrays, scalars and dtypes.
-    "numpy.core.multiarray._reconstruct",
-    "numpy._core.multiarray._reconstruct",
-    "numpy.core.multiarray.scalar",
-    "numpy._core.multiarray.scalar",
-    "numpy.core.numeric._frombuffer",
-    "numpy._core.numeric._frombuffer",
-    "numpy.ndarray",
-    "numpy.dtype",
-    "numpy.ma.core._mareconstruct",
-    // Containers and plain values.
-    "collections.OrderedDict",
-    "collections.defaultdict",
-    "collections.deque",
-    "collections.Counter",
-    "copyreg._reconstructor",
-    "copy_reg._reconstructor",
-    "_codecs.encode",
-    "argparse.Namespace",
-    "datetime.datetime",
-    "datetime.date",
-    "datetime.timedelta",
-    "decimal.Decimal",
-    "fractions.Fraction",
-    "uuid.UUID",
-    // joblib's array wrapper (the array bytes follow it in the file).
-    "joblib.numpy_pickle.NumpyArrayWrapper",
-];
+/// A verdict and the policy entry that gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    pub verdict: Verdict,
+    /// Id of the matching entry; `None` for unknown globals and for the
+    /// structural dunder rule.
+    pub entry: Option<String>,
+    /// For allowed globals: the framework the entry belongs to.
+    pub framework: Option<String>,
+}
 
-/// Builtins that only construct plain values.
-const SAFE_BUILTINS: &[&str] = &[
-    "set",
-    "frozenset",
-    "dict",
-    "list",
-    "tuple",
-    "int",
-    "float",
-    "complex",
-    "bool",
-    "str",
-    "bytes",
-    "bytearray",
-    "slice",
-    "range",
-    "object",
-];
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenyKind {
+    CodeExecution,
+    Dangerous,
+}
 
-/// Builtins that run code, import modules or reach arbitrary attributes.
-const CODE_EXECUTION_BUILTINS: &[&str] = &[
-    "eval",
-    "exec",
-    "execfile",
-    "compile",
-    "getattr",
-    "setattr",
-    "delattr",
-    "__import__",
-    "open",
-    "file",
-    "input",
-    "raw_input",
-    "breakpoint",
-    "globals",
-    "locals",
-    "vars",
-    "apply",
-    "reload",
-    "exit",
-    "quit",
-    "help",
-    "memoryview",
-    "__loader__",
-    "__spec__",
-];
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowEntry {
+    pub id: String,
+    pub framework: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub globals: Vec<String>,
+    #[serde(default)]
+    pub families: Vec<String>,
+    #[serde(default)]
+    pub classes: Vec<String>,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counter_examples: Vec<String>,
+    /// Entries added by the user rank below the built-in deny families:
+    /// a user allow-list can admit a custom class, never `os.system`.
+    #[serde(skip)]
+    pub user: bool,
+}
 
-/// Modules (and all their submodules) whose globals run code or commands,
-/// or deserialize further untrusted data.
-const CODE_EXECUTION_MODULES: &[&str] = &[
-    "os",
-    "posix",
-    "nt",
-    "posixpath",
-    "ntpath",
-    "subprocess",
-    "_posixsubprocess",
-    "_winapi",
-    "pty",
-    "sys",
-    "runpy",
-    "importlib",
-    "imp",
-    "pkgutil",
-    "zipimport",
-    "marshal",
-    "pickle",
-    "_pickle",
-    "cPickle",
-    "pickletools",
-    "dill",
-    "cloudpickle",
-    "shelve",
-    "joblib.load",
-    "joblib.numpy_pickle.load",
-    "pip",
-    "ensurepip",
-    "setuptools",
-    "distutils",
-    "venv",
-    "site",
-    "socket",
-    "_socket",
-    "webbrowser",
-    "shutil",
-    "ctypes",
-    "_ctypes",
-    "cffi",
-    "code",
-    "codeop",
-    "commands",
-    "popen2",
-    "multiprocessing",
-    "asyncio",
-    "concurrent",
-    "timeit",
-    "cProfile",
-    "profile",
-    "pdb",
-    "bdb",
-    "trace",
-    "doctest",
-    "types",
-    "pydoc",
-    "idlelib",
-    "IPython",
-    "torch.hub",
-    "torch.load",
-    "torch.jit",
-    "torch.package",
-    "torch.utils.cpp_extension",
-    "torch.storage._load_from_bytes",
-    "torch.serialization.load",
-    "numpy.load",
-    "numpy.testing",
-    "numpy.f2py",
-    "numpy.distutils",
-    "pandas.read_pickle",
-    "pandas.io.pickle",
-    "keras.models.load_model",
-    "tensorflow.keras.models.load_model",
-    "logging.config",
-];
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenyEntry {
+    pub id: String,
+    pub kind: DenyKind,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub globals: Vec<String>,
+    #[serde(default)]
+    pub families: Vec<String>,
+    pub examples: Vec<String>,
+    #[serde(default)]
+    pub counter_examples: Vec<String>,
+}
 
-/// Modules that reach the network, the file system, process state, or
-/// compose other callables into calls (gadgets).
-const DANGEROUS_MODULES: &[&str] = &[
-    "operator",
-    "_operator",
-    "functools",
-    "_functools",
-    "copyreg",
-    "copy_reg",
-    "urllib",
-    "urllib2",
-    "urllib3",
-    "http",
-    "httplib",
-    "requests",
-    "aiohttp",
-    "ftplib",
-    "smtplib",
-    "telnetlib",
-    "poplib",
-    "imaplib",
-    "xmlrpc",
-    "ssl",
-    "io",
-    "_io",
-    "pathlib",
-    "tempfile",
-    "glob",
-    "fileinput",
-    "zipfile",
-    "tarfile",
-    "gzip",
-    "bz2",
-    "lzma",
-    "signal",
-    "threading",
-    "_thread",
-    "platform",
-    "inspect",
-    "gc",
-    "logging",
-    "sqlite3",
-    "mmap",
-    "fcntl",
-    "resource",
-    "selectors",
-    "select",
-];
+/// An allow-list and a deny list of pickle globals.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default)]
+    pub allow: Vec<AllowEntry>,
+    #[serde(default)]
+    pub deny: Vec<DenyEntry>,
+}
+
+/// Why a policy file was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("pickle policy is not valid TOML for the policy schema: {0}")]
+    Syntax(String),
+    #[error("pickle policy entry `{id}`: {problem}")]
+    Entry { id: String, problem: String },
+}
 
 /// The builtins module under its Python 3, Python 2 and `__builtins__` names.
-const BUILTINS_MODULES: &[&str] = &["builtins", "__builtin__", "__builtins__"];
+const BUILTINS_ALIASES: &[&str] = &["__builtin__", "__builtins__"];
+
+/// `__builtin__.eval` and `__builtins__.eval` read as `builtins.eval`.
+fn normalise(path: &str) -> String {
+    for alias in BUILTINS_ALIASES {
+        if let Some(rest) = path.strip_prefix(alias)
+            && (rest.is_empty() || rest.starts_with('.'))
+        {
+            return format!("builtins{rest}");
+        }
+    }
+    path.to_string()
+}
 
 fn in_family(path: &str, family: &str) -> bool {
     path == family || (path.starts_with(family) && path.as_bytes().get(family.len()) == Some(&b'.'))
@@ -259,106 +126,357 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Verdict for the global `module`.`name` (what `find_class` would import;
-/// `name` may be a dotted attribute chain since protocol 4).
-pub fn classify(module: &str, name: &str) -> Verdict {
-    // Dunder attribute chains (`__globals__`, `__builtins__`, `__subclasses__`)
-    // are the classic escape from any innocuous-looking object to `os`.
-    if name
-        .split('.')
-        .any(|part| part.starts_with("__") && part.ends_with("__") && part.len() > 4)
-    {
-        return Verdict::CodeExecution;
+/// A class name as the allow-list's `classes` admits it: one identifier
+/// whose first letter, after any leading underscores of a private class
+/// (`_BinMapper`), is upper-case.
+pub fn is_class_name(name: &str) -> bool {
+    is_identifier(name)
+        && name
+            .trim_start_matches('_')
+            .starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// Splits an example `a.b.C` into the module and name `find_class` gets.
+fn split_example(example: &str) -> (&str, &str) {
+    example.rsplit_once('.').unwrap_or(("", example))
+}
+
+impl AllowEntry {
+    fn matches_global(&self, full: &str) -> bool {
+        self.globals.iter().any(|g| g == full)
     }
-    let full = format!("{module}.{name}");
-    let name_parts: Vec<&str> = name.split('.').collect();
-    // Check the module path, and every tail of the attribute chain, because
-    // `torch.serialization` + `os.system` resolves to `os.system`.
-    let mut candidates = vec![full.clone()];
-    for start in 0..name_parts.len() {
-        candidates.push(name_parts[start..].join("."));
+
+    fn matches_family_or_class(&self, module: &str, name: &str, full: &str) -> bool {
+        self.families.iter().any(|f| in_family(full, f))
+            || (is_class_name(name) && self.classes.iter().any(|c| in_family(module, c)))
     }
-    let mut verdict = Verdict::Unknown;
-    for path in &candidates {
-        for builtins in BUILTINS_MODULES {
-            if let Some(rest) = path
-                .strip_prefix(builtins)
-                .and_then(|r| r.strip_prefix('.'))
-            {
-                let first = rest.split('.').next().unwrap_or(rest);
-                if CODE_EXECUTION_BUILTINS.contains(&first) {
-                    return Verdict::CodeExecution;
+}
+
+impl DenyEntry {
+    fn verdict(&self) -> Verdict {
+        match self.kind {
+            DenyKind::CodeExecution => Verdict::CodeExecution,
+            DenyKind::Dangerous => Verdict::Dangerous,
+        }
+    }
+}
+
+fn rank(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::CodeExecution => 2,
+        Verdict::Dangerous => 1,
+        _ => 0,
+    }
+}
+
+impl Policy {
+    /// The policy shipped with the engine.
+    pub fn builtin() -> &'static Policy {
+        Policy::shared_builtin()
+    }
+
+    /// The built-in policy behind one shared pointer, so every
+    /// `Limits::default()` costs a reference count, not a copy.
+    pub fn shared_builtin() -> &'static Arc<Policy> {
+        static BUILTIN: OnceLock<Arc<Policy>> = OnceLock::new();
+        BUILTIN.get_or_init(|| {
+            // The embedded file is checked by the engine's tests (parse and
+            // every example); a failure here is a build defect, not input.
+            Arc::new(Policy::parse(BUILTIN_POLICY_TOML).expect("embedded pickle policy is valid"))
+        })
+    }
+
+    /// Spells every exact global as `classify` compares it
+    /// (`__builtin__.eval` -> `builtins.eval`), once.
+    fn normalise_globals(&mut self) {
+        for entry in &mut self.allow {
+            for global in &mut entry.globals {
+                *global = normalise(global);
+            }
+        }
+        for entry in &mut self.deny {
+            for global in &mut entry.globals {
+                *global = normalise(global);
+            }
+        }
+    }
+
+    /// Parses and validates a policy file: ids unique and non-empty, every
+    /// entry with at least one pattern and one example, and every example
+    /// (and counter-example) behaving as the entry says.
+    pub fn parse(text: &str) -> Result<Policy, PolicyError> {
+        let mut policy: Policy =
+            toml::from_str(text).map_err(|err| PolicyError::Syntax(err.to_string()))?;
+        policy.normalise_globals();
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// The built-in policy plus the user's entries (TOML in the same
+    /// schema). User allow entries never override a built-in deny family.
+    pub fn with_user_entries(text: &str) -> Result<Policy, PolicyError> {
+        let mut user: Policy =
+            toml::from_str(text).map_err(|err| PolicyError::Syntax(err.to_string()))?;
+        for entry in &mut user.allow {
+            entry.user = true;
+        }
+        let mut policy = Policy::builtin().clone();
+        policy.allow.extend(user.allow);
+        policy.deny.extend(user.deny);
+        policy.normalise_globals();
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// The built-in policy with extra allowed globals (`module.Name`), as
+    /// given by the stage option `allow-globals`.
+    pub fn with_allowed_globals(globals: &[String]) -> Result<Policy, PolicyError> {
+        let mut policy = Policy::builtin().clone();
+        if globals.is_empty() {
+            return Ok(policy);
+        }
+        policy.allow.push(AllowEntry {
+            id: "user-allow-globals".into(),
+            framework: "user".into(),
+            description: "Globals allowed by the stage options.".into(),
+            globals: globals.to_vec(),
+            families: Vec::new(),
+            classes: Vec::new(),
+            examples: globals.to_vec(),
+            counter_examples: Vec::new(),
+            user: true,
+        });
+        policy.normalise_globals();
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    fn validate(&self) -> Result<(), PolicyError> {
+        let mut ids = BTreeSet::new();
+        let entry_error = |id: &str, problem: String| PolicyError::Entry {
+            id: id.to_string(),
+            problem,
+        };
+        let allow = self.allow.iter().map(|e| {
+            (
+                &e.id,
+                e.globals.len() + e.families.len() + e.classes.len(),
+                &e.examples,
+                &e.counter_examples,
+            )
+        });
+        let deny = self.deny.iter().map(|e| {
+            (
+                &e.id,
+                e.globals.len() + e.families.len(),
+                &e.examples,
+                &e.counter_examples,
+            )
+        });
+        for (id, patterns, examples, counter_examples) in allow.chain(deny) {
+            if id.trim().is_empty() {
+                return Err(entry_error(id, "the id is empty".into()));
+            }
+            if !ids.insert(id.as_str()) {
+                return Err(entry_error(id, "the id is used twice".into()));
+            }
+            if patterns == 0 {
+                return Err(entry_error(id, "the entry matches nothing".into()));
+            }
+            if examples.is_empty() {
+                return Err(entry_error(id, "the entry has no examples".into()));
+            }
+            for example in examples {
+                let (module, name) = split_example(example);
+                let got = self.classify(module, name);
+                if got.entry.as_deref() != Some(id.as_str()) {
+                    return Err(entry_error(
+                        id,
+                        format!(
+                            "example `{example}` is judged {:?} by entry {:?}, not by this entry",
+                            got.verdict, got.entry
+                        ),
+                    ));
+                }
+            }
+            for example in counter_examples {
+                let (module, name) = split_example(example);
+                if self.classify(module, name).entry.as_deref() == Some(id.as_str()) {
+                    return Err(entry_error(
+                        id,
+                        format!("counter-example `{example}` matches this entry"),
+                    ));
                 }
             }
         }
-        if CODE_EXECUTION_MODULES
-            .iter()
-            .any(|family| in_family(path, family))
+        Ok(())
+    }
+
+    /// Verdict for the global `module`.`name` (what `find_class` would
+    /// import; `name` may be a dotted attribute chain since protocol 4).
+    pub fn classify(&self, module: &str, name: &str) -> Classification {
+        let found = |verdict, entry: &str, framework: Option<&str>| Classification {
+            verdict,
+            entry: Some(entry.to_string()),
+            framework: framework.map(str::to_string),
+        };
+        // Dunder attribute chains (`__globals__`, `__builtins__`,
+        // `__subclasses__`) are the classic escape from any innocuous
+        // object to `os`, whatever the module.
+        if name
+            .split('.')
+            .any(|part| part.starts_with("__") && part.ends_with("__") && part.len() > 4)
         {
-            return Verdict::CodeExecution;
+            return Classification {
+                verdict: Verdict::CodeExecution,
+                entry: None,
+                framework: None,
+            };
         }
-        if DANGEROUS_MODULES
+        let module = normalise(module);
+        let full = format!("{module}.{name}");
+        // The full path, and every tail of the attribute chain, because
+        // `torch.serialization` + `os.system` resolves to `os.system`.
+        let name_parts: Vec<&str> = name.split('.').collect();
+        let mut candidates = vec![full.clone()];
+        for start in 0..name_parts.len() {
+            candidates.push(normalise(&name_parts[start..].join(".")));
+        }
+        for entry in &self.deny {
+            if candidates
+                .iter()
+                .any(|path| entry.globals.iter().any(|g| g == path))
+            {
+                return found(entry.verdict(), &entry.id, None);
+            }
+        }
+        if let Some(entry) = self
+            .allow
             .iter()
-            .any(|family| in_family(path, family))
+            .find(|e| !e.user && e.matches_global(&full))
         {
-            verdict = Verdict::Dangerous;
+            return found(Verdict::Safe, &entry.id, Some(&entry.framework));
+        }
+        let mut worst: Option<&DenyEntry> = None;
+        for entry in &self.deny {
+            if candidates
+                .iter()
+                .any(|path| entry.families.iter().any(|f| in_family(path, f)))
+                && worst.is_none_or(|w| rank(entry.verdict()) > rank(w.verdict()))
+            {
+                worst = Some(entry);
+            }
+        }
+        if let Some(entry) = worst {
+            return found(entry.verdict(), &entry.id, None);
+        }
+        if let Some(entry) = self
+            .allow
+            .iter()
+            .find(|e| e.matches_global(&full) || e.matches_family_or_class(&module, name, &full))
+        {
+            return found(Verdict::Safe, &entry.id, Some(&entry.framework));
+        }
+        Classification {
+            verdict: Verdict::Unknown,
+            entry: None,
+            framework: None,
         }
     }
-    if SAFE_GLOBALS.contains(&full.as_str()) {
-        return Verdict::Safe;
-    }
-    if verdict == Verdict::Dangerous {
-        return verdict;
-    }
-    if BUILTINS_MODULES.contains(&module) && SAFE_BUILTINS.contains(&name) {
-        return Verdict::Safe;
-    }
-    // Storage classes (`torch.FloatStorage`, ...), dtypes (`torch.float16`)
-    // and NumPy 2 dtype classes (`numpy.dtypes.Float32DType`): simple names only.
-    if module == "torch"
-        && is_identifier(name)
-        && (name.ends_with("Storage") || TORCH_DTYPES.contains(&name))
-    {
-        return Verdict::Safe;
-    }
-    if module == "numpy.dtypes" && is_identifier(name) && name.ends_with("DType") {
-        return Verdict::Safe;
-    }
-    // Module classes of full-model checkpoints (`torch.nn.modules.linear.Linear`):
-    // constructing them runs no user code. Class names only.
-    if module.starts_with("torch.nn.modules.")
-        && is_identifier(name)
-        && name.starts_with(|c: char| c.is_ascii_uppercase())
-    {
-        return Verdict::Safe;
-    }
-    Verdict::Unknown
 }
 
-const TORCH_DTYPES: &[&str] = &[
-    "float16",
-    "float32",
-    "float64",
-    "bfloat16",
-    "half",
-    "float",
-    "double",
-    "complex32",
-    "complex64",
-    "complex128",
-    "uint8",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "bool",
-    "qint8",
-    "quint8",
-    "qint32",
-    "quint4x2",
-    "float8_e4m3fn",
-    "float8_e5m2",
-    "uint16",
-    "uint32",
-    "uint64",
-];
+/// Verdict of the built-in policy for `module`.`name`.
+pub fn classify(module: &str, name: &str) -> Verdict {
+    Policy::builtin().classify(module, name).verdict
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_policy_parses_and_every_example_matches_its_entry() {
+        let policy = Policy::parse(BUILTIN_POLICY_TOML).unwrap();
+        assert!(policy.allow.len() >= 6 && policy.deny.len() >= 6);
+        let examples: usize = policy.allow.iter().map(|e| e.examples.len()).sum::<usize>()
+            + policy.deny.iter().map(|e| e.examples.len()).sum::<usize>();
+        assert!(examples > 40, "{examples}");
+    }
+
+    #[test]
+    fn an_entry_whose_example_does_not_match_is_rejected() {
+        let err = Policy::parse(
+            r#"
+            [[deny]]
+            id = "x"
+            kind = "dangerous"
+            families = ["nntplib"]
+            examples = ["smtplib.SMTP"]
+            "#,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, PolicyError::Entry { ref id, .. } if id == "x"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn user_allow_entries_never_override_a_denied_family() {
+        let policy = Policy::with_allowed_globals(&["os.system".into()]);
+        // The example `os.system` is judged by the deny list, so the user
+        // entry cannot show its example and is rejected.
+        assert!(policy.is_err());
+        let policy = Policy::with_allowed_globals(&["mylab.models.Net".into()]).unwrap();
+        assert_eq!(
+            policy.classify("mylab.models", "Net").verdict,
+            Verdict::Safe
+        );
+        assert_eq!(
+            Policy::builtin().classify("mylab.models", "Net").verdict,
+            Verdict::Unknown
+        );
+    }
+
+    #[test]
+    fn user_policy_text_extends_the_builtin_one() {
+        let policy = Policy::with_user_entries(
+            r#"
+            [[deny]]
+            id = "lab-gadget"
+            kind = "code-execution"
+            globals = ["mylab.tools.run"]
+            examples = ["mylab.tools.run"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            policy.classify("mylab.tools", "run").verdict,
+            Verdict::CodeExecution
+        );
+        assert_eq!(
+            policy.classify("os", "system").verdict,
+            Verdict::CodeExecution
+        );
+        assert!(Policy::with_user_entries("[[allow]]\nid = 3").is_err());
+    }
+
+    #[test]
+    fn attribute_chains_resolve_to_their_tail() {
+        let got = Policy::builtin().classify("torch.serialization", "os.system");
+        assert_eq!(got.verdict, Verdict::CodeExecution);
+        // An allowed family does not carry an attribute chain out of it.
+        let got = Policy::builtin().classify("torch.nn.functional", "os.system");
+        assert_eq!(got.verdict, Verdict::CodeExecution);
+        let got = Policy::builtin().classify("pathlib", "Path.write_text");
+        assert_eq!(got.verdict, Verdict::Dangerous);
+        let got = Policy::builtin().classify("torch.jit", "_pickle.build_intlist");
+        assert_eq!(
+            got.verdict,
+            Verdict::Safe,
+            "same object as the allowed global"
+        );
+        let got = Policy::builtin().classify("collections", "OrderedDict.__globals__");
+        assert_eq!(got.verdict, Verdict::CodeExecution);
+    }
+}

@@ -8,6 +8,24 @@ pub fn scan(path: &str, bytes: &[u8]) -> ModelScan {
         .unwrap_or_else(|| panic!("{path} was not recognised as a model"))
 }
 
+/// A marker path per test: payload commands name it, nothing runs them,
+/// and [`assert_no_marker`] fails the test if it ever appears.
+pub fn marker(test: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!(
+        "cordon-models-marker-{test}-{}",
+        std::process::id()
+    ))
+}
+
+/// A shell command that would create `marker`.
+pub fn touch(marker: &std::path::Path) -> String {
+    format!("touch {}", marker.display())
+}
+
+pub fn assert_no_marker(path: &std::path::Path) {
+    assert!(!path.exists(), "marker {path:?} appeared: a payload ran");
+}
+
 pub fn rule_ids(scan: &ModelScan) -> Vec<&str> {
     scan.findings.iter().map(|f| f.rule_id.as_str()).collect()
 }
