@@ -2,18 +2,20 @@
 //! stage keeps in its cache (keyed by the database revision) and loads in
 //! milliseconds on the next run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::advisory::AdvisoryRecord;
-use crate::ecosystem::EcosystemTag;
+use crate::ecosystem::{Ecosystem, EcosystemTag};
 use crate::osv_db::{self, OsvFormat};
 use crate::rustsec_db::{self, RustSecFile};
 
 /// Bumped whenever the serialized form changes, so stale caches are rebuilt
-/// instead of misread.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+/// instead of misread. Version 2: OSV records of RubyGems, Packagist, Maven,
+/// NuGet, Pub, Hex, CRAN and ConanCenter are kept (version-1 caches dropped
+/// them, and would claim those ecosystems have no advisories).
+pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"CDNAUDIX";
 
@@ -69,6 +71,7 @@ pub struct Index {
     records: Vec<AdvisoryRecord>,
     stats: IndexStats,
     by_package: HashMap<(EcosystemTag, String), Vec<usize>>,
+    per_ecosystem: BTreeMap<Ecosystem, usize>,
 }
 
 impl Index {
@@ -142,7 +145,9 @@ impl Index {
 
     fn from_parts(records: Vec<AdvisoryRecord>, stats: IndexStats) -> Index {
         let mut by_package: HashMap<(EcosystemTag, String), Vec<usize>> = HashMap::new();
+        let mut per_ecosystem: BTreeMap<Ecosystem, usize> = BTreeMap::new();
         for (slot, record) in records.iter().enumerate() {
+            *per_ecosystem.entry(record.ecosystem.into()).or_default() += 1;
             by_package
                 .entry((record.ecosystem, record.package.clone()))
                 .or_default()
@@ -152,7 +157,19 @@ impl Index {
             records,
             stats,
             by_package,
+            per_ecosystem,
         }
+    }
+
+    /// How many advisories this index holds for `ecosystem` (withdrawn
+    /// ones included): zero means its packages are not checked by it.
+    pub fn advisories_in(&self, ecosystem: Ecosystem) -> usize {
+        self.per_ecosystem.get(&ecosystem).copied().unwrap_or(0)
+    }
+
+    /// The ecosystems this index holds advisories for, with their counts.
+    pub fn ecosystems(&self) -> impl Iterator<Item = (Ecosystem, usize)> + '_ {
+        self.per_ecosystem.iter().map(|(e, n)| (*e, *n))
     }
 
     /// The cache key under which to store this index for a data set at a
@@ -250,6 +267,12 @@ mod tests {
         assert_eq!(loaded.stats(), index.stats());
         assert_eq!(loaded.advisories_for(EcosystemTag::PyPI, "b").count(), 1);
         assert_eq!(loaded.advisories_for(EcosystemTag::PyPI, "c").count(), 0);
+        assert_eq!(loaded.advisories_in(Ecosystem::PyPI), 2);
+        assert_eq!(loaded.advisories_in(Ecosystem::Npm), 0);
+        assert_eq!(
+            loaded.ecosystems().collect::<Vec<_>>(),
+            [(Ecosystem::PyPI, 2)]
+        );
     }
 
     #[test]
