@@ -24,9 +24,17 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
     let mut checksums: HashMap<String, Checksum> = HashMap::new();
     let mut saw_section = false;
 
+    // Platform variants of one gem (`nokogiri (1.15.4)` and
+    // `nokogiri (1.15.4-x86_64-linux)`) are one package.
     let flush = |graph: &mut Graph, current: &mut Option<(Package, Vec<String>)>| {
         if let Some((package, dependencies)) = current.take() {
-            graph.add(package, dependencies);
+            let known = graph.named(&package.name).iter().any(|&index| {
+                graph.packages[index].version == package.version
+                    && graph.packages[index].source == package.source
+            });
+            if !known {
+                graph.add(package, dependencies);
+            }
         }
     };
 

@@ -44,7 +44,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
     let snapshots = yaml::entries(&document, "snapshots");
     for (key, entry) in yaml::entries(&document, "packages") {
         let line = lines.get(&key).copied();
-        let base = strip_peers(&key);
+        let base = strip_peers(&key, legacy_keys);
         let Some((name, key_version)) = split_key(base, legacy_keys) else {
             warnings.push(Warning {
                 line,
@@ -69,7 +69,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         by_key.insert(normalise_key(base), index);
         let mut dependencies = dependency_pairs(entry);
         for (snapshot_key, snapshot) in &snapshots {
-            if strip_peers(snapshot_key) == base {
+            if strip_peers(snapshot_key, legacy_keys) == base {
                 dependencies.extend(dependency_pairs(snapshot));
             }
         }
@@ -183,7 +183,7 @@ fn resolve(
     version: &str,
     legacy_keys: bool,
 ) -> Option<usize> {
-    let version = strip_peers(version);
+    let version = strip_peers(version, legacy_keys);
     let separator = if legacy_keys { '/' } else { '@' };
     let direct = format!("{name}{separator}{version}");
     by_key
@@ -197,16 +197,18 @@ fn normalise_key(key: &str) -> String {
     key.trim_start_matches('/').to_string()
 }
 
-/// A key without its peer-dependency suffix.
-fn strip_peers(key: &str) -> &str {
+/// A key without its peer-dependency suffix: `(react@18.0.0)` from 6.x on,
+/// `_react@18.0.0` after the version in 5.x (names may contain `_`, and
+/// versions never do).
+fn strip_peers(key: &str, legacy: bool) -> &str {
     let without_parens = key.split('(').next().unwrap_or(key);
-    // 5.x: `/name/1.0.0_react@18.0.0`; `_` never appears in a version.
-    match without_parens.rfind('/') {
-        Some(slash) => match without_parens[slash..].find('_') {
-            Some(underscore) => &without_parens[..slash + underscore],
-            None => without_parens,
-        },
-        None => without_parens.split('_').next().unwrap_or(without_parens),
+    if !legacy {
+        return without_parens;
+    }
+    let version_start = without_parens.rfind('/').map_or(0, |slash| slash + 1);
+    match without_parens[version_start..].find('_') {
+        Some(underscore) => &without_parens[..version_start + underscore],
+        None => without_parens,
     }
 }
 
@@ -276,8 +278,16 @@ mod tests {
 
     #[test]
     fn peer_suffixes_are_dropped() {
-        assert_eq!(strip_peers("/foo@1.0.0(react@18.2.0)"), "/foo@1.0.0");
-        assert_eq!(strip_peers("/foo/1.0.0_react@18.2.0"), "/foo/1.0.0");
-        assert_eq!(strip_peers("@scope/foo@1.0.0"), "@scope/foo@1.0.0");
+        assert_eq!(strip_peers("/foo@1.0.0(react@18.2.0)", false), "/foo@1.0.0");
+        assert_eq!(strip_peers("/foo/1.0.0_react@18.2.0", true), "/foo/1.0.0");
+        assert_eq!(
+            strip_peers("/string_decoder/1.3.0", true),
+            "/string_decoder/1.3.0"
+        );
+        assert_eq!(
+            strip_peers("@scope/foo_bar@1.0.0", false),
+            "@scope/foo_bar@1.0.0"
+        );
+        assert_eq!(strip_peers("1.0.0_react@18.2.0", true), "1.0.0");
     }
 }

@@ -66,9 +66,9 @@ pub fn parse(text: &str) -> Result<Element, Failure> {
                     "elements nested too deeply",
                 ));
             }
-            Event::Start(start) => stack.push(element(&start, line_of(text, offset))),
+            Event::Start(start) => stack.push(element(&start, tag_line(text, &reader))),
             Event::Empty(start) => {
-                let done = element(&start, line_of(text, offset));
+                let done = element(&start, tag_line(text, &reader));
                 attach(&mut stack, done);
                 if stack.is_empty() {
                     return Ok(Element::default());
@@ -129,6 +129,18 @@ pub fn parse(text: &str) -> Result<Element, Failure> {
             _ => {}
         }
     }
+}
+
+/// Line of the `<` that opened the tag just read (the reader stands after
+/// its `>`; `<` cannot occur inside a well-formed tag).
+fn tag_line(text: &str, reader: &Reader<&[u8]>) -> u32 {
+    let end = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+    let end = end.min(text.len());
+    let start = text.as_bytes()[..end]
+        .iter()
+        .rposition(|&b| b == b'<')
+        .unwrap_or(0);
+    line_of(text, start)
 }
 
 fn element(start: &quick_xml::events::BytesStart<'_>, line: u32) -> Element {
