@@ -117,7 +117,7 @@ fn tokens(tuple: &str) -> Vec<String> {
                 }
                 tokens.push(value);
             }
-            ':' if tuple[..at].ends_with(['{', ' ', '[']) => {
+            ':' if at == 0 || tuple[..at].ends_with(['{', ' ', '[']) => {
                 let atom: String = tuple[at..]
                     .chars()
                     .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '?' | '!'))

@@ -2,6 +2,8 @@
 //! (a package outside the `default` group is dev), `files` hashes, and
 //! `git`/`path`/`url` for non-index sources.
 
+use std::collections::HashSet;
+
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -43,6 +45,9 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         return Err(Failure::new("`[metadata]` is missing; not a pdm.lock"));
     }
     let mut graph = Graph::with_name_key(normalize_pypi_name);
+    // Dependencies behind an environment marker (`; sys_platform == ...`)
+    // are legitimately absent from a lock made for other platforms.
+    let mut conditional: HashSet<String> = HashSet::new();
     for locked in &lock.package {
         let line = line_of(text, locked.name.span().start);
         let source = if let Some(url) = &locked.git {
@@ -75,6 +80,9 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
                     .find(|c: char| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
                     .unwrap_or(requirement.len());
                 let name = &requirement[..end];
+                if requirement.contains(';') {
+                    conditional.insert(normalize_pypi_name(name));
+                }
                 (!name.is_empty()).then(|| name.to_string())
             })
             .collect();
@@ -97,5 +105,5 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             dependencies,
         );
     }
-    Ok(graph.finish(|_| false))
+    Ok(graph.finish(|name| conditional.contains(&normalize_pypi_name(name))))
 }
