@@ -197,8 +197,10 @@ pub fn audit(
     config: &AuditConfig,
     today: Date,
 ) -> AuditReport {
-    let mut report = AuditReport::default();
-    report.coverage = coverage(indexes, inventories);
+    let mut report = AuditReport {
+        coverage: coverage(indexes, inventories),
+        ..AuditReport::default()
+    };
     let checked: HashSet<Ecosystem> = report
         .coverage
         .iter()
