@@ -351,6 +351,10 @@ pub fn detect(path: &str) -> Option<LockfileKind> {
         name if requirements::is_requirements_file_name(name) => {
             Some(LockfileKind::RequirementsTxt)
         }
+        // pip-tools layouts: `requirements/base.txt`, `requirements/dev.txt`.
+        name if name.ends_with(".txt") && parent_is(path, &["requirements"]) => {
+            Some(LockfileKind::RequirementsTxt)
+        }
         _ => None,
     }
 }
@@ -365,6 +369,48 @@ fn parent_is(path: &str, folders: &[&str]) -> bool {
         .iter()
         .rev()
         .all(|folder| parts.next() == Some(folder))
+}
+
+/// Like [`parse`], reading the other files a lockfile names through
+/// `read`: the sibling `go.sum` of a `go.mod`, and the `-r`/`-c` includes
+/// of a requirements file (relative to it, never outside the workspace).
+/// `read` gets a workspace-relative path and returns the file's bytes when
+/// the caller may read it; what it cannot read is a warning.
+pub fn parse_with_reader(
+    path: &str,
+    bytes: &[u8],
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<Lockfile, ParseError> {
+    match detect(path) {
+        Some(LockfileKind::RequirementsTxt) => {
+            let fail = |failure: Failure| ParseError {
+                path: path.to_string(),
+                line: failure.line,
+                column: failure.column,
+                message: failure.message,
+            };
+            let text = text::decode(bytes).map_err(fail)?;
+            let parsed = requirements::parse_tree(path, text, read).map_err(fail)?;
+            Ok(Lockfile {
+                kind: LockfileKind::RequirementsTxt,
+                path: path.to_string(),
+                packages: parsed.packages,
+                roots: parsed.roots,
+                warnings: parsed.warnings,
+            })
+        }
+        Some(kind) => {
+            let companion = kind.companion_file_name().and_then(|name| {
+                let sibling = match path.rsplit_once('/') {
+                    Some((folder, _)) => format!("{folder}/{name}"),
+                    None => name.to_string(),
+                };
+                read(&sibling)
+            });
+            parse_with_companion(path, bytes, companion.as_deref())
+        }
+        None => parse_with_companion(path, bytes, None),
+    }
 }
 
 /// Parses one lockfile; the format comes from [`detect`] on `path`.

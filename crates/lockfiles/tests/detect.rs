@@ -13,6 +13,7 @@ const SAMPLES: &[(&str, LockfileKind)] = &[
     ("web/pnpm-lock.yaml", LockfileKind::PnpmLock),
     ("web/bun.lock", LockfileKind::BunLock),
     ("py/requirements.txt", LockfileKind::RequirementsTxt),
+    ("py/requirements/dev.txt", LockfileKind::RequirementsTxt),
     ("py/poetry.lock", LockfileKind::PoetryLock),
     ("py/uv.lock", LockfileKind::UvLock),
     ("py/Pipfile.lock", LockfileKind::PipfileLock),
@@ -45,7 +46,13 @@ fn every_format_is_detected_by_its_file_name() {
     for (path, kind) in SAMPLES {
         assert_eq!(detect(path), Some(*kind), "{path}");
     }
-    for path in ["status", "notes/installed", "package.json", "yarn.lock.bak"] {
+    for path in [
+        "status",
+        "notes/installed",
+        "package.json",
+        "yarn.lock.bak",
+        "docs/notes.txt",
+    ] {
         assert_eq!(detect(path), None, "{path}");
     }
 }
