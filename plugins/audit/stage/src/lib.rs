@@ -27,7 +27,7 @@
 use cordon_audit::{
     AuditConfig, Date, Index, Inventory, audit, database_age, inventories_from_cyclonedx,
 };
-use cordon_lockfiles::{detect, parse_with_companion};
+use cordon_lockfiles::{detect, parse_with_reader};
 use cordon_sdk::prelude::*;
 
 /// The data sets the stage asks for, in the order they are reported.
@@ -202,9 +202,9 @@ fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageEr
     })?;
     let mut inventories = Vec::new();
     for file in files {
-        let Some(kind) = detect(&file.path) else {
+        if detect(&file.path).is_none() {
             continue;
-        };
+        }
         let bytes = match workspace::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -212,14 +212,10 @@ fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageEr
                 continue;
             }
         };
-        let companion = kind.companion_file_name().and_then(|name| {
-            let sibling = match file.path.rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/{name}"),
-                None => name.to_string(),
-            };
-            workspace::read(&sibling).ok()
-        });
-        match parse_with_companion(&file.path, &bytes, companion.as_deref()) {
+        // Files a lockfile names (`go.sum`, `-r`/`-c` includes) are read
+        // through the host, within the stage's grant.
+        let mut read = |other: &str| workspace::read(other).ok();
+        match parse_with_reader(&file.path, &bytes, &mut read) {
             Ok(lockfile) => {
                 summary.files_scanned += 1;
                 summary.bytes_scanned += bytes.len() as u64;
