@@ -218,12 +218,28 @@ pub fn audit(
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
     for inventory in inventories {
+        report.notes.extend(inventory.warnings.iter().cloned());
         let mut seen: HashSet<(Ecosystem, String, String, String)> = HashSet::new();
         for package in &inventory.packages {
             let Source::Registry { url } = &package.source else {
                 continue;
             };
             if !checked.contains(&package.ecosystem) {
+                continue;
+            }
+            if package.version.trim().is_empty() {
+                // A version the file does not state (a Maven version from a
+                // parent pom, say) matches nothing: say so.
+                report.notes.push(format!(
+                    "{}{}: {} has no resolved version, so it was not checked",
+                    inventory.path,
+                    package
+                        .line
+                        .map(|line| format!(":{line}"))
+                        .unwrap_or_default(),
+                    package.name,
+                ));
+                report.packages_not_checked += 1;
                 continue;
             }
             report.packages_checked += 1;

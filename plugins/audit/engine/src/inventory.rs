@@ -9,13 +9,27 @@ pub struct Inventory {
     /// Workspace-relative path of the lockfile or SBOM.
     pub path: String,
     pub packages: Vec<Package>,
+    /// What the parser could not use (`path:line: message`): unpinned
+    /// requirements, unresolved Maven versions, unreadable includes. The
+    /// audit repeats them in its notes, so a partly read file never looks
+    /// complete.
+    pub warnings: Vec<String>,
 }
 
 impl From<Lockfile> for Inventory {
     fn from(lockfile: Lockfile) -> Self {
+        let warnings = lockfile
+            .warnings
+            .iter()
+            .map(|warning| match warning.line {
+                Some(line) => format!("{}:{line}: {}", lockfile.path, warning.message),
+                None => format!("{}: {}", lockfile.path, warning.message),
+            })
+            .collect();
         Self {
             path: lockfile.path,
             packages: lockfile.packages,
+            warnings,
         }
     }
 }

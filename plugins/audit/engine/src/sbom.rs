@@ -171,12 +171,17 @@ pub fn inventories_from_cyclonedx(
     }
     let mut inventories: Vec<Inventory> = by_lockfile
         .into_iter()
-        .map(|(path, packages)| Inventory { path, packages })
+        .map(|(path, packages)| Inventory {
+            path,
+            packages,
+            warnings: Vec::new(),
+        })
         .collect();
     if !unlocated.is_empty() {
         inventories.push(Inventory {
             path: path.to_owned(),
             packages: unlocated,
+            warnings: Vec::new(),
         });
     }
     for inventory in &mut inventories {

@@ -56,6 +56,7 @@ fn go_and_npm_versions_follow_their_ordering() {
             package(Ecosystem::Npm, "@scope/lib", "3.0.1", 7),
             package(Ecosystem::Npm, "@other/lib", "2.3.0", 8),
         ],
+        warnings: vec![],
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);
@@ -106,6 +107,7 @@ fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database
     let inventory = Inventory {
         path: "Cargo.lock".into(),
         packages: vec![package(Ecosystem::CratesIo, "demo", "0.9.0", 10)],
+        warnings: vec![],
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(
@@ -127,6 +129,7 @@ fn versions_that_cannot_be_ordered_are_noted_not_passed_as_clean() {
     let inventory = Inventory {
         path: "package-lock.json".into(),
         packages: vec![package(Ecosystem::Npm, "@scope/lib", "not-a-version", 12)],
+        warnings: vec![],
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);
@@ -242,4 +245,50 @@ fn new_ecosystems_match_by_their_own_version_rules() {
     assert_eq!(report.packages_not_checked, 0, "{:?}", report.notes);
     // pubspec's http 0.13.6 is past the fix; rails and log4j-api have no advisory.
     assert_eq!(report.packages_checked, 8);
+}
+
+/// What a parser could not use is repeated in the audit's notes, and a
+/// package whose version the file does not state is not passed as checked.
+#[test]
+fn parser_warnings_and_unresolved_versions_reach_the_notes() {
+    let pom = "<project><groupId>g</groupId><artifactId>app</artifactId><version>1</version>\n\
+        <dependencies>\n\
+        <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId></dependency>\n\
+        </dependencies></project>";
+    let lockfile = cordon_lockfiles::parse("pom.xml", pom.as_bytes()).unwrap();
+    let inventory = Inventory::from(lockfile);
+    let (index, _) = Index::build([(
+        "osv/1.json",
+        record(
+            "GHSA-log4j-0001",
+            "Maven",
+            "org.apache.logging.log4j:log4j-core",
+            "0",
+            "2.15.0",
+        )
+        .into_bytes(),
+    )])
+    .unwrap();
+    let today = parse_date("2026-09-01").unwrap();
+    let report = audit(&[&index], &[inventory], &AuditConfig::default(), today);
+    assert!(report.findings.is_empty());
+    assert_eq!(report.packages_checked, 0);
+    assert_eq!(report.packages_not_checked, 1);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n
+                .starts_with("pom.xml:3: org.apache.logging.log4j:log4j-core has no version here")),
+        "{:?}",
+        report.notes
+    );
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n == "pom.xml:3: org.apache.logging.log4j:log4j-core has no resolved version, so it was not checked"),
+        "{:?}",
+        report.notes
+    );
 }
