@@ -249,11 +249,7 @@ fn strip_trailing_commas(text: &str) -> String {
                     continue;
                 }
                 b',' => {
-                    let next = bytes[i + 1..]
-                        .iter()
-                        .zip(i + 1..)
-                        .find(|(b, at)| !b.is_ascii_whitespace() && !is_comment_start(bytes, *at));
-                    if matches!(next, Some((b'}' | b']', _)) | None) {
+                    if matches!(next_significant(bytes, i + 1), Some(b'}' | b']') | None) {
                         out[i] = b' ';
                     }
                 }
@@ -266,8 +262,21 @@ fn strip_trailing_commas(text: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
-fn is_comment_start(bytes: &[u8], at: usize) -> bool {
-    bytes.get(at) == Some(&b'/') && bytes.get(at + 1) == Some(&b'/')
+/// The first byte from `at` that is neither whitespace nor inside a `//`
+/// comment.
+fn next_significant(bytes: &[u8], mut at: usize) -> Option<u8> {
+    while at < bytes.len() {
+        match bytes[at] {
+            b if b.is_ascii_whitespace() => at += 1,
+            b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                while at < bytes.len() && bytes[at] != b'\n' {
+                    at += 1;
+                }
+            }
+            b => return Some(b),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -280,5 +289,6 @@ mod tests {
             strip_trailing_commas("{\"a\": [1, 2,],\n \"b,]\": 3,}"),
             "{\"a\": [1, 2 ],\n \"b,]\": 3 }"
         );
+        assert_eq!(strip_trailing_commas("[1, // last\n]"), "[1         \n]");
     }
 }
