@@ -139,6 +139,8 @@ pub struct EcosystemCoverage {
     /// Advisories for this ecosystem in each index, in the order the
     /// indexes were given; all zero means the packages were not checked.
     pub advisories: Vec<usize>,
+    /// Each index's label ([`Index::with_label`]), or `database N`.
+    pub databases: Vec<String>,
 }
 
 impl EcosystemCoverage {
@@ -150,12 +152,17 @@ impl EcosystemCoverage {
     pub fn note(&self) -> String {
         let name = self.ecosystem.osv_name();
         if self.checked() {
-            let advisories: usize = self.advisories.iter().sum();
-            let covering = self.advisories.iter().filter(|&&count| count > 0).count();
+            let sources: Vec<String> = self
+                .advisories
+                .iter()
+                .zip(&self.databases)
+                .filter(|(count, _)| **count > 0)
+                .map(|(count, database)| format!("{database} ({count})"))
+                .collect();
             format!(
-                "{name}: {} package(s) checked against {advisories} {name} advisory record(s) from {covering} of {} database(s)",
+                "{name}: {} package(s) checked against {name} advisories from {}",
                 self.packages,
-                self.advisories.len()
+                sources.join(", ")
             )
         } else {
             format!(
@@ -363,6 +370,14 @@ fn coverage(indexes: &[&Index], inventories: &[Inventory]) -> Vec<EcosystemCover
             advisories: indexes
                 .iter()
                 .map(|index| index.advisories_in(ecosystem))
+                .collect(),
+            databases: indexes
+                .iter()
+                .enumerate()
+                .map(|(position, index)| match index.label() {
+                    Some(label) => label.to_owned(),
+                    None => format!("database {}", position + 1),
+                })
                 .collect(),
         })
         .collect()

@@ -72,9 +72,22 @@ pub struct Index {
     stats: IndexStats,
     by_package: HashMap<(EcosystemTag, String), Vec<usize>>,
     per_ecosystem: BTreeMap<Ecosystem, usize>,
+    /// How reports name this database (the data set, e.g. `osv`).
+    label: Option<String>,
 }
 
 impl Index {
+    /// Names this database in reports (`rustsec`, `osv`); not stored in
+    /// the serialized index, so a cached index is labelled after loading.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
     /// Parses every advisory among `files` (paths relative to the database
     /// root with `/` separators, and their bytes). RustSec advisories are
     /// recognised by the advisory-db layout (`crates/<crate>/<ID>.md`), OSV
@@ -158,6 +171,7 @@ impl Index {
             stats,
             by_package,
             per_ecosystem,
+            label: None,
         }
     }
 
@@ -273,6 +287,9 @@ mod tests {
             loaded.ecosystems().collect::<Vec<_>>(),
             [(Ecosystem::PyPI, 2)]
         );
+        // The label names the data set in reports; it is not serialized.
+        assert_eq!(loaded.label(), None);
+        assert_eq!(loaded.with_label("osv").label(), Some("osv"));
     }
 
     #[test]

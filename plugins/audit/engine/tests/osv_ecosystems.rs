@@ -137,7 +137,7 @@ fn versions_that_cannot_be_ordered_are_noted_not_passed_as_clean() {
     assert_eq!(
         report.notes,
         [
-            "npm: 1 package(s) checked against 1 npm advisory record(s) from 1 of 1 database(s)",
+            "npm: 1 package(s) checked against npm advisories from database 1 (1)",
             "package-lock.json:12: @scope/lib not-a-version is not a version npm can order, \
           so advisories with version ranges for it were not checked"
         ]

@@ -129,7 +129,10 @@ fn load_database(
                 log::debug(&format!(
                     "{name}: advisory index loaded from the cache ({key})"
                 ));
-                return Ok(Ok(Database { name, index }));
+                return Ok(Ok(Database {
+                    name,
+                    index: index.with_label(name),
+                }));
             }
             Err(error) => log::info(&format!("{name}: rebuilding the advisory index: {error}")),
         }
@@ -169,7 +172,10 @@ fn load_database(
             error.describe()
         ));
     }
-    Ok(Ok(Database { name, index }))
+    Ok(Ok(Database {
+        name,
+        index: index.with_label(name),
+    }))
 }
 
 /// Packages from the `sbom` artifact, one inventory per lockfile it names

@@ -467,6 +467,13 @@ fn npm_packages_with_only_rustsec_are_a_failing_not_checked_finding() {
             .iter()
             .any(|f| f.rule_id == "RUSTSEC-2019-0009")
     );
+    // The summary names the source that covered them.
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("crates.io: ") && n.contains("advisories from rustsec (")),
+        "{notes:?}"
+    );
 }
 
 #[test]

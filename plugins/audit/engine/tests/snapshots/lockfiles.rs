@@ -94,7 +94,7 @@ fn cargo_lock_v1_with_metadata_checksums() {
     assert_eq!(
         report.notes,
         [format!(
-            "crates.io: {} package(s) checked against {} crates.io advisory record(s) from 1 of 1 database(s)",
+            "crates.io: {} package(s) checked against crates.io advisories from database 1 ({})",
             report.packages_checked,
             rustsec().stats().advisories
         )]
