@@ -235,3 +235,80 @@ fn bun_lock_reads_workspaces_nested_installs_git_and_dev_scope() {
     assert_eq!(find(&lock, "lodash", "4.17.15").line, Some(35));
     assert_eq!(find(&lock, "lodash", "4.17.15").checksums.len(), 1);
 }
+
+#[test]
+fn pnpm_v6_aliases_and_workspace_links_resolve() {
+    let text = "lockfileVersion: '6.0'
+
+importers:
+
+  .:
+    dependencies:
+      string-width-cjs:
+        specifier: npm:string-width@^4.2.0
+        version: /string-width@4.2.3
+      shared:
+        specifier: workspace:*
+        version: link:packages/shared
+
+  packages/shared:
+    devDependencies:
+      left-pad:
+        specifier: ^1.3.0
+        version: 1.3.0
+
+packages:
+
+  /left-pad@1.3.0:
+    resolution: {integrity: sha512-XI5MPzVNApjAyhQzphX8BkmKsKUxD4LdyK24iZeQPk2B4p7XRH3XUQmqqYr1ay5VmJHRoN3kPE8MmL39gM6Q0Q==}
+    dev: true
+
+  /string-width@4.2.3:
+    resolution: {integrity: sha512-wKyQRQpjJ0sIp62ErSZdGsjMJWsap5oRNihHhu6G7JVO/9jIB6UyevL+tXuOqrng8j/cxKTWyWUwvSTriiZz/g==}
+    dev: false
+";
+    let lock = cordon_lockfiles::parse("pnpm-lock.yaml", text.as_bytes()).unwrap();
+    assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
+    assert_eq!(lock.roots.len(), 2);
+    let root = &lock.packages[lock.roots[0]];
+    assert_eq!(
+        root.dependencies.len(),
+        1,
+        "the alias; the link is a project"
+    );
+    assert_eq!(lock.packages[root.dependencies[0]].name, "string-width");
+    assert!(find(&lock, "left-pad", "1.3.0").dev);
+    assert!(!find(&lock, "string-width", "4.2.3").dev);
+}
+
+#[test]
+fn yarn_berry_patched_packages_keep_their_registry_identity() {
+    let text = r#"__metadata:
+  version: 8
+
+"resolve@patch:resolve@npm%3A^1.22.0#optional!builtin<compat/resolve>":
+  version: 1.22.8
+  resolution: "resolve@patch:resolve@npm%3A1.22.8#optional!builtin<compat/resolve>::version=1.22.8&hash=c3c19d"
+  languageName: node
+  linkType: hard
+
+"local-utils@file:../utils::locator=app%40workspace%3A.":
+  version: 0.0.1
+  resolution: "local-utils@file:../utils#../utils::hash=1a2b3c&locator=app%40workspace%3A."
+  languageName: node
+  linkType: hard
+"#;
+    let lock = cordon_lockfiles::parse("yarn.lock", text.as_bytes()).unwrap();
+    assert_eq!(
+        find(&lock, "resolve", "1.22.8").source,
+        Source::Registry { url: None },
+        "a patched registry package is still that release for advisories"
+    );
+    assert_eq!(
+        find(&lock, "local-utils", "0.0.1").source,
+        Source::Path {
+            path: "../utils".into()
+        }
+    );
+    assert!(cordon_lockfiles::parse("yarn.lock", b"__metadata:\n  version: [\n").is_err());
+}
