@@ -101,15 +101,21 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         }
     }
     // Dependencies name an id; the framework's own entry gives the version.
-    for (from, framework, id) in edges {
-        let resolved = frameworks
-            .get(&framework)
-            .and_then(|locked| {
-                locked
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(&id))
+    let resolved_in: HashMap<(&str, String), &str> = frameworks
+        .iter()
+        .flat_map(|(framework, locked)| {
+            locked.iter().map(move |(id, entry)| {
+                (
+                    (framework.as_str(), id.to_lowercase()),
+                    entry.resolved.as_deref().unwrap_or_default(),
+                )
             })
-            .map(|(_, entry)| entry.resolved.clone().unwrap_or_default());
+        })
+        .collect();
+    for (from, framework, id) in edges {
+        let resolved = resolved_in
+            .get(&(framework.as_str(), id.to_lowercase()))
+            .map(|version| version.to_string());
         match resolved.and_then(|version| by_id.get(&(id.to_lowercase(), version))) {
             Some(&target) => packages[from].dependencies.push(target),
             None => warnings.push(Warning {

@@ -40,8 +40,16 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
     let mut warnings = Vec::new();
     let mut by_key: HashMap<String, usize> = HashMap::new();
     let mut declared: Vec<(usize, Vec<(String, String)>)> = Vec::new();
-    // 9.x keeps dependencies per installed variant under `snapshots`.
-    let snapshots = yaml::entries(&document, "snapshots");
+    // 9.x keeps dependencies per installed variant under `snapshots`,
+    // keyed with peer suffixes; grouped by the package key they install.
+    let mut snapshots: HashMap<&str, Vec<&Value>> = HashMap::new();
+    let snapshot_entries = yaml::entries(&document, "snapshots");
+    for (key, snapshot) in &snapshot_entries {
+        snapshots
+            .entry(strip_peers(key, legacy_keys))
+            .or_default()
+            .push(*snapshot);
+    }
     for (key, entry) in yaml::entries(&document, "packages") {
         let line = lines.get(&key).copied();
         let base = strip_peers(&key, legacy_keys);
@@ -68,10 +76,8 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         });
         by_key.insert(normalise_key(base), index);
         let mut dependencies = dependency_pairs(entry);
-        for (snapshot_key, snapshot) in &snapshots {
-            if strip_peers(snapshot_key, legacy_keys) == base {
-                dependencies.extend(dependency_pairs(snapshot));
-            }
+        for snapshot in snapshots.get(base).into_iter().flatten() {
+            dependencies.extend(dependency_pairs(snapshot));
         }
         declared.push((index, dependencies));
     }
