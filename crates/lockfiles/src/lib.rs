@@ -4,8 +4,20 @@
 //! it pins, the edges between them, and warnings with line numbers for
 //! anything it could not understand (nothing is dropped silently).
 //!
-//! The parsers never touch the filesystem: callers hand in the bytes (and,
-//! for `go.mod`, the sibling `go.sum` through [`parse_with_companion`]).
+//! The parsers never touch the filesystem: callers hand in the bytes, and
+//! the files a lockfile names (the sibling `go.sum` of a `go.mod`, the
+//! `-r`/`-c` includes of a requirements file) through the `read` callback
+//! of [`parse_with_reader`], which decides what may be read.
+//!
+//! Formats: `Cargo.lock`; npm `package-lock.json`/`npm-shrinkwrap.json`,
+//! `yarn.lock` (classic and berry), `pnpm-lock.yaml` (5.x to 9.x),
+//! `bun.lock`; `requirements*.txt`, `poetry.lock`, `uv.lock`,
+//! `Pipfile.lock`, `pdm.lock`; `go.mod` (+ `go.sum`); `Gemfile.lock`/
+//! `gems.locked`; `composer.lock`; NuGet `packages.lock.json`; Maven
+//! `pom.xml` (direct dependencies), `gradle.lockfile`,
+//! `gradle/verification-metadata.xml`; `pubspec.lock`; `mix.lock`;
+//! `renv.lock`; `conan.lock`; and the installed-package databases
+//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian).
 
 mod bun;
 mod cargo;
