@@ -35,6 +35,7 @@ mod maven;
 mod mix;
 mod npm;
 mod nuget;
+mod paths;
 mod pdm;
 mod pipfile;
 mod pnpm;
@@ -384,8 +385,9 @@ fn parent_is(path: &str, folders: &[&str]) -> bool {
 }
 
 /// Like [`parse`], reading the other files a lockfile names through
-/// `read`: the sibling `go.sum` of a `go.mod`, and the `-r`/`-c` includes
-/// of a requirements file (relative to it, never outside the workspace).
+/// `read`: the sibling `go.sum` of a `go.mod`, the `-r`/`-c` includes of a
+/// requirements file and the parent poms of a `pom.xml` (relative to the
+/// file, never outside the workspace).
 /// `read` gets a workspace-relative path and returns the file's bytes when
 /// the caller may read it; what it cannot read is a warning.
 pub fn parse_with_reader(
@@ -394,7 +396,7 @@ pub fn parse_with_reader(
     read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
 ) -> Result<Lockfile, ParseError> {
     match detect(path) {
-        Some(LockfileKind::RequirementsTxt) => {
+        Some(kind @ (LockfileKind::RequirementsTxt | LockfileKind::PomXml)) => {
             let fail = |failure: Failure| ParseError {
                 path: path.to_string(),
                 line: failure.line,
@@ -402,9 +404,14 @@ pub fn parse_with_reader(
                 message: failure.message,
             };
             let text = text::decode(bytes).map_err(fail)?;
-            let parsed = requirements::parse_tree(path, text, read).map_err(fail)?;
+            let parsed = if kind == LockfileKind::PomXml {
+                maven::parse_tree(path, text, read)
+            } else {
+                requirements::parse_tree(path, text, read)
+            }
+            .map_err(fail)?;
             Ok(Lockfile {
-                kind: LockfileKind::RequirementsTxt,
+                kind,
                 path: path.to_string(),
                 packages: parsed.packages,
                 roots: parsed.roots,

@@ -4,9 +4,12 @@
 //! Versions are taken literally or from `${property}` references to the
 //! pom's `<properties>` (and `project.version`, `project.parent.version`),
 //! and a dependency without a version takes it from the pom's own
-//! `<dependencyManagement>`. What only the parent pom, an imported BOM or a
-//! property defined elsewhere can say is a warning naming the dependency,
-//! and the dependency is still listed, with no version.
+//! `<dependencyManagement>`. With [`parse_tree`], parent poms in the
+//! workspace (`<relativePath>`, `../pom.xml` by default) add their
+//! properties and dependency management, as Maven's inheritance does. What
+//! only a parent outside the workspace, an imported BOM or a property
+//! defined elsewhere can say is a warning naming the dependency, and the
+//! dependency is still listed, with no version.
 
 use std::collections::HashMap;
 
@@ -17,7 +20,73 @@ use crate::{Ecosystem, Failure, Package, Parsed, Source};
 /// `${a}` inside `${b}` inside ...: deeper chains are treated as unresolved.
 const MAX_PROPERTY_DEPTH: usize = 16;
 
+/// Parent poms followed at most (real hierarchies are a few levels deep).
+const MAX_PARENT_DEPTH: usize = 8;
+
+/// One pom on its own.
 pub fn parse(text: &str) -> Result<Parsed, Failure> {
+    build(&project_of(text)?, &[])
+}
+
+/// A pom with its parents from the workspace, read through `read`.
+pub fn parse_tree(
+    path: &str,
+    text: &str,
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<Parsed, Failure> {
+    let project = project_of(text)?;
+    let mut parents: Vec<Element> = Vec::new();
+    let mut current_path = path.to_string();
+    let mut visited = vec![current_path.clone()];
+    while parents.len() < MAX_PARENT_DEPTH {
+        let child = parents.last().unwrap_or(&project);
+        let Some(declared) = child.child("parent") else {
+            break;
+        };
+        // An empty `<relativePath/>` says: from the repository only.
+        let relative = match declared.child("relativePath") {
+            Some(relative) if relative.text.is_empty() => break,
+            Some(relative) => relative.text.clone(),
+            None => "../pom.xml".to_string(),
+        };
+        let relative = if relative.ends_with(".xml") {
+            relative
+        } else {
+            format!("{}/pom.xml", relative.trim_end_matches('/'))
+        };
+        let expected = (
+            declared.child_text("groupId").map(str::to_string),
+            declared.child_text("artifactId").map(str::to_string),
+        );
+        let Some(parent_path) = crate::paths::resolve_relative(&current_path, &relative) else {
+            break;
+        };
+        if visited.contains(&parent_path) {
+            break;
+        }
+        let Some(bytes) = read(&parent_path) else {
+            break;
+        };
+        let Ok(parent) = crate::text::decode(&bytes).and_then(project_of) else {
+            break;
+        };
+        // Maven takes the pom at relativePath only if it is the declared
+        // parent; otherwise the parent comes from a repository.
+        let group = parent
+            .child_text("groupId")
+            .or_else(|| parent.child("parent").and_then(|p| p.child_text("groupId")))
+            .map(str::to_string);
+        if (group, parent.child_text("artifactId").map(str::to_string)) != expected {
+            break;
+        }
+        visited.push(parent_path.clone());
+        current_path = parent_path;
+        parents.push(parent);
+    }
+    build(&project, &parents)
+}
+
+fn project_of(text: &str) -> Result<Element, Failure> {
     let project = xml::parse(text)?;
     if project.name != "project" {
         return Err(Failure::at(
@@ -26,6 +95,12 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             format!("expected <project>, found <{}>", project.name),
         ));
     }
+    Ok(project)
+}
+
+/// The pom's dependencies, with `parents` (nearest first) contributing
+/// properties and dependency management the pom does not override.
+fn build(project: &Element, parents: &[Element]) -> Result<Parsed, Failure> {
     let parent = project.child("parent");
     let inherited = |field: &str| {
         project
@@ -33,10 +108,14 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             .or_else(|| parent.and_then(|p| p.child_text(field)))
             .map(str::to_string)
     };
+    // The farthest ancestor first, so nearer poms override.
+    let lineage: Vec<&Element> = parents.iter().rev().chain([project]).collect();
     let mut properties: HashMap<String, String> = HashMap::new();
-    if let Some(declared) = project.child("properties") {
-        for property in &declared.children {
-            properties.insert(property.name.clone(), property.text.clone());
+    for pom in &lineage {
+        if let Some(declared) = pom.child("properties") {
+            for property in &declared.children {
+                properties.insert(property.name.clone(), property.text.clone());
+            }
         }
     }
     for (key, value) in [
@@ -72,11 +151,16 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         }
     }
 
-    // group:artifact -> version from the pom's own dependencyManagement.
+    // group:artifact -> version from the dependencyManagement of the pom
+    // and its parents, resolved with the pom's properties as Maven does.
     let mut managed: HashMap<String, String> = HashMap::new();
-    if let Some(management) = project.child("dependencyManagement")
-        && let Some(dependencies) = management.child("dependencies")
-    {
+    for pom in &lineage {
+        let Some(management) = pom.child("dependencyManagement") else {
+            continue;
+        };
+        let Some(dependencies) = management.child("dependencies") else {
+            continue;
+        };
         for dependency in dependencies.children_named("dependency") {
             if let (Some(key), Some(version)) = (
                 coordinates(dependency, &properties),

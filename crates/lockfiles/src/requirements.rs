@@ -94,7 +94,7 @@ pub fn parse_tree(
     read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
 ) -> Result<Parsed, Failure> {
     let mut root = parse_file(text)?;
-    let mut visited = vec![normalize(path).unwrap_or_else(|| path.to_string())];
+    let mut visited = vec![crate::paths::normalize(path).unwrap_or_else(|| path.to_string())];
     let mut constraints: Vec<Package> = Vec::new();
     let includes = std::mem::take(&mut root.includes);
     for include in includes {
@@ -158,7 +158,7 @@ fn follow(
             message,
         })
     };
-    let Some(target) = resolve_include(from, &include.target) else {
+    let Some(target) = crate::paths::resolve_relative(from, &include.target) else {
         warn(
             root,
             format!(
@@ -248,30 +248,6 @@ fn follow(
             constraints,
         );
     }
-}
-
-/// `target` relative to the folder of `from`, normalised; `None` for URLs,
-/// absolute paths and paths that climb out of the workspace.
-fn resolve_include(from: &str, target: &str) -> Option<String> {
-    if target.contains("://") || target.starts_with('/') || target.contains(':') {
-        return None;
-    }
-    let folder = from.rsplit_once('/').map_or("", |(folder, _)| folder);
-    normalize(&format!("{folder}/{target}"))
-}
-
-fn normalize(path: &str) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split(['/', '\\']) {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop()?;
-            }
-            part => parts.push(part),
-        }
-    }
-    Some(parts.join("/"))
 }
 
 fn parse_file(text: &str) -> Result<FileResult, Failure> {

@@ -135,3 +135,97 @@ fn pom_errors_point_at_the_line() {
     let err = parse("pom.xml", b"<project>\n<dependencies>").unwrap_err();
     assert!(err.message.contains("end of file"), "{err}");
 }
+
+#[test]
+fn parent_poms_in_the_workspace_supply_properties_and_managed_versions() {
+    let parent = r#"<project>
+  <groupId>com.example</groupId>
+  <artifactId>platform</artifactId>
+  <version>3.0.0</version>
+  <packaging>pom</packaging>
+  <properties>
+    <jackson.version>2.13.2</jackson.version>
+    <log4j.version>2.14.1</log4j.version>
+  </properties>
+  <dependencyManagement>
+    <dependencies>
+      <dependency>
+        <groupId>com.fasterxml.jackson.core</groupId>
+        <artifactId>jackson-databind</artifactId>
+        <version>${jackson.version}</version>
+      </dependency>
+      <dependency>
+        <groupId>org.apache.logging.log4j</groupId>
+        <artifactId>log4j-core</artifactId>
+        <version>${log4j.version}</version>
+      </dependency>
+    </dependencies>
+  </dependencyManagement>
+</project>"#;
+    let module = r#"<project>
+  <parent>
+    <groupId>com.example</groupId>
+    <artifactId>platform</artifactId>
+    <version>3.0.0</version>
+  </parent>
+  <artifactId>orders</artifactId>
+  <properties>
+    <log4j.version>2.17.1</log4j.version>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>com.fasterxml.jackson.core</groupId>
+      <artifactId>jackson-databind</artifactId>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+    </dependency>
+    <dependency>
+      <groupId>org.slf4j</groupId>
+      <artifactId>slf4j-api</artifactId>
+    </dependency>
+  </dependencies>
+</project>"#;
+    let mut reads = Vec::new();
+    let mut read = |path: &str| {
+        reads.push(path.to_string());
+        (path == "services/pom.xml").then(|| parent.as_bytes().to_vec())
+    };
+    let lock = cordon_lockfiles::parse_with_reader(
+        "services/orders/pom.xml",
+        module.as_bytes(),
+        &mut read,
+    )
+    .unwrap();
+    assert_eq!(reads, ["services/pom.xml"]);
+    assert_eq!(
+        names(&lock),
+        [
+            "com.example:orders 3.0.0",
+            "com.fasterxml.jackson.core:jackson-databind 2.13.2",
+            // The module's own property overrides the parent's.
+            "org.apache.logging.log4j:log4j-core 2.17.1",
+            "org.slf4j:slf4j-api ",
+        ]
+    );
+    assert_eq!(lock.warnings.len(), 1, "{:?}", lock.warnings);
+    assert!(lock.warnings[0].message.contains("org.slf4j:slf4j-api"));
+
+    // A pom at relativePath that is not the declared parent is not used.
+    let mut other = |path: &str| {
+        (path == "services/pom.xml").then(|| parent.replace("platform", "other").into_bytes())
+    };
+    let lock = cordon_lockfiles::parse_with_reader(
+        "services/orders/pom.xml",
+        module.as_bytes(),
+        &mut other,
+    )
+    .unwrap();
+    assert_eq!(lock.warnings.len(), 3, "{:?}", lock.warnings);
+    // Without a reader the module stands alone.
+    assert_eq!(
+        parse("pom.xml", module.as_bytes()).unwrap().warnings.len(),
+        3
+    );
+}
