@@ -7,7 +7,7 @@ use cordon_lockfiles::{Ecosystem, HashAlg, LockfileKind, Source, detect, parse};
 
 #[test]
 fn gradle_lockfile_lists_modules_and_marks_test_only_ones_dev() {
-    let lock = parse_fixture("gradle.lockfile", "app/gradle.lockfile");
+    let lock = parse_fixture("gradle.lockfile.fixture", "app/gradle.lockfile");
     assert_eq!(lock.kind, LockfileKind::GradleLockfile);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert_eq!(
@@ -81,7 +81,7 @@ fn verification_metadata_lists_components_with_their_jar_checksum() {
 
 #[test]
 fn pom_resolves_properties_and_dependency_management_and_reports_the_rest() {
-    let lock = parse_fixture("pom.xml", "services/orders/pom.xml");
+    let lock = parse_fixture("pom.xml.fixture", "services/orders/pom.xml");
     assert_eq!(lock.kind, LockfileKind::PomXml);
     assert_eq!(
         names(&lock),

@@ -196,7 +196,7 @@ fn pnpm_v5_reads_slash_keys_with_underscore_peers() {
 
 #[test]
 fn bun_lock_reads_workspaces_nested_installs_git_and_dev_scope() {
-    let lock = parse_fixture("bun.lock", "bun.lock");
+    let lock = parse_fixture("bun.lock.fixture", "bun.lock");
     assert_eq!(lock.kind, LockfileKind::BunLock);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert_eq!(

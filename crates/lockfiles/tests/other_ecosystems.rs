@@ -9,7 +9,7 @@ use cordon_lockfiles::{Ecosystem, HashAlg, LockfileKind, Source, detect, parse};
 #[test]
 fn gemfile_lock_reads_sources_platform_variants_direct_deps_and_checksums() {
     assert_eq!(detect("gems.locked"), Some(LockfileKind::GemfileLock));
-    let lock = parse_fixture("Gemfile.lock", "Gemfile.lock");
+    let lock = parse_fixture("Gemfile.lock.fixture", "Gemfile.lock");
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert_eq!(
         names(&lock),
@@ -72,7 +72,7 @@ fn gemfile_lock_reads_sources_platform_variants_direct_deps_and_checksums() {
 
 #[test]
 fn composer_lock_reads_prod_and_dev_packages_branches_and_paths() {
-    let lock = parse_fixture("composer.lock", "composer.lock");
+    let lock = parse_fixture("composer.lock.fixture", "composer.lock");
     assert_eq!(lock.kind, LockfileKind::ComposerLock);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert_eq!(
@@ -124,7 +124,7 @@ fn composer_lock_reads_prod_and_dev_packages_branches_and_paths() {
 
 #[test]
 fn nuget_lock_merges_frameworks_and_keeps_different_resolutions() {
-    let lock = parse_fixture("packages.lock.json", "src/Api/packages.lock.json");
+    let lock = parse_fixture("packages.lock.json.fixture", "src/Api/packages.lock.json");
     assert_eq!(lock.kind, LockfileKind::NugetLock);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert_eq!(
@@ -152,7 +152,7 @@ fn nuget_lock_merges_frameworks_and_keeps_different_resolutions() {
 
 #[test]
 fn pubspec_lock_reads_scope_sources_and_skips_sdk_packages_with_a_warning() {
-    let lock = parse_fixture("pubspec.lock", "app/pubspec.lock");
+    let lock = parse_fixture("pubspec.lock.fixture", "app/pubspec.lock");
     assert_eq!(lock.kind, LockfileKind::PubspecLock);
     assert_eq!(
         names(&lock),
@@ -194,7 +194,7 @@ fn pubspec_lock_reads_scope_sources_and_skips_sdk_packages_with_a_warning() {
 
 #[test]
 fn mix_lock_reads_hex_and_git_entries_with_dependencies() {
-    let lock = parse_fixture("mix.lock", "mix.lock");
+    let lock = parse_fixture("mix.lock.fixture", "mix.lock");
     assert_eq!(lock.kind, LockfileKind::MixLock);
     assert!(lock.packages.iter().all(|p| p.ecosystem == Ecosystem::Hex));
     assert_eq!(
@@ -234,7 +234,7 @@ fn mix_lock_reads_hex_and_git_entries_with_dependencies() {
 
 #[test]
 fn pdm_lock_reads_groups_sources_and_normalised_dependency_names() {
-    let lock = parse_fixture("pdm.lock", "pdm.lock");
+    let lock = parse_fixture("pdm.lock.fixture", "pdm.lock");
     assert_eq!(lock.kind, LockfileKind::PdmLock);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert!(lock.packages.iter().all(|p| p.ecosystem == Ecosystem::PyPI));
@@ -264,7 +264,7 @@ fn pdm_lock_reads_groups_sources_and_normalised_dependency_names() {
 
 #[test]
 fn renv_lock_reads_repositories_and_remote_sources() {
-    let lock = parse_fixture("renv.lock", "renv.lock");
+    let lock = parse_fixture("renv.lock.fixture", "renv.lock");
     assert_eq!(lock.kind, LockfileKind::RenvLock);
     assert!(lock.warnings.is_empty(), "{:?}", lock.warnings);
     assert!(lock.packages.iter().all(|p| p.ecosystem == Ecosystem::Cran));
