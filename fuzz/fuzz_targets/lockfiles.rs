@@ -14,6 +14,22 @@ const NAMES: &[&str] = &[
     "requirements.txt",
     "go.mod",
     "go.sum",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "bun.lock",
+    "Gemfile.lock",
+    "composer.lock",
+    "packages.lock.json",
+    "gradle.lockfile",
+    "gradle/verification-metadata.xml",
+    "pom.xml",
+    "pubspec.lock",
+    "mix.lock",
+    "pdm.lock",
+    "renv.lock",
+    "conan.lock",
+    "lib/apk/db/installed",
+    "var/lib/dpkg/status",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -168,12 +168,77 @@ pub fn parse(go_mod: &str, go_sum: Option<&str>) -> Result<Parsed, Failure> {
             dependencies: Vec::new(),
         });
     }
+    add_go_sum_only_modules(&mut packages, &hashes, &mut warnings);
     packages[0].dependencies = (1..packages.len()).collect();
     Ok(Parsed {
         packages,
         roots: vec![0],
         warnings,
     })
+}
+
+/// Modules whose source go.sum holds but go.mod does not require: before
+/// Go 1.17 go.mod lists only direct dependencies, so the rest of the build
+/// list is known from go.sum alone. go.sum may keep hashes of older
+/// versions too; the highest one per module is what minimal version
+/// selection would build. `/go.mod`-only lines (modules whose go.mod was
+/// read, not built) never count.
+fn add_go_sum_only_modules(
+    packages: &mut Vec<Package>,
+    hashes: &HashMap<(String, String), Checksum>,
+    warnings: &mut Vec<Warning>,
+) {
+    let mut highest: HashMap<&str, &str> = HashMap::new();
+    for (module, version) in hashes.keys() {
+        if packages.iter().any(|p| p.name == *module) {
+            continue;
+        }
+        let entry = highest.entry(module.as_str()).or_insert(version.as_str());
+        if go_version_key(version) > go_version_key(entry) {
+            *entry = version.as_str();
+        }
+    }
+    let mut added: Vec<(&str, &str)> = highest.into_iter().collect();
+    added.sort_unstable();
+    if !added.is_empty() {
+        warnings.push(Warning {
+            line: None,
+            message: format!(
+                "{} module(s) not required in go.mod are listed from go.sum (the build list of a go.mod before Go 1.17 is incomplete): {}",
+                added.len(),
+                added
+                    .iter()
+                    .map(|(module, version)| format!("{module}@{version}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    for (module, version) in added {
+        packages.push(Package {
+            ecosystem: Ecosystem::Go,
+            name: module.to_string(),
+            version: version.to_string(),
+            source: Source::Registry { url: None },
+            checksums: hashes
+                .get(&(module.to_string(), version.to_string()))
+                .cloned()
+                .into_iter()
+                .collect(),
+            dev: false,
+            license: None,
+            line: None,
+            dependencies: Vec::new(),
+        });
+    }
+}
+
+/// Orders Go module versions (`v1.2.3`, pseudo-versions, `+incompatible`);
+/// text that is not SemVer sorts first.
+fn go_version_key(version: &str) -> Option<semver::Version> {
+    let version = version.strip_prefix('v').unwrap_or(version);
+    let version = version.strip_suffix("+incompatible").unwrap_or(version);
+    semver::Version::parse(version).ok()
 }
 
 /// `old [v] => new [v]`.

@@ -4,27 +4,59 @@
 //! it pins, the edges between them, and warnings with line numbers for
 //! anything it could not understand (nothing is dropped silently).
 //!
-//! The parsers never touch the filesystem: callers hand in the bytes (and,
-//! for `go.mod`, the sibling `go.sum` through [`parse_with_companion`]).
+//! The parsers never touch the filesystem: callers hand in the bytes, and
+//! the files a lockfile names (the sibling `go.sum` of a `go.mod`, the
+//! `-r`/`-c` includes of a requirements file) through the `read` callback
+//! of [`parse_with_reader`], which decides what may be read.
+//!
+//! Formats: `Cargo.lock`; npm `package-lock.json`/`npm-shrinkwrap.json`,
+//! `yarn.lock` (classic and berry), `pnpm-lock.yaml` (5.x to 9.x),
+//! `bun.lock`; `requirements*.txt`, `poetry.lock`, `uv.lock`,
+//! `Pipfile.lock`, `pdm.lock`; `go.mod` (+ `go.sum`); `Gemfile.lock`/
+//! `gems.locked`; `composer.lock`; NuGet `packages.lock.json`; Maven
+//! `pom.xml` (direct dependencies), `gradle.lockfile`,
+//! `gradle/verification-metadata.xml`; `pubspec.lock`; `mix.lock`;
+//! `renv.lock`; `conan.lock`; and the installed-package databases
+//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian).
 
+mod bun;
 mod cargo;
 mod cargo_manifest;
+mod composer;
+mod conan;
 mod digest;
+mod distro;
+mod gemfile;
 mod gomod;
+mod gradle;
+mod graph;
 mod json_lines;
+mod maven;
+mod mix;
 mod npm;
+mod nuget;
+mod paths;
+mod pdm;
 mod pipfile;
+mod pnpm;
 mod poetry;
+mod pubspec;
+mod purl;
 mod pypi;
+mod renv;
 mod requirements;
 mod text;
 mod uv;
+mod xml;
+mod yaml;
+mod yarn;
 
 use std::fmt;
 
 pub use cargo_manifest::{
     CargoManifest, ManifestLicense, apply_manifest_licenses, parse_cargo_manifest,
 };
+pub use purl::purl_coordinates;
 pub use pypi::normalize_pypi_name;
 
 /// Package ecosystem, named as OSV names them.
@@ -34,16 +66,64 @@ pub enum Ecosystem {
     Npm,
     PyPI,
     Go,
+    RubyGems,
+    /// PHP (Composer).
+    Packagist,
+    /// Java and other JVM languages; names are `group:artifact`.
+    Maven,
+    NuGet,
+    /// Dart and Flutter.
+    Pub,
+    /// Erlang and Elixir.
+    Hex,
+    /// R.
+    Cran,
+    /// C and C++ (Conan); names are the recipe name.
+    ConanCenter,
+    /// Alpine Linux packages (`apk`), from a root filesystem.
+    Alpine,
+    /// Debian and Ubuntu packages (`dpkg`), from a root filesystem.
+    Debian,
 }
 
 impl Ecosystem {
-    /// The ecosystem's name in OSV data (`crates.io`, `npm`, `PyPI`, `Go`).
+    /// Every ecosystem, in a stable order.
+    pub const ALL: [Ecosystem; 14] = [
+        Ecosystem::CratesIo,
+        Ecosystem::Npm,
+        Ecosystem::PyPI,
+        Ecosystem::Go,
+        Ecosystem::RubyGems,
+        Ecosystem::Packagist,
+        Ecosystem::Maven,
+        Ecosystem::NuGet,
+        Ecosystem::Pub,
+        Ecosystem::Hex,
+        Ecosystem::Cran,
+        Ecosystem::ConanCenter,
+        Ecosystem::Alpine,
+        Ecosystem::Debian,
+    ];
+
+    /// The ecosystem's name in OSV data (`crates.io`, `npm`, `PyPI`, `Go`,
+    /// `RubyGems`, ...). OSV qualifies the distributions with a release
+    /// (`Debian:12`, `Alpine:v3.19`); this is the name without it.
     pub fn osv_name(self) -> &'static str {
         match self {
             Ecosystem::CratesIo => "crates.io",
             Ecosystem::Npm => "npm",
             Ecosystem::PyPI => "PyPI",
             Ecosystem::Go => "Go",
+            Ecosystem::RubyGems => "RubyGems",
+            Ecosystem::Packagist => "Packagist",
+            Ecosystem::Maven => "Maven",
+            Ecosystem::NuGet => "NuGet",
+            Ecosystem::Pub => "Pub",
+            Ecosystem::Hex => "Hex",
+            Ecosystem::Cran => "CRAN",
+            Ecosystem::ConanCenter => "ConanCenter",
+            Ecosystem::Alpine => "Alpine",
+            Ecosystem::Debian => "Debian",
         }
     }
 }
@@ -117,6 +197,32 @@ pub enum LockfileKind {
     PipfileLock,
     /// `go.mod`, with hashes from the sibling `go.sum` when given.
     GoMod,
+    /// `yarn.lock`, classic (v1) or berry (v2 and later).
+    YarnLock,
+    /// `pnpm-lock.yaml`, lockfile versions 5.4 to 9.
+    PnpmLock,
+    /// `bun.lock` (the text lockfile, JSON with trailing commas).
+    BunLock,
+    /// `Gemfile.lock` or `gems.locked`.
+    GemfileLock,
+    ComposerLock,
+    /// NuGet `packages.lock.json`.
+    NugetLock,
+    /// `gradle.lockfile` (and `buildscript-gradle.lockfile`).
+    GradleLockfile,
+    /// `gradle/verification-metadata.xml`.
+    GradleVerification,
+    /// Maven `pom.xml`: its direct dependencies, not a full resolution.
+    PomXml,
+    PubspecLock,
+    MixLock,
+    PdmLock,
+    RenvLock,
+    ConanLock,
+    /// Alpine's installed-package database, `lib/apk/db/installed`.
+    ApkInstalled,
+    /// Debian's installed-package database, `var/lib/dpkg/status`.
+    DpkgStatus,
 }
 
 impl LockfileKind {
@@ -129,6 +235,22 @@ impl LockfileKind {
             | LockfileKind::UvLock
             | LockfileKind::PipfileLock => Ecosystem::PyPI,
             LockfileKind::GoMod => Ecosystem::Go,
+            LockfileKind::YarnLock | LockfileKind::PnpmLock | LockfileKind::BunLock => {
+                Ecosystem::Npm
+            }
+            LockfileKind::GemfileLock => Ecosystem::RubyGems,
+            LockfileKind::ComposerLock => Ecosystem::Packagist,
+            LockfileKind::NugetLock => Ecosystem::NuGet,
+            LockfileKind::GradleLockfile
+            | LockfileKind::GradleVerification
+            | LockfileKind::PomXml => Ecosystem::Maven,
+            LockfileKind::PubspecLock => Ecosystem::Pub,
+            LockfileKind::MixLock => Ecosystem::Hex,
+            LockfileKind::PdmLock => Ecosystem::PyPI,
+            LockfileKind::RenvLock => Ecosystem::Cran,
+            LockfileKind::ConanLock => Ecosystem::ConanCenter,
+            LockfileKind::ApkInstalled => Ecosystem::Alpine,
+            LockfileKind::DpkgStatus => Ecosystem::Debian,
         }
     }
 
@@ -221,10 +343,92 @@ pub fn detect(path: &str) -> Option<LockfileKind> {
         "uv.lock" => Some(LockfileKind::UvLock),
         "Pipfile.lock" => Some(LockfileKind::PipfileLock),
         "go.mod" => Some(LockfileKind::GoMod),
+        "yarn.lock" => Some(LockfileKind::YarnLock),
+        "pnpm-lock.yaml" => Some(LockfileKind::PnpmLock),
+        "bun.lock" => Some(LockfileKind::BunLock),
+        "Gemfile.lock" | "gems.locked" => Some(LockfileKind::GemfileLock),
+        "composer.lock" => Some(LockfileKind::ComposerLock),
+        "packages.lock.json" => Some(LockfileKind::NugetLock),
+        "gradle.lockfile" | "buildscript-gradle.lockfile" => Some(LockfileKind::GradleLockfile),
+        "verification-metadata.xml" if parent_is(path, &["gradle"]) => {
+            Some(LockfileKind::GradleVerification)
+        }
+        "pom.xml" => Some(LockfileKind::PomXml),
+        "pubspec.lock" => Some(LockfileKind::PubspecLock),
+        "mix.lock" => Some(LockfileKind::MixLock),
+        "pdm.lock" => Some(LockfileKind::PdmLock),
+        "renv.lock" => Some(LockfileKind::RenvLock),
+        "conan.lock" => Some(LockfileKind::ConanLock),
+        "installed" if parent_is(path, &["lib", "apk", "db"]) => Some(LockfileKind::ApkInstalled),
+        "status" if parent_is(path, &["var", "lib", "dpkg"]) => Some(LockfileKind::DpkgStatus),
         name if requirements::is_requirements_file_name(name) => {
             Some(LockfileKind::RequirementsTxt)
         }
+        // pip-tools layouts: `requirements/base.txt`, `requirements/dev.txt`.
+        name if name.ends_with(".txt") && parent_is(path, &["requirements"]) => {
+            Some(LockfileKind::RequirementsTxt)
+        }
         _ => None,
+    }
+}
+
+/// Whether the folders holding `path` end with `folders` (e.g. `lib/apk/db`
+/// for `rootfs/lib/apk/db/installed`), so generic file names such as
+/// `status` are only taken where the format lives.
+fn parent_is(path: &str, folders: &[&str]) -> bool {
+    let mut parts = path.rsplit(['/', '\\']);
+    parts.next();
+    folders
+        .iter()
+        .rev()
+        .all(|folder| parts.next() == Some(folder))
+}
+
+/// Like [`parse`], reading the other files a lockfile names through
+/// `read`: the sibling `go.sum` of a `go.mod`, the `-r`/`-c` includes of a
+/// requirements file and the parent poms of a `pom.xml` (relative to the
+/// file, never outside the workspace).
+/// `read` gets a workspace-relative path and returns the file's bytes when
+/// the caller may read it; what it cannot read is a warning.
+pub fn parse_with_reader(
+    path: &str,
+    bytes: &[u8],
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<Lockfile, ParseError> {
+    match detect(path) {
+        Some(kind @ (LockfileKind::RequirementsTxt | LockfileKind::PomXml)) => {
+            let fail = |failure: Failure| ParseError {
+                path: path.to_string(),
+                line: failure.line,
+                column: failure.column,
+                message: failure.message,
+            };
+            let text = text::decode(bytes).map_err(fail)?;
+            let parsed = if kind == LockfileKind::PomXml {
+                maven::parse_tree(path, text, read)
+            } else {
+                requirements::parse_tree(path, text, read)
+            }
+            .map_err(fail)?;
+            Ok(Lockfile {
+                kind,
+                path: path.to_string(),
+                packages: parsed.packages,
+                roots: parsed.roots,
+                warnings: parsed.warnings,
+            })
+        }
+        Some(kind) => {
+            let companion = kind.companion_file_name().and_then(|name| {
+                let sibling = match path.rsplit_once('/') {
+                    Some((folder, _)) => format!("{folder}/{name}"),
+                    None => name.to_string(),
+                };
+                read(&sibling)
+            });
+            parse_with_companion(path, bytes, companion.as_deref())
+        }
+        None => parse_with_companion(path, bytes, None),
     }
 }
 
@@ -262,6 +466,22 @@ pub fn parse_with_companion(
             })?;
             gomod::parse(text, go_sum)
         }
+        LockfileKind::YarnLock => yarn::parse(text),
+        LockfileKind::PnpmLock => pnpm::parse(text),
+        LockfileKind::BunLock => bun::parse(text),
+        LockfileKind::GemfileLock => gemfile::parse(text),
+        LockfileKind::ComposerLock => composer::parse(text),
+        LockfileKind::NugetLock => nuget::parse(text),
+        LockfileKind::GradleLockfile => gradle::parse_lockfile(text),
+        LockfileKind::GradleVerification => gradle::parse_verification(text),
+        LockfileKind::PomXml => maven::parse(text),
+        LockfileKind::PubspecLock => pubspec::parse(text),
+        LockfileKind::MixLock => mix::parse(text),
+        LockfileKind::PdmLock => pdm::parse(text),
+        LockfileKind::RenvLock => renv::parse(text),
+        LockfileKind::ConanLock => conan::parse(text),
+        LockfileKind::ApkInstalled => distro::parse_apk(text),
+        LockfileKind::DpkgStatus => distro::parse_dpkg(text),
     }
     .map_err(fail)?;
     let mut packages = parsed.packages;

@@ -416,7 +416,7 @@ fn name_from_folder(folder: &str) -> &str {
 
 /// Where a `resolved` URL (or v1 `version`) says a package came from;
 /// `None` when it does not say.
-fn source_from(resolved: Option<&str>) -> Option<Source> {
+pub(crate) fn source_from(resolved: Option<&str>) -> Option<Source> {
     let resolved = resolved?;
     if let Some(path) = resolved.strip_prefix("file:") {
         return Some(Source::Path {
@@ -448,7 +448,7 @@ fn source_from(resolved: Option<&str>) -> Option<Source> {
 }
 
 /// Every hash in an SRI `integrity` string (space-separated tokens).
-fn integrity(value: Option<&str>) -> Vec<Checksum> {
+pub(crate) fn integrity(value: Option<&str>) -> Vec<Checksum> {
     value
         .map(|v| v.split_whitespace().filter_map(digest::from_sri).collect())
         .unwrap_or_default()

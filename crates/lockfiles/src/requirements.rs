@@ -6,8 +6,11 @@
 //! extras, an exact `==`/`===` pin and where the marker starts.
 //!
 //! Only exact pins are packages. Anything that does not pin a version
-//! (ranges, bare names, URLs, editable installs) and `-r`/`-c` includes are
-//! reported as warnings with their line, since this parser sees one file.
+//! (ranges, bare names, URLs, editable installs) is a warning with its
+//! line. `-r`/`-c` includes are followed by [`parse_tree`] when the caller
+//! can read them (packages of a `-r` file are located at the `-r` line;
+//! a `-c` pin gives the version of a requirement that names none), and are
+//! warnings otherwise.
 
 use crate::pypi::normalize_pypi_name;
 use crate::{Checksum, Ecosystem, Failure, Package, Parsed, Source, Warning, digest};
@@ -31,10 +34,228 @@ struct LogicalLine {
     text: String,
 }
 
+/// A `-r` (requirements) or `-c` (constraints) line.
+struct Include {
+    constraint: bool,
+    flag: String,
+    target: String,
+    line: u32,
+}
+
+/// A requirement that names no single version: a warning unless a
+/// constraints file pins it.
+struct Unpinned {
+    /// `None` for paths and URLs, which no constraint can pin.
+    name: Option<String>,
+    line: u32,
+    why: String,
+}
+
+/// One file's packages, warnings, includes and unpinned requirements.
+struct FileResult {
+    parsed: Parsed,
+    includes: Vec<Include>,
+    unpinned: Vec<Unpinned>,
+}
+
+/// One requirements file on its own: includes are warnings.
 pub fn parse(text: &str) -> Result<Parsed, Failure> {
+    let mut file = parse_file(text)?;
+    for unpinned in file.unpinned.drain(..) {
+        file.parsed.warnings.push(Warning {
+            line: Some(unpinned.line),
+            message: unpinned.why,
+        });
+    }
+    for include in &file.includes {
+        file.parsed.warnings.push(Warning {
+            line: Some(include.line),
+            message: format!(
+                "`{} {}` includes another requirements file, which is not read from here; scan `{}` on its own",
+                include.flag, include.target, include.target
+            ),
+        });
+    }
+    file.parsed.warnings.sort_by_key(|w| w.line);
+    Ok(file.parsed)
+}
+
+/// Includes nested deeper than this are not followed (a cycle is caught
+/// earlier; this bounds pathological chains).
+const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// A requirements file with its `-r` and `-c` includes, read through
+/// `read` (a workspace-relative path in, the bytes out when the caller may
+/// read the file). Include paths are relative to the including file and
+/// may not leave the workspace.
+pub fn parse_tree(
+    path: &str,
+    text: &str,
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) -> Result<Parsed, Failure> {
+    let mut root = parse_file(text)?;
+    let mut visited = vec![crate::paths::normalize(path).unwrap_or_else(|| path.to_string())];
+    let mut constraints: Vec<Package> = Vec::new();
+    let includes = std::mem::take(&mut root.includes);
+    for include in includes {
+        follow(
+            path,
+            &include,
+            include.line,
+            read,
+            &mut visited,
+            0,
+            &mut root,
+            &mut constraints,
+        );
+    }
+    // A constraint pins a requirement that names no version.
+    for unpinned in std::mem::take(&mut root.unpinned) {
+        let pin = unpinned.name.as_deref().and_then(|name| {
+            let key = normalize_pypi_name(name);
+            constraints
+                .iter()
+                .find(|c| normalize_pypi_name(&c.name) == key)
+        });
+        match (pin, unpinned.name) {
+            (Some(pin), Some(name)) => root.parsed.packages.push(Package {
+                name,
+                line: Some(unpinned.line),
+                ..pin.clone()
+            }),
+            _ => root.parsed.warnings.push(Warning {
+                line: Some(unpinned.line),
+                message: unpinned.why,
+            }),
+        }
+    }
+    root.parsed.warnings.sort_by_key(|w| w.line);
+    // The same pin reached twice (a file and its include) is one package.
+    let mut seen = std::collections::HashSet::new();
+    root.parsed
+        .packages
+        .retain(|p| seen.insert((normalize_pypi_name(&p.name), p.version.clone())));
+    Ok(root.parsed)
+}
+
+/// Reads one include and merges it into `root`: `-r` packages (located at
+/// `at_line` of the root file), `-c` pins into `constraints`, and its own
+/// includes in turn.
+#[allow(clippy::too_many_arguments)]
+fn follow(
+    from: &str,
+    include: &Include,
+    at_line: u32,
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+    visited: &mut Vec<String>,
+    depth: usize,
+    root: &mut FileResult,
+    constraints: &mut Vec<Package>,
+) {
+    let warn = |root: &mut FileResult, message: String| {
+        root.parsed.warnings.push(Warning {
+            line: Some(at_line),
+            message,
+        })
+    };
+    let Some(target) = crate::paths::resolve_relative(from, &include.target) else {
+        warn(
+            root,
+            format!(
+                "`{} {}` is a URL or leaves the workspace; not read",
+                include.flag, include.target
+            ),
+        );
+        return;
+    };
+    if visited.contains(&target) {
+        // pip would loop; every package is already counted.
+        return;
+    }
+    if depth >= MAX_INCLUDE_DEPTH {
+        warn(
+            root,
+            format!("`{target}`: includes nested too deeply; not read"),
+        );
+        return;
+    }
+    let Some(bytes) = read(&target) else {
+        warn(
+            root,
+            format!(
+                "`{} {}`: `{target}` could not be read (missing, or outside the stage's read grant), so its requirements were not checked",
+                include.flag, include.target
+            ),
+        );
+        return;
+    };
+    visited.push(target.clone());
+    let text = match crate::text::decode(&bytes) {
+        Ok(text) => text,
+        Err(failure) => {
+            warn(root, format!("`{target}`: {}", failure.message));
+            return;
+        }
+    };
+    let mut file = match parse_file(text) {
+        Ok(file) => file,
+        Err(failure) => {
+            let at = failure.line.map(|l| format!(":{l}")).unwrap_or_default();
+            warn(root, format!("`{target}{at}`: {}", failure.message));
+            return;
+        }
+    };
+    for warning in file.parsed.warnings.drain(..) {
+        let at = warning.line.map(|l| format!(":{l}")).unwrap_or_default();
+        warn(root, format!("{target}{at}: {}", warning.message));
+    }
+    for mut package in file.parsed.packages.drain(..) {
+        package.line = Some(at_line);
+        if include.constraint {
+            constraints.push(package);
+        } else {
+            root.parsed.packages.push(package);
+        }
+    }
+    // Unpinned requirements of an included file may be pinned by a
+    // constraint too; a constraints file's own unpinned lines pin nothing.
+    for unpinned in file.unpinned.drain(..) {
+        let why = format!("{target}:{}: {}", unpinned.line, unpinned.why);
+        if include.constraint {
+            warn(root, why);
+        } else {
+            root.unpinned.push(Unpinned {
+                name: unpinned.name,
+                line: at_line,
+                why,
+            });
+        }
+    }
+    for nested in std::mem::take(&mut file.includes) {
+        let nested = Include {
+            // A constraint file's `-r` lines are constraints too.
+            constraint: include.constraint || nested.constraint,
+            ..nested
+        };
+        follow(
+            &target,
+            &nested,
+            at_line,
+            read,
+            visited,
+            depth + 1,
+            root,
+            constraints,
+        );
+    }
+}
+
+fn parse_file(text: &str) -> Result<FileResult, Failure> {
     let mut packages: Vec<Package> = Vec::new();
     let mut warnings = Vec::new();
     let mut index_url: Option<String> = None;
+    let mut includes = Vec::new();
+    let mut unpinned = Vec::new();
 
     for logical in logical_lines(text) {
         let warn = |warnings: &mut Vec<Warning>, message: String| {
@@ -49,12 +270,12 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
         }
         if line.starts_with('-') {
             match global_option(line) {
-                GlobalOption::Include { flag, target } => warn(
-                    &mut warnings,
-                    format!(
-                        "`{flag} {target}` includes another requirements file, which is not read from here; scan `{target}` on its own"
-                    ),
-                ),
+                GlobalOption::Include { flag, target } => includes.push(Include {
+                    constraint: matches!(flag.as_str(), "-c" | "--constraint"),
+                    flag,
+                    target,
+                    line: logical.line,
+                }),
                 GlobalOption::Editable(target) => warn(
                     &mut warnings,
                     format!("editable requirement `{target}` pins no version"),
@@ -108,7 +329,11 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
                     dependencies: Vec::new(),
                 });
             }
-            Requirement::Unpinned(why) => warn(&mut warnings, why),
+            Requirement::Unpinned { name, why } => unpinned.push(Unpinned {
+                name,
+                line: logical.line,
+                why,
+            }),
             Requirement::Malformed(why) => warn(&mut warnings, why),
         }
     }
@@ -120,10 +345,14 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             };
         }
     }
-    Ok(Parsed {
-        packages,
-        roots: Vec::new(),
-        warnings,
+    Ok(FileResult {
+        parsed: Parsed {
+            packages,
+            roots: Vec::new(),
+            warnings,
+        },
+        includes,
+        unpinned,
     })
 }
 
@@ -216,8 +445,16 @@ fn split_options(line: &str) -> (&str, &str) {
 }
 
 enum Requirement {
-    Pinned { name: String, version: String },
-    Unpinned(String),
+    Pinned {
+        name: String,
+        version: String,
+    },
+    /// `name` when the requirement names a registry package (a constraint
+    /// may pin it), `None` for paths and URLs.
+    Unpinned {
+        name: Option<String>,
+        why: String,
+    },
     Malformed(String),
 }
 
@@ -229,7 +466,10 @@ fn requirement(spec: &str) -> Requirement {
     if name.is_empty()
         || (spec.contains("://") && !spec[name_len..].trim_start().starts_with(['@', '[']))
     {
-        return Requirement::Unpinned(format!("`{spec}` is a path or URL, not a pinned version"));
+        return Requirement::Unpinned {
+            name: None,
+            why: format!("`{spec}` is a path or URL, not a pinned version"),
+        };
     }
     let mut rest = spec[name_len..].trim_start();
     if let Some(after_bracket) = rest.strip_prefix('[') {
@@ -239,9 +479,10 @@ fn requirement(spec: &str) -> Requirement {
         }
     }
     if rest.starts_with('@') {
-        return Requirement::Unpinned(format!(
-            "`{name}` is installed from a URL, not a pinned version"
-        ));
+        return Requirement::Unpinned {
+            name: None,
+            why: format!("`{name}` is installed from a URL, not a pinned version"),
+        };
     }
     let version_spec = rest.split(';').next().unwrap_or_default().trim();
     let version_spec = version_spec
@@ -270,11 +511,13 @@ fn requirement(spec: &str) -> Requirement {
             };
         }
     }
-    if version_spec.is_empty() {
-        Requirement::Unpinned(format!("`{name}` has no version pin"))
+    let why = if version_spec.is_empty() {
+        format!("`{name}` has no version pin")
     } else {
-        Requirement::Unpinned(format!(
-            "`{name}{version_spec}` is not pinned to one version"
-        ))
+        format!("`{name}{version_spec}` is not pinned to one version")
+    };
+    Requirement::Unpinned {
+        name: Some(name.to_string()),
+        why,
     }
 }

@@ -82,3 +82,42 @@ fn malformed_go_mod() {
     let lock = parse("go.mod", b"module a\nfrobnicate x\n").unwrap();
     assert_eq!(lock.warnings[0].line, Some(2));
 }
+
+#[test]
+fn modules_only_in_go_sum_are_listed_at_their_highest_version() {
+    // A go.mod before Go 1.17 requires only direct dependencies.
+    let go_mod =
+        b"module example.com/legacy\n\ngo 1.16\n\nrequire github.com/gin-gonic/gin v1.6.3\n";
+    let go_sum = b"github.com/gin-gonic/gin v1.6.3 h1:HZhZJglbcgh62bFov1hqmwwHzgP4ydXe/iKTIS13L+s=
+github.com/gin-gonic/gin v1.6.3/go.mod h1:BeHksXwJ0zUHf99hBDJ/Pl0H3iy3/9fTvAwXqJL8eus=
+golang.org/x/sys v0.0.0-20200116001909-b77594299b42 h1:r4D9aDYze8C/nHEdliHghr1BypZUgaX6pKUy21YJgnA=
+golang.org/x/sys v0.0.0-20200323222414-85ca7c5b95cd h1:B+qcQXVSZwF8pnWC+0d1oEGgjlLu0t/SZUiiOLg52NY=
+gopkg.in/yaml.v2 v2.2.8 h1:r4D9aDYze8C/nHEdliHghr1BypZUgaX6pKUy21YJgnA=
+gopkg.in/yaml.v2 v2.2.2/go.mod h1:smey5z9ZrfrcMsKNGsRHk9lMDMRgrfGTzT/Wdtpt8OE=
+github.com/golang/protobuf v1.3.3/go.mod h1:smey5z9ZrfrcMsKNGsRHk9lMDMRgrfGTzT/Wdtpt8OE=
+";
+    let lock = parse_with_companion("go.mod", go_mod, Some(go_sum)).unwrap();
+    assert_eq!(
+        names(&lock),
+        [
+            "example.com/legacy ",
+            "github.com/gin-gonic/gin v1.6.3",
+            // The later of two pseudo-versions; go.mod-only modules do not count.
+            "golang.org/x/sys v0.0.0-20200323222414-85ca7c5b95cd",
+            "gopkg.in/yaml.v2 v2.2.8",
+        ]
+    );
+    let sys = find(
+        &lock,
+        "golang.org/x/sys",
+        "v0.0.0-20200323222414-85ca7c5b95cd",
+    );
+    assert_eq!(sys.line, None);
+    assert_eq!(sys.checksums.len(), 1);
+    assert_eq!(lock.warnings.len(), 1);
+    assert!(
+        lock.warnings[0].message.contains("2 module(s)"),
+        "{:?}",
+        lock.warnings
+    );
+}

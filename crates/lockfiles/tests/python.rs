@@ -195,3 +195,68 @@ fn malformed_python_lockfiles_have_positions() {
     let truncated = &fixture("uv.lock.fixture")[..200];
     assert!(parse("uv.lock", truncated).is_err());
 }
+
+/// A workspace in memory, for includes.
+fn reader(files: &[(&str, &str)]) -> impl FnMut(&str) -> Option<Vec<u8>> {
+    let files: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|(path, text)| (path.to_string(), text.as_bytes().to_vec()))
+        .collect();
+    move |path: &str| {
+        files
+            .iter()
+            .find(|(known, _)| known == path)
+            .map(|(_, bytes)| bytes.clone())
+    }
+}
+
+#[test]
+fn requirements_includes_are_followed_relative_to_the_including_file() {
+    let main = "-r base.txt\n-c ../constraints.txt\nflask\nrequests==2.19.1 \\\n    --hash=sha256:63b52e3c866428a224f97cab011de738c36aec0185aa91cfacd418b5d58911d1\n-r ../../outside.txt\n-r missing.txt\n";
+    let mut read = reader(&[
+        (
+            "requirements/base.txt",
+            "django==3.2.4\n-r common.txt\nurllib3>=1.21\n",
+        ),
+        ("requirements/common.txt", "idna==2.7\n-r base.txt\n"),
+        (
+            "constraints.txt",
+            "flask==1.0.2\nurllib3==1.24.1\nunused==9.9\n",
+        ),
+    ]);
+    let lock =
+        cordon_lockfiles::parse_with_reader("requirements/dev.txt", main.as_bytes(), &mut read)
+            .unwrap();
+    assert_eq!(
+        names(&lock),
+        [
+            "django 3.2.4",
+            // Pinned by the constraints file, located where it is required.
+            "flask 1.0.2",
+            "idna 2.7",
+            "requests 2.19.1",
+            "urllib3 1.24.1",
+        ]
+    );
+    // Packages of an included file point at the `-r` line that brings them in.
+    assert_eq!(find(&lock, "django", "3.2.4").line, Some(1));
+    assert_eq!(find(&lock, "idna", "2.7").line, Some(1));
+    assert_eq!(find(&lock, "flask", "1.0.2").line, Some(3));
+    assert_eq!(find(&lock, "requests", "2.19.1").checksums.len(), 1);
+    let messages: Vec<String> = lock
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.line.unwrap_or(0), w.message))
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].starts_with("6: ") && messages[0].contains("leaves the workspace"));
+    assert!(messages[1].starts_with("7: ") && messages[1].contains("could not be read"));
+}
+
+#[test]
+fn without_a_reader_includes_stay_warnings() {
+    let lock = parse("requirements.txt", b"-r base.txt\nflask==1.0\n").unwrap();
+    assert_eq!(names(&lock), ["flask 1.0"]);
+    assert_eq!(lock.warnings.len(), 1);
+    assert!(lock.warnings[0].message.contains("base.txt"));
+}

@@ -20,6 +20,29 @@ const FIXTURES: &[(&str, &str)] = &[
     ("uv.lock.fixture", "uv.lock"),
     ("Pipfile.lock.fixture", "Pipfile.lock"),
     ("go.mod.fixture", "go.mod"),
+    ("yarn-v1.lock", "yarn.lock"),
+    ("yarn-berry.lock", "yarn.lock"),
+    ("pnpm-v5.yaml", "pnpm-lock.yaml"),
+    ("pnpm-v6.yaml", "pnpm-lock.yaml"),
+    ("pnpm-v9.yaml", "pnpm-lock.yaml"),
+    ("bun.lock.fixture", "bun.lock"),
+    ("Gemfile.lock.fixture", "Gemfile.lock"),
+    ("composer.lock.fixture", "composer.lock"),
+    ("packages.lock.json.fixture", "packages.lock.json"),
+    ("gradle.lockfile.fixture", "gradle.lockfile"),
+    (
+        "verification-metadata.xml",
+        "gradle/verification-metadata.xml",
+    ),
+    ("pom.xml.fixture", "pom.xml"),
+    ("pubspec.lock.fixture", "pubspec.lock"),
+    ("mix.lock.fixture", "mix.lock"),
+    ("pdm.lock.fixture", "pdm.lock"),
+    ("renv.lock.fixture", "renv.lock"),
+    ("conan-v1.lock", "conan.lock"),
+    ("conan-v2.lock", "conan.lock"),
+    ("apk-installed", "lib/apk/db/installed"),
+    ("dpkg-status", "var/lib/dpkg/status"),
 ];
 
 #[test]
@@ -53,7 +76,40 @@ fn corrupted_bytes_never_panic() {
 
 #[test]
 fn an_empty_lockfile_is_not_a_clean_one_where_the_format_requires_content() {
-    for path in ["Cargo.lock", "package-lock.json", "Pipfile.lock", "go.mod"] {
+    for path in [
+        "Cargo.lock",
+        "package-lock.json",
+        "Pipfile.lock",
+        "go.mod",
+        "pnpm-lock.yaml",
+        "bun.lock",
+        "Gemfile.lock",
+        "composer.lock",
+        "packages.lock.json",
+        "pom.xml",
+        "gradle/verification-metadata.xml",
+        "pubspec.lock",
+        "mix.lock",
+        "pdm.lock",
+        "renv.lock",
+        "conan.lock",
+        "lib/apk/db/installed",
+        "var/lib/dpkg/status",
+    ] {
         assert!(parse(path, b"").is_err(), "{path}");
     }
+}
+
+#[test]
+fn deeply_nested_or_self_referencing_input_is_an_error_or_bounded() {
+    let nested = format!("<project>{}</project>", "<a>".repeat(2_000));
+    assert!(parse("pom.xml", nested.as_bytes()).is_err());
+    // A property that expands to itself twice must not grow without bound.
+    let pom = "<project><properties><a>${a}${a}</a></properties><dependencies>\
+        <dependency><groupId>g</groupId><artifactId>x</artifactId><version>${a}</version></dependency>\
+        </dependencies></project>";
+    let lock = parse("pom.xml", pom.as_bytes()).unwrap();
+    assert_eq!(lock.warnings.len(), 1, "{:?}", lock.warnings);
+    let yaml = format!("lockfileVersion: '9.0'\npackages: {}", "[".repeat(2_000));
+    assert!(parse("pnpm-lock.yaml", yaml.as_bytes()).is_err());
 }

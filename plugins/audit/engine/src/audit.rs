@@ -1,19 +1,25 @@
 //! Matching packages against advisories: one finding per (file, package,
 //! version, advisory), after informational settings and ignores.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cordon_lockfiles::{Package, Source};
 use sha2::{Digest, Sha256};
 
 use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected};
 use crate::config::{AuditConfig, Date, IgnoreRule};
-use crate::ecosystem::{Ecosystem, EcosystemTag, normalized_name};
+use crate::ecosystem::{Ecosystem, EcosystemTag, is_matchable, normalized_name};
 use crate::index::Index;
 use crate::inventory::{Inventory, purl};
 use crate::severity::Severity;
 
-/// One advisory affecting one pinned package.
+/// Rule id of the finding for an ecosystem whose packages no loaded
+/// database has advisories for: those packages were not checked, which
+/// must never read as "no findings".
+pub const NOT_CHECKED_RULE: &str = "audit/ecosystem-not-checked";
+
+/// One advisory affecting one pinned package, or (rule
+/// [`NOT_CHECKED_RULE`]) an ecosystem of one file that was not checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// The advisory id (`RUSTSEC-2019-0009`, `PYSEC-2021-76`); the rule id.
@@ -51,6 +57,8 @@ pub struct Finding {
     pub line: Option<u32>,
     /// Stable across runs and line moves: advisory, package, version, file.
     pub fingerprint: String,
+    /// For a [`NOT_CHECKED_RULE`] finding: how many packages were not checked.
+    pub package_count: Option<usize>,
 }
 
 impl Finding {
@@ -79,6 +87,12 @@ impl Finding {
             ("affected-functions".to_owned(), self.functions.join(",")),
             ("affected-os".to_owned(), self.os.join(",")),
             ("affected-arch".to_owned(), self.arch.join(",")),
+            (
+                "package-count".to_owned(),
+                self.package_count
+                    .map(|count| count.to_string())
+                    .unwrap_or_default(),
+            ),
         ];
         properties.retain(|(_, value)| !value.is_empty());
         properties
@@ -107,8 +121,71 @@ pub struct AuditReport {
     pub notes: Vec<String>,
     /// Registry packages looked up (path, git and workspace ones are not).
     pub packages_checked: usize,
+    /// Registry packages of ecosystems no database has advisories for.
+    pub packages_not_checked: usize,
     /// Findings an ignore rule suppressed.
     pub suppressed: usize,
+    /// Per ecosystem with registry packages: how many were read and which
+    /// databases covered them, sorted by ecosystem.
+    pub coverage: Vec<EcosystemCoverage>,
+}
+
+/// What was known about one ecosystem of the audited packages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcosystemCoverage {
+    pub ecosystem: Ecosystem,
+    /// Registry packages of this ecosystem, over every file.
+    pub packages: usize,
+    /// Advisories for this ecosystem in each index, in the order the
+    /// indexes were given; all zero means the packages were not checked.
+    pub advisories: Vec<usize>,
+    /// Each index's label ([`Index::with_label`]), or `database N`.
+    pub databases: Vec<String>,
+}
+
+impl EcosystemCoverage {
+    pub fn checked(&self) -> bool {
+        self.advisories.iter().any(|&count| count > 0)
+    }
+
+    /// One line for the run summary.
+    pub fn note(&self) -> String {
+        let name = self.ecosystem.osv_name();
+        if self.checked() {
+            let sources: Vec<String> = self
+                .advisories
+                .iter()
+                .zip(&self.databases)
+                .filter(|(count, _)| **count > 0)
+                .map(|(count, database)| format!("{database} ({count})"))
+                .collect();
+            format!(
+                "{name}: {} package(s) checked against {name} advisories from {}",
+                self.packages,
+                sources.join(", ")
+            )
+        } else {
+            format!(
+                "{name}: {} package(s) NOT checked: {}",
+                self.packages,
+                not_checked_reason(self.ecosystem)
+            )
+        }
+    }
+}
+
+/// Why an ecosystem was not checked, and what would check it.
+fn not_checked_reason(ecosystem: Ecosystem) -> String {
+    let name = ecosystem.osv_name();
+    if is_matchable(ecosystem) {
+        format!(
+            "no loaded advisory database has {name} advisories; add OSV records for {name} to the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>`, or `--osv-db <directory>`)"
+        )
+    } else {
+        format!(
+            "Cordon does not match {name} advisories yet: they are published per distribution release, which an installed-package database does not name"
+        )
+    }
 }
 
 /// Audits every inventory against every index.
@@ -127,7 +204,17 @@ pub fn audit(
     config: &AuditConfig,
     today: Date,
 ) -> AuditReport {
-    let mut report = AuditReport::default();
+    let mut report = AuditReport {
+        coverage: coverage(indexes, inventories),
+        ..AuditReport::default()
+    };
+    let checked: HashSet<Ecosystem> = report
+        .coverage
+        .iter()
+        .filter(|coverage| coverage.checked())
+        .map(|coverage| coverage.ecosystem)
+        .collect();
+    report_not_checked(&mut report, inventories, &checked, config);
     if indexes.is_empty() {
         report
             .notes
@@ -138,11 +225,30 @@ pub fn audit(
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
     for inventory in inventories {
+        report.notes.extend(inventory.warnings.iter().cloned());
         let mut seen: HashSet<(Ecosystem, String, String, String)> = HashSet::new();
         for package in &inventory.packages {
             let Source::Registry { url } = &package.source else {
                 continue;
             };
+            if !checked.contains(&package.ecosystem) {
+                continue;
+            }
+            if package.version.trim().is_empty() {
+                // A version the file does not state (a Maven version from a
+                // parent pom, say) matches nothing: say so.
+                report.notes.push(format!(
+                    "{}{}: {} has no resolved version, so it was not checked",
+                    inventory.path,
+                    package
+                        .line
+                        .map(|line| format!(":{line}"))
+                        .unwrap_or_default(),
+                    package.name,
+                ));
+                report.packages_not_checked += 1;
+                continue;
+            }
             report.packages_checked += 1;
             let name = normalized_name(package.ecosystem, &package.name);
             let tag = EcosystemTag::from(package.ecosystem);
@@ -219,7 +325,23 @@ pub fn audit(
     }
 
     report.notes.extend(ignores.unused_notes());
+    sort_findings(&mut report);
+    let ids: BTreeSet<&String> = reported_records.keys().collect();
+    let not_checked_rule = report
+        .rules
+        .iter()
+        .find(|rule| rule.id == NOT_CHECKED_RULE)
+        .cloned();
+    report.rules = ids
+        .into_iter()
+        .map(|id| rule(reported_records[id]))
+        .chain(not_checked_rule)
+        .collect();
+    report.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    report
+}
 
+fn sort_findings(report: &mut AuditReport) {
     report.findings.sort_by(|a, b| {
         (&a.path, a.line, &a.advisory_id, &a.package, &a.version).cmp(&(
             &b.path,
@@ -229,12 +351,122 @@ pub fn audit(
             &b.version,
         ))
     });
-    let ids: BTreeSet<&String> = reported_records.keys().collect();
-    report.rules = ids
+}
+
+/// Registry packages per ecosystem over every inventory, and each index's
+/// advisory count for them.
+fn coverage(indexes: &[&Index], inventories: &[Inventory]) -> Vec<EcosystemCoverage> {
+    let mut packages: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for package in inventories.iter().flat_map(|inventory| &inventory.packages) {
+        if matches!(package.source, Source::Registry { .. }) {
+            *packages.entry(package.ecosystem).or_default() += 1;
+        }
+    }
+    packages
         .into_iter()
-        .map(|id| rule(reported_records[id]))
-        .collect();
-    report
+        .map(|(ecosystem, packages)| EcosystemCoverage {
+            ecosystem,
+            packages,
+            advisories: indexes
+                .iter()
+                .map(|index| index.advisories_in(ecosystem))
+                .collect(),
+            databases: indexes
+                .iter()
+                .enumerate()
+                .map(|(position, index)| match index.label() {
+                    Some(label) => label.to_owned(),
+                    None => format!("database {}", position + 1),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// One finding per (file, ecosystem) whose registry packages no database
+/// covers, at the first such package's line, and a summary note for every
+/// ecosystem.
+fn report_not_checked(
+    report: &mut AuditReport,
+    inventories: &[Inventory],
+    checked: &HashSet<Ecosystem>,
+    config: &AuditConfig,
+) {
+    for coverage in &report.coverage {
+        report.notes.push(coverage.note());
+        if !coverage.checked() {
+            report.packages_not_checked += coverage.packages;
+        }
+    }
+    for inventory in inventories {
+        let mut unchecked: BTreeMap<Ecosystem, (usize, Option<u32>)> = BTreeMap::new();
+        for package in &inventory.packages {
+            if matches!(package.source, Source::Registry { .. })
+                && !checked.contains(&package.ecosystem)
+            {
+                let entry = unchecked
+                    .entry(package.ecosystem)
+                    .or_insert((0, package.line));
+                entry.0 += 1;
+            }
+        }
+        for (ecosystem, (count, line)) in unchecked {
+            let name = ecosystem.osv_name();
+            report.findings.push(Finding {
+                advisory_id: NOT_CHECKED_RULE.to_owned(),
+                kind: "not-checked".to_owned(),
+                severity: config.not_checked_severity,
+                title: format!("{name} packages were not checked for known vulnerabilities"),
+                message: format!(
+                    "{count} {name} package(s) in {} were not checked: {}",
+                    inventory.path,
+                    not_checked_reason(ecosystem)
+                ),
+                aliases: Vec::new(),
+                ecosystem,
+                package: String::new(),
+                version: String::new(),
+                purl: String::new(),
+                affected: String::new(),
+                fixed: None,
+                patched: Vec::new(),
+                cvss: None,
+                cvss_score: None,
+                url: None,
+                date: None,
+                functions: Vec::new(),
+                os: Vec::new(),
+                arch: Vec::new(),
+                path: inventory.path.clone(),
+                line,
+                fingerprint: not_checked_fingerprint(ecosystem, &inventory.path),
+                package_count: Some(count),
+            });
+        }
+    }
+    if report
+        .findings
+        .iter()
+        .any(|finding| finding.advisory_id == NOT_CHECKED_RULE)
+    {
+        report.rules.push(Rule {
+            id: NOT_CHECKED_RULE.to_owned(),
+            short_description: "Ecosystem not checked for known vulnerabilities".to_owned(),
+            full_description: "The file pins packages of an ecosystem for which no loaded advisory database holds any advisory, so whether they are vulnerable is unknown. It is reported instead of being passed as clean.".to_owned(),
+            help: "Load advisories for the ecosystem into the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>` or `--osv-db <directory>`), or lower `not-checked-severity` in the audit stage's options to accept the gap.".to_owned(),
+            default_severity: config.not_checked_severity,
+        });
+    }
+    sort_findings(report);
+}
+
+fn not_checked_fingerprint(ecosystem: Ecosystem, path: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [NOT_CHECKED_RULE, ecosystem.osv_name(), path] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(&hasher.finalize()[..16])
 }
 
 fn kind_enabled(kind: &AdvisoryKind, config: &AuditConfig) -> bool {
@@ -410,6 +642,7 @@ fn finding(
         path: inventory.path.clone(),
         line: package.line,
         fingerprint: fingerprint(record, package, &inventory.path),
+        package_count: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! max-database-age-days = 30
 //! informational = { unmaintained = false }
 //! ignore = [{ id = "RUSTSEC-2020-0071", package = "time", reason = "no local time use", expires = "2099-12-31" }]
+//! not-checked-severity = "high"
 //! ```
 
 use std::str::FromStr;
@@ -13,6 +14,8 @@ use std::str::FromStr;
 use serde::Deserialize;
 
 pub use jiff::civil::Date;
+
+use crate::severity::Severity;
 
 /// Options of the `audit` stage. Unknown keys are an error so typos do not
 /// silently disable a setting.
@@ -30,6 +33,16 @@ pub struct AuditConfig {
     /// this many days earns a note asking for `cordon db update`.
     #[serde(default = "default_max_database_age_days")]
     pub max_database_age_days: u32,
+    /// `not-checked-severity`: severity of the finding for an ecosystem
+    /// whose packages no loaded database has advisories for. High by
+    /// default, so the default gate fails rather than report them clean;
+    /// `info` keeps the finding without failing a gate.
+    #[serde(default = "default_not_checked_severity")]
+    pub not_checked_severity: Severity,
+}
+
+fn default_not_checked_severity() -> Severity {
+    Severity::High
 }
 
 fn default_max_database_age_days() -> u32 {
@@ -42,6 +55,7 @@ impl Default for AuditConfig {
             informational: InformationalConfig::default(),
             ignore: Vec::new(),
             max_database_age_days: default_max_database_age_days(),
+            not_checked_severity: default_not_checked_severity(),
         }
     }
 }
@@ -119,7 +133,12 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
 pub struct ConfigError(pub String);
 
 /// The top-level option keys, as written in `cordon.toml`.
-pub const OPTION_KEYS: [&str; 3] = ["informational", "ignore", "max-database-age-days"];
+pub const OPTION_KEYS: [&str; 4] = [
+    "informational",
+    "ignore",
+    "max-database-age-days",
+    "not-checked-severity",
+];
 
 impl AuditConfig {
     /// Reads the stage's options table as the host hands it over (JSON).
@@ -185,6 +204,10 @@ mod tests {
         assert!(!config.informational.unmaintained);
         assert!(config.informational.unsound && config.informational.notice);
         assert_eq!(config.max_database_age_days, 30);
+        assert_eq!(config.not_checked_severity, Severity::High);
+        let lowered = AuditConfig::from_json(r#"{"not-checked-severity": "info"}"#).unwrap();
+        assert_eq!(lowered.not_checked_severity, Severity::Info);
+        assert!(AuditConfig::from_json(r#"{"not-checked-severity": "loud"}"#).is_err());
         assert_eq!(
             config.ignore[0].expires,
             Some(jiff::civil::date(2099, 12, 31))
@@ -197,7 +220,7 @@ mod tests {
         let unknown = AuditConfig::from_json(r#"{"informationl": {}}"#).unwrap_err();
         assert_eq!(
             unknown.0,
-            "unknown field `informationl`, expected one of `informational`, `ignore`, `max-database-age-days`"
+            "unknown field `informationl`, expected one of `informational`, `ignore`, `max-database-age-days`, `not-checked-severity`"
         );
         let snake = AuditConfig::from_json(r#"{"max_database_age_days": 30}"#).unwrap_err();
         assert_eq!(

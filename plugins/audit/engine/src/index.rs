@@ -2,18 +2,20 @@
 //! stage keeps in its cache (keyed by the database revision) and loads in
 //! milliseconds on the next run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::advisory::AdvisoryRecord;
-use crate::ecosystem::EcosystemTag;
+use crate::ecosystem::{Ecosystem, EcosystemTag};
 use crate::osv_db::{self, OsvFormat};
 use crate::rustsec_db::{self, RustSecFile};
 
 /// Bumped whenever the serialized form changes, so stale caches are rebuilt
-/// instead of misread.
-pub const INDEX_FORMAT_VERSION: u32 = 1;
+/// instead of misread. Version 2: OSV records of RubyGems, Packagist, Maven,
+/// NuGet, Pub, Hex, CRAN and ConanCenter are kept (version-1 caches dropped
+/// them, and would claim those ecosystems have no advisories).
+pub const INDEX_FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"CDNAUDIX";
 
@@ -69,9 +71,23 @@ pub struct Index {
     records: Vec<AdvisoryRecord>,
     stats: IndexStats,
     by_package: HashMap<(EcosystemTag, String), Vec<usize>>,
+    per_ecosystem: BTreeMap<Ecosystem, usize>,
+    /// How reports name this database (the data set, e.g. `osv`).
+    label: Option<String>,
 }
 
 impl Index {
+    /// Names this database in reports (`rustsec`, `osv`); not stored in
+    /// the serialized index, so a cached index is labelled after loading.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
     /// Parses every advisory among `files` (paths relative to the database
     /// root with `/` separators, and their bytes). RustSec advisories are
     /// recognised by the advisory-db layout (`crates/<crate>/<ID>.md`), OSV
@@ -142,7 +158,9 @@ impl Index {
 
     fn from_parts(records: Vec<AdvisoryRecord>, stats: IndexStats) -> Index {
         let mut by_package: HashMap<(EcosystemTag, String), Vec<usize>> = HashMap::new();
+        let mut per_ecosystem: BTreeMap<Ecosystem, usize> = BTreeMap::new();
         for (slot, record) in records.iter().enumerate() {
+            *per_ecosystem.entry(record.ecosystem.into()).or_default() += 1;
             by_package
                 .entry((record.ecosystem, record.package.clone()))
                 .or_default()
@@ -152,7 +170,20 @@ impl Index {
             records,
             stats,
             by_package,
+            per_ecosystem,
+            label: None,
         }
+    }
+
+    /// How many advisories this index holds for `ecosystem` (withdrawn
+    /// ones included): zero means its packages are not checked by it.
+    pub fn advisories_in(&self, ecosystem: Ecosystem) -> usize {
+        self.per_ecosystem.get(&ecosystem).copied().unwrap_or(0)
+    }
+
+    /// The ecosystems this index holds advisories for, with their counts.
+    pub fn ecosystems(&self) -> impl Iterator<Item = (Ecosystem, usize)> + '_ {
+        self.per_ecosystem.iter().map(|(e, n)| (*e, *n))
     }
 
     /// The cache key under which to store this index for a data set at a
@@ -250,6 +281,15 @@ mod tests {
         assert_eq!(loaded.stats(), index.stats());
         assert_eq!(loaded.advisories_for(EcosystemTag::PyPI, "b").count(), 1);
         assert_eq!(loaded.advisories_for(EcosystemTag::PyPI, "c").count(), 0);
+        assert_eq!(loaded.advisories_in(Ecosystem::PyPI), 2);
+        assert_eq!(loaded.advisories_in(Ecosystem::Npm), 0);
+        assert_eq!(
+            loaded.ecosystems().collect::<Vec<_>>(),
+            [(Ecosystem::PyPI, 2)]
+        );
+        // The label names the data set in reports; it is not serialized.
+        assert_eq!(loaded.label(), None);
+        assert_eq!(loaded.with_label("osv").label(), Some("osv"));
     }
 
     #[test]

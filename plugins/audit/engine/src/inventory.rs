@@ -3,21 +3,33 @@
 use cordon_lockfiles::{Lockfile, Package};
 use packageurl::PackageUrl;
 
-use crate::ecosystem::{Ecosystem, normalized_name};
-
 /// Packages read from one file, reported against that file's path.
 #[derive(Debug, Clone)]
 pub struct Inventory {
     /// Workspace-relative path of the lockfile or SBOM.
     pub path: String,
     pub packages: Vec<Package>,
+    /// What the parser could not use (`path:line: message`): unpinned
+    /// requirements, unresolved Maven versions, unreadable includes. The
+    /// audit repeats them in its notes, so a partly read file never looks
+    /// complete.
+    pub warnings: Vec<String>,
 }
 
 impl From<Lockfile> for Inventory {
     fn from(lockfile: Lockfile) -> Self {
+        let warnings = lockfile
+            .warnings
+            .iter()
+            .map(|warning| match warning.line {
+                Some(line) => format!("{}:{line}: {}", lockfile.path, warning.message),
+                None => format!("{}: {}", lockfile.path, warning.message),
+            })
+            .collect();
         Self {
             path: lockfile.path,
             packages: lockfile.packages,
+            warnings,
         }
     }
 }
@@ -25,28 +37,10 @@ impl From<Lockfile> for Inventory {
 /// The package URL of a package (`pkg:cargo/serde@1.0.0`), for SARIF
 /// properties and for grouping findings by package.
 pub fn purl(package: &Package) -> String {
-    let (ty, namespace, name) = match package.ecosystem {
-        Ecosystem::CratesIo => ("cargo", None, package.name.clone()),
-        Ecosystem::PyPI => (
-            "pypi",
-            None,
-            normalized_name(Ecosystem::PyPI, &package.name),
-        ),
-        Ecosystem::Npm | Ecosystem::Go => {
-            let ty = if package.ecosystem == Ecosystem::Npm {
-                "npm"
-            } else {
-                "golang"
-            };
-            match package.name.rsplit_once('/') {
-                Some((namespace, name)) => (ty, Some(namespace), name.to_owned()),
-                None => (ty, None, package.name.clone()),
-            }
-        }
-    };
+    let (ty, namespace, name) = cordon_lockfiles::purl_coordinates(package);
     let built = PackageUrl::new(ty, name.as_str()).and_then(|mut purl| {
-        if let Some(namespace) = namespace {
-            purl.with_namespace(namespace)?;
+        if let Some(namespace) = &namespace {
+            purl.with_namespace(namespace.as_str())?;
         }
         purl.with_version(package.version.as_str())?;
         Ok(purl.to_string())
@@ -59,7 +53,7 @@ pub fn purl(package: &Package) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cordon_lockfiles::Source;
+    use cordon_lockfiles::{Ecosystem, Source};
 
     fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
         Package {
@@ -100,6 +94,26 @@ mod tests {
                 "111.22.0+1.1.1q"
             )),
             "pkg:cargo/openssl-src@111.22.0%2B1.1.1q"
+        );
+        assert_eq!(
+            purl(&package(
+                Ecosystem::Maven,
+                "org.apache.logging.log4j:log4j-core",
+                "2.14.1"
+            )),
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+        );
+        assert_eq!(
+            purl(&package(
+                Ecosystem::Packagist,
+                "symfony/http-kernel",
+                "v5.4.0"
+            )),
+            "pkg:composer/symfony/http-kernel@v5.4.0"
+        );
+        assert_eq!(
+            purl(&package(Ecosystem::RubyGems, "rack", "2.2.3")),
+            "pkg:gem/rack@2.2.3"
         );
     }
 }

@@ -26,7 +26,10 @@ mod sbom;
 mod severity;
 mod version;
 
-pub use audit::{AuditReport, DatabaseAge, Finding, Rule, audit, database_age};
+pub use audit::{
+    AuditReport, DatabaseAge, EcosystemCoverage, Finding, NOT_CHECKED_RULE, Rule, audit,
+    database_age,
+};
 pub use config::{
     AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, OPTION_KEYS, parse_date,
 };

@@ -171,12 +171,17 @@ pub fn inventories_from_cyclonedx(
     }
     let mut inventories: Vec<Inventory> = by_lockfile
         .into_iter()
-        .map(|(path, packages)| Inventory { path, packages })
+        .map(|(path, packages)| Inventory {
+            path,
+            packages,
+            warnings: Vec::new(),
+        })
         .collect();
     if !unlocated.is_empty() {
         inventories.push(Inventory {
             path: path.to_owned(),
             packages: unlocated,
+            warnings: Vec::new(),
         });
     }
     for inventory in &mut inventories {
@@ -196,12 +201,24 @@ fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
         "pypi" => Ecosystem::PyPI,
         "npm" => Ecosystem::Npm,
         "golang" => Ecosystem::Go,
+        "gem" => Ecosystem::RubyGems,
+        "composer" => Ecosystem::Packagist,
+        "maven" => Ecosystem::Maven,
+        "nuget" => Ecosystem::NuGet,
+        "pub" => Ecosystem::Pub,
+        "hex" => Ecosystem::Hex,
+        "cran" => Ecosystem::Cran,
+        "conan" => Ecosystem::ConanCenter,
+        "apk" => Ecosystem::Alpine,
+        "deb" => Ecosystem::Debian,
         _ => return Ok(None),
     };
     let version = purl.version().ok_or("no version")?.to_owned();
-    let name = match purl.namespace() {
-        Some(namespace) => format!("{namespace}/{}", purl.name()),
-        None => purl.name().to_owned(),
+    let name = match (ecosystem, purl.namespace()) {
+        // The namespace of a distribution package names the distribution.
+        (Ecosystem::Alpine | Ecosystem::Debian, _) | (_, None) => purl.name().to_owned(),
+        (Ecosystem::Maven, Some(group)) => format!("{group}:{}", purl.name()),
+        (_, Some(namespace)) => format!("{namespace}/{}", purl.name()),
     };
     let qualifier = |key: &str| purl.qualifiers().get(key).map(|value| value.to_string());
     let source = if let Some(url) = qualifier("vcs_url") {

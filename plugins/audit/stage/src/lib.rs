@@ -27,7 +27,7 @@
 use cordon_audit::{
     AuditConfig, Date, Index, Inventory, audit, database_age, inventories_from_cyclonedx,
 };
-use cordon_lockfiles::{detect, parse_with_companion};
+use cordon_lockfiles::{detect, parse_with_reader};
 use cordon_sdk::prelude::*;
 
 /// The data sets the stage asks for, in the order they are reported.
@@ -129,7 +129,10 @@ fn load_database(
                 log::debug(&format!(
                     "{name}: advisory index loaded from the cache ({key})"
                 ));
-                return Ok(Ok(Database { name, index }));
+                return Ok(Ok(Database {
+                    name,
+                    index: index.with_label(name),
+                }));
             }
             Err(error) => log::info(&format!("{name}: rebuilding the advisory index: {error}")),
         }
@@ -169,7 +172,10 @@ fn load_database(
             error.describe()
         ));
     }
-    Ok(Ok(Database { name, index }))
+    Ok(Ok(Database {
+        name,
+        index: index.with_label(name),
+    }))
 }
 
 /// Packages from the `sbom` artifact, one inventory per lockfile it names
@@ -202,9 +208,9 @@ fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageEr
     })?;
     let mut inventories = Vec::new();
     for file in files {
-        let Some(kind) = detect(&file.path) else {
+        if detect(&file.path).is_none() {
             continue;
-        };
+        }
         let bytes = match workspace::read(&file.path) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -212,14 +218,10 @@ fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageEr
                 continue;
             }
         };
-        let companion = kind.companion_file_name().and_then(|name| {
-            let sibling = match file.path.rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/{name}"),
-                None => name.to_string(),
-            };
-            workspace::read(&sibling).ok()
-        });
-        match parse_with_companion(&file.path, &bytes, companion.as_deref()) {
+        // Files a lockfile names (`go.sum`, `-r`/`-c` includes) are read
+        // through the host, within the stage's grant.
+        let mut read = |other: &str| workspace::read(other).ok();
+        match parse_with_reader(&file.path, &bytes, &mut read) {
             Ok(lockfile) => {
                 summary.files_scanned += 1;
                 summary.bytes_scanned += bytes.len() as u64;

@@ -421,3 +421,97 @@ fn cache_keys_follow_revision_or_file_listing() {
         cordon_audit::Index::cache_key("rustsec", "abc123")
     );
 }
+
+#[test]
+fn npm_packages_with_only_rustsec_are_a_failing_not_checked_finding() {
+    let dir = workspace("npm/package-lock.json", "web/package-lock.json");
+    let cargo = std::fs::read(format!(
+        "{MANIFEST_DIR}/../engine/tests/fixtures/cargo-v1/Cargo.lock"
+    ))
+    .unwrap();
+    std::fs::write(dir.path().join("Cargo.lock"), cargo).unwrap();
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .run::<Audit>(json!({}));
+    let not_checked: Vec<_> = outcome
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == cordon_audit::NOT_CHECKED_RULE)
+        .collect();
+    assert_eq!(not_checked.len(), 1);
+    let finding = not_checked[0];
+    assert_eq!(finding.severity, Severity::High);
+    assert_eq!(
+        finding.location.as_ref().unwrap().path,
+        "web/package-lock.json"
+    );
+    assert!(
+        finding
+            .properties
+            .iter()
+            .any(|(k, v)| k == "package-count" && v == "2")
+    );
+    assert!(finding.message.contains("2 npm package(s)"));
+    let notes = &outcome.summary().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("npm: 2 package(s) NOT checked")),
+        "{notes:?}"
+    );
+    // The crates were still audited.
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "RUSTSEC-2019-0009")
+    );
+    // The summary names the source that covered them.
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("crates.io: ") && n.contains("advisories from rustsec (")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn requirements_includes_are_read_through_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app/requirements")).unwrap();
+    std::fs::write(
+        dir.path().join("app/requirements/dev.txt"),
+        "-r base.txt\npytest==7.4.2\n",
+    )
+    .unwrap();
+    // `base.txt` alone is a requirements file too; it is audited on its own
+    // and through the include.
+    std::fs::write(
+        dir.path().join("app/requirements/base.txt"),
+        "jinja2==2.10\n",
+    )
+    .unwrap();
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("osv", osv_pypi_dir())
+        .run::<Audit>(json!({}));
+    let located: Vec<(String, Option<u32>)> = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            f.properties
+                .iter()
+                .any(|(k, v)| k == "package" && v == "jinja2")
+        })
+        .map(|f| {
+            let location = f.location.as_ref().unwrap();
+            (location.path.clone(), location.region.map(|r| r.start_line))
+        })
+        .collect();
+    assert!(
+        located.contains(&("app/requirements/dev.txt".to_string(), Some(1))),
+        "{located:?}"
+    );
+    assert!(located.contains(&("app/requirements/base.txt".to_string(), Some(1))));
+}

@@ -33,7 +33,7 @@ pub const RULES: &[Rule] = &[
         id: UNPARSABLE_LOCKFILE,
         short_description: "Lockfile could not be parsed",
         full_description: "A lockfile in the workspace is malformed, truncated or not text, so none of its packages are in the SBOM.",
-        help: "Fix or regenerate the lockfile (e.g. `cargo generate-lockfile`, `npm install --package-lock-only`, `poetry lock`, `uv lock`, `go mod tidy`) and run the stage again.",
+        help: "Fix or regenerate the lockfile (e.g. `cargo generate-lockfile`, `npm install --package-lock-only`, `yarn install`, `pnpm install --lockfile-only`, `poetry lock`, `uv lock`, `pdm lock`, `go mod tidy`, `bundle lock`, `composer update --lock`, `dotnet restore --use-lock-file`, `gradle dependencies --write-locks`, `dart pub get`, `mix deps.get`) and run the stage again.",
         default_severity: Severity::Medium,
     },
     Rule {

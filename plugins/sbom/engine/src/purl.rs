@@ -40,38 +40,31 @@ pub fn purl(package: &Package) -> String {
     built.unwrap_or_else(|_| format!("pkg:{ty}/{}", package.name))
 }
 
-/// purl type, namespace and name.
+/// purl type, namespace and name, as the lockfiles crate defines them for
+/// every ecosystem.
 fn coordinates(package: &Package) -> (&'static str, Option<String>, String) {
-    match package.ecosystem {
-        Ecosystem::CratesIo => ("cargo", None, package.name.clone()),
-        Ecosystem::PyPI => ("pypi", None, normalize_pypi_name(&package.name)),
-        Ecosystem::Npm => match package.name.split_once('/') {
-            Some((scope, name)) if scope.starts_with('@') => {
-                ("npm", Some(scope.to_string()), name.to_string())
-            }
-            _ => ("npm", None, package.name.clone()),
-        },
-        Ecosystem::Go => match package.name.rsplit_once('/') {
-            Some((namespace, name)) => ("golang", Some(namespace.to_string()), name.to_string()),
-            None => ("golang", None, package.name.clone()),
-        },
-    }
+    cordon_lockfiles::purl_coordinates(package)
 }
 
-/// The CycloneDX `group` of a component: the npm scope or the Go module
-/// path's prefix.
+/// The CycloneDX `group` of a component: the npm scope, the Go module
+/// path's prefix, the Maven group or the Composer vendor. Distribution
+/// packages have none (their purl namespace names the distribution).
 pub fn group(package: &Package) -> Option<String> {
     match package.ecosystem {
-        Ecosystem::Npm | Ecosystem::Go => coordinates(package).1,
-        Ecosystem::CratesIo | Ecosystem::PyPI => None,
+        Ecosystem::Npm | Ecosystem::Go | Ecosystem::Maven | Ecosystem::Packagist => {
+            coordinates(package).1
+        }
+        _ => None,
     }
 }
 
 /// The component name: the part of the package name after its group.
 pub fn short_name(package: &Package) -> String {
     match package.ecosystem {
-        Ecosystem::Npm | Ecosystem::Go => coordinates(package).2,
-        Ecosystem::CratesIo | Ecosystem::PyPI => package.name.clone(),
+        Ecosystem::Npm | Ecosystem::Go | Ecosystem::Maven | Ecosystem::Packagist => {
+            coordinates(package).2
+        }
+        _ => package.name.clone(),
     }
 }
 
@@ -99,33 +92,55 @@ pub fn external_reference(package: &Package) -> Option<(&'static str, String)> {
                 return None;
             }
             let url = url.as_deref().map(|u| u.trim_end_matches('/'));
-            Some((
-                "distribution",
-                match (package.ecosystem, url) {
-                    (Ecosystem::CratesIo, None) => {
-                        format!("https://crates.io/api/v1/crates/{name}/{version}/download")
-                    }
-                    (Ecosystem::CratesIo, Some(index)) => format!("{index}/{name}/{version}"),
-                    (Ecosystem::Npm, registry) => {
-                        let registry = registry.unwrap_or("https://registry.npmjs.org");
-                        let file = name.rsplit('/').next().unwrap_or(name);
-                        format!("{registry}/{name}/-/{file}-{version}.tgz")
-                    }
-                    (Ecosystem::PyPI, None) => format!(
-                        "https://pypi.org/project/{}/{version}/",
-                        normalize_pypi_name(name)
-                    ),
-                    (Ecosystem::PyPI, Some(index)) => {
-                        format!("{index}/{}/", normalize_pypi_name(name))
-                    }
-                    (Ecosystem::Go, proxy) => format!(
-                        "{}/{}/@v/{}.zip",
-                        proxy.unwrap_or("https://proxy.golang.org"),
-                        go_proxy_escape(name),
-                        go_proxy_escape(version)
-                    ),
-                },
-            ))
+            let download = match (package.ecosystem, url) {
+                (Ecosystem::CratesIo, None) => {
+                    format!("https://crates.io/api/v1/crates/{name}/{version}/download")
+                }
+                (Ecosystem::CratesIo, Some(index)) => format!("{index}/{name}/{version}"),
+                (Ecosystem::Npm, registry) => {
+                    let registry = registry.unwrap_or("https://registry.npmjs.org");
+                    let file = name.rsplit('/').next().unwrap_or(name);
+                    format!("{registry}/{name}/-/{file}-{version}.tgz")
+                }
+                (Ecosystem::PyPI, None) => format!(
+                    "https://pypi.org/project/{}/{version}/",
+                    normalize_pypi_name(name)
+                ),
+                (Ecosystem::PyPI, Some(index)) => {
+                    format!("{index}/{}/", normalize_pypi_name(name))
+                }
+                (Ecosystem::Go, proxy) => format!(
+                    "{}/{}/@v/{}.zip",
+                    proxy.unwrap_or("https://proxy.golang.org"),
+                    go_proxy_escape(name),
+                    go_proxy_escape(version)
+                ),
+                (Ecosystem::RubyGems, None) => {
+                    format!("https://rubygems.org/downloads/{name}-{version}.gem")
+                }
+                (Ecosystem::Maven, None) => {
+                    let (group, artifact) = name.split_once(':')?;
+                    format!(
+                        "https://repo1.maven.org/maven2/{}/{artifact}/{version}/{artifact}-{version}.jar",
+                        group.replace('.', "/")
+                    )
+                }
+                (Ecosystem::NuGet, None) => format!(
+                    "https://api.nuget.org/v3-flatcontainer/{0}/{1}/{0}.{1}.nupkg",
+                    name.to_lowercase(),
+                    version.to_lowercase()
+                ),
+                (Ecosystem::Pub, None) => {
+                    format!("https://pub.dev/api/archives/{name}-{version}.tar.gz")
+                }
+                (Ecosystem::Hex, None) => {
+                    format!("https://repo.hex.pm/tarballs/{name}-{version}.tar")
+                }
+                // Other registries and ecosystems have no download URL
+                // computable from the name and version alone.
+                _ => return None,
+            };
+            Some(("distribution", download))
         }
     }
 }

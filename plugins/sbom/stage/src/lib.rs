@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_lockfiles::{
     CargoManifest, Lockfile, ParseError, apply_manifest_licenses, detect, parse_cargo_manifest,
-    parse_with_companion,
+    parse_with_reader,
 };
 use cordon_models::Limits;
 use cordon_models::inventory::INVENTORY_ARTIFACT;
@@ -163,16 +163,6 @@ fn now() -> Result<i64, StageError> {
         .ok_or_else(|| StageError::Failed("the clock is before 1970".into()))
 }
 
-/// The companion file's bytes (`go.sum` beside `go.mod`), if present.
-fn companion(path: &str, name: Option<&str>) -> Option<Vec<u8>> {
-    let name = name?;
-    let sibling = match path.rsplit_once('/') {
-        Some((dir, _)) => format!("{dir}/{name}"),
-        None => name.to_string(),
-    };
-    workspace::read(&sibling).ok()
-}
-
 struct Sbom;
 
 impl Stage for Sbom {
@@ -233,9 +223,11 @@ impl Stage for Sbom {
             };
             summary.files_scanned += 1;
             summary.bytes_scanned += bytes.len() as u64;
-            if let Some(kind) = kind {
-                let companion = companion(path, kind.companion_file_name());
-                match parse_with_companion(path, &bytes, companion.as_deref()) {
+            if kind.is_some() {
+                // Files a lockfile names (`go.sum`, `-r` includes) are read
+                // through the host, within the stage's grant.
+                let mut read = |other: &str| workspace::read(other).ok();
+                match parse_with_reader(path, &bytes, &mut read) {
                     Ok(lockfile) => lockfiles.push(lockfile),
                     Err(error) => errors.push(error),
                 }

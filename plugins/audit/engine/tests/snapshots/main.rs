@@ -3,5 +3,6 @@
 //! built once.
 
 mod common;
+mod coverage;
 mod lockfiles;
 mod malformed;
