@@ -69,7 +69,7 @@ fn main() {
                 "    BuiltinRule {{ id: {:?}, title: {:?}, structure: {:?}, issuer: {:?}, \
                  severity: Severity::{}, keywords: &{:?}, keywords_ignore_case: {}, \
                  matcher: {matcher}, min_entropy: {:?}, check: Check::{}, yields: {}, \
-                 context_before: {}, generic: {}, remediation: {remediation} }},",
+                 context_before: {}, generic: {}, overrides: &{:?}, remediation: {remediation} }},",
                 rule.id,
                 rule.title,
                 rule.structure,
@@ -82,6 +82,7 @@ fn main() {
                 rule.yields,
                 rule.context_before,
                 rule.generic,
+                rule.overrides,
             );
         }
     }

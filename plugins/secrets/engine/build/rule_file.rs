@@ -45,6 +45,10 @@ pub struct RuleEntry {
     pub generic: bool,
     #[serde(default = "default_context_before")]
     pub context_before: usize,
+    /// Ids of rules whose findings on the same bytes this rule replaces
+    /// (a more specific reading of the same value).
+    #[serde(default)]
+    pub overrides: Vec<String>,
     /// Replaces the issuer's default remediation text.
     #[serde(default)]
     pub remediation: Option<String>,
@@ -91,6 +95,8 @@ pub enum CheckName {
     PypiMacaroon,
     Jwt,
     Bech32,
+    Uuid,
+    DiscordBotToken,
 }
 
 impl SeverityName {
@@ -113,6 +119,8 @@ impl CheckName {
             CheckName::PypiMacaroon => "PypiMacaroon",
             CheckName::Jwt => "Jwt",
             CheckName::Bech32 => "Bech32",
+            CheckName::Uuid => "Uuid",
+            CheckName::DiscordBotToken => "DiscordBotToken",
         }
     }
 }

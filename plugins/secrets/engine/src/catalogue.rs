@@ -39,6 +39,13 @@ pub enum Check {
     Jwt,
     /// age secret key: Bech32 checksum over the `age-secret-key-` prefix.
     Bech32,
+    /// The secret is, or ends with, an RFC 9562 UUID: hex groups 8-4-4-4-12
+    /// with a version digit of 1 to 8 and the `10xx` variant bits, as the
+    /// providers that issue UUID keys generate them.
+    Uuid,
+    /// Discord bot token: its first part is the bot's numeric user id in
+    /// base64.
+    DiscordBotToken,
 }
 
 /// One built-in rule.
@@ -73,6 +80,10 @@ pub struct BuiltinRule {
     /// hash/UUID/identifier decoy filters and the configurable
     /// `generic-min-entropy` replaces `min_entropy`.
     pub generic: bool,
+    /// Ids of rules whose findings on overlapping bytes this rule replaces:
+    /// a more specific reading of the same value (a Firebase client key is
+    /// also a Google API key, but one meant to be public).
+    pub overrides: &'static [&'static str],
     /// Replaces the issuer's default remediation text.
     pub remediation: Option<&'static str>,
 }

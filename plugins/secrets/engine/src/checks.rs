@@ -23,6 +23,8 @@ pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
         Check::PypiMacaroon => pypi_macaroon_is_valid(secret),
         Check::Jwt => jwt_is_valid(secret),
         Check::Bech32 => bech32_is_valid(secret),
+        Check::Uuid => ends_with_uuid(secret),
+        Check::DiscordBotToken => discord_bot_token_is_valid(secret),
     };
     if passed {
         CheckOutcome::Valid
@@ -156,6 +158,34 @@ fn bech32_is_valid(text: &[u8]) -> bool {
     checksum == 1
 }
 
+/// True if `value` ends with a UUID whose version is 1 to 8 and whose
+/// variant is the RFC one (`8`, `9`, `a` or `b`). Random hex in UUID shape
+/// fails this three times in four.
+fn ends_with_uuid(value: &[u8]) -> bool {
+    let Some(uuid) = value.len().checked_sub(36).map(|start| &value[start..]) else {
+        return false;
+    };
+    crate::decoys::is_uuid(uuid)
+        && matches!(uuid[14], b'1'..=b'8')
+        && matches!(uuid[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
+}
+
+/// The first part of a Discord bot token is the bot's user id (a snowflake
+/// of 17 to 20 digits) in base64.
+fn discord_bot_token_is_valid(token: &[u8]) -> bool {
+    let Some(id) = token.split(|&b| b == b'.').next() else {
+        return false;
+    };
+    match URL_SAFE_LENIENT.decode(id) {
+        Ok(digits) => {
+            (17..=20).contains(&digits.len())
+                && digits.iter().all(u8::is_ascii_digit)
+                && digits[0] != b'0'
+        }
+        Err(_) => false,
+    }
+}
+
 /// Decodes standard base64 ignoring whitespace and escaped newlines, for
 /// private-key bodies.
 pub(crate) fn decode_armoured_base64(body: &[u8]) -> Option<Vec<u8>> {
@@ -191,6 +221,31 @@ mod tests {
             b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"
         ));
         assert!(!bech32_is_valid(b"nohrp"));
+    }
+
+    #[test]
+    fn uuid_versions_and_variants() {
+        assert!(ends_with_uuid(b"123e4567-e89b-42d3-a456-426614174000"));
+        assert!(ends_with_uuid(
+            b"pat-na1-123e4567-e89b-42d3-b456-426614174000"
+        ));
+        assert!(!ends_with_uuid(b"123e4567-e89b-02d3-a456-426614174000"));
+        assert!(!ends_with_uuid(b"123e4567-e89b-42d3-c456-426614174000"));
+        assert!(!ends_with_uuid(b"123e4567e89b42d3a456426614174000"));
+        assert!(!ends_with_uuid(b"short"));
+    }
+
+    #[test]
+    fn discord_bot_token_ids_are_digits() {
+        // base64("123456789012345678") = MTIzNDU2Nzg5MDEyMzQ1Njc4
+        assert!(discord_bot_token_is_valid(
+            b"MTIzNDU2Nzg5MDEyMzQ1Njc4.abcdef.x"
+        ));
+        // base64("12345678901234567a"): not all digits.
+        assert!(!discord_bot_token_is_valid(
+            b"MTIzNDU2Nzg5MDEyMzQ1Njdh.abcdef.x"
+        ));
+        assert!(!discord_bot_token_is_valid(b"MTIz.abcdef.x"));
     }
 
     #[test]

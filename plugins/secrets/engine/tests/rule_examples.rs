@@ -8,6 +8,8 @@ mod common;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::fake_tokens::{self, Rng};
 use cordon_secrets::{BUILTIN_RULES, Finding, Scanner, ScannerConfig};
 
@@ -110,6 +112,20 @@ fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "jwt" => fake_tokens::jwt(rng, true),
         "jwt-no-alg" => fake_tokens::jwt(rng, false),
         "age" => fake_tokens::age_key(rng),
+        "discord-bot" => {
+            // The bot's user id (a snowflake) in base64, a timestamp, an HMAC.
+            let id = format!(
+                "{}{}",
+                1 + rng.below(9),
+                rng.string(fake_tokens::DIGITS, 17)
+            );
+            format!(
+                "{}.{}.{}",
+                URL_SAFE_NO_PAD.encode(id),
+                rng.string(fake_tokens::B64URL, 6),
+                rng.string(fake_tokens::B64URL, 27)
+            )
+        }
         "age-bad" => {
             let mut key = fake_tokens::age_key(rng).into_bytes();
             let last = key.len() - 1;
@@ -224,6 +240,17 @@ fn rule_files_are_well_formed() {
                 }) => problem(&format!("false positive {example:?} marks a secret")),
                 Ok(_) => {}
                 Err(error) => problem(&error),
+            }
+        }
+    }
+    for (path, rule) in &entries {
+        for target in &rule.overrides {
+            if !ids.contains(target) || target == &rule.id {
+                problems.push(format!(
+                    "{}: {}: overrides unknown rule {target}",
+                    path.display(),
+                    rule.id
+                ));
             }
         }
     }
