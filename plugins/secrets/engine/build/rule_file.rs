@@ -97,6 +97,8 @@ pub enum CheckName {
     Bech32,
     Uuid,
     DiscordBotToken,
+    CloudflareTunnelToken,
+    BasicAuth,
 }
 
 impl SeverityName {
@@ -121,6 +123,8 @@ impl CheckName {
             CheckName::Bech32 => "Bech32",
             CheckName::Uuid => "Uuid",
             CheckName::DiscordBotToken => "DiscordBotToken",
+            CheckName::CloudflareTunnelToken => "CloudflareTunnelToken",
+            CheckName::BasicAuth => "BasicAuth",
         }
     }
 }

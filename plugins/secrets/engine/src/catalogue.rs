@@ -46,6 +46,11 @@ pub enum Check {
     /// Discord bot token: its first part is the bot's numeric user id in
     /// base64.
     DiscordBotToken,
+    /// Cloudflare Tunnel token: base64 of a JSON object holding the account
+    /// tag `a`, the tunnel id `t` and the tunnel secret `s`.
+    CloudflareTunnelToken,
+    /// HTTP Basic credentials: base64 of printable `user:password`.
+    BasicAuth,
 }
 
 /// One built-in rule.

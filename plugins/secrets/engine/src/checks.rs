@@ -25,6 +25,8 @@ pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
         Check::Bech32 => bech32_is_valid(secret),
         Check::Uuid => ends_with_uuid(secret),
         Check::DiscordBotToken => discord_bot_token_is_valid(secret),
+        Check::CloudflareTunnelToken => cloudflare_tunnel_token_is_valid(secret),
+        Check::BasicAuth => basic_auth_is_valid(secret),
     };
     if passed {
         CheckOutcome::Valid
@@ -186,6 +188,42 @@ fn discord_bot_token_is_valid(token: &[u8]) -> bool {
     }
 }
 
+/// Standard base64, padding optional: tunnel tokens and `auth` values are
+/// written both ways.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+fn cloudflare_tunnel_token_is_valid(token: &[u8]) -> bool {
+    let Ok(json) = STANDARD_LENIENT.decode(token) else {
+        return false;
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(&json) else {
+        return false;
+    };
+    ["a", "t", "s"].iter().all(|key| {
+        fields
+            .get(*key)
+            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    })
+}
+
+/// `user:password`, both parts printable ASCII and the password non-empty.
+fn basic_auth_is_valid(encoded: &[u8]) -> bool {
+    let Ok(decoded) = STANDARD_LENIENT.decode(encoded) else {
+        return false;
+    };
+    let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    colon > 0
+        && colon + 1 < decoded.len()
+        && decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+}
+
 /// Decodes standard base64 ignoring whitespace and escaped newlines, for
 /// private-key bodies.
 pub(crate) fn decode_armoured_base64(body: &[u8]) -> Option<Vec<u8>> {
@@ -246,6 +284,20 @@ mod tests {
             b"MTIzNDU2Nzg5MDEyMzQ1Njdh.abcdef.x"
         ));
         assert!(!discord_bot_token_is_valid(b"MTIz.abcdef.x"));
+    }
+
+    #[test]
+    fn tunnel_tokens_and_basic_auth_decode() {
+        let encode = |text: &str| general_purpose::STANDARD.encode(text);
+        let tunnel = encode(r#"{"a":"0123abcd","t":"6f1e-uuid","s":"c2VjcmV0"}"#);
+        assert!(cloudflare_tunnel_token_is_valid(tunnel.as_bytes()));
+        let no_secret = encode(r#"{"a":"0123abcd","t":"6f1e-uuid"}"#);
+        assert!(!cloudflare_tunnel_token_is_valid(no_secret.as_bytes()));
+        assert!(!cloudflare_tunnel_token_is_valid(b"eyJhIjoi!!"));
+        assert!(basic_auth_is_valid(encode("deploy:s3cr3t").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("no-colon").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("user:").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("u:\u{1}x").as_bytes()));
     }
 
     #[test]

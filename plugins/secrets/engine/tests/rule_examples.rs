@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::fake_tokens::{self, Rng};
 use cordon_secrets::{BUILTIN_RULES, Finding, Scanner, ScannerConfig};
 
@@ -112,6 +112,21 @@ fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "jwt" => fake_tokens::jwt(rng, true),
         "jwt-no-alg" => fake_tokens::jwt(rng, false),
         "age" => fake_tokens::age_key(rng),
+        "cloudflare-tunnel" => STANDARD.encode(format!(
+            r#"{{"a":"{}","t":"{}-{}-4{}-a{}-{}","s":"{}"}}"#,
+            rng.string(fake_tokens::HEX, 32),
+            rng.string(fake_tokens::HEX, 8),
+            rng.string(fake_tokens::HEX, 4),
+            rng.string(fake_tokens::HEX, 3),
+            rng.string(fake_tokens::HEX, 3),
+            rng.string(fake_tokens::HEX, 12),
+            STANDARD.encode(rng.bytes(32)),
+        )),
+        "basic-auth" => STANDARD.encode(format!(
+            "{}:{}",
+            rng.string(fake_tokens::LETTERS, 8),
+            rng.string(fake_tokens::BASE62, 20)
+        )),
         "discord-bot" => {
             // The bot's user id (a snowflake) in base64, a timestamp, an HMAC.
             let id = format!(
