@@ -98,6 +98,7 @@ fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
         "lowernum" => Some(b"abcdefghijklmnopqrstuvwxyz0123456789"),
         "uppernum" => Some(fake_tokens::UPPER_ALNUM),
         "base32" => Some(fake_tokens::BASE32),
+        "base32-lower" => Some(b"abcdefghijklmnopqrstuvwxyz234567"),
         "b64" => Some(fake_tokens::B64),
         "b64url" => Some(fake_tokens::B64URL),
         _ => None,
