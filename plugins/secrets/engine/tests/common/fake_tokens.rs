@@ -606,7 +606,8 @@ pub fn samples(rng: &mut Rng) -> Vec<Sample> {
         r.string(B64URL, 68),
         r.string(B64URL, 40),
     ));
-    let bot = r.string(DIGITS, 10);
+    // Bot ids are numbers: no leading zero.
+    let bot = format!("{}{}", 1 + r.below(9), r.string(DIGITS, 9));
     out.push(sample(
         "secrets/telegram-bot-token",
         v,
