@@ -66,9 +66,11 @@ pub struct BuiltinRule {
     /// regex looks at); larger where the keyword sits inside the match.
     /// Regexes only run in these windows, so this is much of the cost.
     pub context_before: usize,
-    /// A generic assignment rule: its values also go through the
-    /// hash/UUID/identifier decoy filters and the configurable
-    /// `generic-min-entropy` replaces `min_entropy`.
+    /// A generic assignment rule: the scanner matches it with the
+    /// assignment grammar (`assignment.rs`), so its regex only documents
+    /// the core form. Its values also go through the hash/UUID/identifier
+    /// decoy filters and the configurable `generic-min-entropy` replaces
+    /// `min_entropy`.
     pub generic: bool,
 }
 
@@ -135,8 +137,13 @@ const GENERIC_KEYWORDS: &[&str] = &[
     "access_key",
     "accesskey",
     "auth_key",
+    "authkey",
     "credential",
     "private_key",
+    "privatekey",
+    // `Authorization: Bearer …` headers and `.npmrc`'s `_auth=`.
+    "authorization",
+    "_auth",
 ];
 
 /// Environment variable names are upper case, so these match exactly; that
@@ -955,7 +962,7 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         ..rule(
             "secrets/generic-assignment",
             "Hard-coded secret",
-            "a quoted value of 8 or more random-looking characters assigned to a name like password, secret, token or api_key",
+            "a random-looking value assigned to a name like password, secret, token or api_key, in any assignment syntax the assignment grammar knows (quoted or not, calls, XML, headers, connection strings, .netrc, .npmrc, .pgpass, base64 Kubernetes Secret data)",
             "the service's",
             Medium,
             GENERIC_KEYWORDS,
@@ -969,7 +976,7 @@ pub static BUILTIN_RULES: &[BuiltinRule] = &[
         ..rule(
             "secrets/dotenv-assignment",
             "Hard-coded secret in an environment file",
-            "an unquoted `NAME=value` line (dotenv, shell) whose upper-case name contains PASSWORD, SECRET, TOKEN or API_KEY",
+            "an unquoted `NAME=value` line (dotenv, shell `export`, Dockerfile `ENV`/`ARG`) whose upper-case name contains PASSWORD, SECRET, TOKEN or API_KEY",
             "the service's",
             Medium,
             ENV_KEYWORDS,

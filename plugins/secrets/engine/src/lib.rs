@@ -31,6 +31,7 @@
 //! The commit of a history or pre-push scan is not known to the engine; the
 //! stage sets `location.commit` for findings of [`Scanner::scan_lines`].
 
+mod assignment;
 mod baseline;
 mod catalogue;
 mod checks;

@@ -15,6 +15,10 @@ use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use std::sync::OnceLock;
 
+use crate::assignment::{
+    self, Assignment, Form, Names, ValueEncoding, decode_printable, is_pgpass_path,
+    pgpass_passwords,
+};
 use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
 use crate::checks::{CheckOutcome, run_check};
 use crate::config::{ConfigError, CustomRuleConfig, ScannerConfig};
@@ -34,12 +38,6 @@ use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, Sup
 /// reach about 410 characters past it.
 const WINDOW_BEFORE: usize = 256;
 const WINDOW_AFTER: usize = 512;
-/// Generic assignments are `name = "value"` on one line: a name of at most
-/// 64 characters around the keyword and a value of at most 256. Their
-/// keywords (`token`, `secret`) are frequent in code, so the tighter window
-/// saves real time.
-const GENERIC_WINDOW_BEFORE: usize = 64;
-const GENERIC_WINDOW_AFTER: usize = 320;
 /// Longest value a generic assignment reports; longer ones are data.
 const GENERIC_MAX_VALUE: usize = 256;
 /// Bytes examined for NUL when deciding whether a file is binary (as git).
@@ -48,6 +46,10 @@ const BINARY_SNIFF_BYTES: usize = 8000;
 const REGEX_SIZE_LIMIT: usize = 2 << 20;
 
 const AWS_KEY_ID: &str = "secrets/aws-access-key-id";
+/// The generic rules: `dotenv-assignment` reports unquoted environment
+/// lines, `generic-assignment` every other assignment form.
+const GENERIC_RULE: &str = "secrets/generic-assignment";
+const DOTENV_RULE: &str = "secrets/dotenv-assignment";
 const AWS_SECRET_KEY: &str = "secrets/aws-secret-access-key";
 
 /// A configured, compiled secret scanner. Build once, scan many files; it
@@ -73,7 +75,8 @@ struct CompiledRule {
     /// The regex anchors at line starts (`(?m)^`), so its windows begin at
     /// a line start.
     line_anchored: bool,
-    /// Bytes of context before a keyword hit that the regex may need.
+    /// Bytes of context before a keyword hit that the regex may need
+    /// (regex rules only, as is `window_after`).
     window_before: usize,
     /// Bytes after a keyword hit that a match may reach.
     window_after: usize,
@@ -85,6 +88,9 @@ enum CompiledMatcher {
     /// of a sandboxed scan (every run instantiates afresh).
     Regex(LazyRegex),
     PrivateKeyBlock,
+    /// A generic rule: the assignment grammar parses the name around each
+    /// keyword hit, and the rule reports the assignments of this form.
+    Assignment(Form),
 }
 
 /// A regex and the capture group holding the secret (0 = whole match).
@@ -265,7 +271,8 @@ impl Scanner {
     pub fn scan_file(&self, path: &str, bytes: &[u8]) -> FileScan {
         match content_kind(bytes) {
             ContentKind::Text => {
-                let candidates = self.scan_buffer(bytes, 0);
+                let mut candidates = self.scan_buffer(bytes, 0);
+                self.pgpass_candidates(path, bytes, &mut candidates);
                 self.report(path, bytes, candidates, LineNumbers::File)
             }
             ContentKind::Binary => {
@@ -303,7 +310,8 @@ impl Scanner {
                 ..FileScan::default()
             };
         }
-        let candidates = self.scan_buffer(&buffer, 0);
+        let mut candidates = self.scan_buffer(&buffer, 0);
+        self.pgpass_candidates(path, &buffer, &mut candidates);
         self.report(path, &buffer, candidates, LineNumbers::Given(&numbers))
     }
 
@@ -319,7 +327,7 @@ impl Scanner {
         self.prefilter.for_each_hit(buffer, |hit| match hit {
             Hit::Keyword { rule, range } => {
                 let window = match self.rules[rule].matcher {
-                    CompiledMatcher::PrivateKeyBlock => range,
+                    CompiledMatcher::PrivateKeyBlock | CompiledMatcher::Assignment(_) => range,
                     CompiledMatcher::Regex(_) => {
                         let compiled = &self.rules[rule];
                         let mut start = range.start.saturating_sub(compiled.window_before);
@@ -399,6 +407,13 @@ impl Scanner {
                     self.push_if_valid(rule_index, span, &haystack[secret.range()], out);
                 }
             }
+            CompiledMatcher::Assignment(form) => {
+                if let Some(found) = assignment::parse_at(buffer, window, Names::Credential)
+                    && found.form == *form
+                {
+                    self.push_assignment(rule_index, buffer, &found, out);
+                }
+            }
             CompiledMatcher::PrivateKeyBlock => {
                 for begin in memchr::memmem::find_iter(&buffer[window.clone()], b"-----BEGIN ") {
                     if let Some(block) = parse_block(buffer, window.start + begin) {
@@ -425,6 +440,79 @@ impl Scanner {
         secret: &[u8],
         out: &mut Vec<Candidate>,
     ) {
+        self.push_if_valid_via(rule_index, span, secret, Vec::new(), out);
+    }
+
+    /// An assignment's value as a candidate: decoded first where its form
+    /// says the value is base64 (a Kubernetes `data:` value is checked as
+    /// the text it holds), and a `user:password` pair must decode as one.
+    fn push_assignment(
+        &self,
+        rule_index: usize,
+        buffer: &[u8],
+        found: &Assignment,
+        out: &mut Vec<Candidate>,
+    ) {
+        let value = &buffer[found.value.clone()];
+        match found.encoding {
+            ValueEncoding::Plain => self.push_if_valid(rule_index, found.value.clone(), value, out),
+            ValueEncoding::Base64Text => match decode_printable(value) {
+                Some(decoded) => self.push_if_valid_via(
+                    rule_index,
+                    found.value.clone(),
+                    &decoded,
+                    vec![Encoding::Base64],
+                    out,
+                ),
+                None => self.push_if_valid(rule_index, found.value.clone(), value, out),
+            },
+            ValueEncoding::Base64Pair => {
+                let Some(decoded) = decode_printable(value) else {
+                    return;
+                };
+                let Some(colon) = memchr::memchr(b':', &decoded) else {
+                    return;
+                };
+                let password = &decoded[colon + 1..];
+                if colon == 0 || password.is_empty() || is_placeholder(password) {
+                    return;
+                }
+                self.push_if_valid(rule_index, found.value.clone(), value, out);
+            }
+        }
+    }
+
+    /// The password fields of a `.pgpass` file, reported by the generic
+    /// rule (the format has no names for keywords to find).
+    fn pgpass_candidates(&self, path: &str, buffer: &[u8], candidates: &mut Vec<Candidate>) {
+        if !is_pgpass_path(path) {
+            return;
+        }
+        let Some(rule) = self
+            .rules
+            .iter()
+            .position(|r| r.descriptor.id == GENERIC_RULE)
+        else {
+            return;
+        };
+        let before = candidates.len();
+        for field in pgpass_passwords(buffer) {
+            self.push_if_valid(rule, field.clone(), &buffer[field], candidates);
+        }
+        if candidates.len() > before {
+            let all = std::mem::take(candidates);
+            *candidates = self.resolve_overlaps(all);
+        }
+    }
+
+    fn push_if_valid_via(
+        &self,
+        rule_index: usize,
+        span: Range<usize>,
+        secret: &[u8],
+        via: Vec<Encoding>,
+        out: &mut Vec<Candidate>,
+    ) {
         let rule = &self.rules[rule_index];
         // Generic regexes leave the value's length open (a bounded
         // repetition makes their automata much larger and slower).
@@ -449,7 +537,7 @@ impl Scanner {
             rule: rule_index,
             span,
             secret: secret.to_vec(),
-            via: Vec::new(),
+            via,
             checksum,
             encrypted: false,
         });
@@ -977,6 +1065,15 @@ fn secret_group(regex: &Regex) -> usize {
 
 fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule, ConfigError> {
     let matcher = match rule.matcher {
+        // Generic rules match through the assignment grammar; their regex
+        // in the catalogue documents the core form only.
+        Matcher::Regex(_) if rule.generic => {
+            CompiledMatcher::Assignment(if rule.id == DOTENV_RULE {
+                Form::EnvLine
+            } else {
+                Form::Other
+            })
+        }
         Matcher::Regex(pattern) => CompiledMatcher::Regex(LazyRegex::new(rule.id, pattern)),
         Matcher::PrivateKeyBlock => CompiledMatcher::PrivateKeyBlock,
     };
@@ -990,16 +1087,9 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         yields: rule.yields,
         generic: rule.generic,
         line_anchored: matches!(rule.matcher, Matcher::Regex(pattern) if pattern.contains("(?m)^")),
-        window_before: if rule.generic {
-            GENERIC_WINDOW_BEFORE
-        } else {
-            rule.context_before
-        },
-        window_after: if rule.generic {
-            GENERIC_WINDOW_AFTER
-        } else {
-            WINDOW_AFTER
-        },
+        // Generic rules parse from the keyword itself and use no window.
+        window_before: rule.context_before,
+        window_after: WINDOW_AFTER,
     })
 }
 

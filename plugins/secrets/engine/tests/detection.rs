@@ -453,16 +453,20 @@ fn window_edges_are_not_line_starts() {
     let name = format!("{}TOKEN", "ABCDEFGH_".repeat(9));
     let at_start = format!("{name}={value}\n");
     assert_eq!(scan(&at_start).findings.len(), 1);
-    // The same assignment mid-line is not a dotenv line, also when the
-    // line start is too far back for the window to reach it.
-    let far = format!("{}{name}={value}\n", "echo one two three; ".repeat(60));
-    assert!(scan(&far).findings.is_empty(), "{:#?}", scan(&far).findings);
-    let mid_line = format!("echo one two three; {name}={value}\n");
-    assert!(
-        scan(&mid_line).findings.is_empty(),
-        "{:#?}",
-        scan(&mid_line).findings
+    assert_eq!(
+        scan(&at_start).findings[0].rule_id,
+        "secrets/dotenv-assignment"
     );
+    // The same assignment mid-line is not a dotenv line, also when the
+    // line start is too far back to be seen; it is still an assignment,
+    // which the generic rule reports.
+    let far = format!("{}{name}={value}\n", "echo one two three; ".repeat(60));
+    let mid_line = format!("echo one two three; {name}={value}\n");
+    for text in [far, mid_line] {
+        let found = scan(&text);
+        let rules: Vec<&str> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, ["secrets/generic-assignment"], "{text}");
+    }
 }
 
 #[test]

@@ -1,0 +1,382 @@
+//! The assignment grammar, one case per syntax: a true positive (a random
+//! value in that context must be reported, with exactly that value) and a
+//! near miss (a placeholder or reference in the same context must not be).
+//! The test prints the recall table so a change's effect can be measured.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::fake_tokens::{Rng, cat};
+use cordon_secrets::{FileScan, Scanner, ScannerConfig};
+use sha2::{Digest, Sha256};
+
+/// Letters, digits and the punctuation passwords commonly hold; no
+/// character that ends an unquoted value (`;`, `&`, `,`, quotes, brackets).
+const VALUE_CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@%^*-_+";
+
+struct Case {
+    context: &'static str,
+    path: &'static str,
+    /// The text with the secret in it.
+    positive: String,
+    /// The secret the positive must be reported with (after decoding).
+    secret: String,
+    /// The same context with a placeholder or reference: not a finding.
+    negative: String,
+}
+
+fn case(context: &'static str, template: &str, secret: &str, negative: &str) -> Case {
+    Case {
+        context,
+        path: "src/settings.conf",
+        positive: template.replace("{v}", secret),
+        secret: secret.to_string(),
+        negative: template.replace("{v}", negative),
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut rng = Rng::new(1207);
+    // A leading `%` or `$` reads as a template reference (`%DB_PWD%`), so
+    // values start with a letter or digit.
+    let mut value = || rng.string(&VALUE_CHARS[..57], 1) + &rng.string(VALUE_CHARS, 19);
+    let b64 = |text: &str| STANDARD.encode(text);
+    let mut all = vec![
+        case(
+            "quoted after =",
+            "db_password = \"{v}\"\n",
+            &value(),
+            "${DB_PASSWORD}",
+        ),
+        case(
+            "quoted after :=",
+            "apiToken := \"{v}\"\n",
+            &value(),
+            "<your-api-token>",
+        ),
+        case(
+            "quoted after : (JSON)",
+            "{\"client_secret\": \"{v}\"}\n",
+            &value(),
+            "<your-client-secret>",
+        ),
+        case(
+            "quoted after =>",
+            "return ['api_key' => '{v}'];\n",
+            &value(),
+            "changeme",
+        ),
+        case(
+            "INI unquoted",
+            "[database]\npassword = {v}\nport = 5432\n",
+            &value(),
+            "changeme",
+        ),
+        case(
+            ".properties unquoted",
+            "db.password={v}\n",
+            &value(),
+            "${DB_PASSWORD}",
+        ),
+        case(
+            "YAML unquoted",
+            "service:\n  api_token: {v}\n",
+            &value(),
+            "${API_TOKEN}",
+        ),
+        case(
+            "Go var with type",
+            "var apiSecret string = \"{v}\"\n",
+            &value(),
+            "<api-secret>",
+        ),
+        case("PHP .=", "$secret .= '{v}';\n", &value(), "%SECRET%"),
+        case(
+            "Make ?=",
+            "API_TOKEN ?= {v}\n",
+            &value(),
+            "$(shell cat token.txt)",
+        ),
+        case(
+            "Make ::=",
+            "SECRET_KEY ::= {v}\n",
+            &value(),
+            "${SECRET_KEY}",
+        ),
+        case(
+            "Make :::=",
+            "AUTH_TOKEN :::= {v}\n",
+            &value(),
+            "$(AUTH_TOKEN_FROM_ENV)",
+        ),
+        case(
+            "setProperty call",
+            "props.setProperty(\"mail.smtp.password\", \"{v}\");\n",
+            &value(),
+            "${smtp.password}",
+        ),
+        case(
+            "XML value on the next line",
+            "<server>\n  <password>\n    {v}\n  </password>\n</server>\n",
+            &value(),
+            "${env.DEPLOY_PASSWORD}",
+        ),
+        case(
+            "KEY=value inside a JSON string",
+            "{\"env\": \"MODE=prod\\nSERVICE_TOKEN={v}\\nDEBUG=0\"}\n",
+            &value(),
+            "${SERVICE_TOKEN}",
+        ),
+        case(
+            "heredoc",
+            "cat > app.ini <<EOF\n[auth]\nclient_secret = {v}\nEOF\n",
+            &value(),
+            "$CLIENT_SECRET",
+        ),
+        case(
+            "export",
+            "export DEPLOY_TOKEN={v}\n",
+            &value(),
+            "$(vault read -field=token x)",
+        ),
+        case(
+            "Dockerfile ENV",
+            "FROM alpine\nENV REGISTRY_PASSWORD={v}\n",
+            &value(),
+            "${REGISTRY_PASSWORD}",
+        ),
+        case(
+            "Dockerfile ENV (space form)",
+            "FROM alpine\nENV REGISTRY_PASSWORD {v}\n",
+            &value(),
+            "${REGISTRY_PASSWORD}",
+        ),
+        case(
+            "Dockerfile ARG",
+            "FROM alpine\nARG NPM_TOKEN={v}\n",
+            &value(),
+            "$NPM_TOKEN",
+        ),
+        case(
+            ".npmrc _authToken",
+            "registry=https://npm.example.com/\n//npm.example.com/:_authToken={v}\n",
+            &value(),
+            "${NPM_TOKEN}",
+        ),
+        case(
+            ".netrc",
+            "machine api.example.com login deploy password {v}\n",
+            &value(),
+            "<password>",
+        ),
+        case(
+            ".netrc (one token per line)",
+            "machine api.example.com\n  login deploy\n  password {v}\n",
+            &value(),
+            "changeme",
+        ),
+        case(
+            "connection string Password=",
+            "\"Server=db;Database=app;User Id=sa;Password={v};\"\n",
+            &value(),
+            "{0}",
+        ),
+        case(
+            "connection string pwd=",
+            "Driver={ODBC Driver 18};Server=db;Uid=app;Pwd={v};\n",
+            &value(),
+            "%DB_PWD%",
+        ),
+        case(
+            "Authorization: Bearer",
+            "curl -H \"Authorization: Bearer {v}\" https://api.example.com/v1\n",
+            &value(),
+            "$TOKEN",
+        ),
+        case(
+            "Authorization: token",
+            "headers = {\"Authorization\": \"token {v}\"}\n",
+            &value(),
+            "{token}",
+        ),
+        case(
+            "code: keyword argument",
+            "client = Client(api_key=\"{v}\")\n",
+            &value(),
+            "<your-api-key>",
+        ),
+        case(
+            "code: JS object",
+            "const config = { secret: '{v}' };\n",
+            &value(),
+            "REPLACE_WITH_YOUR_SECRET",
+        ),
+        case(
+            "code: Kotlin typed val",
+            "val apiKey: String = \"{v}\"\n",
+            &value(),
+            "your_api_key_here",
+        ),
+        case(
+            "code: .NET appSettings",
+            "<add key=\"ApiSecret\" value=\"{v}\" />\n",
+            &value(),
+            "$(ApiSecret)",
+        ),
+        case(
+            "code: map put",
+            "params.put(\"access_token\", \"{v}\");\n",
+            &value(),
+            "<access-token>",
+        ),
+    ];
+
+    // Reference forms that are code, not values: not findings.
+    let unquoted_code = value();
+    all.push(Case {
+        context: "code: environment lookup",
+        path: "app/settings.py",
+        positive: format!("API_KEY = \"{unquoted_code}\"\n"),
+        secret: unquoted_code,
+        negative: "API_KEY = os.environ[\"API_KEY\"]\nPASSWORD = settings.DB_PASSWORD\n"
+            .to_string(),
+    });
+
+    // Contexts whose secret is encoded in the file.
+    let k8s = value();
+    all.push(Case {
+        context: "Kubernetes Secret data (base64)",
+        path: "deploy/secret.yaml",
+        positive: format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: {}\n",
+            b64(&k8s)
+        ),
+        secret: k8s,
+        negative: format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ntype: Opaque\ndata:\n  password: {}\n",
+            b64("changeme")
+        ),
+    });
+    let basic = b64(&format!("deploy:{}", value()));
+    all.push(Case {
+        context: "Authorization: Basic",
+        path: "scripts/call.sh",
+        positive: format!("curl -H 'Authorization: Basic {basic}' https://api.example.com\n"),
+        secret: basic,
+        negative: "curl -H 'Authorization: Basic <credentials>' https://api.example.com\n"
+            .to_string(),
+    });
+    let npm_auth = b64(&format!("deploy:{}", value()));
+    all.push(Case {
+        context: ".npmrc _auth",
+        path: ".npmrc",
+        positive: format!("//npm.example.com/:_auth={npm_auth}\n"),
+        secret: npm_auth,
+        negative: "//npm.example.com/:_auth=${NPM_AUTH}\n".to_string(),
+    });
+    // npm keeps `_password` base64-encoded; the password is the secret.
+    let npm_password = value();
+    all.push(Case {
+        context: ".npmrc _password",
+        path: ".npmrc",
+        positive: format!(
+            "//npm.example.com/:username=deploy\n//npm.example.com/:_password={}\n",
+            b64(&npm_password)
+        ),
+        secret: npm_password,
+        negative: "//npm.example.com/:_password=${NPM_PASSWORD}\n".to_string(),
+    });
+    let pgpass = value();
+    all.push(Case {
+        context: ".pgpass",
+        path: "home/.pgpass",
+        positive: format!("db.internal:5432:app:app_user:{pgpass}\n"),
+        secret: pgpass,
+        negative: "db.internal:5432:app:app_user:changeme\n".to_string(),
+    });
+    all
+}
+
+/// The fingerprint a finding of `rule` with exactly `secret` would carry.
+fn fingerprint(rule: &str, path: &str, secret: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(rule.as_bytes());
+    hasher.update([0]);
+    hasher.update(path.as_bytes());
+    hasher.update([0]);
+    hasher.update(Sha256::digest(secret.as_bytes()));
+    hex::encode(hasher.finalize())
+}
+
+fn reports_exactly(scan: &FileScan, path: &str, secret: &str) -> bool {
+    let rules = ["secrets/generic-assignment", "secrets/dotenv-assignment"];
+    scan.findings.iter().any(|f| {
+        rules
+            .iter()
+            .any(|rule| fingerprint(rule, path, secret) == f.fingerprint)
+    })
+}
+
+#[test]
+fn every_assignment_context_is_found_and_its_near_miss_is_not() {
+    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let all = cases();
+    let mut missed = Vec::new();
+    let mut false_positives = Vec::new();
+    for case in &all {
+        let found = scanner.scan_file(case.path, case.positive.as_bytes());
+        if !reports_exactly(&found, case.path, &case.secret) {
+            missed.push(format!("{}: {:#?}", case.context, found.findings));
+        }
+        let json = serde_json::to_string(&found).unwrap();
+        assert!(
+            !json.contains(&case.secret),
+            "{}: leaked {json}",
+            case.context
+        );
+        let near_miss = scanner.scan_file(case.path, case.negative.as_bytes());
+        if !near_miss.findings.is_empty() {
+            false_positives.push(format!("{}: {:#?}", case.context, near_miss.findings));
+        }
+    }
+    let found = all.len() - missed.len();
+    println!(
+        "assignment contexts: {found}/{} found ({:.0}%), {} false positives",
+        all.len(),
+        100.0 * found as f64 / all.len() as f64,
+        false_positives.len()
+    );
+    assert!(missed.is_empty(), "missed:\n{}", missed.join("\n"));
+    assert!(
+        false_positives.is_empty(),
+        "false positives:\n{}",
+        false_positives.join("\n")
+    );
+}
+
+/// Prose and code around the keywords that must stay quiet.
+#[test]
+fn prose_and_code_near_keywords_are_not_findings() {
+    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let quiet = [
+        "The password is required when the token expires.\n",
+        "if password == confirm_password: return True\n",
+        "password = getpass.getpass(prompt='Password: ')\n",
+        "token = response.json()[\"access_token\"]\n",
+        "max_tokens = 4096\n",
+        "password_min_length: 12\n",
+        "TOKEN_URL=https://auth.example.com/oauth/token\n",
+        "secret_name: database-credentials-prod\n",
+        "  tokenizer: WordPieceTokenizer\n",
+        "const token = await getToken(user);\n",
+        "password: !vault |\n",
+        &cat(&["api_key: ", "${{ secrets.API_KEY }}", "\n"]),
+        "Authorization: Bearer ${ACCESS_TOKEN}\n",
+        "machine example.com login anonymous password guest\n",
+    ];
+    for text in quiet {
+        let found = scanner.scan_file("src/notes.txt", text.as_bytes());
+        assert!(found.findings.is_empty(), "{text:?}: {:#?}", found.findings);
+    }
+}
