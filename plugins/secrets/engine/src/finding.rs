@@ -71,8 +71,10 @@ pub struct Finding {
     pub byte_offset: Option<u64>,
     /// Redacted form, e.g. `ghp_…(40 chars)`.
     pub redacted: String,
-    /// The finding's first line with every secret on it redacted (cut to
-    /// 160 characters around the finding, cuts marked `…`); for the WIT
+    /// The finding's first line with every secret on it redacted, and
+    /// every other credential-shaped value too (values of credential-named
+    /// assignments however weak, long random token runs), cut to 160
+    /// characters around the finding (cuts marked `…`); for the WIT
     /// `snippet`.
     pub snippet: Option<String>,
     /// Hex SHA-256 over rule id, path and a hash of the secret. Line moves do

@@ -6,6 +6,7 @@
 //! (entropy, placeholders, decoys, checksums), de-duplicated, located and
 //! turned into redacted findings.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
@@ -28,7 +29,7 @@ use crate::entropy::shannon_entropy;
 use crate::locate::{LineIndex, PositionMemo};
 use crate::prefilter::{Hit, Prefilter, RuleKeywords};
 use crate::private_key::parse_block;
-use crate::redact::{fingerprint, redact};
+use crate::redact::{credential_shaped, fingerprint, redact};
 use crate::suppress::{Allowlist, INLINE_ALLOW_MARKER};
 use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
 
@@ -745,6 +746,10 @@ struct Snippets<'a> {
     redactions: &'a [String],
     secrets: SecretSearch<'a>,
     longest_secret: usize,
+    /// The credential-shaped ranges of the last line a snippet was built
+    /// for, sorted by start: found once per line, so a minified line with
+    /// thousands of findings is searched once.
+    shaped: RefCell<Option<ShapedLine>>,
 }
 
 /// Finds every occurrence of the buffer's distinct secrets; each comes with
@@ -759,6 +764,22 @@ enum SecretSearch<'a> {
     Many(AhoCorasick, Vec<usize>),
     /// The automaton could not be built; snippets are then left out.
     Unavailable,
+}
+
+/// The credential-shaped ranges of one buffer line, sorted by start.
+struct ShapedLine {
+    line: usize,
+    ranges: Vec<Range<usize>>,
+    /// Length of the longest range.
+    longest: usize,
+}
+
+/// What replaces a masked range of a snippet.
+enum Mask {
+    /// A candidate's secret (at its span or elsewhere): its redacted form.
+    Candidate(usize),
+    /// A credential-shaped value no candidate holds: its own redacted form.
+    Other(String),
 }
 
 /// Up to this many distinct secrets are searched one by one.
@@ -837,7 +858,47 @@ impl<'a> Snippets<'a> {
             redactions,
             secrets,
             longest_secret,
+            shaped: RefCell::new(None),
         }
+    }
+
+    /// The credential-shaped ranges of buffer line `line` that reach into
+    /// `window`.
+    fn shaped_in(
+        &self,
+        buffer: &[u8],
+        line_start: usize,
+        line: usize,
+        window: &Range<usize>,
+    ) -> Vec<Range<usize>> {
+        let mut cache = self.shaped.borrow_mut();
+        if cache.as_ref().is_none_or(|cached| cached.line != line) {
+            let line_end = memchr::memchr(b'\n', &buffer[line_start..])
+                .map_or(buffer.len(), |n| line_start + n);
+            let mut ranges = credential_shaped(buffer, line_start..line_end);
+            ranges.sort_by_key(|r| r.start);
+            let longest = ranges.iter().map(|r| r.len()).max().unwrap_or(0);
+            *cache = Some(ShapedLine {
+                line,
+                ranges,
+                longest,
+            });
+        }
+        let Some(ShapedLine {
+            ranges, longest, ..
+        }) = cache.as_ref()
+        else {
+            return Vec::new();
+        };
+        // No range is longer than `longest`, so those reaching into the
+        // window start at most that far before it.
+        let from = ranges.partition_point(|r| r.start + longest < window.start);
+        ranges[from..]
+            .iter()
+            .take_while(|r| r.start < window.end)
+            .filter(|r| r.end > window.start)
+            .cloned()
+            .collect()
     }
 
     /// The redacted context of the candidate spanning `focus` on buffer
@@ -879,12 +940,12 @@ impl<'a> Snippets<'a> {
         }
 
         // Masks: (range, index of the candidate whose redaction replaces it).
-        let mut masks: Vec<(Range<usize>, usize)> = Vec::new();
+        let mut masks: Vec<(Range<usize>, Mask)> = Vec::new();
         let mut i = self.spans.partition_point(|span| span.start < window_end);
         while i > 0 && self.max_end[i - 1] > window_start {
             i -= 1;
             if self.spans[i].end > window_start {
-                masks.push((self.spans[i].clone(), i));
+                masks.push((self.spans[i].clone(), Mask::Candidate(i)));
             }
         }
         // Search a little beyond the window so that an occurrence cut by
@@ -894,24 +955,42 @@ impl<'a> Snippets<'a> {
         for (found, owner) in self.secrets.find(&buffer[search.clone()])? {
             let range = search.start + found.start..search.start + found.end;
             if range.end > window_start && range.start < window_end {
-                masks.push((range, owner));
+                masks.push((range, Mask::Candidate(owner)));
             }
         }
+        // Values no rule reported (too weak, or under a name such as `key`)
+        // may still be credentials: mask every credential-shaped value the
+        // others leave uncovered.
+        let covered: Vec<Range<usize>> = masks.iter().map(|(range, _)| range.clone()).collect();
+        for range in self.shaped_in(buffer, line_start, line, &(window_start..window_end)) {
+            let overlaps = covered
+                .iter()
+                .any(|other| other.start < range.end && range.start < other.end);
+            if !overlaps {
+                let redacted = redact(&buffer[range.clone()]);
+                masks.push((range, Mask::Other(redacted)));
+            }
+        }
+        let is_focus =
+            |mask: &Mask| matches!(mask, Mask::Candidate(owner) if self.spans[*owner] == focus);
         // The finding's own span first among equal starts, so that the
         // focus is located even when another mask begins at the same byte.
-        masks.sort_by_key(|(range, owner)| (range.start, self.spans[*owner] != focus));
+        masks.sort_by_key(|(range, mask)| (range.start, !is_focus(mask)));
 
         let mut text = String::new();
         let mut cursor = window_start;
         let mut focus_chars = 0;
-        for (range, owner) in masks {
+        for (range, mask) in &masks {
             let start = range.start.max(window_start);
             if start >= cursor {
                 text.push_str(&String::from_utf8_lossy(&buffer[cursor..start]));
-                if self.spans[owner] == focus {
+                if is_focus(mask) {
                     focus_chars = text.chars().count();
                 }
-                text.push_str(&self.redactions[owner]);
+                text.push_str(match mask {
+                    Mask::Candidate(owner) => &self.redactions[*owner],
+                    Mask::Other(redacted) => redacted,
+                });
             }
             cursor = cursor.max(range.end.min(window_end));
         }

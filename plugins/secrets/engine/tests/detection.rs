@@ -27,6 +27,21 @@ fn assert_not_leaked(scan: &FileScan, secret: &str) {
     assert!(!json.contains(secret), "raw secret in JSON output: {json}");
 }
 
+/// No five consecutive characters of `value` reach the Debug or JSON form
+/// of `scan`: a redacted form shows at most four.
+fn assert_shows_at_most_prefix(scan: &FileScan, value: &str) {
+    let debug = format!("{scan:?}");
+    let json = serde_json::to_string(scan).unwrap();
+    for start in 0..value.len().saturating_sub(4) {
+        let piece = &value[start..start + 5];
+        assert!(
+            !debug.contains(piece),
+            "{piece:?} of a value shown: {debug}"
+        );
+        assert!(!json.contains(piece), "{piece:?} of a value shown: {json}");
+    }
+}
+
 #[test]
 fn every_rule_has_samples() {
     let samples = fake_tokens::samples(&mut Rng::new(1));
@@ -588,6 +603,25 @@ fn snippets_redact_every_secret_on_the_line() {
         Some(format!("password = \"{redacted}\"; confirm = \"{redacted}\"").as_str())
     );
     assert_not_leaked(&found, &password);
+
+    // Two credentials on one line, only one of them reported: the value
+    // under `key` (a name no rule reports) and a weak `pass` are masked
+    // too, and nothing of any of them shows beyond the redacted prefix.
+    let key = rng.string(fake_tokens::BASE62, 12);
+    let secret = rng.string(fake_tokens::PASSWORDISH, 18);
+    let weak = "hunter2hunter2";
+    let found = scan(&format!(
+        "key = '{key}', secret = '{secret}'; pass: {weak}\n"
+    ));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    let snippet = found.findings[0].snippet.clone().unwrap();
+    assert!(
+        snippet.starts_with("key = '") && snippet.contains(&found.findings[0].redacted),
+        "{snippet}"
+    );
+    for value in [key.as_str(), secret.as_str(), weak] {
+        assert_shows_at_most_prefix(&found, value);
+    }
 
     // Many distinct secrets on one line (searched by one automaton rather
     // than one by one): each appears twice, once where no rule sees it.
