@@ -81,6 +81,9 @@ pub(crate) enum Names {
     /// Also `key`, `pass`, `pw`, `passphrase`: for masking snippets, where
     /// hiding a harmless value costs nothing.
     Broad,
+    /// Any name that does not merely describe a credential: for
+    /// keyword-anchored rules, whose own name pattern decides.
+    Any,
 }
 
 /// Words that make a name hold a credential when they appear as a word of
@@ -200,6 +203,9 @@ pub(crate) fn is_credential_name(name: &[u8], names: Names) -> bool {
         .any(|w| DESCRIPTIVE_WORDS.contains(&w.as_str()))
     {
         return false;
+    }
+    if names == Names::Any {
+        return true;
     }
     let has_word = |set: &[&str]| words.iter().any(|w| set.contains(&w.as_str()));
     let has_substring = words.iter().any(|w| {

@@ -81,6 +81,62 @@ struct CompiledRule {
     window_before: usize,
     /// Bytes after a keyword hit that a match may reach.
     window_after: usize,
+    /// For a keyword-anchored regex (`NAME OPERATOR VALUE`): its name and
+    /// value patterns, so the same pair is found in every syntax the
+    /// assignment grammar knows, not only the one the regex spells out.
+    anchored: Option<AnchoredAssignment>,
+}
+
+/// A keyword-anchored rule's regex split at its operator group.
+struct AnchoredAssignment {
+    /// Searched for in the assignment's name.
+    name: LazyRegex,
+    /// Must match the whole value.
+    value: LazyRegex,
+}
+
+/// The operator group of keyword-anchored regexes.
+const ASSIGNMENT_OPERATORS: &str = "(?::=|=>|=|:)";
+
+impl AnchoredAssignment {
+    /// Splits `NAME ["']?\s* (?::=|=>|=|:) … (?P<secret>VALUE) …` into a
+    /// name pattern and an anchored value pattern; `None` for any other
+    /// regex.
+    fn from_pattern(rule: &str, pattern: &str) -> Option<AnchoredAssignment> {
+        let operator = pattern.find(ASSIGNMENT_OPERATORS)?;
+        let mut name = &pattern[..operator];
+        for suffix in [r"\s*", r#"["']?"#, r#"["'\]]?"#] {
+            name = name.strip_suffix(suffix).unwrap_or(name);
+        }
+        let open = operator + pattern[operator..].find("(?P<secret>")?;
+        let inner = open + "(?P<secret>".len();
+        let bytes = pattern.as_bytes();
+        let (mut depth, mut in_class, mut at) = (1usize, false, inner);
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\\' => at += 1,
+                b'[' if !in_class => in_class = true,
+                b']' if in_class => in_class = false,
+                b'(' if !in_class => depth += 1,
+                b')' if !in_class => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        if depth != 0 || name.is_empty() || at > bytes.len() {
+            return None;
+        }
+        let value = format!("^(?:{})$", &pattern[inner..at]);
+        Some(AnchoredAssignment {
+            name: LazyRegex::new(rule, name),
+            value: LazyRegex::new(rule, &value),
+        })
+    }
 }
 
 enum CompiledMatcher {
@@ -325,8 +381,12 @@ impl Scanner {
         let mut windows: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
         let mut decoded: Vec<Candidate> = Vec::new();
         let mut decoded_until = [0usize; Encoding::ALL.len()];
+        let mut anchor_hits: Vec<(usize, Range<usize>)> = Vec::new();
         self.prefilter.for_each_hit(buffer, |hit| match hit {
             Hit::Keyword { rule, range } => {
+                if self.rules[rule].anchored.is_some() {
+                    anchor_hits.push((rule, range.clone()));
+                }
                 let window = match self.rules[rule].matcher {
                     CompiledMatcher::PrivateKeyBlock | CompiledMatcher::Assignment(_) => range,
                     CompiledMatcher::Regex(_) => {
@@ -367,6 +427,9 @@ impl Scanner {
             for window in rule_windows {
                 self.match_window(buffer, rule, window, &mut candidates);
             }
+        }
+        for (rule, hit) in anchor_hits {
+            self.match_anchored(buffer, rule, hit, &mut candidates);
         }
         candidates.extend(decoded);
         self.resolve_overlaps(candidates)
@@ -429,6 +492,36 @@ impl Scanner {
                     }
                 }
             }
+        }
+    }
+
+    /// A keyword-anchored rule's name and value in any assignment syntax:
+    /// the grammar finds the assignment at the keyword, the rule's patterns
+    /// decide. Where the rule's own regex also matched, the two candidates
+    /// are one and are merged when overlaps are resolved.
+    fn match_anchored(
+        &self,
+        buffer: &[u8],
+        rule_index: usize,
+        hit: Range<usize>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(anchored) = &self.rules[rule_index].anchored else {
+            return;
+        };
+        let Some(found) = assignment::parse_at(buffer, hit, Names::Any) else {
+            return;
+        };
+        if found.encoding != ValueEncoding::Plain {
+            return;
+        }
+        let (Some((name, _)), Some((value, _))) = (anchored.name.get(), anchored.value.get())
+        else {
+            return;
+        };
+        let value_bytes = &buffer[found.value.clone()];
+        if name.is_match(&buffer[found.name.clone()]) && value.is_match(value_bytes) {
+            self.push_if_valid(rule_index, found.value.clone(), value_bytes, out);
         }
     }
 
@@ -1169,6 +1262,12 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         // Generic rules parse from the keyword itself and use no window.
         window_before: rule.context_before,
         window_after: WINDOW_AFTER,
+        anchored: match rule.matcher {
+            Matcher::Regex(pattern) if !rule.generic => {
+                AnchoredAssignment::from_pattern(rule.id, pattern)
+            }
+            _ => None,
+        },
     })
 }
 
@@ -1194,6 +1293,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         return Err(ConfigError::InvalidEntropy(id));
     }
     let matcher = CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex)?);
+    let anchored = AnchoredAssignment::from_pattern(&id, &custom.regex);
     let title = custom
         .description
         .clone()
@@ -1216,6 +1316,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         line_anchored: custom.regex.contains("(?m)^"),
         window_before: WINDOW_BEFORE,
         window_after: WINDOW_AFTER,
+        anchored,
     })
 }
 
@@ -1223,6 +1324,34 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
 mod lazy_regex_tests {
     use super::*;
     use crate::catalogue::{BUILTIN_RULES, Matcher};
+
+    /// The keyword-anchored rules split into name and value patterns that
+    /// compile and keep the value's shape.
+    #[test]
+    fn anchored_rules_split_into_compiling_patterns() {
+        let mut anchored = 0;
+        for rule in BUILTIN_RULES {
+            if let Matcher::Regex(pattern) = rule.matcher
+                && !rule.generic
+                && pattern.contains(ASSIGNMENT_OPERATORS)
+            {
+                let parts = AnchoredAssignment::from_pattern(rule.id, pattern)
+                    .unwrap_or_else(|| panic!("{} does not split", rule.id));
+                assert!(parts.name.get().is_some(), "{} name", rule.id);
+                assert!(parts.value.get().is_some(), "{} value", rule.id);
+                anchored += 1;
+            }
+        }
+        assert!(anchored >= 4, "{anchored}");
+        let parts = AnchoredAssignment::from_pattern(
+            "t",
+            r#"(?i:acme[_-]?key)["']?\s*(?::=|=>|=|:)\s*["']?(?P<secret>[a-f0-9]{8}(?:-[a-f0-9]{4})?)\b"#,
+        )
+        .unwrap();
+        assert_eq!(parts.name.pattern, "(?i:acme[_-]?key)");
+        assert_eq!(parts.value.pattern, "^(?:[a-f0-9]{8}(?:-[a-f0-9]{4})?)$");
+        assert!(AnchoredAssignment::from_pattern("t", r"\bghp_[A-Za-z0-9]{36}").is_none());
+    }
 
     /// Built-in regexes compile on first use, so check them all here.
     #[test]

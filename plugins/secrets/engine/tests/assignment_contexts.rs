@@ -380,3 +380,58 @@ fn prose_and_code_near_keywords_are_not_findings() {
         assert!(found.findings.is_empty(), "{text:?}: {:#?}", found.findings);
     }
 }
+
+/// Keyword-anchored provider rules (`NAME = VALUE` regexes) find their
+/// pair in every syntax of the grammar, and still demand their value shape.
+#[test]
+fn keyword_anchored_rules_follow_the_grammar() {
+    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let mut rng = Rng::new(88);
+    let aws = rng.string(common::fake_tokens::B64, 40);
+    let datadog = rng.string(common::fake_tokens::HEX, 32);
+    let cases = [
+        (
+            "secrets/aws-secret-access-key",
+            aws.as_str(),
+            "props.setProperty(\"aws.secretAccessKey\", \"{v}\");\n",
+        ),
+        (
+            "secrets/aws-secret-access-key",
+            aws.as_str(),
+            "<SecretAccessKey>\n  {v}\n</SecretAccessKey>\n",
+        ),
+        (
+            "secrets/aws-secret-access-key",
+            aws.as_str(),
+            "FROM alpine\nENV AWS_SECRET_ACCESS_KEY {v}\n",
+        ),
+        (
+            "secrets/datadog-api-key",
+            datadog.as_str(),
+            "<add key=\"DatadogApiKey\" value=\"{v}\" />\n",
+        ),
+        (
+            "secrets/datadog-api-key",
+            datadog.as_str(),
+            "var datadogApiKey string = \"{v}\"\n",
+        ),
+    ];
+    for (rule, value, template) in cases {
+        let text = template.replace("{v}", value);
+        let found = scanner.scan_file("conf/app.xml", text.as_bytes());
+        let expected = fingerprint(rule, "conf/app.xml", value);
+        assert!(
+            found.findings.iter().any(|f| f.fingerprint == expected),
+            "{text}: {:#?}",
+            found.findings
+        );
+        // One character short is not the provider's shape.
+        let short = template.replace("{v}", &value[1..]);
+        let found = scanner.scan_file("conf/app.xml", short.as_bytes());
+        assert!(
+            found.findings.iter().all(|f| f.rule_id != rule),
+            "{short}: {:#?}",
+            found.findings
+        );
+    }
+}
