@@ -40,6 +40,7 @@ mod decode;
 mod decoys;
 mod entropy;
 mod finding;
+mod gitleaks;
 mod keyword_dfa;
 mod locate;
 mod prefilter;
@@ -54,5 +55,6 @@ pub use config::{ConfigError, CustomRuleConfig, ScannerConfig};
 pub use finding::{
     FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason,
 };
+pub use gitleaks::{GitleaksConfig, GitleaksIgnore, gitleaks_rule_matches};
 pub use scanner::Scanner;
-pub use suppress::INLINE_ALLOW_MARKER;
+pub use suppress::{GITLEAKS_ALLOW_MARKER, INLINE_ALLOW_MARKER};

@@ -30,7 +30,7 @@ use crate::locate::{LineIndex, PositionMemo};
 use crate::prefilter::{Hit, Prefilter, RuleKeywords};
 use crate::private_key::parse_block;
 use crate::redact::{credential_shaped, fingerprint, redact};
-use crate::suppress::{Allowlist, INLINE_ALLOW_MARKER};
+use crate::suppress::{Allowlist, INLINE_ALLOW_MARKERS};
 use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
 
 /// Bytes of context kept before (custom rules; built-in rules say how much
@@ -168,10 +168,20 @@ impl LazyRegex {
 
     /// Compiles now; for user rules, so a bad pattern is a configuration
     /// error instead of a silent no-op.
-    fn eager(rule: &str, pattern: &str) -> Result<Self, ConfigError> {
+    fn eager(rule: &str, pattern: &str, group: Option<usize>) -> Result<Self, ConfigError> {
         let regex = build_regex(rule, pattern)?;
         let lazy = Self::new(rule, pattern);
-        let group = secret_group(&regex);
+        let group = match group {
+            // An explicit group (gitleaks' `secretGroup`) must exist.
+            Some(group) if group < regex.group_info().group_len(PatternID::ZERO) => group,
+            Some(group) => {
+                return Err(ConfigError::InvalidSecretGroup {
+                    rule: rule.to_string(),
+                    group,
+                });
+            }
+            None => secret_group(&regex),
+        };
         let _ = lazy.compiled.set(Some((regex, group)));
         Ok(lazy)
     }
@@ -289,7 +299,11 @@ impl Scanner {
             .collect();
         let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0, image)
             .map_err(ConfigError::Prefilter)?;
-        let allowlist = Allowlist::new(&config.allow_paths, &config.allow_values)?;
+        let allowlist = Allowlist::new(
+            &config.allow_paths,
+            &config.allow_path_patterns,
+            &config.allow_values,
+        )?;
         Ok(Scanner {
             rules,
             prefilter,
@@ -717,13 +731,17 @@ impl Scanner {
             return scan;
         }
         let index = LineIndex::new(buffer);
-        let allow_lines: Vec<usize> = if self.inline_allow {
-            memchr::memmem::find_iter(buffer, INLINE_ALLOW_MARKER.as_bytes())
-                .map(|at| index.line_of(at))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // (line, marker) of every inline allow comment, sorted by line.
+        let mut allow_lines: Vec<(usize, &'static str)> = Vec::new();
+        if self.inline_allow {
+            for marker in INLINE_ALLOW_MARKERS {
+                allow_lines.extend(
+                    memchr::memmem::find_iter(buffer, marker.as_bytes())
+                        .map(|at| (index.line_of(at), *marker)),
+                );
+            }
+            allow_lines.sort_unstable();
+        }
         let path_reason = self.allowlist.path_reason(path);
         let fingerprints: Vec<String> = candidates
             .iter()
@@ -798,15 +816,22 @@ impl Scanner {
                 decoded_via,
                 properties,
             };
-            let on_line = |line: usize| allow_lines.binary_search(&line).is_ok().then_some(line);
+            let on_line = |line: usize| {
+                let at = allow_lines.partition_point(|(other, _)| *other < line);
+                allow_lines
+                    .get(at)
+                    .filter(|(other, _)| *other == line)
+                    .map(|(_, marker)| (line, *marker))
+            };
             let inline = on_line(start_line).or_else(|| {
                 (start_line > 0 && numbering.has_line_above(start_line))
                     .then(|| on_line(start_line - 1))
                     .flatten()
             });
             let reason = inline
-                .map(|line| SuppressionReason::InlineAllow {
+                .map(|(line, marker)| SuppressionReason::InlineAllow {
                     line: numbering.of(line),
+                    marker: marker.to_string(),
                 })
                 .or_else(|| path_reason.clone())
                 .or_else(|| self.allowlist.value_reason(&candidate.secret));
@@ -1292,7 +1317,8 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
     if !(0.0..=8.0).contains(&min_entropy) {
         return Err(ConfigError::InvalidEntropy(id));
     }
-    let matcher = CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex)?);
+    let matcher =
+        CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex, custom.secret_group)?);
     let anchored = AnchoredAssignment::from_pattern(&id, &custom.regex);
     let title = custom
         .description

@@ -271,9 +271,12 @@ impl Reporter {
                 self.emit(&f.fingerprint, finding)?;
             }
             match suppressed.reason {
-                SuppressionReason::Baseline => self.baseline += 1,
+                SuppressionReason::Baseline | SuppressionReason::GitleaksIgnore { .. } => {
+                    self.baseline += 1
+                }
                 SuppressionReason::InlineAllow { .. } => self.inline += 1,
                 SuppressionReason::PathAllowlist { .. }
+                | SuppressionReason::PathPattern { .. }
                 | SuppressionReason::ValueAllowlist { .. } => self.allowlisted += 1,
             }
         }
