@@ -548,7 +548,7 @@ fn whitespace_form_allowed(buffer: &[u8], name: &Range<usize>) -> bool {
     let first = first_word(buffer, line);
     let name_text = &buffer[name.clone()];
     if first == b"ENV" {
-        let after_env = skip_blanks(buffer, line + (skip_blanks(buffer, line) - line) + 3);
+        let after_env = skip_blanks(buffer, skip_blanks(buffer, line) + first.len());
         return after_env == name.start;
     }
     (name_text == b"password" || name_text == b"passwd")
