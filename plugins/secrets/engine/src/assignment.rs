@@ -257,7 +257,8 @@ pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option
     let before = start.checked_sub(1).map(|i| buffer[i]);
     let assignment = match before {
         Some(b'<') => xml_element(buffer, name.clone()),
-        Some(quote) if is_quote(quote) && buffer.get(end) == Some(&quote) => {
+        // Backticks quote names in Markdown prose (`A`, `B`), not code.
+        Some(quote @ (b'"' | b'\'')) if buffer.get(end) == Some(&quote) => {
             quoted_name(buffer, name.clone(), end + 1)
         }
         _ => None,
@@ -429,28 +430,28 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
     }
     let after_name = at;
     let at = skip_blanks(buffer, at);
+    // A typed declaration (`x: String = …`, `var x string = …`) assigns
+    // an expression; only a string literal there is a value.
+    let mut typed = false;
     let value_at = match operator_at(buffer, at) {
         Some(past) => {
-            let past = if buffer[at] == b':' {
-                skip_type(buffer, past).unwrap_or(past)
-            } else {
-                past
-            };
-            skip_blanks(buffer, past)
+            let typed_past = (buffer[at] == b':')
+                .then(|| skip_type(buffer, past))
+                .flatten();
+            typed = typed_past.is_some();
+            skip_blanks(buffer, typed_past.unwrap_or(past))
         }
-        None => {
-            if at > after_name {
-                if let Some(past) = skip_type(buffer, at) {
-                    skip_blanks(buffer, past)
-                } else if whitespace_form_allowed(buffer, &name) {
-                    at
-                } else {
-                    return None;
-                }
+        None if at > after_name => {
+            if let Some(past) = skip_type(buffer, at) {
+                typed = true;
+                skip_blanks(buffer, past)
+            } else if whitespace_form_allowed(buffer, &name) {
+                at
             } else {
                 return None;
             }
         }
+        None => return None,
     };
     buffer.get(value_at)?;
     let name_words = name_words(&buffer[name.clone()]);
@@ -459,7 +460,7 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
     }
     let (value, quoted) = match quoted_value(buffer, value_at) {
         Some((value, _)) => (value, true),
-        None if buffer.get(value_at).copied().is_some_and(is_quote) => return None,
+        None if typed || buffer.get(value_at).copied().is_some_and(is_quote) => return None,
         None => (unquoted_value(buffer, value_at)?, false),
     };
     let encoding = if !quoted && name_words.last().is_some_and(|w| w == "auth") {
@@ -605,7 +606,32 @@ fn unquoted_value(buffer: &[u8], at: usize) -> Option<Range<usize>> {
         }
         _ => false,
     };
-    ends_statement.then_some(at..end)
+    let value = &buffer[at..end];
+    let code = is_numeric_literal(value) || memchr::memmem::find(value, b"::").is_some();
+    (ends_statement && !code).then_some(at..end)
+}
+
+/// `1048576u32`, `-2147467259`, `0x7f`, `3.5f`: a number in code, not a
+/// value someone typed as a secret.
+fn is_numeric_literal(value: &[u8]) -> bool {
+    let digits = value.strip_prefix(b"-").unwrap_or(value);
+    let Some(first) = digits.first() else {
+        return false;
+    };
+    if !first.is_ascii_digit() {
+        return false;
+    }
+    if digits.starts_with(b"0x") || digits.starts_with(b"0X") {
+        return digits[2..]
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || *b == b'_');
+    }
+    let numeric = digits
+        .iter()
+        .take_while(|b| b.is_ascii_digit() || matches!(b, b'_' | b'.'))
+        .count();
+    let suffix = &digits[numeric..];
+    suffix.len() <= 5 && suffix.iter().all(u8::is_ascii_alphanumeric)
 }
 
 /// `name=` follows (the next parameter of a query string).
@@ -825,6 +851,22 @@ mod tests {
         assert_eq!(value_at("password == other\n", "password"), None);
         assert_eq!(value_at("password = a + b\n", "password"), None);
         assert_eq!(value_at("password = get()\n", "password"), None);
+        // Code: typed constants, numbers, paths.
+        assert_eq!(
+            value_at("pub const AUTH_X: u32 = 1048576u32;", "AUTH"),
+            None
+        );
+        assert_eq!(value_at("const TOKEN_Y: i32 = -2147467259;", "TOKEN"), None);
+        assert_eq!(
+            value_at("type TokenStream = proc_macro2::TokenStream;", "Token"),
+            None
+        );
+        assert_eq!(value_at("`TOKEN_A`, `TOKEN_B`", "TOKEN"), None);
+        assert_eq!(value_at("password = 0x7fa9b3c1e2\n", "password"), None);
+        assert_eq!(
+            value_at("password = 8f3k2j9x\n", "password").as_deref(),
+            Some("8f3k2j9x")
+        );
         assert_eq!(
             value_at("TOKEN :::= abc\n", "TOKEN").as_deref(),
             Some("abc")
