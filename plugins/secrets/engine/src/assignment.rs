@@ -445,7 +445,10 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
             if let Some(past) = skip_type(buffer, at) {
                 typed = true;
                 skip_blanks(buffer, past)
-            } else if whitespace_form_allowed(buffer, &name) {
+            } else if whitespace_form_allowed(buffer, &name)
+                || (is_password_word(&buffer[name.clone()]) && quoted_value(buffer, at).is_some())
+            {
+                // SQL's `WITH PASSWORD 'v'`, prose's `password "v"`.
                 at
             } else {
                 return None;
@@ -493,19 +496,36 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
 /// TypeScript's `x: String = …`. `at` is where the type starts; returns the
 /// position past the `=`.
 fn skip_type(buffer: &[u8], at: usize) -> Option<usize> {
-    let start = skip_blanks(buffer, at);
-    let mut end = start;
-    while end < buffer.len()
-        && end < start + MAX_NAME
-        && (buffer[end].is_ascii_alphanumeric()
-            || matches!(buffer[end], b'_' | b'.' | b'*' | b'[' | b']' | b'?'))
-    {
-        end += 1;
-    }
-    if end == start
-        || !buffer[start].is_ascii_alphabetic() && buffer[start] != b'*' && buffer[start] != b'['
-    {
-        return None;
+    let is_type_byte = |b: u8| {
+        b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'_' | b'.' | b'*' | b'[' | b']' | b'?' | b'&' | b'\'' | b'<' | b'>' | b':'
+            )
+    };
+    // Up to three words: `string`, `&'static str`, `const char *`.
+    let mut end = skip_blanks(buffer, at);
+    for word in 0..3 {
+        let start = if word == 0 {
+            end
+        } else {
+            skip_blanks(buffer, end)
+        };
+        let first = buffer.get(start).copied();
+        if !first.is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'*' | b'[' | b'&')) {
+            if word == 0 {
+                return None;
+            }
+            break;
+        }
+        let mut next = start;
+        while next < buffer.len() && next < start + MAX_NAME && is_type_byte(buffer[next]) {
+            next += 1;
+        }
+        end = next;
+        if buffer.get(skip_blanks(buffer, end)) == Some(&b'=') {
+            break;
+        }
     }
     // Blanks around the `=`, as declarations are written; this keeps a
     // base64 value's padding (`data: aGVsbG8=`) from looking like one.
@@ -557,6 +577,10 @@ fn whitespace_form_allowed(buffer: &[u8], name: &Range<usize>) -> bool {
             first,
             b"machine" | b"default" | b"login" | b"password" | b"passwd"
         )
+}
+
+fn is_password_word(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"password") || name.eq_ignore_ascii_case(b"passwd")
 }
 
 /// An unquoted value from `at`: a run of value bytes that ends the

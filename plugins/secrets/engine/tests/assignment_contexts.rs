@@ -435,3 +435,111 @@ fn keyword_anchored_rules_follow_the_grammar() {
         );
     }
 }
+
+/// Generic secrets in source code, one line per language idiom: each must
+/// be found with exactly its value, and the same line holding a
+/// placeholder must not be.
+#[test]
+fn generic_secrets_in_code() {
+    let scanner = Scanner::new(ScannerConfig::default()).unwrap();
+    let templates = [
+        (
+            "python keyword argument",
+            "app.py",
+            "conn = connect(host=\"db\", password=\"{v}\")\n",
+        ),
+        (
+            "python dict",
+            "app.py",
+            "CONFIG = {\"db_password\": \"{v}\", \"port\": 5432}\n",
+        ),
+        (
+            "python setdefault",
+            "app.py",
+            "os.environ.setdefault(\"API_TOKEN\", \"{v}\")\n",
+        ),
+        ("javascript const", "app.js", "const apiKey = \"{v}\";\n"),
+        (
+            "javascript header",
+            "app.js",
+            "fetch(url, { headers: { \"X-Api-Key\": \"{v}\" } });\n",
+        ),
+        (
+            "typescript typed field",
+            "app.ts",
+            "private readonly clientSecret: string = '{v}';\n",
+        ),
+        (
+            "java constant",
+            "App.java",
+            "private static final String DB_PASSWORD = \"{v}\";\n",
+        ),
+        (
+            "java map put",
+            "App.java",
+            "props.put(\"password\", \"{v}\");\n",
+        ),
+        (
+            "c# connection string",
+            "App.cs",
+            "var cs = \"Server=db;User Id=sa;Password={v};\";\n",
+        ),
+        ("go const", "main.go", "const apiToken = \"{v}\"\n"),
+        (
+            "go struct literal",
+            "main.go",
+            "cfg := Config{User: \"app\", Password: \"{v}\"}\n",
+        ),
+        ("rust let", "main.rs", "let api_key = \"{v}\";\n"),
+        (
+            "rust typed const",
+            "main.rs",
+            "const SECRET_KEY: &str = \"{v}\";\n",
+        ),
+        (
+            "ruby attribute",
+            "app.rb",
+            "config.secret_key_base = \"{v}\"\n",
+        ),
+        ("php define", "app.php", "define('DB_PASSWORD', '{v}');\n"),
+        ("php array", "app.php", "$config['api_key'] = '{v}';\n"),
+        (
+            "shell inline env",
+            "run.sh",
+            "DEPLOY_TOKEN=\"{v}\" ./deploy.sh\n",
+        ),
+        ("swift let", "App.swift", "let apiKey = \"{v}\"\n"),
+        (
+            "c pointer",
+            "main.c",
+            "static const char *password = \"{v}\";\n",
+        ),
+        ("sql", "init.sql", "ALTER USER app WITH PASSWORD '{v}';\n"),
+    ];
+    let mut rng = Rng::new(2020);
+    let mut missed = Vec::new();
+    let mut false_positives = Vec::new();
+    for (context, path, template) in templates {
+        let value = rng.string(&VALUE_CHARS[..57], 1) + &rng.string(VALUE_CHARS, 19);
+        let found = scanner.scan_file(path, template.replace("{v}", &value).as_bytes());
+        if !reports_exactly(&found, path, &value) {
+            missed.push(format!("{context}: {:#?}", found.findings));
+        }
+        let placeholder = template.replace("{v}", "your-secret-here");
+        if !scanner
+            .scan_file(path, placeholder.as_bytes())
+            .findings
+            .is_empty()
+        {
+            false_positives.push(context);
+        }
+    }
+    let found = templates.len() - missed.len();
+    println!(
+        "generic secrets in code: {found}/{} found, {} false positives",
+        templates.len(),
+        false_positives.len()
+    );
+    assert!(missed.is_empty(), "missed:\n{}", missed.join("\n"));
+    assert!(false_positives.is_empty(), "{false_positives:?}");
+}
