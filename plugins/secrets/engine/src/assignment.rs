@@ -619,7 +619,9 @@ fn unquoted_value(buffer: &[u8], at: usize) -> Option<Range<usize>> {
         return None;
     }
     let ends_statement = match buffer.get(end) {
-        None | Some(b'\r' | b'\n' | b';' | b'\\' | b'"' | b'\'' | b'`' | b'<' | b'&') => true,
+        None | Some(b'\r' | b'\n' | b';' | b'\\' | b'"' | b'\'' | b'`' | b'&') => true,
+        // Only a closing tag (`<pwd>v</pwd>`); `v<T>` is a generic type.
+        Some(b'<') => buffer.get(end + 1) == Some(&b'/'),
         Some(b' ' | b'\t') => {
             let next = skip_blanks(buffer, end);
             match buffer.get(next) {
@@ -631,7 +633,12 @@ fn unquoted_value(buffer: &[u8], at: usize) -> Option<Range<usize>> {
         _ => false,
     };
     let value = &buffer[at..end];
-    let code = is_numeric_literal(value) || memchr::memmem::find(value, b"::").is_some();
+    // Code and references rather than values: numbers, `::` paths, C's
+    // `&x` and `*p`, and lower-case paths such as `owner/repo#secrets`.
+    let code = is_numeric_literal(value)
+        || memchr::memmem::find(value, b"::").is_some()
+        || matches!(value[0], b'&' | b'*')
+        || (value.contains(&b'/') && !value.iter().any(u8::is_ascii_uppercase));
     (ends_statement && !code).then_some(at..end)
 }
 
@@ -887,6 +894,19 @@ mod tests {
         );
         assert_eq!(value_at("`TOKEN_A`, `TOKEN_B`", "TOKEN"), None);
         assert_eq!(value_at("password = 0x7fa9b3c1e2\n", "password"), None);
+        assert_eq!(value_at("in_token = &in_buf;", "token"), None);
+        assert_eq!(
+            value_at("fn f(private_key: &Key<'_>) -> R {", "private_key"),
+            None
+        );
+        assert_eq!(
+            value_at("credentials: owner/home#assets/creds\n", "credentials"),
+            None
+        );
+        assert_eq!(
+            value_at("<pwd>k9x2Lm4q</pwd>", "pwd").as_deref(),
+            Some("k9x2Lm4q")
+        );
         assert_eq!(
             value_at("password = 8f3k2j9x\n", "password").as_deref(),
             Some("8f3k2j9x")
