@@ -264,6 +264,7 @@ struct GitleaksAllowlist {
     stopwords: Vec<String>,
     commits: Vec<String>,
     condition: Option<String>,
+    target_rules: Vec<String>,
 }
 
 /// What a `.gitleaks.toml` adds to a [`ScannerConfig`].
@@ -407,6 +408,11 @@ fn convert_allowlist(list: GitleaksAllowlist, section: &str, config: &mut Gitlea
             .filter(|word| !word.is_empty())
             .map(|word| format!("(?i){}", regex::escape(word))),
     );
+    if !list.target_rules.is_empty() {
+        config.notes.push(format!(
+            "{section}: `targetRules` is not supported; the allow-list applies to every rule"
+        ));
+    }
     if !list.commits.is_empty() {
         config.notes.push(format!(
             "{section}: `commits` are not supported by the engine; use .gitleaksignore fingerprints"

@@ -30,6 +30,16 @@
 //!
 //! The commit of a history or pre-push scan is not known to the engine; the
 //! stage sets `location.commit` for findings of [`Scanner::scan_lines`].
+//!
+//! Generic rules (and provider rules written `NAME = VALUE`) find their
+//! values through one assignment grammar (`assignment.rs`), so every
+//! assignment syntax it knows is found by all of them and masked in every
+//! snippet.
+//!
+//! A repository's gitleaks setup carries over: `gitleaks:allow` comments
+//! count like `cordon:allow`; [`GitleaksIgnore`] reads `.gitleaksignore`
+//! and [`FileScan::apply_gitleaks_ignore`] applies it; [`GitleaksConfig`]
+//! reads `.gitleaks.toml` rules and allow-lists into a [`ScannerConfig`].
 
 mod assignment;
 mod baseline;

@@ -699,6 +699,21 @@ fn fragment_soup_never_panics() {
         "=".into(),
         "cordon:allow".into(),
         rng.string(fake_tokens::B64, 30),
+        // Assignment-grammar forms, so every branch meets cut input.
+        "<password>".into(),
+        "</password>".into(),
+        "Authorization: Basic ".into(),
+        "Authorization: Bearer ".into(),
+        "setProperty(\"db.password\", ".into(),
+        "ENV API_TOKEN ".into(),
+        "machine h login u password ".into(),
+        "var token string = ".into(),
+        "kind: Secret\ndata:\n  password: ".into(),
+        "_auth=".into(),
+        ":::=".into(),
+        "'".into(),
+        "&".into(),
+        "gitleaks:allow".into(),
     ];
     let scanner = scanner();
     for round in 0..300 {
