@@ -9,11 +9,15 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none |
+//! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none (and for no `.gitleaksignore`) |
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
 //! | `report-suppressed` | `false` | report each suppressed finding as an `info` finding naming what suppressed it, so suppressions are visible in every report |
+//!
+//! A `.gitleaksignore` at the workspace root is honoured as gitleaks does
+//! (`path:rule-id:line` and `commit:path:rule-id:line` fingerprints) unless
+//! `baseline = false`; `gitleaks:allow` comments count like `cordon:allow`.
 //!
 //! Large files: a file above `max-file-bytes` is listed in `skipped` with its
 //! size, never reported clean. Reading it in chunks would bound memory too,
@@ -26,7 +30,9 @@
 use std::collections::HashSet;
 
 use cordon_sdk::prelude::*;
-use cordon_secrets::{Baseline, FileScan, Scanner, ScannerConfig, SuppressionReason};
+use cordon_secrets::{
+    Baseline, FileScan, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
+};
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
@@ -314,7 +320,7 @@ impl Reporter {
         let suppressed = self.baseline + self.inline + self.allowlisted;
         if suppressed > 0 {
             summary.note(format!(
-                "{suppressed} finding(s) suppressed: {} by the baseline, {} by `cordon:allow` comments, {} by allow-paths/allow-values",
+                "{suppressed} finding(s) suppressed: {} by the baseline or {GITLEAKS_IGNORE}, {} by `cordon:allow`/`gitleaks:allow` comments, {} by allow-paths/allow-values",
                 self.baseline, self.inline, self.allowlisted
             ));
         }
@@ -356,12 +362,60 @@ fn load_baseline(path: &str) -> Result<Baseline, StageError> {
         .map_err(|error| StageError::Failed(format!("baseline `{path}`: {error}")))
 }
 
+/// gitleaks' ignore file, honoured when the workspace has one (as gitleaks
+/// does), so a repository moving from gitleaks keeps its exceptions. It is
+/// a suppression the scanned repository controls, like the baseline, so
+/// `baseline = false` (which a policy forbidding repository suppressions
+/// sets) turns it off too.
+pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
+
+/// The workspace's `.gitleaksignore`, if it exists and is readable; lines
+/// that are not fingerprints are named in a note rather than failing the run.
+fn gitleaks_ignore(summary: &mut Summary) -> Result<Option<GitleaksIgnore>, StageError> {
+    if workspace::stat(GITLEAKS_IGNORE).is_err() {
+        return Ok(None);
+    }
+    let bytes = workspace::read(GITLEAKS_IGNORE).map_err(|error| match error {
+        AccessError::Denied(message) => StageError::Denied(format!("{GITLEAKS_IGNORE}: {message}")),
+        other => StageError::Failed(format!("{GITLEAKS_IGNORE}: {}", other.describe())),
+    })?;
+    let ignore = GitleaksIgnore::parse(&String::from_utf8_lossy(&bytes));
+    if !ignore.invalid_lines().is_empty() {
+        summary.note(format!(
+            "{GITLEAKS_IGNORE}: {} line(s) are not fingerprints and were ignored",
+            ignore.invalid_lines().len()
+        ));
+    }
+    summary.note(format!(
+        "{GITLEAKS_IGNORE} holds {} fingerprint(s)",
+        ignore.len()
+    ));
+    Ok(Some(ignore))
+}
+
+/// What suppresses findings besides the engine's own allow-lists.
+struct Exceptions<'a> {
+    baseline: Option<&'a Baseline>,
+    gitleaks: Option<&'a GitleaksIgnore>,
+}
+
+impl Exceptions<'_> {
+    fn apply(&self, scan: &mut FileScan, commit: Option<&str>) {
+        if let Some(baseline) = self.baseline {
+            scan.apply_baseline(baseline);
+        }
+        if let Some(ignore) = self.gitleaks {
+            scan.apply_gitleaks_ignore(ignore, commit);
+        }
+    }
+}
+
 /// Working tree: every granted file, dotfiles included (`.env` is where
 /// secrets live), `.gitignore` honoured unless `include-ignored`.
 fn scan_tree(
     scanner: &Scanner,
     options: &StageOptions,
-    baseline: Option<&Baseline>,
+    exceptions: &Exceptions<'_>,
     reporter: &mut Reporter,
     summary: &mut Summary,
 ) -> Result<(), StageError> {
@@ -392,9 +446,7 @@ fn scan_tree(
             summary.skip(&file.path, reason.clone());
             continue;
         }
-        if let Some(baseline) = baseline {
-            scan.apply_baseline(baseline);
-        }
+        exceptions.apply(&mut scan, None);
         summary.files_scanned += 1;
         summary.bytes_scanned += scan.bytes_scanned;
         reporter.report(&scan, None)?;
@@ -405,7 +457,7 @@ fn scan_tree(
 /// History or pre-push: the lines each commit added, oldest commit first.
 fn scan_history(
     scanner: &Scanner,
-    baseline: Option<&Baseline>,
+    exceptions: &Exceptions<'_>,
     reporter: &mut Reporter,
     summary: &mut Summary,
 ) -> Result<u64, StageError> {
@@ -422,9 +474,7 @@ fn scan_history(
                 summary.skip(&added.path, format!("commit {}: {reason}", added.commit));
                 continue;
             }
-            if let Some(baseline) = baseline {
-                scan.apply_baseline(baseline);
-            }
+            exceptions.apply(&mut scan, Some(&added.commit));
             summary.files_scanned += 1;
             summary.bytes_scanned += scan.bytes_scanned;
             let origin = Origin {
@@ -492,25 +542,26 @@ impl Stage for Secrets {
         let (baseline_path, baseline) = baseline.unzip();
 
         let mut summary = Summary::default();
+        let gitleaks = match options.baseline {
+            BaselineChoice::Off => None,
+            _ => gitleaks_ignore(&mut summary)?,
+        };
+        let exceptions = Exceptions {
+            baseline: baseline.as_ref(),
+            gitleaks: gitleaks.as_ref(),
+        };
         let mut reporter = Reporter {
             suppressions: options.suppressions.clone(),
             ..Reporter::default()
         };
         match git::scope() {
             Some(scope) => {
-                let commits =
-                    scan_history(&scanner, baseline.as_ref(), &mut reporter, &mut summary)?;
+                let commits = scan_history(&scanner, &exceptions, &mut reporter, &mut summary)?;
                 summary.note(format!(
                     "scanned lines added by {commits} commit(s) ({scope})"
                 ));
             }
-            None => scan_tree(
-                &scanner,
-                &options,
-                baseline.as_ref(),
-                &mut reporter,
-                &mut summary,
-            )?,
+            None => scan_tree(&scanner, &options, &exceptions, &mut reporter, &mut summary)?,
         }
         if let (Some(path), Some(baseline)) = (baseline_path, &baseline) {
             summary.note(format!(

@@ -346,3 +346,41 @@ fn default_options_use_the_automaton_built_at_compile_time() {
     .unwrap();
     assert!(scanner.uses_prefilter_image());
 }
+
+#[test]
+fn gitleaksignore_fingerprints_are_honoured_unless_baselines_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "config/a.env",
+        format!("# x\nA={}\n", github_token(31)),
+    );
+    write(dir.path(), "b.env", format!("B={}\n", github_token(32)));
+    write(
+        dir.path(),
+        ".gitleaksignore",
+        "# reviewed\nconfig/a.env:github-pat:2\nnot a fingerprint\n",
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(outcome.findings[0].location.as_ref().unwrap().path, "b.env");
+    let notes = summary.notes.join("\n");
+    assert!(
+        notes.contains(".gitleaksignore holds 1 fingerprint(s)"),
+        "{notes}"
+    );
+    assert!(notes.contains("1 line(s) are not fingerprints"), "{notes}");
+    assert!(
+        notes.contains("1 by the baseline or .gitleaksignore"),
+        "{notes}"
+    );
+
+    // A policy that forbids repository suppressions sets `baseline = false`.
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline": false}));
+    assert_eq!(off.findings.len(), 2);
+}
