@@ -34,9 +34,15 @@ pub struct ScannerConfig {
     /// Regexes; a finding whose secret matches one is suppressed.
     pub allow_values: Vec<String>,
     /// Regexes over the path; a finding in a matching file is suppressed
-    /// (the form `.gitleaks.toml` allow-lists use).
+    /// (the form `.gitleaks.toml` allow-lists use). Deliberately not an
+    /// option key: it is set through [`crate::GitleaksConfig::apply_to`],
+    /// and a host must apply a repository's `.gitleaks.toml` only where
+    /// suppressions the repository controls count (the runner strips the
+    /// allow-list keys it knows from such pipelines, not this one).
+    #[serde(skip)]
     pub allow_path_patterns: Vec<String>,
-    /// Honour `cordon:allow` comments on the finding's line or the line above.
+    /// Honour `cordon:allow` (and gitleaks' `gitleaks:allow`) comments on
+    /// the finding's line or the line above.
     pub inline_allow: bool,
     /// How many decoders may be stacked (base64 inside percent-encoding is 2).
     /// 0 turns decoding off.

@@ -199,3 +199,11 @@ fn malformed_gitleaks_files_are_clear_errors() {
     assert!(ignore.is_empty());
     assert_eq!(ignore.invalid_lines().len(), 3);
 }
+
+/// Path regexes come only from `.gitleaks.toml` through the API: a
+/// pipeline's options cannot set them (the runner strips the allow-list
+/// keys it knows when repository suppressions do not count).
+#[test]
+fn path_patterns_are_not_an_option_key() {
+    assert!(ScannerConfig::from_json(r#"{"allow-path-patterns": [".*"]}"#).is_err());
+}
