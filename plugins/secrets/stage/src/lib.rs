@@ -10,6 +10,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none (and for no `.gitleaksignore`) |
+//! | `gitleaks-config` | `false` | `true` (for `.gitleaks.toml`) or a workspace-relative path: read that gitleaks configuration's rules and allow-lists (see the engine's `GitleaksConfig`); not read when `baseline = false` |
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
@@ -31,13 +32,14 @@ use std::collections::HashSet;
 
 use cordon_sdk::prelude::*;
 use cordon_secrets::{
-    Baseline, FileScan, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
+    Baseline, FileScan, GitleaksConfig, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
 };
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 5] = [
+const STAGE_KEYS: [&str; 6] = [
     "baseline",
+    "gitleaks-config",
     "include-ignored",
     "max-file-bytes",
     "unsuppressible-rules",
@@ -60,6 +62,8 @@ enum BaselineChoice {
 #[derive(Debug)]
 struct StageOptions {
     baseline: BaselineChoice,
+    /// A `.gitleaks.toml` whose rules and allow-lists to read.
+    gitleaks_config: Option<String>,
     include_ignored: bool,
     max_file_bytes: u64,
     suppressions: SuppressionPolicy,
@@ -97,6 +101,16 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         Some(_) => {
             return Err(StageError::InvalidOptions(
                 "`baseline` must be a workspace-relative path, or false".into(),
+            ));
+        }
+    };
+    let gitleaks_config = match table.remove("gitleaks-config") {
+        None | Some(serde_json::Value::Bool(false)) => None,
+        Some(serde_json::Value::Bool(true)) => Some(DEFAULT_GITLEAKS_CONFIG.to_string()),
+        Some(serde_json::Value::String(path)) if !path.trim().is_empty() => Some(path),
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`gitleaks-config` must be true (for .gitleaks.toml), a workspace-relative path, or false".into(),
             ));
         }
     };
@@ -157,6 +171,7 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
     )?;
     Ok(StageOptions {
         baseline,
+        gitleaks_config,
         include_ignored,
         max_file_bytes,
         suppressions: SuppressionPolicy {
@@ -393,6 +408,42 @@ fn gitleaks_ignore(summary: &mut Summary) -> Result<Option<GitleaksIgnore>, Stag
     Ok(Some(ignore))
 }
 
+/// The file `gitleaks-config = true` reads.
+pub const DEFAULT_GITLEAKS_CONFIG: &str = ".gitleaks.toml";
+
+/// Adds a `.gitleaks.toml`'s rules and allow-lists to `config`; what it
+/// holds that Cordon cannot apply is noted. Its allow-lists and disabled
+/// rules are suppressions the repository controls, so with
+/// `baseline = false` (set by a policy that forbids those) the file is not
+/// read at all.
+fn apply_gitleaks_config(
+    path: &str,
+    options: &StageOptions,
+    config: &mut ScannerConfig,
+    summary: &mut Summary,
+) -> Result<(), StageError> {
+    if options.baseline == BaselineChoice::Off {
+        summary.note(format!(
+            "{path} not read: repository suppressions are off (baseline = false)"
+        ));
+        return Ok(());
+    }
+    let bytes = workspace::read(path).map_err(|error| match error {
+        AccessError::Denied(message) => StageError::Denied(format!("{path}: {message}")),
+        other => StageError::Failed(format!("{path}: {}", other.describe())),
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| StageError::InvalidOptions(format!("{path} is not UTF-8")))?;
+    let imported = GitleaksConfig::from_toml(text)
+        .map_err(|error| StageError::InvalidOptions(format!("{path}: {error}")))?;
+    for note in &imported.notes {
+        summary.note(format!("{path}: {note}"));
+    }
+    summary.note(format!("{path}: {} rule(s) imported", imported.rules.len()));
+    imported.apply_to(config);
+    Ok(())
+}
+
 /// What suppresses findings besides the engine's own allow-lists.
 struct Exceptions<'a> {
     baseline: Option<&'a Baseline>,
@@ -532,7 +583,12 @@ impl Stage for Secrets {
 
     fn run(options: String) -> Result<Summary, StageError> {
         let options = parse_options(&options)?;
-        let scanner = Scanner::with_prefilter_image(options.scanner.clone(), Some(PREFILTER_IMAGE))
+        let mut summary = Summary::default();
+        let mut scanner_config = options.scanner.clone();
+        if let Some(path) = &options.gitleaks_config {
+            apply_gitleaks_config(path, &options, &mut scanner_config, &mut summary)?;
+        }
+        let scanner = Scanner::with_prefilter_image(scanner_config, Some(PREFILTER_IMAGE))
             .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
         let baseline = match &options.baseline {
             BaselineChoice::File(path) => Some((path.as_str(), load_baseline(path)?)),
@@ -541,7 +597,6 @@ impl Stage for Secrets {
         };
         let (baseline_path, baseline) = baseline.unzip();
 
-        let mut summary = Summary::default();
         let gitleaks = match options.baseline {
             BaselineChoice::Off => None,
             _ => gitleaks_ignore(&mut summary)?,

@@ -384,3 +384,66 @@ fn gitleaksignore_fingerprints_are_honoured_unless_baselines_are_off() {
         .run::<Secrets>(json!({"baseline": false}));
     assert_eq!(off.findings.len(), 2);
 }
+
+#[test]
+fn gitleaks_config_adds_rules_and_allowlists_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Rng::new(41).string(b"abcdefghijklmnopqrstuvwxyz0123456789", 24);
+    write(dir.path(), "src/a.rb", format!("ACME = acme_live_{key}\n"));
+    write(
+        dir.path(),
+        "fixtures/b.rb",
+        format!("ACME = acme_live_{key}\n"),
+    );
+    write(
+        dir.path(),
+        ".gitleaks.toml",
+        r#"
+[extend]
+useDefault = true
+
+[[rules]]
+id = "acme"
+regex = '''acme_live_([a-z0-9]{24})'''
+keywords = ["acme_"]
+
+[allowlist]
+paths = ['''^fixtures/''']
+"#,
+    );
+    // Not read unless asked.
+    let plain = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert!(plain.findings.is_empty(), "{:#?}", plain.findings);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": true}));
+    let summary = outcome.summary();
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(outcome.findings[0].rule_id, "secrets/gitleaks/acme");
+    assert_eq!(
+        outcome.findings[0].location.as_ref().unwrap().path,
+        "src/a.rb"
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("1 rule(s) imported"))
+    );
+    assert_not_leaked(&outcome, &key);
+
+    // With repository suppressions off, the file is not read at all.
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": true, "baseline": false}));
+    assert!(off.findings.is_empty());
+    assert!(off.summary().notes.iter().any(|n| n.contains("not read")));
+
+    let bad = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": 3}));
+    assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
