@@ -81,9 +81,11 @@ pub struct BuiltinRule {
     /// regex looks at); larger where the keyword sits inside the match.
     /// Regexes only run in these windows, so this is much of the cost.
     pub context_before: usize,
-    /// A generic assignment rule: its values also go through the
-    /// hash/UUID/identifier decoy filters and the configurable
-    /// `generic-min-entropy` replaces `min_entropy`.
+    /// A generic assignment rule: the scanner matches it with the
+    /// assignment grammar (`assignment.rs`), so its regex only documents
+    /// the core form. Its values also go through the hash/UUID/identifier
+    /// decoy filters and the configurable `generic-min-entropy` replaces
+    /// `min_entropy`.
     pub generic: bool,
     /// Ids of rules whose findings on overlapping bytes this rule replaces:
     /// a more specific reading of the same value (a Firebase client key is

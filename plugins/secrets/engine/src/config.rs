@@ -33,7 +33,16 @@ pub struct ScannerConfig {
     pub allow_paths: Vec<String>,
     /// Regexes; a finding whose secret matches one is suppressed.
     pub allow_values: Vec<String>,
-    /// Honour `cordon:allow` comments on the finding's line or the line above.
+    /// Regexes over the path; a finding in a matching file is suppressed
+    /// (the form `.gitleaks.toml` allow-lists use). Deliberately not an
+    /// option key: it is set through [`crate::GitleaksConfig::apply_to`],
+    /// and a host must apply a repository's `.gitleaks.toml` only where
+    /// suppressions the repository controls count (the runner strips the
+    /// allow-list keys it knows from such pipelines, not this one).
+    #[serde(skip)]
+    pub allow_path_patterns: Vec<String>,
+    /// Honour `cordon:allow` (and gitleaks' `gitleaks:allow`) comments on
+    /// the finding's line or the line above.
     pub inline_allow: bool,
     /// How many decoders may be stacked (base64 inside percent-encoding is 2).
     /// 0 turns decoding off.
@@ -50,6 +59,7 @@ impl Default for ScannerConfig {
             disabled_rules: Vec::new(),
             allow_paths: Vec::new(),
             allow_values: Vec::new(),
+            allow_path_patterns: Vec::new(),
             inline_allow: true,
             max_decode_depth: 2,
             generic_min_entropy: 3.0,
@@ -89,6 +99,10 @@ pub struct CustomRuleConfig {
     pub severity: Severity,
     #[serde(default)]
     pub description: Option<String>,
+    /// The capture group holding the secret (1-based), when it is neither
+    /// named `secret` nor group 1.
+    #[serde(default)]
+    pub secret_group: Option<usize>,
 }
 
 fn default_custom_severity() -> Severity {
@@ -118,6 +132,12 @@ pub enum ConfigError {
     InvalidGlob { glob: String, error: String },
     #[error("allow-values: invalid regex `{pattern}`: {error}")]
     InvalidAllowValue { pattern: String, error: String },
+    #[error("allow-path-patterns: invalid regex `{pattern}`: {error}")]
+    InvalidAllowPathPattern { pattern: String, error: String },
+    #[error("rule `{rule}`: secret-group {group} does not exist in its regex")]
+    InvalidSecretGroup { rule: String, group: usize },
+    #[error("invalid .gitleaks.toml: {0}")]
+    Gitleaks(String),
     #[error("generic-min-entropy must be between 0 and 8 bits per character")]
     InvalidGenericEntropy,
     #[error("could not build the keyword prefilter: {0}")]

@@ -71,8 +71,10 @@ pub struct Finding {
     pub byte_offset: Option<u64>,
     /// Redacted form, e.g. `ghp_…(40 chars)`.
     pub redacted: String,
-    /// The finding's first line with every secret on it redacted (cut to
-    /// 160 characters around the finding, cuts marked `…`); for the WIT
+    /// The finding's first line with every secret on it redacted, and
+    /// every other credential-shaped value too (values of credential-named
+    /// assignments however weak, long random token runs), cut to 160
+    /// characters around the finding (cuts marked `…`); for the WIT
     /// `snippet`.
     pub snippet: Option<String>,
     /// Hex SHA-256 over rule id, path and a hash of the secret. Line moves do
@@ -90,21 +92,26 @@ pub struct Finding {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SuppressionReason {
-    /// A `cordon:allow` comment on the finding's line or the line above.
-    InlineAllow { line: u32 },
+    /// A `cordon:allow` (or `gitleaks:allow`) comment on the finding's line
+    /// or the line above; `marker` says which.
+    InlineAllow { line: u32, marker: String },
     /// The path matched an `allow-paths` glob.
     PathAllowlist { glob: String },
     /// The secret matched an `allow-values` regex.
     ValueAllowlist { pattern: String },
     /// The fingerprint is in the baseline.
     Baseline,
+    /// The path matched an `allow-path-patterns` regex.
+    PathPattern { pattern: String },
+    /// A `.gitleaksignore` fingerprint covers the finding.
+    GitleaksIgnore { entry: String },
 }
 
 impl fmt::Display for SuppressionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SuppressionReason::InlineAllow { line } => {
-                write!(f, "inline `cordon:allow` on line {line}")
+            SuppressionReason::InlineAllow { line, marker } => {
+                write!(f, "inline `{marker}` on line {line}")
             }
             SuppressionReason::PathAllowlist { glob } => {
                 write!(f, "path matches allow-paths glob `{glob}`")
@@ -113,6 +120,12 @@ impl fmt::Display for SuppressionReason {
                 write!(f, "value matches allow-values pattern `{pattern}`")
             }
             SuppressionReason::Baseline => f.write_str("fingerprint is in the baseline"),
+            SuppressionReason::PathPattern { pattern } => {
+                write!(f, "path matches allow-path-patterns regex `{pattern}`")
+            }
+            SuppressionReason::GitleaksIgnore { entry } => {
+                write!(f, "`.gitleaksignore` lists `{entry}`")
+            }
         }
     }
 }

@@ -30,7 +30,18 @@
 //!
 //! The commit of a history or pre-push scan is not known to the engine; the
 //! stage sets `location.commit` for findings of [`Scanner::scan_lines`].
+//!
+//! Generic rules (and provider rules written `NAME = VALUE`) find their
+//! values through one assignment grammar (`assignment.rs`), so every
+//! assignment syntax it knows is found by all of them and masked in every
+//! snippet.
+//!
+//! A repository's gitleaks setup carries over: `gitleaks:allow` comments
+//! count like `cordon:allow`; [`GitleaksIgnore`] reads `.gitleaksignore`
+//! and [`FileScan::apply_gitleaks_ignore`] applies it; [`GitleaksConfig`]
+//! reads `.gitleaks.toml` rules and allow-lists into a [`ScannerConfig`].
 
+mod assignment;
 mod baseline;
 mod catalogue;
 mod checks;
@@ -39,6 +50,7 @@ mod decode;
 mod decoys;
 mod entropy;
 mod finding;
+mod gitleaks;
 mod keyword_dfa;
 mod locate;
 mod prefilter;
@@ -53,5 +65,6 @@ pub use config::{ConfigError, CustomRuleConfig, ScannerConfig};
 pub use finding::{
     FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason,
 };
+pub use gitleaks::{GitleaksConfig, GitleaksIgnore, gitleaks_rule_matches};
 pub use scanner::Scanner;
-pub use suppress::INLINE_ALLOW_MARKER;
+pub use suppress::{GITLEAKS_ALLOW_MARKER, INLINE_ALLOW_MARKER};

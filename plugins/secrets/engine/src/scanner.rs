@@ -6,6 +6,7 @@
 //! (entropy, placeholders, decoys, checksums), de-duplicated, located and
 //! turned into redacted findings.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
@@ -15,6 +16,10 @@ use regex_automata::meta::{self, Regex};
 use regex_automata::util::syntax;
 use std::sync::OnceLock;
 
+use crate::assignment::{
+    self, Assignment, Form, Names, ValueEncoding, decode_printable, is_pgpass_path,
+    pgpass_passwords,
+};
 use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
 use crate::checks::{CheckOutcome, run_check};
 use crate::config::{ConfigError, CustomRuleConfig, ScannerConfig};
@@ -24,8 +29,8 @@ use crate::entropy::shannon_entropy;
 use crate::locate::{LineIndex, PositionMemo};
 use crate::prefilter::{Hit, Prefilter, RuleKeywords};
 use crate::private_key::parse_block;
-use crate::redact::{fingerprint, redact};
-use crate::suppress::{Allowlist, INLINE_ALLOW_MARKER};
+use crate::redact::{credential_shaped, fingerprint, redact};
+use crate::suppress::{Allowlist, INLINE_ALLOW_MARKERS};
 use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
 
 /// Bytes of context kept before (custom rules; built-in rules say how much
@@ -34,12 +39,6 @@ use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, Sup
 /// reach about 410 characters past it.
 const WINDOW_BEFORE: usize = 256;
 const WINDOW_AFTER: usize = 512;
-/// Generic assignments are `name = "value"` on one line: a name of at most
-/// 64 characters around the keyword and a value of at most 256. Their
-/// keywords (`token`, `secret`) are frequent in code, so the tighter window
-/// saves real time.
-const GENERIC_WINDOW_BEFORE: usize = 64;
-const GENERIC_WINDOW_AFTER: usize = 320;
 /// Longest value a generic assignment reports; longer ones are data.
 const GENERIC_MAX_VALUE: usize = 256;
 /// Bytes examined for NUL when deciding whether a file is binary (as git).
@@ -48,6 +47,10 @@ const BINARY_SNIFF_BYTES: usize = 8000;
 const REGEX_SIZE_LIMIT: usize = 2 << 20;
 
 const AWS_KEY_ID: &str = "secrets/aws-access-key-id";
+/// The generic rules: `dotenv-assignment` reports unquoted environment
+/// lines, `generic-assignment` every other assignment form.
+const GENERIC_RULE: &str = "secrets/generic-assignment";
+const DOTENV_RULE: &str = "secrets/dotenv-assignment";
 const AWS_SECRET_KEY: &str = "secrets/aws-secret-access-key";
 
 /// A configured, compiled secret scanner. Build once, scan many files; it
@@ -76,10 +79,67 @@ struct CompiledRule {
     /// The regex anchors at line starts (`(?m)^`), so its windows begin at
     /// a line start.
     line_anchored: bool,
-    /// Bytes of context before a keyword hit that the regex may need.
+    /// Bytes of context before a keyword hit that the regex may need
+    /// (regex rules only, as is `window_after`).
     window_before: usize,
     /// Bytes after a keyword hit that a match may reach.
     window_after: usize,
+    /// For a keyword-anchored regex (`NAME OPERATOR VALUE`): its name and
+    /// value patterns, so the same pair is found in every syntax the
+    /// assignment grammar knows, not only the one the regex spells out.
+    anchored: Option<AnchoredAssignment>,
+}
+
+/// A keyword-anchored rule's regex split at its operator group.
+struct AnchoredAssignment {
+    /// Searched for in the assignment's name.
+    name: LazyRegex,
+    /// Must match the whole value.
+    value: LazyRegex,
+}
+
+/// The operator group of keyword-anchored regexes.
+const ASSIGNMENT_OPERATORS: &str = "(?::=|=>|=|:)";
+
+impl AnchoredAssignment {
+    /// Splits `NAME ["']?\s* (?::=|=>|=|:) … (?P<secret>VALUE) …` into a
+    /// name pattern and an anchored value pattern; `None` for any other
+    /// regex.
+    fn from_pattern(rule: &str, pattern: &str) -> Option<AnchoredAssignment> {
+        let operator = pattern.find(ASSIGNMENT_OPERATORS)?;
+        let mut name = &pattern[..operator];
+        for suffix in [r"\s*", r#"["']?"#, r#"["'\]]?"#] {
+            name = name.strip_suffix(suffix).unwrap_or(name);
+        }
+        let open = operator + pattern[operator..].find("(?P<secret>")?;
+        let inner = open + "(?P<secret>".len();
+        let bytes = pattern.as_bytes();
+        let (mut depth, mut in_class, mut at) = (1usize, false, inner);
+        while at < bytes.len() {
+            match bytes[at] {
+                b'\\' => at += 1,
+                b'[' if !in_class => in_class = true,
+                b']' if in_class => in_class = false,
+                b'(' if !in_class => depth += 1,
+                b')' if !in_class => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        if depth != 0 || name.is_empty() || at > bytes.len() {
+            return None;
+        }
+        let value = format!("^(?:{})$", &pattern[inner..at]);
+        Some(AnchoredAssignment {
+            name: LazyRegex::new(rule, name),
+            value: LazyRegex::new(rule, &value),
+        })
+    }
 }
 
 enum CompiledMatcher {
@@ -88,6 +148,9 @@ enum CompiledMatcher {
     /// of a sandboxed scan (every run instantiates afresh).
     Regex(LazyRegex),
     PrivateKeyBlock,
+    /// A generic rule: the assignment grammar parses the name around each
+    /// keyword hit, and the rule reports the assignments of this form.
+    Assignment(Form),
 }
 
 /// A regex and the capture group holding the secret (0 = whole match).
@@ -108,10 +171,20 @@ impl LazyRegex {
 
     /// Compiles now; for user rules, so a bad pattern is a configuration
     /// error instead of a silent no-op.
-    fn eager(rule: &str, pattern: &str) -> Result<Self, ConfigError> {
+    fn eager(rule: &str, pattern: &str, group: Option<usize>) -> Result<Self, ConfigError> {
         let regex = build_regex(rule, pattern)?;
         let lazy = Self::new(rule, pattern);
-        let group = secret_group(&regex);
+        let group = match group {
+            // An explicit group (gitleaks' `secretGroup`) must exist.
+            Some(group) if group < regex.group_info().group_len(PatternID::ZERO) => group,
+            Some(group) => {
+                return Err(ConfigError::InvalidSecretGroup {
+                    rule: rule.to_string(),
+                    group,
+                });
+            }
+            None => secret_group(&regex),
+        };
         let _ = lazy.compiled.set(Some((regex, group)));
         Ok(lazy)
     }
@@ -229,7 +302,11 @@ impl Scanner {
             .collect();
         let prefilter = Prefilter::new(&keywords, config.max_decode_depth > 0, image)
             .map_err(ConfigError::Prefilter)?;
-        let allowlist = Allowlist::new(&config.allow_paths, &config.allow_values)?;
+        let allowlist = Allowlist::new(
+            &config.allow_paths,
+            &config.allow_path_patterns,
+            &config.allow_values,
+        )?;
         Ok(Scanner {
             rules,
             prefilter,
@@ -268,7 +345,8 @@ impl Scanner {
     pub fn scan_file(&self, path: &str, bytes: &[u8]) -> FileScan {
         match content_kind(bytes) {
             ContentKind::Text => {
-                let candidates = self.scan_buffer(bytes, 0);
+                let mut candidates = self.scan_buffer(bytes, 0);
+                self.pgpass_candidates(path, bytes, &mut candidates);
                 self.report(path, bytes, candidates, LineNumbers::File)
             }
             ContentKind::Binary => {
@@ -306,7 +384,8 @@ impl Scanner {
                 ..FileScan::default()
             };
         }
-        let candidates = self.scan_buffer(&buffer, 0);
+        let mut candidates = self.scan_buffer(&buffer, 0);
+        self.pgpass_candidates(path, &buffer, &mut candidates);
         self.report(path, &buffer, candidates, LineNumbers::Given(&numbers))
     }
 
@@ -319,10 +398,14 @@ impl Scanner {
         let mut windows: Vec<Vec<Range<usize>>> = vec![Vec::new(); self.rules.len()];
         let mut decoded: Vec<Candidate> = Vec::new();
         let mut decoded_until = [0usize; Encoding::ALL.len()];
+        let mut anchor_hits: Vec<(usize, Range<usize>)> = Vec::new();
         self.prefilter.for_each_hit(buffer, |hit| match hit {
             Hit::Keyword { rule, range } => {
+                if self.rules[rule].anchored.is_some() {
+                    anchor_hits.push((rule, range.clone()));
+                }
                 let window = match self.rules[rule].matcher {
-                    CompiledMatcher::PrivateKeyBlock => range,
+                    CompiledMatcher::PrivateKeyBlock | CompiledMatcher::Assignment(_) => range,
                     CompiledMatcher::Regex(_) => {
                         let compiled = &self.rules[rule];
                         let mut start = range.start.saturating_sub(compiled.window_before);
@@ -361,6 +444,9 @@ impl Scanner {
             for window in rule_windows {
                 self.match_window(buffer, rule, window, &mut candidates);
             }
+        }
+        for (rule, hit) in anchor_hits {
+            self.match_anchored(buffer, rule, hit, &mut candidates);
         }
         candidates.extend(decoded);
         self.resolve_overlaps(candidates)
@@ -402,6 +488,13 @@ impl Scanner {
                     self.push_if_valid(rule_index, span, &haystack[secret.range()], out);
                 }
             }
+            CompiledMatcher::Assignment(form) => {
+                if let Some(found) = assignment::parse_at(buffer, window, Names::Credential)
+                    && found.form == *form
+                {
+                    self.push_assignment(rule_index, buffer, &found, out);
+                }
+            }
             CompiledMatcher::PrivateKeyBlock => {
                 for begin in memchr::memmem::find_iter(&buffer[window.clone()], b"-----BEGIN ") {
                     if let Some(block) = parse_block(buffer, window.start + begin) {
@@ -419,6 +512,36 @@ impl Scanner {
         }
     }
 
+    /// A keyword-anchored rule's name and value in any assignment syntax:
+    /// the grammar finds the assignment at the keyword, the rule's patterns
+    /// decide. Where the rule's own regex also matched, the two candidates
+    /// are one and are merged when overlaps are resolved.
+    fn match_anchored(
+        &self,
+        buffer: &[u8],
+        rule_index: usize,
+        hit: Range<usize>,
+        out: &mut Vec<Candidate>,
+    ) {
+        let Some(anchored) = &self.rules[rule_index].anchored else {
+            return;
+        };
+        let Some(found) = assignment::parse_at(buffer, hit, Names::Any) else {
+            return;
+        };
+        if found.encoding != ValueEncoding::Plain {
+            return;
+        }
+        let (Some((name, _)), Some((value, _))) = (anchored.name.get(), anchored.value.get())
+        else {
+            return;
+        };
+        let value_bytes = &buffer[found.value.clone()];
+        if name.is_match(&buffer[found.name.clone()]) && value.is_match(value_bytes) {
+            self.push_if_valid(rule_index, found.value.clone(), value_bytes, out);
+        }
+    }
+
     /// Validation, cheapest test first: dense files produce many
     /// candidates and most fail here.
     fn push_if_valid(
@@ -426,6 +549,79 @@ impl Scanner {
         rule_index: usize,
         span: Range<usize>,
         secret: &[u8],
+        out: &mut Vec<Candidate>,
+    ) {
+        self.push_if_valid_via(rule_index, span, secret, Vec::new(), out);
+    }
+
+    /// An assignment's value as a candidate: decoded first where its form
+    /// says the value is base64 (a Kubernetes `data:` value is checked as
+    /// the text it holds), and a `user:password` pair must decode as one.
+    fn push_assignment(
+        &self,
+        rule_index: usize,
+        buffer: &[u8],
+        found: &Assignment,
+        out: &mut Vec<Candidate>,
+    ) {
+        let value = &buffer[found.value.clone()];
+        match found.encoding {
+            ValueEncoding::Plain => self.push_if_valid(rule_index, found.value.clone(), value, out),
+            ValueEncoding::Base64Text => match decode_printable(value) {
+                Some(decoded) => self.push_if_valid_via(
+                    rule_index,
+                    found.value.clone(),
+                    &decoded,
+                    vec![Encoding::Base64],
+                    out,
+                ),
+                None => self.push_if_valid(rule_index, found.value.clone(), value, out),
+            },
+            ValueEncoding::Base64Pair => {
+                let Some(decoded) = decode_printable(value) else {
+                    return;
+                };
+                let Some(colon) = memchr::memchr(b':', &decoded) else {
+                    return;
+                };
+                let password = &decoded[colon + 1..];
+                if colon == 0 || password.is_empty() || is_placeholder(password) {
+                    return;
+                }
+                self.push_if_valid(rule_index, found.value.clone(), value, out);
+            }
+        }
+    }
+
+    /// The password fields of a `.pgpass` file, reported by the generic
+    /// rule (the format has no names for keywords to find).
+    fn pgpass_candidates(&self, path: &str, buffer: &[u8], candidates: &mut Vec<Candidate>) {
+        if !is_pgpass_path(path) {
+            return;
+        }
+        let Some(rule) = self
+            .rules
+            .iter()
+            .position(|r| r.descriptor.id == GENERIC_RULE)
+        else {
+            return;
+        };
+        let before = candidates.len();
+        for field in pgpass_passwords(buffer) {
+            self.push_if_valid(rule, field.clone(), &buffer[field], candidates);
+        }
+        if candidates.len() > before {
+            let all = std::mem::take(candidates);
+            *candidates = self.resolve_overlaps(all);
+        }
+    }
+
+    fn push_if_valid_via(
+        &self,
+        rule_index: usize,
+        span: Range<usize>,
+        secret: &[u8],
+        via: Vec<Encoding>,
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_index];
@@ -452,7 +648,7 @@ impl Scanner {
             rule: rule_index,
             span,
             secret: secret.to_vec(),
-            via: Vec::new(),
+            via,
             checksum,
             encrypted: false,
         });
@@ -554,13 +750,17 @@ impl Scanner {
             return scan;
         }
         let index = LineIndex::new(buffer);
-        let allow_lines: Vec<usize> = if self.inline_allow {
-            memchr::memmem::find_iter(buffer, INLINE_ALLOW_MARKER.as_bytes())
-                .map(|at| index.line_of(at))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // (line, marker) of every inline allow comment, sorted by line.
+        let mut allow_lines: Vec<(usize, &'static str)> = Vec::new();
+        if self.inline_allow {
+            for marker in INLINE_ALLOW_MARKERS {
+                allow_lines.extend(
+                    memchr::memmem::find_iter(buffer, marker.as_bytes())
+                        .map(|at| (index.line_of(at), *marker)),
+                );
+            }
+            allow_lines.sort_unstable();
+        }
         let path_reason = self.allowlist.path_reason(path);
         let fingerprints: Vec<String> = candidates
             .iter()
@@ -635,15 +835,22 @@ impl Scanner {
                 decoded_via,
                 properties,
             };
-            let on_line = |line: usize| allow_lines.binary_search(&line).is_ok().then_some(line);
+            let on_line = |line: usize| {
+                let at = allow_lines.partition_point(|(other, _)| *other < line);
+                allow_lines
+                    .get(at)
+                    .filter(|(other, _)| *other == line)
+                    .map(|(_, marker)| (line, *marker))
+            };
             let inline = on_line(start_line).or_else(|| {
                 (start_line > 0 && numbering.has_line_above(start_line))
                     .then(|| on_line(start_line - 1))
                     .flatten()
             });
             let reason = inline
-                .map(|line| SuppressionReason::InlineAllow {
+                .map(|(line, marker)| SuppressionReason::InlineAllow {
                     line: numbering.of(line),
+                    marker: marker.to_string(),
                 })
                 .or_else(|| path_reason.clone())
                 .or_else(|| self.allowlist.value_reason(&candidate.secret));
@@ -676,6 +883,10 @@ struct Snippets<'a> {
     redactions: &'a [String],
     secrets: SecretSearch<'a>,
     longest_secret: usize,
+    /// The credential-shaped ranges of the last line a snippet was built
+    /// for, sorted by start: found once per line, so a minified line with
+    /// thousands of findings is searched once.
+    shaped: RefCell<Option<ShapedLine>>,
 }
 
 /// Finds every occurrence of the buffer's distinct secrets; each comes with
@@ -690,6 +901,22 @@ enum SecretSearch<'a> {
     Many(AhoCorasick, Vec<usize>),
     /// The automaton could not be built; snippets are then left out.
     Unavailable,
+}
+
+/// The credential-shaped ranges of one buffer line, sorted by start.
+struct ShapedLine {
+    line: usize,
+    ranges: Vec<Range<usize>>,
+    /// Length of the longest range.
+    longest: usize,
+}
+
+/// What replaces a masked range of a snippet.
+enum Mask {
+    /// A candidate's secret (at its span or elsewhere): its redacted form.
+    Candidate(usize),
+    /// A credential-shaped value no candidate holds: its own redacted form.
+    Other(String),
 }
 
 /// Up to this many distinct secrets are searched one by one.
@@ -768,7 +995,47 @@ impl<'a> Snippets<'a> {
             redactions,
             secrets,
             longest_secret,
+            shaped: RefCell::new(None),
         }
+    }
+
+    /// The credential-shaped ranges of buffer line `line` that reach into
+    /// `window`.
+    fn shaped_in(
+        &self,
+        buffer: &[u8],
+        line_start: usize,
+        line: usize,
+        window: &Range<usize>,
+    ) -> Vec<Range<usize>> {
+        let mut cache = self.shaped.borrow_mut();
+        if cache.as_ref().is_none_or(|cached| cached.line != line) {
+            let line_end = memchr::memchr(b'\n', &buffer[line_start..])
+                .map_or(buffer.len(), |n| line_start + n);
+            let mut ranges = credential_shaped(buffer, line_start..line_end);
+            ranges.sort_by_key(|r| r.start);
+            let longest = ranges.iter().map(|r| r.len()).max().unwrap_or(0);
+            *cache = Some(ShapedLine {
+                line,
+                ranges,
+                longest,
+            });
+        }
+        let Some(ShapedLine {
+            ranges, longest, ..
+        }) = cache.as_ref()
+        else {
+            return Vec::new();
+        };
+        // No range is longer than `longest`, so those reaching into the
+        // window start at most that far before it.
+        let from = ranges.partition_point(|r| r.start + longest < window.start);
+        ranges[from..]
+            .iter()
+            .take_while(|r| r.start < window.end)
+            .filter(|r| r.end > window.start)
+            .cloned()
+            .collect()
     }
 
     /// The redacted context of the candidate spanning `focus` on buffer
@@ -810,12 +1077,12 @@ impl<'a> Snippets<'a> {
         }
 
         // Masks: (range, index of the candidate whose redaction replaces it).
-        let mut masks: Vec<(Range<usize>, usize)> = Vec::new();
+        let mut masks: Vec<(Range<usize>, Mask)> = Vec::new();
         let mut i = self.spans.partition_point(|span| span.start < window_end);
         while i > 0 && self.max_end[i - 1] > window_start {
             i -= 1;
             if self.spans[i].end > window_start {
-                masks.push((self.spans[i].clone(), i));
+                masks.push((self.spans[i].clone(), Mask::Candidate(i)));
             }
         }
         // Search a little beyond the window so that an occurrence cut by
@@ -825,24 +1092,42 @@ impl<'a> Snippets<'a> {
         for (found, owner) in self.secrets.find(&buffer[search.clone()])? {
             let range = search.start + found.start..search.start + found.end;
             if range.end > window_start && range.start < window_end {
-                masks.push((range, owner));
+                masks.push((range, Mask::Candidate(owner)));
             }
         }
+        // Values no rule reported (too weak, or under a name such as `key`)
+        // may still be credentials: mask every credential-shaped value the
+        // others leave uncovered.
+        let covered: Vec<Range<usize>> = masks.iter().map(|(range, _)| range.clone()).collect();
+        for range in self.shaped_in(buffer, line_start, line, &(window_start..window_end)) {
+            let overlaps = covered
+                .iter()
+                .any(|other| other.start < range.end && range.start < other.end);
+            if !overlaps {
+                let redacted = redact(&buffer[range.clone()]);
+                masks.push((range, Mask::Other(redacted)));
+            }
+        }
+        let is_focus =
+            |mask: &Mask| matches!(mask, Mask::Candidate(owner) if self.spans[*owner] == focus);
         // The finding's own span first among equal starts, so that the
         // focus is located even when another mask begins at the same byte.
-        masks.sort_by_key(|(range, owner)| (range.start, self.spans[*owner] != focus));
+        masks.sort_by_key(|(range, mask)| (range.start, !is_focus(mask)));
 
         let mut text = String::new();
         let mut cursor = window_start;
         let mut focus_chars = 0;
-        for (range, owner) in masks {
+        for (range, mask) in &masks {
             let start = range.start.max(window_start);
             if start >= cursor {
                 text.push_str(&String::from_utf8_lossy(&buffer[cursor..start]));
-                if self.spans[owner] == focus {
+                if is_focus(mask) {
                     focus_chars = text.chars().count();
                 }
-                text.push_str(&self.redactions[owner]);
+                text.push_str(match mask {
+                    Mask::Candidate(owner) => &self.redactions[*owner],
+                    Mask::Other(redacted) => redacted,
+                });
             }
             cursor = cursor.max(range.end.min(window_end));
         }
@@ -996,6 +1281,15 @@ fn secret_group(regex: &Regex) -> usize {
 
 fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule, ConfigError> {
     let matcher = match rule.matcher {
+        // Generic rules match through the assignment grammar; their regex
+        // in the catalogue documents the core form only.
+        Matcher::Regex(_) if rule.generic => {
+            CompiledMatcher::Assignment(if rule.id == DOTENV_RULE {
+                Form::EnvLine
+            } else {
+                Form::Other
+            })
+        }
         Matcher::Regex(pattern) => CompiledMatcher::Regex(LazyRegex::new(rule.id, pattern)),
         Matcher::PrivateKeyBlock => CompiledMatcher::PrivateKeyBlock,
     };
@@ -1010,15 +1304,14 @@ fn compile_builtin(rule: &crate::catalogue::BuiltinRule) -> Result<CompiledRule,
         generic: rule.generic,
         overrides: rule.overrides.to_vec(),
         line_anchored: matches!(rule.matcher, Matcher::Regex(pattern) if pattern.contains("(?m)^")),
-        window_before: if rule.generic {
-            GENERIC_WINDOW_BEFORE
-        } else {
-            rule.context_before
-        },
-        window_after: if rule.generic {
-            GENERIC_WINDOW_AFTER
-        } else {
-            WINDOW_AFTER
+        // Generic rules parse from the keyword itself and use no window.
+        window_before: rule.context_before,
+        window_after: WINDOW_AFTER,
+        anchored: match rule.matcher {
+            Matcher::Regex(pattern) if !rule.generic => {
+                AnchoredAssignment::from_pattern(rule.id, pattern)
+            }
+            _ => None,
         },
     })
 }
@@ -1044,7 +1337,9 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
     if !(0.0..=8.0).contains(&min_entropy) {
         return Err(ConfigError::InvalidEntropy(id));
     }
-    let matcher = CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex)?);
+    let matcher =
+        CompiledMatcher::Regex(LazyRegex::eager(&id, &custom.regex, custom.secret_group)?);
+    let anchored = AnchoredAssignment::from_pattern(&id, &custom.regex);
     let title = custom
         .description
         .clone()
@@ -1068,6 +1363,7 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
         line_anchored: custom.regex.contains("(?m)^"),
         window_before: WINDOW_BEFORE,
         window_after: WINDOW_AFTER,
+        anchored,
     })
 }
 
@@ -1075,6 +1371,34 @@ fn compile_custom(custom: &CustomRuleConfig) -> Result<CompiledRule, ConfigError
 mod lazy_regex_tests {
     use super::*;
     use crate::catalogue::{BUILTIN_RULES, Matcher};
+
+    /// The keyword-anchored rules split into name and value patterns that
+    /// compile and keep the value's shape.
+    #[test]
+    fn anchored_rules_split_into_compiling_patterns() {
+        let mut anchored = 0;
+        for rule in BUILTIN_RULES {
+            if let Matcher::Regex(pattern) = rule.matcher
+                && !rule.generic
+                && pattern.contains(ASSIGNMENT_OPERATORS)
+            {
+                let parts = AnchoredAssignment::from_pattern(rule.id, pattern)
+                    .unwrap_or_else(|| panic!("{} does not split", rule.id));
+                assert!(parts.name.get().is_some(), "{} name", rule.id);
+                assert!(parts.value.get().is_some(), "{} value", rule.id);
+                anchored += 1;
+            }
+        }
+        assert!(anchored >= 4, "{anchored}");
+        let parts = AnchoredAssignment::from_pattern(
+            "t",
+            r#"(?i:acme[_-]?key)["']?\s*(?::=|=>|=|:)\s*["']?(?P<secret>[a-f0-9]{8}(?:-[a-f0-9]{4})?)\b"#,
+        )
+        .unwrap();
+        assert_eq!(parts.name.pattern, "(?i:acme[_-]?key)");
+        assert_eq!(parts.value.pattern, "^(?:[a-f0-9]{8}(?:-[a-f0-9]{4})?)$");
+        assert!(AnchoredAssignment::from_pattern("t", r"\bghp_[A-Za-z0-9]{36}").is_none());
+    }
 
     /// Built-in regexes compile on first use, so check them all here.
     #[test]

@@ -240,7 +240,18 @@ fn suppressions_are_listed_with_reasons() {
     assert!(found.findings.is_empty());
     assert_eq!(
         found.suppressed[0].reason,
-        SuppressionReason::InlineAllow { line: 2 }
+        SuppressionReason::InlineAllow {
+            line: 2,
+            marker: "cordon:allow".into()
+        }
+    );
+    // gitleaks' marker counts the same.
+    let gitleaks = format!("t = \"{token}\" # gitleaks:allow\n");
+    let found = plain.scan_file("src/a.py", gitleaks.as_bytes());
+    assert!(found.findings.is_empty());
+    assert_eq!(
+        found.suppressed[0].reason.to_string(),
+        "inline `gitleaks:allow` on line 1"
     );
     let line_above = format!("# cordon:allow\nt = {token}\nu = {}\n", github_token(3));
     let found = plain.scan_file("src/a.py", line_above.as_bytes());

@@ -27,6 +27,21 @@ fn assert_not_leaked(scan: &FileScan, secret: &str) {
     assert!(!json.contains(secret), "raw secret in JSON output: {json}");
 }
 
+/// No five consecutive characters of `value` reach the Debug or JSON form
+/// of `scan`: a redacted form shows at most four.
+fn assert_shows_at_most_prefix(scan: &FileScan, value: &str) {
+    let debug = format!("{scan:?}");
+    let json = serde_json::to_string(scan).unwrap();
+    for start in 0..value.len().saturating_sub(4) {
+        let piece = &value[start..start + 5];
+        assert!(
+            !debug.contains(piece),
+            "{piece:?} of a value shown: {debug}"
+        );
+        assert!(!json.contains(piece), "{piece:?} of a value shown: {json}");
+    }
+}
+
 #[test]
 fn true_positives_and_near_misses_for_every_rule() {
     let scanner = scanner();
@@ -441,16 +456,20 @@ fn window_edges_are_not_line_starts() {
     let name = format!("{}TOKEN", "ABCDEFGH_".repeat(9));
     let at_start = format!("{name}={value}\n");
     assert_eq!(scan(&at_start).findings.len(), 1);
-    // The same assignment mid-line is not a dotenv line, also when the
-    // line start is too far back for the window to reach it.
-    let far = format!("{}{name}={value}\n", "echo one two three; ".repeat(60));
-    assert!(scan(&far).findings.is_empty(), "{:#?}", scan(&far).findings);
-    let mid_line = format!("echo one two three; {name}={value}\n");
-    assert!(
-        scan(&mid_line).findings.is_empty(),
-        "{:#?}",
-        scan(&mid_line).findings
+    assert_eq!(
+        scan(&at_start).findings[0].rule_id,
+        "secrets/dotenv-assignment"
     );
+    // The same assignment mid-line is not a dotenv line, also when the
+    // line start is too far back to be seen; it is still an assignment,
+    // which the generic rule reports.
+    let far = format!("{}{name}={value}\n", "echo one two three; ".repeat(60));
+    let mid_line = format!("echo one two three; {name}={value}\n");
+    for text in [far, mid_line] {
+        let found = scan(&text);
+        let rules: Vec<&str> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, ["secrets/generic-assignment"], "{text}");
+    }
 }
 
 #[test]
@@ -573,6 +592,25 @@ fn snippets_redact_every_secret_on_the_line() {
     );
     assert_not_leaked(&found, &password);
 
+    // Two credentials on one line, only one of them reported: the value
+    // under `key` (a name no rule reports) and a weak `pass` are masked
+    // too, and nothing of any of them shows beyond the redacted prefix.
+    let key = rng.string(fake_tokens::BASE62, 12);
+    let secret = rng.string(fake_tokens::PASSWORDISH, 18);
+    let weak = "hunter2hunter2";
+    let found = scan(&format!(
+        "key = '{key}', secret = '{secret}'; pass: {weak}\n"
+    ));
+    assert_eq!(found.findings.len(), 1, "{:#?}", found.findings);
+    let snippet = found.findings[0].snippet.clone().unwrap();
+    assert!(
+        snippet.starts_with("key = '") && snippet.contains(&found.findings[0].redacted),
+        "{snippet}"
+    );
+    for value in [key.as_str(), secret.as_str(), weak] {
+        assert_shows_at_most_prefix(&found, value);
+    }
+
     // Many distinct secrets on one line (searched by one automaton rather
     // than one by one): each appears twice, once where no rule sees it.
     let many: Vec<String> = (0..12)
@@ -649,6 +687,21 @@ fn fragment_soup_never_panics() {
         "=".into(),
         "cordon:allow".into(),
         rng.string(fake_tokens::B64, 30),
+        // Assignment-grammar forms, so every branch meets cut input.
+        "<password>".into(),
+        "</password>".into(),
+        "Authorization: Basic ".into(),
+        "Authorization: Bearer ".into(),
+        "setProperty(\"db.password\", ".into(),
+        "ENV API_TOKEN ".into(),
+        "machine h login u password ".into(),
+        "var token string = ".into(),
+        "kind: Secret\ndata:\n  password: ".into(),
+        "_auth=".into(),
+        ":::=".into(),
+        "'".into(),
+        "&".into(),
+        "gitleaks:allow".into(),
     ];
     let scanner = scanner();
     for round in 0..300 {

@@ -9,11 +9,16 @@
 //!
 //! | key | default | meaning |
 //! |---|---|---|
-//! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none |
+//! | `baseline` | `.cordon/secrets-baseline.json` if present | workspace-relative path of a baseline JSON file whose fingerprints are suppressed; `false` for none (and for no `.gitleaksignore`) |
+//! | `gitleaks-config` | `false` | `true` (for `.gitleaks.toml`) or a workspace-relative path: read that gitleaks configuration's rules and allow-lists (see the engine's `GitleaksConfig`); not read when `baseline = false` |
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
 //! | `report-suppressed` | `false` | report each suppressed finding as an `info` finding naming what suppressed it, so suppressions are visible in every report |
+//!
+//! A `.gitleaksignore` at the workspace root is honoured as gitleaks does
+//! (`path:rule-id:line` and `commit:path:rule-id:line` fingerprints) unless
+//! `baseline = false`; `gitleaks:allow` comments count like `cordon:allow`.
 //!
 //! Large files: a file above `max-file-bytes` is listed in `skipped` with its
 //! size, never reported clean. Reading it in chunks would bound memory too,
@@ -26,12 +31,15 @@
 use std::collections::HashSet;
 
 use cordon_sdk::prelude::*;
-use cordon_secrets::{Baseline, FileScan, Scanner, ScannerConfig, SuppressionReason};
+use cordon_secrets::{
+    Baseline, FileScan, GitleaksConfig, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
+};
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 5] = [
+const STAGE_KEYS: [&str; 6] = [
     "baseline",
+    "gitleaks-config",
     "include-ignored",
     "max-file-bytes",
     "unsuppressible-rules",
@@ -54,6 +62,8 @@ enum BaselineChoice {
 #[derive(Debug)]
 struct StageOptions {
     baseline: BaselineChoice,
+    /// A `.gitleaks.toml` whose rules and allow-lists to read.
+    gitleaks_config: Option<String>,
     include_ignored: bool,
     max_file_bytes: u64,
     suppressions: SuppressionPolicy,
@@ -91,6 +101,16 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         Some(_) => {
             return Err(StageError::InvalidOptions(
                 "`baseline` must be a workspace-relative path, or false".into(),
+            ));
+        }
+    };
+    let gitleaks_config = match table.remove("gitleaks-config") {
+        None | Some(serde_json::Value::Bool(false)) => None,
+        Some(serde_json::Value::Bool(true)) => Some(DEFAULT_GITLEAKS_CONFIG.to_string()),
+        Some(serde_json::Value::String(path)) if !path.trim().is_empty() => Some(path),
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`gitleaks-config` must be true (for .gitleaks.toml), a workspace-relative path, or false".into(),
             ));
         }
     };
@@ -151,6 +171,7 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
     )?;
     Ok(StageOptions {
         baseline,
+        gitleaks_config,
         include_ignored,
         max_file_bytes,
         suppressions: SuppressionPolicy {
@@ -271,9 +292,12 @@ impl Reporter {
                 self.emit(&f.fingerprint, finding)?;
             }
             match suppressed.reason {
-                SuppressionReason::Baseline => self.baseline += 1,
+                SuppressionReason::Baseline | SuppressionReason::GitleaksIgnore { .. } => {
+                    self.baseline += 1
+                }
                 SuppressionReason::InlineAllow { .. } => self.inline += 1,
                 SuppressionReason::PathAllowlist { .. }
+                | SuppressionReason::PathPattern { .. }
                 | SuppressionReason::ValueAllowlist { .. } => self.allowlisted += 1,
             }
         }
@@ -311,7 +335,7 @@ impl Reporter {
         let suppressed = self.baseline + self.inline + self.allowlisted;
         if suppressed > 0 {
             summary.note(format!(
-                "{suppressed} finding(s) suppressed: {} by the baseline, {} by `cordon:allow` comments, {} by allow-paths/allow-values",
+                "{suppressed} finding(s) suppressed: {} by the baseline or {GITLEAKS_IGNORE}, {} by `cordon:allow`/`gitleaks:allow` comments, {} by allow-paths/allow-values",
                 self.baseline, self.inline, self.allowlisted
             ));
         }
@@ -353,12 +377,96 @@ fn load_baseline(path: &str) -> Result<Baseline, StageError> {
         .map_err(|error| StageError::Failed(format!("baseline `{path}`: {error}")))
 }
 
+/// gitleaks' ignore file, honoured when the workspace has one (as gitleaks
+/// does), so a repository moving from gitleaks keeps its exceptions. It is
+/// a suppression the scanned repository controls, like the baseline, so
+/// `baseline = false` (which a policy forbidding repository suppressions
+/// sets) turns it off too.
+pub const GITLEAKS_IGNORE: &str = ".gitleaksignore";
+
+/// The workspace's `.gitleaksignore`, if it exists and is readable; lines
+/// that are not fingerprints are named in a note rather than failing the run.
+fn gitleaks_ignore(summary: &mut Summary) -> Result<Option<GitleaksIgnore>, StageError> {
+    if workspace::stat(GITLEAKS_IGNORE).is_err() {
+        return Ok(None);
+    }
+    let bytes = workspace::read(GITLEAKS_IGNORE).map_err(|error| match error {
+        AccessError::Denied(message) => StageError::Denied(format!("{GITLEAKS_IGNORE}: {message}")),
+        other => StageError::Failed(format!("{GITLEAKS_IGNORE}: {}", other.describe())),
+    })?;
+    let ignore = GitleaksIgnore::parse(&String::from_utf8_lossy(&bytes));
+    if !ignore.invalid_lines().is_empty() {
+        summary.note(format!(
+            "{GITLEAKS_IGNORE}: {} line(s) are not fingerprints and were ignored",
+            ignore.invalid_lines().len()
+        ));
+    }
+    summary.note(format!(
+        "{GITLEAKS_IGNORE} holds {} fingerprint(s)",
+        ignore.len()
+    ));
+    Ok(Some(ignore))
+}
+
+/// The file `gitleaks-config = true` reads.
+pub const DEFAULT_GITLEAKS_CONFIG: &str = ".gitleaks.toml";
+
+/// Adds a `.gitleaks.toml`'s rules and allow-lists to `config`; what it
+/// holds that Cordon cannot apply is noted. Its allow-lists and disabled
+/// rules are suppressions the repository controls, so with
+/// `baseline = false` (set by a policy that forbids those) the file is not
+/// read at all.
+fn apply_gitleaks_config(
+    path: &str,
+    options: &StageOptions,
+    config: &mut ScannerConfig,
+    summary: &mut Summary,
+) -> Result<(), StageError> {
+    if options.baseline == BaselineChoice::Off {
+        summary.note(format!(
+            "{path} not read: repository suppressions are off (baseline = false)"
+        ));
+        return Ok(());
+    }
+    let bytes = workspace::read(path).map_err(|error| match error {
+        AccessError::Denied(message) => StageError::Denied(format!("{path}: {message}")),
+        other => StageError::Failed(format!("{path}: {}", other.describe())),
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| StageError::InvalidOptions(format!("{path} is not UTF-8")))?;
+    let imported = GitleaksConfig::from_toml(text)
+        .map_err(|error| StageError::InvalidOptions(format!("{path}: {error}")))?;
+    for note in &imported.notes {
+        summary.note(format!("{path}: {note}"));
+    }
+    summary.note(format!("{path}: {} rule(s) imported", imported.rules.len()));
+    imported.apply_to(config);
+    Ok(())
+}
+
+/// What suppresses findings besides the engine's own allow-lists.
+struct Exceptions<'a> {
+    baseline: Option<&'a Baseline>,
+    gitleaks: Option<&'a GitleaksIgnore>,
+}
+
+impl Exceptions<'_> {
+    fn apply(&self, scan: &mut FileScan, commit: Option<&str>) {
+        if let Some(baseline) = self.baseline {
+            scan.apply_baseline(baseline);
+        }
+        if let Some(ignore) = self.gitleaks {
+            scan.apply_gitleaks_ignore(ignore, commit);
+        }
+    }
+}
+
 /// Working tree: every granted file, dotfiles included (`.env` is where
 /// secrets live), `.gitignore` honoured unless `include-ignored`.
 fn scan_tree(
     scanner: &Scanner,
     options: &StageOptions,
-    baseline: Option<&Baseline>,
+    exceptions: &Exceptions<'_>,
     reporter: &mut Reporter,
     summary: &mut Summary,
 ) -> Result<(), StageError> {
@@ -389,9 +497,7 @@ fn scan_tree(
             summary.skip(&file.path, reason.clone());
             continue;
         }
-        if let Some(baseline) = baseline {
-            scan.apply_baseline(baseline);
-        }
+        exceptions.apply(&mut scan, None);
         summary.files_scanned += 1;
         summary.bytes_scanned += scan.bytes_scanned;
         reporter.report(&scan, None)?;
@@ -402,7 +508,7 @@ fn scan_tree(
 /// History or pre-push: the lines each commit added, oldest commit first.
 fn scan_history(
     scanner: &Scanner,
-    baseline: Option<&Baseline>,
+    exceptions: &Exceptions<'_>,
     reporter: &mut Reporter,
     summary: &mut Summary,
 ) -> Result<u64, StageError> {
@@ -419,9 +525,7 @@ fn scan_history(
                 summary.skip(&added.path, format!("commit {}: {reason}", added.commit));
                 continue;
             }
-            if let Some(baseline) = baseline {
-                scan.apply_baseline(baseline);
-            }
+            exceptions.apply(&mut scan, Some(&added.commit));
             summary.files_scanned += 1;
             summary.bytes_scanned += scan.bytes_scanned;
             let origin = Origin {
@@ -479,7 +583,12 @@ impl Stage for Secrets {
 
     fn run(options: String) -> Result<Summary, StageError> {
         let options = parse_options(&options)?;
-        let scanner = Scanner::with_prefilter_image(options.scanner.clone(), Some(PREFILTER_IMAGE))
+        let mut summary = Summary::default();
+        let mut scanner_config = options.scanner.clone();
+        if let Some(path) = &options.gitleaks_config {
+            apply_gitleaks_config(path, &options, &mut scanner_config, &mut summary)?;
+        }
+        let scanner = Scanner::with_prefilter_image(scanner_config, Some(PREFILTER_IMAGE))
             .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
         let baseline = match &options.baseline {
             BaselineChoice::File(path) => Some((path.as_str(), load_baseline(path)?)),
@@ -488,26 +597,26 @@ impl Stage for Secrets {
         };
         let (baseline_path, baseline) = baseline.unzip();
 
-        let mut summary = Summary::default();
+        let gitleaks = match options.baseline {
+            BaselineChoice::Off => None,
+            _ => gitleaks_ignore(&mut summary)?,
+        };
+        let exceptions = Exceptions {
+            baseline: baseline.as_ref(),
+            gitleaks: gitleaks.as_ref(),
+        };
         let mut reporter = Reporter {
             suppressions: options.suppressions.clone(),
             ..Reporter::default()
         };
         match git::scope() {
             Some(scope) => {
-                let commits =
-                    scan_history(&scanner, baseline.as_ref(), &mut reporter, &mut summary)?;
+                let commits = scan_history(&scanner, &exceptions, &mut reporter, &mut summary)?;
                 summary.note(format!(
                     "scanned lines added by {commits} commit(s) ({scope})"
                 ));
             }
-            None => scan_tree(
-                &scanner,
-                &options,
-                baseline.as_ref(),
-                &mut reporter,
-                &mut summary,
-            )?,
+            None => scan_tree(&scanner, &options, &exceptions, &mut reporter, &mut summary)?,
         }
         if let (Some(path), Some(baseline)) = (baseline_path, &baseline) {
             summary.note(format!(

@@ -346,3 +346,104 @@ fn default_options_use_the_automaton_built_at_compile_time() {
     .unwrap();
     assert!(scanner.uses_prefilter_image());
 }
+
+#[test]
+fn gitleaksignore_fingerprints_are_honoured_unless_baselines_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "config/a.env",
+        format!("# x\nA={}\n", github_token(31)),
+    );
+    write(dir.path(), "b.env", format!("B={}\n", github_token(32)));
+    write(
+        dir.path(),
+        ".gitleaksignore",
+        "# reviewed\nconfig/a.env:github-pat:2\nnot a fingerprint\n",
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(outcome.findings[0].location.as_ref().unwrap().path, "b.env");
+    let notes = summary.notes.join("\n");
+    assert!(
+        notes.contains(".gitleaksignore holds 1 fingerprint(s)"),
+        "{notes}"
+    );
+    assert!(notes.contains("1 line(s) are not fingerprints"), "{notes}");
+    assert!(
+        notes.contains("1 by the baseline or .gitleaksignore"),
+        "{notes}"
+    );
+
+    // A policy that forbids repository suppressions sets `baseline = false`.
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"baseline": false}));
+    assert_eq!(off.findings.len(), 2);
+}
+
+#[test]
+fn gitleaks_config_adds_rules_and_allowlists_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = Rng::new(41).string(b"abcdefghijklmnopqrstuvwxyz0123456789", 24);
+    write(dir.path(), "src/a.rb", format!("ACME = acme_live_{key}\n"));
+    write(
+        dir.path(),
+        "fixtures/b.rb",
+        format!("ACME = acme_live_{key}\n"),
+    );
+    write(
+        dir.path(),
+        ".gitleaks.toml",
+        r#"
+[extend]
+useDefault = true
+
+[[rules]]
+id = "acme"
+regex = '''acme_live_([a-z0-9]{24})'''
+keywords = ["acme_"]
+
+[allowlist]
+paths = ['''^fixtures/''']
+"#,
+    );
+    // Not read unless asked.
+    let plain = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    assert!(plain.findings.is_empty(), "{:#?}", plain.findings);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": true}));
+    let summary = outcome.summary();
+    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(outcome.findings[0].rule_id, "secrets/gitleaks/acme");
+    assert_eq!(
+        outcome.findings[0].location.as_ref().unwrap().path,
+        "src/a.rb"
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("1 rule(s) imported"))
+    );
+    assert_not_leaked(&outcome, &key);
+
+    // With repository suppressions off, the file is not read at all.
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": true, "baseline": false}));
+    assert!(off.findings.is_empty());
+    assert!(off.summary().notes.iter().any(|n| n.contains("not read")));
+
+    let bad = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"gitleaks-config": 3}));
+    assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
