@@ -16,6 +16,20 @@ const ECOSYSTEMS: &[(&str, &str)] = &[
     ("Pipfile.lock", "Python (Pipfile.lock)"),
     ("requirements.txt", "Python (requirements.txt)"),
     ("go.mod", "Go (go.mod)"),
+    ("yarn.lock", "npm (yarn.lock)"),
+    ("pnpm-lock.yaml", "npm (pnpm-lock.yaml)"),
+    ("bun.lock", "npm (bun.lock)"),
+    ("pdm.lock", "Python (pdm.lock)"),
+    ("Gemfile.lock", "Ruby (Gemfile.lock)"),
+    ("gems.locked", "Ruby (gems.locked)"),
+    ("composer.lock", "PHP (composer.lock)"),
+    ("packages.lock.json", ".NET (packages.lock.json)"),
+    ("pom.xml", "Maven (pom.xml)"),
+    ("gradle.lockfile", "Gradle (gradle.lockfile)"),
+    ("pubspec.lock", "Dart (pubspec.lock)"),
+    ("mix.lock", "Elixir (mix.lock)"),
+    ("renv.lock", "R (renv.lock)"),
+    ("conan.lock", "C/C++ (conan.lock)"),
 ];
 
 pub fn init(dir: &Path, force: bool) -> Result<ExitCode, Fatal> {

@@ -40,9 +40,12 @@ pub struct Policy {
     /// The severity of the finding raised for each file a stage could not scan.
     pub unscanned_severity: Severity,
     /// Whether suppressions the scanned repository controls count: the
-    /// secrets stage's `cordon:allow` comments and in-repository baseline,
-    /// and (in a repository's own pipeline) the stages' allow-lists and
-    /// ignores. When false they are switched off, so every finding shows.
+    /// secrets stage's `cordon:allow` / `gitleaks:allow` comments, its
+    /// in-repository baseline and the repository's `.gitleaksignore` and
+    /// `.gitleaks.toml`, and (in a repository's own pipeline) the stages'
+    /// allow-lists, ignores, the audit stage's `not-checked-severity` and
+    /// the models stage's `allow-globals`. When false they are switched
+    /// off, so every finding shows.
     pub allow_repo_suppressions: bool,
     /// Rules (ids, or prefixes ending in `*`) no suppression may hide,
     /// wherever it comes from: such findings are reported, naming the
@@ -242,7 +245,14 @@ impl Policy {
                     }
                 }
                 PluginSource::Builtin(name) if name == "audit" && from_repository => {
+                    // Accepting an advisory, or an ecosystem no advisory
+                    // data covers, is the operator's call.
                     options.remove("ignore");
+                    options.remove("not-checked-severity");
+                }
+                PluginSource::Builtin(name) if name == "models" && from_repository => {
+                    // Trusting a pickle global the allow-list does not know.
+                    options.remove("allow-globals");
                 }
                 _ => {}
             }
@@ -309,6 +319,21 @@ mod tests {
         assert_eq!(options["inline-allow"], false);
         assert_eq!(options["baseline"], false);
         assert!(options.get("allow-paths").is_none());
+
+        let mut pipeline = Pipeline::parse(
+            "[stages.audit]\nplugin = \"builtin:audit\"\ngrants = { data = [\"osv\"] }\n\
+             [stages.audit.options]\nnot-checked-severity = \"info\"\n\
+             [stages.models]\nplugin = \"builtin:models\"\ngrants = { read = [\"**\"] }\n\
+             [stages.models.options]\nallow-globals = [\"evil.Payload\"]\n",
+            "cordon.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        p.apply_suppressions(&mut pipeline, true);
+        let audit = &pipeline.stage("audit").unwrap().options;
+        assert!(audit.get("not-checked-severity").is_none(), "{audit}");
+        let models = &pipeline.stage("models").unwrap().options;
+        assert!(models.get("allow-globals").is_none(), "{models}");
 
         let p = policy(
             "[policy]\nforbid-suppressions = [\"secrets/github-*\"]\nreport-suppressions = true\n",
