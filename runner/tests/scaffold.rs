@@ -35,6 +35,12 @@ fn a_scaffolded_plugin_tests_builds_and_runs() {
         "{}",
         String::from_utf8_lossy(&created.stderr)
     );
+    let printed = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        printed.contains("cargo build --release --target wasm32-wasip2")
+            && printed.contains("cordon plugin pin target/wasm32-wasip2/release/todo_finder.wasm"),
+        "{printed}"
+    );
     let plugin = dir.path().join("todo-finder");
     let lib = std::fs::read_to_string(plugin.join("src/lib.rs")).unwrap();
     assert!(
@@ -88,4 +94,12 @@ fn a_scaffolded_plugin_tests_builds_and_runs() {
         .map(|f| f["location"]["path"].as_str().unwrap())
         .collect();
     assert!(paths.contains(&"src/extra.rs"), "{paths:?}");
+    // The template's pipeline grants what the template asks for: no call
+    // of its first run is refused.
+    assert_eq!(
+        run.stage("todo-finder")["denied"],
+        serde_json::json!([]),
+        "{}",
+        run.stage("todo-finder")
+    );
 }

@@ -407,10 +407,7 @@ pub fn main() -> ExitCode {
             dir,
             sdk_path,
         }) => scaffold::new_plugin(&name, &dir, sdk_path.as_deref()).map(|created| {
-            println!(
-                "created {}; see its README.md to build, pin and run it",
-                created.display()
-            );
+            println!("{}", scaffold::next_steps(&created, &name));
             ExitCode::SUCCESS
         }),
     };

@@ -10,6 +10,21 @@ const LIB: &str = include_str!("../../../examples/hello-stage/src/lib.rs");
 const TESTS: &str = include_str!("../../../examples/hello-stage/src/tests.rs");
 const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
 
+/// What to do after `plugin new`, printed by the command and in the README.
+pub fn next_steps(dir: &Path, name: &str) -> String {
+    let crate_name = name.replace('-', "_");
+    format!(
+        "created {dir}\n\
+         next:\n  \
+         cd {dir}\n  \
+         cargo test                                      # native, with the SDK's test harness\n  \
+         cargo build --release --target wasm32-wasip2    # the component\n  \
+         cordon plugin pin target/wasm32-wasip2/release/{crate_name}.wasm\n  \
+         cordon run --pipeline cordon.toml .",
+        dir = dir.display()
+    )
+}
+
 /// Creates `parent/NAME` and returns its path.
 pub fn new_plugin(name: &str, parent: &Path, sdk_path: Option<&Path>) -> Result<PathBuf, Fatal> {
     if name.is_empty()
@@ -74,9 +89,11 @@ pub fn new_plugin(name: &str, parent: &Path, sdk_path: Option<&Path>) -> Result<
             format!(
                 "# Run with: cordon run --pipeline cordon.toml .\n\
                  [stages.{name}]\nplugin = \"target/wasm32-wasip2/release/{crate_name}.wasm\"\n\
-                 # After each build: sha256sum target/wasm32-wasip2/release/{crate_name}.wasm\n\
+                 # After each build: cordon plugin pin target/wasm32-wasip2/release/{crate_name}.wasm\n\
                  sha256 = \"{zeros}\"\n\
-                 [stages.{name}.grants]\nread = [\"src/**\"]\nartifacts = {{ write = [\"{name}-report\"] }}\n",
+                 [stages.{name}.grants]\nread = [\"src/**\"]\n\
+                 # What the template reads (the sbom artifact, when an sbom stage runs) and writes.\n\
+                 artifacts = {{ read = [\"sbom\"], write = [\"{name}-report\"] }}\n",
                 zeros = "0".repeat(64)
             ),
         ),
@@ -85,7 +102,7 @@ pub fn new_plugin(name: &str, parent: &Path, sdk_path: Option<&Path>) -> Result<
             format!(
                 "# {name}\n\nA Cordon stage.\n\n```sh\ncargo test                                          # native, with cordon_sdk::testing::Harness\n\
                  cargo build --release --target wasm32-wasip2        # the component\n\
-                 sha256sum target/wasm32-wasip2/release/{crate_name}.wasm   # pin it in cordon.toml\n\
+                 cordon plugin pin target/wasm32-wasip2/release/{crate_name}.wasm   # its sha256 into cordon.toml\n\
                  cordon run --pipeline cordon.toml .\n```\n"
             ),
         ),
