@@ -20,6 +20,7 @@ pub mod bom;
 mod diagnostics;
 pub mod diff;
 mod identity;
+mod installed;
 mod license;
 mod models;
 mod purl;
@@ -34,6 +35,9 @@ pub use diagnostics::{
     lockfile_diagnostics,
 };
 pub use diff::{PackageChange, PackageVersion, SbomDiff, diff};
+pub use installed::{
+    InstalledPackage, apply_installed_licenses, is_installed_metadata, parse_installed_metadata,
+};
 pub use models::{ModelEntry, ModelFacts, looks_like_model_file, parse_model_inventory};
 pub use purl::purl;
 pub use spdx::{SPDX_MEDIA_TYPE, SpdxOptions, from_cyclonedx as spdx_from_cyclonedx};

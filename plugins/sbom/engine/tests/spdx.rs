@@ -6,9 +6,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-use cordon_lockfiles::{Lockfile, parse, parse_with_companion};
+use cordon_lockfiles::{Lockfile, Source, parse, parse_with_companion};
 use cordon_sbom::spdx::{SpdxOptions, from_cyclonedx, from_cyclonedx_with};
-use cordon_sbom::{Options, RootComponent, SbomRequest, generate};
+use cordon_sbom::{
+    Options, RootComponent, SbomRequest, apply_installed_licenses, generate, is_installed_metadata,
+    parse_installed_metadata,
+};
 use serde_json::Value;
 
 const FIXTURES: &str = "../../../crates/lockfiles/tests/fixtures";
@@ -401,4 +404,54 @@ fn input_that_is_not_cyclonedx_is_an_error() {
         from_cyclonedx(br#"{"bomFormat": "CycloneDX", "metadata": {"timestamp": "yesterday"}}"#)
             .is_err()
     );
+}
+
+/// Licences of installed npm packages reach the CycloneDX document as
+/// declared licences, and the SPDX document as `licenseDeclared`.
+#[test]
+fn installed_package_licences_flow_into_both_formats() {
+    let mut lockfiles = vec![fixture("package-lock-v1.json", "web/package-lock.json")];
+    let unlicensed: Vec<(String, String)> = lockfiles[0]
+        .packages
+        .iter()
+        .filter(|p| p.license.is_none() && matches!(p.source, Source::Registry { .. }))
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    assert!(!unlicensed.is_empty());
+    let (name, version) = &unlicensed[0];
+    let path = format!("web/node_modules/{name}/package.json");
+    assert!(is_installed_metadata(&path), "{path}");
+    let metadata = format!(r#"{{"name": "{name}", "version": "{version}", "license": "ISC"}}"#);
+    let installed = parse_installed_metadata(&path, metadata.as_bytes()).unwrap();
+    assert_eq!(apply_installed_licenses(&mut lockfiles, &[installed]), 1);
+
+    let source = cyclonedx(&lockfiles, Some(1_700_000_000));
+    let cdx: Value = serde_json::from_slice(&source).unwrap();
+    let component = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            let full = match c["group"].as_str() {
+                Some(group) => format!("{group}/{}", c["name"].as_str().unwrap()),
+                None => c["name"].as_str().unwrap().to_owned(),
+            };
+            full == *name && c["version"] == version.as_str()
+        })
+        .unwrap();
+    assert_eq!(
+        component["licenses"],
+        serde_json::json!([{"expression": "ISC", "acknowledgement": "declared"}])
+    );
+
+    let spdx: Value = serde_json::from_str(&from_cyclonedx(&source).unwrap()).unwrap();
+    assert_structurally_valid(&spdx);
+    let package = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name.as_str() && p["versionInfo"] == version.as_str())
+        .unwrap();
+    assert_eq!(package["licenseDeclared"], "ISC");
+    assert_eq!(package["licenseConcluded"], "NOASSERTION");
 }
