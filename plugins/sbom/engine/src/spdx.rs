@@ -499,7 +499,21 @@ impl Licenses {
     fn of(&mut self, entries: &[License]) -> (String, String) {
         let mut declared = Vec::new();
         let mut concluded = Vec::new();
+        // Python tools list a package's Trove licence classifiers
+        // (`License :: OSI Approved :: MIT License`) beside its SPDX id;
+        // they restate it, so they count only when nothing else names it.
+        let is_classifier = |entry: &License| {
+            entry
+                .license
+                .as_ref()
+                .and_then(|body| body.name.as_deref())
+                .is_some_and(|name| name.trim_start().starts_with("License ::"))
+        };
+        let has_other = entries.iter().any(|entry| !is_classifier(entry));
         for entry in entries {
+            if has_other && is_classifier(entry) {
+                continue;
+            }
             let acknowledgement = entry.acknowledgement.as_deref().or(entry
                 .license
                 .as_ref()
@@ -561,7 +575,15 @@ impl Licenses {
     }
 
     fn reference(&mut self, text: &str) -> String {
-        let mut id = sanitise(text);
+        // `License :: OSI Approved :: MIT` -> `License-OSI-Approved-MIT`.
+        let mut id = sanitise(text)
+            .split('-')
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        if id.is_empty() {
+            id = "unnamed".to_owned();
+        }
         if id.len() > 48 {
             id.truncate(40);
             id.push('-');
@@ -655,6 +677,17 @@ mod tests {
         let (declared, concluded) = Licenses::default().of(&entries);
         assert_eq!(declared, "MIT AND Apache-2.0");
         assert_eq!(concluded, "BSD-3-Clause");
+        let classifiers: Vec<License> = serde_json::from_str(
+            r#"[{"license": {"id": "MIT"}},
+                {"license": {"name": "License :: OSI Approved :: MIT License"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(Licenses::default().of(&classifiers).0, "MIT");
+        let mut only = Licenses::default();
+        assert_eq!(
+            only.of(&classifiers[1..]).0,
+            "LicenseRef-License-OSI-Approved-MIT-License"
+        );
         assert_eq!(
             Licenses::default().of(&[]),
             (NOASSERTION.to_owned(), NOASSERTION.to_owned())
