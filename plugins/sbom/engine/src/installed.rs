@@ -7,7 +7,10 @@
 //! Lockfiles rarely carry licences, but the installed packages do, offline.
 //! The licence is what the package declares: npm's `license` (or the
 //! legacy `license.type` / `licenses[].type`), Python's
-//! `License-Expression` (core metadata 2.4), else a one-line `License`.
+//! `License-Expression` (core metadata 2.4), else a one-line `License`,
+//! else its Trove licence classifiers when each names one SPDX licence
+//! (`License :: OSI Approved :: MIT License`; `… :: BSD License` names no
+//! version, so it gives nothing).
 
 use cordon_lockfiles::{Ecosystem, Lockfile, normalize_pypi_name};
 use serde_json::Value;
@@ -101,6 +104,7 @@ fn package_json(path: &str, bytes: &[u8]) -> Option<InstalledPackage> {
 fn dist_info(path: &str, bytes: &[u8]) -> Option<InstalledPackage> {
     let text = String::from_utf8_lossy(bytes);
     let mut headers: Vec<(String, String)> = Vec::new();
+    let mut classifiers: Vec<String> = Vec::new();
     for line in text.lines() {
         if line.trim().is_empty() {
             break;
@@ -113,7 +117,11 @@ fn dist_info(path: &str, bytes: &[u8]) -> Option<InstalledPackage> {
             continue;
         }
         if let Some((key, value)) = line.split_once(':') {
-            headers.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            let key = key.trim().to_ascii_lowercase();
+            if key == "classifier" {
+                classifiers.push(value.trim().to_owned());
+            }
+            headers.push((key, value.trim().to_owned()));
         }
     }
     let header = |key: &str| {
@@ -125,20 +133,78 @@ fn dist_info(path: &str, bytes: &[u8]) -> Option<InstalledPackage> {
     };
     let name = header("name")?;
     let version = header("version")?;
-    let license = header("license-expression").or_else(|| {
-        // `License` is free text: often a name (`MIT`, `BSD-3-Clause`),
-        // sometimes the whole licence text, which is not a declaration
-        // Cordon can name.
-        header("license").filter(|text| {
-            !text.contains('\n') && text.len() <= 100 && !text.eq_ignore_ascii_case("UNKNOWN")
+    let license = header("license-expression")
+        .map(str::to_owned)
+        .or_else(|| {
+            // `License` is free text: often a name (`MIT`, `BSD-3-Clause`),
+            // sometimes the whole licence text, which is not a declaration
+            // Cordon can name.
+            header("license")
+                .filter(|text| {
+                    !text.contains('\n')
+                        && text.len() <= 100
+                        && !text.eq_ignore_ascii_case("UNKNOWN")
+                })
+                .map(str::to_owned)
         })
-    })?;
+        .or_else(|| classifier_license(&classifiers))?;
     Some(InstalledPackage {
         ecosystem: Ecosystem::PyPI,
         name: name.to_owned(),
         version: version.to_owned(),
-        license: license.to_owned(),
+        license,
         path: path.to_owned(),
+    })
+}
+
+/// The SPDX expression the Trove licence classifiers state: one id, or
+/// several as alternatives (packages list each licence they offer). Only
+/// when every licence classifier names exactly one SPDX licence.
+fn classifier_license(classifiers: &[String]) -> Option<String> {
+    let ids: Option<Vec<&str>> = classifiers
+        .iter()
+        .filter_map(|classifier| classifier.strip_prefix("License ::"))
+        .map(|rest| {
+            let name = rest.rsplit("::").next().unwrap_or_default().trim();
+            trove_spdx_id(name)
+        })
+        .collect();
+    let mut ids = ids?;
+    ids.sort_unstable();
+    ids.dedup();
+    match ids.len() {
+        0 => None,
+        1 => Some(ids[0].to_owned()),
+        _ => Some(ids.join(" OR ")),
+    }
+}
+
+/// Trove licence classifiers that name one SPDX licence; those that name a
+/// family without a version (`BSD License`, `Apache Software License`,
+/// `GNU General Public License (GPL)`) are not here on purpose.
+fn trove_spdx_id(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "MIT License" => "MIT",
+        "MIT No Attribution License (MIT-0)" => "MIT-0",
+        "ISC License (ISCL)" => "ISC",
+        "The Unlicense (Unlicense)" => "Unlicense",
+        "Python Software Foundation License" => "PSF-2.0",
+        "zlib/libpng License" => "Zlib",
+        "Boost Software License 1.0 (BSL-1.0)" => "BSL-1.0",
+        "Mozilla Public License 2.0 (MPL 2.0)" => "MPL-2.0",
+        "Eclipse Public License 2.0 (EPL-2.0)" => "EPL-2.0",
+        "European Union Public Licence 1.2 (EUPL 1.2)" => "EUPL-1.2",
+        "GNU General Public License v2 (GPLv2)" => "GPL-2.0-only",
+        "GNU General Public License v2 or later (GPLv2+)" => "GPL-2.0-or-later",
+        "GNU General Public License v3 (GPLv3)" => "GPL-3.0-only",
+        "GNU General Public License v3 or later (GPLv3+)" => "GPL-3.0-or-later",
+        "GNU Lesser General Public License v2 (LGPLv2)" => "LGPL-2.0-only",
+        "GNU Lesser General Public License v2 or later (LGPLv2+)" => "LGPL-2.0-or-later",
+        "GNU Lesser General Public License v3 (LGPLv3)" => "LGPL-3.0-only",
+        "GNU Lesser General Public License v3 or later (LGPLv3+)" => "LGPL-3.0-or-later",
+        "GNU Affero General Public License v3" => "AGPL-3.0-only",
+        "GNU Affero General Public License v3 or later (AGPLv3+)" => "AGPL-3.0-or-later",
+        _ => return None,
     })
 }
 
@@ -250,7 +316,64 @@ mod tests {
         assert_eq!(parse_installed_metadata(path, full_text.as_bytes()), None);
         let unknown = "Name: x\nVersion: 1\nLicense: UNKNOWN\n";
         assert_eq!(parse_installed_metadata(path, unknown.as_bytes()), None);
+        let license = |text: &str| {
+            parse_installed_metadata(path, text.as_bytes()).map(|package| package.license)
+        };
+        assert_eq!(
+            license(
+                "Name: x\nVersion: 1\nLicense: UNKNOWN\nClassifier: License :: OSI Approved :: ISC License (ISCL)\nClassifier: Programming Language :: Python\n"
+            ),
+            Some("ISC".into())
+        );
+        assert_eq!(
+            license(
+                "Name: x\nVersion: 1\nClassifier: License :: OSI Approved :: MIT License\nClassifier: License :: OSI Approved :: GNU General Public License v2 or later (GPLv2+)\n"
+            ),
+            Some("GPL-2.0-or-later OR MIT".into())
+        );
+        // A family without a version names no licence, even beside one that does.
+        assert_eq!(
+            license("Name: x\nVersion: 1\nClassifier: License :: OSI Approved :: BSD License\n"),
+            None
+        );
+        assert_eq!(
+            license(
+                "Name: x\nVersion: 1\nClassifier: License :: OSI Approved :: MIT License\nClassifier: License :: OSI Approved :: Apache Software License\n"
+            ),
+            None
+        );
         assert_eq!(parse_installed_metadata(path, b"\xff\xfe"), None);
+    }
+
+    #[test]
+    fn every_classifier_maps_to_a_listed_spdx_id() {
+        let names = [
+            "MIT License",
+            "MIT No Attribution License (MIT-0)",
+            "ISC License (ISCL)",
+            "The Unlicense (Unlicense)",
+            "Python Software Foundation License",
+            "zlib/libpng License",
+            "Boost Software License 1.0 (BSL-1.0)",
+            "Mozilla Public License 2.0 (MPL 2.0)",
+            "Eclipse Public License 2.0 (EPL-2.0)",
+            "European Union Public Licence 1.2 (EUPL 1.2)",
+            "GNU General Public License v2 (GPLv2)",
+            "GNU General Public License v2 or later (GPLv2+)",
+            "GNU General Public License v3 (GPLv3)",
+            "GNU General Public License v3 or later (GPLv3+)",
+            "GNU Lesser General Public License v2 (LGPLv2)",
+            "GNU Lesser General Public License v2 or later (LGPLv2+)",
+            "GNU Lesser General Public License v3 (LGPLv3)",
+            "GNU Lesser General Public License v3 or later (LGPLv3+)",
+            "GNU Affero General Public License v3",
+            "GNU Affero General Public License v3 or later (AGPLv3+)",
+        ];
+        for name in names {
+            let id = trove_spdx_id(name).unwrap_or_else(|| panic!("{name}"));
+            let known = spdx::license_id(id).unwrap_or_else(|| panic!("{id}"));
+            assert!(!known.is_deprecated(), "{id}");
+        }
     }
 
     #[test]
