@@ -10,6 +10,12 @@
 //! When several statements cover one finding the latest wins (by statement
 //! timestamp, then by order), as OpenVEX prescribes.
 //!
+//! Packages are named by purl: an OpenVEX product's `@id` or
+//! `identifiers.purl` (its `subcomponents` instead, when it lists them); a
+//! CycloneDX `affects[].ref` that is a purl, a BOM-Link or Cordon bom-ref
+//! ending in one, or the bom-ref of a component of the same document. A
+//! purl without a version names every version.
+//!
 //! Neither format has an expiry date, and OpenVEX forbids extra fields, so
 //! an expiry is written in the statement's free text (OpenVEX
 //! `status_notes`, CycloneDX `analysis.detail`) as `expires YYYY-MM-DD`;
@@ -321,6 +327,31 @@ fn component_purl(component: &Value) -> Option<String> {
 
 fn cyclonedx(path: &str, document: &Value) -> VexDocument {
     let mut result = VexDocument::default();
+    // A VEX inside an SBOM points at its components by bom-ref.
+    let mut purls_by_ref = std::collections::HashMap::new();
+    let mut pending: Vec<&Value> = document
+        .get("components")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .collect();
+    pending.extend(
+        document
+            .get("metadata")
+            .and_then(|metadata| metadata.get("component")),
+    );
+    while let Some(component) = pending.pop() {
+        if let (Some(bom_ref), Some(purl)) = (text(component, "bom-ref"), text(component, "purl")) {
+            purls_by_ref.insert(bom_ref, purl);
+        }
+        pending.extend(
+            component
+                .get("components")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+    }
     let document_time = document
         .get("metadata")
         .and_then(|metadata| text(metadata, "timestamp"));
@@ -332,7 +363,7 @@ fn cyclonedx(path: &str, document: &Value) -> VexDocument {
     };
     for (position, vulnerability) in vulnerabilities.iter().enumerate() {
         let source = format!("{path}#vulnerabilities[{position}]");
-        match cyclonedx_statement(vulnerability, &source, document_time.clone()) {
+        match cyclonedx_statement(vulnerability, &source, document_time.clone(), &purls_by_ref) {
             Ok(statement) => result.statements.push(statement),
             Err(message) => result
                 .warnings
@@ -346,6 +377,7 @@ fn cyclonedx_statement(
     vulnerability: &Value,
     source: &str,
     document_time: Option<String>,
+    purls_by_ref: &std::collections::HashMap<String, String>,
 ) -> Result<VexStatement, String> {
     let id = text(vulnerability, "id").ok_or("no `id`")?;
     let aliases = vulnerability
@@ -383,7 +415,12 @@ fn cyclonedx_statement(
         .into_iter()
         .flatten()
         .filter_map(|affected| text(affected, "ref"))
-        .filter_map(|reference| package_url(&reference))
+        .filter_map(|reference| {
+            purls_by_ref
+                .get(&reference)
+                .and_then(|purl| package_url(purl))
+                .or_else(|| package_url(&reference))
+        })
         .collect();
     if affects.is_some_and(|affects| !affects.is_empty()) && products.is_empty() {
         return Err("no `affects[].ref` is a package URL, so it names no package".into());
@@ -471,12 +508,15 @@ mod tests {
         let document = parse_vex(
             "bom.vex.json",
             br#"{"bomFormat": "CycloneDX", "specVersion": "1.6",
+                 "components": [{"bom-ref": "lib-1", "name": "idna", "purl": "pkg:pypi/idna@2.7",
+                                 "components": [{"bom-ref": "lib-2", "name": "six", "purl": "pkg:pypi/six@1.0"}]}],
                  "vulnerabilities": [
                    {"id": "GHSA-xxxx-yyyy-zzzz", "references": [{"id": "CVE-2021-1", "source": {"name": "NVD"}}],
                     "analysis": {"state": "not_affected", "justification": "code_not_reachable",
                                  "detail": "only the parser is used"},
                     "affects": [{"ref": "urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#pkg:pypi/requests@2.19.0"},
-                                {"ref": "py/poetry.lock#pkg:pypi/urllib3@1.24.1"}]},
+                                {"ref": "py/poetry.lock#pkg:pypi/urllib3@1.24.1"},
+                                {"ref": "lib-2"}]},
                    {"id": "CVE-2", "analysis": {"state": "false_positive"}},
                    {"id": "CVE-3", "analysis": {"state": "resolved"}, "affects": []},
                    {"id": "CVE-4", "analysis": {"state": "in_triage"}},
@@ -504,7 +544,11 @@ mod tests {
         let first = &document.statements[0];
         assert_eq!(
             first.products,
-            ["pkg:pypi/requests@2.19.0", "pkg:pypi/urllib3@1.24.1"]
+            [
+                "pkg:pypi/requests@2.19.0",
+                "pkg:pypi/six@1.0",
+                "pkg:pypi/urllib3@1.24.1"
+            ]
         );
         assert_eq!(first.aliases, ["CVE-2021-1"]);
         assert_eq!(first.justification.as_deref(), Some("code_not_reachable"));
