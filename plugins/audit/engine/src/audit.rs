@@ -3,7 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use std::str::FromStr;
+
 use cordon_lockfiles::{Package, Source};
+use packageurl::PackageUrl;
 use sha2::{Digest, Sha256};
 
 use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected};
@@ -12,6 +15,7 @@ use crate::ecosystem::{Ecosystem, EcosystemTag, is_matchable, normalized_name};
 use crate::index::Index;
 use crate::inventory::{Inventory, purl};
 use crate::severity::Severity;
+use crate::vex::VexStatement;
 
 /// Rule id of the finding for an ecosystem whose packages no loaded
 /// database has advisories for: those packages were not checked, which
@@ -99,6 +103,36 @@ impl Finding {
     }
 }
 
+/// What an ignore or a VEX statement decided about one finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub advisory_id: String,
+    pub aliases: Vec<String>,
+    pub package: String,
+    pub version: String,
+    pub purl: String,
+    /// Lockfile or SBOM the package was found in, and its line there.
+    pub path: String,
+    pub line: Option<u32>,
+    /// Whether the finding was taken off the report; `false` when the
+    /// ignore or statement has expired.
+    pub suppressed: bool,
+    pub origin: DecisionOrigin,
+    /// Why, as shown to users: the ignore's `reason`, or the VEX status,
+    /// justification, impact statement and source.
+    pub reason: String,
+    pub expires: Option<Date>,
+}
+
+/// Where a [`Decision`] came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisionOrigin {
+    /// An `ignore` entry of the stage options.
+    Ignore,
+    /// A statement of a VEX document.
+    Vex(Box<VexStatement>),
+}
+
 /// Catalogue entry for an advisory that produced findings; mirrors the
 /// stage contract's `rule` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,8 +157,13 @@ pub struct AuditReport {
     pub packages_checked: usize,
     /// Registry packages of ecosystems no database has advisories for.
     pub packages_not_checked: usize,
-    /// Findings an ignore rule suppressed.
+    /// Findings an ignore rule or a VEX statement suppressed.
     pub suppressed: usize,
+    /// Every finding an ignore or a VEX statement decided about: the
+    /// suppressed ones with their reason, and those an expired ignore or
+    /// statement no longer hides (they are among `findings` too). Sorted
+    /// by path, line, advisory id. Cordon's VEX output is made from these.
+    pub decisions: Vec<Decision>,
     /// Per ecosystem with registry packages: how many were read and which
     /// databases covered them, sorted by ecosystem.
     pub coverage: Vec<EcosystemCoverage>,
@@ -221,7 +260,8 @@ pub fn audit(
             .push("no advisory database was available; no package was checked".to_owned());
         return report;
     }
-    let mut ignores = Ignores::new(&config.ignore, today);
+    report.notes.extend(config.vex_warnings.iter().cloned());
+    let mut ignores = Ignores::new(&config.ignore, &config.vex, today);
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
     for inventory in inventories {
@@ -296,9 +336,15 @@ pub fn audit(
                     }
                     reported_here.push(record);
 
-                    if ignores.suppresses(record, package, &mut report.notes) {
-                        report.suppressed += 1;
-                        continue;
+                    if let Some(decision) =
+                        ignores.decide(record, inventory, package, &mut report.notes)
+                    {
+                        let suppressed = decision.suppressed;
+                        report.decisions.push(decision);
+                        if suppressed {
+                            report.suppressed += 1;
+                            continue;
+                        }
                     }
 
                     reported_records.entry(record.id.clone()).or_insert(record);
@@ -325,6 +371,14 @@ pub fn audit(
     }
 
     report.notes.extend(ignores.unused_notes());
+    report.decisions.sort_by(|a, b| {
+        (&a.path, a.line, &a.advisory_id, &a.package).cmp(&(
+            &b.path,
+            b.line,
+            &b.advisory_id,
+            &b.package,
+        ))
+    });
     sort_findings(&mut report);
     let ids: BTreeSet<&String> = reported_records.keys().collect();
     let not_checked_rule = report
@@ -508,59 +562,137 @@ fn normalize_registry_url(url: &str) -> &str {
         .trim_end_matches('/')
 }
 
-/// The configured ignores and what became of them during one audit.
+/// The configured ignores and VEX statements, and what became of them
+/// during one audit.
 struct Ignores<'a> {
     rules: &'a [IgnoreRule],
+    statements: &'a [VexStatement],
     today: Date,
     used: Vec<bool>,
     expiry_noted: Vec<bool>,
+    statement_used: Vec<bool>,
+    statement_expiry_noted: Vec<bool>,
 }
 
 impl<'a> Ignores<'a> {
-    fn new(rules: &'a [IgnoreRule], today: Date) -> Self {
+    fn new(rules: &'a [IgnoreRule], statements: &'a [VexStatement], today: Date) -> Self {
         Self {
             rules,
+            statements,
             today,
             used: vec![false; rules.len()],
             expiry_noted: vec![false; rules.len()],
+            statement_used: vec![false; statements.len()],
+            statement_expiry_noted: vec![false; statements.len()],
         }
     }
 
-    /// Whether an ignore hides this finding. An expired ignore does not,
-    /// and says so once in `notes`.
-    fn suppresses(
+    /// What the ignores and VEX statements decide about this finding:
+    /// suppressed by a live ignore, else by the latest VEX statement about
+    /// it when that says `not_affected` or `fixed`; or reported again
+    /// because the ignore or statement that would hide it has expired
+    /// (said once in `notes`); or nothing to decide.
+    fn decide(
         &mut self,
         record: &AdvisoryRecord,
+        inventory: &Inventory,
         package: &Package,
         notes: &mut Vec<String>,
-    ) -> bool {
-        let Some(position) = self
+    ) -> Option<Decision> {
+        let decision =
+            |suppressed: bool, origin: DecisionOrigin, reason: String, expires| Decision {
+                advisory_id: record.id.clone(),
+                aliases: record.aliases.clone(),
+                package: package.name.clone(),
+                version: package.version.clone(),
+                purl: purl(package),
+                path: inventory.path.clone(),
+                line: package.line,
+                suppressed,
+                origin,
+                reason,
+                expires,
+            };
+        let mut expired: Option<Decision> = None;
+        if let Some(position) = self
             .rules
             .iter()
             .position(|rule| names(rule, record, package))
-        else {
-            return false;
-        };
-        self.used[position] = true;
-        let rule = &self.rules[position];
-        match rule.expires {
-            Some(expires) if expires < self.today => {
-                if !self.expiry_noted[position] {
-                    self.expiry_noted[position] = true;
-                    notes.push(format!(
-                        "ignore of {}{} expired on {expires}; it is reported again",
-                        rule.id,
-                        package_suffix(rule)
+        {
+            self.used[position] = true;
+            let rule = &self.rules[position];
+            match rule.expires {
+                Some(expires) if expires < self.today => {
+                    if !self.expiry_noted[position] {
+                        self.expiry_noted[position] = true;
+                        notes.push(format!(
+                            "ignore of {}{} expired on {expires}; it is reported again",
+                            rule.id,
+                            package_suffix(rule)
+                        ));
+                    }
+                    expired = Some(decision(
+                        false,
+                        DecisionOrigin::Ignore,
+                        rule.reason.clone(),
+                        rule.expires,
                     ));
                 }
-                false
+                _ => {
+                    return Some(decision(
+                        true,
+                        DecisionOrigin::Ignore,
+                        rule.reason.clone(),
+                        rule.expires,
+                    ));
+                }
             }
-            _ => true,
         }
+        // The latest statement about this advisory and package wins
+        // (by timestamp, then by the order statements were given).
+        let mut latest: Option<(usize, &VexStatement)> = None;
+        for (position, statement) in self.statements.iter().enumerate() {
+            if !vex_names(statement, record, package) {
+                continue;
+            }
+            // Overruled statements still spoke about a finding: not unused.
+            self.statement_used[position] = true;
+            if latest.is_none_or(|(_, best)| statement.timestamp >= best.timestamp) {
+                latest = Some((position, statement));
+            }
+        }
+        if let Some((position, statement)) = latest {
+            let origin = DecisionOrigin::Vex(Box::new(statement.clone()));
+            match statement.expires {
+                Some(expires) if expires < self.today && statement.status.suppresses() => {
+                    if !self.statement_expiry_noted[position] {
+                        self.statement_expiry_noted[position] = true;
+                        notes.push(format!(
+                            "VEX statement {} ({} {}) expired on {expires}; it is reported again",
+                            statement.source,
+                            statement.vulnerability,
+                            statement.status.as_str(),
+                        ));
+                    }
+                    expired = Some(decision(false, origin, statement.reason(), Some(expires)));
+                }
+                _ if statement.status.suppresses() => {
+                    return Some(decision(
+                        true,
+                        origin,
+                        statement.reason(),
+                        statement.expires,
+                    ));
+                }
+                _ => {}
+            }
+        }
+        expired
     }
 
     fn unused_notes(&self) -> impl Iterator<Item = String> + '_ {
-        self.rules
+        let ignores = self
+            .rules
             .iter()
             .zip(&self.used)
             .filter(|(_, used)| !**used)
@@ -570,8 +702,57 @@ impl<'a> Ignores<'a> {
                     rule.id,
                     package_suffix(rule)
                 )
-            })
+            });
+        // A vendor's VEX document speaks about far more than one workspace
+        // uses, so unmatched statements are counted, not listed.
+        let unmatched = self
+            .statements
+            .iter()
+            .zip(&self.statement_used)
+            .filter(|(statement, used)| !**used && statement.status.suppresses())
+            .count();
+        let vex = (unmatched > 0)
+            .then(|| format!("{unmatched} not_affected/fixed VEX statement(s) matched no finding"));
+        ignores.chain(vex)
     }
+}
+
+/// Whether a VEX statement names this advisory (by id or alias, on either
+/// side) and this package (by package URL, the version only when the URL
+/// has one; a statement without products names every package).
+fn vex_names(statement: &VexStatement, record: &AdvisoryRecord, package: &Package) -> bool {
+    let statement_ids = std::iter::once(&statement.vulnerability).chain(&statement.aliases);
+    let record_ids: Vec<&String> = std::iter::once(&record.id).chain(&record.aliases).collect();
+    let names_advisory = statement_ids.into_iter().any(|id| {
+        record_ids
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(id.trim()))
+    });
+    if !names_advisory {
+        return false;
+    }
+    if statement.products.is_empty() {
+        return true;
+    }
+    let (ty, namespace, name) = cordon_lockfiles::purl_coordinates(package);
+    let full_name = |namespace: Option<&str>, name: &str| match namespace {
+        Some(namespace) if !namespace.is_empty() => format!("{namespace}/{name}"),
+        _ => name.to_owned(),
+    };
+    let package_name = normalized_name(package.ecosystem, &full_name(namespace.as_deref(), &name));
+    statement.products.iter().any(|product| {
+        let Ok(product) = PackageUrl::from_str(product) else {
+            return false;
+        };
+        product.ty().eq_ignore_ascii_case(ty)
+            && normalized_name(
+                package.ecosystem,
+                &full_name(product.namespace(), product.name()),
+            ) == package_name
+            && product
+                .version()
+                .is_none_or(|version| version == package.version)
+    })
 }
 
 fn package_suffix(rule: &IgnoreRule) -> String {

@@ -16,6 +16,7 @@ use serde::Deserialize;
 pub use jiff::civil::Date;
 
 use crate::severity::Severity;
+use crate::vex::{VexDocument, VexStatement};
 
 /// Options of the `audit` stage. Unknown keys are an error so typos do not
 /// silently disable a setting.
@@ -39,6 +40,14 @@ pub struct AuditConfig {
     /// `info` keeps the finding without failing a gate.
     #[serde(default = "default_not_checked_severity")]
     pub not_checked_severity: Severity,
+    /// Statements of VEX documents ([`AuditConfig::add_vex`]), applied with
+    /// the ignores. Not an option key: the caller reads the documents.
+    #[serde(skip)]
+    pub vex: Vec<VexStatement>,
+    /// Statements of those documents that could not be applied; the audit
+    /// repeats them in its notes.
+    #[serde(skip)]
+    pub vex_warnings: Vec<String>,
 }
 
 fn default_not_checked_severity() -> Severity {
@@ -56,6 +65,8 @@ impl Default for AuditConfig {
             ignore: Vec::new(),
             max_database_age_days: default_max_database_age_days(),
             not_checked_severity: default_not_checked_severity(),
+            vex: Vec::new(),
+            vex_warnings: Vec::new(),
         }
     }
 }
@@ -141,6 +152,13 @@ pub const OPTION_KEYS: [&str; 4] = [
 ];
 
 impl AuditConfig {
+    /// Adds a VEX document's statements ([`crate::parse_vex`]) to those
+    /// the audit applies, and its warnings to the audit's notes.
+    pub fn add_vex(&mut self, document: VexDocument) {
+        self.vex.extend(document.statements);
+        self.vex_warnings.extend(document.warnings);
+    }
+
     /// Reads the stage's options table as the host hands it over (JSON).
     pub fn from_json(options: &str) -> Result<Self, ConfigError> {
         let options = if options.trim().is_empty() {

@@ -25,10 +25,12 @@ mod rustsec_db;
 mod sbom;
 mod severity;
 mod version;
+mod vex;
+mod vex_out;
 
 pub use audit::{
-    AuditReport, DatabaseAge, EcosystemCoverage, Finding, NOT_CHECKED_RULE, Rule, audit,
-    database_age,
+    AuditReport, DatabaseAge, Decision, DecisionOrigin, EcosystemCoverage, Finding,
+    NOT_CHECKED_RULE, Rule, audit, database_age,
 };
 pub use config::{
     AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, OPTION_KEYS, parse_date,
@@ -41,3 +43,5 @@ pub use severity::{
     DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY,
     UNSOUND_SEVERITY,
 };
+pub use vex::{OPENVEX_JUSTIFICATIONS, VexDocument, VexError, VexStatement, VexStatus, parse_vex};
+pub use vex_out::{OPENVEX_CONTEXT, OPENVEX_MEDIA_TYPE, OpenVexOptions, openvex_from_decisions};

@@ -5,7 +5,9 @@
 //! cargo run --release -p cordon-sbom --example sbom_dir -- DIR [OUT.json]
 //! ```
 //!
-//! Lockfiles and model files are found with `.gitignore` honoured, model
+//! Lockfiles, model files and installed packages' licence metadata
+//! (`node_modules/*/package.json`, `*.dist-info/METADATA`) are found with
+//! `.gitignore` honoured, model
 //! headers are read by the models engine;
 //! `SOURCE_DATE_EPOCH` sets the timestamp (none otherwise). Counts and the
 //! time taken go to stderr.
@@ -17,8 +19,9 @@ use cordon_lockfiles::{
     LockfileKind, apply_manifest_licenses, detect, parse_cargo_manifest, parse_with_companion,
 };
 use cordon_sbom::{
-    ModelEntry, Options, RootComponent, SbomRequest, generate, lockfile_diagnostics,
-    looks_like_model_file, parse_model_inventory,
+    ModelEntry, Options, RootComponent, SbomRequest, apply_installed_licenses, generate,
+    is_installed_metadata, lockfile_diagnostics, looks_like_model_file, parse_installed_metadata,
+    parse_model_inventory,
 };
 use sha2::{Digest, Sha256};
 
@@ -33,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut errors = Vec::new();
     let mut models = Vec::new();
     let mut manifests = Vec::new();
+    let mut installed = Vec::new();
     let mut walk = ignore::WalkBuilder::new(root);
     walk.sort_by_file_path(|a, b| a.cmp(b));
     for entry in walk.build() {
@@ -45,7 +49,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .strip_prefix(root)?
             .to_string_lossy()
             .replace('\\', "/");
-        if let Some(kind) = detect(&relative) {
+        if is_installed_metadata(&relative) {
+            installed.extend(parse_installed_metadata(
+                &relative,
+                &std::fs::read(entry.path())?,
+            ));
+        } else if let Some(kind) = detect(&relative) {
             let bytes = std::fs::read(entry.path())?;
             let companion = kind_companion(kind, entry.path());
             match parse_with_companion(&relative, &bytes, companion.as_deref()) {
@@ -73,6 +82,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         apply_manifest_licenses(lockfile, &in_workspace);
     }
+    let from_installed = apply_installed_licenses(&mut lockfiles, &installed);
 
     let name = root.canonicalize()?.file_name().map_or_else(
         || "workspace".to_string(),
@@ -112,9 +122,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let packages: usize = lockfiles.iter().map(|l| l.packages.len()).sum();
     eprintln!(
-        "{} lockfile(s), {} package(s), {} model file(s), {} unparsable, {:.1} ms",
+        "{} lockfile(s), {} package(s) ({} licensed, {} from {} installed package(s)), {} model file(s), {} unparsable, {:.1} ms",
         lockfiles.len(),
         packages,
+        lockfiles
+            .iter()
+            .flat_map(|l| &l.packages)
+            .filter(|p| p.license.is_some())
+            .count(),
+        from_installed,
+        installed.len(),
         models.len(),
         errors.len(),
         started.elapsed().as_secs_f64() * 1000.0

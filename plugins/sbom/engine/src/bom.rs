@@ -120,17 +120,33 @@ pub struct Hash {
 }
 
 /// One entry of a `licenses` array: an SPDX expression, or a free-text
-/// licence name when the data is not an expression.
+/// licence name when the data is not an expression. `acknowledgement`
+/// (1.6) says whether the package declares it or an analysis concluded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum LicenseChoice {
-    Expression { expression: String },
-    Named { license: NamedLicense },
+    Expression {
+        expression: String,
+        acknowledgement: Acknowledgement,
+    },
+    Named {
+        license: NamedLicense,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NamedLicense {
     pub name: String,
+    pub acknowledgement: Acknowledgement,
+}
+
+/// Everything Cordon reads (lockfiles, manifests, installed package
+/// metadata, model headers) is what the package says of itself: declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Acknowledgement {
+    Declared,
+    Concluded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -18,10 +18,14 @@
 mod assemble;
 pub mod bom;
 mod diagnostics;
+pub mod diff;
 mod identity;
+mod installed;
 mod license;
 mod models;
 mod purl;
+mod read;
+pub mod spdx;
 
 use cordon_lockfiles::{Lockfile, ParseError};
 
@@ -30,8 +34,13 @@ pub use diagnostics::{
     Diagnostic, INCOMPLETE_LOCKFILE, RULES, Rule, Severity, UNPARSABLE_LOCKFILE,
     lockfile_diagnostics,
 };
+pub use diff::{PackageChange, PackageVersion, SbomDiff, diff};
+pub use installed::{
+    InstalledPackage, apply_installed_licenses, is_installed_metadata, parse_installed_metadata,
+};
 pub use models::{ModelEntry, ModelFacts, looks_like_model_file, parse_model_inventory};
 pub use purl::purl;
+pub use spdx::{SPDX_MEDIA_TYPE, SpdxOptions, from_cyclonedx as spdx_from_cyclonedx};
 
 /// Artifact name and media type the stage publishes the document under.
 pub const SBOM_ARTIFACT: &str = "sbom";
@@ -75,6 +84,9 @@ pub enum SbomError {
     ModelInventory(String),
     #[error("could not serialise the SBOM: {0}")]
     Serialise(String),
+    /// An input SBOM (for SPDX conversion or `sbom diff`) is not usable.
+    #[error("unreadable SBOM: {0}")]
+    Unreadable(String),
 }
 
 /// Builds the typed document, serial number included.

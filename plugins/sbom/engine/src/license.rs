@@ -1,61 +1,45 @@
 //! Licence data as CycloneDX `licenses` entries.
 
-use crate::bom::{LicenseChoice, NamedLicense};
+use crate::bom::{Acknowledgement, LicenseChoice, NamedLicense};
 
-/// An SPDX expression when the text reads as one (`MIT`,
-/// `MIT OR Apache-2.0`, `(BSD-2-Clause AND ISC)`, `LicenseRef-x`), else a
-/// named licence carrying the text as written (`SEE LICENSE IN LICENSE`).
-///
-/// This only decides which of the two CycloneDX forms fits; it does not
-/// check identifiers against the SPDX list, which the data does not
-/// promise and the schema does not require for expressions.
+/// The canonical SPDX expression when the text reads as one against the
+/// SPDX licence list (`MIT`, `MIT OR Apache-2.0`, Cargo's deprecated
+/// `MIT/Apache-2.0`, `GPL-2.0+` as `GPL-2.0-or-later`, `LicenseRef-x`),
+/// else a named licence carrying the text as written (`SEE LICENSE IN
+/// LICENSE`, `UNLICENSED`, `Apache 2.0`), so the document never holds an
+/// expression with an unknown identifier. Either is marked declared: it is
+/// what the package says of itself.
 pub fn license_choice(text: &str) -> Option<LicenseChoice> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
-    // Cargo's deprecated `MIT/Apache-2.0` means `MIT OR Apache-2.0`.
-    let slash_separated = text.contains('/')
-        && !text.contains(char::is_whitespace)
-        && text.split('/').all(is_identifier);
-    if slash_separated {
-        return Some(LicenseChoice::Expression {
-            expression: text.split('/').collect::<Vec<_>>().join(" OR "),
-        });
-    }
-    let tokens: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
-        .filter(|token| !token.is_empty())
-        .collect();
-    // Identifiers and operators alternate: `id (OP id)*`.
-    let is_expression = tokens.len() % 2 == 1
-        && tokens.iter().enumerate().all(|(i, token)| {
-            let is_operator = matches!(*token, "AND" | "OR" | "WITH");
-            if i % 2 == 1 {
-                is_operator
-            } else {
-                !is_operator && is_identifier(token)
-            }
-        });
-    Some(if is_expression {
-        LicenseChoice::Expression {
-            expression: text.to_string(),
-        }
-    } else {
-        LicenseChoice::Named {
+    Some(match spdx_expression(text) {
+        Some(expression) => LicenseChoice::Expression {
+            expression,
+            acknowledgement: Acknowledgement::Declared,
+        },
+        None => LicenseChoice::Named {
             license: NamedLicense {
                 name: text.to_string(),
+                acknowledgement: Acknowledgement::Declared,
             },
-        }
+        },
     })
 }
 
-/// An SPDX licence or exception identifier, or a `LicenseRef-`.
-fn is_identifier(token: &str) -> bool {
-    !token.is_empty()
-        && token
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | ':'))
+/// `text` as a canonical SPDX expression, if it is one.
+pub fn spdx_expression(text: &str) -> Option<String> {
+    let canonical = spdx::Expression::canonicalize(text)
+        .ok()?
+        .unwrap_or_else(|| text.to_string());
+    let mode = spdx::ParseMode {
+        allow_deprecated: true,
+        ..spdx::ParseMode::STRICT
+    };
+    spdx::Expression::parse_mode(&canonical, mode)
+        .ok()
+        .map(|_| canonical)
 }
 
 #[cfg(test)]
@@ -67,7 +51,8 @@ mod tests {
         assert_eq!(
             license_choice("MIT OR Apache-2.0"),
             Some(LicenseChoice::Expression {
-                expression: "MIT OR Apache-2.0".into()
+                expression: "MIT OR Apache-2.0".into(),
+                acknowledgement: Acknowledgement::Declared,
             })
         );
         assert!(matches!(
@@ -79,10 +64,24 @@ mod tests {
             Some(LicenseChoice::Named { .. })
         ));
         assert_eq!(license_choice("  "), None);
+        for named in ["UNLICENSED", "Apache 2.0 or later", "Not-A-Licence-1.0"] {
+            assert!(
+                matches!(license_choice(named), Some(LicenseChoice::Named { .. })),
+                "{named}"
+            );
+        }
+        assert_eq!(
+            license_choice("GPL-2.0+"),
+            Some(LicenseChoice::Expression {
+                expression: "GPL-2.0-or-later".into(),
+                acknowledgement: Acknowledgement::Declared,
+            })
+        );
         assert_eq!(
             license_choice("MIT/Apache-2.0"),
             Some(LicenseChoice::Expression {
-                expression: "MIT OR Apache-2.0".into()
+                expression: "MIT OR Apache-2.0".into(),
+                acknowledgement: Acknowledgement::Declared,
             })
         );
     }

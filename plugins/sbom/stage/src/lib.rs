@@ -1,6 +1,7 @@
 //! `sbom`: Cordon's built-in SBOM generator as a `wasm32-wasip2` component.
 //! A thin shell around the `cordon-sbom` engine: it finds lockfiles (and
-//! `Cargo.toml` manifests, for licences) through the host, takes model files
+//! `Cargo.toml` manifests and installed packages' `node_modules/*/package.json`
+//! and `*.dist-info/METADATA`, for licences) through the host, takes model files
 //! from the `models` stage's `model-inventory` artifact when there is one
 //! (else reads their headers itself, with ranged reads), and publishes a
 //! CycloneDX 1.6 JSON document as the `sbom` artifact.
@@ -13,7 +14,7 @@
 //! | `version` | none | version of the root component |
 //! | `reproducible` | `false` | leave the timestamp out, so equal input gives equal bytes |
 //! | `timestamp` | none | `metadata.timestamp` as Unix seconds (e.g. `SOURCE_DATE_EPOCH`); wins over `reproducible` |
-//! | `include-ignored` | `false` | also consider files `.gitignore` excludes |
+//! | `include-ignored` | `false` | also consider files `.gitignore` excludes (`node_modules` and virtual environments usually are: set it to take licences from installed packages) |
 //!
 //! The host passes no environment to a stage, so `SOURCE_DATE_EPOCH` must be
 //! given as `timestamp`. Without either option the current time is used.
@@ -27,8 +28,9 @@ use cordon_lockfiles::{
 use cordon_models::Limits;
 use cordon_models::inventory::INVENTORY_ARTIFACT;
 use cordon_sbom::{
-    ModelEntry, RootComponent, SBOM_ARTIFACT, SBOM_MEDIA_TYPE, SbomRequest, generate,
-    lockfile_diagnostics, looks_like_model_file, parse_model_inventory,
+    InstalledPackage, ModelEntry, RootComponent, SBOM_ARTIFACT, SBOM_MEDIA_TYPE, SbomRequest,
+    apply_installed_licenses, generate, is_installed_metadata, lockfile_diagnostics,
+    looks_like_model_file, parse_installed_metadata, parse_model_inventory,
 };
 use cordon_sdk::prelude::*;
 
@@ -204,8 +206,18 @@ impl Stage for Sbom {
         let mut errors: Vec<ParseError> = Vec::new();
         let mut manifests: Vec<(String, CargoManifest)> = Vec::new();
         let mut models: Vec<ModelEntry> = Vec::new();
+        let mut installed: Vec<InstalledPackage> = Vec::new();
         for file in &files {
             let path = file.path.as_str();
+            if is_installed_metadata(path) {
+                // Only the licence is taken; an unreadable file leaves it
+                // missing, as it was.
+                match workspace::read(path) {
+                    Ok(bytes) => installed.extend(parse_installed_metadata(path, &bytes)),
+                    Err(error) => summary.skip(path, error.describe()),
+                }
+                continue;
+            }
             let kind = detect(path);
             let manifest = path == "Cargo.toml" || path.ends_with("/Cargo.toml");
             if kind.is_none() && !manifest {
@@ -253,6 +265,12 @@ impl Stage for Sbom {
                 .map(|(_, manifest)| manifest.clone())
                 .collect();
             apply_manifest_licenses(lockfile, &in_workspace);
+        }
+        let from_installed = apply_installed_licenses(&mut lockfiles, &installed);
+        if from_installed > 0 {
+            summary.note(format!(
+                "{from_installed} licence(s) from installed package metadata"
+            ));
         }
 
         let from_inventory = inventory.is_some();

@@ -6,3 +6,4 @@ mod common;
 mod coverage;
 mod lockfiles;
 mod malformed;
+mod vex;
