@@ -53,6 +53,7 @@ fn candidate(path: &str) -> Option<Candidate> {
     if lower == "dockerfile"
         || lower == "containerfile"
         || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
         || extension == Some("dockerfile")
     {
         return Some(Candidate::Dockerfile);
@@ -65,6 +66,24 @@ fn candidate(path: &str) -> Option<Candidate> {
         return Some(Candidate::Document);
     }
     None
+}
+
+/// Whether the engine would read `path` (a workspace-relative,
+/// `/`-separated path) as possible infrastructure code: Terraform
+/// (`.tf`, `.tf.json`, `.tfvars`), Dockerfiles, workflows and YAML/JSON
+/// documents (CloudFormation or Kubernetes when their content says so).
+/// A host uses it to read only these files.
+pub fn is_candidate(path: &str) -> bool {
+    candidate(path).is_some()
+}
+
+/// A document can only be CloudFormation if it names `AWSTemplateFormatVersion`
+/// or an `AWS::` type, and only Kubernetes if it has `apiVersion` and `kind`
+/// keys: other YAML and JSON (lockfiles, package manifests) is not parsed.
+fn may_be_infrastructure(text: &str) -> bool {
+    text.contains("AWSTemplateFormatVersion")
+        || text.contains("AWS::")
+        || (text.contains("apiVersion") && text.contains("kind"))
 }
 
 impl Engine {
@@ -200,6 +219,9 @@ impl Engine {
     }
 
     fn scan_document(&self, path: &str, text: &str, candidate: Candidate) -> Option<FileScan> {
+        if candidate == Candidate::Document && !may_be_infrastructure(text) {
+            return None;
+        }
         let docs = match crate::yaml::load_documents(text) {
             Ok(docs) => docs,
             Err(error) => {
@@ -505,5 +527,22 @@ mod tests {
         assert_eq!(candidate("k8s/deploy.yaml"), Some(Candidate::Document));
         assert_eq!(candidate("cfn/stack.json"), Some(Candidate::Document));
         assert_eq!(candidate("src/main.rs"), None);
+        assert!(is_candidate("infra/prod.tf.json"));
+        assert!(!is_candidate("src/lib.rs"));
+    }
+
+    #[test]
+    fn documents_without_infrastructure_markers_are_not_parsed() {
+        assert!(!may_be_infrastructure(
+            "{\"name\": \"web\", \"lockfileVersion\": 3}"
+        ));
+        assert!(may_be_infrastructure("apiVersion: v1\nkind: Pod\n"));
+        assert!(may_be_infrastructure(
+            "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+        ));
+        // Broken YAML without markers is not ours either: no parse finding.
+        let engine = Engine::new().unwrap();
+        let report = engine.scan(&[("config/app.yaml", "a: [unclosed\n")]);
+        assert!(report.files.is_empty());
     }
 }
