@@ -520,3 +520,36 @@ fn the_default_pipeline_grant_covers_every_format() {
     // package.json is granted (JSON can be CloudFormation); main.rs is not.
     assert_eq!(summary.files_scanned, 9);
 }
+
+#[test]
+fn values_known_only_at_deploy_time_are_counted_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "main.tf",
+        "variable \"encrypted\" {}\n\nresource \"aws_ebs_volume\" \"data\" {\n  size      = 1\n  encrypted = var.encrypted\n}\n",
+    );
+    let outcome = run(dir.path(), json!({}));
+    let summary = outcome.summary();
+    assert!(
+        !outcome
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "iac/aws-ebs-unencrypted")
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.starts_with("1 check(s) not evaluated")),
+        "{:?}",
+        summary.notes
+    );
+    assert!(
+        outcome.logs.iter().any(|(_, message)| message
+            .contains("iac/aws-ebs-unencrypted not evaluated on aws_ebs_volume.data")
+            && message.contains("var.encrypted")),
+        "{:?}",
+        outcome.logs
+    );
+}
