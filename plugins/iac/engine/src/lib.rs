@@ -64,4 +64,5 @@ pub use policy::{
 };
 pub use scan::{
     Engine, PARSE_ERROR_RULE, SUPPRESSION_UNKNOWN_RULE, SUPPRESSION_WITHOUT_REASON_RULE,
+    is_candidate,
 };

@@ -37,6 +37,9 @@ pub struct Engine {
 enum Candidate {
     Terraform,
     Dockerfile,
+    /// `Dockerfile.<suffix>`: a Dockerfile by convention (`Dockerfile.prod`)
+    /// only if it has a `FROM` line; `dockerfile.rs` is source code.
+    DockerfileVariant,
     Workflow,
     /// `.yaml`, `.yml`, `.json`, `.template`: CloudFormation or Kubernetes
     /// if the content says so.
@@ -50,12 +53,13 @@ fn candidate(path: &str) -> Option<Candidate> {
     if matches!(extension, Some("tf" | "tfvars")) || lower.ends_with(".tf.json") {
         return Some(Candidate::Terraform);
     }
-    if lower == "dockerfile"
-        || lower == "containerfile"
-        || lower.starts_with("dockerfile.")
-        || extension == Some("dockerfile")
-    {
+    if lower == "dockerfile" || lower == "containerfile" || extension == Some("dockerfile") {
         return Some(Candidate::Dockerfile);
+    }
+    if (lower.starts_with("dockerfile.") || lower.starts_with("containerfile."))
+        && !extension.is_some_and(names_another_format)
+    {
+        return Some(Candidate::DockerfileVariant);
     }
     let is_yaml = matches!(extension, Some("yml" | "yaml"));
     if is_yaml && (path.starts_with(".github/workflows/") || path.contains("/.github/workflows/")) {
@@ -65,6 +69,76 @@ fn candidate(path: &str) -> Option<Candidate> {
         return Some(Candidate::Document);
     }
     None
+}
+
+/// Suffixes that make `Dockerfile.<suffix>` a file of another kind (source
+/// code, documentation, data, a template) rather than a Dockerfile variant.
+fn names_another_format(extension: &str) -> bool {
+    matches!(
+        extension,
+        "rs" | "go"
+            | "py"
+            | "js"
+            | "ts"
+            | "java"
+            | "kt"
+            | "rb"
+            | "php"
+            | "cs"
+            | "c"
+            | "h"
+            | "cpp"
+            | "sh"
+            | "md"
+            | "rst"
+            | "txt"
+            | "html"
+            | "toml"
+            | "json"
+            | "yaml"
+            | "yml"
+            | "xml"
+            | "j2"
+            | "jinja"
+            | "tmpl"
+            | "tpl"
+            | "erb"
+            | "mustache"
+            | "hbs"
+            | "bak"
+            | "orig"
+            | "swp"
+            | "patch"
+            | "diff"
+    )
+}
+
+/// A Dockerfile has at least one `FROM` instruction at the start of a line.
+fn has_from_line(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_start();
+        line.get(..4)
+            .is_some_and(|word| word.eq_ignore_ascii_case("from"))
+            && line[4..].starts_with([' ', '\t'])
+    })
+}
+
+/// Whether the engine would read `path` (a workspace-relative,
+/// `/`-separated path) as possible infrastructure code: Terraform
+/// (`.tf`, `.tf.json`, `.tfvars`), Dockerfiles, workflows and YAML/JSON
+/// documents (CloudFormation or Kubernetes when their content says so).
+/// A host uses it to read only these files.
+pub fn is_candidate(path: &str) -> bool {
+    candidate(path).is_some()
+}
+
+/// A document can only be CloudFormation if it names `AWSTemplateFormatVersion`
+/// or an `AWS::` type, and only Kubernetes if it has `apiVersion` and `kind`
+/// keys: other YAML and JSON (lockfiles, package manifests) is not parsed.
+fn may_be_infrastructure(text: &str) -> bool {
+    text.contains("AWSTemplateFormatVersion")
+        || text.contains("AWS::")
+        || (text.contains("apiVersion") && text.contains("kind"))
 }
 
 impl Engine {
@@ -140,7 +214,10 @@ impl Engine {
             let text = match std::str::from_utf8(bytes.as_ref()) {
                 Ok(text) => text.strip_prefix('\u{feff}').unwrap_or(text),
                 Err(error) => {
-                    if candidate != Candidate::Document {
+                    if !matches!(
+                        candidate,
+                        Candidate::Document | Candidate::DockerfileVariant
+                    ) {
                         let framework = match candidate {
                             Candidate::Terraform => Framework::Terraform,
                             Candidate::Dockerfile => Framework::Dockerfile,
@@ -165,7 +242,8 @@ impl Engine {
                     let directory = path.rsplit_once('/').map_or("", |(directory, _)| directory);
                     modules.entry(directory).or_default().push((path, text));
                 }
-                Candidate::Dockerfile => {
+                Candidate::DockerfileVariant if !has_from_line(text) => {}
+                Candidate::Dockerfile | Candidate::DockerfileVariant => {
                     let scan = match crate::dockerfile::parse(text) {
                         Ok(units) => self.evaluate(path, text, Framework::Dockerfile, &units),
                         Err(error) => self.unparsed(path, Framework::Dockerfile, &error),
@@ -200,6 +278,9 @@ impl Engine {
     }
 
     fn scan_document(&self, path: &str, text: &str, candidate: Candidate) -> Option<FileScan> {
+        if candidate == Candidate::Document && !may_be_infrastructure(text) {
+            return None;
+        }
         let docs = match crate::yaml::load_documents(text) {
             Ok(docs) => docs,
             Err(error) => {
@@ -495,7 +576,13 @@ mod tests {
         assert_eq!(candidate("Dockerfile"), Some(Candidate::Dockerfile));
         assert_eq!(
             candidate("svc/Dockerfile.prod"),
-            Some(Candidate::Dockerfile)
+            Some(Candidate::DockerfileVariant)
+        );
+        assert_eq!(candidate("src/dockerfile.rs"), None);
+        assert_eq!(candidate("docs/Dockerfile.md"), None);
+        assert_eq!(
+            candidate("deploy/dockerfile.yaml"),
+            Some(Candidate::Document)
         );
         assert_eq!(candidate("svc/api.dockerfile"), Some(Candidate::Dockerfile));
         assert_eq!(
@@ -505,5 +592,41 @@ mod tests {
         assert_eq!(candidate("k8s/deploy.yaml"), Some(Candidate::Document));
         assert_eq!(candidate("cfn/stack.json"), Some(Candidate::Document));
         assert_eq!(candidate("src/main.rs"), None);
+        assert!(is_candidate("infra/prod.tf.json"));
+        assert!(!is_candidate("src/lib.rs"));
+    }
+
+    #[test]
+    fn dockerfile_variants_without_from_are_not_dockerfiles() {
+        let engine = Engine::new().unwrap();
+        let report = engine.scan(&[
+            ("svc/Dockerfile.notes", "Build with make image.\n"),
+            (
+                "svc/Dockerfile.prod",
+                "# syntax=docker/dockerfile:1\nfrom alpine:3.20\nUSER app\n",
+            ),
+            ("Dockerfile", "Build with make image.\n"),
+        ]);
+        let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_str()).collect();
+        // A file named exactly `Dockerfile` that does not parse is still
+        // reported; a `Dockerfile.*` without FROM is not a Dockerfile.
+        assert_eq!(paths, ["Dockerfile", "svc/Dockerfile.prod"]);
+        assert!(report.files[0].not_scanned.is_some());
+        assert!(report.files[1].not_scanned.is_none());
+    }
+
+    #[test]
+    fn documents_without_infrastructure_markers_are_not_parsed() {
+        assert!(!may_be_infrastructure(
+            "{\"name\": \"web\", \"lockfileVersion\": 3}"
+        ));
+        assert!(may_be_infrastructure("apiVersion: v1\nkind: Pod\n"));
+        assert!(may_be_infrastructure(
+            "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+        ));
+        // Broken YAML without markers is not ours either: no parse finding.
+        let engine = Engine::new().unwrap();
+        let report = engine.scan(&[("config/app.yaml", "a: [unclosed\n")]);
+        assert!(report.files.is_empty());
     }
 }
