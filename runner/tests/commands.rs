@@ -223,3 +223,124 @@ fn progress_is_drawn_on_a_terminal_only() {
     let piped = cordon_plain(dir.path(), &["run", ".", "--only", "secrets"]);
     assert!(!String::from_utf8_lossy(&piped.stderr).contains(" read, "));
 }
+
+fn audit_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("Cargo.lock", CARGO_LOCK)]);
+    dir
+}
+
+#[test]
+fn vex_statements_accept_advisories_the_operator_names() {
+    let dir = audit_repo();
+    let out = tempfile::tempdir().unwrap();
+    let db = shared("advisory-db").display().to_string();
+    let args = [
+        "run",
+        ".",
+        "--only",
+        "sbom,audit",
+        "--advisory-db",
+        db.as_str(),
+    ];
+    let plain = cordon(dir.path(), &args);
+    assert!(
+        !plain.findings("audit", "RUSTSEC-2019-0009").is_empty(),
+        "{}",
+        plain.stderr
+    );
+    assert!(!plain.findings("audit", "RUSTSEC-2018-0018").is_empty());
+
+    let vex = out.path().join("accepted.openvex.json");
+    std::fs::write(
+        &vex,
+        r#"{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1",
+            "author": "Security team", "timestamp": "2026-12-01T00:00:00Z", "version": 1,
+            "statements": [{"vulnerability": {"name": "RUSTSEC-2019-0009"},
+                            "products": [{"@id": "pkg:cargo/smallvec@0.6.9"}],
+                            "status": "not_affected",
+                            "justification": "vulnerable_code_not_in_execute_path"}]}"#,
+    )
+    .unwrap();
+    let vex = vex.display().to_string();
+    let mut with_vex = args.to_vec();
+    with_vex.extend(["--vex", vex.as_str()]);
+    let accepted = cordon(dir.path(), &with_vex);
+    assert!(
+        accepted.findings("audit", "RUSTSEC-2019-0009").is_empty(),
+        "{}",
+        accepted.stage("audit")
+    );
+    // Only what the statement names.
+    assert!(!accepted.findings("audit", "RUSTSEC-2018-0018").is_empty());
+
+    // A VEX file that is not VEX is an error, not an empty list of statements.
+    std::fs::write(out.path().join("bad.json"), "{\"statements\": 3}").unwrap();
+    let bad = out.path().join("bad.json").display().to_string();
+    let mut with_bad = args.to_vec();
+    with_bad.extend(["--vex", bad.as_str()]);
+    let refused = cordon(dir.path(), &with_bad);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
+
+#[test]
+fn spdx_reports_and_sbom_diffs() {
+    let dir = audit_repo();
+    let out = tempfile::tempdir().unwrap();
+    let db = shared("advisory-db").display().to_string();
+    let first = out.path().join("first.cdx.json").display().to_string();
+    let spdx = out.path().join("bom.spdx.json").display().to_string();
+    cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "sbom",
+            "--advisory-db",
+            db.as_str(),
+            "--report",
+            &format!("cyclonedx={first}"),
+            "--report",
+            &format!("spdx={spdx}"),
+        ],
+    );
+    let document: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spdx).expect("the SPDX report")).unwrap();
+    assert_eq!(document["spdxVersion"], "SPDX-2.3");
+    assert!(
+        document["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "smallvec" && p["versionInfo"] == "0.6.9"),
+        "{document:#}"
+    );
+
+    // A second lockfile state: smallvec upgraded.
+    write_files(
+        dir.path(),
+        &[("Cargo.lock", &CARGO_LOCK.replace("0.6.9", "0.6.14"))],
+    );
+    let second = out.path().join("second.cdx.json").display().to_string();
+    cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "sbom",
+            "--report",
+            &format!("cyclonedx={second}"),
+        ],
+    );
+    let diff = cordon_plain(dir.path(), &["sbom", "diff", &first, &second]);
+    assert_eq!(diff.status.code(), Some(1), "{diff:?}");
+    assert!(
+        stdout(&diff).contains("~ smallvec 0.6.9 -> 0.6.14"),
+        "{}",
+        stdout(&diff)
+    );
+    let same = cordon_plain(dir.path(), &["sbom", "diff", &first, &first]);
+    assert_eq!(same.status.code(), Some(0), "{same:?}");
+}

@@ -85,6 +85,9 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// SBOM helpers.
+    #[command(subcommand)]
+    Sbom(SbomCommand),
     /// Write a commented cordon.toml for what DIR holds.
     Init {
         #[arg(default_value = ".")]
@@ -206,6 +209,19 @@ enum SecretsCommand {
 const DEFAULT_BASELINE: &str = ".cordon/secrets-baseline.json";
 
 #[derive(Subcommand)]
+enum SbomCommand {
+    /// Packages added, removed and changed between two CycloneDX SBOMs
+    /// (Cordon's or another tool's), matched by purl.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum DbCommand {
     /// Where each advisory database is, its revision and its age.
     Status {
@@ -281,6 +297,10 @@ struct CommonArgs {
             .try_map(|s: String| parse_severity(&s))
     )]
     fail_on: Option<Severity>,
+    /// OpenVEX or CycloneDX VEX document(s) whose `not_affected` / `fixed`
+    /// statements the audit stage honours (repeatable).
+    #[arg(long, value_name = "FILE")]
+    vex: Vec<PathBuf>,
     /// Record every host call as JSON lines.
     #[arg(long, value_name = "PATH")]
     audit_log: Option<PathBuf>,
@@ -360,6 +380,7 @@ pub fn main() -> ExitCode {
             reports,
             quiet,
         } => merge_command(&parts, &reports, quiet),
+        Command::Sbom(SbomCommand::Diff { old, new, json }) => sbom_diff(&old, &new, json),
         Command::PrePush { common, .. } => pre_push(&common),
         Command::InstallHook { dir } | Command::Hook(HookCommand::Install { dir }) => {
             hook::install(&dir).map(|message| {
@@ -652,9 +673,12 @@ fn merge_command(
     targets: &[ReportTarget],
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
-    if let Some(target) = targets.iter().find(|t| t.format == ReportFormat::CycloneDx) {
+    if let Some(target) = targets
+        .iter()
+        .find(|t| matches!(t.format, ReportFormat::CycloneDx | ReportFormat::Spdx))
+    {
         return Err(Fatal(format!(
-            "--report cyclonedx={}: a merge has no SBOM (each shard's sbom stage saw only its files); write it from an unsharded run",
+            "--report {}: a merge has no SBOM (each shard's sbom stage saw only its files); write it from an unsharded run",
             target.path.display()
         )));
     }
@@ -676,6 +700,27 @@ fn merge_command(
     let artifacts = crate::host::artifacts::ArtifactStore::default();
     write_reports(&merged, &artifacts, targets, quiet, false)?;
     Ok(ExitCode::from(merged.exit_code() as u8))
+}
+
+/// `cordon sbom diff`: exit 0 when the two SBOMs list the same packages, 1
+/// when they differ (like `diff`), 2 when one cannot be read.
+fn sbom_diff(old: &Path, new: &Path, json: bool) -> Result<ExitCode, Fatal> {
+    let read = |path: &Path| {
+        crate::trust::files::read_regular(path, "SBOM", MAX_SHARD_REPORT_BYTES)
+            .map_err(|e| Fatal(e.to_string()))
+    };
+    let difference =
+        cordon_sbom::diff(&read(old)?, &read(new)?).map_err(|e| Fatal(e.to_string()))?;
+    if json {
+        println!("{}", difference.to_json());
+    } else {
+        print!("{}", difference.to_text());
+    }
+    Ok(if difference.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// A shard's JSON report holds findings cut to the host's byte budget.
@@ -733,6 +778,39 @@ fn secrets_baseline(dir: &Path, output: &Path, common: &CommonArgs) -> Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// The operator's VEX documents (`--vex`), read here and handed to the
+/// built-in audit stage as its `vex-documents` option: a stage reads no
+/// file outside its grants, and a repository's own pipeline may not set
+/// that option when the policy refuses its suppressions.
+fn apply_vex(pipeline: &mut Pipeline, files: &[PathBuf]) -> Result<(), Fatal> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    let mut documents = Vec::new();
+    for path in files {
+        let bytes = crate::trust::files::read_regular(path, "VEX document", MAX_VEX_BYTES)
+            .map_err(|e| Fatal(e.to_string()))?;
+        let content = String::from_utf8(bytes)
+            .map_err(|_| Fatal(format!("--vex {}: not UTF-8 JSON", path.display())))?;
+        documents.push(serde_json::json!({
+            "path": path.display().to_string(),
+            "content": content,
+        }));
+    }
+    let audit = pipeline
+        .stages
+        .iter_mut()
+        .find(|s| s.plugin == crate::config::PluginSource::Builtin("audit".into()))
+        .ok_or_else(|| Fatal("--vex: the pipeline has no audit stage to apply it to".into()))?;
+    if let Some(options) = audit.options.as_object_mut() {
+        options.insert("vex-documents".into(), documents.into());
+    }
+    Ok(())
+}
+
+/// A VEX document of many thousands of statements stays well under this.
+const MAX_VEX_BYTES: u64 = 64 << 20;
+
 /// Stages cannot see the host's environment, so the reproducible-builds
 /// convention `SOURCE_DATE_EPOCH` is handed to the built-in SBOM stage as
 /// its `timestamp` option (unless the pipeline sets one itself).
@@ -776,6 +854,7 @@ fn execute(
     let root = run::workspace_root(dir).map_err(Fatal)?;
     let (mut pipeline, policy) = load_pipeline(&root, common)?;
     apply_source_date_epoch(&mut pipeline)?;
+    apply_vex(&mut pipeline, &common.vex)?;
     adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
     let cache = cache_dir(&common.data);

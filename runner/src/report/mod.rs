@@ -14,8 +14,13 @@ pub enum ReportFormat {
     Sarif,
     Json,
     Junit,
-    Text { color: bool, verbose: bool },
+    Text {
+        color: bool,
+        verbose: bool,
+    },
     CycloneDx,
+    /// SPDX 2.3 JSON, converted from the `sbom` artifact.
+    Spdx,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,9 +45,10 @@ impl FromStr for ReportTarget {
                 verbose: true,
             },
             "cyclonedx" => ReportFormat::CycloneDx,
+            "spdx" => ReportFormat::Spdx,
             other => {
                 return Err(format!(
-                    "unknown report format `{other}` (sarif, json, junit, text, cyclonedx)"
+                    "unknown report format `{other}` (sarif, json, junit, text, cyclonedx, spdx)"
                 ));
             }
         };
@@ -70,12 +76,25 @@ pub fn render(
             &cordon_report::text::TextOptions { color, verbose },
         ),
         ReportFormat::CycloneDx => {
-            let sbom = artifacts.get("sbom").ok_or_else(|| {
-                "--report cyclonedx: no stage of this run produced the `sbom` artifact (is the sbom stage in the pipeline and did it complete?)".to_string()
-            })?;
+            let sbom = sbom_artifact(artifacts, "cyclonedx")?;
             String::from_utf8(sbom.bytes.as_ref().clone())
                 .map_err(|_| "the sbom artifact is not UTF-8 JSON".to_string())?
         }
+        ReportFormat::Spdx => {
+            let sbom = sbom_artifact(artifacts, "spdx")?;
+            cordon_sbom::spdx_from_cyclonedx(&sbom.bytes)
+                .map_err(|e| format!("--report spdx: {e}"))?
+        }
+    })
+}
+
+/// The SBOM stage's document, which the `cyclonedx` and `spdx` reports are.
+fn sbom_artifact(
+    artifacts: &ArtifactStore,
+    format: &str,
+) -> Result<crate::host::artifacts::StoredArtifact, String> {
+    artifacts.get("sbom").ok_or_else(|| {
+        format!("--report {format}: no stage of this run produced the `sbom` artifact (is the sbom stage in the pipeline and did it complete?)")
     })
 }
 

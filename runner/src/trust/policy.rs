@@ -220,6 +220,9 @@ impl Policy {
             let Some(options) = stage.options.as_object_mut() else {
                 continue;
             };
+            if stage.plugin == PluginSource::Builtin("iac".into()) && self.report_suppressions {
+                options.insert("report-suppressed".into(), true.into());
+            }
             if stage.plugin == PluginSource::Builtin("secrets".into()) {
                 if !self.forbid_suppressions.is_empty() {
                     options.insert(
@@ -245,10 +248,21 @@ impl Policy {
                     }
                 }
                 PluginSource::Builtin(name) if name == "audit" && from_repository => {
-                    // Accepting an advisory, or an ecosystem no advisory
-                    // data covers, is the operator's call.
+                    // Accepting an advisory (by ignore or VEX), or an
+                    // ecosystem no advisory data covers, is the operator's call.
                     options.remove("ignore");
                     options.remove("not-checked-severity");
+                    options.remove("vex-documents");
+                }
+                PluginSource::Builtin(name) if name == "iac" => {
+                    // `checkov:skip`, `trivy:ignore` and `cordon:allow`
+                    // comments are the repository's own.
+                    options.insert("inline-suppressions".into(), false.into());
+                    if from_repository {
+                        for key in ["ignore", "disabled-rules", "severity"] {
+                            options.remove(key);
+                        }
+                    }
                 }
                 PluginSource::Builtin(name) if name == "models" && from_repository => {
                     // Trusting a pickle global the allow-list does not know.
@@ -334,6 +348,18 @@ mod tests {
         assert!(audit.get("not-checked-severity").is_none(), "{audit}");
         let models = &pipeline.stage("models").unwrap().options;
         assert!(models.get("allow-globals").is_none(), "{models}");
+
+        let mut pipeline = Pipeline::parse(
+            "[stages.iac]\nplugin = \"builtin:iac\"\ngrants = { read = [\"**\"] }\n\
+             [stages.iac.options]\ndisabled-rules = [\"iac/aws-s3-public-acl\"]\n",
+            "cordon.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        p.apply_suppressions(&mut pipeline, true);
+        let iac = &pipeline.stage("iac").unwrap().options;
+        assert_eq!(iac["inline-suppressions"], false, "{iac}");
+        assert!(iac.get("disabled-rules").is_none(), "{iac}");
 
         let p = policy(
             "[policy]\nforbid-suppressions = [\"secrets/github-*\"]\nreport-suppressions = true\n",

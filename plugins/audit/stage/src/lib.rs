@@ -56,7 +56,30 @@ fn parse_options(json: &str) -> Result<AuditConfig, StageError> {
     } else {
         trimmed
     };
-    AuditConfig::from_json(json).map_err(|error| StageError::InvalidOptions(error.0))
+    let mut value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
+    // `vex-documents` is the host's: the VEX files the operator named with
+    // `--vex`, as `{path, content}` (a stage opens no file of its own).
+    let documents = value
+        .as_object_mut()
+        .and_then(|table| table.remove("vex-documents"));
+    let mut config = AuditConfig::from_json(&value.to_string())
+        .map_err(|error| StageError::InvalidOptions(error.0))?;
+    if let Some(documents) = documents {
+        let documents = documents
+            .as_array()
+            .ok_or_else(|| StageError::InvalidOptions("`vex-documents` must be a list".into()))?;
+        for document in documents {
+            let path = document["path"].as_str().unwrap_or("vex");
+            let content = document["content"].as_str().ok_or_else(|| {
+                StageError::InvalidOptions(format!("`vex-documents`: {path} has no content"))
+            })?;
+            let parsed = cordon_audit::parse_vex(path, content.as_bytes())
+                .map_err(|error| StageError::InvalidOptions(error.to_string()))?;
+            config.add_vex(parsed);
+        }
+    }
+    Ok(config)
 }
 
 /// Whether a data-set file can hold advisories (RustSec `.md`, OSV JSON or
