@@ -14,7 +14,19 @@
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
-//! | `report-suppressed` | `false` | report each suppressed finding as an `info` finding naming what suppressed it, so suppressions are visible in every report |
+//! | `report-suppressed` | `"marked"` | how a suppressed finding is reported: `"marked"` at its own severity, marked suppressed (see below); `true` or `"info"` marked and lowered to `info`, its message naming what suppressed it; `false` or `"none"` not reported, only logged and counted in a note |
+//! | `max-suppressed-findings` | 1000 | suppressed findings reported per run, after every live one; the rest are counted in a note |
+//!
+//! Suppressed findings are reported, not dropped, so SARIF consumers (GitHub
+//! code scanning) see them as suppressed and close their alerts instead of
+//! reopening them. Each carries the properties `suppression-kind`
+//! (`inSource` for a `cordon:allow`/`gitleaks:allow` comment, `external` for
+//! the baseline, `.gitleaksignore` and allow-lists), `suppression-justification`
+//! (what suppressed it) and, for the baseline, `baseline-state = unchanged`;
+//! the report crate renders them as SARIF `suppressions`/`baselineState` and
+//! never counts them against `--fail-on`. They are emitted after every live
+//! finding so that they can never take a live finding's place under the
+//! host's finding cap.
 //!
 //! A `.gitleaksignore` at the workspace root is honoured as gitleaks does
 //! (`path:rule-id:line` and `commit:path:rule-id:line` fingerprints) unless
@@ -37,14 +49,16 @@ use cordon_secrets::{
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 6] = [
+const STAGE_KEYS: [&str; 7] = [
     "baseline",
     "gitleaks-config",
     "include-ignored",
     "max-file-bytes",
     "unsuppressible-rules",
     "report-suppressed",
+    "max-suppressed-findings",
 ];
+const DEFAULT_MAX_SUPPRESSED_FINDINGS: u64 = 1000;
 
 /// Which baseline applies.
 #[derive(Debug, PartialEq)]
@@ -75,8 +89,23 @@ struct StageOptions {
 struct SuppressionPolicy {
     /// Rule ids, or prefixes ending in `*`, that cannot be suppressed.
     unsuppressible: Vec<String>,
-    /// Report suppressed findings at `info` instead of only logging them.
-    report: bool,
+    /// How suppressed findings are reported.
+    report: ReportSuppressed,
+    /// Suppressed findings reported per run; the rest are counted.
+    max_reported: u64,
+}
+
+/// The `report-suppressed` option.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ReportSuppressed {
+    /// At their own severity, marked suppressed (the default).
+    #[default]
+    Marked,
+    /// Marked, and lowered to `info` with a message naming the suppression
+    /// (`true`, what an organisation policy's `report-suppressions` sets).
+    Info,
+    /// Not reported; only logged and counted (`false`).
+    None,
 }
 
 impl SuppressionPolicy {
@@ -141,13 +170,26 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         }
     };
     let report_suppressed = match table.remove("report-suppressed") {
-        None => false,
-        Some(serde_json::Value::Bool(value)) => value,
+        None => ReportSuppressed::Marked,
+        Some(serde_json::Value::Bool(true)) => ReportSuppressed::Info,
+        Some(serde_json::Value::Bool(false)) => ReportSuppressed::None,
+        Some(serde_json::Value::String(value)) if value == "marked" => ReportSuppressed::Marked,
+        Some(serde_json::Value::String(value)) if value == "info" => ReportSuppressed::Info,
+        Some(serde_json::Value::String(value)) if value == "none" => ReportSuppressed::None,
         Some(_) => {
             return Err(StageError::InvalidOptions(
-                "`report-suppressed` must be true or false".into(),
+                "`report-suppressed` must be \"marked\", \"info\" (or true), or \"none\" (or false)"
+                    .into(),
             ));
         }
+    };
+    let max_suppressed = match table.remove("max-suppressed-findings") {
+        None => DEFAULT_MAX_SUPPRESSED_FINDINGS,
+        Some(value) => value.as_u64().ok_or_else(|| {
+            StageError::InvalidOptions(
+                "`max-suppressed-findings` must be a non-negative integer".into(),
+            )
+        })?,
     };
     let max_file_bytes = match table.remove("max-file-bytes") {
         None => DEFAULT_MAX_FILE_BYTES,
@@ -177,6 +219,7 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         suppressions: SuppressionPolicy {
             unsuppressible,
             report: report_suppressed,
+            max_reported: max_suppressed,
         },
         scanner,
     })
@@ -246,11 +289,59 @@ fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Fin
     out
 }
 
+/// The SARIF suppression kind of a reason: a comment in the scanned file
+/// is `inSource`; everything kept outside it is `external`.
+fn suppression_kind(reason: &SuppressionReason) -> &'static str {
+    match reason {
+        SuppressionReason::InlineAllow { .. } => "inSource",
+        SuppressionReason::Baseline
+        | SuppressionReason::GitleaksIgnore { .. }
+        | SuppressionReason::PathAllowlist { .. }
+        | SuppressionReason::PathPattern { .. }
+        | SuppressionReason::ValueAllowlist { .. } => "external",
+    }
+}
+
+/// A suppressed engine finding as a WIT finding marked with the
+/// `suppression-*` properties (and `baseline-state` for the baseline) the
+/// report crate reads; `baseline` names the baseline file.
+fn to_suppressed_finding(
+    suppressed: &cordon_secrets::Suppressed,
+    origin: Option<&Origin>,
+    baseline: Option<&str>,
+    report: ReportSuppressed,
+) -> Finding {
+    let reason = &suppressed.reason;
+    let justification = match (reason, baseline) {
+        (SuppressionReason::Baseline, Some(path)) => format!("accepted in baseline {path}"),
+        _ => reason.to_string(),
+    };
+    let mut finding = to_finding(&suppressed.finding, origin)
+        .property("suppression-kind", suppression_kind(reason))
+        .property("suppression-justification", &justification);
+    if *reason == SuppressionReason::Baseline {
+        finding = finding.property("baseline-state", "unchanged");
+    }
+    if report == ReportSuppressed::Info {
+        finding = finding.property("suppressed-by", reason.to_string());
+        finding.severity = Severity::Info;
+        finding.message = format!("suppressed ({reason}): {}", finding.message);
+    }
+    finding
+}
+
 /// Counts and emits across files; stops emitting (but keeps scanning, so the
 /// summary stays true) when the host's finding cap is reached.
 #[derive(Default)]
 struct Reporter {
     suppressions: SuppressionPolicy,
+    /// The baseline file in use, for the justification of what it accepts.
+    baseline_path: Option<String>,
+    /// Suppressed findings held back until every live one is emitted, so
+    /// that none can take a live finding's place under the host's cap.
+    deferred: Vec<(String, Finding)>,
+    /// Suppressed findings over `max-suppressed-findings`, not reported.
+    suppressed_unreported: u64,
     /// Suppressions refused because the rule is unsuppressible.
     refused: u64,
     emitted: u64,
@@ -283,13 +374,18 @@ impl Reporter {
                 "suppressed {} at {}:{} ({}): {}",
                 f.rule_id, f.path, f.region.start_line, suppressed.reason, f.redacted
             ));
-            if self.suppressions.report {
-                let mut finding =
-                    to_finding(f, origin).property("suppressed-by", suppressed.reason.to_string());
-                finding.severity = Severity::Info;
-                finding.message =
-                    format!("suppressed ({}): {}", suppressed.reason, finding.message);
-                self.emit(&f.fingerprint, finding)?;
+            if self.suppressions.report != ReportSuppressed::None {
+                if (self.deferred.len() as u64) < self.suppressions.max_reported {
+                    let finding = to_suppressed_finding(
+                        suppressed,
+                        origin,
+                        self.baseline_path.as_deref(),
+                        self.suppressions.report,
+                    );
+                    self.deferred.push((f.fingerprint.clone(), finding));
+                } else {
+                    self.suppressed_unreported += 1;
+                }
             }
             match suppressed.reason {
                 SuppressionReason::Baseline | SuppressionReason::GitleaksIgnore { .. } => {
@@ -303,6 +399,14 @@ impl Reporter {
         }
         for finding in &scan.findings {
             self.emit(&finding.fingerprint, to_finding(finding, origin))?;
+        }
+        Ok(())
+    }
+
+    /// Emits the suppressed findings held back, after every live one.
+    fn flush_suppressed(&mut self) -> Result<(), StageError> {
+        for (fingerprint, finding) in std::mem::take(&mut self.deferred) {
+            self.emit(&fingerprint, finding)?;
         }
         Ok(())
     }
@@ -337,6 +441,12 @@ impl Reporter {
             summary.note(format!(
                 "{suppressed} finding(s) suppressed: {} by the baseline or {GITLEAKS_IGNORE}, {} by `cordon:allow`/`gitleaks:allow` comments, {} by allow-paths/allow-values",
                 self.baseline, self.inline, self.allowlisted
+            ));
+        }
+        if self.suppressed_unreported > 0 {
+            summary.note(format!(
+                "{} suppressed finding(s) over max-suppressed-findings ({}) were not reported",
+                self.suppressed_unreported, self.suppressions.max_reported
             ));
         }
         if self.duplicates > 0 {
@@ -607,6 +717,7 @@ impl Stage for Secrets {
         };
         let mut reporter = Reporter {
             suppressions: options.suppressions.clone(),
+            baseline_path: baseline_path.map(str::to_string),
             ..Reporter::default()
         };
         match git::scope() {
@@ -618,6 +729,7 @@ impl Stage for Secrets {
             }
             None => scan_tree(&scanner, &options, &exceptions, &mut reporter, &mut summary)?,
         }
+        reporter.flush_suppressed()?;
         if let (Some(path), Some(baseline)) = (baseline_path, &baseline) {
             summary.note(format!(
                 "baseline {path} holds {} accepted finding(s)",
