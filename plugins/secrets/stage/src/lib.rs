@@ -28,6 +28,20 @@
 //! finding so that they can never take a live finding's place under the
 //! host's finding cap.
 //!
+//! | `archives` | `true` | scan zip (jar, war, apk, whl, nupkg, …), tar and gzip (tar.gz) files member by member; `false` scans them as plain files |
+//! | `max-archive-depth` | 4 | archives inside archives followed (the outermost counts as 1) |
+//! | `max-archive-bytes` | 256 MiB | bytes decompressed per archive, nested ones included |
+//! | `max-archive-members` | 10000 | members looked at per archive |
+//!
+//! Archives are recognised by their first bytes. A member's findings are
+//! located at the archive's path with the member (nested ones joined by
+//! `!/`, `lib/inner.jar!/app.properties`) in the location's `member`; a
+//! member is never larger than `max-file-bytes` once decompressed. What a
+//! bound stops, and what cannot be read (encrypted members, compression
+//! other than stored/deflate), is listed in `skipped` as
+//! `archive!/member`, never left out silently. An archive that cannot be
+//! opened is scanned as a plain file, with a note.
+//!
 //! A `.gitleaksignore` at the workspace root is honoured as gitleaks does
 //! (`path:rule-id:line` and `commit:path:rule-id:line` fingerprints) unless
 //! `baseline = false`; `gitleaks:allow` comments count like `cordon:allow`.
@@ -43,13 +57,14 @@
 use std::collections::HashSet;
 
 use cordon_sdk::prelude::*;
+use cordon_secrets::archive::{self, ArchiveLimits, NEST_SEPARATOR};
 use cordon_secrets::{
     Baseline, FileScan, GitleaksConfig, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
 };
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 7] = [
+const STAGE_KEYS: [&str; 11] = [
     "baseline",
     "gitleaks-config",
     "include-ignored",
@@ -57,6 +72,10 @@ const STAGE_KEYS: [&str; 7] = [
     "unsuppressible-rules",
     "report-suppressed",
     "max-suppressed-findings",
+    "archives",
+    "max-archive-depth",
+    "max-archive-bytes",
+    "max-archive-members",
 ];
 const DEFAULT_MAX_SUPPRESSED_FINDINGS: u64 = 1000;
 
@@ -81,6 +100,8 @@ struct StageOptions {
     include_ignored: bool,
     max_file_bytes: u64,
     suppressions: SuppressionPolicy,
+    /// `None` when `archives = false`.
+    archives: Option<ArchiveLimits>,
     scanner: ScannerConfig,
 }
 
@@ -191,6 +212,27 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
             )
         })?,
     };
+    let archives = match table.remove("archives") {
+        None | Some(serde_json::Value::Bool(true)) => true,
+        Some(serde_json::Value::Bool(false)) => false,
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`archives` must be true or false".into(),
+            ));
+        }
+    };
+    let defaults = ArchiveLimits::default();
+    let mut positive = |key: &str, default: u64| -> Result<u64, StageError> {
+        match table.remove(key) {
+            None => Ok(default),
+            Some(value) => value.as_u64().filter(|&n| n > 0).ok_or_else(|| {
+                StageError::InvalidOptions(format!("`{key}` must be a positive integer"))
+            }),
+        }
+    };
+    let max_depth = positive("max-archive-depth", u64::from(defaults.max_depth))?;
+    let max_total_bytes = positive("max-archive-bytes", defaults.max_total_bytes)?;
+    let max_members = positive("max-archive-members", defaults.max_members)?;
     let max_file_bytes = match table.remove("max-file-bytes") {
         None => DEFAULT_MAX_FILE_BYTES,
         Some(value) => value.as_u64().filter(|&n| n > 0).ok_or_else(|| {
@@ -221,6 +263,13 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
             report: report_suppressed,
             max_reported: max_suppressed,
         },
+        archives: archives.then_some(ArchiveLimits {
+            max_depth: u32::try_from(max_depth).unwrap_or(u32::MAX),
+            max_total_bytes,
+            // A member is a file: it gets no more room than one.
+            max_member_bytes: max_file_bytes,
+            max_members,
+        }),
         scanner,
     })
 }
@@ -245,9 +294,20 @@ fn to_rule(rule: cordon_secrets::RuleDescriptor) -> Rule {
     .help(&rule.help)
 }
 
+/// An archive member a finding is in: the engine scanned it under
+/// `archive!/member`, the report locates it at the archive with the member.
+struct Member<'a> {
+    archive: &'a str,
+    name: &'a str,
+}
+
 /// The engine finding as a WIT finding. Every text field comes from the
 /// engine, which only ever holds redacted forms.
-fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Finding {
+fn to_finding(
+    finding: &cordon_secrets::Finding,
+    origin: Option<&Origin>,
+    member: Option<&Member>,
+) -> Finding {
     let region = finding.region;
     let mut out = Finding::new(
         &finding.rule_id,
@@ -286,6 +346,10 @@ fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Fin
     for (key, value) in &finding.properties {
         out = out.property(key, value);
     }
+    if let (Some(member), Some(location)) = (member, out.location.as_mut()) {
+        location.path = member.archive.to_string();
+        location.member = Some(member.name.to_string());
+    }
     out
 }
 
@@ -308,6 +372,7 @@ fn suppression_kind(reason: &SuppressionReason) -> &'static str {
 fn to_suppressed_finding(
     suppressed: &cordon_secrets::Suppressed,
     origin: Option<&Origin>,
+    member: Option<&Member>,
     baseline: Option<&str>,
     report: ReportSuppressed,
 ) -> Finding {
@@ -316,7 +381,7 @@ fn to_suppressed_finding(
         (SuppressionReason::Baseline, Some(path)) => format!("accepted in baseline {path}"),
         _ => reason.to_string(),
     };
-    let mut finding = to_finding(&suppressed.finding, origin)
+    let mut finding = to_finding(&suppressed.finding, origin, member)
         .property("suppression-kind", suppression_kind(reason))
         .property("suppression-justification", &justification);
     if *reason == SuppressionReason::Baseline {
@@ -353,10 +418,18 @@ struct Reporter {
     /// the same file is reported once, at the oldest commit that added it.
     seen: HashSet<String>,
     duplicates: u64,
+    /// Archives expanded, and their members scanned.
+    archives: u64,
+    archive_members: u64,
 }
 
 impl Reporter {
-    fn report(&mut self, scan: &FileScan, origin: Option<&Origin>) -> Result<(), StageError> {
+    fn report(
+        &mut self,
+        scan: &FileScan,
+        origin: Option<&Origin>,
+        member: Option<&Member>,
+    ) -> Result<(), StageError> {
         for suppressed in &scan.suppressed {
             // Listed (at info level, shown by `cordon run --verbose`) so a
             // suppression never hides a finding silently; the finding is
@@ -364,7 +437,7 @@ impl Reporter {
             let f = &suppressed.finding;
             if self.suppressions.refuses(&f.rule_id) {
                 // Reported like any finding, saying what tried to hide it.
-                let finding = to_finding(f, origin)
+                let finding = to_finding(f, origin, member)
                     .property("suppression-refused", suppressed.reason.to_string());
                 self.refused += 1;
                 self.emit(&f.fingerprint, finding)?;
@@ -379,6 +452,7 @@ impl Reporter {
                     let finding = to_suppressed_finding(
                         suppressed,
                         origin,
+                        member,
                         self.baseline_path.as_deref(),
                         self.suppressions.report,
                     );
@@ -398,7 +472,7 @@ impl Reporter {
             }
         }
         for finding in &scan.findings {
-            self.emit(&finding.fingerprint, to_finding(finding, origin))?;
+            self.emit(&finding.fingerprint, to_finding(finding, origin, member))?;
         }
         Ok(())
     }
@@ -602,6 +676,21 @@ fn scan_tree(
                 continue;
             }
         };
+        if let Some(limits) = &options.archives
+            && archive::sniff(&bytes).is_some()
+        {
+            let context = Context {
+                scanner,
+                exceptions,
+            };
+            match scan_archive(&context, limits, &file.path, &bytes, reporter, summary)? {
+                ArchiveOutcome::Expanded => continue,
+                ArchiveOutcome::NotAnArchive(reason) => summary.note(format!(
+                    "{}: not expanded ({reason}); scanned as a plain file",
+                    file.path
+                )),
+            }
+        }
         let mut scan = scanner.scan_file(&file.path, &bytes);
         if let Some(reason) = &scan.skipped {
             summary.skip(&file.path, reason.clone());
@@ -610,9 +699,87 @@ fn scan_tree(
         exceptions.apply(&mut scan, None);
         summary.files_scanned += 1;
         summary.bytes_scanned += scan.bytes_scanned;
-        reporter.report(&scan, None)?;
+        reporter.report(&scan, None, None)?;
+    }
+    if reporter.archives > 0 {
+        summary.note(format!(
+            "{} member(s) of {} archive(s) scanned",
+            reporter.archive_members, reporter.archives
+        ));
     }
     Ok(())
+}
+
+/// What a scan of one file needs besides the file.
+struct Context<'a> {
+    scanner: &'a Scanner,
+    exceptions: &'a Exceptions<'a>,
+}
+
+enum ArchiveOutcome {
+    /// Its members were scanned (or listed as skipped).
+    Expanded,
+    /// It looked like an archive but could not be opened.
+    NotAnArchive(String),
+}
+
+/// Scans each member of the archive at `path`; what the bounds stop or
+/// cannot be read is listed as skipped under `path!/member`.
+fn scan_archive(
+    context: &Context<'_>,
+    limits: &ArchiveLimits,
+    path: &str,
+    bytes: &[u8],
+    reporter: &mut Reporter,
+    summary: &mut Summary,
+) -> Result<ArchiveOutcome, StageError> {
+    // Members with something to report, kept until the walk ends (the
+    // visitor cannot fail); only findings are kept, never content.
+    let mut scans: Vec<(String, FileScan)> = Vec::new();
+    let mut unscannable: Vec<(String, String)> = Vec::new();
+    let mut scanned_bytes = 0u64;
+    let expansion = archive::expand(path, bytes, limits, &mut |member, content| {
+        // Scanned under `archive!/member`, so allow-paths globs, inline
+        // comments, the baseline and fingerprints see a path of its own.
+        let scan_path = format!("{path}{NEST_SEPARATOR}{member}");
+        let mut scan = context.scanner.scan_file(&scan_path, content);
+        if let Some(reason) = scan.skipped.take() {
+            unscannable.push((member.to_string(), reason));
+            return;
+        }
+        context.exceptions.apply(&mut scan, None);
+        scanned_bytes += scan.bytes_scanned;
+        if !scan.findings.is_empty() || !scan.suppressed.is_empty() {
+            scans.push((member.to_string(), scan));
+        }
+    });
+    let expansion = match expansion {
+        Ok(expansion) => expansion,
+        Err(reason) => return Ok(ArchiveOutcome::NotAnArchive(reason)),
+    };
+    for (member, reason) in unscannable {
+        summary.skip(&format!("{path}{NEST_SEPARATOR}{member}"), reason);
+    }
+    for skip in &expansion.skipped {
+        let where_ = if skip.member.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}{NEST_SEPARATOR}{}", skip.member)
+        };
+        summary.skip(&where_, skip.reason.clone());
+    }
+    summary.files_scanned += 1;
+    summary.bytes_scanned += scanned_bytes;
+    reporter.archives += 1;
+    reporter.archive_members += expansion.members;
+    for (member, scan) in &scans {
+        let member = Member {
+            archive: path,
+            name: member,
+        };
+        reporter.report(scan, None, Some(&member))?;
+    }
+    Ok(ArchiveOutcome::Expanded)
 }
 
 /// History or pre-push: the lines each commit added, oldest commit first.
@@ -642,7 +809,7 @@ fn scan_history(
                 commit: &added.commit,
                 author_date: civil_date(added.author_time),
             };
-            reporter.report(&scan, Some(&origin))?;
+            reporter.report(&scan, Some(&origin), None)?;
         }
     }
     Ok(commits.len() as u64)

@@ -633,3 +633,181 @@ fn suppressed_findings_are_bounded_and_never_displace_live_ones() {
     assert_eq!(path_of(&capped.findings[0]), "z.env");
     assert!(suppressed(&capped).is_empty());
 }
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in members {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn tar_gz_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, content) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *content).unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&tar).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn archive_members_are_scanned_and_located_by_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_jar = github_token(91);
+    let in_tar = github_token(92);
+    let jar = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        (
+            "config/app.properties",
+            format!("# app\ngithub.token={in_jar}\n").as_bytes(),
+        ),
+    ]);
+    write(dir.path(), "dist/app.jar", &jar);
+    // A jar inside a tar.gz: two levels.
+    let bundle = tar_gz_of(&[
+        ("lib/app.jar", &jar),
+        ("etc/.env", format!("TOKEN={in_tar}\n").as_bytes()),
+    ]);
+    write(dir.path(), "release.tar.gz", &bundle);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
+    let mut places: Vec<(String, String, u32)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let location = f.location.as_ref().unwrap();
+            (
+                location.path.clone(),
+                location.member.clone().unwrap_or_default(),
+                location.region.as_ref().map_or(0, |r| r.start_line),
+            )
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("dist/app.jar".into(), "config/app.properties".into(), 2),
+            ("release.tar.gz".into(), "etc/.env".into(), 1),
+            (
+                "release.tar.gz".into(),
+                "lib/app.jar!/config/app.properties".into(),
+                2
+            ),
+        ]
+    );
+    // The same secret in two archives is two findings (two fingerprints).
+    assert_ne!(
+        outcome.findings[0].fingerprint,
+        outcome.findings[1].fingerprint
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("5 member(s) of 2 archive(s) scanned")),
+        "{:?}",
+        summary.notes
+    );
+    assert_eq!(summary.files_scanned, 2);
+    assert_not_leaked(&outcome, &in_jar);
+    assert_not_leaked(&outcome, &in_tar);
+
+    // `archives = false`: the files are scanned as plain (binary) files,
+    // so nothing is located in a member.
+    let plain = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"archives": false}));
+    assert_eq!(plain.summary().files_scanned, 2);
+    assert!(
+        plain
+            .findings
+            .iter()
+            .all(|f| f.location.as_ref().unwrap().member.is_none()),
+        "{:#?}",
+        plain.findings
+    );
+    assert!(
+        !plain
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.contains("archive(s)"))
+    );
+}
+
+#[test]
+fn archive_bounds_are_listed_as_skipped_never_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(93);
+    let inner = zip_of(&[("deep.env", format!("T={token}\n").as_bytes())]);
+    let outer = zip_of(&[("inner.zip", &inner), ("big.txt", &vec![b'a'; 4096])]);
+    write(dir.path(), "outer.zip", &outer);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-archive-depth": 1, "max-file-bytes": 1024}));
+    assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
+    let skipped = &outcome.summary().skipped;
+    let paths: Vec<&str> = skipped.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["outer.zip!/inner.zip", "outer.zip!/big.txt"]);
+    assert!(skipped[0].reason.contains("deeper than 1"));
+    assert!(skipped[1].reason.contains("more than 1024 bytes"));
+
+    let bad = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-archive-bytes": 0}));
+    assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
+
+#[test]
+fn archive_members_honour_allow_paths_and_broken_archives_are_scanned_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(94);
+    let archive = zip_of(&[("fixtures/t.env", format!("T={token}\n").as_bytes())]);
+    write(dir.path(), "test.zip", &archive);
+    // Starts like a zip but is not one; its text is still scanned.
+    write(
+        dir.path(),
+        "fake.zip",
+        format!("PK\u{3}\u{4} not really\nT={token}\n"),
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"allow-paths": ["**/fixtures/**"]}));
+    let listed = suppressed(&outcome);
+    assert_eq!(listed.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(
+        listed[0].location.as_ref().unwrap().member.as_deref(),
+        Some("fixtures/t.env")
+    );
+    let fresh = live(&outcome);
+    assert_eq!(fresh.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(fresh[0]), "fake.zip");
+    assert!(
+        outcome
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.starts_with("fake.zip: not expanded")),
+        "{:?}",
+        outcome.summary().notes
+    );
+    assert_not_leaked(&outcome, &token);
+}
