@@ -17,6 +17,9 @@ use std::io::{Cursor, Read};
 /// The separator between an archive and a member inside it.
 pub const NEST_SEPARATOR: &str = "!/";
 
+/// The start of the reason given when a tar stream cannot be followed.
+const BROKEN_TAR: &str = "tar entries after a broken header were not scanned";
+
 /// What expansion may cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArchiveLimits {
@@ -255,7 +258,7 @@ impl Walk<'_> {
     ) -> Result<(), String> {
         match kind {
             ArchiveKind::Zip => self.zip(prefix, bytes, depth),
-            ArchiveKind::Tar => self.tar(prefix, bytes, depth),
+            ArchiveKind::Tar => self.tar(prefix, &mut Cursor::new(bytes), depth),
             ArchiveKind::Gzip => self.gzip(name, prefix, bytes, depth),
         }
     }
@@ -303,8 +306,10 @@ impl Walk<'_> {
         Ok(())
     }
 
-    fn tar(&mut self, prefix: &str, bytes: &[u8], depth: u32) -> Result<(), String> {
-        let mut archive = tar::Archive::new(Cursor::new(bytes));
+    /// A tar read as a stream, so a `.tar.gz` is never held whole: only one
+    /// member at a time, each within the member and archive bounds.
+    fn tar(&mut self, prefix: &str, stream: &mut dyn Read, depth: u32) -> Result<(), String> {
+        let mut archive = tar::Archive::new(stream);
         let entries = archive
             .entries()
             .map_err(|error| format!("not a readable tar: {error}"))?;
@@ -313,10 +318,7 @@ impl Walk<'_> {
                 Ok(entry) => entry,
                 Err(error) => {
                     // The stream cannot be followed past a broken header.
-                    self.skip(
-                        prefix.to_string(),
-                        format!("tar entries after a broken header were not scanned: {error}"),
-                    );
+                    self.skip(prefix.to_string(), format!("{BROKEN_TAR}: {error}"));
                     break;
                 }
             };
@@ -336,11 +338,17 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// A gzip stream holds one file: a tar (`.tar.gz`, `.tgz`) or anything
-    /// else, named after the archive without its `.gz`.
+    /// A gzip stream holds one file: a tar (`.tar.gz`, `.tgz`), streamed
+    /// member by member within the archive's byte budget, or anything else,
+    /// a member named after the archive without its `.gz`.
     fn gzip(&mut self, name: &str, prefix: &str, bytes: &[u8], depth: u32) -> Result<(), String> {
-        // Multi-member gzip files are one stream, as gunzip reads them.
-        let mut decoder = flate2::read::MultiGzDecoder::new(bytes);
+        // Multi-member gzip files are one stream, as gunzip reads them. The
+        // stream never yields more than the budget (tar headers included).
+        let budget = self
+            .limits
+            .max_total_bytes
+            .saturating_sub(self.decompressed);
+        let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(budget);
         let inner_name = match name.strip_suffix(".tgz") {
             Some(stem) => format!("{stem}.tar"),
             None => name
@@ -350,22 +358,48 @@ impl Walk<'_> {
                 .to_string(),
         };
         let member = nested(prefix, &inner_name);
+        // The first block says whether it is a tar.
+        let mut head = Vec::with_capacity(512);
+        if let Err(error) = (&mut decoder).take(512).read_to_end(&mut head) {
+            if prefix.is_empty() {
+                return Err(format!("not a readable gzip stream: {error}"));
+            }
+            self.skip(member, format!("could not be read: {error}"));
+            return Ok(());
+        }
+        let mut stream = Cursor::new(head).chain(decoder);
+        if sniff(stream.get_ref().0.get_ref()) == Some(ArchiveKind::Tar) {
+            // The tar's members are named directly under the archive.
+            let before = self.expansion.skipped.len();
+            self.tar(prefix, &mut stream, depth)?;
+            let (_, rest) = stream.into_inner();
+            if rest.limit() == 0 {
+                // The tar reader saw the cut as a truncated stream: say why
+                // instead.
+                if self.expansion.skipped.len() > before
+                    && self
+                        .expansion
+                        .skipped
+                        .last()
+                        .is_some_and(|last| last.reason.starts_with(BROKEN_TAR))
+                {
+                    self.expansion.skipped.pop();
+                }
+                self.skip(
+                    prefix.to_string(),
+                    format!(
+                        "the archive's decompressed-bytes budget ({} bytes) is spent; the rest was not scanned",
+                        self.limits.max_total_bytes
+                    ),
+                );
+            }
+            return Ok(());
+        }
         if !self.admit(prefix) {
             return Ok(());
         }
-        match self.read_bounded(&mut decoder) {
-            Ok(content) => match sniff(&content) {
-                // The tar's members are named directly under the archive.
-                Some(ArchiveKind::Tar) => {
-                    if let Err(reason) = self.tar(prefix, &content, depth) {
-                        self.skip(member, reason);
-                    }
-                }
-                _ => self.member(member, &content, depth),
-            },
-            Err(ReadError::Failed(message)) if prefix.is_empty() => {
-                return Err(format!("not a readable gzip stream: {message}"));
-            }
+        match self.read_bounded(&mut stream) {
+            Ok(content) => self.member(member, &content, depth),
             Err(error) => self.read_error(member, error),
         }
         Ok(())
@@ -454,6 +488,41 @@ mod tests {
         assert_eq!(expansion.members, 3);
         assert_eq!(expansion.bytes, 10 + 5 + 5);
         assert!(expansion.skipped.is_empty(), "{:?}", expansion.skipped);
+    }
+
+    #[test]
+    fn a_tar_gz_larger_than_a_member_is_streamed_member_by_member() {
+        let chunk = vec![b'x'; 64 << 10];
+        let names: Vec<String> = (0..8).map(|i| format!("f{i}.txt")).collect();
+        let members: Vec<(&str, &[u8])> = names
+            .iter()
+            .map(|n| (n.as_str(), chunk.as_slice()))
+            .collect();
+        let tgz = gzip_of(&tar_of(&members));
+        let limits = ArchiveLimits {
+            max_member_bytes: 100 << 10,
+            ..ArchiveLimits::default()
+        };
+        let (seen, expansion) = collect("big.tar.gz", &tgz, &limits);
+        assert_eq!(seen.len(), 8, "{:?}", expansion.skipped);
+        assert!(expansion.skipped.is_empty());
+
+        // With a budget of three members' bytes, the rest is said to be cut.
+        let limits = ArchiveLimits {
+            max_total_bytes: 3 * (64 << 10) + 2048,
+            ..ArchiveLimits::default()
+        };
+        let (seen, expansion) = collect("big.tar.gz", &tgz, &limits);
+        assert!(seen.len() < 8 && !seen.is_empty());
+        assert!(!expansion.skipped.is_empty());
+        assert!(
+            expansion
+                .skipped
+                .iter()
+                .any(|s| s.reason.contains("budget")),
+            "{:?}",
+            expansion.skipped
+        );
     }
 
     #[test]
