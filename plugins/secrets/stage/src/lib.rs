@@ -16,6 +16,10 @@
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
 //! | `report-suppressed` | `"marked"` | how a suppressed finding is reported: `"marked"` at its own severity, marked suppressed (see below); `true` or `"info"` marked and lowered to `info`, its message naming what suppressed it; `false` or `"none"` not reported, only logged and counted in a note |
 //! | `max-suppressed-findings` | 1000 | suppressed findings reported per run, after every live one; the rest are counted in a note |
+//! | `archives` | `true` | scan zip (jar, war, apk, whl, nupkg, …), tar and gzip (tar.gz) files member by member; `false` scans them as plain files |
+//! | `max-archive-depth` | 4 | archives inside archives followed (the outermost counts as 1) |
+//! | `max-archive-bytes` | 256 MiB | bytes decompressed per archive, nested ones included |
+//! | `max-archive-members` | 10000 | members looked at per archive |
 //!
 //! Suppressed findings are reported, not dropped, so SARIF consumers (GitHub
 //! code scanning) see them as suppressed and close their alerts instead of
@@ -25,13 +29,9 @@
 //! (what suppressed it) and, for the baseline, `baseline-state = unchanged`;
 //! the report crate renders them as SARIF `suppressions`/`baselineState` and
 //! never counts them against `--fail-on`. They are emitted after every live
-//! finding so that they can never take a live finding's place under the
-//! host's finding cap.
-//!
-//! | `archives` | `true` | scan zip (jar, war, apk, whl, nupkg, …), tar and gzip (tar.gz) files member by member; `false` scans them as plain files |
-//! | `max-archive-depth` | 4 | archives inside archives followed (the outermost counts as 1) |
-//! | `max-archive-bytes` | 256 MiB | bytes decompressed per archive, nested ones included |
-//! | `max-archive-members` | 10000 | members looked at per archive |
+//! finding, so a live finding is never refused for room a suppressed one
+//! took (at the cap the host may still displace a less severe live finding
+//! for a more severe suppressed one; the run is then incomplete anyway).
 //!
 //! Archives are recognised by their first bytes. A member's findings are
 //! located at the archive's path with the member (nested ones joined by
