@@ -629,6 +629,26 @@ mod tests {
     }
 
     #[test]
+    fn a_member_in_an_unsupported_method_is_listed_not_dropped() {
+        let mut zip = zip_of(
+            &[("a.txt", b"first"), ("b.txt", b"second")],
+            zip::CompressionMethod::Stored,
+        );
+        // Mark the first member bzip2 (12) in its local and central headers.
+        zip[8..10].copy_from_slice(&12u16.to_le_bytes());
+        let central = zip
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("a central directory");
+        zip[central + 10..central + 12].copy_from_slice(&12u16.to_le_bytes());
+        let (seen, expansion) = collect("x.zip", &zip, &ArchiveLimits::default());
+        assert_eq!(seen, [("b.txt".to_string(), b"second".to_vec())]);
+        assert_eq!(expansion.skipped.len(), 1, "{:?}", expansion.skipped);
+        assert_eq!(expansion.skipped[0].member, "a.txt");
+        assert!(expansion.skipped[0].reason.starts_with("could not be read"));
+    }
+
+    #[test]
     fn unreadable_input_is_an_error_or_a_skip_never_a_panic() {
         let mut zip = zip_of(
             &[("a.txt", b"hello hello")],
