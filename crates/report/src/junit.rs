@@ -81,6 +81,8 @@ struct StageOutcome<'a> {
     failing: Vec<&'a Finding>,
     /// The rest, highest first.
     below: Vec<&'a Finding>,
+    /// Findings a suppression hides, highest first: listed, never failures.
+    suppressed: Vec<&'a Finding>,
 }
 
 impl<'a> StageOutcome<'a> {
@@ -88,8 +90,10 @@ impl<'a> StageOutcome<'a> {
         let mut findings: Vec<&Finding> = stage.findings.iter().collect();
         // Stable sort: a stage's own order is kept within a severity.
         findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        let (suppressed, live): (Vec<&Finding>, Vec<&Finding>) =
+            findings.into_iter().partition(|f| f.is_suppressed());
         let (failing, below): (Vec<&Finding>, Vec<&Finding>) =
-            findings.into_iter().partition(|f| f.severity >= fail_on);
+            live.into_iter().partition(|f| f.severity >= fail_on);
         let kind = match stage.status {
             StageStatus::Errored { .. } => Outcome::Error,
             StageStatus::Skipped { .. } => Outcome::Skipped,
@@ -101,6 +105,7 @@ impl<'a> StageOutcome<'a> {
             kind,
             failing,
             below,
+            suppressed,
         }
     }
 }
@@ -217,6 +222,10 @@ fn system_out(report: &RunReport, outcome: &StageOutcome) -> String {
     if !outcome.below.is_empty() {
         let _ = writeln!(out, "findings below {}:", report.fail_on);
         push_findings(&mut out, &outcome.below);
+    }
+    if !outcome.suppressed.is_empty() {
+        let _ = writeln!(out, "suppressed findings (not counted):");
+        push_findings(&mut out, &outcome.suppressed);
     }
     if stage.findings_truncated {
         let _ = writeln!(

@@ -305,17 +305,29 @@ impl StageStatus {
 }
 
 impl StageReport {
+    /// Live (not suppressed) findings per severity: what the gate counts.
     pub fn counts_by_severity(&self) -> SeverityCounts {
         let mut counts = SeverityCounts::default();
-        for finding in &self.findings {
+        for finding in self.live_findings() {
             counts.add(finding.severity);
         }
         counts
     }
 
-    /// The most severe finding's severity, if the stage found anything.
+    /// The most severe live finding's severity, if the stage found anything
+    /// that is not suppressed.
     pub fn max_severity(&self) -> Option<Severity> {
-        self.findings.iter().map(|f| f.severity).max()
+        self.live_findings().map(|f| f.severity).max()
+    }
+
+    /// Findings no suppression hides, in the stage's order.
+    pub fn live_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.is_suppressed())
+    }
+
+    /// Findings the stage reported as suppressed (see [`Finding::suppression`]).
+    pub fn suppressed_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_suppressed())
     }
 }
 
@@ -327,7 +339,15 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_INCOMPLETE: i32 = 2;
 
 impl RunReport {
-    /// The most severe finding of the run, over every stage.
+    /// Suppressed findings over every stage (kept in reports, not counted).
+    pub fn suppressed_count(&self) -> usize {
+        self.stages
+            .iter()
+            .map(|s| s.suppressed_findings().count())
+            .sum()
+    }
+
+    /// The most severe live finding of the run, over every stage.
     pub fn max_severity(&self) -> Option<Severity> {
         self.stages
             .iter()
@@ -335,6 +355,7 @@ impl RunReport {
             .max()
     }
 
+    /// Live findings per severity, over every stage.
     pub fn counts_by_severity(&self) -> SeverityCounts {
         let mut counts = SeverityCounts::default();
         for stage in &self.stages {
@@ -343,7 +364,8 @@ impl RunReport {
         counts
     }
 
-    /// Findings at or above `fail_on`, over every stage.
+    /// Live findings at or above `fail_on`, over every stage; suppressed
+    /// findings never count.
     pub fn failing_findings(&self) -> usize {
         self.counts_by_severity().at_or_above(self.fail_on)
     }
@@ -413,7 +435,120 @@ pub fn short_commit(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
 
+/// The finding property naming how a reported finding is suppressed:
+/// `inSource` (a comment in the scanned file) or `external` (a baseline, an
+/// ignore file, an allow-list). A finding carrying it is kept in every
+/// report, rendered as suppressed in SARIF, and never counted by `fail_on`.
+pub const SUPPRESSION_KIND_PROPERTY: &str = "suppression-kind";
+/// The finding property saying why or by what it is suppressed.
+pub const SUPPRESSION_JUSTIFICATION_PROPERTY: &str = "suppression-justification";
+/// The finding property comparing it with a baseline: `new`, `unchanged`,
+/// `updated` or `absent` (SARIF's `baselineState`).
+pub const BASELINE_STATE_PROPERTY: &str = "baseline-state";
+
+/// SARIF's `suppression.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuppressionKind {
+    /// Suppressed in the scanned source itself (`cordon:allow` comments).
+    InSource,
+    /// Suppressed outside it (baseline, ignore file, allow-list, policy).
+    External,
+}
+
+impl SuppressionKind {
+    /// The SARIF spelling, also the property value a stage sets.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::InSource => "inSource",
+            SuppressionKind::External => "external",
+        }
+    }
+
+    /// Reads a property value; `None` for anything else, so a misspelt
+    /// kind never hides a finding from the gate.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            v if v.eq_ignore_ascii_case("inSource") || v.eq_ignore_ascii_case("in-source") => {
+                Some(SuppressionKind::InSource)
+            }
+            v if v.eq_ignore_ascii_case("external") => Some(SuppressionKind::External),
+            _ => None,
+        }
+    }
+}
+
+/// How a finding is suppressed, read from its properties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suppression {
+    pub kind: SuppressionKind,
+    /// Why, when the stage said (empty justifications are `None`).
+    pub justification: Option<String>,
+}
+
+/// SARIF's `result.baselineState`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineState {
+    New,
+    Unchanged,
+    Updated,
+    Absent,
+}
+
+impl BaselineState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Updated => "updated",
+            BaselineState::Absent => "absent",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "new" => Some(BaselineState::New),
+            "unchanged" => Some(BaselineState::Unchanged),
+            "updated" => Some(BaselineState::Updated),
+            "absent" => Some(BaselineState::Absent),
+            _ => None,
+        }
+    }
+}
+
 impl Finding {
+    /// The value of property `key`, the first if it is repeated.
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// How the finding is suppressed, when its stage says it is (a
+    /// [`SUPPRESSION_KIND_PROPERTY`] of a known kind).
+    pub fn suppression(&self) -> Option<Suppression> {
+        let kind = SuppressionKind::parse(self.property(SUPPRESSION_KIND_PROPERTY)?)?;
+        let justification = self
+            .property(SUPPRESSION_JUSTIFICATION_PROPERTY)
+            .map(str::trim)
+            .filter(|j| !j.is_empty())
+            .map(str::to_string);
+        Some(Suppression {
+            kind,
+            justification,
+        })
+    }
+
+    /// True when a suppression hides the finding from the gate.
+    pub fn is_suppressed(&self) -> bool {
+        self.suppression().is_some()
+    }
+
+    /// The finding's state against a baseline, when its stage knows it.
+    pub fn baseline_state(&self) -> Option<BaselineState> {
+        BaselineState::parse(self.property(BASELINE_STATE_PROPERTY)?)
+    }
+
     /// `path:line:col (member …, commit …)`, or `(no location)`.
     pub fn position(&self) -> String {
         match &self.location {

@@ -49,12 +49,19 @@
 //!   The original location is then kept in `properties.location`.
 //! - Archive members and commits are appended to `message.text` (GitHub
 //!   shows nothing else of a result's properties) and kept in `properties`.
+//! - A finding its stage reports as suppressed (a `suppression-kind`
+//!   property, see [`Finding::suppression`]) is a result with
+//!   `suppressions: [{kind, status: "accepted", justification}]`, so GitHub
+//!   closes its alert instead of reopening it; its `baseline-state`
+//!   property becomes `baselineState`. Once one result of a run carries a
+//!   baseline state, the others get `new` (the stage compared them with the
+//!   baseline and it did not hold them).
 
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    Finding, Location, Rule, RunReport, Severity, ShardInfo, StageReport, StageStatus,
-    VersionControl, short_commit,
+    BaselineState, Finding, Location, Rule, RunReport, Severity, ShardInfo, StageReport,
+    StageStatus, Suppression, VersionControl, short_commit,
 };
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -141,10 +148,13 @@ pub fn to_string_pretty(report: &RunReport) -> String {
 
 fn render_run(report: &RunReport, stage: &StageReport) -> Value {
     let rules = RuleTable::new(stage);
+    // Once a result says how it compares with a baseline, the others in
+    // the run were compared too: what the baseline did not hold is new.
+    let compared = stage.findings.iter().any(|f| f.baseline_state().is_some());
     let results: Vec<Value> = stage
         .findings
         .iter()
-        .map(|finding| render_result(stage, &rules, finding))
+        .map(|finding| render_result(stage, &rules, finding, compared))
         .collect();
 
     let mut driver = Map::new();
@@ -529,7 +539,12 @@ fn markdown_escape(text: &str) -> String {
     out
 }
 
-fn render_result(stage: &StageReport, rules: &RuleTable, finding: &Finding) -> Value {
+fn render_result(
+    stage: &StageReport,
+    rules: &RuleTable,
+    finding: &Finding,
+    baseline_compared: bool,
+) -> Value {
     let id = rule_id(&finding.rule_id);
     let index = rules.index(&id);
 
@@ -609,8 +624,36 @@ fn render_result(stage: &StageReport, rules: &RuleTable, finding: &Finding) -> V
             json!({ FINGERPRINT_KEY: finding.fingerprint }),
         );
     }
+    if let Some(suppression) = finding.suppression() {
+        result.insert(
+            "suppressions".into(),
+            json!([render_suppression(&suppression)]),
+        );
+    }
+    match finding.baseline_state() {
+        Some(state) => {
+            result.insert("baselineState".into(), state.as_str().into());
+        }
+        None if baseline_compared => {
+            result.insert("baselineState".into(), BaselineState::New.as_str().into());
+        }
+        None => {}
+    }
     result.insert("properties".into(), properties.into());
     result.into()
+}
+
+/// A SARIF `suppression`. Its status is `accepted`: a stage reports a
+/// finding as suppressed only when the suppression took effect (one a
+/// policy refused is reported as a live finding instead).
+fn render_suppression(suppression: &Suppression) -> Value {
+    let mut out = Map::new();
+    out.insert("kind".into(), suppression.kind.as_str().into());
+    out.insert("status".into(), "accepted".into());
+    if let Some(justification) = &suppression.justification {
+        out.insert("justification".into(), justification.clone().into());
+    }
+    out.into()
 }
 
 /// The result's URI and whether it is the finding's own workspace path (so

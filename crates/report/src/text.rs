@@ -16,7 +16,9 @@
 //! Stages in pipeline order, findings by severity (highest first, the
 //! stage's order within a severity), the first 20 of a stage listed and the
 //! rest counted; files not scanned grouped by reason and repeated notes
-//! counted, so a large run stays readable. `verbose` adds each finding's redacted
+//! counted, so a large run stays readable. Findings a suppression hides are
+//! counted per stage and never in the totals or the verdict; `verbose` lists
+//! them, marked `[suppressed, kind: justification]`. `verbose` adds each finding's redacted
 //! snippet, each denied call with its target and reason, and the plugin's
 //! identity. Everything a plugin wrote is shown with control and
 //! bidirectional-override characters escaped, so a stage cannot move the
@@ -69,7 +71,7 @@ pub fn next_steps(report: &RunReport) -> String {
     let mut failing: Vec<(&StageReport, &crate::model::Finding)> = report
         .stages
         .iter()
-        .flat_map(|stage| stage.findings.iter().map(move |f| (stage, f)))
+        .flat_map(|stage| stage.live_findings().map(move |f| (stage, f)))
         .filter(|(_, f)| f.severity >= report.fail_on)
         .collect();
     if failing.is_empty() {
@@ -221,7 +223,13 @@ fn render_stage(
         );
     }
 
-    let mut findings: Vec<_> = stage.findings.iter().collect();
+    // Suppressed findings are listed only when verbose (marked), and
+    // counted otherwise: they are not what a reader must act on.
+    let suppressed: Vec<_> = stage.suppressed_findings().collect();
+    let mut findings: Vec<_> = stage.live_findings().collect();
+    if options.verbose {
+        findings.extend(suppressed.iter().copied());
+    }
     // Stable: the stage's order is kept within a severity.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let rule_width = findings
@@ -237,13 +245,25 @@ fn render_stage(
     let hidden_findings = findings.split_off(findings.len() - hidden);
     for finding in findings {
         let label = format!("{:<8}", finding.severity.as_str().to_uppercase());
+        let suppression = match finding.suppression() {
+            Some(suppression) => {
+                let justification = suppression
+                    .justification
+                    .map(|j| format!(": {}", clean(&j)))
+                    .unwrap_or_default();
+                let mark = format!("[suppressed, {}{justification}]", suppression.kind.as_str());
+                format!("  {}", painter.paint(&mark, Style::new().dimmed()))
+            }
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {} {:<rule_width$}  {}  {}",
+            "  {} {:<rule_width$}  {}  {}{}",
             painter.paint(&label, severity_style(finding.severity)),
             clean(&finding.rule_id),
             clean(&finding.position()),
             clean(&finding.message),
+            suppression,
         );
         if options.verbose
             && let Some(snippet) = finding.snippet.as_deref().filter(|s| !s.is_empty())
@@ -262,6 +282,14 @@ fn render_stage(
             "  … and {} more ({}); --verbose or a --report lists every one",
             hidden_findings.len(),
             severity_list(&counts)
+        );
+    }
+    if !options.verbose && !suppressed.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} suppressed {} not counted (--verbose lists them)",
+            suppressed.len(),
+            plural(suppressed.len() as u64, "finding", "findings"),
         );
     }
     if stage.findings_truncated {

@@ -393,3 +393,81 @@ pub fn empty_report() -> RunReport {
         shard: None,
     }
 }
+
+/// A completed `secrets` stage with one live medium finding and three high
+/// ones its stage reported as suppressed: by a baseline (external,
+/// unchanged), by an inline comment (inSource) and by an allow-list
+/// (external, no justification). `fail_on` is high.
+pub fn suppressed_report() -> RunReport {
+    let mut secrets = stage(
+        "secrets",
+        Some(plugin("secrets", "0.1.0")),
+        StageStatus::Completed,
+    );
+    secrets.rules = vec![
+        rule("secrets/github-pat", "GitHub token", Severity::High),
+        rule(
+            "secrets/generic-api-key",
+            "Generic API key",
+            Severity::Medium,
+        ),
+    ];
+    let at = |path: &str, line: u32| {
+        let mut l = location(path);
+        l.region = Some(region(line, 1, line, 20));
+        l
+    };
+    let live = finding(
+        "secrets/generic-api-key",
+        Severity::Medium,
+        "API key",
+        Some(at("src/live.rs", 1)),
+    );
+    let mut baselined = finding(
+        "secrets/github-pat",
+        Severity::High,
+        "GitHub token in the baseline",
+        Some(at("src/old.rs", 2)),
+    );
+    baselined.properties = vec![
+        (SUPPRESSION_KIND_PROPERTY.into(), "external".into()),
+        (
+            SUPPRESSION_JUSTIFICATION_PROPERTY.into(),
+            "accepted in baseline .cordon/secrets-baseline.json".into(),
+        ),
+        (BASELINE_STATE_PROPERTY.into(), "unchanged".into()),
+    ];
+    let mut inline = finding(
+        "secrets/github-pat",
+        Severity::High,
+        "GitHub token with an allow comment",
+        Some(at("tests/fixture.rs", 3)),
+    );
+    inline.properties = vec![
+        (SUPPRESSION_KIND_PROPERTY.into(), "inSource".into()),
+        (
+            SUPPRESSION_JUSTIFICATION_PROPERTY.into(),
+            "inline cordon:allow on line 3".into(),
+        ),
+    ];
+    let mut allowed = finding(
+        "secrets/github-pat",
+        Severity::High,
+        "GitHub token in an allowed path",
+        Some(at("docs/example.md", 4)),
+    );
+    allowed.properties = vec![(SUPPRESSION_KIND_PROPERTY.into(), "external".into())];
+    secrets.findings = vec![live, baselined, inline, allowed];
+    secrets.files_scanned = 4;
+    RunReport {
+        schema_version: SCHEMA_VERSION,
+        tool_version: "0.1.0".into(),
+        started_at: "2026-01-01T00:00:00Z".into(),
+        duration_ms: 10,
+        fail_on: Severity::High,
+        version_control: None,
+        stages: vec![secrets],
+        artifacts: Vec::new(),
+        shard: None,
+    }
+}

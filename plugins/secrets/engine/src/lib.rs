@@ -41,6 +41,7 @@
 //! and [`FileScan::apply_gitleaks_ignore`] applies it; [`GitleaksConfig`]
 //! reads `.gitleaks.toml` rules and allow-lists into a [`ScannerConfig`].
 
+pub mod archive;
 mod assignment;
 mod baseline;
 mod catalogue;

@@ -14,7 +14,33 @@
 //! | `include-ignored` | `false` | also scan files `.gitignore` excludes (working-tree scans) |
 //! | `max-file-bytes` | 16 MiB | larger files are not scanned and are listed as skipped |
 //! | `unsuppressible-rules` | `[]` | rule ids (a trailing `*` matches a prefix) whose findings no baseline, comment or allow-list may suppress; such a finding is reported with the suppression it refused |
-//! | `report-suppressed` | `false` | report each suppressed finding as an `info` finding naming what suppressed it, so suppressions are visible in every report |
+//! | `report-suppressed` | `"marked"` | how a suppressed finding is reported: `"marked"` at its own severity, marked suppressed (see below); `true` or `"info"` marked and lowered to `info`, its message naming what suppressed it; `false` or `"none"` not reported, only logged and counted in a note |
+//! | `max-suppressed-findings` | 1000 | suppressed findings reported per run, after every live one; the rest are counted in a note |
+//! | `archives` | `true` | scan zip (jar, war, apk, whl, nupkg, …), tar and gzip (tar.gz) files member by member; `false` scans them as plain files |
+//! | `max-archive-depth` | 4 | archives inside archives followed (the outermost counts as 1) |
+//! | `max-archive-bytes` | 256 MiB | bytes decompressed per archive, nested ones included |
+//! | `max-archive-members` | 10000 | members looked at per archive |
+//!
+//! Suppressed findings are reported, not dropped, so SARIF consumers (GitHub
+//! code scanning) see them as suppressed and close their alerts instead of
+//! reopening them. Each carries the properties `suppression-kind`
+//! (`inSource` for a `cordon:allow`/`gitleaks:allow` comment, `external` for
+//! the baseline, `.gitleaksignore` and allow-lists), `suppression-justification`
+//! (what suppressed it) and, for the baseline, `baseline-state = unchanged`;
+//! the report crate renders them as SARIF `suppressions`/`baselineState` and
+//! never counts them against `--fail-on`. They are emitted after every live
+//! finding, so a live finding is never refused for room a suppressed one
+//! took (at the cap the host may still displace a less severe live finding
+//! for a more severe suppressed one; the run is then incomplete anyway).
+//!
+//! Archives are recognised by their first bytes. A member's findings are
+//! located at the archive's path with the member (nested ones joined by
+//! `!/`, `lib/inner.jar!/app.properties`) in the location's `member`; a
+//! member is never larger than `max-file-bytes` once decompressed. What a
+//! bound stops, and what cannot be read (encrypted members, compression
+//! other than stored/deflate), is listed in `skipped` as
+//! `archive!/member`, never left out silently. An archive that cannot be
+//! opened is scanned as a plain file, with a note.
 //!
 //! A `.gitleaksignore` at the workspace root is honoured as gitleaks does
 //! (`path:rule-id:line` and `commit:path:rule-id:line` fingerprints) unless
@@ -31,20 +57,27 @@
 use std::collections::HashSet;
 
 use cordon_sdk::prelude::*;
+use cordon_secrets::archive::{self, ArchiveLimits, NEST_SEPARATOR};
 use cordon_secrets::{
     Baseline, FileScan, GitleaksConfig, GitleaksIgnore, Scanner, ScannerConfig, SuppressionReason,
 };
 
 const DEFAULT_MAX_FILE_BYTES: u64 = 16 << 20;
 /// Keys this stage handles itself; everything else goes to the engine.
-const STAGE_KEYS: [&str; 6] = [
+const STAGE_KEYS: [&str; 11] = [
     "baseline",
     "gitleaks-config",
     "include-ignored",
     "max-file-bytes",
     "unsuppressible-rules",
     "report-suppressed",
+    "max-suppressed-findings",
+    "archives",
+    "max-archive-depth",
+    "max-archive-bytes",
+    "max-archive-members",
 ];
+const DEFAULT_MAX_SUPPRESSED_FINDINGS: u64 = 1000;
 
 /// Which baseline applies.
 #[derive(Debug, PartialEq)]
@@ -67,6 +100,8 @@ struct StageOptions {
     include_ignored: bool,
     max_file_bytes: u64,
     suppressions: SuppressionPolicy,
+    /// `None` when `archives = false`.
+    archives: Option<ArchiveLimits>,
     scanner: ScannerConfig,
 }
 
@@ -75,8 +110,23 @@ struct StageOptions {
 struct SuppressionPolicy {
     /// Rule ids, or prefixes ending in `*`, that cannot be suppressed.
     unsuppressible: Vec<String>,
-    /// Report suppressed findings at `info` instead of only logging them.
-    report: bool,
+    /// How suppressed findings are reported.
+    report: ReportSuppressed,
+    /// Suppressed findings reported per run; the rest are counted.
+    max_reported: u64,
+}
+
+/// The `report-suppressed` option.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ReportSuppressed {
+    /// At their own severity, marked suppressed (the default).
+    #[default]
+    Marked,
+    /// Marked, and lowered to `info` with a message naming the suppression
+    /// (`true`, what an organisation policy's `report-suppressions` sets).
+    Info,
+    /// Not reported; only logged and counted (`false`).
+    None,
 }
 
 impl SuppressionPolicy {
@@ -141,14 +191,48 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         }
     };
     let report_suppressed = match table.remove("report-suppressed") {
-        None => false,
-        Some(serde_json::Value::Bool(value)) => value,
+        None => ReportSuppressed::Marked,
+        Some(serde_json::Value::Bool(true)) => ReportSuppressed::Info,
+        Some(serde_json::Value::Bool(false)) => ReportSuppressed::None,
+        Some(serde_json::Value::String(value)) if value == "marked" => ReportSuppressed::Marked,
+        Some(serde_json::Value::String(value)) if value == "info" => ReportSuppressed::Info,
+        Some(serde_json::Value::String(value)) if value == "none" => ReportSuppressed::None,
         Some(_) => {
             return Err(StageError::InvalidOptions(
-                "`report-suppressed` must be true or false".into(),
+                "`report-suppressed` must be \"marked\", \"info\" (or true), or \"none\" (or false)"
+                    .into(),
             ));
         }
     };
+    let max_suppressed = match table.remove("max-suppressed-findings") {
+        None => DEFAULT_MAX_SUPPRESSED_FINDINGS,
+        Some(value) => value.as_u64().ok_or_else(|| {
+            StageError::InvalidOptions(
+                "`max-suppressed-findings` must be a non-negative integer".into(),
+            )
+        })?,
+    };
+    let archives = match table.remove("archives") {
+        None | Some(serde_json::Value::Bool(true)) => true,
+        Some(serde_json::Value::Bool(false)) => false,
+        Some(_) => {
+            return Err(StageError::InvalidOptions(
+                "`archives` must be true or false".into(),
+            ));
+        }
+    };
+    let defaults = ArchiveLimits::default();
+    let mut positive = |key: &str, default: u64| -> Result<u64, StageError> {
+        match table.remove(key) {
+            None => Ok(default),
+            Some(value) => value.as_u64().filter(|&n| n > 0).ok_or_else(|| {
+                StageError::InvalidOptions(format!("`{key}` must be a positive integer"))
+            }),
+        }
+    };
+    let max_depth = positive("max-archive-depth", u64::from(defaults.max_depth))?;
+    let max_total_bytes = positive("max-archive-bytes", defaults.max_total_bytes)?;
+    let max_members = positive("max-archive-members", defaults.max_members)?;
     let max_file_bytes = match table.remove("max-file-bytes") {
         None => DEFAULT_MAX_FILE_BYTES,
         Some(value) => value.as_u64().filter(|&n| n > 0).ok_or_else(|| {
@@ -177,7 +261,15 @@ fn parse_options(json: &str) -> Result<StageOptions, StageError> {
         suppressions: SuppressionPolicy {
             unsuppressible,
             report: report_suppressed,
+            max_reported: max_suppressed,
         },
+        archives: archives.then_some(ArchiveLimits {
+            max_depth: u32::try_from(max_depth).unwrap_or(u32::MAX),
+            max_total_bytes,
+            // A member is a file: it gets no more room than one.
+            max_member_bytes: max_file_bytes,
+            max_members,
+        }),
         scanner,
     })
 }
@@ -202,9 +294,20 @@ fn to_rule(rule: cordon_secrets::RuleDescriptor) -> Rule {
     .help(&rule.help)
 }
 
+/// An archive member a finding is in: the engine scanned it under
+/// `archive!/member`, the report locates it at the archive with the member.
+struct Member<'a> {
+    archive: &'a str,
+    name: &'a str,
+}
+
 /// The engine finding as a WIT finding. Every text field comes from the
 /// engine, which only ever holds redacted forms.
-fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Finding {
+fn to_finding(
+    finding: &cordon_secrets::Finding,
+    origin: Option<&Origin>,
+    member: Option<&Member>,
+) -> Finding {
     let region = finding.region;
     let mut out = Finding::new(
         &finding.rule_id,
@@ -243,7 +346,53 @@ fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Fin
     for (key, value) in &finding.properties {
         out = out.property(key, value);
     }
+    if let (Some(member), Some(location)) = (member, out.location.as_mut()) {
+        location.path = member.archive.to_string();
+        location.member = Some(member.name.to_string());
+    }
     out
+}
+
+/// The SARIF suppression kind of a reason: a comment in the scanned file
+/// is `inSource`; everything kept outside it is `external`.
+fn suppression_kind(reason: &SuppressionReason) -> &'static str {
+    match reason {
+        SuppressionReason::InlineAllow { .. } => "inSource",
+        SuppressionReason::Baseline
+        | SuppressionReason::GitleaksIgnore { .. }
+        | SuppressionReason::PathAllowlist { .. }
+        | SuppressionReason::PathPattern { .. }
+        | SuppressionReason::ValueAllowlist { .. } => "external",
+    }
+}
+
+/// A suppressed engine finding as a WIT finding marked with the
+/// `suppression-*` properties (and `baseline-state` for the baseline) the
+/// report crate reads; `baseline` names the baseline file.
+fn to_suppressed_finding(
+    suppressed: &cordon_secrets::Suppressed,
+    origin: Option<&Origin>,
+    member: Option<&Member>,
+    baseline: Option<&str>,
+    report: ReportSuppressed,
+) -> Finding {
+    let reason = &suppressed.reason;
+    let justification = match (reason, baseline) {
+        (SuppressionReason::Baseline, Some(path)) => format!("accepted in baseline {path}"),
+        _ => reason.to_string(),
+    };
+    let mut finding = to_finding(&suppressed.finding, origin, member)
+        .property("suppression-kind", suppression_kind(reason))
+        .property("suppression-justification", &justification);
+    if *reason == SuppressionReason::Baseline {
+        finding = finding.property("baseline-state", "unchanged");
+    }
+    if report == ReportSuppressed::Info {
+        finding = finding.property("suppressed-by", reason.to_string());
+        finding.severity = Severity::Info;
+        finding.message = format!("suppressed ({reason}): {}", finding.message);
+    }
+    finding
 }
 
 /// Counts and emits across files; stops emitting (but keeps scanning, so the
@@ -251,6 +400,13 @@ fn to_finding(finding: &cordon_secrets::Finding, origin: Option<&Origin>) -> Fin
 #[derive(Default)]
 struct Reporter {
     suppressions: SuppressionPolicy,
+    /// The baseline file in use, for the justification of what it accepts.
+    baseline_path: Option<String>,
+    /// Suppressed findings held back until every live one is emitted, so
+    /// that none can take a live finding's place under the host's cap.
+    deferred: Vec<(String, Finding)>,
+    /// Suppressed findings over `max-suppressed-findings`, not reported.
+    suppressed_unreported: u64,
     /// Suppressions refused because the rule is unsuppressible.
     refused: u64,
     emitted: u64,
@@ -262,10 +418,18 @@ struct Reporter {
     /// the same file is reported once, at the oldest commit that added it.
     seen: HashSet<String>,
     duplicates: u64,
+    /// Archives expanded, and their members scanned.
+    archives: u64,
+    archive_members: u64,
 }
 
 impl Reporter {
-    fn report(&mut self, scan: &FileScan, origin: Option<&Origin>) -> Result<(), StageError> {
+    fn report(
+        &mut self,
+        scan: &FileScan,
+        origin: Option<&Origin>,
+        member: Option<&Member>,
+    ) -> Result<(), StageError> {
         for suppressed in &scan.suppressed {
             // Listed (at info level, shown by `cordon run --verbose`) so a
             // suppression never hides a finding silently; the finding is
@@ -273,7 +437,7 @@ impl Reporter {
             let f = &suppressed.finding;
             if self.suppressions.refuses(&f.rule_id) {
                 // Reported like any finding, saying what tried to hide it.
-                let finding = to_finding(f, origin)
+                let finding = to_finding(f, origin, member)
                     .property("suppression-refused", suppressed.reason.to_string());
                 self.refused += 1;
                 self.emit(&f.fingerprint, finding)?;
@@ -283,13 +447,19 @@ impl Reporter {
                 "suppressed {} at {}:{} ({}): {}",
                 f.rule_id, f.path, f.region.start_line, suppressed.reason, f.redacted
             ));
-            if self.suppressions.report {
-                let mut finding =
-                    to_finding(f, origin).property("suppressed-by", suppressed.reason.to_string());
-                finding.severity = Severity::Info;
-                finding.message =
-                    format!("suppressed ({}): {}", suppressed.reason, finding.message);
-                self.emit(&f.fingerprint, finding)?;
+            if self.suppressions.report != ReportSuppressed::None {
+                if (self.deferred.len() as u64) < self.suppressions.max_reported {
+                    let finding = to_suppressed_finding(
+                        suppressed,
+                        origin,
+                        member,
+                        self.baseline_path.as_deref(),
+                        self.suppressions.report,
+                    );
+                    self.deferred.push((f.fingerprint.clone(), finding));
+                } else {
+                    self.suppressed_unreported += 1;
+                }
             }
             match suppressed.reason {
                 SuppressionReason::Baseline | SuppressionReason::GitleaksIgnore { .. } => {
@@ -302,7 +472,15 @@ impl Reporter {
             }
         }
         for finding in &scan.findings {
-            self.emit(&finding.fingerprint, to_finding(finding, origin))?;
+            self.emit(&finding.fingerprint, to_finding(finding, origin, member))?;
+        }
+        Ok(())
+    }
+
+    /// Emits the suppressed findings held back, after every live one.
+    fn flush_suppressed(&mut self) -> Result<(), StageError> {
+        for (fingerprint, finding) in std::mem::take(&mut self.deferred) {
+            self.emit(&fingerprint, finding)?;
         }
         Ok(())
     }
@@ -337,6 +515,12 @@ impl Reporter {
             summary.note(format!(
                 "{suppressed} finding(s) suppressed: {} by the baseline or {GITLEAKS_IGNORE}, {} by `cordon:allow`/`gitleaks:allow` comments, {} by allow-paths/allow-values",
                 self.baseline, self.inline, self.allowlisted
+            ));
+        }
+        if self.suppressed_unreported > 0 {
+            summary.note(format!(
+                "{} suppressed finding(s) over max-suppressed-findings ({}) were not reported",
+                self.suppressed_unreported, self.suppressions.max_reported
             ));
         }
         if self.duplicates > 0 {
@@ -492,6 +676,21 @@ fn scan_tree(
                 continue;
             }
         };
+        if let Some(limits) = &options.archives
+            && archive::sniff(&bytes).is_some()
+        {
+            let context = Context {
+                scanner,
+                exceptions,
+            };
+            match scan_archive(&context, limits, &file.path, &bytes, reporter, summary)? {
+                ArchiveOutcome::Expanded => continue,
+                ArchiveOutcome::NotAnArchive(reason) => summary.note(format!(
+                    "{}: not expanded ({reason}); scanned as a plain file",
+                    file.path
+                )),
+            }
+        }
         let mut scan = scanner.scan_file(&file.path, &bytes);
         if let Some(reason) = &scan.skipped {
             summary.skip(&file.path, reason.clone());
@@ -500,9 +699,87 @@ fn scan_tree(
         exceptions.apply(&mut scan, None);
         summary.files_scanned += 1;
         summary.bytes_scanned += scan.bytes_scanned;
-        reporter.report(&scan, None)?;
+        reporter.report(&scan, None, None)?;
+    }
+    if reporter.archives > 0 {
+        summary.note(format!(
+            "{} member(s) of {} archive(s) scanned",
+            reporter.archive_members, reporter.archives
+        ));
     }
     Ok(())
+}
+
+/// What a scan of one file needs besides the file.
+struct Context<'a> {
+    scanner: &'a Scanner,
+    exceptions: &'a Exceptions<'a>,
+}
+
+enum ArchiveOutcome {
+    /// Its members were scanned (or listed as skipped).
+    Expanded,
+    /// It looked like an archive but could not be opened.
+    NotAnArchive(String),
+}
+
+/// Scans each member of the archive at `path`; what the bounds stop or
+/// cannot be read is listed as skipped under `path!/member`.
+fn scan_archive(
+    context: &Context<'_>,
+    limits: &ArchiveLimits,
+    path: &str,
+    bytes: &[u8],
+    reporter: &mut Reporter,
+    summary: &mut Summary,
+) -> Result<ArchiveOutcome, StageError> {
+    // Members with something to report, kept until the walk ends (the
+    // visitor cannot fail); only findings are kept, never content.
+    let mut scans: Vec<(String, FileScan)> = Vec::new();
+    let mut unscannable: Vec<(String, String)> = Vec::new();
+    let mut scanned_bytes = 0u64;
+    let expansion = archive::expand(path, bytes, limits, &mut |member, content| {
+        // Scanned under `archive!/member`, so allow-paths globs, inline
+        // comments, the baseline and fingerprints see a path of its own.
+        let scan_path = format!("{path}{NEST_SEPARATOR}{member}");
+        let mut scan = context.scanner.scan_file(&scan_path, content);
+        if let Some(reason) = scan.skipped.take() {
+            unscannable.push((member.to_string(), reason));
+            return;
+        }
+        context.exceptions.apply(&mut scan, None);
+        scanned_bytes += scan.bytes_scanned;
+        if !scan.findings.is_empty() || !scan.suppressed.is_empty() {
+            scans.push((member.to_string(), scan));
+        }
+    });
+    let expansion = match expansion {
+        Ok(expansion) => expansion,
+        Err(reason) => return Ok(ArchiveOutcome::NotAnArchive(reason)),
+    };
+    for (member, reason) in unscannable {
+        summary.skip(&format!("{path}{NEST_SEPARATOR}{member}"), reason);
+    }
+    for skip in &expansion.skipped {
+        let where_ = if skip.member.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}{NEST_SEPARATOR}{}", skip.member)
+        };
+        summary.skip(&where_, skip.reason.clone());
+    }
+    summary.files_scanned += 1;
+    summary.bytes_scanned += scanned_bytes;
+    reporter.archives += 1;
+    reporter.archive_members += expansion.members;
+    for (member, scan) in &scans {
+        let member = Member {
+            archive: path,
+            name: member,
+        };
+        reporter.report(scan, None, Some(&member))?;
+    }
+    Ok(ArchiveOutcome::Expanded)
 }
 
 /// History or pre-push: the lines each commit added, oldest commit first.
@@ -532,7 +809,7 @@ fn scan_history(
                 commit: &added.commit,
                 author_date: civil_date(added.author_time),
             };
-            reporter.report(&scan, Some(&origin))?;
+            reporter.report(&scan, Some(&origin), None)?;
         }
     }
     Ok(commits.len() as u64)
@@ -607,6 +884,7 @@ impl Stage for Secrets {
         };
         let mut reporter = Reporter {
             suppressions: options.suppressions.clone(),
+            baseline_path: baseline_path.map(str::to_string),
             ..Reporter::default()
         };
         match git::scope() {
@@ -618,6 +896,7 @@ impl Stage for Secrets {
             }
             None => scan_tree(&scanner, &options, &exceptions, &mut reporter, &mut summary)?,
         }
+        reporter.flush_suppressed()?;
         if let (Some(path), Some(baseline)) = (baseline_path, &baseline) {
             summary.note(format!(
                 "baseline {path} holds {} accepted finding(s)",

@@ -30,6 +30,36 @@ fn assert_not_leaked(outcome: &Outcome, secret: &str) {
     );
 }
 
+fn property<'a>(finding: &'a cordon_sdk::Finding, key: &str) -> Option<&'a str> {
+    finding
+        .properties
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Findings reported without a suppression: what the gate counts.
+fn live(outcome: &Outcome) -> Vec<&cordon_sdk::Finding> {
+    outcome
+        .findings
+        .iter()
+        .filter(|f| property(f, "suppression-kind").is_none())
+        .collect()
+}
+
+/// Findings reported as suppressed.
+fn suppressed(outcome: &Outcome) -> Vec<&cordon_sdk::Finding> {
+    outcome
+        .findings
+        .iter()
+        .filter(|f| property(f, "suppression-kind").is_some())
+        .collect()
+}
+
+fn path_of(finding: &cordon_sdk::Finding) -> &str {
+    &finding.location.as_ref().unwrap().path
+}
+
 fn write(dir: &std::path::Path, path: &str, content: impl AsRef<[u8]>) {
     let full = dir.join(path);
     if let Some(parent) = full.parent() {
@@ -203,8 +233,22 @@ fn baseline_suppresses_accepted_findings() {
         .read(&["**"])
         .run::<Secrets>(json!({"baseline": ".cordon/secrets-baseline.json"}));
     let summary = outcome.summary();
-    assert_eq!(outcome.findings.len(), 1);
-    assert_eq!(outcome.findings[0].location.as_ref().unwrap().path, "b.env");
+    let fresh = live(&outcome);
+    assert_eq!(fresh.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(fresh[0]), "b.env");
+    // The accepted one is still reported, marked, at its own severity and
+    // after the live one.
+    let accepted = suppressed(&outcome);
+    assert_eq!(accepted.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(accepted[0]), "a.env");
+    assert_eq!(property(accepted[0], "suppression-kind"), Some("external"));
+    assert_eq!(
+        property(accepted[0], "suppression-justification"),
+        Some("accepted in baseline .cordon/secrets-baseline.json")
+    );
+    assert_eq!(property(accepted[0], "baseline-state"), Some("unchanged"));
+    assert_eq!(accepted[0].severity, fresh[0].severity);
+    assert_eq!(path_of(outcome.findings.last().unwrap()), "a.env");
     assert!(
         summary
             .notes
@@ -213,16 +257,19 @@ fn baseline_suppresses_accepted_findings() {
         "{:?}",
         summary.notes
     );
+    assert_not_leaked(&outcome, &old);
 
     // The default baseline file applies without the option; `false` turns it off.
     let by_default = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({}));
-    assert_eq!(by_default.findings.len(), 1);
+    assert_eq!(live(&by_default).len(), 1);
+    assert_eq!(suppressed(&by_default).len(), 1);
     let off = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({"baseline": false}));
-    assert_eq!(off.findings.len(), 2);
+    assert_eq!(live(&off).len(), 2);
+    assert!(suppressed(&off).is_empty());
 
     let missing = Harness::new(dir.path())
         .read(&["**"])
@@ -285,7 +332,15 @@ fn options_are_validated_and_passed_to_the_engine() {
     let allowed = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({"allow-paths": ["fixtures/**"]}));
-    assert!(allowed.findings.is_empty());
+    assert!(live(&allowed).is_empty(), "{:#?}", allowed.findings);
+    let listed = suppressed(&allowed);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(property(listed[0], "suppression-kind"), Some("external"));
+    assert_eq!(
+        property(listed[0], "suppression-justification"),
+        Some("path matches allow-paths glob `fixtures/**`")
+    );
+    assert_eq!(property(listed[0], "baseline-state"), None);
     assert!(
         allowed
             .summary()
@@ -365,8 +420,19 @@ fn gitleaksignore_fingerprints_are_honoured_unless_baselines_are_off() {
         .read(&["**"])
         .run::<Secrets>(json!({}));
     let summary = outcome.summary();
-    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
-    assert_eq!(outcome.findings[0].location.as_ref().unwrap().path, "b.env");
+    let fresh = live(&outcome);
+    assert_eq!(fresh.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(fresh[0]), "b.env");
+    let ignored = suppressed(&outcome);
+    assert_eq!(ignored.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(ignored[0]), "config/a.env");
+    assert_eq!(property(ignored[0], "suppression-kind"), Some("external"));
+    assert!(
+        property(ignored[0], "suppression-justification")
+            .is_some_and(|j| j.contains(".gitleaksignore")),
+        "{:?}",
+        ignored[0].properties
+    );
     let notes = summary.notes.join("\n");
     assert!(
         notes.contains(".gitleaksignore holds 1 fingerprint(s)"),
@@ -382,7 +448,8 @@ fn gitleaksignore_fingerprints_are_honoured_unless_baselines_are_off() {
     let off = Harness::new(dir.path())
         .read(&["**"])
         .run::<Secrets>(json!({"baseline": false}));
-    assert_eq!(off.findings.len(), 2);
+    assert_eq!(live(&off).len(), 2);
+    assert!(suppressed(&off).is_empty());
 }
 
 #[test]
@@ -421,12 +488,14 @@ paths = ['''^fixtures/''']
         .read(&["**"])
         .run::<Secrets>(json!({"gitleaks-config": true}));
     let summary = outcome.summary();
-    assert_eq!(outcome.findings.len(), 1, "{:#?}", outcome.findings);
-    assert_eq!(outcome.findings[0].rule_id, "secrets/gitleaks/acme");
-    assert_eq!(
-        outcome.findings[0].location.as_ref().unwrap().path,
-        "src/a.rb"
-    );
+    let fresh = live(&outcome);
+    assert_eq!(fresh.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(fresh[0].rule_id, "secrets/gitleaks/acme");
+    assert_eq!(path_of(fresh[0]), "src/a.rb");
+    // The allow-listed copy is reported as suppressed.
+    let allowed = suppressed(&outcome);
+    assert_eq!(allowed.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(allowed[0]), "fixtures/b.rb");
     assert!(
         summary
             .notes
@@ -446,4 +515,299 @@ paths = ['''^fixtures/''']
         .read(&["**"])
         .run::<Secrets>(json!({"gitleaks-config": 3}));
     assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
+
+#[test]
+fn inline_comments_are_in_source_suppressions_and_report_suppressed_chooses_how() {
+    let dir = tempfile::tempdir().unwrap();
+    let allowed = github_token(51);
+    let other = github_token(52);
+    write(
+        dir.path(),
+        "src/config.rs",
+        format!("const A: &str = \"{allowed}\"; // gitleaks:allow\n"),
+    );
+    write(dir.path(), "b.env", format!("B={other}\n"));
+
+    // Default: marked, at its own severity.
+    let marked = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let listed = suppressed(&marked);
+    assert_eq!(listed.len(), 1, "{:#?}", marked.findings);
+    assert_eq!(property(listed[0], "suppression-kind"), Some("inSource"));
+    assert_eq!(
+        property(listed[0], "suppression-justification"),
+        Some("inline `gitleaks:allow` on line 1")
+    );
+    assert_eq!(property(listed[0], "baseline-state"), None);
+    assert_eq!(listed[0].severity, live(&marked)[0].severity);
+    assert!(!listed[0].message.starts_with("suppressed"));
+    assert_not_leaked(&marked, &allowed);
+
+    // `true` (what a policy's report-suppressions sets): marked and at info.
+    for option in [json!(true), json!("info")] {
+        let info = Harness::new(dir.path())
+            .read(&["**"])
+            .run::<Secrets>(json!({ "report-suppressed": option }));
+        let listed = suppressed(&info);
+        assert_eq!(listed.len(), 1, "{:#?}", info.findings);
+        assert_eq!(listed[0].severity, cordon_sdk::Severity::Info);
+        assert!(listed[0].message.starts_with("suppressed (inline"));
+        assert_eq!(property(listed[0], "suppression-kind"), Some("inSource"));
+        assert!(property(listed[0], "suppressed-by").is_some());
+    }
+
+    // `false`: only logged and counted, as before suppressed findings were kept.
+    for option in [json!(false), json!("none")] {
+        let hidden = Harness::new(dir.path())
+            .read(&["**"])
+            .run::<Secrets>(json!({ "report-suppressed": option }));
+        assert_eq!(hidden.findings.len(), 1, "{:#?}", hidden.findings);
+        assert!(suppressed(&hidden).is_empty());
+        assert!(
+            hidden
+                .summary()
+                .notes
+                .iter()
+                .any(|n| n.contains("1 by `cordon:allow`/`gitleaks:allow` comments"))
+        );
+    }
+
+    let bad = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"report-suppressed": "loud"}));
+    assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
+
+#[test]
+fn refused_suppressions_are_live_findings_not_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(61);
+    write(
+        dir.path(),
+        "src/config.rs",
+        format!("const A: &str = \"{token}\"; // cordon:allow\n"),
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"unsuppressible-rules": ["secrets/github-*"]}));
+    assert!(suppressed(&outcome).is_empty(), "{:#?}", outcome.findings);
+    let refused = live(&outcome);
+    assert_eq!(refused.len(), 1);
+    assert!(property(refused[0], "suppression-refused").is_some());
+}
+
+#[test]
+fn suppressed_findings_are_bounded_and_never_displace_live_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in 0..3 {
+        write(
+            dir.path(),
+            &format!("a{seed}.env"),
+            format!("T={} # cordon:allow\n", github_token(70 + seed)),
+        );
+    }
+    write(dir.path(), "z.env", format!("T={}\n", github_token(80)));
+    let bounded = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-suppressed-findings": 2}));
+    assert_eq!(live(&bounded).len(), 1);
+    assert_eq!(suppressed(&bounded).len(), 2);
+    assert!(
+        bounded
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.contains("1 suppressed finding(s) over max-suppressed-findings (2)")),
+        "{:?}",
+        bounded.summary().notes
+    );
+
+    // The live finding is emitted first, so the host's cap keeps it.
+    let capped = Harness::new(dir.path())
+        .read(&["**"])
+        .max_findings(1)
+        .run::<Secrets>(json!({}));
+    assert_eq!(capped.findings.len(), 1);
+    assert_eq!(path_of(&capped.findings[0]), "z.env");
+    assert!(suppressed(&capped).is_empty());
+}
+
+fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in members {
+        writer.start_file(*name, options).unwrap();
+        writer.write_all(content).unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+fn tar_gz_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, content) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, *content).unwrap();
+    }
+    let tar = builder.into_inner().unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&tar).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn archive_members_are_scanned_and_located_by_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let in_jar = github_token(91);
+    let in_tar = github_token(92);
+    let jar = zip_of(&[
+        ("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\n"),
+        (
+            "config/app.properties",
+            format!("# app\ngithub.token={in_jar}\n").as_bytes(),
+        ),
+    ]);
+    write(dir.path(), "dist/app.jar", &jar);
+    // A jar inside a tar.gz: two levels.
+    let bundle = tar_gz_of(&[
+        ("lib/app.jar", &jar),
+        ("etc/.env", format!("TOKEN={in_tar}\n").as_bytes()),
+    ]);
+    write(dir.path(), "release.tar.gz", &bundle);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({}));
+    let summary = outcome.summary();
+    assert!(summary.skipped.is_empty(), "{:?}", summary.skipped);
+    let mut places: Vec<(String, String, u32)> = outcome
+        .findings
+        .iter()
+        .map(|f| {
+            let location = f.location.as_ref().unwrap();
+            (
+                location.path.clone(),
+                location.member.clone().unwrap_or_default(),
+                location.region.as_ref().map_or(0, |r| r.start_line),
+            )
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("dist/app.jar".into(), "config/app.properties".into(), 2),
+            ("release.tar.gz".into(), "etc/.env".into(), 1),
+            (
+                "release.tar.gz".into(),
+                "lib/app.jar!/config/app.properties".into(),
+                2
+            ),
+        ]
+    );
+    // The same secret in two archives is two findings (two fingerprints).
+    assert_ne!(
+        outcome.findings[0].fingerprint,
+        outcome.findings[1].fingerprint
+    );
+    assert!(
+        summary
+            .notes
+            .iter()
+            .any(|n| n.contains("5 member(s) of 2 archive(s) scanned")),
+        "{:?}",
+        summary.notes
+    );
+    assert_eq!(summary.files_scanned, 2);
+    assert_not_leaked(&outcome, &in_jar);
+    assert_not_leaked(&outcome, &in_tar);
+
+    // `archives = false`: the files are scanned as plain (binary) files,
+    // so nothing is located in a member.
+    let plain = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"archives": false}));
+    assert_eq!(plain.summary().files_scanned, 2);
+    assert!(
+        plain
+            .findings
+            .iter()
+            .all(|f| f.location.as_ref().unwrap().member.is_none()),
+        "{:#?}",
+        plain.findings
+    );
+    assert!(
+        !plain
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.contains("archive(s)"))
+    );
+}
+
+#[test]
+fn archive_bounds_are_listed_as_skipped_never_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(93);
+    let inner = zip_of(&[("deep.env", format!("T={token}\n").as_bytes())]);
+    let outer = zip_of(&[("inner.zip", &inner), ("big.txt", &vec![b'a'; 4096])]);
+    write(dir.path(), "outer.zip", &outer);
+
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-archive-depth": 1, "max-file-bytes": 1024}));
+    assert!(outcome.findings.is_empty(), "{:#?}", outcome.findings);
+    let skipped = &outcome.summary().skipped;
+    let paths: Vec<&str> = skipped.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(paths, ["outer.zip!/inner.zip", "outer.zip!/big.txt"]);
+    assert!(skipped[0].reason.contains("deeper than 1"));
+    assert!(skipped[1].reason.contains("more than 1024 bytes"));
+
+    let bad = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"max-archive-bytes": 0}));
+    assert!(matches!(bad.result, Err(StageError::InvalidOptions(_))));
+}
+
+#[test]
+fn archive_members_honour_allow_paths_and_broken_archives_are_scanned_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = github_token(94);
+    let archive = zip_of(&[("fixtures/t.env", format!("T={token}\n").as_bytes())]);
+    write(dir.path(), "test.zip", &archive);
+    // Starts like a zip but is not one; its text is still scanned.
+    write(
+        dir.path(),
+        "fake.zip",
+        format!("PK\u{3}\u{4} not really\nT={token}\n"),
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .run::<Secrets>(json!({"allow-paths": ["**/fixtures/**"]}));
+    let listed = suppressed(&outcome);
+    assert_eq!(listed.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(
+        listed[0].location.as_ref().unwrap().member.as_deref(),
+        Some("fixtures/t.env")
+    );
+    let fresh = live(&outcome);
+    assert_eq!(fresh.len(), 1, "{:#?}", outcome.findings);
+    assert_eq!(path_of(fresh[0]), "fake.zip");
+    assert!(
+        outcome
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.starts_with("fake.zip: not expanded")),
+        "{:?}",
+        outcome.summary().notes
+    );
+    assert_not_leaked(&outcome, &token);
 }
