@@ -752,6 +752,8 @@ fn secrets_baseline(dir: &Path, output: &Path, common: &CommonArgs) -> Result<Ex
     let mut entries: Vec<serde_json::Value> = stage
         .findings
         .iter()
+        // What a comment or allow-list already hides stays out of the baseline.
+        .filter(|f| !f.is_suppressed())
         .map(|f| {
             serde_json::json!({
                 "fingerprint": f.fingerprint,

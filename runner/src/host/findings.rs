@@ -45,30 +45,49 @@ impl FindingSink {
             self.findings.push(finding);
             return Ok(());
         }
-        self.truncated = true;
+        // At the cap the weakest finding gives way: a suppressed one before
+        // any live one, then the lowest severity. Only a live finding lost
+        // makes the list "cut" (and the run incomplete).
         let weakest = self
             .findings
             .iter()
             .enumerate()
             .rev()
-            .min_by_key(|(_, f)| rank(f.severity))
-            .map(|(i, f)| (i, rank(f.severity)));
+            .min_by_key(|(_, f)| rank(f))
+            .map(|(i, f)| (i, rank(f)));
         match weakest {
-            Some((index, weakest)) if weakest < rank(finding.severity) => {
+            Some((index, weakest)) if weakest < rank(&finding) => {
                 let displaced = std::mem::replace(&mut self.findings[index], finding);
+                self.truncated |= !is_suppressed(&displaced);
                 self.bytes = self.bytes - finding_bytes(&displaced) + size;
                 Ok(())
             }
-            _ => Err(AccessError::Limit(format!(
-                "this stage reached its max-findings limit of {} findings or {} bytes",
-                self.max, self.max_bytes
-            ))),
+            _ => {
+                self.truncated |= !is_suppressed(&finding);
+                Err(AccessError::Limit(format!(
+                    "this stage reached its max-findings limit of {} findings or {} bytes",
+                    self.max, self.max_bytes
+                )))
+            }
         }
     }
 }
 
-fn rank(severity: Severity) -> u8 {
-    match severity {
+/// A finding its stage marks as suppressed (a baseline, an allow comment):
+/// reported, but not counted by the gate. Only the kinds SARIF knows count,
+/// as in `cordon_report`.
+fn is_suppressed(finding: &Finding) -> bool {
+    finding.properties.iter().any(|(key, value)| {
+        key == "suppression-kind" && (value == "inSource" || value == "external")
+    })
+}
+
+/// Suppressed findings rank below every live one, then by severity.
+fn rank(finding: &Finding) -> u8 {
+    if is_suppressed(finding) {
+        return 0;
+    }
+    1 + match finding.severity {
         Severity::Info => 0,
         Severity::Low => 1,
         Severity::Medium => 2,
@@ -196,6 +215,26 @@ mod tests {
         assert!(sink.truncated);
         assert_eq!(sink.findings.len(), 3);
         assert!(sink.findings.iter().any(|f| f.message == "real"));
+    }
+
+    #[test]
+    fn suppressed_findings_give_way_to_live_ones_without_cutting_the_list() {
+        let suppressed = |severity| Finding {
+            properties: vec![("suppression-kind".into(), "external".into())],
+            ..finding(severity, "baselined")
+        };
+        let mut sink = FindingSink::new(2, u64::MAX);
+        sink.offer(suppressed(Severity::Critical)).unwrap();
+        sink.offer(finding(Severity::Low, "live")).unwrap();
+        // A live low pushes out a suppressed critical, and nothing live was lost.
+        sink.offer(finding(Severity::Low, "live too")).unwrap();
+        assert!(!sink.truncated);
+        assert!(sink.findings.iter().all(|f| f.message.starts_with("live")));
+        // A suppressed finding with no room is dropped quietly; a live one is not.
+        assert!(sink.offer(suppressed(Severity::High)).is_err());
+        assert!(!sink.truncated);
+        assert!(sink.offer(finding(Severity::Info, "live info")).is_err());
+        assert!(sink.truncated);
     }
 
     #[test]

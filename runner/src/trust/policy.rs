@@ -51,8 +51,9 @@ pub struct Policy {
     /// wherever it comes from: such findings are reported, naming the
     /// suppression they refused.
     pub forbid_suppressions: Vec<String>,
-    /// Report every suppressed finding at `info`, so suppressions are
-    /// visible in SARIF, JSON and JUnit, not only in `--verbose` logs.
+    /// Lower every suppressed finding to `info`, with a message naming its
+    /// suppression (suppressed findings are in every report anyway, marked
+    /// and not counted by the gate).
     pub report_suppressions: bool,
 }
 
