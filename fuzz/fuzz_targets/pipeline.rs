@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         Err(error) => {
             if let Some((line, _)) = error.position {
                 assert!(
-                    line >= 1 && line <= text.lines().count().max(1) + 1,
+                    line >= 1 && line as usize <= text.lines().count().max(1) + 1,
                     "{error}"
                 );
             }

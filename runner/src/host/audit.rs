@@ -71,6 +71,8 @@ pub struct Usage {
     /// Successful reads of workspace files, artifacts, data sets and commits.
     pub inputs_read: u64,
     pub bytes_read: u64,
+    /// Files the stage's workspace listings returned, when it listed any.
+    pub files_listed: Option<u64>,
 }
 
 /// Refusals kept per stage for the report; past this they are only counted
@@ -141,6 +143,9 @@ impl CallRecorder {
         let (outcome, detail) = match &result {
             Ok(_) => {
                 self.profile.observe(call, target, bytes);
+                if call == "workspace.list-files" {
+                    *self.usage.files_listed.get_or_insert(0) += bytes;
+                }
                 if INPUT_CALLS.contains(&call) {
                     self.usage.inputs_read += 1;
                     self.usage.bytes_read += bytes;

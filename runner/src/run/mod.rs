@@ -77,6 +77,10 @@ impl RunContext {
 /// to instantiate.
 const MAX_PARALLEL_STAGES: usize = 16;
 
+/// The note of a narrowly granted stage whose grant matched no file.
+pub const NO_FILE_MATCHED: &str =
+    "no file in the workspace matches this stage's read grant, so it had nothing to check";
+
 /// The rule of the finding raised for a file a stage could not scan.
 pub const UNSCANNED_RULE: &str = "cordon/unscanned";
 
@@ -295,7 +299,15 @@ fn run_stage(
             report.notes.splice(0..0, summary.notes);
             match usage {
                 Some(usage) if usage.inputs_read == 0 && report.files_scanned == 0 => {
-                    if context.shard.is_some() {
+                    let narrow_grant = stage.grants.read.patterns() != ["**"];
+                    if usage.files_listed == Some(0) && narrow_grant {
+                        // A stage for some kinds of file (Terraform, say)
+                        // looked, and the workspace has none: it checked all
+                        // its grant holds. A whole-workspace scanner that
+                        // sees no file still errs below.
+                        report.notes.push(NO_FILE_MATCHED.into());
+                        StageStatus::Completed
+                    } else if context.shard.is_some() {
                         // Another job's slot may hold this stage's files;
                         // `cordon merge` makes it an error if none did.
                         report.notes.push(merge::NOTHING_IN_SHARD.into());
