@@ -142,19 +142,8 @@ fn merge_stage(pieces: &[(ShardInfo, &StageReport)]) -> Result<StageReport, Stri
     let mut rules = BTreeMap::new();
     let mut findings: BTreeMap<(String, String), Finding> = BTreeMap::new();
     let mut merged = StageReport {
-        name: first.name.clone(),
         plugin: first.plugin.clone(),
-        status: StageStatus::Completed,
-        rules: Vec::new(),
-        findings: Vec::new(),
-        findings_truncated: false,
-        files_scanned: 0,
-        bytes_scanned: 0,
-        skipped: Vec::new(),
-        notes: Vec::new(),
-        denied: Vec::new(),
-        duration_ms: 0,
-        resources: None,
+        ..StageReport::new(&first.name)
     };
     let mut read_something = false;
     for (shard, stage) in pieces {
