@@ -392,6 +392,9 @@ struct RuleEntry {
     help_uri: Option<String>,
     /// Highest of the default and the findings' severities.
     max_severity: Severity,
+    /// The family a finding says its rule belongs to (the `theme` property,
+    /// e.g. `public-exposure`), shown as a rule property and tag.
+    theme: Option<String>,
 }
 
 impl RuleTable {
@@ -405,6 +408,7 @@ impl RuleTable {
                     max_severity: rule.default_severity,
                     rule,
                     help_uri: None,
+                    theme: None,
                 });
             }
         }
@@ -414,6 +418,9 @@ impl RuleTable {
                 Some(index) => {
                     let entry = &mut table.rules[index];
                     entry.max_severity = entry.max_severity.max(finding.severity);
+                    if entry.theme.is_none() {
+                        entry.theme = theme(finding);
+                    }
                 }
                 None => table.rules.push(rule_from_finding(id, finding)),
             }
@@ -448,6 +455,10 @@ impl RuleTable {
                         "tags": ["security"],
                     },
                 });
+                if let Some(theme) = &entry.theme {
+                    value["properties"]["theme"] = theme.clone().into();
+                    value["properties"]["tags"] = json!(["security", theme]);
+                }
                 if let Some(uri) = &entry.help_uri {
                     value["helpUri"] = uri.clone().into();
                 }
@@ -489,7 +500,20 @@ fn rule_from_finding(id: String, finding: &Finding) -> RuleEntry {
         },
         help_uri,
         max_severity: finding.severity,
+        theme: theme(finding),
     }
+}
+
+/// A finding's `theme` property, when it is a plain tag (lower-case words
+/// and dashes, as the iac stage's themes are).
+fn theme(finding: &Finding) -> Option<String> {
+    property(finding, "theme")
+        .filter(|t| {
+            t.len() <= 64
+                && t.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
+        .map(str::to_string)
 }
 
 fn property<'a>(finding: &'a Finding, key: &str) -> Option<&'a str> {
@@ -773,6 +797,31 @@ mod tests {
         assert_eq!(pascal_case("secrets/github-pat"), "SecretsGithubPat");
         assert_eq!(pascal_case("RUSTSEC-2024-0001"), "Rustsec20240001");
         assert_eq!(pascal_case("--"), "Rule");
+    }
+
+    #[test]
+    fn a_findings_theme_becomes_a_rule_property_and_tag() {
+        let mut stage = StageReport::new("iac");
+        let finding = |theme: &str| Finding {
+            rule_id: "iac/aws-s3-public-acl".into(),
+            severity: Severity::High,
+            message: "public".into(),
+            location: None,
+            fingerprint: "f".into(),
+            snippet: None,
+            properties: vec![("theme".into(), theme.into())],
+        };
+        stage.findings = vec![finding("public-exposure")];
+        let rules = RuleTable::new(&stage).render();
+        assert_eq!(rules[0]["properties"]["theme"], "public-exposure");
+        assert_eq!(
+            rules[0]["properties"]["tags"],
+            json!(["security", "public-exposure"])
+        );
+        // Not a tag: left out rather than copied into the log.
+        stage.findings = vec![finding("Public <b>exposure</b>")];
+        let rules = RuleTable::new(&stage).render();
+        assert!(rules[0]["properties"].get("theme").is_none());
     }
 
     #[test]
