@@ -44,6 +44,12 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "%(",
     "$(",
     "#{",
+    // References to a secret store, not the secret: an AWS ARN (and the
+    // tail of a Secrets Manager ARN, whose `:secret:` the assignment grammar
+    // may split at), an Azure Key Vault reference.
+    "arn:aws",
+    ":secret:",
+    "@microsoft.keyvault(",
 ];
 
 /// Values that are common defaults in sample configuration (docker-compose
@@ -70,6 +76,9 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
         return true;
     }
+    if is_format_placeholder(value) {
+        return true;
+    }
     if placeholder_words().is_match(value) {
         return true;
     }
@@ -80,6 +89,20 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     is_repetitive(value) || is_documented_example(value)
+}
+
+/// A value that starts with a format placeholder (`{}`, `{0}`, `{password}`,
+/// `{self.key:>8}`): Rust, Python and C# code building text, not a secret.
+fn is_format_placeholder(value: &[u8]) -> bool {
+    let Some(rest) = value.strip_prefix(b"{") else {
+        return false;
+    };
+    let Some(close) = rest.iter().take(64).position(|&b| b == b'}') else {
+        return false;
+    };
+    rest[..close]
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || b"_.:[]<>^+-#".contains(&b))
 }
 
 fn is_documented_example(value: &[u8]) -> bool {
@@ -188,6 +211,13 @@ mod tests {
             "xxxxxxxxxxxx",
             "$API_KEY",
             "%(password)s",
+            "{password}",
+            "{}notreal",
+            "{unquoted_code}",
+            "{0:>12}",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
+            "eu-west-1:123456789012:secret:db",
+            "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)",
             "your_api_key_here",
             "REDACTED-VALUE",
             "aaaaaaaaaa",
