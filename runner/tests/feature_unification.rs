@@ -9,23 +9,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-/// `package version` -> its feature sets (a package built both for build
-/// scripts and for the target may have two), for every package listed.
-fn features(edges: &str) -> BTreeMap<String, BTreeSet<String>> {
+/// The lines `cargo tree ARGS --quiet --prefix none` prints for this workspace.
+fn cargo_tree(args: &[&str]) -> Vec<String> {
     let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let output = Command::new(env!("CARGO"))
         .current_dir(workspace)
-        .args([
-            "tree",
-            "--quiet",
-            "--workspace",
-            "--edges",
-            edges,
-            "--prefix",
-            "none",
-            "--format",
-            "{p}|{f}",
-        ])
+        .arg("tree")
+        .args(args)
+        .args(["--quiet", "--prefix", "none"])
         .output()
         .expect("cargo tree runs");
     assert!(
@@ -33,51 +24,45 @@ fn features(edges: &str) -> BTreeMap<String, BTreeSet<String>> {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| line.trim_end_matches(" (*)").to_string())
+        .collect()
+}
+
+/// `name vX.Y.Z` of a `cargo tree` package, without a member's path.
+fn package_id(package: &str) -> String {
+    package.split(' ').take(2).collect::<Vec<_>>().join(" ")
+}
+
+/// `package version` -> its feature sets (a package built both for build
+/// scripts and for the target may have two), for every package listed.
+fn features(edges: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut features: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let Some((package, set)) = line.trim_end_matches(" (*)").split_once('|') else {
-            continue;
-        };
-        // `name vX.Y.Z` without the path of a workspace member.
-        let package: Vec<&str> = package.split(' ').take(2).collect();
-        features
-            .entry(package.join(" "))
-            .or_default()
-            .insert(set.to_string());
+    for line in cargo_tree(&["--workspace", "--edges", edges, "--format", "{p}|{f}"]) {
+        if let Some((package, set)) = line.split_once('|') {
+            features
+                .entry(package_id(package))
+                .or_default()
+                .insert(set.to_string());
+        }
     }
     features
 }
 
 /// wasmtime and every package it depends on.
 fn wasmtime_closure() -> Vec<String> {
-    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let output = Command::new(env!("CARGO"))
-        .current_dir(workspace)
-        .args([
-            "tree",
-            "--quiet",
-            "--package",
-            "wasmtime",
-            "--edges",
-            "normal,build",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}",
-        ])
-        .output()
-        .expect("cargo tree runs");
-    assert!(output.status.success());
-    let mut closure: Vec<String> = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            line.trim_end_matches(" (*)")
-                .split(' ')
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect();
+    let mut closure: Vec<String> = cargo_tree(&[
+        "--package",
+        "wasmtime",
+        "--edges",
+        "normal,build",
+        "--format",
+        "{p}",
+    ])
+    .iter()
+    .map(|line| package_id(line))
+    .collect();
     closure.sort();
     closure.dedup();
     closure

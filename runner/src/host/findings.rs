@@ -74,11 +74,12 @@ impl FindingSink {
 }
 
 /// A finding its stage marks as suppressed (a baseline, an allow comment):
-/// reported, but not counted by the gate. Only the kinds SARIF knows count,
-/// as in `cordon_report`.
+/// reported, but not counted by the gate. The reports' own test
+/// (`cordon_report::Finding::is_suppressed`), on the plugin's finding.
 fn is_suppressed(finding: &Finding) -> bool {
     finding.properties.iter().any(|(key, value)| {
-        key == "suppression-kind" && (value == "inSource" || value == "external")
+        key == cordon_report::SUPPRESSION_KIND_PROPERTY
+            && cordon_report::SuppressionKind::parse(value).is_some()
     })
 }
 
