@@ -7,6 +7,9 @@
 //! the same invocation (they are small) so the test suite can load them
 //! without building anything itself; their directory is exported as
 //! `CORDON_GUEST_WASM_DIR`.
+//!
+//! Each built-in stage is also precompiled to native code for the build
+//! host and embedded beside its component.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -78,16 +81,48 @@ fn main() {
         // sharing the guest target dir may rewrite the original meanwhile.
         let embedded = out_dir.join(format!("{}.wasm", guest.stage_name));
         std::fs::write(&embedded, &bytes).expect("copy the component into OUT_DIR");
+        let precompiled = match precompile(&bytes, &guest.package) {
+            Some(code) => {
+                let native = out_dir.join(format!("{}.cwasm", guest.stage_name));
+                std::fs::write(&native, code).expect("write the precompiled component");
+                format!("Some(include_bytes!({:?}))", native.display().to_string())
+            }
+            None => "None".to_string(),
+        };
         let _ = writeln!(
             source,
-            "    Builtin {{ name: {:?}, sha256: {:?}, wasm: include_bytes!({:?}) }},",
+            "    Builtin {{ name: {:?}, sha256: {:?}, wasm: include_bytes!({:?}), precompiled: {precompiled} }},",
             guest.stage_name,
             digest,
-            embedded.display().to_string()
+            embedded.display().to_string(),
         );
     }
     source.push_str("];\n");
     std::fs::write(out_dir.join("builtins.rs"), source).expect("write builtins.rs");
+}
+
+/// The built-in stage compiled to native code, once per build, with the
+/// runner's own engine settings, so no run pays for Cranelift (a cold default
+/// pipeline spent seconds compiling). The code is for the build host: a
+/// binary built for another target, or run on a CPU without the build host's
+/// features, recompiles at run time instead.
+#[cfg(feature = "precompiled-builtins")]
+fn precompile(component: &[u8], package: &str) -> Option<Vec<u8>> {
+    use std::sync::OnceLock;
+    static ENGINE: OnceLock<wasmtime::Engine> = OnceLock::new();
+    let engine = ENGINE.get_or_init(|| {
+        wasmtime::Engine::new(&cordon_engine_config::config())
+            .expect("create the wasmtime engine to precompile the built-in stages")
+    });
+    let code = engine
+        .precompile_component(component)
+        .unwrap_or_else(|e| panic!("precompile built-in stage {package}: {e:#}"));
+    Some(code)
+}
+
+#[cfg(not(feature = "precompiled-builtins"))]
+fn precompile(_component: &[u8], _package: &str) -> Option<Vec<u8>> {
+    None
 }
 
 struct Guest {

@@ -15,6 +15,11 @@ pub struct Builtin {
     /// cannot run an unexpected component.
     pub sha256: &'static str,
     pub wasm: &'static [u8],
+    /// `wasm` compiled to native code for the build host by `build.rs`
+    /// (with `cordon_engine_config::config()`), so a cold run skips
+    /// Cranelift. Another host falls back to compiling `wasm`; `None` when
+    /// built without the `precompiled-builtins` feature.
+    pub precompiled: Option<&'static [u8]>,
 }
 
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
@@ -32,6 +37,8 @@ pub struct VerifiedPlugin {
     pub bytes: std::borrow::Cow<'static, [u8]>,
     pub sha256: String,
     pub source: String,
+    /// Native code embedded in the binary for a built-in stage.
+    pub precompiled: Option<&'static [u8]>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,11 +75,13 @@ pub fn load(source: &PluginSource, trusted_keys: &[String]) -> Result<VerifiedPl
                 .iter()
                 .find(|b| b.name == name)
                 .ok_or_else(|| PluginError::UnknownBuiltin(name.clone()))?;
-            verify(
+            let mut plugin = verify(
                 builtin.wasm.into(),
                 builtin.sha256,
                 &format!("builtin:{name}"),
-            )
+            )?;
+            plugin.precompiled = builtin.precompiled;
+            Ok(plugin)
         }
         PluginSource::Path {
             path,
@@ -122,6 +131,7 @@ fn verify(
         bytes,
         sha256: actual,
         source: source.to_string(),
+        precompiled: None,
     })
 }
 

@@ -226,3 +226,90 @@ fn a_stage_with_nothing_in_any_shard_is_still_an_error_after_the_merge() {
         "{status:#}"
     );
 }
+
+/// The notes of one stage of a JSON report.
+fn stage_notes(report: &serde_json::Value, stage: &str) -> Vec<String> {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == stage)
+        .map(|s| {
+            s["notes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_shardable_stage_on_several_cores_finds_what_one_instance_finds() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    repository(&repo);
+    // A second commit, so the history scan has commits to split too.
+    let token = github_token("Hh7Jj8Kk9Ll0Zz1Xx2Cc3Vv4Bb5Nn6");
+    write_files(&repo, &[("later.env", &format!("TOKEN={token}\n"))]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "later"]);
+
+    for extra in [&[][..], &["--git-history"][..], &["--shard", "2/3"][..]] {
+        let with = |jobs: &str| {
+            let mut args = vec!["--only", "secrets", "--jobs", jobs];
+            args.extend_from_slice(extra);
+            run_with(&repo, &args)
+        };
+        let one = with("1");
+        let three = with("3");
+        let (one_report, three_report) = (one.report.unwrap(), three.report.unwrap());
+        assert_eq!(one.code, three.code, "{extra:?}: {}", three.stderr);
+        let keys = finding_keys(&one_report);
+        if extra.is_empty() {
+            assert!(keys.len() >= 9, "{keys:#?}");
+        }
+        assert_eq!(finding_keys(&three_report), keys, "{extra:?}");
+        assert_eq!(
+            files_scanned(&three_report),
+            files_scanned(&one_report),
+            "{extra:?}"
+        );
+        let notes = stage_notes(&three_report, "secrets");
+        assert!(
+            notes.iter().any(|n| n.starts_with("ran as 3 instances")),
+            "{extra:?}: {notes:?}"
+        );
+        assert!(
+            !stage_notes(&one_report, "secrets")
+                .iter()
+                .any(|n| n.starts_with("ran as")),
+            "{extra:?}"
+        );
+    }
+}
+
+#[test]
+fn a_stage_that_writes_an_artifact_runs_as_one_instance() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    repository(&repo);
+    let run = run_with(&repo, &["--jobs", "4"]);
+    let report = run.report.expect("report");
+    for stage in ["models", "sbom", "iac", "audit"] {
+        assert!(
+            !stage_notes(&report, stage)
+                .iter()
+                .any(|n| n.starts_with("ran as")),
+            "{stage}: {report:#}"
+        );
+    }
+    assert!(
+        stage_notes(&report, "secrets")
+            .iter()
+            .any(|n| n.starts_with("ran as 4 instances"))
+    );
+}

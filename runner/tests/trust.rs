@@ -351,12 +351,15 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     let (dir, _) = leaky_repo();
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().join("cordon");
+    // The built-in secrets stage runs from native code embedded in the
+    // binary and never touches the cache; the two path plugins do.
     let stages = [
         "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n".to_string(),
         hostile_stage(
             "other",
             "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
         ),
+        path_stage("hello", "hello-stage", "[stages.hello.grants]\nread = [\"**\"]\n"),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run_with_cache = || {
@@ -384,6 +387,7 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert_eq!(run.findings("secrets", "secrets/github-pat").len(), 1);
         assert_eq!(run.messages("other", "hostile/ok"), vec!["ok"]);
+        assert_eq!(run.state("hello"), "completed", "{}", run.stderr);
         assert!(
             run.stderr.contains("fails authentication"),
             "{}",
@@ -397,6 +401,34 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     let refused = run_with_cache();
     assert_eq!(refused.code, 2);
     assert!(refused.stderr.contains("mode 777"), "{}", refused.stderr);
+}
+
+#[test]
+fn built_in_stages_run_from_code_compiled_into_the_binary() {
+    let (dir, _) = leaky_repo();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cordon");
+    // A cold machine: an empty cache directory, and the default pipeline.
+    let advisories = shared("advisory-db").display().to_string();
+    let run = cordon_with(
+        dir.path(),
+        &["run", ".", "--advisory-db", &advisories],
+        |c| {
+            c.env("CORDON_CACHE_DIR", &cache_dir)
+                .env("CORDON_LOG", "cordon=debug");
+        },
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for stage in ["secrets", "models", "iac", "sbom", "audit"] {
+        assert!(
+            run.stderr
+                .contains(&format!("builtin:{stage}: native code Embedded")),
+            "{stage}: {}",
+            run.stderr
+        );
+    }
+    // Nothing was compiled, so nothing was cached.
+    assert_eq!(cwasm_entries(&cache_dir), Vec::<std::path::PathBuf>::new());
 }
 
 #[test]

@@ -22,6 +22,7 @@ impl StageInfo {
                 artifacts_read: Vec::new(),
                 artifacts_write: Vec::new(),
             },
+            shardable: false,
         }
     }
 
@@ -54,6 +55,13 @@ impl StageInfo {
 
     pub fn writes_artifact(mut self, name: &str) -> Self {
         self.requests.artifacts_write.push(name.to_string());
+        self
+    }
+
+    /// Declares that the stage treats each file and commit on its own, so
+    /// the host may split the workspace over several instances of it.
+    pub fn shardable(mut self) -> Self {
+        self.shardable = true;
         self
     }
 }

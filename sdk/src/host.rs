@@ -45,6 +45,15 @@ pub mod workspace {
         #[cfg(not(target_arch = "wasm32"))]
         return with_host(|h| h.read_at(path, offset, len));
     }
+
+    /// The file's SHA-256 (lowercase hex), computed by the host without
+    /// copying the file into the stage.
+    pub fn sha256(path: &str) -> Result<String, AccessError> {
+        #[cfg(target_arch = "wasm32")]
+        return wit::workspace::sha256(path);
+        #[cfg(not(target_arch = "wasm32"))]
+        return with_host(|h| h.sha256(path));
+    }
 }
 
 /// Named read-only data sets such as advisory databases.

@@ -259,6 +259,15 @@ impl TestHost {
         self.record("workspace.read-at", path, result)
     }
 
+    pub(crate) fn sha256(&mut self, path: &str) -> Result<String, AccessError> {
+        let result = self
+            .workspace
+            .sha256(path)
+            .map(|(digest, _)| digest)
+            .map_err(convert_error);
+        self.record("workspace.sha256", path, result)
+    }
+
     fn data_set(&self, name: &str) -> Result<Workspace, AccessError> {
         let dir = self.data.get(name).ok_or_else(|| {
             AccessError::Denied(format!("data set `{name}` is not granted to this stage"))

@@ -342,6 +342,31 @@ impl Workspace {
         Ok(bytes)
     }
 
+    /// The SHA-256 of a granted file, as lowercase hex, and its size.
+    /// Streamed, so the host hashes a 10 GiB model without holding it; the
+    /// stage's read limit does not apply, since no byte reaches the stage.
+    pub fn sha256(&self, path: &str) -> Result<(String, u64), AccessError> {
+        use sha2::{Digest, Sha256};
+        let (relative, mut file) = self.open_file(path)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let read = file.read(&mut buffer).map_err(|e| io_error(&relative, e))?;
+            if read == 0 {
+                break;
+            }
+            size += read as u64;
+            hasher.update(&buffer[..read]);
+        }
+        let digest = hasher.finalize();
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        Ok((hex, size))
+    }
+
     /// A granted regular file, opened for reading, and its normalised
     /// relative path. Never blocks on a FIFO or device: those are refused.
     fn open_file(&self, path: &str) -> Result<(String, File), AccessError> {
@@ -533,6 +558,34 @@ mod tests {
 
     fn paths(files: &[FileInfo]) -> Vec<&str> {
         files.iter().map(|f| f.path.as_str()).collect()
+    }
+
+    #[test]
+    fn hashes_granted_files_past_the_read_limit_and_refuses_the_rest() {
+        let (dir, ws) = workspace(&["src/**", "big.bin"]);
+        // 3 KiB: over this workspace's 1 KiB whole-file read limit.
+        let big = vec![7u8; 3 * 1024];
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        assert!(matches!(ws.read("big.bin"), Err(AccessError::Limit(_))));
+        let (digest, size) = ws.sha256("big.bin").unwrap();
+        assert_eq!(size, 3 * 1024);
+        use sha2::Digest;
+        let expected: String = sha2::Sha256::digest(&big)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(digest, expected);
+        let (small, _) = ws.sha256("src/main.rs").unwrap();
+        assert_ne!(small, digest);
+        assert_eq!(small.len(), 64);
+        assert!(matches!(
+            ws.sha256("README.md"),
+            Err(AccessError::Denied(_))
+        ));
+        assert!(matches!(
+            ws.sha256("../etc/passwd"),
+            Err(AccessError::Denied(_))
+        ));
     }
 
     #[test]

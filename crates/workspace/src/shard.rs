@@ -26,6 +26,27 @@ impl Shard {
     }
 }
 
+impl Shard {
+    /// The whole workspace as one slot.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// This slot cut into `parts` slots that together own exactly what it
+    /// owns: slot K of N becomes slots K, K+N, … of N·parts, since a key
+    /// whose hash is K-1 modulo N·parts is K-1 modulo N too. The runner
+    /// splits a stage over its instances this way, inside a `--shard` job
+    /// or over the whole workspace, with the one partitioning for both.
+    pub fn split(self, parts: u32) -> Vec<Shard> {
+        let parts = parts.max(1);
+        let count = self.count.saturating_mul(parts);
+        (0..parts)
+            .map(|part| Shard {
+                index: self.index + self.count * part,
+                count,
+            })
+            .collect()
+    }
+}
+
 impl std::str::FromStr for Shard {
     type Err = String;
 
@@ -67,6 +88,20 @@ mod tests {
                 sizes.iter().all(|&n| n > 500 / count as usize / 2),
                 "{sizes:?}"
             );
+        }
+    }
+
+    #[test]
+    fn a_split_slot_owns_exactly_what_the_slot_owned() {
+        let keys: Vec<String> = (0..400).map(|i| format!("dir/{i}.txt")).collect();
+        for outer in [Shard::WHOLE, Shard { index: 2, count: 3 }] {
+            let parts = outer.split(4);
+            assert_eq!(parts.len(), 4);
+            for key in &keys {
+                let owners = parts.iter().filter(|part| part.owns(key)).count();
+                assert_eq!(owners, usize::from(outer.owns(key)), "{key} in {outer}");
+            }
+            assert!(parts.iter().all(|part| keys.iter().any(|k| part.owns(k))));
         }
     }
 

@@ -301,6 +301,10 @@ struct CommonArgs {
     /// statements the audit stage honours (repeatable).
     #[arg(long, value_name = "FILE")]
     vex: Vec<PathBuf>,
+    /// Instances a shardable stage (secrets) runs as, each over a share of
+    /// the files and commits [default: the number of CPUs].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    jobs: Option<u32>,
     /// Record every host call as JSON lines.
     #[arg(long, value_name = "PATH")]
     audit_log: Option<PathBuf>,
@@ -910,6 +914,9 @@ fn execute(
             .map_err(Fatal)?,
         tracked: std::sync::OnceLock::new(),
         shard,
+        jobs: common
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32)),
         progress: run::progress::Progress::for_terminal(common.quiet),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -75,6 +75,18 @@ pub struct Usage {
     pub files_listed: Option<u64>,
 }
 
+impl Usage {
+    /// Adds another instance's use of the same stage.
+    pub fn absorb(&mut self, other: Usage) {
+        self.host_calls += other.host_calls;
+        self.inputs_read += other.inputs_read;
+        self.bytes_read += other.bytes_read;
+        if let Some(listed) = other.files_listed {
+            *self.files_listed.get_or_insert(0) += listed;
+        }
+    }
+}
+
 /// Refusals kept per stage for the report; past this they are only counted
 /// in the audit log, so a plugin cannot grow the report without bound.
 const MAX_DENIED_KEPT: usize = 100;
@@ -91,6 +103,7 @@ const MAX_ARGUMENT_CHARS: usize = 512;
 const INPUT_CALLS: &[&str] = &[
     "workspace.read",
     "workspace.read-at",
+    "workspace.sha256",
     "artifacts.get",
     "data.read",
     "git.added",

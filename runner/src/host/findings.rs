@@ -169,6 +169,15 @@ pub fn admit(mut finding: Finding) -> Result<Finding, AccessError> {
     Ok(bounded(finding))
 }
 
+/// One stage's sink, shared by its instances when it runs as several: the
+/// cap is the stage's, whatever the instance count.
+pub type SharedSink = std::sync::Arc<std::sync::Mutex<FindingSink>>;
+
+/// The sink, even if an instance's thread panicked while holding it.
+pub fn lock(sink: &SharedSink) -> std::sync::MutexGuard<'_, FindingSink> {
+    sink.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl Host for StageState {
     fn emit(&mut self, finding: Finding) -> Result<(), AccessError> {
         let target = crate::host::audit::inert(&finding.rule_id);
@@ -176,8 +185,11 @@ impl Host for StageState {
             Ok(finding) => finding,
             Err(error) => return self.calls.record("findings.emit", &target, 0, Err(error)),
         };
-        let first_refusal = !self.findings.truncated;
-        match self.findings.offer(finding) {
+        let mut sink = lock(&self.findings);
+        let first_refusal = !sink.truncated;
+        let offered = sink.offer(finding);
+        drop(sink);
+        match offered {
             Ok(()) => self.calls.record("findings.emit", &target, 0, Ok(())),
             // Only the first refusal is logged: a findings flood must not
             // turn into an audit-log flood.

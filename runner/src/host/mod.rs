@@ -31,7 +31,7 @@ pub struct StageState {
     pub(crate) workspace: workspace::WorkspaceAccess,
     pub(crate) data: data::DataAccess,
     pub(crate) artifacts: artifacts::ArtifactAccess,
-    pub(crate) findings: findings::FindingSink,
+    pub(crate) findings: findings::SharedSink,
     pub(crate) cache: cache::CacheAccess,
     pub(crate) git: git::GitAccess,
     pub(crate) log: log::LogSink,

@@ -10,6 +10,7 @@ pub use convert::{escape_controls, rule as rule_from_wit};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::{Instant, SystemTime};
 
 use cordon_report::{
@@ -22,7 +23,7 @@ use crate::host::artifacts::{ArtifactAccess, ArtifactStore};
 use crate::host::audit::{AuditLog, CallRecorder};
 use crate::host::cache::CacheAccess;
 use crate::host::data::{DataAccess, DataSet};
-use crate::host::findings::FindingSink;
+use crate::host::findings::{self, FindingSink, SharedSink};
 use crate::host::git::{GitAccess, GitScope};
 use crate::host::log::LogSink;
 use crate::host::output::CappedOutput;
@@ -60,6 +61,8 @@ pub struct RunContext {
     pub tracked: std::sync::OnceLock<Option<Arc<BTreeSet<String>>>>,
     /// This job's slot of a sharded run: stages list only its files.
     pub shard: Option<Shard>,
+    /// Instances a shardable stage may run as (`--jobs`, default: cores).
+    pub jobs: u32,
     /// Lines on the terminal while stages run.
     pub progress: progress::Progress,
 }
@@ -229,7 +232,7 @@ fn run_stage(
         Ok(plugin) => plugin,
         Err(error) => return errored(report, ErrorKind::Plugin, error.to_string()),
     };
-    let loaded = match sandbox.load(&plugin.bytes, &plugin.sha256) {
+    let loaded = match sandbox.load(&plugin) {
         Ok(loaded) => loaded,
         Err(error) => {
             return errored(
@@ -261,67 +264,144 @@ fn run_stage(
     }
     let stage = &narrowed;
 
-    let mut state = match stage_state(stage, &plugin.sha256, context, store) {
-        Ok(state) => state,
-        Err(message) => return errored(report, ErrorKind::Failed, message),
-    };
-    let stdout = state.stdout.clone();
-    let stderr = state.stderr.clone();
-    let options = stage.options.to_string();
+    // A stage that declares itself shardable runs as one instance per job,
+    // each listing a disjoint share of the files and commits, with one
+    // findings cap and one memory budget between them.
+    let shares = instance_shares(stage, info.shardable, context);
+    let sink: SharedSink = Arc::new(std::sync::Mutex::new(FindingSink::new(
+        stage.limits.max_findings,
+        stage.limits.max_report_bytes,
+    )));
+    let memory = Arc::new(AtomicUsize::new(0));
     let line = context.progress.stage(&stage.name);
-    state.state.calls.progress = line.clone();
-    let (result, state) = sandbox.run(&loaded, state.state, stage.limits.timeout, &options);
-    line.finish();
-
-    report.duration_ms = started.elapsed().as_millis() as u64;
-    let (stderr_text, usage) = match state {
-        Some(state) => {
-            let usage = state.calls.usage;
-            let profile = state.calls.profile.clone();
-            let stderr_text = collect_state(&mut report, state, &stdout, &stderr);
-            if let Some(baseline) = &context.audit_baseline {
-                compare_to_baseline(&mut report, &profile, baseline);
+    let mut prepared = Vec::with_capacity(shares.len());
+    for share in &shares {
+        let shared = SharedBudget {
+            findings: sink.clone(),
+            memory: memory.clone(),
+            share: *share,
+        };
+        match stage_state(stage, &plugin.sha256, context, store.clone(), shared) {
+            Ok(mut state) => {
+                state.state.calls.progress = line.clone();
+                prepared.push(state);
             }
-            (stderr_text, Some(usage))
+            Err(message) => return errored(report, ErrorKind::Failed, message),
         }
-        None => (String::new(), None),
-    };
-    let status = match result {
-        RunResult::Completed(summary) => {
-            report.files_scanned = summary.files_scanned;
-            report.bytes_scanned = summary.bytes_scanned;
-            report
-                .skipped
-                .extend(summary.skipped.into_iter().map(|s| cordon_report::Skipped {
-                    path: s.path,
-                    reason: s.reason,
-                }));
-            report.notes.splice(0..0, summary.notes);
-            match usage {
-                Some(usage) if usage.inputs_read == 0 && report.files_scanned == 0 => {
-                    let narrow_grant = stage.grants.read.patterns() != ["**"];
-                    if usage.files_listed == Some(0) && narrow_grant {
-                        // A stage for some kinds of file (Terraform, say)
-                        // looked, and the workspace has none: it checked all
-                        // its grant holds. A whole-workspace scanner that
-                        // sees no file still errs below.
-                        report.notes.push(NO_FILE_MATCHED.into());
-                        StageStatus::Completed
-                    } else if context.shard.is_some() {
-                        // Another job's slot may hold this stage's files;
-                        // `cordon merge` makes it an error if none did.
-                        report.notes.push(merge::NOTHING_IN_SHARD.into());
-                        StageStatus::Completed
-                    } else {
-                        StageStatus::Errored {
+    }
+    let options = stage.options.to_string();
+    let timeout = stage.limits.timeout;
+    let outputs: Vec<(CappedOutput, CappedOutput)> = prepared
+        .iter()
+        .map(|p| (p.stdout.clone(), p.stderr.clone()))
+        .collect();
+    let states: Vec<StageState> = prepared.into_iter().map(|p| p.state).collect();
+    let runs: Vec<(RunResult, Option<StageState>)> = if states.len() == 1 {
+        states
+            .into_iter()
+            .map(|state| sandbox.run(&loaded, state, timeout, &options))
+            .collect()
+    } else {
+        std::thread::scope(|scope| {
+            let running: Vec<_> = states
+                .into_iter()
+                .map(|state| scope.spawn(|| sandbox.run(&loaded, state, timeout, &options)))
+                .collect();
+            running
+                .into_iter()
+                .map(|instance| match instance.join() {
+                    Ok(run) => run,
+                    Err(_) => (
+                        RunResult::Failed(sandbox::GuestFailure {
                             kind: ErrorKind::Failed,
-                            message: merge::READ_NOTHING.into(),
-                        }
-                    }
-                }
-                _ => StageStatus::Completed,
-            }
+                            message: "an instance of the stage stopped the host thread running it"
+                                .into(),
+                        }),
+                        None,
+                    ),
+                })
+                .collect()
+        })
+    };
+    line.finish();
+    report.duration_ms = started.elapsed().as_millis() as u64;
+
+    let instances = runs.len();
+    let mut usage: Option<crate::host::audit::Usage> = None;
+    let mut profile: Option<anomaly::AccessProfile> = None;
+    let mut instance_notes: Vec<Vec<String>> = Vec::new();
+    let mut status = StageStatus::Completed;
+    for ((result, state), (stdout, stderr)) in runs.into_iter().zip(&outputs) {
+        let mut stderr_text = String::new();
+        if let Some(state) = state {
+            usage.get_or_insert_default().absorb(state.calls.usage);
+            profile.get_or_insert_default().absorb(&state.calls.profile);
+            stderr_text = collect_state(&mut report, state, stdout, stderr);
         }
+        match result {
+            RunResult::Completed(summary) => {
+                report.files_scanned += summary.files_scanned;
+                report.bytes_scanned += summary.bytes_scanned;
+                report.skipped.extend(summary.skipped.into_iter().map(|s| {
+                    cordon_report::Skipped {
+                        path: s.path,
+                        reason: s.reason,
+                    }
+                }));
+                instance_notes.push(summary.notes);
+            }
+            failed if status.is_completed() => status = failure_status(failed, stage, &stderr_text),
+            _ => {}
+        }
+    }
+    if let Some(profile) = &mut profile {
+        profile.plugin = plugin.sha256.clone();
+        if let Some(baseline) = &context.audit_baseline {
+            compare_to_baseline(&mut report, profile, baseline);
+        }
+    }
+    report
+        .notes
+        .splice(0..0, join_instance_notes(instance_notes));
+    if instances > 1 {
+        report.notes.push(format!(
+            "ran as {instances} instances, each over its share of the files (--jobs)"
+        ));
+    }
+    take_findings(&mut report, &sink);
+    if status.is_completed()
+        && let Some(usage) = usage
+        && usage.inputs_read == 0
+        && report.files_scanned == 0
+    {
+        let narrow_grant = stage.grants.read.patterns() != ["**"];
+        if usage.files_listed == Some(0) && narrow_grant {
+            // A stage for some kinds of file (Terraform, say) looked, and
+            // the workspace has none: it checked all its grant holds. A
+            // whole-workspace scanner that sees no file still errs below.
+            report.notes.push(NO_FILE_MATCHED.into());
+        } else if context.shard.is_some() {
+            // Another job's slot may hold this stage's files; `cordon
+            // merge` makes it an error if none did.
+            report.notes.push(merge::NOTHING_IN_SHARD.into());
+        } else {
+            status = StageStatus::Errored {
+                kind: ErrorKind::Failed,
+                message: merge::READ_NOTHING.into(),
+            };
+        }
+    }
+    report_unscanned(&mut report, context.unscanned_severity);
+    describe_dynamic_rules(&mut report);
+    let completed = matches!(status, StageStatus::Completed);
+    report.status = status;
+    StageOutcome { report, completed }
+}
+
+/// The stage's status from an instance that did not complete.
+fn failure_status(result: RunResult, stage: &StageConfig, stderr_text: &str) -> StageStatus {
+    match result {
+        RunResult::Completed(_) => StageStatus::Completed,
         RunResult::StageError(error) => {
             let (kind, message) = match error {
                 bindings::cordon::stage::types::StageError::InvalidOptions(m) => (
@@ -339,29 +419,90 @@ fn run_stage(
         }
         RunResult::Failed(failure) => {
             let mut message = failure.message;
-            let tail: String = stderr_text
-                .lines()
-                .rev()
-                .take(5)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n");
-            if !tail.trim().is_empty() {
-                message.push_str(&format!("; the stage's last stderr lines:\n{tail}"));
+            let tail: Vec<&str> = stderr_text.lines().rev().take(5).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            if !tail.join("").trim().is_empty() {
+                message.push_str(&format!(
+                    "; the stage's last stderr lines:\n{}",
+                    tail.join("\n")
+                ));
             }
             StageStatus::Errored {
                 kind: failure.kind,
                 message,
             }
         }
-    };
-    report_unscanned(&mut report, context.unscanned_severity);
-    describe_dynamic_rules(&mut report);
-    let completed = matches!(status, StageStatus::Completed);
-    report.status = status;
-    StageOutcome { report, completed }
+    }
+}
+
+/// Most instances of one stage on one run: past a few the start-up of each
+/// costs more than the share of files it takes, and each holds slots of the
+/// engine's instance pool.
+const MAX_INSTANCES_PER_STAGE: u32 = 8;
+
+/// The share of the files each instance of the stage lists: one per job
+/// for a stage that declares itself shardable and writes no artifact (two
+/// instances would each write a partial one), else the run's own slot.
+/// The split is `--shard`'s, so a sharded CI job splits its slot further.
+fn instance_shares(
+    stage: &StageConfig,
+    shardable: bool,
+    context: &RunContext,
+) -> Vec<Option<Shard>> {
+    let jobs = context.jobs.clamp(1, MAX_INSTANCES_PER_STAGE);
+    if !shardable || jobs == 1 || !stage.grants.artifacts_write.is_empty() {
+        return vec![context.shard];
+    }
+    context
+        .shard
+        .unwrap_or(Shard::WHOLE)
+        .split(jobs)
+        .into_iter()
+        .map(Some)
+        .collect()
+}
+
+/// The instances' notes: a note every instance gave is shown once; notes
+/// that differ (counts of each instance's share) are shown per instance.
+fn join_instance_notes(instance_notes: Vec<Vec<String>>) -> Vec<String> {
+    let count = instance_notes.len();
+    if count <= 1 {
+        return instance_notes.into_iter().flatten().collect();
+    }
+    let mut joined: Vec<String> = Vec::new();
+    for (index, notes) in instance_notes.iter().enumerate() {
+        for note in notes {
+            let everywhere = instance_notes.iter().all(|other| other.contains(note));
+            let line = if everywhere {
+                note.clone()
+            } else {
+                format!("instance {}/{count}: {note}", index + 1)
+            };
+            if !joined.contains(&line) {
+                joined.push(line);
+            }
+        }
+    }
+    joined
+}
+
+/// The findings every instance handed over, kept by the stage's one sink.
+fn take_findings(report: &mut StageReport, sink: &SharedSink) {
+    let mut sink = findings::lock(sink);
+    let mut seen = BTreeSet::new();
+    report.findings = std::mem::take(&mut sink.findings)
+        .into_iter()
+        .map(convert::finding)
+        // Two instances can meet one secret (a commit each): one finding.
+        .filter(|finding| seen.insert((finding.rule_id.clone(), finding.fingerprint.clone())))
+        .collect();
+    report.findings_truncated = sink.truncated;
+    if sink.truncated {
+        report.notes.push(format!(
+            "the stage reached its limit of {} findings or {} bytes of findings; the most severe were kept, and the run fails",
+            sink.max, sink.max_bytes
+        ));
+    }
 }
 
 fn describe(
@@ -374,8 +515,15 @@ fn describe(
     // `describe` gets a store with no grants at all, and the stage's limits.
     let mut denied = Pipeline::nothing_granted(&stage.name);
     denied.limits = stage.limits.clone();
-    let state = stage_state(&denied, plugin_sha256, context, ArtifactStore::default())
-        .map_err(|message| (ErrorKind::Plugin, message))?;
+    let budget = SharedBudget::single(&denied, context);
+    let state = stage_state(
+        &denied,
+        plugin_sha256,
+        context,
+        ArtifactStore::default(),
+        budget,
+    )
+    .map_err(|message| (ErrorKind::Plugin, message))?;
     sandbox
         .describe(loaded, state.state, stage.limits.timeout)
         .map_err(|failure| {
@@ -476,9 +624,7 @@ pub struct Inspection {
 /// grants and the default limits.
 pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
     let sandbox = Sandbox::new(None).map_err(|e| e.to_string())?;
-    let loaded = sandbox
-        .load(&plugin.bytes, &plugin.sha256)
-        .map_err(|e| e.to_string())?;
+    let loaded = sandbox.load(plugin).map_err(|e| e.to_string())?;
     let context = RunContext {
         root: PathBuf::from("."),
         data_sets: BTreeMap::new(),
@@ -492,6 +638,7 @@ pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
         audit_baseline: None,
         tracked: std::sync::OnceLock::new(),
         shard: None,
+        jobs: 1,
         progress: progress::Progress::default(),
     };
     let stage = Pipeline::nothing_granted("inspect");
@@ -543,11 +690,34 @@ struct PreparedState {
 
 /// Builds the sandbox state from the stage's grants: each capability
 /// module gets exactly what the grant names.
+/// What the instances of one stage share, and the share of the files (and
+/// commits) one of them lists.
+struct SharedBudget {
+    findings: SharedSink,
+    memory: Arc<AtomicUsize>,
+    share: Option<Shard>,
+}
+
+impl SharedBudget {
+    /// A stage run as one instance, over the run's own slot.
+    fn single(stage: &StageConfig, context: &RunContext) -> Self {
+        Self {
+            findings: Arc::new(std::sync::Mutex::new(FindingSink::new(
+                stage.limits.max_findings,
+                stage.limits.max_report_bytes,
+            ))),
+            memory: Arc::default(),
+            share: context.shard,
+        }
+    }
+}
+
 fn stage_state(
     stage: &StageConfig,
     plugin_sha256: &str,
     context: &RunContext,
     store: ArtifactStore,
+    shared: SharedBudget,
 ) -> Result<PreparedState, String> {
     let grants = &stage.grants;
     let limits = &stage.limits;
@@ -564,8 +734,8 @@ fn stage_state(
                 Some(tracked) => workspace.with_tracked(tracked),
                 None => workspace,
             };
-            match context.shard {
-                Some(shard) => workspace.with_shard(shard),
+            match shared.share {
+                Some(share) => workspace.with_shard(share),
                 None => workspace,
             }
         })
@@ -595,7 +765,14 @@ fn stage_state(
         })
         .flatten();
     let git_scope = if grants.git {
-        context.git_scope.clone()
+        // Commits are split like files (a `--shard` job's were chosen
+        // already; its share of them is a subset).
+        context.git_scope.clone().map(|mut scope| {
+            if let Some(share) = shared.share {
+                scope.commits.retain(|commit| share.owns(commit));
+            }
+            scope
+        })
     } else {
         None
     };
@@ -604,7 +781,7 @@ fn stage_state(
     let state = StageState {
         wasi: sandbox::wasi_context(&stdout, &stderr),
         table: sandbox::resource_table(),
-        limiter: MemoryLimiter::new(limits.memory),
+        limiter: MemoryLimiter::shared(limits.memory, shared.memory),
         calls: CallRecorder::new(&stage.name, plugin_sha256, context.audit_log.clone()),
         workspace: WorkspaceAccess { workspace },
         data: DataAccess::new(data_sets, limits.max_read_bytes),
@@ -615,7 +792,7 @@ fn stage_state(
             max_bytes: limits.max_artifact_bytes,
             stage: stage.name.clone(),
         },
-        findings: FindingSink::new(limits.max_findings, limits.max_report_bytes),
+        findings: shared.findings,
         cache: CacheAccess {
             dir: stage_cache,
             max_bytes: limits.max_cache_bytes,
@@ -671,35 +848,34 @@ fn describe_dynamic_rules(report: &mut StageReport) {
     report.rules.extend(added.into_values());
 }
 
-/// Moves what the stage left in its state into the report; returns the
-/// captured stderr (a crash message is usually there).
+/// Moves what an instance of the stage left in its state into the report
+/// (findings aside: the stage's one sink holds them); returns the captured
+/// stderr (a crash message is usually there).
 fn collect_state(
     report: &mut StageReport,
     state: StageState,
     stdout: &CappedOutput,
     stderr: &CappedOutput,
 ) -> String {
-    report.findings = state
-        .findings
-        .findings
-        .into_iter()
-        .map(convert::finding)
-        .collect();
-    report.findings_truncated = state.findings.truncated;
-    if state.findings.truncated {
-        report.notes.push(format!(
-            "the stage reached its limit of {} findings or {} bytes of findings; the most severe were kept, and the run fails",
-            state.findings.max, state.findings.max_bytes
-        ));
-    }
-    report.resources = Some(cordon_report::ResourceUse {
+    let used = cordon_report::ResourceUse {
         wall_ms: report.duration_ms,
         cpu_ms: state.cpu_time.as_millis() as u64,
         peak_memory_bytes: state.limiter.used() as u64,
         bytes_read: state.calls.usage.bytes_read,
         host_calls: state.calls.usage.host_calls,
+    };
+    report.resources = Some(match report.resources.take() {
+        // Instances run side by side: their memory adds up, like their CPU.
+        Some(sum) => cordon_report::ResourceUse {
+            wall_ms: sum.wall_ms.max(used.wall_ms),
+            cpu_ms: sum.cpu_ms + used.cpu_ms,
+            peak_memory_bytes: sum.peak_memory_bytes + used.peak_memory_bytes,
+            bytes_read: sum.bytes_read + used.bytes_read,
+            host_calls: sum.host_calls + used.host_calls,
+        },
+        None => used,
     });
-    report.denied = state.calls.denied;
+    report.denied.extend(state.calls.denied);
     if state.log.dropped > 0 {
         report.notes.push(format!(
             "log output over the limit: {} bytes dropped",

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use super::CodeOrigin;
 use crate::trust::cache_auth::{CacheKey, TAG_LEN};
 
 pub struct ComponentCache {
@@ -66,13 +67,13 @@ impl ComponentCache {
         Some(bytes)
     }
 
-    /// The compiled component and whether it came from the cache.
+    /// The compiled component, from the cache or compiled now.
     pub fn get_or_compile(
         &self,
         engine: &Engine,
         wasm: &[u8],
         sha256: &str,
-    ) -> Result<(Component, bool), String> {
+    ) -> Result<(Component, CodeOrigin), String> {
         let entry = self.entry(sha256);
         if let Some((path, key)) = &entry
             && path.is_file()
@@ -83,7 +84,7 @@ impl ComponentCache {
             // digest and these exact bytes: only this host wrote them, from
             // what wasmtime itself produced. See `crate::trust::cache_auth`.
             match unsafe { Component::deserialize(engine, &compiled) } {
-                Ok(component) => return Ok((component, true)),
+                Ok(component) => return Ok((component, CodeOrigin::Cache)),
                 Err(error) => tracing::warn!(
                     "ignoring unusable compiled-component cache entry {}: {error}",
                     path.display()
@@ -108,7 +109,7 @@ impl ComponentCache {
         // SAFETY: `compiled` was produced by this engine a moment ago.
         let component =
             unsafe { Component::deserialize(engine, &compiled) }.map_err(|e| format!("{e:#}"))?;
-        Ok((component, false))
+        Ok((component, CodeOrigin::Compiled))
     }
 }
 

@@ -3,6 +3,12 @@
 //! for three memories of 1000 MiB), caps how many instances, memories and
 //! tables the store may hold, and remembers whether it was hit so a trap
 //! after a refused allocation is reported as a memory-limit stop.
+//!
+//! A stage run as several instances (a shardable stage on several cores)
+//! shares one budget: the cap is the stage's, whatever the instance count.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use wasmtime::ResourceLimiter;
 
@@ -18,7 +24,10 @@ const MAX_TABLE_ELEMENTS: usize = 1_000_000;
 
 pub struct MemoryLimiter {
     limit: usize,
-    /// Bytes of linear memory granted so far, over every memory.
+    /// Bytes of linear memory granted so far to every instance of the
+    /// stage together, against `limit`.
+    stage_total: Arc<AtomicUsize>,
+    /// This instance's share of `stage_total`.
     used: usize,
     table_elements: usize,
     /// The total the guest last asked for past the limit.
@@ -27,8 +36,15 @@ pub struct MemoryLimiter {
 
 impl MemoryLimiter {
     pub fn new(limit: u64) -> Self {
+        Self::shared(limit, Arc::default())
+    }
+
+    /// A limiter for one of several instances of a stage, all of which
+    /// draw on `stage_total` against the one `limit`.
+    pub fn shared(limit: u64, stage_total: Arc<AtomicUsize>) -> Self {
         Self {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            stage_total,
             used: 0,
             table_elements: 0,
             refused: None,
@@ -56,13 +72,23 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let total = self.used.saturating_add(desired.saturating_sub(current));
-        if total > self.limit {
-            self.refused = Some(total);
-            return Ok(false);
+        let growth = desired.saturating_sub(current);
+        let granted = self
+            .stage_total
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |total| {
+                let total = total.saturating_add(growth);
+                (total <= self.limit).then_some(total)
+            });
+        match granted {
+            Ok(_) => {
+                self.used += growth;
+                Ok(true)
+            }
+            Err(total) => {
+                self.refused = Some(total.saturating_add(growth));
+                Ok(false)
+            }
         }
-        self.used = total;
-        Ok(true)
     }
 
     fn table_growing(
@@ -107,5 +133,18 @@ mod tests {
         assert_eq!(limiter.limit_hit(), Some(1200));
         assert!(limiter.memory_growing(600, 1000, None).unwrap());
         assert_eq!(limiter.used(), 1000);
+    }
+
+    #[test]
+    fn instances_of_one_stage_share_its_budget() {
+        let total = Arc::new(AtomicUsize::new(0));
+        let mut first = MemoryLimiter::shared(1000, total.clone());
+        let mut second = MemoryLimiter::shared(1000, total.clone());
+        assert!(first.memory_growing(0, 700, None).unwrap());
+        assert!(!second.memory_growing(0, 400, None).unwrap());
+        assert_eq!(second.limit_hit(), Some(1100));
+        assert!(second.memory_growing(0, 300, None).unwrap());
+        assert_eq!((first.used(), second.used()), (700, 300));
+        assert_eq!(total.load(Ordering::SeqCst), 1000);
     }
 }

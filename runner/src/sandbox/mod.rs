@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime::{Engine, Store, Trap};
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::host::bindings::{Stage, StagePre};
 use crate::host::{self, StageState};
+use crate::plugins::VerifiedPlugin;
 use crate::trust::cache_auth::CacheKey;
 
 pub use cache::ComponentCache;
@@ -58,30 +59,27 @@ pub struct LoadedPlugin {
     pre: StagePre<StageState>,
     /// The interfaces the component imports, e.g. `cordon:stage/workspace@0.1.0`.
     pub imports: Vec<String>,
-    /// True when the compiled code came from the on-disk cache.
-    pub cache_hit: bool,
+    /// Where the compiled code came from.
+    pub origin: CodeOrigin,
+}
+
+/// Where a component's native code came from: the cold-start cost of a run
+/// depends on it, so the debug log says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeOrigin {
+    /// Compiled into the binary at build time (the built-in stages).
+    Embedded,
+    /// The authenticated on-disk cache.
+    Cache,
+    /// Compiled by Cranelift just now.
+    Compiled,
 }
 
 impl Sandbox {
     /// `cache` holds compiled components, authenticated with its key;
     /// `None` disables the cache.
     pub fn new(cache: Option<(PathBuf, CacheKey)>) -> anyhow::Result<Sandbox> {
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        config.epoch_interruption(true);
-        let mut pooling = PoolingAllocationConfig::default();
-        // Per-stage memory caps are enforced by `MemoryLimiter`; the pool only
-        // bounds what any one linear memory could ever reach.
-        pooling.max_memory_size(4 << 30);
-        pooling.total_component_instances(64);
-        pooling.total_core_instances(512);
-        pooling.total_memories(128);
-        pooling.total_tables(512);
-        // Stages run synchronously, so the pool's async fiber stacks are
-        // unused; each one costs a guard-page mprotect at start-up, and the
-        // default of 1000 was most of a warm run's fixed cost.
-        pooling.total_stacks(1);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+        let config = cordon_engine_config::config();
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut linker = Linker::new(&engine);
         host::link(&mut linker).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -109,13 +107,22 @@ impl Sandbox {
         })
     }
 
-    /// Compiles (or loads from the cache) and links a verified component.
-    pub fn load(&self, wasm: &[u8], sha256: &str) -> Result<LoadedPlugin, LoadError> {
+    /// Links a verified component: its code embedded in the binary, from
+    /// the cache, or compiled now, in that order of preference.
+    pub fn load(&self, plugin: &VerifiedPlugin) -> Result<LoadedPlugin, LoadError> {
+        let wasm: &[u8] = &plugin.bytes;
         check_header(wasm)?;
-        let (component, cache_hit) = self
-            .cache
-            .get_or_compile(&self.engine, wasm, sha256)
-            .map_err(LoadError::Invalid)?;
+        let embedded = plugin
+            .precompiled
+            .and_then(|code| embedded_component(&self.engine, code, &plugin.source));
+        let (component, origin) = match embedded {
+            Some(component) => (component, CodeOrigin::Embedded),
+            None => self
+                .cache
+                .get_or_compile(&self.engine, wasm, &plugin.sha256)
+                .map_err(LoadError::Invalid)?,
+        };
+        tracing::debug!("{}: native code {origin:?}", plugin.source);
         let component_type = component.component_type();
         let mut imports = Vec::new();
         for (name, _) in component_type.imports(&self.engine) {
@@ -135,7 +142,7 @@ impl Sandbox {
         Ok(LoadedPlugin {
             pre,
             imports,
-            cache_hit,
+            origin,
         })
     }
 
@@ -318,6 +325,28 @@ impl GuestFailure {
                 kind: ErrorKind::Trap,
                 message: format!("the stage failed: {error:#}"),
             },
+        }
+    }
+}
+
+/// The native code the build script compiled for a built-in stage, if this
+/// host and engine can run it. It is trusted as part of the binary, exactly
+/// like the component bytes beside it; a mismatch (another CPU, for
+/// instance) falls back to compiling, never to an error.
+fn embedded_component(engine: &Engine, code: &'static [u8], source: &str) -> Option<Component> {
+    if engine.detect_precompiled(code) != Some(wasmtime::Precompiled::Component) {
+        tracing::debug!("{source}: embedded native code is not a component for this engine");
+        return None;
+    }
+    // SAFETY: `code` is a static in this binary, produced by wasmtime's
+    // `precompile_component` at build time from the component whose digest
+    // was just verified; it is never read from a writable place. wasmtime
+    // still checks that it was compiled by this version with these settings.
+    match unsafe { Component::deserialize(engine, code) } {
+        Ok(component) => Some(component),
+        Err(error) => {
+            tracing::debug!("{source}: embedded native code not usable here ({error}); compiling");
+            None
         }
     }
 }

@@ -56,13 +56,32 @@ pub fn path_family(path: &str) -> String {
 }
 
 impl AccessProfile {
+    /// Adds what another instance of the same stage did: a stage run as
+    /// several instances is compared to its baseline as one.
+    pub fn absorb(&mut self, other: &AccessProfile) {
+        for (mine, theirs) in [
+            (&mut self.interfaces, &other.interfaces),
+            (&mut self.path_families, &other.path_families),
+            (&mut self.artifacts, &other.artifacts),
+            (&mut self.data_sets, &other.data_sets),
+        ] {
+            for value in theirs {
+                if mine.len() >= MAX_FAMILIES {
+                    break;
+                }
+                mine.insert(value.clone());
+            }
+        }
+        self.bytes_read += other.bytes_read;
+    }
+
     /// Adds one allowed host call.
     pub fn observe(&mut self, call: &str, target: &str, bytes: u64) {
         if !self.interfaces.contains(call) {
             self.interfaces.insert(call.to_string());
         }
         let (set, value) = match call {
-            "workspace.read" | "workspace.read-at" | "workspace.stat" => {
+            "workspace.read" | "workspace.read-at" | "workspace.sha256" | "workspace.stat" => {
                 (&mut self.path_families, path_family(target))
             }
             "artifacts.get" | "artifacts.put" => (&mut self.artifacts, target.to_string()),
@@ -77,7 +96,11 @@ impl AccessProfile {
         }
         if matches!(
             call,
-            "workspace.read" | "workspace.read-at" | "artifacts.get" | "data.read"
+            "workspace.read"
+                | "workspace.read-at"
+                | "workspace.sha256"
+                | "artifacts.get"
+                | "data.read"
         ) {
             self.bytes_read += bytes;
         }

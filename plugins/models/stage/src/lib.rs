@@ -9,7 +9,7 @@
 //! | key | default | meaning |
 //! |---|---|---|
 //! | `include-ignored` | `false` | also examine files `.gitignore` excludes |
-//! | `sha256` | `true` | hash every model file (in 1 MiB ranged reads) for the inventory |
+//! | `sha256` | `true` | record every model file's SHA-256 in the inventory (hashed by the host) |
 //! | `allow-globals` | `[]` | pickle globals (`module.Name`) to trust on top of the built-in allow-list; a built-in denied family (`os`, `subprocess`, ...) cannot be allowed |
 //!
 //! Writes the `model-inventory` artifact when the pipeline grants it; a
@@ -19,13 +19,8 @@
 use cordon_models::inventory::{INVENTORY_ARTIFACT, INVENTORY_MEDIA_TYPE, ModelInventory};
 use std::sync::Arc;
 
-use cordon_models::{Limits, ModelFinding, Policy, sha256_hex};
+use cordon_models::{Limits, ModelFinding, Policy};
 use cordon_sdk::prelude::*;
-
-/// Largest single `read-at` request; bigger engine reads are split so one
-/// request never asks the host for an unbounded buffer.
-/// Chunk size for hashing whole model files.
-const HASH_CHUNK: usize = 1 << 20;
 
 #[derive(Debug)]
 struct Options {
@@ -149,7 +144,7 @@ impl Stage for Models {
         for file in files {
             let source = RangedFile::new(&file.path, file.size);
             let scan = cordon_models::scan(&file.path, &source, &limits);
-            let mut unreadable = source.take_error();
+            let unreadable = source.take_error();
             let Some(scan) = scan else {
                 // Not a model by content or name, unless the sniff itself
                 // failed: then it was not examined at all.
@@ -176,9 +171,14 @@ impl Stage for Models {
             }
             if let Some(mut entry) = scan.inventory {
                 if options.sha256 && unreadable.is_none() {
-                    match sha256_hex(&source, HASH_CHUNK) {
+                    // The host hashes the file natively: a 10 GiB model
+                    // costs the sandbox one call, not 10 GiB of reads.
+                    match workspace::sha256(&file.path) {
                         Ok(digest) => entry.sha256 = Some(digest),
-                        Err(_) => unreadable = source.take_error(),
+                        Err(error) => summary.note(format!(
+                            "{}: no SHA-256 for the inventory ({error:?})",
+                            file.path
+                        )),
                     }
                 }
                 inventory.push(entry);

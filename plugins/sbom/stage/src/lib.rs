@@ -34,9 +34,6 @@ use cordon_sbom::{
 };
 use cordon_sdk::prelude::*;
 
-const HASH_CHUNK: usize = 1 << 20;
-/// Largest single `read-at` request.
-
 #[derive(Debug)]
 struct Options {
     name: String,
@@ -103,12 +100,12 @@ fn parse_options(json: &str) -> Result<Options, StageError> {
 }
 
 /// A model file without an inventory entry: its header as the models engine
-/// reads it, plus the SHA-256 of the whole file (hashed in ranged reads).
+/// reads it, plus the SHA-256 of the whole file (hashed by the host).
 fn model_from_headers(path: &str, size: u64, summary: &mut Summary) -> Option<ModelEntry> {
     let source = RangedFile::new(path, size);
     let scanned =
         cordon_models::scan(path, &source, &Limits::default()).and_then(|scan| scan.inventory);
-    let sha256 = cordon_models::sha256_hex(&source, HASH_CHUNK).ok();
+    let sha256 = workspace::sha256(path).ok();
     if let Some(error) = source.take_error() {
         summary.skip(path, format!("model file: {}", error.describe()));
         return None;

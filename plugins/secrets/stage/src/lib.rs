@@ -856,6 +856,9 @@ impl Stage for Secrets {
                 .map(|rule| to_rule(rule.descriptor())),
         )
         .workspace()
+        // Each file and commit is scanned on its own; the baseline and
+        // gitleaks configuration are read (not listed) by every instance.
+        .shardable()
     }
 
     fn run(options: String) -> Result<Summary, StageError> {
