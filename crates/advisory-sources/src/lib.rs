@@ -10,15 +10,19 @@
 //!   replaces good data. Conditional requests (`If-None-Match`,
 //!   `If-Modified-Since`) make an unchanged source a `304` that only
 //!   refreshes the manifest's check time.
+//! - [`workspace_ecosystems`] names the archives a workspace needs, from
+//!   its lockfiles; [`ecosystem_archive_name`] checks a name given by hand.
 //! - [`osv_status`] reads the manifests back: each source's age, record
 //!   count and location, for `cordon db status`. [`SourceStatus::git`] puts
 //!   a git-cloned database (RustSec) in the same shape; the caller supplies
 //!   its last commit time, which the runner already reads with `git2`.
 
+mod ecosystems;
 mod manifest;
 mod osv_archive;
 mod status;
 
+pub use ecosystems::{ecosystem_archive_name, workspace_ecosystems};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use osv_archive::{
     FetchError, Limits, OSV_ARCHIVE_BASE_URL, OsvArchiveFetcher, STAGING_DIR, UpdateOutcome,
