@@ -22,6 +22,10 @@ mod manifest;
 mod osv_archive;
 mod status;
 
+/// The time type of this crate's API, re-exported so callers need not
+/// depend on `jiff` themselves.
+pub use jiff;
+
 pub use ecosystems::{ecosystem_archive_name, workspace_ecosystems};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use osv_archive::{
