@@ -528,3 +528,97 @@ fn status_reports_age_records_and_damage() {
             .is_empty()
     );
 }
+
+/// The files a data set shows a stage: relative, `/`-separated, hidden
+/// entries (the staging area) skipped, as the runner lists them.
+fn listed(root: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let entry = entry.unwrap();
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                out.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn fetched_archives_are_what_the_audit_engine_reads() {
+    use cordon_audit::{AuditConfig, Ecosystem, Index, Inventory, OsvSelection, audit, parse_date};
+
+    let crates_io = stored(&[(
+        "RUSTSEC-2099-0001.json",
+        br#"{"id": "RUSTSEC-2099-0001", "summary": "demo overflows",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "demo"},
+              "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "1.2.0"}]}]}]}"#
+            .to_vec(),
+    )]);
+    let server = Server::start();
+    server.reply(Reply::ok(crates_io));
+    server.reply(Reply::ok(good_archive()));
+    let root = tempfile::tempdir().unwrap();
+    let fetcher = OsvArchiveFetcher::new(&server.base_url, Limits::default());
+    let now = time("2026-03-02T12:00:00Z");
+    fetcher.update(root.path(), "crates.io", now).unwrap();
+    fetcher.update(root.path(), "PyPI", now).unwrap();
+
+    let inventories = [Inventory {
+        path: "Cargo.lock".into(),
+        packages: vec![cordon_lockfiles::Package {
+            ecosystem: Ecosystem::CratesIo,
+            name: "demo".into(),
+            version: "1.1.0".into(),
+            source: cordon_lockfiles::Source::Registry { url: None },
+            checksums: vec![],
+            dev: false,
+            license: None,
+            line: Some(1),
+            dependencies: vec![],
+        }],
+        warnings: vec![],
+    }];
+    let selection = OsvSelection::for_inventories(&inventories);
+    let files: Vec<(String, Vec<u8>)> = listed(root.path())
+        .into_iter()
+        .filter(|path| selection.wants(path))
+        .map(|path| {
+            let bytes = std::fs::read(root.path().join(&path)).unwrap();
+            (path, bytes)
+        })
+        .collect();
+    let paths: Vec<&str> = files.iter().map(|(path, _)| path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "crates.io/RUSTSEC-2099-0001.json",
+            "crates.io/manifest.toml"
+        ]
+    );
+    // The manifest is not mistaken for an advisory, and nothing warns.
+    let (index, warnings) = Index::build(files).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(index.stats().files, 1);
+    let report = audit(
+        &[&index],
+        &inventories,
+        &AuditConfig::default(),
+        parse_date("2026-03-02").unwrap(),
+    );
+    let found: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|finding| finding.advisory_id.as_str())
+        .collect();
+    assert_eq!(found, ["RUSTSEC-2099-0001"]);
+}
