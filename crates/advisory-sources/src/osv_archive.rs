@@ -13,6 +13,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::manifest::{MANIFEST_FILE, Manifest};
+use crate::status::count_records;
 
 /// Where OSV.dev publishes its per-ecosystem archives.
 pub const OSV_ARCHIVE_BASE_URL: &str = "https://osv-vulnerabilities.storage.googleapis.com";
@@ -163,8 +164,14 @@ impl OsvArchiveFetcher {
         validate_ecosystem(ecosystem)?;
         let url = self.archive_url(ecosystem);
         let target = osv_root.join(ecosystem);
-        // An unreadable manifest only costs the conditional request.
-        let previous = Manifest::read(&target).ok().flatten();
+        // The previous copy's validators are sent only when that copy is
+        // whole: an unreadable manifest, or record files missing since the
+        // fetch, cost a full download instead of a 304 that would keep the
+        // damage.
+        let previous = Manifest::read(&target)
+            .ok()
+            .flatten()
+            .filter(|manifest| count_records(&target).ok() == Some(manifest.records));
         let now_text = rfc3339(now);
 
         let mut request = self.agent.get(&url);

@@ -129,7 +129,7 @@ fn source_status(dir: &Path, now: jiff::Timestamp) -> SourceStatus {
     status
 }
 
-fn count_records(dir: &Path) -> Result<usize, String> {
+pub(crate) fn count_records(dir: &Path) -> Result<usize, String> {
     let entries = std::fs::read_dir(dir).map_err(|error| format!("{}: {error}", dir.display()))?;
     let mut count = 0;
     for entry in entries {

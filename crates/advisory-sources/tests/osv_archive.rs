@@ -622,3 +622,26 @@ fn fetched_archives_are_what_the_audit_engine_reads() {
         .collect();
     assert_eq!(found, ["RUSTSEC-2099-0001"]);
 }
+
+#[test]
+fn a_damaged_copy_is_fetched_again_rather_than_kept_by_a_304() {
+    let server = Server::start();
+    server.reply(Reply::ok(good_archive()));
+    server.reply(Reply::ok(good_archive()));
+    let root = tempfile::tempdir().unwrap();
+    let fetcher = OsvArchiveFetcher::new(&server.base_url, Limits::default());
+    fetcher
+        .update(root.path(), "PyPI", time("2026-03-02T12:00:00Z"))
+        .unwrap();
+    let record = root.path().join("PyPI/PYSEC-2026-1.json");
+    std::fs::remove_file(&record).unwrap();
+
+    let outcome = fetcher
+        .update(root.path(), "PyPI", time("2026-03-03T12:00:00Z"))
+        .unwrap();
+    // No validators were sent, so the server could not answer 304.
+    assert_eq!(server.seen()[1].header("if-none-match"), None);
+    assert_eq!(server.seen()[1].header("if-modified-since"), None);
+    assert!(matches!(outcome, UpdateOutcome::Fetched(_)), "{outcome:?}");
+    assert!(record.is_file(), "the missing record is back");
+}
