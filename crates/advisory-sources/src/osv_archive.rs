@@ -213,6 +213,7 @@ impl OsvArchiveFetcher {
 
         let staging_root = osv_root.join(STAGING_DIR);
         std::fs::create_dir_all(&staging_root).map_err(io_error(&staging_root))?;
+        remove_abandoned(&staging_root, ABANDONED_AFTER);
         let staging = Staging::new(&staging_root, ecosystem).map_err(io_error(&staging_root))?;
 
         // The archive goes to disk (some are hundreds of MiB), hashed on
@@ -418,6 +419,32 @@ fn replace_dir(new: &Path, target: &Path, aside_dir: &Path) -> Result<(), FetchE
     Ok(())
 }
 
+/// How old a staging directory must be before an update takes it for the
+/// leftover of a killed one. Far longer than any download takes, so a
+/// concurrent update's directory is never removed from under it.
+const ABANDONED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Removes staging directories untouched for `age`: what an update killed
+/// mid-download (no `Drop` ran) left behind. Best effort: a directory that
+/// cannot be removed now is tried again next time.
+fn remove_abandoned(staging_root: &Path, age: Duration) {
+    let Ok(entries) = std::fs::read_dir(staging_root) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let abandoned = entry
+            .metadata()
+            .and_then(|metadata| metadata.modified())
+            .ok()
+            .and_then(|modified| now.duration_since(modified).ok())
+            .is_some_and(|idle| idle > age);
+        if abandoned {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// A private directory under the staging root, removed with everything in
 /// it (a failed download, or the replaced copy) when dropped.
 struct Staging {
@@ -484,6 +511,23 @@ mod tests {
             fetcher.archive_url("GitHub Actions"),
             "http://127.0.0.1:9/GitHub%20Actions/all.zip"
         );
+    }
+
+    #[test]
+    fn only_staging_directories_idle_for_long_are_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let old = root.path().join("npm.1.0");
+        let fresh = root.path().join("npm.2.0");
+        std::fs::create_dir_all(old.join("records")).unwrap();
+        std::fs::create_dir_all(&fresh).unwrap();
+        let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(48 * 3600);
+        File::open(&old)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+        remove_abandoned(root.path(), ABANDONED_AFTER);
+        assert!(!old.exists());
+        assert!(fresh.exists());
     }
 
     #[test]
