@@ -21,6 +21,7 @@ mod ecosystem;
 mod index;
 mod inventory;
 mod osv_db;
+mod osv_layout;
 mod rustsec_db;
 mod sbom;
 mod severity;
@@ -38,6 +39,7 @@ pub use config::{
 pub use cordon_lockfiles::Ecosystem;
 pub use index::{INDEX_FORMAT_VERSION, Index, IndexError, IndexStats, LoadWarning};
 pub use inventory::{Inventory, purl};
+pub use osv_layout::OsvSelection;
 pub use sbom::{LOCKFILE_PROPERTY, SbomError, SbomWarning, inventories_from_cyclonedx};
 pub use severity::{
     DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY,

@@ -19,13 +19,17 @@
 //! Databases: each of `rustsec` and `osv` may be missing or not granted as
 //! long as the other loads; the notes say which were used. With neither the
 //! stage fails: an audit against no database is never reported as clean.
+//! Packages are read first, so an `osv` data set stored one directory per
+//! ecosystem (as `cordon db update` fetches it) is read only for the
+//! workspace's ecosystems ([`OsvSelection`]).
 //!
 //! Rules: each advisory is its own rule (`RUSTSEC-…`, `PYSEC-…`), known
 //! only once the database is read, so `describe` lists none; every finding
 //! carries its advisory's title and help as `rule-*` properties instead.
 
 use cordon_audit::{
-    AuditConfig, Date, Index, Inventory, audit, database_age, inventories_from_cyclonedx,
+    AuditConfig, Date, Index, Inventory, OsvSelection, audit, database_age,
+    inventories_from_cyclonedx,
 };
 use cordon_lockfiles::{detect, parse_with_reader};
 use cordon_sdk::prelude::*;
@@ -90,6 +94,12 @@ fn is_advisory_file(path: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
+/// Whether `path` is the manifest of a fetched ecosystem directory.
+fn is_source_manifest(path: &str) -> bool {
+    path.split_once('/')
+        .is_some_and(|(_, rest)| rest == SOURCE_MANIFEST)
+}
+
 /// The cache key of a data set: its git revision when it has one, else a
 /// digest of every advisory file's path and size, so any change to the
 /// files (added, removed, edited to another length) builds a new index.
@@ -114,18 +124,33 @@ struct Database {
     index: Index,
 }
 
-/// Loads data set `name`: `Ok(None)` when it is absent or not granted (the
-/// reason is noted), an error when it is there but unusable.
+/// File name of the manifest `cordon db update` keeps in each fetched
+/// ecosystem directory (`<Ecosystem>/manifest.toml`).
+const SOURCE_MANIFEST: &str = "manifest.toml";
+
+/// What became of one data set.
+enum Loaded {
+    Database(Database),
+    /// Absent or not granted, and why.
+    Missing(String),
+    /// There, but holding nothing for the workspace's ecosystems.
+    NotNeeded(String),
+}
+
+/// Loads data set `name`: [`Loaded::Missing`] when it is absent or not
+/// granted, an error when it is there but unusable. With a `selection`,
+/// only the files it wants are read.
 fn load_database(
     name: &'static str,
     config: &AuditConfig,
     today: Date,
+    selection: Option<&OsvSelection>,
     summary: &mut Summary,
-) -> Result<Result<Database, String>, StageError> {
+) -> Result<Loaded, StageError> {
     let info = match data::info(name) {
         Ok(info) => info,
         Err(error @ (AccessError::Denied(_) | AccessError::NotFound(_))) => {
-            return Ok(Err(format!("{name}: {}", error.describe())));
+            return Ok(Loaded::Missing(format!("{name}: {}", error.describe())));
         }
         Err(error) => {
             return Err(StageError::Failed(format!(
@@ -140,19 +165,73 @@ fn load_database(
     }
     summary.note(age.note);
 
-    let files: Vec<FileInfo> = data::list_files(name, "")
-        .map_err(|error| StageError::Failed(format!("data set `{name}`: {}", error.describe())))?
-        .into_iter()
-        .filter(|file| is_advisory_file(&file.path))
-        .collect();
-    let key = cache_key(name, info.revision.as_deref(), &files);
+    let listed = data::list_files(name, "")
+        .map_err(|error| StageError::Failed(format!("data set `{name}`: {}", error.describe())))?;
+    let mut files = Vec::new();
+    let mut manifests = Vec::new();
+    let mut not_selected = 0usize;
+    for file in listed {
+        let advisory = is_advisory_file(&file.path);
+        let manifest = is_source_manifest(&file.path);
+        if !advisory && !manifest {
+            continue;
+        }
+        if !selection.is_none_or(|selection| selection.wants(&file.path)) {
+            not_selected += usize::from(advisory);
+        } else if manifest {
+            manifests.push(file);
+        } else {
+            files.push(file);
+        }
+    }
+    if let Some(selection) = selection
+        && not_selected > 0
+    {
+        summary.note(format!(
+            "{name}: read for {} only; {not_selected} file(s) of other ecosystems not read",
+            selection.key()
+        ));
+        if files.is_empty() {
+            // Data for other ecosystems only: the workspace's packages get
+            // "not checked" findings, and the stage does not fail as if
+            // no database had been granted.
+            return Ok(Loaded::NotNeeded(format!(
+                "{name}: no advisory data for this workspace's ecosystems ({}); fetch it with `cordon db update`",
+                selection.key()
+            )));
+        }
+    }
+    let key = match selection {
+        Some(selection) => {
+            // The selection is part of the key: an index of npm data must
+            // not serve a Python workspace. A fetched archive's manifest
+            // names its content (`sha256`), so a refresh whose files kept
+            // their sizes still builds a new index, while a `304` (which
+            // only moves `checked-at`) keeps the cached one.
+            let mut parts = vec![selection.key()];
+            for manifest in &manifests {
+                let bytes = data::read(name, &manifest.path).unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes);
+                let digest: Vec<&str> = text
+                    .lines()
+                    .filter(|line| line.starts_with("sha256"))
+                    .collect();
+                parts.push(format!("{}\0{}", manifest.path, digest.join("\n")));
+            }
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let tag = fingerprint(&parts);
+            let revision = info.revision.as_deref().map(|r| format!("{r}-{tag}"));
+            cache_key(&format!("{name}-{tag}"), revision.as_deref(), &files)
+        }
+        None => cache_key(name, info.revision.as_deref(), &files),
+    };
     if let Some(bytes) = cache::get(&key) {
         match Index::from_bytes(&bytes) {
             Ok(index) => {
                 log::debug(&format!(
                     "{name}: advisory index loaded from the cache ({key})"
                 ));
-                return Ok(Ok(Database {
+                return Ok(Loaded::Database(Database {
                     name,
                     index: index.with_label(name),
                 }));
@@ -195,7 +274,7 @@ fn load_database(
             error.describe()
         ));
     }
-    Ok(Ok(Database {
+    Ok(Loaded::Database(Database {
         name,
         index: index.with_label(name),
     }))
@@ -284,15 +363,32 @@ impl Stage for Audit {
         let today = today();
         let mut summary = Summary::default();
 
+        // Packages first: they decide which OSV ecosystems are read.
+        let inventories = match sbom_inventories(&mut summary)? {
+            Some(inventories) => {
+                summary.files_scanned += 1;
+                summary.note("packages from the sbom artifact".to_string());
+                inventories
+            }
+            None => lockfile_inventories(&mut summary)?,
+        };
+        let osv_selection = OsvSelection::for_inventories(&inventories);
+
         let mut databases = Vec::new();
         let mut missing = Vec::new();
+        let mut not_needed = false;
         for name in DATA_SETS {
-            match load_database(name, &config, today, &mut summary)? {
-                Ok(database) => databases.push(database),
-                Err(reason) => missing.push(reason),
+            let selection = (name == "osv").then_some(&osv_selection);
+            match load_database(name, &config, today, selection, &mut summary)? {
+                Loaded::Database(database) => databases.push(database),
+                Loaded::Missing(reason) => missing.push(reason),
+                Loaded::NotNeeded(reason) => {
+                    not_needed = true;
+                    missing.push(reason);
+                }
             }
         }
-        if databases.is_empty() {
+        if databases.is_empty() && !not_needed {
             return Err(StageError::Failed(format!(
                 "no advisory database is available ({}); grant `rustsec` or `osv` to the stage",
                 missing.join("; ")
@@ -302,19 +398,15 @@ impl Stage for Audit {
             .iter()
             .map(|db| format!("{} ({} advisories)", db.name, db.index.stats().advisories))
             .collect();
-        summary.note(format!("databases: {}", loaded.join(", ")));
+        let loaded = if loaded.is_empty() {
+            "none".to_owned()
+        } else {
+            loaded.join(", ")
+        };
+        summary.note(format!("databases: {loaded}"));
         for reason in &missing {
             summary.note(format!("database not used: {reason}"));
         }
-
-        let inventories = match sbom_inventories(&mut summary)? {
-            Some(inventories) => {
-                summary.files_scanned += 1;
-                summary.note("packages from the sbom artifact".to_string());
-                inventories
-            }
-            None => lockfile_inventories(&mut summary)?,
-        };
 
         let indexes: Vec<&Index> = databases.iter().map(|db| &db.index).collect();
         let report = audit(&indexes, &inventories, &config, today);

@@ -515,3 +515,79 @@ fn requirements_includes_are_read_through_the_host() {
     );
     assert!(located.contains(&("app/requirements/base.txt".to_string(), Some(1))));
 }
+
+/// An `osv` data set as `cordon db update` stores OSV's archives: one
+/// directory per ecosystem, each with a manifest, here with crates.io data
+/// and a damaged npm copy.
+fn per_ecosystem_osv() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "crates.io/GHSA-9999-8888-7777.json",
+        r#"{"id": "GHSA-9999-8888-7777", "summary": "smallvec demo issue",
+            "affected": [{"package": {"ecosystem": "crates.io", "name": "smallvec"},
+              "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": "0.6.10"}]}]}]}"#,
+    );
+    write("crates.io/manifest.toml", "source = \"osv:crates.io\"\n");
+    write("npm/GHSA-aaaa-bbbb-cccc.json", r#"{"id": "GHSA-aaaa"#);
+    write("npm/GHSA-dddd-eeee-ffff.json", "not json at all");
+    write("npm/manifest.toml", "source = \"osv:npm\"\n");
+    dir
+}
+
+#[test]
+fn a_rust_only_workspace_reads_only_the_crates_io_osv_directory() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let osv = per_ecosystem_osv();
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("osv", osv.path())
+        .run::<Audit>(json!({}));
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    assert_eq!(
+        hits(&outcome),
+        expect(&[("smallvec", "0.6.9", "GHSA-9999-8888-7777")])
+    );
+    let notes = &outcome.summary().notes;
+    // The damaged npm files were never read, so nothing complains of them.
+    assert!(!notes.iter().any(|n| n.contains("npm/")), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "osv: read for crates.io only; 2 file(s) of other ecosystems not read"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn osv_data_for_other_ecosystems_only_leaves_packages_not_checked() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let osv = per_ecosystem_osv();
+    std::fs::remove_dir_all(osv.path().join("crates.io")).unwrap();
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .data("osv", osv.path())
+        .run::<Audit>(json!({}));
+    // Not a failure as if no database were granted, and never clean: the
+    // crates are a "not checked" finding.
+    assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .any(|f| f.rule_id == cordon_audit::NOT_CHECKED_RULE),
+        "{:?}",
+        outcome.findings
+    );
+    let notes = &outcome.summary().notes;
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "database not used: osv: no advisory data for this workspace's ecosystems (crates.io)"
+        )),
+        "{notes:?}"
+    );
+}
