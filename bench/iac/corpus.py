@@ -8,11 +8,13 @@ a directory holding `manifest.jsonl` and `files/`. Each manifest line is one
 file:
 
   {"path": "<check>/vulnerable1/main.tf", "check": "<check>",
-   "theme": "encryption-at-rest", "vulnerable": true,
+   "theme": "encryption-at-rest", "vulnerable": true, "split": "dev",
    "source": {"repo": "...", "path": "...", "commit": "..."}}
 
 A check has one or more vulnerable files and one or more fixed files (the
-source project's positive and negative test cases for one rule).
+source project's positive and negative test cases for one rule). `split`
+tells apart the checks Cordon's policies were tuned against (`dev`) from
+checks added afterwards and measured before any change (`holdout`).
 
 Metrics, per tool:
   right theme     vulnerable files with at least one finding whose theme is
@@ -75,7 +77,7 @@ THEME_WORDS = {
     "encryption-at-rest": r"encrypt|\bkms\b|\bcmk\b|customer managed key|customer-managed key|at rest|rotation",
     "public-exposure": r"public|0\.0\.0\.0|::/0|internet|anonymous|allusers|allauthenticatedusers|anyone|world|unrestricted|open to|exposed|port 22|port 3389|\bssh\b|\brdp\b|ingress from",
     "iam-least-privilege": r"\biam\b|privilege|wildcard|\badmin|full access|\*|passrole|least|assume|principal|role|permissions?\b|rbac|service account",
-    "logging-monitoring": r"\blog|monitor|trail|audit|flow log|tracing|x-ray|insights|alarm",
+    "logging-monitoring": r"\blog|monitor|trail|audit|flow log|tracing|x-ray|insights|alarm|healthcheck",
     "plaintext-secrets": r"secret|password|credential|token|access key|hard-?coded|plaintext|plain text|sensitive",
     "container-privilege": r"privileg|\broot\b|\buser\b|host ?network|host ?pid|host ?ipc|hostpath|host path|capabilit|sys_admin|net_raw|limit|request|latest|\btag\b|digest|image|read-?only|seccomp|apparmor|escalat|sudo|healthcheck|mount|docker socket|uid",
     "network-segmentation": r"network ?polic|security group|\bingress\b|\begress\b|firewall|segment|subnet|\bvpc\b|\bnsg\b",
@@ -224,6 +226,11 @@ def main():
     parser.add_argument("--trivy", default=shutil.which("trivy"))
     parser.add_argument("--explain", action="store_true", help="per-check detail and the theme table")
     parser.add_argument("--json", help="also write the per-file hits and scores here")
+    parser.add_argument(
+        "--split",
+        help="score only the checks of this split (manifest field `split`, e.g. dev or holdout); "
+        "every file is still scanned",
+    )
     args = parser.parse_args()
 
     corpus = Path(args.corpus).resolve()
@@ -231,6 +238,10 @@ def main():
     cache = Path(args.cache).resolve() if args.cache else corpus / "peer-cache"
     cache.mkdir(parents=True, exist_ok=True)
     labels = [json.loads(line) for line in (corpus / "manifest.jsonl").read_text().splitlines() if line.strip()]
+    if args.split:
+        labels = [label for label in labels if label.get("split") == args.split]
+        if not labels:
+            sys.exit(f"no file of split {args.split!r} in the manifest")
 
     engine = Path(args.engine) if args.engine else None
     if engine is None:
