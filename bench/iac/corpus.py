@@ -26,7 +26,9 @@ Metrics, per tool:
   any finding     vulnerable files with any finding at all.
   told apart      checks for which one rule of the tool fires on every
                   vulnerable file of the check and on none of its fixed
-                  files. No mapping between tools' rule ids is needed.
+                  files. No mapping between tools' rule ids is needed, so
+                  an unrelated rule that happens to differ counts too; the
+                  next column also asks that rule to be of the theme.
   fixed flagged   fixed files with a finding under the labelled theme (the
                   fix did not silence the tool on what the check is about);
                   fixed files with any finding are shown too, as an upper
@@ -193,13 +195,24 @@ def score(hits, labels):
     fixed_on_theme = sum(1 for label in fixed if on_theme(label))
     fixed_any = sum(1 for label in fixed if hits.get(label["path"]))
     apart = []
+    apart_on_theme = []
     for check, cases in sorted(by_check.items()):
         rules_on = [{rule for rule, _ in hits.get(case["path"], [])} for case in cases]
         vulnerable_sets = [rules for rules, case in zip(rules_on, cases) if case["vulnerable"]]
         fixed_union = set().union(*[rules for rules, case in zip(rules_on, cases) if not case["vulnerable"]])
         common = set.intersection(*vulnerable_sets) if vulnerable_sets else set()
-        if common - fixed_union:
+        telling = common - fixed_union
+        if telling:
             apart.append(check)
+        # The stricter reading: the rule that tells the files apart is about
+        # the labelled theme, not an unrelated check that happens to differ.
+        theme = cases[0]["theme"]
+        themes_of_rule = defaultdict(set)
+        for case in cases:
+            for rule, themes in hits.get(case["path"], []):
+                themes_of_rule[rule] |= themes
+        if any(theme in themes_of_rule[rule] for rule in telling):
+            apart_on_theme.append(check)
     return {
         "right_theme": right_theme,
         "any_finding": any_finding,
@@ -208,6 +221,7 @@ def score(hits, labels):
         "fixed_any": fixed_any,
         "fixed": len(fixed),
         "apart": apart,
+        "apart_on_theme": apart_on_theme,
         "checks": len(by_check),
     }
 
@@ -273,18 +287,19 @@ def main():
         results.append((name, hits, cpu, wall, " (cached run)" if reused else ""))
 
     print()
-    print("| tool | vulnerable files flagged under the right theme | vulnerable files with any finding | checks told apart | fixed files flagged under the labelled theme | fixed files with any finding | CPU s | wall s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| tool | vulnerable files flagged under the right theme | vulnerable files with any finding | checks told apart | told apart by a rule of the theme | fixed files flagged under the labelled theme | fixed files with any finding | CPU s | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     scores = {}
     for name, hits, cpu, wall, note in results:
         if hits is None:
-            print(f"| {name} | {note} | | | | | | |")
+            print(f"| {name} | {note} | | | | | | | |")
             continue
         s = score(hits, labels)
         scores[name] = s
         print(
             f"| {name} | {percent(s['right_theme'], s['vulnerable'])} | "
             f"{percent(s['any_finding'], s['vulnerable'])} | {len(s['apart'])}/{s['checks']} | "
+            f"{len(s['apart_on_theme'])}/{s['checks']} | "
             f"{percent(s['fixed_on_theme'], s['fixed'])} | {percent(s['fixed_any'], s['fixed'])} | "
             f"{cpu:.2f}{note} | {wall:.2f} |"
         )
