@@ -23,8 +23,73 @@ pub struct YamlError {
 /// "billion laughs" blow-up on hostile input.
 const ALIAS_LIMIT: usize = 10_000;
 
+/// Closing brackets re-indented before giving up on a file.
+const MAX_BRACKET_FIXES: usize = 64;
+
 /// Loads every document of a YAML stream. Empty documents are dropped.
+///
+/// A multi-line flow collection whose closing `]` or `}` sits at the same
+/// column as its key (`command: [` ... `]`, common in Kubernetes manifests
+/// and accepted by libyaml and Go's yaml.v3) is refused by saphyr as
+/// "invalid indentation". Indentation inside a flow collection carries no
+/// meaning, so such a line is indented further and the text parsed again;
+/// line numbers, and columns on every other line, stay as they were.
 pub fn load_documents(text: &str) -> Result<Vec<Node>, YamlError> {
+    let first = match load_once(text) {
+        Ok(documents) => return Ok(documents),
+        Err(error) => error,
+    };
+    let mut patched = text.to_owned();
+    let mut error = first.clone();
+    for _ in 0..MAX_BRACKET_FIXES {
+        if !error.message.contains("indentation") {
+            break;
+        }
+        let Some(next) = indent_closing_bracket(&patched, error.pos.line) else {
+            break;
+        };
+        patched = next;
+        match load_once(&patched) {
+            Ok(documents) => return Ok(documents),
+            Err(again) => error = again,
+        }
+    }
+    // The original error is the one that points at the user's text.
+    Err(first)
+}
+
+/// Indents line `line` (1-based) by one more column than the line before
+/// it, when it starts with a closing flow bracket; `None` otherwise.
+fn indent_closing_bracket(text: &str, line: u32) -> Option<String> {
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let target = *lines.get(index)?;
+    let body = target.trim_start_matches(' ');
+    if !(body.starts_with(']') || body.starts_with('}')) {
+        return None;
+    }
+    let indent = target.len() - body.len();
+    let previous = lines[..index]
+        .iter()
+        .rev()
+        .find(|candidate| !candidate.trim().is_empty())
+        .map_or(0, |candidate| {
+            candidate.len() - candidate.trim_start_matches(' ').len()
+        });
+    let wanted = previous.max(indent + 1);
+    let mut out = String::with_capacity(text.len() + wanted);
+    for (number, original) in lines.iter().enumerate() {
+        if number == index {
+            out.push_str(&" ".repeat(wanted));
+            out.push_str(body);
+        } else {
+            out.push_str(original);
+        }
+    }
+    Some(out)
+}
+
+fn load_once(text: &str) -> Result<Vec<Node>, YamlError> {
     let mut loader: YamlLoader<MarkedYaml> = YamlLoader::default();
     loader.early_parse(false);
     loader.alias_limit(ALIAS_LIMIT);
@@ -252,6 +317,34 @@ mod tests {
         .unwrap();
         let bucket = docs[0].get("Resources").unwrap().get("B").unwrap();
         assert_eq!(bucket.pos.line, 3);
+    }
+
+    #[test]
+    fn closing_bracket_at_the_key_column_is_accepted() {
+        let text = "spec:\n  command: [\n    \"sh\", \"-c\",\n    \"sleep 1\"\n  ]\n  limits: {\n    cpu: 1\n  }\n  after: 2\n";
+        let docs = load_documents(text).unwrap();
+        let spec = docs[0].get("spec").unwrap();
+        let command = spec.get("command").unwrap().as_list().unwrap();
+        let words: Vec<_> = command.iter().filter_map(Node::as_str).collect();
+        assert_eq!(words, ["sh", "-c", "sleep 1"]);
+        assert_eq!(
+            spec.get("limits").unwrap().get("cpu").unwrap().as_number(),
+            Some(1.0)
+        );
+        // Positions after the patched lines are those of the user's text.
+        assert_eq!(spec.get("after").unwrap().pos, Pos { line: 9, column: 3 });
+    }
+
+    #[test]
+    fn a_bracket_fix_never_hides_a_real_error() {
+        // Unclosed flow sequence: still an error, reported where saphyr
+        // first stopped in the original text.
+        let error = load_documents("a:\n  b: [1,\n  ]\n  c: [2\n").unwrap_err();
+        assert!(!error.message.is_empty());
+        assert!(error.pos.line >= 1);
+        // A bad block indentation is not touched by the bracket fix.
+        let original = load_once("a:\n  b: 1\n c: 2\n").unwrap_err();
+        assert_eq!(load_documents("a:\n  b: 1\n c: 2\n").unwrap_err(), original);
     }
 
     #[test]
