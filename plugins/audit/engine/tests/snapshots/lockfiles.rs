@@ -90,14 +90,21 @@ fn cargo_lock_v1_with_metadata_checksums() {
         ])
     );
     assert_lines_point_at_packages(&report, "cargo-v1/Cargo.lock");
-    // The only note is the coverage line: every crate was checked.
+    // The coverage line (every crate was checked), then one upgrade per
+    // vulnerable package: smallvec 0.6.14 is the first release past all
+    // four advisories (RUSTSEC-2021-0003 is fixed only there), and time
+    // 0.2.23 the first patched one (0.2.0 is merely unaffected).
     assert_eq!(
         report.notes,
-        [format!(
-            "crates.io: {} package(s) checked against crates.io advisories from database 1 ({})",
-            report.packages_checked,
-            rustsec().stats().advisories
-        )]
+        [
+            format!(
+                "crates.io: {} package(s) checked against crates.io advisories from database 1 ({})",
+                report.packages_checked,
+                rustsec().stats().advisories
+            ),
+            "smallvec 0.6.9: upgrade to 0.6.14 fixes 4 advisories".to_owned(),
+            "time 0.1.40: upgrade to 0.2.23 fixes 1 advisory".to_owned(),
+        ]
     );
     assert_eq!(report.packages_not_checked, 0);
 
@@ -366,6 +373,8 @@ fn ignores_suppress_by_id_or_alias_and_expire() {
         report.notes[1..],
         [
             "ignore of RUSTSEC-2019-0009 expired on 2026-08-31; it is reported again",
+            // Counts only what is reported: two smallvec advisories are ignored.
+            "smallvec 0.6.9: upgrade to 0.6.13 fixes 3 advisories",
             "ignore of RUSTSEC-2018-0018 for not-smallvec matched nothing; remove it if the advisory no longer applies",
             "ignore of RUSTSEC-2099-0001 matched nothing; remove it if the advisory no longer applies",
         ]
@@ -540,8 +549,24 @@ fn rules_properties_and_fingerprints() {
     assert_eq!(get("package"), Some("tokio-rustls"));
     assert_eq!(get("version"), Some("0.12.2"));
     assert_eq!(get("purl"), Some("pkg:cargo/tokio-rustls@0.12.2"));
-    assert_eq!(get("aliases"), Some("CVE-2020-35875,GHSA-2jfv-g3fh-xq3v"));
+    assert_eq!(
+        get("aliases"),
+        Some(r#"["CVE-2020-35875","GHSA-2jfv-g3fh-xq3v"]"#)
+    );
     assert_eq!(get("fixed"), Some("0.12.3"));
+    // Patched in two release lines (>= 0.12.3, < 0.13 and >= 0.13.1).
+    assert_eq!(get("fixed-versions"), Some(r#"["0.12.3","0.13.1"]"#));
+    assert_eq!(get("upgrade-to"), Some("0.12.3"));
+    assert_eq!(
+        get("help-uri"),
+        Some("https://rustsec.org/advisories/RUSTSEC-2020-0019.html")
+    );
+    // Cargo.lock records the graph: the path from a direct dependency.
+    let path = get("dependency-path").unwrap();
+    assert!(
+        path.starts_with('[') && path.ends_with(r#""tokio-rustls 0.12.2"]"#),
+        "{path}"
+    );
 
     let mut fingerprints: Vec<&str> = report
         .findings
