@@ -582,3 +582,49 @@ fn rules_properties_and_fingerprints() {
         report.findings[0].fingerprint
     );
 }
+
+/// The case: an old django pinned in requirements.txt, against the
+/// real PyPI advisory database (28 advisories in the 2024-10 snapshot). One
+/// upgrade is advised for the package, in the summary and on every finding:
+/// 2.2.28, the last fix of the 2.2 line.
+#[test]
+fn one_upgrade_is_advised_for_a_package_with_many_advisories() {
+    let lockfile =
+        cordon_lockfiles::parse("requirements.txt", b"django==2.2.1\nrequests==2.19.0\n").unwrap();
+    let report = audit(
+        &[osv_pypi()],
+        &[cordon_audit::Inventory::from(lockfile)],
+        &AuditConfig::default(),
+        today(),
+    );
+    let django: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.package == "django")
+        .collect();
+    let upgrade = django[0].upgrade.clone().expect("an upgrade for django");
+    assert!(django.iter().all(|f| f.upgrade.as_ref() == Some(&upgrade)));
+    assert_eq!(upgrade.total, django.len());
+    let note = format!(
+        "django 2.2.1: upgrade to {} fixes {} advisories",
+        upgrade.version,
+        django.len()
+    );
+    assert!(report.notes.contains(&note), "{:?}", report.notes);
+    assert!(upgrade.remaining.is_empty());
+    assert_eq!(upgrade.version, "2.2.28");
+    // The advice is a version some advisory names as fixed.
+    assert!(
+        django
+            .iter()
+            .any(|f| f.fixed_versions.contains(&upgrade.version))
+    );
+    // Titles are about the flaw, never a blurb about Django itself.
+    assert!(
+        django
+            .iter()
+            .all(|f| !f.title.to_ascii_lowercase().starts_with("django is a")),
+        "{:?}",
+        django.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+}
