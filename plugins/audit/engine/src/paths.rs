@@ -206,3 +206,110 @@ mod tests {
         assert!(DependencyPaths::new(&flat).is_none());
     }
 }
+
+/// The lockfile crate's fixtures of every format that records a graph.
+#[cfg(test)]
+mod formats {
+    use super::*;
+
+    const FIXTURES: [(&str, &str); 17] = [
+        ("cargo-v3.lock", "Cargo.lock"),
+        ("cargo-v4.lock", "Cargo.lock"),
+        ("package-lock-v1.json", "package-lock.json"),
+        ("package-lock-v3.json", "package-lock.json"),
+        ("pnpm-v6.yaml", "pnpm-lock.yaml"),
+        ("pnpm-v9.yaml", "pnpm-lock.yaml"),
+        ("yarn-v1.lock", "yarn.lock"),
+        ("yarn-berry.lock", "yarn.lock"),
+        ("bun.lock.fixture", "bun.lock"),
+        ("poetry-2.lock.fixture", "poetry.lock"),
+        ("uv.lock.fixture", "uv.lock"),
+        ("pdm.lock.fixture", "pdm.lock"),
+        ("Gemfile.lock.fixture", "Gemfile.lock"),
+        ("composer.lock.fixture", "composer.lock"),
+        ("packages.lock.json.fixture", "packages.lock.json"),
+        ("pubspec.lock.fixture", "pubspec.lock"),
+        ("mix.lock.fixture", "mix.lock"),
+    ];
+
+    /// Every path ends at its package, starts at a direct dependency and
+    /// follows recorded links; every format gives paths (most formats give
+    /// one to every registry package of these fixtures).
+    #[test]
+    fn every_graph_format_gives_linked_paths() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../crates/lockfiles/tests/fixtures"
+        );
+        for (fixture, name) in FIXTURES {
+            let bytes = std::fs::read(format!("{dir}/{fixture}")).unwrap();
+            let inventory = Inventory::from(cordon_lockfiles::parse(name, &bytes).unwrap());
+            let paths = DependencyPaths::new(&inventory)
+                .unwrap_or_else(|| panic!("{fixture}: no dependency graph"));
+            let label = |index: usize| {
+                let package = &inventory.packages[index];
+                format!("{} {}", package.name, package.version)
+            };
+            let mut found = 0;
+            for (index, package) in inventory.packages.iter().enumerate() {
+                if !matches!(package.source, Source::Registry { .. }) {
+                    continue;
+                }
+                let path = paths.path_to(&inventory, index);
+                if path.is_empty() {
+                    continue;
+                }
+                found += 1;
+                assert_eq!(path.last(), Some(&label(index)), "{fixture}");
+                for pair in path.windows(2) {
+                    let linked = inventory.packages.iter().enumerate().any(|(from, p)| {
+                        label(from) == pair[0]
+                            && p.dependencies.iter().any(|&to| label(to) == pair[1])
+                    });
+                    assert!(
+                        linked,
+                        "{fixture}: {} -> {} is not a recorded link",
+                        pair[0], pair[1]
+                    );
+                }
+            }
+            assert!(found > 0, "{fixture}: no package has a path");
+        }
+    }
+
+    #[test]
+    fn transitive_paths_in_real_shaped_lockfiles() {
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../crates/lockfiles/tests/fixtures"
+        );
+        let path_of = |fixture: &str, name: &str, package: &str| {
+            let bytes = std::fs::read(format!("{dir}/{fixture}")).unwrap();
+            let inventory = Inventory::from(cordon_lockfiles::parse(name, &bytes).unwrap());
+            let index = inventory
+                .packages
+                .iter()
+                .position(|p| p.name == package)
+                .unwrap();
+            DependencyPaths::new(&inventory)
+                .unwrap()
+                .path_to(&inventory, index)
+        };
+        assert_eq!(
+            path_of("package-lock-v3.json", "package-lock.json", "ms"),
+            ["debug 4.3.5", "ms 2.1.2"]
+        );
+        assert_eq!(
+            path_of("poetry-2.lock.fixture", "poetry.lock", "certifi"),
+            ["requests 2.32.3", "certifi 2024.7.4"]
+        );
+        assert_eq!(
+            path_of("uv.lock.fixture", "uv.lock", "idna"),
+            ["anyio 4.4.0", "idna 3.7"]
+        );
+        assert_eq!(
+            path_of("yarn-berry.lock", "yarn.lock", "undici-types"),
+            ["@types/node 20.8.10", "undici-types 5.26.5"]
+        );
+    }
+}
