@@ -54,6 +54,9 @@ pub struct Finding {
     pub fingerprint: String,
     /// Already redacted by the stage.
     pub snippet: Option<String>,
+    /// In the JSON report, `[key, value]` pairs; the value of a
+    /// [`LIST_PROPERTIES`] key that holds a list is a JSON array.
+    #[serde(with = "property_pairs")]
     pub properties: Vec<(String, String)>,
 }
 
@@ -445,6 +448,76 @@ pub const SUPPRESSION_JUSTIFICATION_PROPERTY: &str = "suppression-justification"
 /// The finding property comparing it with a baseline: `new`, `unchanged`,
 /// `updated` or `absent` (SARIF's `baselineState`).
 pub const BASELINE_STATE_PROPERTY: &str = "baseline-state";
+
+/// The finding property holding the web page of the rule that reported
+/// it, when the rule is known only at run time (an advisory's own page):
+/// it becomes the SARIF rule's `helpUri`.
+pub const HELP_URI_PROPERTY: &str = "help-uri";
+
+/// Finding properties whose value is a list. The stage contract carries
+/// property values as strings, so a stage hands such a value over as a JSON
+/// array of strings (`["CVE-2019-1010083","GHSA-5wv5-4vpf-pj6m"]`); the
+/// SARIF and JSON reports write it as an array.
+pub const LIST_PROPERTIES: [&str; 4] = [
+    "aliases",
+    "fixed-versions",
+    "dependency-path",
+    "upgrade-leaves",
+];
+
+/// The list a [`LIST_PROPERTIES`] value holds, or `None` when the key is
+/// not a list key or the value is not a JSON array of strings (then it is
+/// an ordinary string).
+pub fn list_property(key: &str, value: &str) -> Option<Vec<String>> {
+    if !LIST_PROPERTIES.contains(&key) || !value.trim_start().starts_with('[') {
+        return None;
+    }
+    serde_json::from_str(value).ok()
+}
+
+/// Serde for [`Finding::properties`]: list values as JSON arrays, read
+/// back into the stage's encoding so a report round-trips.
+mod property_pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Value {
+        Text(String),
+        List(Vec<String>),
+    }
+
+    pub fn serialize<S: Serializer>(
+        properties: &[(String, String)],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(properties.iter().map(|(key, value)| {
+            let value = match super::list_property(key, value) {
+                Some(list) => Value::List(list),
+                None => Value::Text(value.clone()),
+            };
+            (key, value)
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Vec<(String, String)>, D::Error> {
+        let pairs: Vec<(String, Value)> = Vec::deserialize(deserializer)?;
+        pairs
+            .into_iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    Value::Text(text) => text,
+                    Value::List(list) => {
+                        serde_json::to_string(&list).map_err(serde::de::Error::custom)?
+                    }
+                };
+                Ok((key, value))
+            })
+            .collect()
+    }
+}
 
 /// SARIF's `suppression.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -25,8 +25,13 @@
 //!   and the severities of its findings in this run.
 //! - Findings whose rule is not in the stage's catalogue (the audit stage
 //!   has one rule per advisory, known only at run time) get a rule built
-//!   from the finding: `rule-short-description`, `rule-help` and `url`
-//!   properties when present, the rule id otherwise.
+//!   from the finding: `rule-short-description`, `rule-help` and
+//!   `help-uri` (else `url`) properties when present, the rule id
+//!   otherwise. A catalogue rule without a page takes its `helpUri` from
+//!   its first finding's `help-uri` property (the runner describes the
+//!   audit stage's advisories from the findings, with no address).
+//! - Properties listed in `LIST_PROPERTIES` (`aliases`, ...) whose value is
+//!   a JSON array of strings are written as arrays.
 //! - `partialFingerprints` holds `cordonFingerprint/v1`: the stage's own
 //!   fingerprint, stable across line moves. GitHub's
 //!   `primaryLocationLineHash` is left to GitHub (it needs file contents).
@@ -60,8 +65,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::model::{
-    BaselineState, Finding, Location, Rule, RunReport, Severity, ShardInfo, StageReport,
-    StageStatus, Suppression, VersionControl, short_commit,
+    BaselineState, Finding, HELP_URI_PROPERTY, Location, Rule, RunReport, Severity, ShardInfo,
+    StageReport, StageStatus, Suppression, VersionControl, list_property, short_commit,
 };
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -421,6 +426,11 @@ impl RuleTable {
                     if entry.theme.is_none() {
                         entry.theme = theme(finding);
                     }
+                    // A rule known only at run time (an advisory the runner
+                    // described from the finding) names its page here.
+                    if entry.help_uri.is_none() {
+                        entry.help_uri = web_address(property(finding, HELP_URI_PROPERTY));
+                    }
                 }
                 None => table.rules.push(rule_from_finding(id, finding)),
             }
@@ -484,12 +494,8 @@ fn rule_from_finding(id: String, finding: &Finding) -> RuleEntry {
     let help = property(finding, "rule-help")
         .unwrap_or_default()
         .to_string();
-    let help_uri = property(finding, "url")
-        .filter(|url| {
-            (url.starts_with("https://") || url.starts_with("http://"))
-                && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        })
-        .map(str::to_string);
+    let help_uri = web_address(property(finding, HELP_URI_PROPERTY))
+        .or_else(|| web_address(property(finding, "url")));
     RuleEntry {
         rule: Rule {
             id,
@@ -502,6 +508,17 @@ fn rule_from_finding(id: String, finding: &Finding) -> RuleEntry {
         max_severity: finding.severity,
         theme: theme(finding),
     }
+}
+
+/// An `http(s)` address without spaces or control characters; anything
+/// else never becomes a `helpUri`.
+fn web_address(candidate: Option<&str>) -> Option<String> {
+    candidate
+        .filter(|url| {
+            (url.starts_with("https://") || url.starts_with("http://"))
+                && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
+        .map(str::to_string)
 }
 
 /// A finding's `theme` property, when it is a plain tag (lower-case words
@@ -596,7 +613,11 @@ fn render_result(
         } else {
             key.clone()
         };
-        properties.insert(key, value.clone().into());
+        let value = match list_property(&key, value) {
+            Some(list) => list.into(),
+            None => value.clone().into(),
+        };
+        properties.insert(key, value);
     }
     properties.insert("severity".into(), finding.severity.as_str().into());
 

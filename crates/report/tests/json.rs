@@ -24,6 +24,24 @@ fn json_report_is_the_model_and_round_trips() {
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
 }
 
+/// List properties are JSON arrays in the report, and read back as the
+/// stage's encoding.
+#[test]
+fn list_properties_are_arrays() {
+    let value: Value = serde_json::from_str(&json::render(&sample_report())).unwrap();
+    let audit = value["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|stage| stage["name"] == "audit")
+        .unwrap();
+    let properties = audit["findings"][0]["properties"].as_array().unwrap();
+    let aliases = properties.iter().find(|pair| pair[0] == "aliases").unwrap();
+    assert_eq!(aliases[1], json!(["CVE-2021-25900", "GHSA-43w2-9j62-hq99"]));
+    let package = properties.iter().find(|pair| pair[0] == "package").unwrap();
+    assert_eq!(package[1], "smallvec");
+}
+
 /// The documented field names (docs/report-json.md).
 #[test]
 fn json_report_field_names() {

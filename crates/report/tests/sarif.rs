@@ -233,6 +233,11 @@ fn findings_without_a_workspace_path_still_have_a_location() {
     assert_eq!(location["region"], json!({ "startLine": 1 }));
     assert_eq!(advisory["properties"]["location"], "artifact:sbom");
     assert_eq!(advisory["properties"]["package"], "smallvec");
+    // A list property is an array, not the stage's JSON text.
+    assert_eq!(
+        advisory["properties"]["aliases"],
+        json!(["CVE-2021-25900", "GHSA-43w2-9j62-hq99"])
+    );
 
     // No location but a lockfile property: the lockfile.
     let lockfile = result(audit, "PYSEC-2024-0001");
@@ -348,6 +353,86 @@ fn hostile_input_is_sanitised() {
     );
     // A non-http URL never becomes a helpUri.
     assert!(rules.iter().all(|r| r["helpUri"].is_null()));
+}
+
+/// The runner describes the audit stage's advisories from the findings
+/// (with no address); the SARIF rule still links the advisory's own page,
+/// and the log stays valid for the schema, the Multitool and GitHub.
+#[test]
+fn run_time_rules_take_their_help_uri_from_the_findings() {
+    let mut audit = stage(
+        "audit",
+        Some(plugin("audit", "1.0.0")),
+        cordon_report::StageStatus::Completed,
+    );
+    audit.rules = vec![rule(
+        "GHSA-j8r2-6x86-q33q",
+        "Unintended leak of Proxy-Authorization header",
+        cordon_report::Severity::Medium,
+    )];
+    let mut leak = finding(
+        "GHSA-j8r2-6x86-q33q",
+        cordon_report::Severity::Medium,
+        "requests 2.30.0 is affected by GHSA-j8r2-6x86-q33q",
+        Some(location("requirements.txt")),
+    );
+    leak.properties = vec![
+        (
+            "help-uri".to_string(),
+            "https://osv.dev/vulnerability/GHSA-j8r2-6x86-q33q".to_string(),
+        ),
+        (
+            "url".to_string(),
+            "https://access.redhat.com/errata/RHSA-2023:4520".to_string(),
+        ),
+        (
+            "aliases".to_string(),
+            r#"["CVE-2023-32681","PYSEC-2023-74"]"#.to_string(),
+        ),
+        (
+            "dependency-path".to_string(),
+            r#"["httpx 0.1.0","requests 2.30.0"]"#.to_string(),
+        ),
+    ];
+    // A value that only looks like a list stays text, and so does a list
+    // under a key that is not a list key.
+    let mut odd = finding(
+        "audit/other",
+        cordon_report::Severity::Low,
+        "odd",
+        Some(location("requirements.txt")),
+    );
+    odd.properties = vec![
+        ("aliases".to_string(), "[not json".to_string()),
+        ("package".to_string(), r#"["a"]"#.to_string()),
+        ("help-uri".to_string(), "javascript:alert(1)".to_string()),
+    ];
+    audit.findings = vec![leak, odd];
+    let mut report = sample_report();
+    report.stages = vec![audit];
+    let log = sarif::render(&report);
+    assert_valid_sarif(&log, "run-time-rules");
+
+    let audit = run(&log, "cordon-audit");
+    let rules = audit["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules[0]["id"], "GHSA-j8r2-6x86-q33q");
+    assert_eq!(
+        rules[0]["helpUri"],
+        "https://osv.dev/vulnerability/GHSA-j8r2-6x86-q33q"
+    );
+    assert!(rules[1]["helpUri"].is_null(), "{}", rules[1]);
+    let leak = result(audit, "GHSA-j8r2-6x86-q33q");
+    assert_eq!(
+        leak["properties"]["aliases"],
+        json!(["CVE-2023-32681", "PYSEC-2023-74"])
+    );
+    assert_eq!(
+        leak["properties"]["dependency-path"],
+        json!(["httpx 0.1.0", "requests 2.30.0"])
+    );
+    let odd = result(audit, "audit/other");
+    assert_eq!(odd["properties"]["aliases"], "[not json");
+    assert_eq!(odd["properties"]["package"], r#"["a"]"#);
 }
 
 #[test]

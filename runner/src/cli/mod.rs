@@ -285,7 +285,7 @@ struct CommonArgs {
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Write a report: FORMAT=PATH with FORMAT one of sarif, json, junit,
-    /// text, cyclonedx; PATH `-` is standard output.
+    /// text, cyclonedx, spdx, openvex; PATH `-` is standard output.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     reports: Vec<ReportTarget>,
     /// Fail (exit 1) on findings at or above this severity [default: high,
@@ -814,6 +814,31 @@ fn apply_vex(pipeline: &mut Pipeline, files: &[PathBuf]) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// `--report openvex=PATH` asks the built-in audit stage for its OpenVEX
+/// document (`vex-out`), made reproducible by `SOURCE_DATE_EPOCH` when set.
+fn apply_vex_out(pipeline: &mut Pipeline, targets: &[ReportTarget]) -> Result<(), Fatal> {
+    if !targets.iter().any(|t| t.format == ReportFormat::OpenVex) {
+        return Ok(());
+    }
+    let audit = pipeline
+        .stages
+        .iter_mut()
+        .find(|s| s.plugin == crate::config::PluginSource::Builtin("audit".into()))
+        .ok_or_else(|| Fatal("--report openvex: the pipeline has no audit stage".into()))?;
+    if let Some(options) = audit.options.as_object_mut() {
+        options.insert("vex-out".into(), serde_json::Value::Bool(true));
+        let epoch = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        if let Some(epoch) = epoch {
+            options
+                .entry("vex-timestamp")
+                .or_insert(serde_json::Value::from(epoch));
+        }
+    }
+    Ok(())
+}
+
 /// A VEX document of many thousands of statements stays well under this.
 const MAX_VEX_BYTES: u64 = 64 << 20;
 
@@ -861,6 +886,7 @@ fn execute(
     let (mut pipeline, policy) = load_pipeline(&root, common)?;
     apply_source_date_epoch(&mut pipeline)?;
     apply_vex(&mut pipeline, &common.vex)?;
+    apply_vex_out(&mut pipeline, &common.reports)?;
     adjust(&mut pipeline)?;
     let git_scope = scope(&root).map_err(Fatal)?;
     let cache = cache_dir(&common.data);

@@ -1,6 +1,7 @@
 //! `--report FORMAT=PATH` and the terminal summary. The renderings live in
 //! the `cordon-report` crate; this module picks one and writes it, plus
-//! `cyclonedx`, which is the `sbom` artifact itself.
+//! `cyclonedx`, which is the `sbom` artifact itself, and `openvex`, which
+//! is the audit stage's `openvex` artifact.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -21,6 +22,8 @@ pub enum ReportFormat {
     CycloneDx,
     /// SPDX 2.3 JSON, converted from the `sbom` artifact.
     Spdx,
+    /// The audit stage's OpenVEX document of its own decisions.
+    OpenVex,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,9 +49,10 @@ impl FromStr for ReportTarget {
             },
             "cyclonedx" => ReportFormat::CycloneDx,
             "spdx" => ReportFormat::Spdx,
+            "openvex" => ReportFormat::OpenVex,
             other => {
                 return Err(format!(
-                    "unknown report format `{other}` (sarif, json, junit, text, cyclonedx, spdx)"
+                    "unknown report format `{other}` (sarif, json, junit, text, cyclonedx, spdx, openvex)"
                 ));
             }
         };
@@ -85,8 +89,19 @@ pub fn render(
             cordon_sbom::spdx_from_cyclonedx(&sbom.bytes)
                 .map_err(|e| format!("--report spdx: {e}"))?
         }
+        ReportFormat::OpenVex => {
+            let vex = artifacts.get(OPENVEX_ARTIFACT).ok_or_else(|| {
+                format!("--report openvex: no stage of this run produced the `{OPENVEX_ARTIFACT}` artifact (the audit stage writes it when an ignore or a VEX statement decided about a finding; its notes say why not)")
+            })?;
+            String::from_utf8(vex.bytes.as_ref().clone())
+                .map_err(|_| "the openvex artifact is not UTF-8 JSON".to_string())?
+        }
     })
 }
+
+/// The audit stage's artifact (`vex-out = true`), media type
+/// `application/vnd.openvex+json`.
+pub const OPENVEX_ARTIFACT: &str = "openvex";
 
 /// The SBOM stage's document, which the `cyclonedx` and `spdx` reports are.
 fn sbom_artifact(

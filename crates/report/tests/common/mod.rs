@@ -222,6 +222,10 @@ pub fn sample_report() -> RunReport {
             "Buffer overflow in SmallVec::insert_many".to_string(),
         ),
         ("rule-help".to_string(), "Upgrade to >=1.6.1".to_string()),
+        (
+            "aliases".to_string(),
+            r#"["CVE-2021-25900","GHSA-43w2-9j62-hq99"]"#.to_string(),
+        ),
     ];
     let mut from_lockfile = finding(
         "PYSEC-2024-0001",

@@ -9,12 +9,14 @@ use cordon_lockfiles::{Package, Source};
 use packageurl::PackageUrl;
 use sha2::{Digest, Sha256};
 
-use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected};
+use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected, Match};
 use crate::config::{AuditConfig, Date, IgnoreRule};
 use crate::ecosystem::{Ecosystem, EcosystemTag, is_matchable, normalized_name};
 use crate::index::Index;
 use crate::inventory::{Inventory, purl};
+use crate::paths::DependencyPaths;
 use crate::severity::Severity;
+use crate::upgrade::{Upgrade, best_upgrade, fixed_versions};
 use crate::vex::VexStatement;
 
 /// Rule id of the finding for an ecosystem whose packages no loaded
@@ -63,6 +65,18 @@ pub struct Finding {
     pub fingerprint: String,
     /// For a [`NOT_CHECKED_RULE`] finding: how many packages were not checked.
     pub package_count: Option<usize>,
+    /// The advisory's own page (rustsec.org for RustSec ids, osv.dev
+    /// otherwise), where `url` is its first reference.
+    pub help_uri: Option<String>,
+    /// Every version the advisory names as fixed, as written.
+    pub fixed_versions: Vec<String>,
+    /// The one upgrade of this package version that fixes the most of the
+    /// advisories reported for it (all of them when it can).
+    pub upgrade: Option<Upgrade>,
+    /// `name version` from a direct dependency down to this package (just
+    /// this package when it is direct); empty when the file records no
+    /// dependency graph.
+    pub dependency_path: Vec<String>,
 }
 
 impl Finding {
@@ -75,9 +89,39 @@ impl Finding {
             ("ecosystem".to_owned(), self.ecosystem.osv_name().to_owned()),
             ("purl".to_owned(), self.purl.clone()),
             ("kind".to_owned(), self.kind.clone()),
-            ("aliases".to_owned(), self.aliases.join(",")),
+            ("aliases".to_owned(), json_list(&self.aliases)),
             ("affected".to_owned(), self.affected.clone()),
             ("fixed".to_owned(), self.fixed.clone().unwrap_or_default()),
+            ("fixed-versions".to_owned(), json_list(&self.fixed_versions)),
+            (
+                "upgrade-to".to_owned(),
+                self.upgrade
+                    .as_ref()
+                    .map(|upgrade| upgrade.version.clone())
+                    .unwrap_or_default(),
+            ),
+            (
+                "upgrade-fixes".to_owned(),
+                self.upgrade
+                    .as_ref()
+                    .map(|upgrade| format!("{} of {}", upgrade.fixes, upgrade.total))
+                    .unwrap_or_default(),
+            ),
+            (
+                "upgrade-leaves".to_owned(),
+                self.upgrade
+                    .as_ref()
+                    .map(|upgrade| json_list(&upgrade.remaining))
+                    .unwrap_or_default(),
+            ),
+            (
+                "dependency-path".to_owned(),
+                json_list(&self.dependency_path),
+            ),
+            (
+                "help-uri".to_owned(),
+                self.help_uri.clone().unwrap_or_default(),
+            ),
             ("patched".to_owned(), self.patched.join(" | ")),
             ("cvss".to_owned(), self.cvss.clone().unwrap_or_default()),
             (
@@ -100,6 +144,35 @@ impl Finding {
         ];
         properties.retain(|(_, value)| !value.is_empty());
         properties
+    }
+}
+
+/// A list property as the reports expect it: a JSON array of strings
+/// (`cordon_report::LIST_PROPERTIES`); empty for an empty list.
+fn json_list(items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(items).unwrap_or_default()
+}
+
+/// The advisory's own web page: rustsec.org for RustSec ids, osv.dev for
+/// every other id (GHSA, PYSEC, CVE, GO, ...). `None` for an id that
+/// cannot be one path segment of an address.
+pub fn advisory_page(id: &str) -> Option<String> {
+    let id = id.trim();
+    let plain = !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        && !id.starts_with('.');
+    if !plain {
+        return None;
+    }
+    if id.starts_with("RUSTSEC-") {
+        Some(format!("https://rustsec.org/advisories/{id}.html"))
+    } else {
+        Some(format!("https://osv.dev/vulnerability/{id}"))
     }
 }
 
@@ -142,6 +215,8 @@ pub struct Rule {
     pub full_description: String,
     pub help: String,
     pub default_severity: Severity,
+    /// The advisory's own page ([`advisory_page`]).
+    pub help_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -267,7 +342,8 @@ pub fn audit(
     for inventory in inventories {
         report.notes.extend(inventory.warnings.iter().cloned());
         let mut seen: HashSet<(Ecosystem, String, String, String)> = HashSet::new();
-        for package in &inventory.packages {
+        let paths = DependencyPaths::new(inventory);
+        for (position, package) in inventory.packages.iter().enumerate() {
             let Source::Registry { url } = &package.source else {
                 continue;
             };
@@ -298,6 +374,8 @@ pub fn audit(
             // in cargo-audit and the OSV rules, even when two share an alias.
             let mut known_ids: HashSet<&str> = HashSet::new();
             let mut unreadable = false;
+            let first_finding = report.findings.len();
+            let mut reported_for_package: Vec<&AdvisoryRecord> = Vec::new();
 
             for index in indexes {
                 let mut reported_here: Vec<&AdvisoryRecord> = Vec::new();
@@ -348,13 +426,28 @@ pub fn audit(
                     }
 
                     reported_records.entry(record.id.clone()).or_insert(record);
+                    reported_for_package.push(record);
+                    let dependency_path = paths
+                        .as_ref()
+                        .map(|paths| paths.path_to(inventory, position))
+                        .unwrap_or_default();
                     report
                         .findings
-                        .push(finding(inventory, package, record, hit.range, hit.fixed));
+                        .push(finding(inventory, package, record, hit, dependency_path));
                 }
                 for record in reported_here {
                     known_ids.insert(&record.id);
                     known_ids.extend(record.aliases.iter().map(String::as_str));
+                }
+            }
+            if let Some(upgrade) =
+                best_upgrade(package.ecosystem, &package.version, &reported_for_package)
+            {
+                report
+                    .notes
+                    .push(upgrade.note(&package.name, &package.version));
+                for finding in &mut report.findings[first_finding..] {
+                    finding.upgrade = Some(upgrade.clone());
                 }
             }
             if unreadable {
@@ -495,6 +588,10 @@ fn report_not_checked(
                 line,
                 fingerprint: not_checked_fingerprint(ecosystem, &inventory.path),
                 package_count: Some(count),
+                help_uri: None,
+                fixed_versions: Vec::new(),
+                upgrade: None,
+                dependency_path: Vec::new(),
             });
         }
     }
@@ -509,6 +606,7 @@ fn report_not_checked(
             full_description: "The file pins packages of an ecosystem for which no loaded advisory database holds any advisory, so whether they are vulnerable is unknown. It is reported instead of being passed as clean.".to_owned(),
             help: "Load advisories for the ecosystem into the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>` or `--osv-db <directory>`), or lower `not-checked-severity` in the audit stage's options to accept the gap.".to_owned(),
             default_severity: config.not_checked_severity,
+            help_uri: None,
         });
     }
     sort_findings(report);
@@ -782,9 +880,13 @@ fn finding(
     inventory: &Inventory,
     package: &Package,
     record: &AdvisoryRecord,
-    affected: String,
-    fixed: Option<String>,
+    hit: Match,
+    dependency_path: Vec<String>,
 ) -> Finding {
+    let Match {
+        range: affected,
+        fixed,
+    } = hit;
     let patched = match &record.affected {
         Affected::RustSec { patched, .. } => patched.clone(),
         Affected::Osv { .. } => Vec::new(),
@@ -795,8 +897,14 @@ fn finding(
         (None, false) => "consider an alternative".to_owned(),
     };
     let kind = record.kind.as_str().to_owned();
+    // How it came in, when that is not obvious (a transitive dependency).
+    let via = if dependency_path.len() > 1 {
+        format!(" (via {})", dependency_path.join(" -> "))
+    } else {
+        String::new()
+    };
     let message = format!(
-        "{} {} is affected by {} ({kind}): {}; {remedy}",
+        "{} {}{via} is affected by {} ({kind}): {}; {remedy}",
         package.name, package.version, record.id, record.title
     );
     Finding {
@@ -824,6 +932,10 @@ fn finding(
         line: package.line,
         fingerprint: fingerprint(record, package, &inventory.path),
         package_count: None,
+        help_uri: advisory_page(&record.id),
+        fixed_versions: fixed_versions(record),
+        upgrade: None,
+        dependency_path,
     }
 }
 
@@ -858,8 +970,9 @@ fn rule(record: &AdvisoryRecord) -> Rule {
             record.affected_text()
         ),
     };
-    if let Some(url) = &record.url {
-        help.push_str(&format!(" Details: {url}"));
+    let help_uri = advisory_page(&record.id);
+    if let Some(page) = help_uri.as_ref().or(record.url.as_ref()) {
+        help.push_str(&format!(" Details: {page}"));
     }
     Rule {
         id: record.id.clone(),
@@ -871,6 +984,7 @@ fn rule(record: &AdvisoryRecord) -> Rule {
         },
         help,
         default_severity: record.severity(),
+        help_uri,
     }
 }
 
@@ -924,6 +1038,165 @@ pub fn database_age(
 mod tests {
     use super::*;
     use crate::config::parse_date;
+
+    fn osv(id: &str, package: &str, fixed: &str, aliases: &[&str]) -> (String, Vec<u8>) {
+        let record = serde_json::json!({
+            "id": id,
+            "summary": format!("{package} flaw"),
+            "aliases": aliases,
+            "references": [{"type": "WEB", "url": "https://errata.example/first-reference"}],
+            "affected": [{"package": {"ecosystem": "npm", "name": package},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+        });
+        (format!("{id}.json"), record.to_string().into_bytes())
+    }
+
+    /// npm lockfile v3: `app` needs express (which needs qs) and lodash.
+    const PACKAGE_LOCK: &str = r#"{
+  "name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": true,
+  "packages": {
+    "": {"name": "app", "version": "1.0.0",
+         "dependencies": {"express": "^4.17.0", "lodash": "4.17.15"}},
+    "node_modules/express": {"version": "4.17.1", "resolved": "https://registry.npmjs.org/express/-/express-4.17.1.tgz",
+         "dependencies": {"qs": "6.7.0"}},
+    "node_modules/qs": {"version": "6.7.0", "resolved": "https://registry.npmjs.org/qs/-/qs-6.7.0.tgz"},
+    "node_modules/lodash": {"version": "4.17.15", "resolved": "https://registry.npmjs.org/lodash/-/lodash-4.17.15.tgz"}
+  }
+}"#;
+
+    fn npm_report() -> AuditReport {
+        let (index, warnings) = Index::build([
+            osv("GHSA-test-qs01", "qs", "6.7.3", &["CVE-2022-24999"]),
+            osv("GHSA-test-lo01", "lodash", "4.17.19", &["CVE-2020-8203"]),
+            osv(
+                "GHSA-test-lo02",
+                "lodash",
+                "4.17.21",
+                &["CVE-2021-23337", "PYSEC-none"],
+            ),
+        ])
+        .unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let lockfile =
+            cordon_lockfiles::parse("web/package-lock.json", PACKAGE_LOCK.as_bytes()).unwrap();
+        audit(
+            &[&index],
+            &[Inventory::from(lockfile)],
+            &AuditConfig::default(),
+            parse_date("2026-09-01").unwrap(),
+        )
+    }
+
+    fn property(finding: &Finding, key: &str) -> String {
+        finding
+            .properties()
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn findings_carry_the_dependency_path_from_a_direct_dependency() {
+        let report = npm_report();
+        let qs = report
+            .findings
+            .iter()
+            .find(|f| f.package == "qs")
+            .expect("qs finding");
+        assert_eq!(qs.dependency_path, ["express 4.17.1", "qs 6.7.0"]);
+        assert_eq!(
+            property(qs, "dependency-path"),
+            r#"["express 4.17.1","qs 6.7.0"]"#
+        );
+        assert!(
+            qs.message
+                .contains("qs 6.7.0 (via express 4.17.1 -> qs 6.7.0) is affected"),
+            "{}",
+            qs.message
+        );
+        // A direct dependency's path is itself, and the message says nothing more.
+        let lodash = report
+            .findings
+            .iter()
+            .find(|f| f.package == "lodash")
+            .unwrap();
+        assert_eq!(lodash.dependency_path, ["lodash 4.17.15"]);
+        assert!(!lodash.message.contains("via"), "{}", lodash.message);
+    }
+
+    #[test]
+    fn findings_link_the_advisory_page_and_list_aliases_and_the_upgrade() {
+        let report = npm_report();
+        let lodash: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.package == "lodash")
+            .collect();
+        assert_eq!(lodash.len(), 2);
+        for finding in &lodash {
+            let upgrade = finding.upgrade.as_ref().unwrap();
+            assert_eq!(upgrade.version, "4.17.21");
+            assert_eq!(property(finding, "upgrade-to"), "4.17.21");
+            assert_eq!(property(finding, "upgrade-fixes"), "2 of 2");
+            assert_eq!(property(finding, "upgrade-leaves"), "");
+        }
+        let first = lodash[0];
+        assert_eq!(first.advisory_id, "GHSA-test-lo01");
+        assert_eq!(property(first, "aliases"), r#"["CVE-2020-8203"]"#);
+        assert_eq!(property(first, "fixed-versions"), r#"["4.17.19"]"#);
+        assert_eq!(
+            property(first, "help-uri"),
+            "https://osv.dev/vulnerability/GHSA-test-lo01"
+        );
+        // The first reference stays available, as `url`.
+        assert_eq!(
+            property(first, "url"),
+            "https://errata.example/first-reference"
+        );
+        assert!(
+            report
+                .notes
+                .contains(&"lodash 4.17.15: upgrade to 4.17.21 fixes 2 advisories".to_owned()),
+            "{:?}",
+            report.notes
+        );
+        let rule = report
+            .rules
+            .iter()
+            .find(|rule| rule.id == "GHSA-test-lo01")
+            .unwrap();
+        assert_eq!(
+            rule.help_uri.as_deref(),
+            Some("https://osv.dev/vulnerability/GHSA-test-lo01")
+        );
+        assert!(
+            rule.help
+                .ends_with("Details: https://osv.dev/vulnerability/GHSA-test-lo01"),
+            "{}",
+            rule.help
+        );
+    }
+
+    #[test]
+    fn advisory_pages_by_database() {
+        assert_eq!(
+            advisory_page("RUSTSEC-2019-0009").as_deref(),
+            Some("https://rustsec.org/advisories/RUSTSEC-2019-0009.html")
+        );
+        assert_eq!(
+            advisory_page("PYSEC-2021-76").as_deref(),
+            Some("https://osv.dev/vulnerability/PYSEC-2021-76")
+        );
+        assert_eq!(
+            advisory_page("GHSA-j8r2-6x86-q33q").as_deref(),
+            Some("https://osv.dev/vulnerability/GHSA-j8r2-6x86-q33q")
+        );
+        // An id that is not one plain path segment gets no address.
+        for bad in ["", "../etc", "a/b", "GHSA x", "id?q=1"] {
+            assert_eq!(advisory_page(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn crates_io_advisories_match_both_index_protocols_only() {

@@ -7,6 +7,8 @@
 //! informational = { unmaintained = false }
 //! ignore = [{ id = "RUSTSEC-2020-0071", package = "time", reason = "no local time use", expires = "2099-12-31" }]
 //! not-checked-severity = "high"
+//! vex-out = true          # the stage's decisions as the `openvex` artifact
+//! vex-author = "security@example.com"
 //! ```
 
 use std::str::FromStr;
@@ -40,6 +42,19 @@ pub struct AuditConfig {
     /// `info` keeps the finding without failing a gate.
     #[serde(default = "default_not_checked_severity")]
     pub not_checked_severity: Severity,
+    /// `vex-out`: the stage writes an OpenVEX document of its own
+    /// decisions (ignores with their reasons and expiry, applied VEX
+    /// statements) as its `vex` artifact.
+    #[serde(default)]
+    pub vex_out: bool,
+    /// `vex-author`: the document's `author`.
+    #[serde(default = "default_vex_author")]
+    pub vex_author: String,
+    /// `vex-timestamp`: the document's `timestamp`, in Unix seconds (the
+    /// host passes `SOURCE_DATE_EPOCH` for a reproducible document); the
+    /// current time when absent.
+    #[serde(default)]
+    pub vex_timestamp: Option<i64>,
     /// Statements of VEX documents ([`AuditConfig::add_vex`]), applied with
     /// the ignores. Not an option key: the caller reads the documents.
     #[serde(skip)]
@@ -54,6 +69,10 @@ fn default_not_checked_severity() -> Severity {
     Severity::High
 }
 
+fn default_vex_author() -> String {
+    "Cordon audit stage".to_owned()
+}
+
 fn default_max_database_age_days() -> u32 {
     90
 }
@@ -65,6 +84,9 @@ impl Default for AuditConfig {
             ignore: Vec::new(),
             max_database_age_days: default_max_database_age_days(),
             not_checked_severity: default_not_checked_severity(),
+            vex_out: false,
+            vex_author: default_vex_author(),
+            vex_timestamp: None,
             vex: Vec::new(),
             vex_warnings: Vec::new(),
         }
@@ -144,11 +166,14 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
 pub struct ConfigError(pub String);
 
 /// The top-level option keys, as written in `cordon.toml`.
-pub const OPTION_KEYS: [&str; 4] = [
+pub const OPTION_KEYS: [&str; 7] = [
     "informational",
     "ignore",
     "max-database-age-days",
     "not-checked-severity",
+    "vex-out",
+    "vex-author",
+    "vex-timestamp",
 ];
 
 impl AuditConfig {
@@ -238,7 +263,7 @@ mod tests {
         let unknown = AuditConfig::from_json(r#"{"informationl": {}}"#).unwrap_err();
         assert_eq!(
             unknown.0,
-            "unknown field `informationl`, expected one of `informational`, `ignore`, `max-database-age-days`, `not-checked-severity`"
+            "unknown field `informationl`, expected one of `informational`, `ignore`, `max-database-age-days`, `not-checked-severity`, `vex-out`, `vex-author`, `vex-timestamp`"
         );
         let snake = AuditConfig::from_json(r#"{"max_database_age_days": 30}"#).unwrap_err();
         assert_eq!(

@@ -14,8 +14,9 @@ use crate::rustsec_db::{self, RustSecFile};
 /// Bumped whenever the serialized form changes, so stale caches are rebuilt
 /// instead of misread. Version 2: OSV records of RubyGems, Packagist, Maven,
 /// NuGet, Pub, Hex, CRAN and ConanCenter are kept (version-1 caches dropped
-/// them, and would claim those ecosystems have no advisories).
-pub const INDEX_FORMAT_VERSION: u32 = 2;
+/// them, and would claim those ecosystems have no advisories). Version 3:
+/// OSV titles skip sentences that only describe the package.
+pub const INDEX_FORMAT_VERSION: u32 = 3;
 
 const MAGIC: &[u8; 8] = b"CDNAUDIX";
 

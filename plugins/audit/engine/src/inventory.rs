@@ -9,6 +9,9 @@ pub struct Inventory {
     /// Workspace-relative path of the lockfile or SBOM.
     pub path: String,
     pub packages: Vec<Package>,
+    /// Indexes into `packages` of the project's own root packages, where
+    /// the file names them (dependency paths start below them).
+    pub roots: Vec<usize>,
     /// What the parser could not use (`path:line: message`): unpinned
     /// requirements, unresolved Maven versions, unreadable includes. The
     /// audit repeats them in its notes, so a partly read file never looks
@@ -29,6 +32,7 @@ impl From<Lockfile> for Inventory {
         Self {
             path: lockfile.path,
             packages: lockfile.packages,
+            roots: lockfile.roots,
             warnings,
         }
     }

@@ -22,16 +22,18 @@ mod index;
 mod inventory;
 mod osv_db;
 mod osv_layout;
+mod paths;
 mod rustsec_db;
 mod sbom;
 mod severity;
+mod upgrade;
 mod version;
 mod vex;
 mod vex_out;
 
 pub use audit::{
     AuditReport, DatabaseAge, Decision, DecisionOrigin, EcosystemCoverage, Finding,
-    NOT_CHECKED_RULE, Rule, audit, database_age,
+    NOT_CHECKED_RULE, Rule, advisory_page, audit, database_age,
 };
 pub use config::{
     AuditConfig, ConfigError, Date, IgnoreRule, InformationalConfig, OPTION_KEYS, parse_date,
@@ -45,5 +47,6 @@ pub use severity::{
     DEFAULT_VULNERABILITY_SEVERITY, NOTICE_SEVERITY, Severity, UNMAINTAINED_SEVERITY,
     UNSOUND_SEVERITY,
 };
+pub use upgrade::Upgrade;
 pub use vex::{OPENVEX_JUSTIFICATIONS, VexDocument, VexError, VexStatement, VexStatus, parse_vex};
 pub use vex_out::{OPENVEX_CONTEXT, OPENVEX_MEDIA_TYPE, OpenVexOptions, openvex_from_decisions};

@@ -222,32 +222,120 @@ fn rating_of(
         .map(Rating::Word)
 }
 
-/// The summary, or else the first sentence of the details (the PyPI
-/// database has no summaries).
+/// The advisory's title: its summary, unless that is missing or only
+/// describes the package ("Requests is a HTTP library."), else the first
+/// sentence of the details that is not such a description (GitHub's
+/// PyPI advisories open their details with one), else the id.
 fn title_of(record: &Record) -> String {
     if let Some(summary) = record
         .summary
         .as_deref()
         .map(str::trim)
-        .filter(|s| !s.is_empty())
+        .filter(|summary| !summary.is_empty() && !describes_package_only(summary))
     {
-        return summary.to_owned();
+        return shortened(summary);
     }
-    let details = record.details.as_deref().unwrap_or_default().trim();
-    let first_line = details.lines().next().unwrap_or_default();
-    let sentence = match first_line.find(". ") {
-        Some(end) => &first_line[..=end],
-        None => first_line,
-    };
-    const LIMIT: usize = 160;
-    if sentence.chars().count() > LIMIT {
-        let cut: String = sentence.chars().take(LIMIT).collect();
+    let details = record.details.as_deref().unwrap_or_default();
+    sentences(details)
+        .into_iter()
+        .find(|sentence| !describes_package_only(sentence))
+        .map(|sentence| shortened(&sentence))
+        .unwrap_or_else(|| record.id.clone())
+}
+
+/// Titles longer than this are cut (a title is one line of a report).
+const TITLE_LIMIT: usize = 160;
+
+fn shortened(text: &str) -> String {
+    // A sentence may run over several lines of the details.
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > TITLE_LIMIT {
+        let cut: String = text.chars().take(TITLE_LIMIT).collect();
         format!("{}…", cut.trim_end())
-    } else if sentence.is_empty() {
-        record.id.clone()
     } else {
-        sentence.to_owned()
+        text
     }
+}
+
+/// The sentences of a details text. Blank lines and Markdown headings end
+/// a sentence too, and headings are not sentences.
+fn sentences(details: &str) -> Vec<String> {
+    let mut blocks: Vec<String> = Vec::new();
+    let mut block = String::new();
+    for line in details.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            blocks.push(std::mem::take(&mut block));
+            continue;
+        }
+        block.push_str(line);
+        block.push(' ');
+    }
+    blocks.push(block);
+    let mut sentences = Vec::new();
+    for block in &blocks {
+        let mut rest = block.trim();
+        while !rest.is_empty() {
+            let (sentence, tail) = match rest.find(". ") {
+                Some(end) => (&rest[..=end], &rest[end + 1..]),
+                None => (rest, ""),
+            };
+            sentences.push(sentence.trim().to_owned());
+            rest = tail.trim_start();
+        }
+    }
+    sentences
+}
+
+/// Words that make a sentence about a flaw rather than about the package.
+const FLAW_WORDS: [&str; 24] = [
+    "vulnerab",
+    "attack",
+    "exploit",
+    "inject",
+    "overflow",
+    "bypass",
+    "denial",
+    "redos",
+    "leak",
+    "disclos",
+    "crash",
+    "malicious",
+    "unsafe",
+    "unsound",
+    "traversal",
+    "forg",
+    "xss",
+    "scripting",
+    "execut",
+    "escalat",
+    "sensitive",
+    "insecure",
+    "spoof",
+    "improper",
+];
+
+/// Whether a sentence only says what the package is: `<Name> is a/an/the
+/// ...` (or `<Name> is an open source ...`) with no word about a flaw.
+/// Such one-liners are what many GitHub advisories use as their summary
+/// or first sentence, and say nothing about the advisory.
+fn describes_package_only(sentence: &str) -> bool {
+    let lower = sentence.to_ascii_lowercase();
+    if FLAW_WORDS.iter().any(|word| lower.contains(word)) || lower.contains("cve-") {
+        return false;
+    }
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    // The subject is the package's name: at most a few words, then the verb.
+    let Some(verb) = words
+        .iter()
+        .take(5)
+        .position(|word| *word == "is" || *word == "are")
+    else {
+        return false;
+    };
+    verb > 0
+        && words
+            .get(verb + 1)
+            .is_some_and(|article| ["a", "an", "the"].contains(article))
 }
 
 fn advisory_url(record: &Record) -> Option<String> {
@@ -369,6 +457,59 @@ published: "2099-01-01T00:00:00Z"
         assert!(record.affects("1.9.5").unwrap().is_some());
         assert!(record.affects("1.10").unwrap().is_none());
         assert!(record.affects("1.1").unwrap().is_some());
+    }
+
+    fn title(summary: Option<&str>, details: &str) -> String {
+        let mut json = serde_json::json!({"id": "GHSA-test", "details": details});
+        if let Some(summary) = summary {
+            json["summary"] = summary.into();
+        }
+        let record: Record = serde_json::from_value(json).unwrap();
+        title_of(&record)
+    }
+
+    #[test]
+    fn titles_skip_sentences_that_only_describe_the_package() {
+        // GitHub's shape for PyPI advisories: a package blurb, then the flaw.
+        let details = "Requests is a HTTP library. Since Requests 2.3.0, Requests has been leaking Proxy-Authorization headers to destination servers when redirected to an HTTPS endpoint.\n\n### Remediation\nUpgrade.";
+        assert_eq!(
+            title(Some("Requests is a HTTP library."), details),
+            "Since Requests 2.3.0, Requests has been leaking Proxy-Authorization headers to destination servers when redirected to an HTTPS endpoint."
+        );
+        assert_eq!(title(None, details), title(Some(""), details));
+        // A summary that names the flaw is kept even when it starts alike.
+        assert_eq!(
+            title(Some("Pillow is vulnerable to a buffer overflow"), details),
+            "Pillow is vulnerable to a buffer overflow"
+        );
+        assert_eq!(
+            title(
+                Some("Django is an open source framework with an SQL injection"),
+                ""
+            ),
+            "Django is an open source framework with an SQL injection"
+        );
+        // A real summary that is not `<name> is a ...` is kept as it is.
+        assert_eq!(
+            title(Some("Unintended proxy authentication leak"), details),
+            "Unintended proxy authentication leak"
+        );
+    }
+
+    #[test]
+    fn titles_fall_back_past_headings_and_line_breaks_to_the_id() {
+        let details = "## Impact\nurllib3 is a user-friendly HTTP client library for Python.\nCookie headers are not stripped\non cross-origin redirects. More.";
+        assert_eq!(
+            title(None, details),
+            "Cookie headers are not stripped on cross-origin redirects."
+        );
+        // Nothing but a blurb: the id beats a title that says nothing.
+        assert_eq!(title(None, "Flask is a web framework."), "GHSA-test");
+        assert_eq!(title(None, ""), "GHSA-test");
+        let long = "x".repeat(400);
+        let cut = title(Some(&long), "");
+        assert_eq!(cut.chars().count(), TITLE_LIMIT + 1, "{cut}");
+        assert!(cut.ends_with('…'));
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub fn inventories_from_cyclonedx(
         .map(|(path, packages)| Inventory {
             path,
             packages,
+            roots: Vec::new(),
             warnings: Vec::new(),
         })
         .collect();
@@ -181,6 +182,7 @@ pub fn inventories_from_cyclonedx(
         inventories.push(Inventory {
             path: path.to_owned(),
             packages: unlocated,
+            roots: Vec::new(),
             warnings: Vec::new(),
         });
     }

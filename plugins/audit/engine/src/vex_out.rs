@@ -20,7 +20,7 @@ use crate::audit::{AuditReport, DecisionOrigin};
 use crate::vex::{OPENVEX_JUSTIFICATIONS, VexStatus};
 
 pub const OPENVEX_CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
-pub const OPENVEX_MEDIA_TYPE: &str = "application/openvex+json";
+pub const OPENVEX_MEDIA_TYPE: &str = "application/vnd.openvex+json";
 
 /// What the document says about itself.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -41,6 +41,7 @@ fn index() -> Index {
 fn go_and_npm_versions_follow_their_ordering() {
     let inventory = Inventory {
         path: "deps.lock".into(),
+        roots: Vec::new(),
         packages: vec![
             package(
                 Ecosystem::Go,
@@ -106,6 +107,7 @@ fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database
         Index::build([("b/GHSA-1111-2222-3333.json", second.as_bytes())]).unwrap();
     let inventory = Inventory {
         path: "Cargo.lock".into(),
+        roots: Vec::new(),
         packages: vec![package(Ecosystem::CratesIo, "demo", "0.9.0", 10)],
         warnings: vec![],
     };
@@ -128,6 +130,7 @@ fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database
 fn versions_that_cannot_be_ordered_are_noted_not_passed_as_clean() {
     let inventory = Inventory {
         path: "package-lock.json".into(),
+        roots: Vec::new(),
         packages: vec![package(Ecosystem::Npm, "@scope/lib", "not-a-version", 12)],
         warnings: vec![],
     };

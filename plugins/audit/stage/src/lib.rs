@@ -23,13 +23,19 @@
 //! ecosystem (as `cordon db update` fetches it) is read only for the
 //! workspace's ecosystems ([`OsvSelection`]).
 //!
+//! VEX out: with the option `vex-out = true` the stage also puts an
+//! OpenVEX 0.2.0 document of its own decisions (ignores with their reasons
+//! and expiry, the VEX statements it applied) as the `openvex` artifact,
+//! media type `application/vnd.openvex+json`. A run without decisions puts
+//! none and says so in the notes.
+//!
 //! Rules: each advisory is its own rule (`RUSTSEC-…`, `PYSEC-…`), known
 //! only once the database is read, so `describe` lists none; every finding
 //! carries its advisory's title and help as `rule-*` properties instead.
 
 use cordon_audit::{
-    AuditConfig, Date, Index, Inventory, OsvSelection, audit, database_age,
-    inventories_from_cyclonedx,
+    AuditConfig, AuditReport, Date, Index, Inventory, OPENVEX_MEDIA_TYPE, OpenVexOptions,
+    OsvSelection, audit, database_age, inventories_from_cyclonedx, openvex_from_decisions,
 };
 use cordon_lockfiles::{detect, parse_with_reader};
 use cordon_sdk::prelude::*;
@@ -37,6 +43,8 @@ use cordon_sdk::prelude::*;
 /// The data sets the stage asks for, in the order they are reported.
 const DATA_SETS: [&str; 2] = ["rustsec", "osv"];
 const SBOM_ARTIFACT: &str = "sbom";
+/// The artifact `vex-out` writes (see the crate documentation).
+const VEX_ARTIFACT: &str = "openvex";
 /// Where findings for `sbom` artifact components that name no lockfile are
 /// located (the artifact, not a workspace file).
 const SBOM_PATH: &str = "artifact:sbom";
@@ -336,6 +344,49 @@ fn lockfile_inventories(summary: &mut Summary) -> Result<Vec<Inventory>, StageEr
     Ok(inventories)
 }
 
+/// With `vex-out`, puts the OpenVEX document of the audit's decisions as
+/// the [`VEX_ARTIFACT`] artifact. Asked for and not granted is an error:
+/// the operator would otherwise look for a document that never comes.
+fn put_vex(
+    config: &AuditConfig,
+    report: &AuditReport,
+    summary: &mut Summary,
+) -> Result<(), StageError> {
+    if !config.vex_out {
+        return Ok(());
+    }
+    let options = OpenVexOptions {
+        author: config.vex_author.clone(),
+        timestamp: config
+            .vex_timestamp
+            .unwrap_or_else(|| jiff::Timestamp::now().as_second()),
+    };
+    let document = openvex_from_decisions(report, &options)
+        .map_err(|error| StageError::Failed(format!("vex-out: {error}")))?;
+    let Some(document) = document else {
+        summary.note(format!(
+            "vex-out: no ignore or VEX statement decided about a finding, so no `{VEX_ARTIFACT}` document was written"
+        ));
+        return Ok(());
+    };
+    match artifacts::put(VEX_ARTIFACT, OPENVEX_MEDIA_TYPE, document.as_bytes()) {
+        Ok(()) => {
+            summary.note(format!(
+                "vex-out: OpenVEX document of {} decision(s) written as the `{VEX_ARTIFACT}` artifact",
+                report.decisions.len()
+            ));
+            Ok(())
+        }
+        Err(AccessError::Denied(reason)) => Err(StageError::Denied(format!(
+            "vex-out is set but the `{VEX_ARTIFACT}` artifact may not be written ({reason}); grant it with `artifacts = {{ write = [\"{VEX_ARTIFACT}\"] }}`"
+        ))),
+        Err(error) => Err(StageError::Failed(format!(
+            "vex-out: `{VEX_ARTIFACT}` artifact: {}",
+            error.describe()
+        ))),
+    }
+}
+
 /// Today in UTC, from the WASI wall clock (for ignore expiry and database age).
 fn today() -> Date {
     jiff::Timestamp::now()
@@ -356,6 +407,7 @@ impl Stage for Audit {
         .data("rustsec")
         .data("osv")
         .reads_artifact(SBOM_ARTIFACT)
+        .writes_artifact(VEX_ARTIFACT)
     }
 
     fn run(options: String) -> Result<Summary, StageError> {
@@ -452,6 +504,7 @@ impl Stage for Audit {
             report.findings.len(),
             report.suppressed
         ));
+        put_vex(&config, &report, &mut summary)?;
         for note in report.notes {
             summary.note(note);
         }

@@ -60,7 +60,7 @@ fn describe_requests_both_databases_and_the_sbom() {
     assert!(info.requests.workspace);
     assert_eq!(info.requests.data, ["rustsec", "osv"]);
     assert_eq!(info.requests.artifacts_read, ["sbom"]);
-    assert!(info.requests.artifacts_write.is_empty());
+    assert_eq!(info.requests.artifacts_write, ["openvex"]);
 }
 
 #[test]
@@ -240,6 +240,86 @@ fn ignores_need_reasons_and_expire() {
     );
     let kebab = run(json!({"max-database-age-days": 3}));
     assert!(kebab.result.is_ok(), "{:?}", kebab.result);
+}
+
+/// `vex-out`: the stage's own decisions as an OpenVEX artifact; asked for
+/// without the grant is an error, never a silently missing document.
+#[test]
+fn vex_out_puts_the_decisions_as_an_openvex_artifact() {
+    let dir = workspace("cargo-v1/Cargo.lock", "Cargo.lock");
+    let options = json!({"vex-out": true, "vex-author": "security@example.com", "vex-timestamp": 1_767_225_600, "ignore": [
+        {"id": "RUSTSEC-2020-0071", "reason": "no local time use", "expires": "2999-01-01"},
+    ]});
+    let granted = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .writes("openvex")
+        .run::<Audit>(options.clone());
+    assert!(granted.result.is_ok(), "{:?}", granted.result);
+    let artifact = granted
+        .artifacts
+        .get("openvex")
+        .expect("the openvex artifact");
+    assert_eq!(artifact.media_type, "application/vnd.openvex+json");
+    let document: serde_json::Value = serde_json::from_slice(&artifact.bytes).unwrap();
+    assert_eq!(document["@context"], "https://openvex.dev/ns/v0.2.0");
+    assert_eq!(document["author"], "security@example.com");
+    assert_eq!(document["timestamp"], "2026-01-01T00:00:00Z");
+    let statements = document["statements"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(statements[0]["vulnerability"]["name"], "RUSTSEC-2020-0071");
+    assert_eq!(statements[0]["status"], "not_affected");
+    assert_eq!(statements[0]["impact_statement"], "no local time use");
+    assert!(
+        statements[0]["status_notes"]
+            .as_str()
+            .unwrap()
+            .contains("2999-01-01"),
+        "{statements:?}"
+    );
+    assert!(
+        statements[0]["products"][0]["@id"]
+            .as_str()
+            .unwrap()
+            .starts_with("pkg:cargo/time@"),
+        "{statements:?}"
+    );
+
+    let not_granted = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .run::<Audit>(options);
+    assert!(
+        matches!(&not_granted.result, Err(StageError::Denied(m)) if m.contains("openvex")),
+        "{:?}",
+        not_granted.result
+    );
+
+    // Nothing decided: no document, and the notes say why.
+    let nothing = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .writes("openvex")
+        .run::<Audit>(json!({"vex-out": true}));
+    assert!(nothing.artifacts.is_empty());
+    assert!(
+        nothing
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.starts_with("vex-out: no ignore")),
+        "{:?}",
+        nothing.summary().notes
+    );
+    // Off by default.
+    let off = Harness::new(dir.path())
+        .read(&["**"])
+        .data("rustsec", rustsec_dir())
+        .writes("openvex")
+        .run::<Audit>(json!({"ignore": [
+            {"id": "RUSTSEC-2020-0071", "reason": "no local time use"},
+        ]}));
+    assert!(off.artifacts.is_empty());
 }
 
 #[test]

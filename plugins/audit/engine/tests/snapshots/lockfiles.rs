@@ -90,14 +90,21 @@ fn cargo_lock_v1_with_metadata_checksums() {
         ])
     );
     assert_lines_point_at_packages(&report, "cargo-v1/Cargo.lock");
-    // The only note is the coverage line: every crate was checked.
+    // The coverage line (every crate was checked), then one upgrade per
+    // vulnerable package: smallvec 0.6.14 is the first release past all
+    // four advisories (RUSTSEC-2021-0003 is fixed only there), and time
+    // 0.2.23 the first patched one (0.2.0 is merely unaffected).
     assert_eq!(
         report.notes,
-        [format!(
-            "crates.io: {} package(s) checked against crates.io advisories from database 1 ({})",
-            report.packages_checked,
-            rustsec().stats().advisories
-        )]
+        [
+            format!(
+                "crates.io: {} package(s) checked against crates.io advisories from database 1 ({})",
+                report.packages_checked,
+                rustsec().stats().advisories
+            ),
+            "smallvec 0.6.9: upgrade to 0.6.14 fixes 4 advisories".to_owned(),
+            "time 0.1.40: upgrade to 0.2.23 fixes 1 advisory".to_owned(),
+        ]
     );
     assert_eq!(report.packages_not_checked, 0);
 
@@ -366,6 +373,8 @@ fn ignores_suppress_by_id_or_alias_and_expire() {
         report.notes[1..],
         [
             "ignore of RUSTSEC-2019-0009 expired on 2026-08-31; it is reported again",
+            // Counts only what is reported: two smallvec advisories are ignored.
+            "smallvec 0.6.9: upgrade to 0.6.13 fixes 3 advisories",
             "ignore of RUSTSEC-2018-0018 for not-smallvec matched nothing; remove it if the advisory no longer applies",
             "ignore of RUSTSEC-2099-0001 matched nothing; remove it if the advisory no longer applies",
         ]
@@ -540,8 +549,24 @@ fn rules_properties_and_fingerprints() {
     assert_eq!(get("package"), Some("tokio-rustls"));
     assert_eq!(get("version"), Some("0.12.2"));
     assert_eq!(get("purl"), Some("pkg:cargo/tokio-rustls@0.12.2"));
-    assert_eq!(get("aliases"), Some("CVE-2020-35875,GHSA-2jfv-g3fh-xq3v"));
+    assert_eq!(
+        get("aliases"),
+        Some(r#"["CVE-2020-35875","GHSA-2jfv-g3fh-xq3v"]"#)
+    );
     assert_eq!(get("fixed"), Some("0.12.3"));
+    // Patched in two release lines (>= 0.12.3, < 0.13 and >= 0.13.1).
+    assert_eq!(get("fixed-versions"), Some(r#"["0.12.3","0.13.1"]"#));
+    assert_eq!(get("upgrade-to"), Some("0.12.3"));
+    assert_eq!(
+        get("help-uri"),
+        Some("https://rustsec.org/advisories/RUSTSEC-2020-0019.html")
+    );
+    // Cargo.lock records the graph: the path from a direct dependency.
+    let path = get("dependency-path").unwrap();
+    assert!(
+        path.starts_with('[') && path.ends_with(r#""tokio-rustls 0.12.2"]"#),
+        "{path}"
+    );
 
     let mut fingerprints: Vec<&str> = report
         .findings
@@ -555,5 +580,51 @@ fn rules_properties_and_fingerprints() {
     assert_eq!(
         again.findings[0].fingerprint,
         report.findings[0].fingerprint
+    );
+}
+
+/// The issue's case: an old django pinned in requirements.txt, against the
+/// real PyPI advisory database (28 advisories in the 2024-10 snapshot). One
+/// upgrade is advised for the package, in the summary and on every finding:
+/// 2.2.28, the last fix of the 2.2 line.
+#[test]
+fn one_upgrade_is_advised_for_a_package_with_many_advisories() {
+    let lockfile =
+        cordon_lockfiles::parse("requirements.txt", b"django==2.2.1\nrequests==2.19.0\n").unwrap();
+    let report = audit(
+        &[osv_pypi()],
+        &[cordon_audit::Inventory::from(lockfile)],
+        &AuditConfig::default(),
+        today(),
+    );
+    let django: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.package == "django")
+        .collect();
+    let upgrade = django[0].upgrade.clone().expect("an upgrade for django");
+    assert!(django.iter().all(|f| f.upgrade.as_ref() == Some(&upgrade)));
+    assert_eq!(upgrade.total, django.len());
+    let note = format!(
+        "django 2.2.1: upgrade to {} fixes {} advisories",
+        upgrade.version,
+        django.len()
+    );
+    assert!(report.notes.contains(&note), "{:?}", report.notes);
+    assert!(upgrade.remaining.is_empty());
+    assert_eq!(upgrade.version, "2.2.28");
+    // The advice is a version some advisory names as fixed.
+    assert!(
+        django
+            .iter()
+            .any(|f| f.fixed_versions.contains(&upgrade.version))
+    );
+    // Titles are about the flaw, never a blurb about Django itself.
+    assert!(
+        django
+            .iter()
+            .all(|f| !f.title.to_ascii_lowercase().starts_with("django is a")),
+        "{:?}",
+        django.iter().map(|f| &f.title).collect::<Vec<_>>()
     );
 }
