@@ -77,10 +77,7 @@ fn main() {
         let (found, total) = families
             .values()
             .fold((0, 0), |(f, t), tally| (f + tally.found, t + tally.total));
-        let families_full = families
-            .values()
-            .filter(|t| t.found == t.total)
-            .count();
+        let families_full = families.values().filter(|t| t.found == t.total).count();
         println!(
             "== {source}: {found}/{total} cases ({:.1}%), {families_full}/{} families fully found",
             percent(found, total),
