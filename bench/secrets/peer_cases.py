@@ -152,6 +152,9 @@ def main():
             f'{name} = "{secret}"\n',
             f"{name.upper()}={secret}\n",
             f"{name}: '{secret}'\n",
+            # A Kubernetes env entry: the name is in a sibling field, so
+            # only a rule that knows the value's own shape can find it.
+            f"- name: {name.upper()}\n  value: {secret}\n",
         ):
             print(json.dumps({"source": source, "family": family, "text": text}))
     print(f"skipped {skipped} rules with patterns this generator cannot walk", file=sys.stderr)
