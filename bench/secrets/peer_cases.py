@@ -11,7 +11,8 @@ each rule's secret pattern and placing it in a few assignment shapes
 peer lists (Kingfisher bundles the Betterleaks and Veles rule sets, so
 `kingfisher rules list -f json` gives their ids and patterns): it generates a
 value from the rule's secret group with a seeded random walk of the parsed
-pattern, and writes it in three contexts named after the rule id. Nothing it
+pattern, and writes it in four contexts named after the rule id (the last a
+Kubernetes env entry, where only the value's own shape can be found). Nothing it
 reads or writes belongs in this repository; run it into a temporary folder.
 """
 
@@ -107,7 +108,7 @@ def generate(parsed, rng, groups, ignore_case=False):
 
 def go_to_python(pattern):
     # RE2 spellings Python does not read.
-    pattern = pattern.replace("(?P<", "(?P<").replace("\\z", "\\Z")
+    pattern = pattern.replace("\\z", "\\Z")
     pattern = re.sub(r"\[\[:(\w+):\]\]", lambda m: {"alnum": "[A-Za-z0-9]", "digit": "[0-9]", "xdigit": "[0-9a-fA-F]", "alpha": "[A-Za-z]", "upper": "[A-Z]", "lower": "[a-z]"}.get(m.group(1), "[A-Za-z0-9]"), pattern)
     pattern = re.sub(r"\[:(\w+):\]", lambda m: {"alnum": "A-Za-z0-9", "digit": "0-9", "xdigit": "0-9a-fA-F", "alpha": "A-Za-z", "upper": "A-Z", "lower": "a-z"}.get(m.group(1), "A-Za-z0-9"), pattern)
     pattern = pattern.replace("\\x60", "`")
