@@ -304,7 +304,7 @@ def main():
         except (RuntimeError, KeyError, ValueError, TypeError) as err:
             table.add(name, "failed", f"{err}; see {name}.log")
 
-    text = "\n".join(header) + "\n\n" + table.markdown() + "\n\nLoad average (1/5/15 min) before -> after each:\n"
+    text = "\n".join(f"- {line}" for line in header) + "\n\n" + table.markdown() + "\n\nLoad average (1/5/15 min) before -> after each:\n"
     text += "\n".join(f"- {line}" for line in loads) + "\n"
     (out / "summary.md").write_text(text)
     print("\n" + text)
