@@ -32,13 +32,15 @@ FIXTURES = REPO / "plugins" / "audit" / "engine" / "tests" / "fixtures"
 NICE = ["nice", "-n", "19"]
 
 
-def find_cargo_audit():
+def find_cargo_audit(install):
     explicit = os.environ.get("CARGO_AUDIT")
     if explicit:
         return explicit
     found = shutil.which("cargo-audit")
     if found:
         return found
+    if not install:
+        return None
     subprocess.run(NICE + ["cargo", "install", "cargo-audit", "--locked"], check=True)
     return shutil.which("cargo-audit") or str(Path.home() / ".cargo" / "bin" / "cargo-audit")
 
@@ -103,18 +105,47 @@ def cordon_findings(binary, db, lockfile, cache=None):
     return elapsed, found
 
 
+def cordon_only(binary, lockfiles, args):
+    """Without cargo-audit: Cordon's times alone, and the peer reported missing."""
+    print(f"cargo-audit: not installed; timing Cordon alone on {len(lockfiles)} lockfiles, {args.runs} run(s) each")
+    cold_medians, warm_medians = [], []
+    with tempfile.TemporaryDirectory(prefix="cordon-audit-bench-") as tmp:
+        cache = Path(tmp) / "index.bin"
+        cordon_findings(binary, SNAPSHOT, FIXTURES / "cargo-v1" / "Cargo.lock", cache)
+        for lockfile in lockfiles:
+            cold = [cordon_findings(binary, SNAPSHOT, lockfile)[0] for _ in range(args.runs)]
+            warm = [cordon_findings(binary, SNAPSHOT, lockfile, cache)[0] for _ in range(args.runs)]
+            cold_medians.append(statistics.median(cold))
+            warm_medians.append(statistics.median(warm))
+    print(f"median over {len(lockfiles)} lockfiles: cordon cold {statistics.median(cold_medians):.3f} s, "
+          f"cached {statistics.median(warm_medians):.3f} s")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "lockfiles": len(lockfiles), "runs": args.runs,
+            "cargo_audit": {"status": "not installed"},
+            "cordon_cold": {"median_s": statistics.median(cold_medians)},
+            "cordon_cached": {"median_s": statistics.median(warm_medians)},
+        }, indent=2) + "\n")
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--no-install", action="store_true",
+                        help="without cargo-audit, time Cordon alone and report cargo-audit as not installed")
+    parser.add_argument("--json", type=Path, help="also write a summary as JSON here (bench/run-all.py reads it)")
     parser.add_argument("lockfiles", nargs="*", type=Path)
     args = parser.parse_args()
     lockfiles = args.lockfiles or sorted(FIXTURES.glob("cargo-*/Cargo.lock")) + [REPO / "Cargo.lock"]
     if args.corpus:
         lockfiles += sorted(args.corpus.expanduser().glob("**/Cargo.lock"))
 
-    cargo_audit = find_cargo_audit()
+    cargo_audit = find_cargo_audit(install=not args.no_install)
     binary = build_cordon()
+    if cargo_audit is None:
+        return cordon_only(binary, lockfiles, args)
     version = subprocess.run([cargo_audit, "audit", "--version"], capture_output=True, text=True).stdout.strip()
     print(f"cargo-audit: {version}; {len(lockfiles)} lockfiles, {args.runs} run(s) each")
 
@@ -171,6 +202,15 @@ def main():
               f"{statistics.median(columns[3]):12.3f} {statistics.median(columns[4]):14.3f}")
     print(f"\nparity: {len(rows) - differing} of {len(rows)} lockfiles identical "
           f"({findings} cargo-audit findings), {len(failures)} not compared")
+    if args.json:
+        columns = list(zip(*rows)) if rows else [[], [], [], [], []]
+        median = (lambda xs: statistics.median(xs) if xs else None)
+        args.json.write_text(json.dumps({
+            "lockfiles": len(rows), "runs": args.runs, "identical": len(rows) - differing,
+            "not_compared": len(failures), "findings": findings,
+            "cargo_audit": {"status": "ok", "version": version, "median_s": median(columns[2])},
+            "cordon_cold": {"median_s": median(columns[3])}, "cordon_cached": {"median_s": median(columns[4])},
+        }, indent=2) + "\n")
     return 0 if differing == 0 and not failures else 1
 
 

@@ -122,6 +122,7 @@ def main():
     ap.add_argument("--scanner", required=True)
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--big", required=True)
+    ap.add_argument("--json", help="also write the summary as JSON here (bench/run-all.py reads it)")
     args = ap.parse_args()
     files = sorted(os.path.join(args.corpus, f) for f in os.listdir(args.corpus))
     tools = {name: fn for name, fn in TOOLS.items() if shutil.which(name)}
@@ -155,6 +156,18 @@ def main():
         fp = sum(table[f][n] == "detected" for f in ben)
         ben_err = sum(table[f][n] in ("error", "skipped") for f in ben)
         print(f"| {n} | {det}/{len(mal)} | {mal_err} | {fp}/{len(ben)} | {ben_err} | {times[n]:.3f} |")
+    if args.json:
+        rows = []
+        for n in names:
+            rows.append({"tool": n, "status": "ok",
+                         "hostile_detected": sum(table[f][n] == "detected" for f in mal), "hostile": len(mal),
+                         "benign_flagged": sum(table[f][n] == "detected" for f in ben), "benign": len(ben),
+                         "errored": sum(table[f][n] in ("error", "skipped") for f in files),
+                         "total_s": times[n]})
+        rows[0]["process_wall_s"] = cordon_wall
+        rows += [{"tool": n, "status": "not installed"} for n in TOOLS if n not in tools]
+        with open(args.json, "w") as out:
+            json.dump({"files": len(files), "rows": rows}, out, indent=2)
     print()
     print(f"cordon: one process for all {len(files)} files took {cordon_wall:.3f} s wall "
           f"(in-engine sum {times['cordon'] * 1000:.2f} ms, median per file "

