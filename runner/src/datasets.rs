@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use cordon_advisory_sources::{Limits, OsvArchiveFetcher, UpdateOutcome};
+
 use crate::host::data::DataSet;
 
 pub const RUSTSEC: &str = "rustsec";
@@ -109,6 +111,42 @@ pub fn update(url: &str, dir: &Path) -> Result<String, String> {
     repo.reset(fetched.as_object(), git2::ResetType::Hard, None)
         .map_err(describe)?;
     Ok(fetched.id().to_string())
+}
+
+/// Fetches OSV's published archive of each of `ecosystems` (archive names,
+/// e.g. `crates.io`, `PyPI`) into `<osv_root>/<Ecosystem>/`. Each is
+/// verified before it replaces the previous copy, and asked for with the
+/// previous copy's validators, so an unchanged archive is not downloaded
+/// again. Returns one line per ecosystem, and whether any failed (the
+/// others are still updated; a failed one keeps its previous copy).
+pub fn update_osv_archives(
+    base_url: &str,
+    osv_root: &Path,
+    ecosystems: &[&str],
+) -> (Vec<String>, bool) {
+    let fetcher = OsvArchiveFetcher::new(base_url, Limits::default());
+    let mut lines = Vec::new();
+    let mut failed = false;
+    for ecosystem in ecosystems {
+        let now = cordon_advisory_sources::jiff::Timestamp::now();
+        match fetcher.update(osv_root, ecosystem, now) {
+            Ok(UpdateOutcome::Fetched(manifest)) => lines.push(format!(
+                "osv:{ecosystem}: {} records fetched ({} bytes, sha256 {})",
+                manifest.records, manifest.archive_bytes, manifest.sha256
+            )),
+            Ok(UpdateOutcome::NotModified(manifest)) => lines.push(format!(
+                "osv:{ecosystem}: unchanged since {} ({} records)",
+                manifest.fetched_at, manifest.records
+            )),
+            Err(error) => {
+                failed = true;
+                lines.push(format!(
+                    "osv:{ecosystem}: not updated, any previous copy is kept: {error}"
+                ));
+            }
+        }
+    }
+    (lines, failed)
 }
 
 #[cfg(test)]

@@ -586,6 +586,7 @@ fn fetched_archives_are_what_the_audit_engine_reads() {
             line: Some(1),
             dependencies: vec![],
         }],
+        roots: vec![],
         warnings: vec![],
     }];
     let selection = OsvSelection::for_inventories(&inventories);

@@ -109,35 +109,35 @@ pub fn db_status(common: &DataArgs) -> Result<ExitCode, Fatal> {
         osv_db: common.osv_db.clone(),
         cache_dir: super::cache_dir(common),
     };
+    use cordon_advisory_sources::{SourceStatus, jiff::Timestamp, osv_status, render_status};
+    let now = Timestamp::now();
     let wanted = [datasets::RUSTSEC.to_string(), datasets::OSV.to_string()];
-    let mut missing = 0;
+    let mut sources = Vec::new();
+    let mut missing = Vec::new();
     for (name, resolved) in paths.resolve(&wanted) {
         match resolved {
             Ok(set) => {
-                let age = set
-                    .updated_at()
-                    .map_or("date of last update unknown".to_string(), |t| {
-                        let days = (std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .map_or(0, |d| d.as_secs() as i64)
-                            - t)
-                            / 86_400;
-                        format!("updated {days} day(s) ago")
-                    });
-                println!(
-                    "{name:<8} {}  {}  {age}",
-                    set.root.display(),
-                    set.revision()
-                        .unwrap_or_else(|| "(not a git checkout)".into())
-                );
+                // A directory of fetched archives lists one line per
+                // ecosystem; a git checkout is one line, with its revision.
+                let archives = osv_status(&set.root, now).map_err(Fatal)?;
+                if archives.is_empty() {
+                    let mut source = SourceStatus::git(&name, &set.root, set.updated_at(), now);
+                    if let Some(revision) = set.revision() {
+                        source.name = format!("{name}@{}", &revision[..revision.len().min(12)]);
+                    }
+                    sources.push(source);
+                } else {
+                    sources.extend(archives);
+                }
             }
-            Err(reason) => {
-                missing += 1;
-                println!("{name:<8} missing: {reason}");
-            }
+            Err(reason) => missing.push(format!("{name:<8} missing: {reason}")),
         }
     }
-    Ok(if missing == wanted.len() {
+    print!("{}", render_status(&sources));
+    for line in &missing {
+        println!("{line}");
+    }
+    Ok(if missing.len() == wanted.len() {
         ExitCode::from(2)
     } else {
         ExitCode::SUCCESS

@@ -234,8 +234,20 @@ enum DbCommand {
         url: String,
         /// Also clone / fast-forward a git repository of OSV JSON advisories
         /// (for example an ecosystem's advisory database) as the `osv` data set.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["ecosystems", "workspace"])]
         osv_url: Option<String>,
+        /// Fetch OSV's published advisory archive of ECOSYSTEM into the `osv`
+        /// data set (repeatable; OSV's names, any case: crates.io, npm, PyPI,
+        /// Go, Maven, RubyGems, Packagist, NuGet, Pub, Hex, CRAN, ConanCenter).
+        #[arg(long = "ecosystem", value_name = "ECOSYSTEM")]
+        ecosystems: Vec<String>,
+        /// Fetch the OSV archives of the ecosystems whose lockfiles are under DIR.
+        #[arg(long, value_name = "DIR")]
+        workspace: Option<PathBuf>,
+        /// Where the per-ecosystem archives are (`URL/<Ecosystem>/all.zip`):
+        /// OSV.dev, or a mirror.
+        #[arg(long, env = "CORDON_OSV_ARCHIVE_URL", default_value = cordon_advisory_sources::OSV_ARCHIVE_BASE_URL)]
+        osv_archive_url: String,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -396,8 +408,20 @@ pub fn main() -> ExitCode {
             println!("{message}");
             ExitCode::SUCCESS
         }),
-        Command::Db(DbCommand::Update { url, osv_url, data }) => {
-            db_update(&url, osv_url.as_deref(), &data)
+        Command::Db(DbCommand::Update {
+            url,
+            osv_url,
+            ecosystems,
+            workspace,
+            osv_archive_url,
+            data,
+        }) => {
+            let archives = OsvArchives {
+                base_url: &osv_archive_url,
+                ecosystems: &ecosystems,
+                workspace: workspace.as_deref(),
+            };
+            db_update(&url, osv_url.as_deref(), &archives, &data)
         }
         Command::Secrets(SecretsCommand::Baseline {
             dir,
@@ -552,7 +576,44 @@ fn audit_baseline(from: &Path, output: &Path) -> Result<ExitCode, Fatal> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn db_update(url: &str, osv_url: Option<&str>, common: &DataArgs) -> Result<ExitCode, Fatal> {
+/// The OSV archives `db update` was asked for.
+struct OsvArchives<'a> {
+    base_url: &'a str,
+    ecosystems: &'a [String],
+    workspace: Option<&'a Path>,
+}
+
+impl OsvArchives<'_> {
+    /// Archive names, checked, from `--ecosystem` and `--workspace`.
+    fn names(&self) -> Result<Vec<&'static str>, Fatal> {
+        let mut names = Vec::new();
+        for name in self.ecosystems {
+            names.push(cordon_advisory_sources::ecosystem_archive_name(name).map_err(Fatal)?);
+        }
+        if let Some(dir) = self.workspace {
+            let found = cordon_advisory_sources::workspace_ecosystems(dir).map_err(Fatal)?;
+            if found.is_empty() {
+                eprintln!(
+                    "no lockfile of an ecosystem with OSV archives under {}",
+                    dir.display()
+                );
+            }
+            names.extend(found);
+        }
+        names.sort_unstable();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+fn db_update(
+    url: &str,
+    osv_url: Option<&str>,
+    archives: &OsvArchives,
+    common: &DataArgs,
+) -> Result<ExitCode, Fatal> {
+    // Checked before any download, so a typo costs nothing.
+    let archive_names = archives.names()?;
     let cached = |name: &str| -> Result<PathBuf, Fatal> {
         Ok(cache_dir(common)
             .ok_or_else(|| Fatal("no cache directory; pass --cache-dir".into()))?
@@ -584,6 +645,31 @@ fn db_update(url: &str, osv_url: Option<&str>, common: &DataArgs) -> Result<Exit
             "{name} advisory database at {} is now at {head}",
             dir.display()
         );
+    }
+    if !archive_names.is_empty() {
+        let osv_root = common
+            .osv_db
+            .clone()
+            .map_or_else(|| cached(datasets::OSV), Ok)?;
+        if osv_root.join(".git").exists() {
+            return Err(Fatal(format!(
+                "{} is a git clone (from --osv-url); give the archives another directory with --osv-db DIR",
+                osv_root.display()
+            )));
+        }
+        eprintln!(
+            "updating OSV archives in {} from {}",
+            osv_root.display(),
+            archives.base_url
+        );
+        let (lines, failed) =
+            datasets::update_osv_archives(archives.base_url, &osv_root, &archive_names);
+        for line in lines {
+            println!("{line}");
+        }
+        if failed {
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

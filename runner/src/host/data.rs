@@ -49,9 +49,18 @@ impl DataSet {
         self.head().map(|(revision, _)| revision.clone())
     }
 
-    /// HEAD's commit time (seconds since the Unix epoch), likewise.
+    /// HEAD's commit time (seconds since the Unix epoch), likewise; for a
+    /// directory of fetched OSV archives, the oldest archive's fetch time,
+    /// so the stage's age check sees the stalest ecosystem.
     pub fn updated_at(&self) -> Option<i64> {
-        self.head().map(|&(_, time)| time)
+        self.head().map(|&(_, time)| time).or_else(|| {
+            let now = cordon_advisory_sources::jiff::Timestamp::now();
+            cordon_advisory_sources::osv_status(&self.root, now)
+                .ok()?
+                .iter()
+                .filter_map(|source| source.updated_at)
+                .min()
+        })
     }
 }
 
