@@ -334,7 +334,7 @@ impl GuestFailure {
 /// like the component bytes beside it; a mismatch (another CPU, for
 /// instance) falls back to compiling, never to an error.
 fn embedded_component(engine: &Engine, code: &'static [u8], source: &str) -> Option<Component> {
-    if engine.detect_precompiled(code) != Some(wasmtime::Precompiled::Component) {
+    if Engine::detect_precompiled(code) != Some(wasmtime::Precompiled::Component) {
         tracing::debug!("{source}: embedded native code is not a component for this engine");
         return None;
     }
