@@ -39,6 +39,22 @@ pub struct VerifiedPlugin {
     pub source: String,
     /// Native code embedded in the binary for a built-in stage.
     pub precompiled: Option<&'static [u8]>,
+    /// A built-in with native code whose component bytes were not hashed
+    /// yet: they run only if that code cannot, and are checked then
+    /// ([`VerifiedPlugin::check_deferred_digest`]).
+    digest_deferred: bool,
+}
+
+impl VerifiedPlugin {
+    /// Hashes a built-in's component bytes against the digest the build
+    /// computed, before they are compiled. A no-op for everything else
+    /// (checked on load).
+    pub fn check_deferred_digest(&self) -> Result<(), PluginError> {
+        if !self.digest_deferred {
+            return Ok(());
+        }
+        verify(self.bytes.clone(), &self.sha256, &self.source).map(|_| ())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,13 +91,20 @@ pub fn load(source: &PluginSource, trusted_keys: &[String]) -> Result<VerifiedPl
                 .iter()
                 .find(|b| b.name == name)
                 .ok_or_else(|| PluginError::UnknownBuiltin(name.clone()))?;
-            let mut plugin = verify(
-                builtin.wasm.into(),
-                builtin.sha256,
-                &format!("builtin:{name}"),
-            )?;
-            plugin.precompiled = builtin.precompiled;
-            Ok(plugin)
+            let source = format!("builtin:{name}");
+            match builtin.precompiled {
+                // The component bytes, like the native code compiled from
+                // them, are part of this binary; with the native code they
+                // do not run at all, so hashing them is left until they do.
+                Some(code) => Ok(VerifiedPlugin {
+                    bytes: builtin.wasm.into(),
+                    sha256: builtin.sha256.to_string(),
+                    source,
+                    precompiled: Some(code),
+                    digest_deferred: true,
+                }),
+                None => verify(builtin.wasm.into(), builtin.sha256, &source),
+            }
         }
         PluginSource::Path {
             path,
@@ -132,6 +155,7 @@ fn verify(
         sha256: actual,
         source: source.to_string(),
         precompiled: None,
+        digest_deferred: false,
     })
 }
 
@@ -144,7 +168,20 @@ mod tests {
         for builtin in BUILTINS {
             let plugin = load(&PluginSource::Builtin(builtin.name.to_string()), &[]).unwrap();
             assert_eq!(plugin.sha256, builtin.sha256);
+            plugin.check_deferred_digest().unwrap();
         }
+    }
+
+    #[test]
+    fn a_built_in_that_must_be_compiled_is_hashed_first() {
+        let builtin = &BUILTINS[0];
+        let mut plugin = load(&PluginSource::Builtin(builtin.name.to_string()), &[]).unwrap();
+        let mut tampered = builtin.wasm.to_vec();
+        let last = tampered.len() - 1;
+        tampered[last] ^= 1;
+        plugin.bytes = tampered.into();
+        let error = plugin.check_deferred_digest().unwrap_err().to_string();
+        assert!(error.contains("does not match its pinned digest"), "{error}");
     }
 
     #[test]

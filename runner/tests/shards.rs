@@ -312,4 +312,12 @@ fn a_stage_that_writes_an_artifact_runs_as_one_instance() {
             .iter()
             .any(|n| n.starts_with("ran as 4 instances"))
     );
+    // Without --jobs, 25 files are too few to repay a second instance.
+    let automatic = run_with(&repo, &["--only", "secrets"]).report.unwrap();
+    assert!(
+        !stage_notes(&automatic, "secrets")
+            .iter()
+            .any(|n| n.starts_with("ran as")),
+        "{automatic:#}"
+    );
 }

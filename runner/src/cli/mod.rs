@@ -314,7 +314,8 @@ struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     vex: Vec<PathBuf>,
     /// Instances a shardable stage (secrets) runs as, each over a share of
-    /// the files and commits [default: the number of CPUs].
+    /// the files and commits [default: one per CPU, fewer for a small
+    /// workspace or history].
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     jobs: Option<u32>,
     /// Record every host call as JSON lines.
@@ -1026,9 +1027,7 @@ fn execute(
             .map_err(Fatal)?,
         tracked: std::sync::OnceLock::new(),
         shard,
-        jobs: common
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() as u32)),
+        jobs: common.jobs,
         progress: run::progress::Progress::for_terminal(common.quiet),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

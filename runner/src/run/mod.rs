@@ -61,8 +61,9 @@ pub struct RunContext {
     pub tracked: std::sync::OnceLock<Option<Arc<BTreeSet<String>>>>,
     /// This job's slot of a sharded run: stages list only its files.
     pub shard: Option<Shard>,
-    /// Instances a shardable stage may run as (`--jobs`, default: cores).
-    pub jobs: u32,
+    /// Instances a shardable stage runs as (`--jobs`); `None`: one per
+    /// CPU when the workspace is big enough to repay their start-up.
+    pub jobs: Option<u32>,
     /// Lines on the terminal while stages run.
     pub progress: progress::Progress,
 }
@@ -449,8 +450,20 @@ fn instance_shares(
     shardable: bool,
     context: &RunContext,
 ) -> Vec<Option<Shard>> {
-    let jobs = context.jobs.clamp(1, MAX_INSTANCES_PER_STAGE);
-    if !shardable || jobs == 1 || !stage.grants.artifacts_write.is_empty() {
+    if !shardable || !stage.grants.artifacts_write.is_empty() {
+        return vec![context.shard];
+    }
+    let jobs = match context.jobs {
+        Some(jobs) => jobs,
+        None => {
+            let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+            let wanted = (cpus as usize).min(MAX_INSTANCES_PER_STAGE as usize);
+            let units = work_units_up_to(context, wanted * UNITS_PER_INSTANCE);
+            (units / UNITS_PER_INSTANCE).clamp(1, wanted) as u32
+        }
+    }
+    .clamp(1, MAX_INSTANCES_PER_STAGE);
+    if jobs == 1 {
         return vec![context.shard];
     }
     context
@@ -460,6 +473,47 @@ fn instance_shares(
         .into_iter()
         .map(Some)
         .collect()
+}
+
+/// Files plus commits in scope per extra instance, when `--jobs` is not
+/// given: below this a second instance's start-up (its rules compiled
+/// again) costs more than its share of the work saves.
+const UNITS_PER_INSTANCE: usize = 200;
+
+/// The workspace's files (git's index, else a walk) plus the commits in
+/// scope, counted up to `cap`.
+fn work_units_up_to(context: &RunContext, cap: usize) -> usize {
+    let commits = context
+        .git_scope
+        .as_ref()
+        .map_or(0, |scope| scope.commits.len());
+    if commits >= cap {
+        return cap;
+    }
+    let files = match context.tracked_files() {
+        Some(tracked) => tracked.len(),
+        None => {
+            // Not a git repository: a bounded walk, links not followed.
+            let mut count = 0;
+            let mut pending = vec![context.root.clone()];
+            while let Some(dir) = pending.pop() {
+                for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    match entry.file_type() {
+                        Ok(kind) if kind.is_dir() && entry.file_name() != ".git" => {
+                            pending.push(entry.path());
+                        }
+                        Ok(kind) if kind.is_file() => count += 1,
+                        _ => {}
+                    }
+                    if count + commits >= cap {
+                        return cap;
+                    }
+                }
+            }
+            count
+        }
+    };
+    (files + commits).min(cap)
 }
 
 /// The instances' notes: a note every instance gave is shown once; notes
@@ -638,7 +692,7 @@ pub fn inspect(plugin: &plugins::VerifiedPlugin) -> Result<Inspection, String> {
         audit_baseline: None,
         tracked: std::sync::OnceLock::new(),
         shard: None,
-        jobs: 1,
+        jobs: Some(1),
         progress: progress::Progress::default(),
     };
     let stage = Pipeline::nothing_granted("inspect");

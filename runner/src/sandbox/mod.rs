@@ -117,10 +117,14 @@ impl Sandbox {
             .and_then(|code| embedded_component(&self.engine, code, &plugin.source));
         let (component, origin) = match embedded {
             Some(component) => (component, CodeOrigin::Embedded),
-            None => self
-                .cache
-                .get_or_compile(&self.engine, wasm, &plugin.sha256)
-                .map_err(LoadError::Invalid)?,
+            None => {
+                plugin
+                    .check_deferred_digest()
+                    .map_err(|e| LoadError::Invalid(e.to_string()))?;
+                self.cache
+                    .get_or_compile(&self.engine, wasm, &plugin.sha256)
+                    .map_err(LoadError::Invalid)?
+            }
         };
         tracing::debug!("{}: native code {origin:?}", plugin.source);
         let component_type = component.component_type();

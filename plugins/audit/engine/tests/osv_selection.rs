@@ -70,6 +70,7 @@ fn a_malformed_npm_directory_does_not_touch_a_rust_only_audit() {
     let rust_only = Inventory {
         path: "Cargo.lock".into(),
         packages: vec![package(Ecosystem::CratesIo, "demo", "1.1.0")],
+        roots: vec![],
         warnings: vec![],
     };
     let inventories = [rust_only];
@@ -127,6 +128,7 @@ fn a_mixed_workspace_reads_each_of_its_ecosystems() {
             package(Ecosystem::Npm, "left-pad", "1.0.0"),
             package(Ecosystem::PyPI, "demo", "1.0"),
         ],
+        roots: vec![],
         warnings: vec![],
     }];
     let selection = OsvSelection::for_inventories(&inventories);
