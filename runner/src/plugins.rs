@@ -181,7 +181,10 @@ mod tests {
         tampered[last] ^= 1;
         plugin.bytes = tampered.into();
         let error = plugin.check_deferred_digest().unwrap_err().to_string();
-        assert!(error.contains("does not match its pinned digest"), "{error}");
+        assert!(
+            error.contains("does not match its pinned digest"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -321,13 +321,23 @@ fn audit_reads_the_advisory_database_offline() {
 #[test]
 fn a_warm_run_loads_compiled_components_from_the_cache() {
     let dir = tempfile::tempdir().unwrap();
-    write_files(dir.path(), &[("a.txt", "nothing here\n")]);
+    // A plugin from a path: the built-ins run from code compiled into the
+    // binary and never reach the cache.
+    let hello = path_stage(
+        "hello",
+        "hello-stage",
+        "[stages.hello.grants]\nread = [\"a.txt\"]\nartifacts = { write = [\"hello-report\"] }\n",
+    );
+    write_files(
+        dir.path(),
+        &[("a.txt", "nothing here\n"), ("pipeline.toml", &hello)],
+    );
     let cache = dir.path().join("cache");
     let args = [
         "run",
         ".",
-        "--only",
-        "secrets",
+        "--pipeline",
+        "pipeline.toml",
         "--cache-dir",
         cache.to_str().unwrap(),
     ];

@@ -359,7 +359,11 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
             "other",
             "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
         ),
-        path_stage("hello", "hello-stage", "[stages.hello.grants]\nread = [\"**\"]\n"),
+        path_stage(
+            "hello",
+            "hello-stage",
+            "[stages.hello.grants]\nread = [\"**\"]\nartifacts = { write = [\"hello-report\"] }\n",
+        ),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run_with_cache = || {

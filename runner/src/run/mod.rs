@@ -355,6 +355,8 @@ fn run_stage(
             _ => {}
         }
     }
+    // The stage's own findings first: the baseline's deviations join them.
+    take_findings(&mut report, &sink);
     if let Some(profile) = &mut profile {
         profile.plugin = plugin.sha256.clone();
         if let Some(baseline) = &context.audit_baseline {
@@ -369,7 +371,6 @@ fn run_stage(
             "ran as {instances} instances, each over its share of the files (--jobs)"
         ));
     }
-    take_findings(&mut report, &sink);
     if status.is_completed()
         && let Some(usage) = usage
         && usage.inputs_read == 0
