@@ -85,88 +85,133 @@ pub fn added_lines(
     let oid =
         git2::Oid::from_str(commit).map_err(|e| AccessError::NotFound(e.message().to_string()))?;
     let commit = repo.find_commit(oid).map_err(git_error)?;
-    let tree = commit.tree().map_err(git_error)?;
-    let parent_tree = match commit.parents().next() {
-        Some(parent) => Some(parent.tree().map_err(git_error)?),
-        None => None,
-    };
-    // Only added lines are wanted: no context lines around them, and no
-    // walk of trees outside the workspace's place in the repository.
-    let mut options = git2::DiffOptions::new();
-    options
-        .context_lines(0)
-        .interhunk_lines(0)
-        .ignore_submodules(true);
-    if !prefix.is_empty() {
-        options.pathspec(format!("{prefix}/"));
-    }
-    let diff = repo
-        .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
-        .map_err(git_error)?;
     let id = commit.id().to_string();
     let author_time = commit.author().when().seconds();
+    let scoped = |tree: git2::Tree<'_>| -> Result<Option<git2::Tree<'_>>, git2::Error> {
+        if prefix.is_empty() {
+            return Ok(Some(repo.find_tree(tree.id())?));
+        }
+        match tree.get_path(std::path::Path::new(prefix)) {
+            Ok(entry) if entry.kind() == Some(git2::ObjectType::Tree) => {
+                Ok(Some(repo.find_tree(entry.id())?))
+            }
+            _ => Ok(None),
+        }
+    };
+    let Some(tree) = scoped(commit.tree().map_err(git_error)?).map_err(git_error)? else {
+        return Ok(Vec::new());
+    };
+    let parent_tree = match commit.parents().next() {
+        Some(parent) => scoped(parent.tree().map_err(git_error)?).map_err(git_error)?,
+        None => None,
+    };
+    let mut changed = Vec::new();
+    changed_blobs(repo, parent_tree.as_ref(), &tree, "", grant, &mut changed).map_err(git_error)?;
+
+    // Only added lines are wanted: no context lines around them.
+    let mut options = git2::DiffOptions::new();
+    options.context_lines(0).interhunk_lines(0);
     let mut files: Vec<AddedLines> = Vec::new();
     let mut total: u64 = 0;
     let mut over_limit = false;
-    diff.foreach(
-        &mut |_, _| true,
-        None,
-        None,
-        Some(&mut |delta, _hunk, line| {
-            if line.origin() != '+' {
-                return true;
-            }
-            let Some(path) = delta.new_file().path().and_then(|p| p.to_str()) else {
-                return true;
-            };
-            let path = if prefix.is_empty() {
-                path
-            } else {
-                match path
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.strip_prefix('/'))
-                {
-                    Some(inside) => inside,
-                    None => return true,
+    for (path, old, new) in changed {
+        let new_blob = repo.find_blob(new).map_err(git_error)?;
+        let old_blob = match old {
+            Some(old) => Some(repo.find_blob(old).map_err(git_error)?),
+            None => None,
+        };
+        let mut lines: Vec<(u32, String)> = Vec::new();
+        let result = repo.diff_blobs(
+            old_blob.as_ref(),
+            None,
+            Some(&new_blob),
+            None,
+            Some(&mut options),
+            None,
+            None,
+            None,
+            Some(&mut |_, _, line| {
+                if line.origin() != '+' {
+                    return true;
                 }
-            };
-            if !grant.allows(path) {
-                return true;
-            }
-            total += line.content().len() as u64;
-            if total > max_bytes {
-                over_limit = true;
-                return false;
-            }
-            let text = String::from_utf8_lossy(line.content())
-                .trim_end_matches(['\n', '\r'])
-                .to_string();
-            let number = line.new_lineno().unwrap_or(0);
-            match files.last_mut() {
-                Some(file) if file.path == path => file.lines.push((number, text)),
-                _ => files.push(AddedLines {
-                    commit: id.clone(),
-                    author_time,
-                    path: path.to_string(),
-                    lines: vec![(number, text)],
-                }),
-            }
-            true
-        }),
-    )
-    .or_else(|e| {
+                total += line.content().len() as u64;
+                if total > max_bytes {
+                    over_limit = true;
+                    return false;
+                }
+                let text = String::from_utf8_lossy(line.content())
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
+                lines.push((line.new_lineno().unwrap_or(0), text));
+                true
+            }),
+        );
         if over_limit {
-            Ok(())
-        } else {
-            Err(git_error(e))
+            return Err(AccessError::Limit(format!(
+                "commit {id} added more than {max_bytes} bytes of granted text"
+            )));
         }
-    })?;
-    if over_limit {
-        return Err(AccessError::Limit(format!(
-            "commit {id} added more than {max_bytes} bytes of granted text"
-        )));
+        result.map_err(git_error)?;
+        if !lines.is_empty() {
+            files.push(AddedLines {
+                commit: id.clone(),
+                author_time,
+                path,
+                lines,
+            });
+        }
     }
     Ok(files)
+}
+
+/// The granted files (path, old blob, new blob) that differ between `old`
+/// and `new`, found by walking only the subtrees whose ids differ: a commit
+/// that touches one directory of a large tree costs that directory, not the
+/// whole tree (libgit2's tree-to-tree diff compared every entry of both, most
+/// of a history scan's time).
+fn changed_blobs(
+    repo: &git2::Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: &git2::Tree<'_>,
+    base: &str,
+    grant: &ReadGrant,
+    out: &mut Vec<(String, Option<git2::Oid>, git2::Oid)>,
+) -> Result<(), git2::Error> {
+    for entry in new.iter() {
+        let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+            continue;
+        };
+        let path = if base.is_empty() {
+            name.to_string()
+        } else {
+            format!("{base}/{name}")
+        };
+        let before = old.and_then(|tree| tree.get_name_bytes(entry.name_bytes()));
+        if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+            continue;
+        }
+        match entry.kind() {
+            Some(git2::ObjectType::Tree) => {
+                let subtree = repo.find_tree(entry.id())?;
+                let old_subtree = match before {
+                    Some(b) if b.kind() == Some(git2::ObjectType::Tree) => {
+                        Some(repo.find_tree(b.id())?)
+                    }
+                    _ => None,
+                };
+                changed_blobs(repo, old_subtree.as_ref(), &subtree, &path, grant, out)?;
+            }
+            Some(git2::ObjectType::Blob) if grant.allows(&path) => {
+                let old_blob = before
+                    .filter(|b| b.kind() == Some(git2::ObjectType::Blob))
+                    .map(|b| b.id());
+                out.push((path, old_blob, entry.id()));
+            }
+            // Submodule commits, and files outside the grant.
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 impl Host for StageState {
