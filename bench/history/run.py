@@ -178,8 +178,10 @@ def repository_stats(repo):
 
 
 def tiny_repository(path):
-    """A one-commit repository: the peers' warm-up target."""
-    path.mkdir(parents=True, exist_ok=True)
+    """A one-commit repository: the peers' warm-up target (rebuilt, so a
+    second run in the same --work directory works)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
     (path / "hello.txt").write_text("hello\n")
     git = ["git", "-C", str(path), "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
     subprocess.run(git + ["init", "-q", "-b", "main"], check=True)
