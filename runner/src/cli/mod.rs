@@ -228,7 +228,8 @@ enum DbCommand {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Clone or fast-forward the RustSec advisory database into the cache.
+    /// Clone or fast-forward the RustSec advisory database into the cache,
+    /// and fetch OSV's per-ecosystem archives (--ecosystem, --workspace).
     Update {
         #[arg(long, default_value = datasets::RUSTSEC_URL)]
         url: String,
