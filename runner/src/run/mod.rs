@@ -269,18 +269,14 @@ fn run_stage(
     // each listing a disjoint share of the files and commits, with one
     // findings cap and one memory budget between them.
     let shares = instance_shares(stage, info.shardable, context);
-    let sink: SharedSink = Arc::new(std::sync::Mutex::new(FindingSink::new(
-        stage.limits.max_findings,
-        stage.limits.max_report_bytes,
-    )));
-    let memory = Arc::new(AtomicUsize::new(0));
+    let budget = SharedBudget::single(stage, context);
+    let sink = budget.findings.clone();
     let line = context.progress.stage(&stage.name);
     let mut prepared = Vec::with_capacity(shares.len());
     for share in &shares {
         let shared = SharedBudget {
-            findings: sink.clone(),
-            memory: memory.clone(),
             share: *share,
+            ..budget.clone()
         };
         match stage_state(stage, &plugin.sha256, context, store.clone(), shared) {
             Ok(mut state) => {
@@ -356,7 +352,7 @@ fn run_stage(
         }
     }
     // The stage's own findings first: the baseline's deviations join them.
-    take_findings(&mut report, &sink);
+    take_findings(&mut report, &sink, instances > 1);
     if let Some(profile) = &mut profile {
         profile.plugin = plugin.sha256.clone();
         if let Some(baseline) = &context.audit_baseline {
@@ -421,13 +417,17 @@ fn failure_status(result: RunResult, stage: &StageConfig, stderr_text: &str) -> 
         }
         RunResult::Failed(failure) => {
             let mut message = failure.message;
-            let tail: Vec<&str> = stderr_text.lines().rev().take(5).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
-            if !tail.join("").trim().is_empty() {
-                message.push_str(&format!(
-                    "; the stage's last stderr lines:\n{}",
-                    tail.join("\n")
-                ));
+            let tail: String = stderr_text
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect::<Vec<_>>()
+                .join("\n");
+            if !tail.trim().is_empty() {
+                message.push_str(&format!("; the stage's last stderr lines:\n{tail}"));
             }
             StageStatus::Errored {
                 kind: failure.kind,
@@ -542,14 +542,18 @@ fn join_instance_notes(instance_notes: Vec<Vec<String>>) -> Vec<String> {
 }
 
 /// The findings every instance handed over, kept by the stage's one sink.
-fn take_findings(report: &mut StageReport, sink: &SharedSink) {
+/// From several instances, one finding per (rule, fingerprint): two can
+/// meet one secret (a commit each), as `cordon merge` joins shards.
+fn take_findings(report: &mut StageReport, sink: &SharedSink, several_instances: bool) {
     let mut sink = findings::lock(sink);
     let mut seen = BTreeSet::new();
     report.findings = std::mem::take(&mut sink.findings)
         .into_iter()
         .map(convert::finding)
-        // Two instances can meet one secret (a commit each): one finding.
-        .filter(|finding| seen.insert((finding.rule_id.clone(), finding.fingerprint.clone())))
+        .filter(|finding| {
+            !several_instances
+                || seen.insert((finding.rule_id.clone(), finding.fingerprint.clone()))
+        })
         .collect();
     report.findings_truncated = sink.truncated;
     if sink.truncated {
@@ -747,6 +751,7 @@ struct PreparedState {
 /// module gets exactly what the grant names.
 /// What the instances of one stage share, and the share of the files (and
 /// commits) one of them lists.
+#[derive(Clone)]
 struct SharedBudget {
     findings: SharedSink,
     memory: Arc<AtomicUsize>,
