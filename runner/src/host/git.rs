@@ -106,7 +106,7 @@ pub fn added_lines(
         None => None,
     };
     let mut changed = Vec::new();
-    changed_blobs(repo, parent_tree.as_ref(), &tree, "", grant, &mut changed).map_err(git_error)?;
+    changed_blobs(repo, parent_tree.as_ref(), &tree, grant, &mut changed).map_err(git_error)?;
 
     // Only added lines are wanted: no context lines around them.
     let mut options = git2::DiffOptions::new();
@@ -168,49 +168,55 @@ pub fn added_lines(
 /// and `new`, found by walking only the subtrees whose ids differ: a commit
 /// that touches one directory of a large tree costs that directory, not the
 /// whole tree (libgit2's tree-to-tree diff compared every entry of both, most
-/// of a history scan's time).
+/// of a history scan's time). An explicit stack, not recursion: a scanned
+/// repository chooses how deep its trees nest.
 fn changed_blobs(
     repo: &git2::Repository,
     old: Option<&git2::Tree<'_>>,
     new: &git2::Tree<'_>,
-    base: &str,
     grant: &ReadGrant,
     out: &mut Vec<(String, Option<git2::Oid>, git2::Oid)>,
 ) -> Result<(), git2::Error> {
-    for entry in new.iter() {
-        let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
-            continue;
-        };
-        let path = if base.is_empty() {
-            name.to_string()
-        } else {
-            format!("{base}/{name}")
-        };
-        let before = old.and_then(|tree| tree.get_name_bytes(entry.name_bytes()));
-        if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
-            continue;
-        }
-        match entry.kind() {
-            Some(git2::ObjectType::Tree) => {
-                let subtree = repo.find_tree(entry.id())?;
-                let old_subtree = match before {
-                    Some(b) if b.kind() == Some(git2::ObjectType::Tree) => {
-                        Some(repo.find_tree(b.id())?)
-                    }
-                    _ => None,
-                };
-                changed_blobs(repo, old_subtree.as_ref(), &subtree, &path, grant, out)?;
+    let mut pending = vec![(String::new(), old.map(|t| t.id()), new.id())];
+    while let Some((base, old, new)) = pending.pop() {
+        let new = repo.find_tree(new)?;
+        let old = old.map(|id| repo.find_tree(id)).transpose()?;
+        for entry in new.iter() {
+            let Ok(name) = std::str::from_utf8(entry.name_bytes()) else {
+                continue;
+            };
+            let before = old
+                .as_ref()
+                .and_then(|tree| tree.get_name_bytes(entry.name_bytes()));
+            if before.as_ref().is_some_and(|b| b.id() == entry.id()) {
+                continue;
             }
-            Some(git2::ObjectType::Blob) if grant.allows(&path) => {
-                let old_blob = before
-                    .filter(|b| b.kind() == Some(git2::ObjectType::Blob))
-                    .map(|b| b.id());
-                out.push((path, old_blob, entry.id()));
+            let path = if base.is_empty() {
+                name.to_string()
+            } else {
+                format!("{base}/{name}")
+            };
+            let kind_before = before.as_ref().and_then(|b| b.kind());
+            match entry.kind() {
+                Some(git2::ObjectType::Tree) => {
+                    let old_subtree = before
+                        .filter(|_| kind_before == Some(git2::ObjectType::Tree))
+                        .map(|b| b.id());
+                    pending.push((path, old_subtree, entry.id()));
+                }
+                Some(git2::ObjectType::Blob) if grant.allows(&path) => {
+                    let old_blob = before
+                        .filter(|_| kind_before == Some(git2::ObjectType::Blob))
+                        .map(|b| b.id());
+                    out.push((path, old_blob, entry.id()));
+                }
+                // Submodule commits, and files outside the grant.
+                _ => {}
             }
-            // Submodule commits, and files outside the grant.
-            _ => {}
         }
     }
+    // In path order, as a diff lists them.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(())
 }
 
