@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use cordon_report::{
     ArtifactInfo, ErrorKind, PluginInfo, RunReport, Severity, StageReport, StageStatus, merge,
@@ -117,6 +117,7 @@ pub async fn execute(
     )?);
     let context = Arc::new(context);
     let store = ArtifactStore::default();
+    let mut preparing = prepare_all(pipeline, &sandbox, &context);
 
     let mut reports: BTreeMap<String, StageReport> = BTreeMap::new();
     let mut completed: BTreeSet<String> = BTreeSet::new();
@@ -153,23 +154,44 @@ pub async fn execute(
                 .all(|d| completed.contains(d))
             {
                 started_stages.insert(stage.name.clone());
+                let Some(preparing) = preparing.remove(&stage.name) else {
+                    continue;
+                };
                 let (stage, sandbox, context, store) = (
                     stage.clone(),
                     sandbox.clone(),
                     context.clone(),
                     store.clone(),
                 );
-                running.spawn_blocking(move || run_stage(&stage, &sandbox, &context, store));
+                running.spawn(async move {
+                    let prepared = match preparing.await {
+                        Ok(prepared) => prepared,
+                        Err(error) => Err((
+                            ErrorKind::Failed,
+                            format!("preparing the stage stopped: {error}"),
+                        )),
+                    };
+                    tokio::task::spawn_blocking(move || {
+                        run_stage(&stage, prepared, &sandbox, &context, store)
+                    })
+                    .await
+                });
             }
         }
         let Some(joined) = running.join_next().await else {
             break;
         };
-        let outcome = joined?;
+        let outcome = joined??;
         if outcome.completed {
             completed.insert(outcome.report.name.clone());
         }
         reports.insert(outcome.report.name.clone(), outcome.report);
+    }
+
+    // Stages skipped behind a failed dependency were prepared all the same;
+    // their describe() calls run under their own limits, so this ends.
+    for (_, leftover) in preparing {
+        let _ = leftover.await;
     }
 
     let stages: Vec<StageReport> = plan
@@ -221,31 +243,106 @@ fn errored(mut report: StageReport, kind: ErrorKind, message: String) -> StageOu
     }
 }
 
+/// A stage whose plugin is verified, linked and described: everything
+/// before its run, none of which needs another stage's output.
+struct Prepared {
+    plugin: plugins::VerifiedPlugin,
+    loaded: LoadedPlugin,
+    info: bindings::cordon::stage::types::StageInfo,
+    took: Duration,
+}
+
+type Preparing = tokio::task::JoinHandle<Result<Prepared, (ErrorKind, String)>>;
+
+/// Starts preparing every stage at once, at most one per CPU at a time
+/// (linking native code and `describe()` are CPU work), so a stage waiting
+/// for another's artifact is ready to run the moment it arrives instead of
+/// only then loading its plugin: on the default pipeline that takes two
+/// loads off the models -> sbom -> audit chain.
+fn prepare_all(
+    pipeline: &Pipeline,
+    sandbox: &Arc<Sandbox>,
+    context: &Arc<RunContext>,
+) -> BTreeMap<String, Preparing> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let permits = Arc::new(tokio::sync::Semaphore::new(cpus.min(MAX_PARALLEL_STAGES)));
+    pipeline
+        .stages
+        .iter()
+        .map(|stage| {
+            let name = stage.name.clone();
+            let (stage, sandbox, context, permits) = (
+                stage.clone(),
+                sandbox.clone(),
+                context.clone(),
+                permits.clone(),
+            );
+            let preparing = tokio::spawn(async move {
+                // The semaphore is never closed, so acquiring cannot fail.
+                let permit = permits.acquire_owned().await.ok();
+                tokio::task::spawn_blocking(move || {
+                    let prepared = prepare_stage(&stage, &sandbox, &context);
+                    drop(permit);
+                    prepared
+                })
+                .await
+                .unwrap_or_else(|error| {
+                    Err((
+                        ErrorKind::Failed,
+                        format!("preparing the stage stopped: {error}"),
+                    ))
+                })
+            });
+            (name, preparing)
+        })
+        .collect()
+}
+
+fn prepare_stage(
+    stage: &StageConfig,
+    sandbox: &Sandbox,
+    context: &RunContext,
+) -> Result<Prepared, (ErrorKind, String)> {
+    let started = Instant::now();
+    let plugin = plugins::load(&stage.plugin, &context.trusted_keys)
+        .map_err(|error| (ErrorKind::Plugin, error.to_string()))?;
+    let loaded = sandbox
+        .load(&plugin)
+        .map_err(|error| (ErrorKind::Plugin, format!("{}: {error}", plugin.source)))?;
+    let linked = started.elapsed();
+    let info = describe(sandbox, &loaded, stage, &plugin.sha256, context)?;
+    let took = started.elapsed();
+    tracing::debug!(
+        "{}: prepared in {} ms (linked in {} ms, described in {} ms)",
+        stage.name,
+        took.as_millis(),
+        linked.as_millis(),
+        (took - linked).as_millis()
+    );
+    Ok(Prepared {
+        plugin,
+        loaded,
+        info,
+        took,
+    })
+}
+
 fn run_stage(
     stage: &StageConfig,
+    prepared: Result<Prepared, (ErrorKind, String)>,
     sandbox: &Sandbox,
     context: &RunContext,
     store: ArtifactStore,
 ) -> StageOutcome {
     let started = Instant::now();
     let mut report = StageReport::new(&stage.name);
-    let plugin = match plugins::load(&stage.plugin, &context.trusted_keys) {
-        Ok(plugin) => plugin,
-        Err(error) => return errored(report, ErrorKind::Plugin, error.to_string()),
-    };
-    let loaded = match sandbox.load(&plugin) {
-        Ok(loaded) => loaded,
-        Err(error) => {
-            return errored(
-                report,
-                ErrorKind::Plugin,
-                format!("{}: {error}", plugin.source),
-            );
-        }
-    };
-    let described = describe(sandbox, &loaded, stage, &plugin.sha256, context);
-    let info = match described {
-        Ok(info) => info,
+    let Prepared {
+        plugin,
+        loaded,
+        info,
+        took: preparing_took,
+    } = match prepared {
+        Ok(prepared) => prepared,
         Err((kind, message)) => return errored(report, kind, message),
     };
     report.plugin = Some(PluginInfo {
@@ -321,7 +418,9 @@ fn run_stage(
         })
     };
     line.finish();
-    report.duration_ms = started.elapsed().as_millis() as u64;
+    let ran = started.elapsed();
+    tracing::debug!("{}: ran in {} ms", stage.name, ran.as_millis());
+    report.duration_ms = (preparing_took + ran).as_millis() as u64;
 
     let instances = runs.len();
     let mut usage: Option<crate::host::audit::Usage> = None;
@@ -858,7 +957,7 @@ fn stage_state(
             max_bytes: limits.max_cache_bytes,
         },
         git: GitAccess::new(git_scope, grants.read.clone(), limits.max_read_bytes),
-        cpu_time: std::time::Duration::ZERO,
+        cpu_time: Duration::ZERO,
         log: LogSink {
             stage: stage.name.clone(),
             lines: Vec::new(),
