@@ -218,9 +218,40 @@ pub enum Test {
     NotEquals(Literal),
     In(Vec<Literal>),
     Contains(Literal),
-    Matches(Regex),
-    NotMatches(Regex),
+    Matches(LazyRegex),
+    NotMatches(LazyRegex),
     Compare(Ordering, f64),
+}
+
+/// A policy's regex, checked for syntax when the policy is loaded but
+/// compiled on first use: compiling the built-in policies' ~90 patterns
+/// took two thirds of the stage's start-up, paid on every run (and in
+/// `describe()`) even for a workspace with no infrastructure code.
+#[derive(Debug)]
+pub struct LazyRegex {
+    pattern: String,
+    compiled: std::sync::OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> Result<LazyRegex, String> {
+        regex_syntax::Parser::new()
+            .parse(pattern)
+            .map_err(|error| error.to_string())?;
+        Ok(LazyRegex {
+            pattern: pattern.to_string(),
+            compiled: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// `None` when the pattern parses but cannot be compiled (past the
+    /// regex size limit): the test is then unknown, never a silent pass.
+    fn is_match(&self, text: &str) -> Option<bool> {
+        self.compiled
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+            .map(|regex| regex.is_match(text))
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -345,9 +376,9 @@ impl Condition {
                 .or_else(|| value.as_float())
                 .ok_or_else(|| format!("`{op}` compares numbers"))
         };
-        let regex = || -> Result<Regex, String> {
+        let regex = || -> Result<LazyRegex, String> {
             let pattern = needs_value()?.as_str().ok_or("a regex is a string")?;
-            Regex::new(pattern).map_err(|error| error.to_string())
+            LazyRegex::new(pattern)
         };
         let test = match op {
             "absent" | "present" | "literal" if value.is_some() => {
@@ -590,10 +621,14 @@ fn scalar(test: &Test, node: &Node) -> Option<bool> {
         Test::Equals(literal) => equals(node, literal),
         Test::NotEquals(literal) => !is_missing(node) && !equals(node, literal),
         Test::In(literals) => literals.iter().any(|literal| equals(node, literal)),
-        Test::Matches(regex) => node.scalar_text().is_some_and(|text| regex.is_match(&text)),
-        Test::NotMatches(regex) => node
-            .scalar_text()
-            .is_some_and(|text| !regex.is_match(&text)),
+        Test::Matches(regex) => match node.scalar_text() {
+            Some(text) => regex.is_match(&text)?,
+            None => false,
+        },
+        Test::NotMatches(regex) => match node.scalar_text() {
+            Some(text) => !regex.is_match(&text)?,
+            None => false,
+        },
         Test::Compare(ordering, bound) => node.as_number().is_some_and(|number| match ordering {
             Ordering::Lt => number < *bound,
             Ordering::Lte => number <= *bound,
@@ -735,6 +770,18 @@ mod tests {
             let error = Condition::compile(&value["when"]).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn a_regex_is_compiled_on_first_use_and_one_too_big_is_unknown() {
+        let regex = LazyRegex::new("^arn:aws:iam::[0-9]+:root$").unwrap();
+        assert!(regex.compiled.get().is_none(), "not compiled at load");
+        assert_eq!(regex.is_match("arn:aws:iam::123456789012:root"), Some(true));
+        assert_eq!(regex.is_match("arn:aws:iam::1:user/x"), Some(false));
+        // Valid syntax, but past the compiled-size limit: neither a match
+        // nor a non-match.
+        let huge = LazyRegex::new(r"\w{1000}{1000}").unwrap();
+        assert_eq!(huge.is_match("x"), None);
     }
 
     #[test]
