@@ -85,7 +85,12 @@ fn main() {
             Some(code) => {
                 let native = out_dir.join(format!("{}.cwasm", guest.stage_name));
                 std::fs::write(&native, code).expect("write the precompiled component");
-                format!("Some(include_bytes!({:?}))", native.display().to_string())
+                // Page-aligned, so wasmtime can run the code where it lies
+                // in the binary instead of copying it (see `sandbox`).
+                format!(
+                    "Some(&PageAligned(*include_bytes!({:?})).0)",
+                    native.display().to_string()
+                )
             }
             None => "None".to_string(),
         };

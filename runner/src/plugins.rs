@@ -22,6 +22,11 @@ pub struct Builtin {
     pub precompiled: Option<&'static [u8]>,
 }
 
+/// Native code embedded page-aligned: its `.text` section then starts on a
+/// page boundary and can be made executable in place.
+#[repr(C, align(4096))]
+pub struct PageAligned<T: ?Sized>(pub T);
+
 include!(concat!(env!("OUT_DIR"), "/builtins.rs"));
 
 /// Built-in stages whose job is to scan the workspace's files: a pipeline

@@ -346,13 +346,30 @@ fn embedded_component(engine: &Engine, code: &'static [u8], source: &str) -> Opt
     // `precompile_component` at build time from the component whose digest
     // was just verified; it is never read from a writable place. wasmtime
     // still checks that it was compiled by this version with these settings.
-    match unsafe { Component::deserialize(engine, code) } {
+    // In place, it is also never written (a `'static` immutable) and lives
+    // as long as the process, as `deserialize_raw` requires.
+    let loaded = if runs_in_place(code) {
+        tracing::debug!("{source}: embedded native code runs in place");
+        unsafe { Component::deserialize_raw(engine, std::ptr::NonNull::from(code)) }
+    } else {
+        unsafe { Component::deserialize(engine, code) }
+    };
+    match loaded {
         Ok(component) => Some(component),
         Err(error) => {
             tracing::debug!("{source}: embedded native code not usable here ({error}); compiling");
             None
         }
     }
+}
+
+/// Whether embedded native code can run where it lies in the binary: the
+/// engine makes pages executable in place on this target, and the code was
+/// embedded page-aligned (its `.text` section is page-aligned within it).
+/// Otherwise it is copied into fresh memory first, as wasmtime's default.
+fn runs_in_place(code: &[u8]) -> bool {
+    cordon_engine_config::RUNS_CODE_IN_PLACE
+        && (code.as_ptr() as usize).is_multiple_of(cordon_engine_config::CODE_PAGE)
 }
 
 /// Names the two common mistakes before wasmtime's parser would: a file
