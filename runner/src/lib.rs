@@ -17,4 +17,5 @@ pub mod plugins;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod tls_roots;
 pub mod trust;
