@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use cordon_iac_engine::{Engine, Framework};
+use cordon_iac_engine::{Framework, POLICY_FILES, parse_policy_file};
 use serde_json::json;
 
 fn file_name(framework: Framework) -> &'static str {
@@ -25,9 +25,12 @@ fn main() {
         eprintln!("usage: iac_examples_corpus <out-dir>");
         std::process::exit(2);
     };
-    let engine = Engine::new().expect("built-in policies load");
+    // The policy files themselves: the embedded built-ins carry no examples.
+    let policies = POLICY_FILES
+        .iter()
+        .flat_map(|(file, text)| parse_policy_file(file, text).expect("built-in policies load"));
     let mut labels = Vec::new();
-    for policy in engine.policies() {
+    for policy in policies {
         let slug = policy.id.trim_start_matches("iac/");
         let sets = [
             (true, &policy.examples.vulnerable),

@@ -96,12 +96,15 @@ struct PolicySpec {
     #[serde(default)]
     aliases: Vec<String>,
     when: toml::Value,
-    examples: Examples,
+    /// Required in a TOML policy file; the embedded built-ins leave them out.
+    #[serde(default)]
+    examples: Option<Examples>,
 }
 
 /// Snippets the test suite runs: each vulnerable one must trigger the
-/// policy, each fixed one must not.
-#[derive(Clone, Debug, Deserialize)]
+/// policy, each fixed one must not. Empty for the embedded built-in
+/// policies (see [`builtin_policies`]); [`POLICY_FILES`] has them.
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Examples {
     pub vulnerable: Vec<String>,
@@ -127,11 +130,27 @@ pub struct Policy {
     pub examples: Examples,
 }
 
-/// Loads and compiles every embedded policy file.
+/// The built-in policies without their examples, as JSON: `build.rs`
+/// converts [`POLICY_FILES`] at build time.
+const BUILTIN_POLICIES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/policies.json"));
+
+#[derive(Deserialize)]
+struct BuiltinFile {
+    file: String,
+    content: PolicyFile,
+}
+
+/// Loads and compiles every built-in policy (without its examples).
 pub fn builtin_policies() -> Result<Vec<Policy>, PolicyError> {
+    let files: Vec<BuiltinFile> =
+        serde_json::from_str(BUILTIN_POLICIES_JSON).map_err(|error| PolicyError::Invalid {
+            file: "policies".into(),
+            id: String::new(),
+            message: error.to_string(),
+        })?;
     let mut policies = Vec::new();
-    for (file, text) in POLICY_FILES {
-        policies.extend(parse_policy_file(file, text)?);
+    for builtin in files {
+        policies.extend(compile_file(&builtin.file, builtin.content, false)?);
     }
     let mut seen = std::collections::HashSet::new();
     for policy in &policies {
@@ -146,12 +165,21 @@ pub fn builtin_policies() -> Result<Vec<Policy>, PolicyError> {
     Ok(policies)
 }
 
-/// Parses one policy file (built-in or a user's).
+/// Parses one policy file (built-in or a user's); each policy must carry
+/// its examples.
 pub fn parse_policy_file(file: &str, text: &str) -> Result<Vec<Policy>, PolicyError> {
     let parsed: PolicyFile = toml::from_str(text).map_err(|source| PolicyError::Toml {
         file: file.to_string(),
         source,
     })?;
+    compile_file(file, parsed, true)
+}
+
+fn compile_file(
+    file: &str,
+    parsed: PolicyFile,
+    examples_required: bool,
+) -> Result<Vec<Policy>, PolicyError> {
     parsed
         .policies
         .into_iter()
@@ -167,7 +195,8 @@ pub fn parse_policy_file(file: &str, text: &str) -> Result<Vec<Policy>, PolicyEr
             if spec.kinds.is_empty() {
                 return Err(invalid("`kinds` is empty".into()));
             }
-            if spec.examples.vulnerable.is_empty() || spec.examples.fixed.is_empty() {
+            let examples = spec.examples.clone().unwrap_or_default();
+            if examples_required && (examples.vulnerable.is_empty() || examples.fixed.is_empty()) {
                 return Err(invalid(
                     "needs at least one vulnerable and one fixed example".into(),
                 ));
@@ -184,7 +213,7 @@ pub fn parse_policy_file(file: &str, text: &str) -> Result<Vec<Policy>, PolicyEr
                 references: spec.references,
                 aliases: spec.aliases,
                 condition,
-                examples: spec.examples,
+                examples,
             })
         })
         .collect()
@@ -769,6 +798,36 @@ mod tests {
             let value: toml::Table = toml::from_str(text).unwrap();
             let error = Condition::compile(&value["when"]).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_embedded_policies_are_the_policy_files_without_their_examples() {
+        let embedded = builtin_policies().unwrap();
+        let from_files: Vec<Policy> = POLICY_FILES
+            .iter()
+            .flat_map(|(file, text)| parse_policy_file(file, text).unwrap())
+            .collect();
+        assert_eq!(embedded.len(), from_files.len());
+        for (built, parsed) in embedded.iter().zip(&from_files) {
+            assert!(built.examples.vulnerable.is_empty() && built.examples.fixed.is_empty());
+            assert!(!parsed.examples.vulnerable.is_empty());
+            let strip = |policy: &Policy| {
+                format!(
+                    "{} {:?} {} {:?} {:?} {:?} {} {:?} {:?} {:?}",
+                    policy.id,
+                    policy.framework,
+                    policy.title,
+                    policy.severity,
+                    policy.theme,
+                    policy.kinds,
+                    policy.remediation,
+                    policy.references,
+                    policy.aliases,
+                    policy.condition
+                )
+            };
+            assert_eq!(strip(built), strip(parsed));
         }
     }
 
