@@ -173,6 +173,15 @@ fn load_database(
     }
     summary.note(age.note);
 
+    // A git checkout is named by its revision: with that revision's index
+    // cached, the data set need not even be listed (thousands of files).
+    if selection.is_none()
+        && let Some(revision) = info.revision.as_deref()
+        && let Some(database) = cached_index(name, &cache_key(name, Some(revision), &[]))
+    {
+        return Ok(Loaded::Database(database));
+    }
+
     let listed = data::list_files(name, "")
         .map_err(|error| StageError::Failed(format!("data set `{name}`: {}", error.describe())))?;
     let mut files = Vec::new();
@@ -233,19 +242,8 @@ fn load_database(
         }
         None => cache_key(name, info.revision.as_deref(), &files),
     };
-    if let Some(bytes) = cache::get(&key) {
-        match Index::from_bytes(&bytes) {
-            Ok(index) => {
-                log::debug(&format!(
-                    "{name}: advisory index loaded from the cache ({key})"
-                ));
-                return Ok(Loaded::Database(Database {
-                    name,
-                    index: index.with_label(name),
-                }));
-            }
-            Err(error) => log::info(&format!("{name}: rebuilding the advisory index: {error}")),
-        }
+    if let Some(database) = cached_index(name, &key) {
+        return Ok(Loaded::Database(database));
     }
 
     let mut contents = Vec::with_capacity(files.len());
@@ -286,6 +284,26 @@ fn load_database(
         name,
         index: index.with_label(name),
     }))
+}
+
+/// The advisory index cached under `key`, if there is a readable one.
+fn cached_index(name: &'static str, key: &str) -> Option<Database> {
+    let bytes = cache::get(key)?;
+    match Index::from_bytes(&bytes) {
+        Ok(index) => {
+            log::debug(&format!(
+                "{name}: advisory index loaded from the cache ({key})"
+            ));
+            Some(Database {
+                name,
+                index: index.with_label(name),
+            })
+        }
+        Err(error) => {
+            log::info(&format!("{name}: rebuilding the advisory index: {error}"));
+            None
+        }
+    }
 }
 
 /// Packages from the `sbom` artifact, one inventory per lockfile it names
