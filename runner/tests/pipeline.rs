@@ -473,6 +473,31 @@ fn db_update_fetches_with_git_and_the_audit_uses_the_fetched_copy() {
     // The fetched copy is a git checkout, so its age is known.
     let notes = run.stage("audit")["notes"].to_string();
     assert!(!notes.contains("date of last update unknown"), "{notes}");
+
+    // Its revision names the cached index, so the next run does not even
+    // list the database's thousands of files.
+    let log = dir.path().join("audit.jsonl");
+    let again = cordon_with(
+        &workspace,
+        &[
+            "run",
+            ".",
+            "--only",
+            "audit",
+            "--audit-log",
+            log.to_str().unwrap(),
+        ],
+        |c| {
+            c.env("CORDON_CACHE_DIR", &cache);
+        },
+    );
+    assert_eq!(
+        again.findings("audit", "RUSTSEC-2019-0009").len(),
+        run.findings("audit", "RUSTSEC-2019-0009").len()
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("\"call\":\"cache.get\""), "{calls}");
+    assert!(!calls.contains("\"call\":\"data.list-files\""), "{calls}");
 }
 
 #[test]
@@ -505,6 +530,161 @@ fn the_first_run_fetches_the_advisory_database_and_offline_says_how_to_get_it() 
     assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
     assert!(!run.findings("audit", "RUSTSEC-2019-0009").is_empty());
     assert!(cache.join("advisory-db/rustsec/.git").exists());
+}
+
+#[test]
+fn db_update_fetches_osv_archives_over_http_incrementally_and_the_audit_uses_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = upstream_advisory_db(dir.path());
+    let mirror = OsvMirror::start(osv_archive(&[(
+        "PYSEC-2099-1",
+        "examplepkg",
+        "2.0",
+        "Remote code execution in examplepkg's loader",
+    )]));
+    let cache = dir.path().join("cache");
+    let workspace = dir.path().join("ws");
+    write_files(
+        &workspace,
+        &[(
+            "requirements.txt",
+            "examplepkg==1.4
+",
+        )],
+    );
+    let update = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .args(["db", "update", "--url", upstream.to_str().unwrap()])
+            .args(["--ecosystem", "pypi", "--osv-archive-url", &mirror.base_url])
+            .args(["--cache-dir", cache.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+
+    let first = update();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("PyPI"), "{stdout}");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["db", "status", "--cache-dir", cache.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(status.contains("PyPI"), "{status}");
+
+    let run = cordon_with(&workspace, &["run", ".", "--only", "audit"], |c| {
+        c.env("CORDON_CACHE_DIR", &cache);
+    });
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    let found = run.findings("audit", "PYSEC-2099-1");
+    assert_eq!(found.len(), 1, "{}", run.stdout);
+    assert!(
+        run.findings("audit", "audit/ecosystem-not-checked")
+            .is_empty(),
+        "{}",
+        run.stdout
+    );
+
+    // A second update sends the archive's ETag back and keeps the copy
+    // when the mirror answers "not modified".
+    let second = update();
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let requests = mirror.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[0].starts_with("GET /PyPI/all.zip"), "{requests:?}");
+    assert!(
+        requests[1]
+            .to_ascii_lowercase()
+            .contains("if-none-match: \"v1\""),
+        "{requests:?}"
+    );
+    let again = cordon_with(&workspace, &["run", ".", "--only", "audit"], |c| {
+        c.env("CORDON_CACHE_DIR", &cache);
+    });
+    assert_eq!(again.findings("audit", "PYSEC-2099-1").len(), 1);
+}
+
+/// An OSV `all.zip` holding one PyPI advisory per `(id, package, fixed, summary)`.
+fn osv_archive(advisories: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (id, package, fixed, summary) in advisories {
+        let record = serde_json::json!({
+            "id": id,
+            "modified": "2026-11-30T00:00:00Z",
+            "summary": summary,
+            "affected": [{
+                "package": { "ecosystem": "PyPI", "name": package },
+                "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }],
+            }],
+        });
+        zip.start_file(
+            format!("{id}.json"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        zip.write_all(record.to_string().as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// A local stand-in for OSV's archive bucket: serves `/PyPI/all.zip` with
+/// an ETag, answers 304 to a request that sends that ETag back, and keeps
+/// each request's head for the test to read.
+struct OsvMirror {
+    base_url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl OsvMirror {
+    fn start(archive: Vec<u8>) -> OsvMirror {
+        use std::io::{BufRead, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut head = String::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let (status, body) = if !head.starts_with("GET /PyPI/all.zip ") {
+                    ("404 Not Found", &[][..])
+                } else if head.to_ascii_lowercase().contains("if-none-match: \"v1\"") {
+                    ("304 Not Modified", &[][..])
+                } else {
+                    ("200 OK", &archive[..])
+                };
+                seen.lock().unwrap().push(head);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(body);
+            }
+        });
+        OsvMirror { base_url, requests }
+    }
+
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().unwrap().clone()
+    }
 }
 
 /// A git repository holding the advisory snapshot, standing in for the
