@@ -585,6 +585,7 @@ fn fetched_archives_are_what_the_audit_engine_reads() {
             license: None,
             line: Some(1),
             dependencies: vec![],
+            source_package: None,
         }],
         roots: vec![],
         warnings: vec![],

@@ -70,6 +70,7 @@ mod tests {
             license: None,
             line: None,
             dependencies: vec![],
+            source_package: None,
         }
     }
 

@@ -133,6 +133,7 @@ mod tests {
             license: None,
             line: None,
             dependencies: dependencies.to_vec(),
+            source_package: None,
         }
     }
 

@@ -245,6 +245,7 @@ fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
         license: None,
         line: None,
         dependencies: Vec::new(),
+        source_package: None,
     }))
 }
 

@@ -15,6 +15,7 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Packag
         license: None,
         line: Some(line),
         dependencies: vec![],
+        source_package: None,
     }
 }
 

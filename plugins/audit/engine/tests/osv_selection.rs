@@ -18,6 +18,7 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
         license: None,
         line: Some(1),
         dependencies: vec![],
+        source_package: None,
     }
 }
 
