@@ -589,6 +589,7 @@ fn fetched_archives_are_what_the_audit_engine_reads() {
         }],
         roots: vec![],
         warnings: vec![],
+        os_release: None,
     }];
     let selection = OsvSelection::for_inventories(&inventories);
     let files: Vec<(String, Vec<u8>)> = listed(root.path())

@@ -147,6 +147,7 @@ mod tests {
             packages,
             roots: roots.to_vec(),
             warnings: Vec::new(),
+            os_release: None,
         }
     }
 

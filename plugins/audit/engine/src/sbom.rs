@@ -176,6 +176,7 @@ pub fn inventories_from_cyclonedx(
             packages,
             roots: Vec::new(),
             warnings: Vec::new(),
+            os_release: None,
         })
         .collect();
     if !unlocated.is_empty() {
@@ -184,6 +185,7 @@ pub fn inventories_from_cyclonedx(
             packages: unlocated,
             roots: Vec::new(),
             warnings: Vec::new(),
+            os_release: None,
         });
     }
     for inventory in &mut inventories {
