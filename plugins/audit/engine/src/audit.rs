@@ -392,6 +392,21 @@ fn inventory_scopes(
                 },
             }
         };
+        if is_distribution(ecosystem) && matches!(scope, Scope::Checked { .. }) {
+            let unsourced = inventory
+                .packages
+                .iter()
+                .filter(|package| {
+                    package.ecosystem == ecosystem && package.source_package.is_none()
+                })
+                .count();
+            if unsourced > 0 {
+                notes.push(format!(
+                    "{}: {unsourced} {name} package(s) name no source package (an SBOM purl without an `upstream` qualifier), so they were matched by their own name; advisories name the source package, so those about a differently named one (libssl3 is built from openssl) were missed",
+                    inventory.path
+                ));
+            }
+        }
         scopes.insert(ecosystem, scope);
     }
     (scopes, notes)

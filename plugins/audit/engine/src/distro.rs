@@ -51,7 +51,7 @@ const DEBIAN_CODENAMES: [(&str, &str); 9] = [
 pub(crate) fn release_scope(ecosystem: Ecosystem, os_release: Option<&OsRelease>) -> ReleaseScope {
     let Some(os_release) = os_release else {
         return ReleaseScope::Unknown {
-            why: "no os-release file was read beside the database".to_owned(),
+            why: "neither an os-release file beside the database nor a purl `distro` qualifier names it".to_owned(),
         };
     };
     let expected_id = match ecosystem {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use cordon_audit::{
     AuditConfig, AuditReport, Ecosystem, Finding, Index, Inventory, NOT_CHECKED_RULE, OsvSelection,
-    audit, parse_date,
+    audit, inventories_from_cyclonedx, parse_date,
 };
 
 /// One OSV record: `package` of `ecosystem` (`Debian:12`) affected from
@@ -248,7 +248,7 @@ fn without_os_release_every_release_is_matched_and_the_notes_say_so() {
         "{notes}"
     );
     assert!(
-        notes.contains("var/lib/dpkg/status: the Debian release is unknown (no os-release file was read beside the database), so its Debian packages were matched against the advisories of every release in the databases (Debian:11, Debian:12, Debian:13)"),
+        notes.contains("var/lib/dpkg/status: the Debian release is unknown (neither an os-release file beside the database nor a purl `distro` qualifier names it), so its Debian packages were matched against the advisories of every release in the databases (Debian:11, Debian:12, Debian:13)"),
         "{notes}"
     );
 }
@@ -354,4 +354,81 @@ fn an_ignore_of_the_source_package_covers_its_binaries() {
     let report = audit(&[&index()], &[inventory], &config, today);
     assert!(!found(&report).iter().any(|(_, _, id)| *id == "DSA-9001-1"));
     assert_eq!(report.suppressed, 1);
+}
+
+/// A CycloneDX document of distribution packages, as the `sbom` artifact
+/// (or another tool) gives them: purls with `upstream` and `distro`.
+fn sbom(purls: &[&str]) -> Vec<Inventory> {
+    let components: Vec<serde_json::Value> = purls
+        .iter()
+        .map(|purl| {
+            serde_json::json!({
+                "name": purl,
+                "purl": purl,
+                "properties": [{"name": "cordon:lockfile", "value": "rootfs/var/lib/dpkg/status"}],
+            })
+        })
+        .collect();
+    let document = serde_json::json!({"bomFormat": "CycloneDX", "components": components});
+    let (inventories, warnings) =
+        inventories_from_cyclonedx("artifact:sbom", document.to_string().as_bytes()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    inventories
+}
+
+#[test]
+fn sbom_purls_give_the_source_package_and_the_release() {
+    let [inventory] = <[Inventory; 1]>::try_from(sbom(&[
+        "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?arch=amd64&upstream=openssl&distro=debian-12",
+        "pkg:deb/debian/libc6@2.36-9%2Bdeb12u3?upstream=glibc%402.36-9%2Bdeb12u3&distro=debian-12",
+        "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?upstream=zlib&distro=debian-12",
+    ]))
+    .unwrap();
+    let report = run(inventory);
+    assert_eq!(
+        found(&report),
+        [
+            ("libssl3", "3.0.11-1~deb12u1", "DSA-9001-1"),
+            ("libc6", "2.36-9+deb12u3", "DSA-9003-1"),
+        ],
+        "{:#?}",
+        report.notes
+    );
+    assert!(
+        report.notes.iter().any(|note| note
+            .contains("Debian:12 advisories (release from the purl qualifier `distro=debian-12`)")),
+        "{:#?}",
+        report.notes
+    );
+}
+
+#[test]
+fn sbom_purls_without_upstream_or_distro_are_matched_by_name_and_say_so() {
+    let [inventory] = <[Inventory; 1]>::try_from(sbom(&[
+        "pkg:deb/debian/libssl3@3.0.11-1~deb12u1",
+        "pkg:deb/debian/openssl@3.0.11-1~deb12u1",
+    ]))
+    .unwrap();
+    let report = run(inventory);
+    // openssl's own binary matches by name; libssl3 cannot, and the notes
+    // say why rather than passing it as clean silently.
+    assert_eq!(
+        found(&report),
+        [("openssl", "3.0.11-1~deb12u1", "DSA-9001-1")]
+    );
+    let notes = report.notes.join("\n");
+    assert!(
+        notes.contains("rootfs/var/lib/dpkg/status: 2 Debian package(s) name no source package"),
+        "{notes}"
+    );
+    assert!(notes.contains("the Debian release is unknown"), "{notes}");
+
+    // An Ubuntu purl is not Debian's, whatever its type.
+    let [inventory] = <[Inventory; 1]>::try_from(sbom(&[
+        "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.15?upstream=openssl&distro=ubuntu-22.04",
+    ]))
+    .unwrap();
+    let report = run(inventory);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.findings[0].advisory_id, NOT_CHECKED_RULE);
 }
