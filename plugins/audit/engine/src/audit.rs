@@ -281,6 +281,15 @@ impl EcosystemCoverage {
                 .filter(|(count, _)| **count > 0)
                 .map(|(count, database)| format!("{database} ({count})"))
                 .collect();
+            if is_distribution(self.ecosystem) {
+                // Whether they were checked depends on each root
+                // filesystem's release, which the notes per file say.
+                return format!(
+                    "{name}: {} package(s) read; {name} advisories from {} (all releases) are matched against each root filesystem's own release",
+                    self.packages,
+                    sources.join(", ")
+                );
+            }
             format!(
                 "{name}: {} package(s) checked against {name} advisories from {}",
                 self.packages,

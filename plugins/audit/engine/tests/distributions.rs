@@ -274,6 +274,11 @@ fn a_release_the_database_does_not_hold_is_not_checked() {
     );
     assert_eq!(report.packages_not_checked, 5);
     assert_eq!(report.packages_checked, 0);
+    // The summary does not claim the ecosystem was checked.
+    assert_eq!(
+        report.notes[0],
+        "Debian: 5 package(s) read; Debian advisories from osv (5) (all releases) are matched against each root filesystem's own release"
+    );
 }
 
 #[test]
