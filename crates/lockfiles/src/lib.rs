@@ -17,7 +17,9 @@
 //! `pom.xml` (direct dependencies), `gradle.lockfile`,
 //! `gradle/verification-metadata.xml`; `pubspec.lock`; `mix.lock`;
 //! `renv.lock`; `conan.lock`; and the installed-package databases
-//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian).
+//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian),
+//! with the root filesystem's `etc/os-release` when [`parse_with_reader`]
+//! can read it.
 
 mod bun;
 mod cargo;
@@ -82,9 +84,13 @@ pub enum Ecosystem {
     Cran,
     /// C and C++ (Conan); names are the recipe name.
     ConanCenter,
-    /// Alpine Linux packages (`apk`), from a root filesystem.
+    /// Alpine Linux packages (`apk`), from a root filesystem. Other apk
+    /// distributions (Wolfi) write the same database; the root
+    /// filesystem's os-release ([`Lockfile::os_release`]) says which it is.
     Alpine,
-    /// Debian and Ubuntu packages (`dpkg`), from a root filesystem.
+    /// Debian packages (`dpkg`), from a root filesystem. Ubuntu and other
+    /// derivatives write the same database; the root filesystem's
+    /// os-release ([`Lockfile::os_release`]) says which it is.
     Debian,
 }
 
