@@ -96,7 +96,8 @@ impl ApkVersion {
                     tokens.push((kind, value));
                     rest = &rest[length..];
                 }
-                Kind::End => unreachable!("the loop ends at the end"),
+                // The loop returns as soon as the next kind is the end.
+                Kind::End => return None,
             }
             // What may follow it.
             let next = match rest.first() {
