@@ -10,9 +10,10 @@ use cordon_workspace::{ReadGrant, WalkOptions, Workspace};
 /// `root` (walked as the audit stage walks it: `.gitignore` honoured,
 /// hidden files skipped), sorted.
 ///
-/// Alpine and Debian are left out: their advisories are per distribution
-/// release and the audit does not match them, so their archives (among the
-/// largest OSV publishes) would be fetched for nothing.
+/// A root filesystem's installed-package database (`var/lib/dpkg/status`,
+/// `lib/apk/db/installed`) names the `Debian` or `Alpine` archive, which
+/// holds every release of the distribution; the audit picks the release
+/// from the root filesystem's os-release.
 pub fn workspace_ecosystems(root: &Path) -> Result<Vec<&'static str>, String> {
     let grant = ReadGrant::new(&["**"]).map_err(|error| error.to_string())?;
     // Only names are listed; nothing is read.
@@ -28,7 +29,6 @@ pub fn workspace_ecosystems(root: &Path) -> Result<Vec<&'static str>, String> {
         .iter()
         .filter_map(|file| detect(&file.path))
         .map(|kind| kind.ecosystem())
-        .filter(|ecosystem| !matches!(ecosystem, Ecosystem::Alpine | Ecosystem::Debian))
         .collect();
     Ok(ecosystems.into_iter().map(Ecosystem::osv_name).collect())
 }
@@ -36,11 +36,26 @@ pub fn workspace_ecosystems(root: &Path) -> Result<Vec<&'static str>, String> {
 /// The archive name of `name` given on a command line, matched without
 /// case against the ecosystems Cordon reads (`pypi` is `PyPI`), so a typo
 /// is an error listing the names rather than a 404 from the server.
+///
+/// OSV's release-qualified distribution names (`Debian:12`,
+/// `Alpine:v3.20`) name their distribution's archive: OSV publishes one
+/// archive per distribution holding every release.
 pub fn ecosystem_archive_name(name: &str) -> Result<&'static str, String> {
+    let trimmed = name.trim();
+    let (base, release) = match trimmed.split_once(':') {
+        Some((base, release)) => (base, Some(release)),
+        None => (trimmed, None),
+    };
     Ecosystem::ALL
         .into_iter()
+        .filter(|ecosystem| {
+            release.is_none_or(|release| {
+                !release.trim().is_empty()
+                    && matches!(ecosystem, Ecosystem::Alpine | Ecosystem::Debian)
+            })
+        })
         .map(Ecosystem::osv_name)
-        .find(|known| known.eq_ignore_ascii_case(name.trim()))
+        .find(|known| known.eq_ignore_ascii_case(base))
         .ok_or_else(|| {
             let known: Vec<&str> = Ecosystem::ALL
                 .into_iter()
@@ -70,13 +85,14 @@ mod tests {
         write("web/yarn.lock");
         write("tools/requirements.txt");
         write("rootfs/var/lib/dpkg/status");
+        write("images/alpine/lib/apk/db/installed");
         write("ignored/Gemfile.lock");
         std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
         // .gitignore is honoured only inside a git repository.
         std::fs::create_dir(dir.path().join(".git")).unwrap();
         assert_eq!(
             workspace_ecosystems(dir.path()).unwrap(),
-            ["crates.io", "npm", "PyPI"]
+            ["crates.io", "npm", "PyPI", "Alpine", "Debian"]
         );
         assert!(workspace_ecosystems(&dir.path().join("absent")).is_err());
     }
@@ -85,6 +101,12 @@ mod tests {
     fn command_line_names_match_without_case_or_are_refused() {
         assert_eq!(ecosystem_archive_name("pypi").unwrap(), "PyPI");
         assert_eq!(ecosystem_archive_name("crates.io").unwrap(), "crates.io");
+        // A release names its distribution's archive, which holds them all.
+        assert_eq!(ecosystem_archive_name("Debian:12").unwrap(), "Debian");
+        assert_eq!(ecosystem_archive_name("alpine:v3.20").unwrap(), "Alpine");
+        // Only distributions have releases.
+        assert!(ecosystem_archive_name("npm:1").is_err());
+        assert!(ecosystem_archive_name("Debian:").is_err());
         let error = ecosystem_archive_name("cargo").unwrap_err();
         assert!(
             error.contains("crates.io") && error.contains("npm"),

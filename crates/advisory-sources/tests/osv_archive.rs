@@ -585,9 +585,11 @@ fn fetched_archives_are_what_the_audit_engine_reads() {
             license: None,
             line: Some(1),
             dependencies: vec![],
+            source_package: None,
         }],
         roots: vec![],
         warnings: vec![],
+        os_release: None,
     }];
     let selection = OsvSelection::for_inventories(&inventories);
     let files: Vec<(String, Vec<u8>)> = listed(root.path())

@@ -90,6 +90,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             license: None,
             line: line_for(pkg),
             dependencies: Vec::new(),
+            source_package: None,
         })
         .collect();
 

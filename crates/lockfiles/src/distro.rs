@@ -3,11 +3,19 @@
 //!
 //! Both are blocks separated by blank lines. Alpine writes one-letter
 //! fields (`P:` name, `V:` version, `o:` origin, `C:` checksum); dpkg
-//! writes RFC 822 style stanzas (`Package:`, `Version:`, `Status:`), where
-//! only packages whose status ends in `installed` are on the system.
+//! writes RFC 822 style stanzas (`Package:`, `Version:`, `Status:`,
+//! `Source:`), where only packages whose status ends in `installed` are
+//! on the system.
+//!
+//! Each package records the source package it was built from
+//! ([`SourcePackage`]): Alpine's origin (same version as the binary), or
+//! dpkg's `Source:` (`openssl`, or `openssl (3.0.11-1)` when the source
+//! version differs); a dpkg package without `Source:` is its own source.
 
 use crate::graph::package;
-use crate::{Checksum, Ecosystem, Failure, HashAlg, Package, Parsed, Warning, digest};
+use crate::{
+    Checksum, Ecosystem, Failure, HashAlg, Package, Parsed, SourcePackage, Warning, digest,
+};
 
 /// Blocks of `(line, key, value)` fields.
 fn blocks(text: &str, separator: char) -> Vec<Vec<(u32, String, String)>> {
@@ -60,8 +68,13 @@ pub fn parse_apk(text: &str) -> Result<Parsed, Failure> {
             .and_then(|encoded| digest::from_base64(HashAlg::Sha1, encoded))
             .into_iter()
             .collect();
+        let origin = field(&block, "o").filter(|origin| !origin.is_empty());
         packages.push(Package {
             checksums,
+            source_package: Some(SourcePackage {
+                name: origin.unwrap_or(name).to_string(),
+                version: version.to_string(),
+            }),
             ..package(Ecosystem::Alpine, name, version, line)
         });
     }
@@ -73,6 +86,35 @@ pub fn parse_apk(text: &str) -> Result<Parsed, Failure> {
         roots: Vec::new(),
         warnings,
     })
+}
+
+/// The source package of a dpkg stanza: `Source: name` or `Source: name
+/// (version)`, defaulting to the binary's own name and version.
+fn dpkg_source(source: Option<&str>, name: &str, version: &str) -> SourcePackage {
+    let source = source.map(str::trim).filter(|source| !source.is_empty());
+    let Some(source) = source else {
+        return SourcePackage {
+            name: name.to_string(),
+            version: version.to_string(),
+        };
+    };
+    match source.split_once('(') {
+        Some((source_name, rest)) => {
+            let source_version = rest.trim_end().trim_end_matches(')').trim();
+            SourcePackage {
+                name: source_name.trim().to_string(),
+                version: if source_version.is_empty() {
+                    version.to_string()
+                } else {
+                    source_version.to_string()
+                },
+            }
+        }
+        None => SourcePackage {
+            name: source.to_string(),
+            version: version.to_string(),
+        },
+    }
 }
 
 pub fn parse_dpkg(text: &str) -> Result<Parsed, Failure> {
@@ -93,7 +135,10 @@ pub fn parse_dpkg(text: &str) -> Result<Parsed, Failure> {
         if !installed {
             continue;
         }
-        packages.push(package(Ecosystem::Debian, name, version, line));
+        packages.push(Package {
+            source_package: Some(dpkg_source(field(&block, "Source"), name, version)),
+            ..package(Ecosystem::Debian, name, version, line)
+        });
     }
     if packages.is_empty() && warnings.is_empty() && !text.contains("Package:") {
         return Err(Failure::new("no packages: not a dpkg status database"));

@@ -120,6 +120,7 @@ pub fn parse(go_mod: &str, go_sum: Option<&str>) -> Result<Parsed, Failure> {
         license: None,
         line: Some(module_line),
         dependencies: Vec::new(),
+        source_package: None,
     }];
     for requirement in requirements {
         let replaced = replacements.iter().rev().find(|r| {
@@ -166,6 +167,7 @@ pub fn parse(go_mod: &str, go_sum: Option<&str>) -> Result<Parsed, Failure> {
             license: None,
             line: Some(requirement.line),
             dependencies: Vec::new(),
+            source_package: None,
         });
     }
     add_go_sum_only_modules(&mut packages, &hashes, &mut warnings);
@@ -229,6 +231,7 @@ fn add_go_sum_only_modules(
             license: None,
             line: None,
             dependencies: Vec::new(),
+            source_package: None,
         });
     }
 }

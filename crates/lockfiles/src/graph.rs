@@ -32,6 +32,7 @@ pub fn package(ecosystem: Ecosystem, name: &str, version: &str, line: Option<u32
         license: None,
         line,
         dependencies: Vec::new(),
+        source_package: None,
     }
 }
 

@@ -17,7 +17,9 @@
 //! `pom.xml` (direct dependencies), `gradle.lockfile`,
 //! `gradle/verification-metadata.xml`; `pubspec.lock`; `mix.lock`;
 //! `renv.lock`; `conan.lock`; and the installed-package databases
-//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian).
+//! `lib/apk/db/installed` (Alpine) and `var/lib/dpkg/status` (Debian),
+//! with the root filesystem's `etc/os-release` when [`parse_with_reader`]
+//! can read it.
 
 mod bun;
 mod cargo;
@@ -35,6 +37,7 @@ mod maven;
 mod mix;
 mod npm;
 mod nuget;
+mod os_release;
 mod paths;
 mod pdm;
 mod pipfile;
@@ -56,6 +59,7 @@ use std::fmt;
 pub use cargo_manifest::{
     CargoManifest, ManifestLicense, apply_manifest_licenses, parse_cargo_manifest,
 };
+pub use os_release::{OS_RELEASE_PATHS, OsRelease, parse_os_release};
 pub use purl::purl_coordinates;
 pub use pypi::normalize_pypi_name;
 
@@ -80,9 +84,13 @@ pub enum Ecosystem {
     Cran,
     /// C and C++ (Conan); names are the recipe name.
     ConanCenter,
-    /// Alpine Linux packages (`apk`), from a root filesystem.
+    /// Alpine Linux packages (`apk`), from a root filesystem. Other apk
+    /// distributions (Wolfi) write the same database; the root
+    /// filesystem's os-release ([`Lockfile::os_release`]) says which it is.
     Alpine,
-    /// Debian and Ubuntu packages (`dpkg`), from a root filesystem.
+    /// Debian packages (`dpkg`), from a root filesystem. Ubuntu and other
+    /// derivatives write the same database; the root filesystem's
+    /// os-release ([`Lockfile::os_release`]) says which it is.
     Debian,
 }
 
@@ -178,6 +186,20 @@ pub struct Package {
     pub line: Option<u32>,
     /// Indexes into [`Lockfile::packages`] of direct dependencies.
     pub dependencies: Vec<usize>,
+    /// For a distribution's binary package, the source package it was
+    /// built from (dpkg `Source:`, apk `o:` origin): distributions publish
+    /// their advisories per source package (`libssl3` comes from
+    /// `openssl`). `None` elsewhere.
+    pub source_package: Option<SourcePackage>,
+}
+
+/// The source package a distribution's binary package was built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePackage {
+    pub name: String,
+    /// The source version, which differs from the binary's after a
+    /// binary-only rebuild (`1.2-3+b1` built from `1.2-3`).
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,6 +296,11 @@ pub struct Lockfile {
     /// Indexes of the root package(s) (workspace members), if the format names them.
     pub roots: Vec<usize>,
     pub warnings: Vec<Warning>,
+    /// For an installed-package database, the root filesystem's
+    /// os-release, when [`parse_with_reader`] could read it beside the
+    /// database (see [`OS_RELEASE_PATHS`]). Distribution advisories are
+    /// per release, so without it they cannot be matched exactly.
+    pub os_release: Option<OsRelease>,
 }
 
 /// A lockfile that could not be parsed at all.
@@ -416,7 +443,13 @@ pub fn parse_with_reader(
                 packages: parsed.packages,
                 roots: parsed.roots,
                 warnings: parsed.warnings,
+                os_release: None,
             })
+        }
+        Some(kind @ (LockfileKind::ApkInstalled | LockfileKind::DpkgStatus)) => {
+            let mut lockfile = parse_with_companion(path, bytes, None)?;
+            read_os_release(&mut lockfile, kind, read);
+            Ok(lockfile)
         }
         Some(kind) => {
             let companion = kind.companion_file_name().and_then(|name| {
@@ -500,7 +533,54 @@ pub fn parse_with_companion(
         packages,
         roots: parsed.roots,
         warnings: parsed.warnings,
+        os_release: None,
     })
+}
+
+/// Reads the os-release of the root filesystem an installed-package
+/// database belongs to, through `read`. A missing or unusable file is a
+/// warning: the release of the packages is then unknown.
+fn read_os_release(
+    lockfile: &mut Lockfile,
+    kind: LockfileKind,
+    read: &mut dyn FnMut(&str) -> Option<Vec<u8>>,
+) {
+    let database = match kind {
+        LockfileKind::ApkInstalled => "lib/apk/db/installed",
+        _ => "var/lib/dpkg/status",
+    };
+    let Some(root) = os_release::root_prefix(&lockfile.path, database) else {
+        return;
+    };
+    let mut unusable = Vec::new();
+    for candidate in OS_RELEASE_PATHS {
+        let path = format!("{root}{candidate}");
+        let Some(bytes) = read(&path) else {
+            continue;
+        };
+        let parsed = text::decode(&bytes)
+            .map_err(|failure| format!("{path}: {}", failure.message))
+            .and_then(|text| parse_os_release(&path, text));
+        match parsed {
+            Ok(release) => {
+                lockfile.os_release = Some(release);
+                return;
+            }
+            Err(message) => unusable.push(message),
+        }
+    }
+    let why = if unusable.is_empty() {
+        format!(
+            "no {root}{} or {root}{} beside this database",
+            OS_RELEASE_PATHS[0], OS_RELEASE_PATHS[1]
+        )
+    } else {
+        unusable.join("; ")
+    };
+    lockfile.warnings.push(Warning {
+        line: None,
+        message: format!("{why}; the distribution release is unknown"),
+    });
 }
 
 /// Name of the folder that holds `path`, or `workspace` at the top.

@@ -192,6 +192,7 @@ fn from_legacy(
             license: None,
             line: key_lines.get(&folder).copied(),
             dependencies: Vec::new(),
+            source_package: None,
         });
         graph.folders.insert(folder.clone(), index);
         requires.push((index, folder, entry.requires));
@@ -261,6 +262,7 @@ fn from_packages(entries: BTreeMap<String, Entry>, key_lines: &HashMap<String, u
             license: entry.license.as_ref().and_then(license_text),
             line: key_lines.get(&folder).copied(),
             dependencies: Vec::new(),
+            source_package: None,
         });
         if graph.packages[index].source == Source::Workspace {
             graph.roots.push(index);
@@ -342,6 +344,7 @@ impl Graph {
             license: root.license.as_ref().and_then(license_text),
             line: None,
             dependencies: Vec::new(),
+            source_package: None,
         });
         self.roots.push(0);
     }

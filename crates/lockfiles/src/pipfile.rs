@@ -110,6 +110,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
                 license: None,
                 line,
                 dependencies: Vec::new(),
+                source_package: None,
             });
         }
     }

@@ -86,6 +86,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
                 license: None,
                 line: Some(line),
                 dependencies: Vec::new(),
+                source_package: None,
             }
         })
         .collect();

@@ -327,6 +327,7 @@ fn parse_file(text: &str) -> Result<FileResult, Failure> {
                     license: None,
                     line: Some(logical.line),
                     dependencies: Vec::new(),
+                    source_package: None,
                 });
             }
             Requirement::Unpinned { name, why } => unpinned.push(Unpinned {

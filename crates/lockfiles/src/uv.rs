@@ -98,6 +98,7 @@ pub fn parse(text: &str) -> Result<Parsed, Failure> {
             license: None,
             line: Some(line),
             dependencies: Vec::new(),
+            source_package: None,
         });
     }
 

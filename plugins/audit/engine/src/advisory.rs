@@ -15,7 +15,12 @@ use crate::version::{ComparableVersion, Scheme};
 pub(crate) struct AdvisoryRecord {
     pub id: String,
     pub ecosystem: EcosystemTag,
-    /// Compared against [`crate::ecosystem::normalized_name`] of packages.
+    /// The distribution release the advisory is about (`12` of OSV's
+    /// `Debian:12`, `v3.20` of `Alpine:v3.20`); `None` for every other
+    /// ecosystem, and for a distribution record that names no release.
+    pub release: Option<String>,
+    /// Compared against [`crate::ecosystem::normalized_name`] of packages
+    /// (for a distribution, of the source package).
     pub package: String,
     pub aliases: Vec<String>,
     pub title: String,
@@ -399,6 +404,7 @@ mod tests {
         AdvisoryRecord {
             id: "TEST-1".into(),
             ecosystem,
+            release: None,
             package: "pkg".into(),
             aliases: vec![],
             title: String::new(),

@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::advisory::{AdvisoryKind, AdvisoryRecord, Affected, Match};
 use crate::config::{AuditConfig, Date, IgnoreRule};
-use crate::ecosystem::{Ecosystem, EcosystemTag, is_matchable, normalized_name};
+use crate::distro::{ReleaseScope, release_scope};
+use crate::ecosystem::{Ecosystem, EcosystemTag, is_distribution, normalized_name};
 use crate::index::Index;
 use crate::inventory::{Inventory, purl};
 use crate::paths::DependencyPaths;
@@ -42,6 +43,9 @@ pub struct Finding {
     /// As written in the lockfile.
     pub package: String,
     pub version: String,
+    /// For a distribution package, `name version` of the source package
+    /// it was built from, which is what the advisory names.
+    pub source_package: Option<String>,
     pub purl: String,
     /// The affected range the version fell in, e.g. `>= 0.6.0, < 0.6.10`.
     pub affected: String,
@@ -86,6 +90,10 @@ impl Finding {
         let mut properties = vec![
             ("package".to_owned(), self.package.clone()),
             ("version".to_owned(), self.version.clone()),
+            (
+                "source-package".to_owned(),
+                self.source_package.clone().unwrap_or_default(),
+            ),
             ("ecosystem".to_owned(), self.ecosystem.osv_name().to_owned()),
             ("purl".to_owned(), self.purl.clone()),
             ("kind".to_owned(), self.kind.clone()),
@@ -273,6 +281,15 @@ impl EcosystemCoverage {
                 .filter(|(count, _)| **count > 0)
                 .map(|(count, database)| format!("{database} ({count})"))
                 .collect();
+            if is_distribution(self.ecosystem) {
+                // Whether they were checked depends on each root
+                // filesystem's release, which the notes per file say.
+                return format!(
+                    "{name}: {} package(s) read; {name} advisories from {} (all releases) are matched against each root filesystem's own release",
+                    self.packages,
+                    sources.join(", ")
+                );
+            }
             format!(
                 "{name}: {} package(s) checked against {name} advisories from {}",
                 self.packages,
@@ -291,14 +308,137 @@ impl EcosystemCoverage {
 /// Why an ecosystem was not checked, and what would check it.
 fn not_checked_reason(ecosystem: Ecosystem) -> String {
     let name = ecosystem.osv_name();
-    if is_matchable(ecosystem) {
-        format!(
-            "no loaded advisory database has {name} advisories; add OSV records for {name} to the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>`, or `--osv-db <directory>`)"
-        )
-    } else {
-        format!(
-            "Cordon does not match {name} advisories yet: they are published per distribution release, which an installed-package database does not name"
-        )
+    format!(
+        "no loaded advisory database has {name} advisories; add OSV records for {name} to the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>`, or `--osv-db <directory>`)"
+    )
+}
+
+/// How one file's packages of one ecosystem are matched.
+#[derive(Debug, Clone)]
+enum Scope {
+    /// Against the loaded advisories; for a distribution, those of
+    /// `release` only, or of every release when it is `None`.
+    Checked {
+        release: Option<String>,
+    },
+    NotChecked {
+        reason: String,
+    },
+}
+
+/// The scope of each ecosystem among one inventory's registry packages,
+/// and notes saying which distribution release was matched and why.
+fn inventory_scopes(
+    inventory: &Inventory,
+    indexes: &[&Index],
+    checked: &HashSet<Ecosystem>,
+) -> (BTreeMap<Ecosystem, Scope>, Vec<String>) {
+    let mut scopes = BTreeMap::new();
+    let mut notes = Vec::new();
+    let ecosystems: BTreeSet<Ecosystem> = inventory
+        .packages
+        .iter()
+        .filter(|package| matches!(package.source, Source::Registry { .. }))
+        .map(|package| package.ecosystem)
+        .collect();
+    for ecosystem in ecosystems {
+        let name = ecosystem.osv_name();
+        let scope = if !checked.contains(&ecosystem) {
+            Scope::NotChecked {
+                reason: not_checked_reason(ecosystem),
+            }
+        } else if !is_distribution(ecosystem) {
+            Scope::Checked { release: None }
+        } else {
+            let mut releases: Vec<&str> = indexes
+                .iter()
+                .flat_map(|index| index.releases(ecosystem))
+                .collect();
+            releases.sort_unstable();
+            releases.dedup();
+            let held = if releases.is_empty() {
+                "none named".to_owned()
+            } else {
+                releases
+                    .iter()
+                    .map(|release| format!("{name}:{release}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match release_scope(ecosystem, inventory.os_release.as_ref()) {
+                ReleaseScope::Release { release, from } => {
+                    let count: usize = indexes
+                        .iter()
+                        .map(|index| index.advisories_in_release(ecosystem, &release))
+                        .sum();
+                    if count == 0 {
+                        Scope::NotChecked {
+                            reason: format!(
+                                "the root filesystem is {name}:{release} (from {from}), and the loaded databases hold no {name}:{release} advisories (releases held: {held}); update the `osv` data set with `cordon db update --ecosystem {name}`"
+                            ),
+                        }
+                    } else {
+                        notes.push(format!(
+                            "{}: {name} packages matched against the {count} {name}:{release} advisories (release from {from})",
+                            inventory.path
+                        ));
+                        Scope::Checked {
+                            release: Some(release),
+                        }
+                    }
+                }
+                ReleaseScope::Unknown { why } => {
+                    notes.push(format!(
+                        "{}: the {name} release is unknown ({why}), so its {name} packages were matched against the advisories of every release in the databases ({held}); a finding may be for a flaw the installed release fixed by a backport. Keep the root filesystem's etc/os-release beside the database to match one release",
+                        inventory.path
+                    ));
+                    Scope::Checked { release: None }
+                }
+                ReleaseScope::Foreign { name: distribution } => Scope::NotChecked {
+                    reason: format!(
+                        "the root filesystem is {distribution}, not {name}; {name} advisories do not apply to its packages, and Cordon does not read that distribution's own"
+                    ),
+                },
+            }
+        };
+        if is_distribution(ecosystem) && matches!(scope, Scope::Checked { .. }) {
+            let unsourced = inventory
+                .packages
+                .iter()
+                .filter(|package| {
+                    package.ecosystem == ecosystem && package.source_package.is_none()
+                })
+                .count();
+            if unsourced > 0 {
+                notes.push(format!(
+                    "{}: {unsourced} {name} package(s) name no source package (an SBOM purl without an `upstream` qualifier), so they were matched by their own name; advisories name the source package, so those about a differently named one (libssl3 is built from openssl) were missed",
+                    inventory.path
+                ));
+            }
+        }
+        scopes.insert(ecosystem, scope);
+    }
+    (scopes, notes)
+}
+
+/// Whether an advisory record is about the release being matched (`None`:
+/// every release).
+fn release_matches(record: &AdvisoryRecord, release: Option<&str>) -> bool {
+    match (record.release.as_deref(), release) {
+        (Some(advisory), Some(release)) => advisory == release,
+        _ => true,
+    }
+}
+
+/// The name and version advisories are matched on: a distribution
+/// package's source package (advisories name `openssl`, not `libssl3`),
+/// the package itself elsewhere.
+fn matched_coordinates(package: &Package) -> (&str, &str) {
+    match &package.source_package {
+        Some(source) if is_distribution(package.ecosystem) => {
+            (source.name.as_str(), source.version.as_str())
+        }
+        _ => (package.name.as_str(), package.version.as_str()),
     }
 }
 
@@ -328,7 +468,11 @@ pub fn audit(
         .filter(|coverage| coverage.checked())
         .map(|coverage| coverage.ecosystem)
         .collect();
-    report_not_checked(&mut report, inventories, &checked, config);
+    let (scopes, scope_notes): (Vec<_>, Vec<_>) = inventories
+        .iter()
+        .map(|inventory| inventory_scopes(inventory, indexes, &checked))
+        .unzip();
+    report_not_checked(&mut report, inventories, &scopes, config);
     if indexes.is_empty() {
         report
             .notes
@@ -339,17 +483,18 @@ pub fn audit(
     let mut ignores = Ignores::new(&config.ignore, &config.vex, today);
     let mut reported_records: HashMap<String, &AdvisoryRecord> = HashMap::new();
 
-    for inventory in inventories {
+    for ((inventory, scopes), scope_notes) in inventories.iter().zip(&scopes).zip(scope_notes) {
         report.notes.extend(inventory.warnings.iter().cloned());
+        report.notes.extend(scope_notes);
         let mut seen: HashSet<(Ecosystem, String, String, String)> = HashSet::new();
         let paths = DependencyPaths::new(inventory);
         for (position, package) in inventory.packages.iter().enumerate() {
             let Source::Registry { url } = &package.source else {
                 continue;
             };
-            if !checked.contains(&package.ecosystem) {
+            let Some(Scope::Checked { release }) = scopes.get(&package.ecosystem) else {
                 continue;
-            }
+            };
             if package.version.trim().is_empty() {
                 // A version the file does not state (a Maven version from a
                 // parent pom, say) matches nothing: say so.
@@ -366,7 +511,8 @@ pub fn audit(
                 continue;
             }
             report.packages_checked += 1;
-            let name = normalized_name(package.ecosystem, &package.name);
+            let (matched_name, matched_version) = matched_coordinates(package);
+            let name = normalized_name(package.ecosystem, matched_name);
             let tag = EcosystemTag::from(package.ecosystem);
             // Ids and aliases reported from earlier databases, so an issue
             // two databases know (a RUSTSEC id and its GHSA, say) is
@@ -381,6 +527,7 @@ pub fn audit(
                 let mut reported_here: Vec<&AdvisoryRecord> = Vec::new();
                 for record in index.advisories_for(tag, &name) {
                     if record.withdrawn
+                        || !release_matches(record, release.as_deref())
                         || !kind_enabled(&record.kind, config)
                         || !registry_matches(
                             package.ecosystem,
@@ -390,7 +537,7 @@ pub fn audit(
                     {
                         continue;
                     }
-                    let hit = match record.affects(&package.version) {
+                    let hit = match record.affects(matched_version) {
                         Ok(Some(hit)) => hit,
                         Ok(None) => continue,
                         Err(_) => {
@@ -405,7 +552,7 @@ pub fn audit(
                             .any(|alias| known_ids.contains(alias.as_str()));
                     let key = (
                         package.ecosystem,
-                        name.clone(),
+                        normalized_name(package.ecosystem, &package.name),
                         package.version.clone(),
                         record.id.clone(),
                     );
@@ -441,7 +588,7 @@ pub fn audit(
                 }
             }
             if let Some(upgrade) =
-                best_upgrade(package.ecosystem, &package.version, &reported_for_package)
+                best_upgrade(package.ecosystem, matched_version, &reported_for_package)
             {
                 report
                     .notes
@@ -456,7 +603,7 @@ pub fn audit(
                     inventory.path,
                     package.line.map(|line| format!(":{line}")).unwrap_or_default(),
                     package.name,
-                    package.version,
+                    matched_version,
                     package.ecosystem.osv_name(),
                 ));
             }
@@ -530,34 +677,34 @@ fn coverage(indexes: &[&Index], inventories: &[Inventory]) -> Vec<EcosystemCover
         .collect()
 }
 
-/// One finding per (file, ecosystem) whose registry packages no database
-/// covers, at the first such package's line, and a summary note for every
-/// ecosystem.
+/// One finding per (file, ecosystem) whose registry packages were not
+/// checked (no database covers the ecosystem, or the distribution release;
+/// see [`Scope`]), at the first such package's line, and a summary note
+/// for every ecosystem.
 fn report_not_checked(
     report: &mut AuditReport,
     inventories: &[Inventory],
-    checked: &HashSet<Ecosystem>,
+    scopes: &[BTreeMap<Ecosystem, Scope>],
     config: &AuditConfig,
 ) {
     for coverage in &report.coverage {
         report.notes.push(coverage.note());
-        if !coverage.checked() {
-            report.packages_not_checked += coverage.packages;
-        }
     }
-    for inventory in inventories {
-        let mut unchecked: BTreeMap<Ecosystem, (usize, Option<u32>)> = BTreeMap::new();
+    for (inventory, scopes) in inventories.iter().zip(scopes) {
+        let mut unchecked: BTreeMap<Ecosystem, (usize, Option<u32>, &str)> = BTreeMap::new();
         for package in &inventory.packages {
-            if matches!(package.source, Source::Registry { .. })
-                && !checked.contains(&package.ecosystem)
-            {
+            if !matches!(package.source, Source::Registry { .. }) {
+                continue;
+            }
+            if let Some(Scope::NotChecked { reason }) = scopes.get(&package.ecosystem) {
                 let entry = unchecked
                     .entry(package.ecosystem)
-                    .or_insert((0, package.line));
+                    .or_insert((0, package.line, reason));
                 entry.0 += 1;
             }
         }
-        for (ecosystem, (count, line)) in unchecked {
+        for (ecosystem, (count, line, reason)) in unchecked {
+            report.packages_not_checked += count;
             let name = ecosystem.osv_name();
             report.findings.push(Finding {
                 advisory_id: NOT_CHECKED_RULE.to_owned(),
@@ -565,14 +712,14 @@ fn report_not_checked(
                 severity: config.not_checked_severity,
                 title: format!("{name} packages were not checked for known vulnerabilities"),
                 message: format!(
-                    "{count} {name} package(s) in {} were not checked: {}",
+                    "{count} {name} package(s) in {} were not checked: {reason}",
                     inventory.path,
-                    not_checked_reason(ecosystem)
                 ),
                 aliases: Vec::new(),
                 ecosystem,
                 package: String::new(),
                 version: String::new(),
+                source_package: None,
                 purl: String::new(),
                 affected: String::new(),
                 fixed: None,
@@ -603,7 +750,7 @@ fn report_not_checked(
         report.rules.push(Rule {
             id: NOT_CHECKED_RULE.to_owned(),
             short_description: "Ecosystem not checked for known vulnerabilities".to_owned(),
-            full_description: "The file pins packages of an ecosystem for which no loaded advisory database holds any advisory, so whether they are vulnerable is unknown. It is reported instead of being passed as clean.".to_owned(),
+            full_description: "The file pins packages that no loaded advisory database covers (an ecosystem the databases hold no advisory for, a distribution release they do not hold, or a root filesystem of a distribution whose advisories Cordon does not read), so whether they are vulnerable is unknown. It is reported instead of being passed as clean.".to_owned(),
             help: "Load advisories for the ecosystem into the `osv` data set (`cordon db update --osv-url <git repository of OSV advisories>` or `--osv-db <directory>`), or lower `not-checked-severity` in the audit stage's options to accept the gap.".to_owned(),
             default_severity: config.not_checked_severity,
             help_uri: None,
@@ -869,9 +1016,13 @@ fn names(rule: &IgnoreRule, record: &AdvisoryRecord, package: &Package) -> bool 
             .aliases
             .iter()
             .any(|alias| alias.eq_ignore_ascii_case(id));
+    // A distribution package is also named by its source package, so one
+    // ignore of `openssl` covers `libssl3` and `openssl` alike.
+    let (source_name, _) = matched_coordinates(package);
     let names_package = rule.package.as_deref().is_none_or(|name| {
-        normalized_name(package.ecosystem, name)
-            == normalized_name(package.ecosystem, &package.name)
+        let name = normalized_name(package.ecosystem, name);
+        name == normalized_name(package.ecosystem, &package.name)
+            || name == normalized_name(package.ecosystem, source_name)
     });
     names_advisory && names_package
 }
@@ -903,8 +1054,33 @@ fn finding(
     } else {
         String::new()
     };
+    // A distribution package is matched by its source package; say so
+    // when that is not the package itself.
+    let source_package = package
+        .source_package
+        .as_ref()
+        .filter(|source| {
+            is_distribution(package.ecosystem)
+                && (source.name != package.name || source.version != package.version)
+        })
+        .map(|source| format!("{} {}", source.name, source.version));
+    // The message names the source version only where it differs.
+    let built_from = match &package.source_package {
+        Some(source) if source_package.is_some() && source.version == package.version => {
+            format!(" (built from {})", source.name)
+        }
+        _ => source_package
+            .as_ref()
+            .map(|source| format!(" (built from {source})"))
+            .unwrap_or_default(),
+    };
+    // The release an advisory is about, when it has one (`Debian:12`).
+    let affected = match &record.release {
+        Some(release) => format!("{}:{release}: {affected}", package.ecosystem.osv_name()),
+        None => affected,
+    };
     let message = format!(
-        "{} {}{via} is affected by {} ({kind}): {}; {remedy}",
+        "{} {}{built_from}{via} is affected by {} ({kind}): {}; {remedy}",
         package.name, package.version, record.id, record.title
     );
     Finding {
@@ -917,6 +1093,7 @@ fn finding(
         ecosystem: package.ecosystem,
         package: package.name.clone(),
         version: package.version.clone(),
+        source_package,
         purl: purl(package),
         affected,
         fixed,

@@ -66,23 +66,35 @@ impl From<EcosystemTag> for Ecosystem {
     }
 }
 
-/// The ecosystem an OSV `affected[].package.ecosystem` names, if Cordon
-/// matches its advisories.
+/// The ecosystem an OSV `affected[].package.ecosystem` names, with its
+/// release for the distributions, if Cordon matches its advisories.
 ///
-/// Distribution ecosystems are per release (`Debian:12`, `Alpine:v3.19`):
-/// their fixed versions differ between releases, and an installed-package
-/// database does not say which release it belongs to, so their advisories
-/// are not matched and such packages are reported as not checked.
-pub(crate) fn from_osv_name(name: &str) -> Option<Ecosystem> {
-    Ecosystem::ALL
+/// OSV names distribution ecosystems per release (`Debian:12`,
+/// `Alpine:v3.20`): the fixed versions differ between releases, so the
+/// release is kept with each advisory and matched against the release of
+/// the scanned root filesystem ([`crate::distro`]). A distribution name
+/// without a release applies to every release; any other ecosystem with a
+/// `:` suffix is not one Cordon reads.
+pub(crate) fn from_osv_name(name: &str) -> Option<(Ecosystem, Option<String>)> {
+    let (base, release) = match name.split_once(':') {
+        Some((base, release)) => (base, Some(release.trim())),
+        None => (name, None),
+    };
+    let ecosystem = Ecosystem::ALL
         .into_iter()
-        .find(|ecosystem| ecosystem.osv_name() == name && is_matchable(*ecosystem))
+        .find(|ecosystem| ecosystem.osv_name() == base)?;
+    match release {
+        None => Some((ecosystem, None)),
+        Some(release) if is_distribution(ecosystem) && !release.is_empty() => {
+            Some((ecosystem, Some(release.to_owned())))
+        }
+        Some(_) => None,
+    }
 }
 
-/// Whether Cordon can match this ecosystem's advisories at all (see
-/// [`from_osv_name`]).
-pub(crate) fn is_matchable(ecosystem: Ecosystem) -> bool {
-    !matches!(ecosystem, Ecosystem::Alpine | Ecosystem::Debian)
+/// Whether OSV publishes this ecosystem's advisories per release.
+pub(crate) fn is_distribution(ecosystem: Ecosystem) -> bool {
+    matches!(ecosystem, Ecosystem::Alpine | Ecosystem::Debian)
 }
 
 /// The form under which a package name is compared. PyPI names compare
@@ -122,11 +134,25 @@ mod tests {
     #[test]
     fn osv_names_round_trip() {
         for ecosystem in Ecosystem::ALL {
-            let expected = is_matchable(ecosystem).then_some(ecosystem);
-            assert_eq!(from_osv_name(ecosystem.osv_name()), expected);
+            assert_eq!(from_osv_name(ecosystem.osv_name()), Some((ecosystem, None)));
         }
-        assert_eq!(from_osv_name("Debian:11"), None);
-        assert_eq!(from_osv_name("Maven"), Some(Ecosystem::Maven));
+        assert_eq!(from_osv_name("Maven"), Some((Ecosystem::Maven, None)));
         assert_eq!(from_osv_name("rubygems"), None);
+    }
+
+    #[test]
+    fn distribution_names_keep_their_release() {
+        assert_eq!(
+            from_osv_name("Debian:11"),
+            Some((Ecosystem::Debian, Some("11".to_owned())))
+        );
+        assert_eq!(
+            from_osv_name("Alpine:v3.20"),
+            Some((Ecosystem::Alpine, Some("v3.20".to_owned())))
+        );
+        // Only distributions have releases; Ubuntu is not Debian.
+        assert_eq!(from_osv_name("npm:1"), None);
+        assert_eq!(from_osv_name("Debian:"), None);
+        assert_eq!(from_osv_name("Ubuntu:22.04:LTS"), None);
     }
 }

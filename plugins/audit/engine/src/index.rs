@@ -15,8 +15,9 @@ use crate::rustsec_db::{self, RustSecFile};
 /// instead of misread. Version 2: OSV records of RubyGems, Packagist, Maven,
 /// NuGet, Pub, Hex, CRAN and ConanCenter are kept (version-1 caches dropped
 /// them, and would claim those ecosystems have no advisories). Version 3:
-/// OSV titles skip sentences that only describe the package.
-pub const INDEX_FORMAT_VERSION: u32 = 3;
+/// OSV titles skip sentences that only describe the package. Version 4:
+/// Debian and Alpine records are kept, each with its release.
+pub const INDEX_FORMAT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"CDNAUDIX";
 
@@ -73,6 +74,8 @@ pub struct Index {
     stats: IndexStats,
     by_package: HashMap<(EcosystemTag, String), Vec<usize>>,
     per_ecosystem: BTreeMap<Ecosystem, usize>,
+    /// Distribution advisories per (ecosystem, release).
+    per_release: BTreeMap<(Ecosystem, String), usize>,
     /// How reports name this database (the data set, e.g. `osv`).
     label: Option<String>,
 }
@@ -150,7 +153,12 @@ impl Index {
         // A stable order makes the serialized index (and findings)
         // independent of the order the host listed files in.
         records.sort_by(|a, b| {
-            (a.ecosystem, &a.package, &a.id).cmp(&(b.ecosystem, &b.package, &b.id))
+            (a.ecosystem, &a.package, &a.id, &a.release).cmp(&(
+                b.ecosystem,
+                &b.package,
+                &b.id,
+                &b.release,
+            ))
         });
         stats.advisories = records.len();
         stats.withdrawn = records.iter().filter(|record| record.withdrawn).count();
@@ -160,8 +168,14 @@ impl Index {
     fn from_parts(records: Vec<AdvisoryRecord>, stats: IndexStats) -> Index {
         let mut by_package: HashMap<(EcosystemTag, String), Vec<usize>> = HashMap::new();
         let mut per_ecosystem: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+        let mut per_release: BTreeMap<(Ecosystem, String), usize> = BTreeMap::new();
         for (slot, record) in records.iter().enumerate() {
             *per_ecosystem.entry(record.ecosystem.into()).or_default() += 1;
+            if let Some(release) = &record.release {
+                *per_release
+                    .entry((record.ecosystem.into(), release.clone()))
+                    .or_default() += 1;
+            }
             by_package
                 .entry((record.ecosystem, record.package.clone()))
                 .or_default()
@@ -172,6 +186,7 @@ impl Index {
             stats,
             by_package,
             per_ecosystem,
+            per_release,
             label: None,
         }
     }
@@ -180,6 +195,23 @@ impl Index {
     /// ones included): zero means its packages are not checked by it.
     pub fn advisories_in(&self, ecosystem: Ecosystem) -> usize {
         self.per_ecosystem.get(&ecosystem).copied().unwrap_or(0)
+    }
+
+    /// How many advisories this index holds for one release of a
+    /// distribution (`Debian`, `12`), withdrawn ones included.
+    pub fn advisories_in_release(&self, ecosystem: Ecosystem, release: &str) -> usize {
+        self.per_release
+            .get(&(ecosystem, release.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The releases of a distribution this index holds advisories for.
+    pub fn releases(&self, ecosystem: Ecosystem) -> impl Iterator<Item = &str> + '_ {
+        self.per_release
+            .keys()
+            .filter(move |(of, _)| *of == ecosystem)
+            .map(|(_, release)| release.as_str())
     }
 
     /// The ecosystems this index holds advisories for, with their counts.

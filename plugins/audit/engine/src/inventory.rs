@@ -1,6 +1,6 @@
 //! The packages to audit: one lockfile's (or SBOM's) pinned packages.
 
-use cordon_lockfiles::{Lockfile, Package};
+use cordon_lockfiles::{Lockfile, OsRelease, Package};
 use packageurl::PackageUrl;
 
 /// Packages read from one file, reported against that file's path.
@@ -17,6 +17,10 @@ pub struct Inventory {
     /// audit repeats them in its notes, so a partly read file never looks
     /// complete.
     pub warnings: Vec<String>,
+    /// For an installed-package database, the os-release of its root
+    /// filesystem: which distribution release its packages belong to
+    /// (see [`cordon_lockfiles::Lockfile::os_release`]).
+    pub os_release: Option<OsRelease>,
 }
 
 impl From<Lockfile> for Inventory {
@@ -34,6 +38,7 @@ impl From<Lockfile> for Inventory {
             packages: lockfile.packages,
             roots: lockfile.roots,
             warnings,
+            os_release: lockfile.os_release,
         }
     }
 }
@@ -70,6 +75,7 @@ mod tests {
             license: None,
             line: None,
             dependencies: vec![],
+            source_package: None,
         }
     }
 

@@ -17,6 +17,7 @@
 mod advisory;
 mod audit;
 mod config;
+mod distro;
 mod ecosystem;
 mod index;
 mod inventory;

@@ -129,24 +129,31 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
 
     // Several `affected` entries may name the same package (one per
     // branch); they become one advisory so it is reported once.
-    let mut by_package: BTreeMap<(Ecosystem, String), Vec<&AffectedEntry>> = BTreeMap::new();
+    // Distributions name one release per entry (`Debian:11`, `Debian:12`):
+    // each (package, release) is its own advisory record.
+    type Key = (Ecosystem, String, Option<String>);
+    let mut by_package: BTreeMap<Key, Vec<&AffectedEntry>> = BTreeMap::new();
     for entry in record.affected.iter().flatten() {
         let Some(package) = &entry.package else {
             file.problems
                 .push("an `affected` entry names no package".to_owned());
             continue;
         };
-        let Some(ecosystem) = from_osv_name(&package.ecosystem) else {
+        let Some((ecosystem, release)) = from_osv_name(&package.ecosystem) else {
             file.unsupported_entries += 1;
             continue;
         };
         by_package
-            .entry((ecosystem, normalized_name(ecosystem, &package.name)))
+            .entry((
+                ecosystem,
+                normalized_name(ecosystem, &package.name),
+                release,
+            ))
             .or_default()
             .push(entry);
     }
 
-    for ((ecosystem, package), entries) in by_package {
+    for ((ecosystem, package, release), entries) in by_package {
         let mut versions = Vec::new();
         let mut ranges = Vec::new();
         let mut package_rating = record_rating.clone();
@@ -173,6 +180,7 @@ pub(crate) fn parse_file(format: OsvFormat, bytes: &[u8]) -> Result<OsvFile, Str
         let mut advisory = AdvisoryRecord {
             id: record.id.clone(),
             ecosystem: ecosystem.into(),
+            release,
             package,
             aliases: record.aliases.clone().unwrap_or_default(),
             title: title.clone(),
@@ -431,7 +439,7 @@ affected:
   - 1.9
 - package:
     name: other
-    ecosystem: Debian:11
+    ecosystem: Ubuntu:22.04:LTS
 aliases:
 - CVE-2099-0001
 references:

@@ -7,10 +7,15 @@
 //! damaged npm copy cannot disturb its audit). Files outside such
 //! directories (an OSV git mirror's own layout, a flat directory of
 //! records) are always read: nothing says which ecosystem they hold.
+//!
+//! OSV publishes one archive per distribution holding every release
+//! (`Debian/all.zip` has `Debian:11`, `Debian:12`, ...), so `Debian/` is
+//! read whole; a directory named after one release (`Debian:12/`, as a
+//! mirror may keep them) counts as the distribution's.
 
 use std::collections::BTreeSet;
 
-use crate::ecosystem::{Ecosystem, is_matchable};
+use crate::ecosystem::Ecosystem;
 use crate::inventory::Inventory;
 
 /// The ecosystems whose OSV directories are read.
@@ -20,10 +25,7 @@ pub struct OsvSelection {
 }
 
 impl OsvSelection {
-    /// The ecosystems of the packages in `inventories` whose advisories
-    /// Cordon matches. Distribution ecosystems (Debian, Alpine) are left
-    /// out: their advisories are per release and never matched, so reading
-    /// their (large) directories would only cost time.
+    /// The ecosystems of the packages in `inventories`.
     pub fn for_inventories(inventories: &[Inventory]) -> OsvSelection {
         OsvSelection::of(
             inventories
@@ -35,10 +37,7 @@ impl OsvSelection {
 
     pub fn of(ecosystems: impl IntoIterator<Item = Ecosystem>) -> OsvSelection {
         OsvSelection {
-            ecosystems: ecosystems
-                .into_iter()
-                .filter(|ecosystem| is_matchable(*ecosystem))
-                .collect(),
+            ecosystems: ecosystems.into_iter().collect(),
         }
     }
 
@@ -77,8 +76,10 @@ impl OsvSelection {
     }
 }
 
-/// The ecosystem a top-level directory is named after, if any.
+/// The ecosystem a top-level directory is named after, if any
+/// (`Debian:12` is Debian's).
 fn directory_ecosystem(name: &str) -> Option<Ecosystem> {
+    let name = name.split_once(':').map_or(name, |(base, _)| base);
     Ecosystem::ALL
         .into_iter()
         .find(|ecosystem| ecosystem.osv_name().eq_ignore_ascii_case(name))
@@ -104,11 +105,18 @@ mod tests {
     }
 
     #[test]
-    fn distribution_ecosystems_are_never_selected() {
+    fn distribution_directories_hold_every_release() {
         let selection = OsvSelection::of([Ecosystem::Debian, Ecosystem::Npm, Ecosystem::Npm]);
-        assert_eq!(selection.ecosystems().collect::<Vec<_>>(), [Ecosystem::Npm]);
-        assert!(!selection.wants("Debian/DSA-1-1.json"));
+        assert_eq!(
+            selection.ecosystems().collect::<Vec<_>>(),
+            [Ecosystem::Npm, Ecosystem::Debian]
+        );
+        assert!(selection.wants("Debian/DSA-5532-1.json"));
+        assert!(selection.wants("Debian:12/DEBIAN-CVE-2023-5678.json"));
+        assert!(!selection.wants("Alpine/ALPINE-CVE-2023-5678.json"));
+        assert!(!selection.wants("Alpine:v3.20/ALPINE-CVE-2023-5678.json"));
         assert!(selection.wants("npm/GHSA-1.json"));
+        assert_eq!(selection.key(), "npm+Debian");
         assert_eq!(OsvSelection::of([]).key(), "none");
     }
 }

@@ -133,6 +133,7 @@ mod tests {
             license: None,
             line: None,
             dependencies: dependencies.to_vec(),
+            source_package: None,
         }
     }
 
@@ -146,6 +147,7 @@ mod tests {
             packages,
             roots: roots.to_vec(),
             warnings: Vec::new(),
+            os_release: None,
         }
     }
 

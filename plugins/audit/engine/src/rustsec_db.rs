@@ -90,6 +90,7 @@ pub(crate) fn parse_file(path: &str, bytes: &[u8]) -> Result<RustSecFile, String
     Ok(RustSecFile::Crate(Box::new(AdvisoryRecord {
         id: metadata.id.to_string(),
         ecosystem: EcosystemTag::CratesIo,
+        release: None,
         package: metadata.package.to_string(),
         aliases: metadata.aliases.iter().map(ToString::to_string).collect(),
         title: metadata.title.trim().to_owned(),

@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use cordon_lockfiles::{Package, Source};
+use cordon_lockfiles::{OsRelease, Package, Source, SourcePackage};
 use packageurl::PackageUrl;
 use serde::Deserialize;
 
@@ -114,6 +114,8 @@ pub fn inventories_from_cyclonedx(
     }
 
     let mut by_lockfile: BTreeMap<String, Vec<Package>> = BTreeMap::new();
+    // The distribution releases the purls of each lockfile's packages name.
+    let mut distros: BTreeMap<String, Vec<OsRelease>> = BTreeMap::new();
     let mut unlocated = Vec::new();
     let mut warnings = Vec::new();
     let mut unaudited_types: BTreeMap<String, usize> = BTreeMap::new();
@@ -132,7 +134,7 @@ pub fn inventories_from_cyclonedx(
         };
         let line = line_of(text, purl_text);
         match package_from_purl(purl_text) {
-            Ok(Some(package)) => {
+            Ok(Some((package, distro))) => {
                 let locations: Vec<(&str, Option<u32>)> = component
                     .properties
                     .iter()
@@ -140,10 +142,22 @@ pub fn inventories_from_cyclonedx(
                     .filter_map(|property| lockfile_location(property.value.as_deref()?))
                     .collect();
                 if locations.is_empty() {
+                    if let Some(distro) = &distro {
+                        distros
+                            .entry(path.to_owned())
+                            .or_default()
+                            .push(distro.clone());
+                    }
                     unlocated.push(Package { line, ..package });
                     continue;
                 }
                 for (lockfile, lockfile_line) in locations {
+                    if let Some(distro) = &distro {
+                        distros
+                            .entry(lockfile.to_owned())
+                            .or_default()
+                            .push(distro.clone());
+                    }
                     by_lockfile
                         .entry(lockfile.to_owned())
                         .or_default()
@@ -176,6 +190,7 @@ pub fn inventories_from_cyclonedx(
             packages,
             roots: Vec::new(),
             warnings: Vec::new(),
+            os_release: None,
         })
         .collect();
     if !unlocated.is_empty() {
@@ -184,9 +199,12 @@ pub fn inventories_from_cyclonedx(
             packages: unlocated,
             roots: Vec::new(),
             warnings: Vec::new(),
+            os_release: None,
         });
     }
     for inventory in &mut inventories {
+        let named = distros.remove(&inventory.path).unwrap_or_default();
+        inventory.os_release = one_release(&inventory.path, named, &mut warnings);
         // File order, whatever order the nesting was walked in.
         inventory
             .packages
@@ -195,8 +213,90 @@ pub fn inventories_from_cyclonedx(
     Ok((inventories, warnings))
 }
 
-/// `Ok(None)` for purl types without an advisory source.
-fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
+/// The one distribution release the purls of one file's packages name;
+/// `None` (and a warning) when they name several.
+fn one_release(
+    path: &str,
+    mut named: Vec<OsRelease>,
+    warnings: &mut Vec<SbomWarning>,
+) -> Option<OsRelease> {
+    named.sort_by(|a, b| (&a.id, &a.version_id).cmp(&(&b.id, &b.version_id)));
+    named.dedup();
+    match named.len() {
+        0 => None,
+        1 => named.pop(),
+        _ => {
+            let names: Vec<String> = named
+                .iter()
+                .map(|release| {
+                    format!(
+                        "{}-{}",
+                        release.id,
+                        release
+                            .version_id
+                            .as_deref()
+                            .or(release.version_codename.as_deref())
+                            .unwrap_or("?")
+                    )
+                })
+                .collect();
+            warnings.push(SbomWarning {
+                line: None,
+                message: format!(
+                    "the distribution packages of {path} name several releases ({}); their release is unknown",
+                    names.join(", ")
+                ),
+            });
+            None
+        }
+    }
+}
+
+/// What a distribution purl says about its release: the namespace names
+/// the distribution (`pkg:deb/ubuntu/...` is not Debian's), the `distro`
+/// qualifier its release, written `debian-12`, `alpine-3.20.3`, `12` or a
+/// code name (`bookworm`). `None` for a Debian or Alpine purl that names
+/// no release.
+fn release_of_purl(purl: &PackageUrl, expected: &str) -> Option<OsRelease> {
+    let namespace = purl
+        .namespace()
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| expected.to_owned());
+    let qualifier = purl
+        .qualifiers()
+        .get("distro")
+        .map(|value| value.to_string());
+    let Some(qualifier) = qualifier.filter(|value| !value.trim().is_empty()) else {
+        return (namespace != expected).then(|| OsRelease {
+            path: "the purl namespace".to_owned(),
+            id: namespace,
+            version_id: None,
+            version_codename: None,
+            pretty_name: None,
+        });
+    };
+    let qualifier = qualifier.trim().to_ascii_lowercase();
+    let (id, release) = match qualifier.split_once('-') {
+        Some((id, release)) if id.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            (id.to_owned(), release.to_owned())
+        }
+        _ => (namespace, qualifier.clone()),
+    };
+    let numbered = release.starts_with(|c: char| c.is_ascii_digit());
+    Some(OsRelease {
+        path: format!("the purl qualifier `distro={qualifier}`"),
+        id,
+        version_id: numbered.then(|| release.clone()),
+        version_codename: (!numbered).then_some(release),
+        pretty_name: None,
+    })
+}
+
+/// `Ok(None)` for purl types without an advisory source. Distribution
+/// purls also give the release they name ([`release_of_purl`]); their
+/// `upstream` qualifier (`openssl`, or `glibc@2.36-9` when the source
+/// version differs) names the source package.
+fn package_from_purl(text: &str) -> Result<Option<(Package, Option<OsRelease>)>, String> {
     let purl = PackageUrl::from_str(text).map_err(|error| error.to_string())?;
     let ecosystem = match purl.ty() {
         "cargo" => Ecosystem::CratesIo,
@@ -235,17 +335,44 @@ fn package_from_purl(text: &str) -> Result<Option<Package>, String> {
             url: qualifier("repository_url"),
         }
     };
-    Ok(Some(Package {
-        ecosystem,
-        name,
-        version,
-        source,
-        checksums: Vec::new(),
-        dev: false,
-        license: None,
-        line: None,
-        dependencies: Vec::new(),
-    }))
+    let (source_package, release) = match ecosystem {
+        Ecosystem::Debian | Ecosystem::Alpine => {
+            let expected = if ecosystem == Ecosystem::Debian {
+                "debian"
+            } else {
+                "alpine"
+            };
+            let source_package = qualifier("upstream")
+                .filter(|upstream| !upstream.trim().is_empty())
+                .map(|upstream| match upstream.split_once('@') {
+                    Some((name, source_version)) => SourcePackage {
+                        name: name.trim().to_owned(),
+                        version: source_version.trim().to_owned(),
+                    },
+                    None => SourcePackage {
+                        name: upstream.trim().to_owned(),
+                        version: version.clone(),
+                    },
+                });
+            (source_package, release_of_purl(&purl, expected))
+        }
+        _ => (None, None),
+    };
+    Ok(Some((
+        Package {
+            ecosystem,
+            name,
+            version,
+            source,
+            checksums: Vec::new(),
+            dev: false,
+            license: None,
+            line: None,
+            dependencies: Vec::new(),
+            source_package,
+        },
+        release,
+    )))
 }
 
 /// 1-based line of the first `"purl": "<text>"` value, found by searching

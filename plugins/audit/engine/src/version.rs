@@ -3,12 +3,19 @@
 //! PEP 440 for PyPI, Go module versions (SemVer with a `v` prefix), and
 //! segment-wise orderings for RubyGems (`Gem::Version`), Maven
 //! (`ComparableVersion`'s qualifier order), NuGet, Packagist (PHP's
-//! `version_compare`) and the dotted-number versions of CRAN and Conan.
+//! `version_compare`), the dotted-number versions of CRAN and Conan, and
+//! the distributions' own orderings: dpkg's for Debian ([`dpkg`]) and
+//! apk-tools' for Alpine ([`apk`]).
+
+mod apk;
+mod dpkg;
 
 use std::cmp::Ordering;
 use std::str::FromStr;
 
 use crate::ecosystem::Ecosystem;
+use apk::ApkVersion;
+use dpkg::DpkgVersion;
 
 /// How versions of one ecosystem are read and ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +30,10 @@ pub(crate) enum Scheme {
     /// Numbers separated by `.` or `-` (CRAN's `1.2-3`, Conan's `1.2.13`);
     /// any word is a pre-release.
     Dotted,
+    /// Debian: `epoch:upstream-revision`, compared as dpkg does.
+    Dpkg,
+    /// Alpine: compared as apk-tools does.
+    Apk,
 }
 
 impl Scheme {
@@ -36,12 +47,9 @@ impl Scheme {
             Ecosystem::Maven => Self::Maven,
             Ecosystem::NuGet => Self::NuGet,
             Ecosystem::Packagist => Self::Packagist,
-            // Distribution advisories are never matched (see
-            // `ecosystem::from_osv_name`); the dotted order is only a
-            // total fallback.
-            Ecosystem::Cran | Ecosystem::ConanCenter | Ecosystem::Alpine | Ecosystem::Debian => {
-                Self::Dotted
-            }
+            Ecosystem::Cran | Ecosystem::ConanCenter => Self::Dotted,
+            Ecosystem::Debian => Self::Dpkg,
+            Ecosystem::Alpine => Self::Apk,
         }
     }
 
@@ -63,6 +71,8 @@ impl Scheme {
                 segments(text, php_rank)
             }
             Self::Dotted => segments(text, |_| -1),
+            Self::Dpkg => DpkgVersion::parse(text).map(ComparableVersion::Dpkg),
+            Self::Apk => ApkVersion::parse(text).map(ComparableVersion::Apk),
         }
     }
 }
@@ -221,6 +231,8 @@ pub(crate) enum ComparableVersion {
     Pep440(pep440_rs::Version),
     /// Segment-wise versions, where `1.0` and `1.0.0` are equal.
     Segments(Vec<Segment>),
+    Dpkg(DpkgVersion),
+    Apk(ApkVersion),
 }
 
 impl PartialEq for ComparableVersion {
@@ -235,9 +247,35 @@ impl PartialOrd for ComparableVersion {
             (Self::SemVer(a), Self::SemVer(b)) => Some(a.cmp(b)),
             (Self::Pep440(a), Self::Pep440(b)) => Some(a.cmp(b)),
             (Self::Segments(a), Self::Segments(b)) => Some(compare_segment_lists(a, b)),
+            (Self::Dpkg(a), Self::Dpkg(b)) => Some(a.cmp(b)),
+            (Self::Apk(a), Self::Apk(b)) => Some(a.cmp(b)),
             _ => None,
         }
     }
+}
+
+/// The pairs of an ordering table (`A < B`, `A = B`, `A > B`, one per
+/// line, `#` comments), with their line numbers, for the tests of each
+/// ordering.
+#[cfg(test)]
+pub(crate) fn ordering_table(text: &str) -> Vec<(usize, &str, Ordering, &str)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty() && !line.trim_start().starts_with('#'))
+        .map(|(number, line)| {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [a, operator, b] = parts[..] else {
+                panic!("line {}: `A < B` expected, got {line:?}", number + 1)
+            };
+            let order = match operator {
+                "<" => Ordering::Less,
+                "=" => Ordering::Equal,
+                ">" => Ordering::Greater,
+                other => panic!("line {}: unknown operator {other:?}", number + 1),
+            };
+            (number + 1, a, order, b)
+        })
+        .collect()
 }
 
 #[cfg(test)]

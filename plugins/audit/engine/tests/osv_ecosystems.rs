@@ -15,6 +15,7 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str, line: u32) -> Packag
         license: None,
         line: Some(line),
         dependencies: vec![],
+        source_package: None,
     }
 }
 
@@ -58,6 +59,7 @@ fn go_and_npm_versions_follow_their_ordering() {
             package(Ecosystem::Npm, "@other/lib", "2.3.0", 8),
         ],
         warnings: vec![],
+        os_release: None,
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);
@@ -110,6 +112,7 @@ fn an_issue_in_two_databases_is_reported_once_but_every_advisory_of_one_database
         roots: Vec::new(),
         packages: vec![package(Ecosystem::CratesIo, "demo", "0.9.0", 10)],
         warnings: vec![],
+        os_release: None,
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(
@@ -133,6 +136,7 @@ fn versions_that_cannot_be_ordered_are_noted_not_passed_as_clean() {
         roots: Vec::new(),
         packages: vec![package(Ecosystem::Npm, "@scope/lib", "not-a-version", 12)],
         warnings: vec![],
+        os_release: None,
     };
     let today = parse_date("2026-09-01").unwrap();
     let report = audit(&[&index()], &[inventory], &AuditConfig::default(), today);

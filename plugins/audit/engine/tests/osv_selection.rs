@@ -18,6 +18,7 @@ fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
         license: None,
         line: Some(1),
         dependencies: vec![],
+        source_package: None,
     }
 }
 
@@ -72,6 +73,7 @@ fn a_malformed_npm_directory_does_not_touch_a_rust_only_audit() {
         packages: vec![package(Ecosystem::CratesIo, "demo", "1.1.0")],
         roots: vec![],
         warnings: vec![],
+        os_release: None,
     };
     let inventories = [rust_only];
     let selection = OsvSelection::for_inventories(&inventories);
@@ -130,6 +132,7 @@ fn a_mixed_workspace_reads_each_of_its_ecosystems() {
         ],
         roots: vec![],
         warnings: vec![],
+        os_release: None,
     }];
     let selection = OsvSelection::for_inventories(&inventories);
     assert_eq!(selection.key(), "npm+PyPI");

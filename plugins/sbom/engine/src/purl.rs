@@ -176,6 +176,7 @@ mod tests {
             license: None,
             line: None,
             dependencies: Vec::new(),
+            source_package: None,
         }
     }
 
