@@ -11,7 +11,8 @@
 //!
 //! Formats: `Cargo.lock`; npm `package-lock.json`/`npm-shrinkwrap.json`,
 //! `yarn.lock` (classic and berry), `pnpm-lock.yaml` (5.x to 9.x),
-//! `bun.lock`; `requirements*.txt`, `poetry.lock`, `uv.lock`,
+//! `bun.lock`; `requirements*.txt` (and Rye's `requirements*.lock`),
+//! `poetry.lock`, `uv.lock`,
 //! `Pipfile.lock`, `pdm.lock`; `go.mod` (+ `go.sum`); `Gemfile.lock`/
 //! `gems.locked`; `composer.lock`; NuGet `packages.lock.json`; Maven
 //! `pom.xml` (direct dependencies), `gradle.lockfile`,

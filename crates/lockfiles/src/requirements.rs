@@ -1,4 +1,4 @@
-//! pip requirements files (`requirements*.txt`).
+//! pip requirements files (`requirements*.txt`, and Rye's `requirements*.lock`).
 //!
 //! Hand-rolled: this is pip's own line format (continuations, comments,
 //! global and per-requirement options such as `--hash`), which no
@@ -17,8 +17,14 @@ use crate::{Checksum, Ecosystem, Failure, Package, Parsed, Source, Warning, dige
 
 const PYPI_SIMPLE: &[&str] = &["https://pypi.org/simple", "https://pypi.python.org/simple"];
 
-/// `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`, ...
+/// `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`, ...,
+/// and Rye's lockfiles `requirements.lock` / `requirements-dev.lock`, which
+/// are pip-compile output (exact pins with `# via` comments) under another
+/// extension.
 pub fn is_requirements_file_name(name: &str) -> bool {
+    if let Some(stem) = name.strip_suffix(".lock") {
+        return stem.starts_with("requirements");
+    }
     let Some(stem) = name.strip_suffix(".txt") else {
         return false;
     };
