@@ -56,6 +56,13 @@ fn every_format_is_detected_by_its_file_name() {
         "docs/notes.txt",
         "docs/notes.lock",
         "dev-requirements.lock",
+        // Lockfiles that installed packages ship describe their own
+        // development, not the workspace.
+        "web/node_modules/diff/yarn.lock",
+        "web/node_modules/@scope/tool/package-lock.json",
+        "node_modules/a/node_modules/b/pnpm-lock.yaml",
+        ".venv/lib/python3.11/site-packages/tool/requirements.txt",
+        "usr/lib/python3/dist-packages/ext/Cargo.lock",
     ] {
         assert_eq!(detect(path), None, "{path}");
     }
