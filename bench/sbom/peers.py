@@ -37,6 +37,8 @@ usage: bench/sbom/peers.py [--runs N] [--work DIR] [--json OUT]
   CORDON=path/to/cordon (default: target/release/cordon)
   CDXGEN=path/to/cdxgen (default: installed with npm into the work directory)
   CYCLONEDX_PY=path/to/cyclonedx-py (default: pip-installed into a venv there)
+  CORDON_SBOM_DIR=path/to/sbom_dir (optional: also run the SBOM engine of this
+    checkout, `cargo build --release -p cordon-sbom --example sbom_dir`)
 Setting up needs the npm registry and PyPI; the scans themselves do not.
 """
 
@@ -306,6 +308,13 @@ def tools_for(name, project, out, cordon, cdxgen, cyclonedx_py, cache):
                     "--no-validate", "-o", f"{out}/cdxgen.json", str(project)],
                    offline_env(CARGO_NET_OFFLINE="true"), f"{out}/cdxgen.json"),
     }
+    engine = os.environ.get("CORDON_SBOM_DIR")
+    if engine:
+        # The engine as built from this checkout (the `sbom_dir` example walks
+        # the directory as the stage does), to show changes that a prebuilt
+        # `cordon` does not have yet.
+        tools["cordon engine (sbom_dir, this checkout)"] = (
+            [engine, str(project), f"{out}/cordon-engine.json"], offline_env(), f"{out}/cordon-engine.json")
     if name == "pypi":
         tools["cyclonedx-py environment"] = (
             [cyclonedx_py, "environment", "--spec-version", "1.6", "-o", f"{out}/cdxpy-env.json",
