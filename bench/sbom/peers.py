@@ -355,6 +355,13 @@ def compare(name, truth, tools, runs, baseline):
             "edges incl. from the root project": len(sbom["edges"]),
             "median s": round(result["seconds"], 3),
         }
+        if tool != "cdxgen":
+            peer = results["cdxgen"]["sbom"]
+            both = {k for k in sbom["packages"] & peer["packages"]
+                    if k in sbom["licences"] and k in peer["licences"]}
+            same = {k for k in both
+                    if canonical_licence(sbom["licences"][k]) == canonical_licence(peer["licences"][k])}
+            row["licence agrees with cdxgen (both have one)"] = fraction(same, both)
         if truth["edges"] is not None:
             row["lockfile edges present"] = fraction(sbom["edges"] & truth["edges"], truth["edges"])
         table[tool] = row

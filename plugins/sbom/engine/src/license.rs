@@ -69,7 +69,7 @@ pub fn spdx_expression(text: &str) -> Option<String> {
 fn spdx_id_of_full_name(text: &str) -> Option<&'static str> {
     let key = full_name_key(text);
     Some(match key.as_str() {
-        "apache 2.0" | "apache software 2.0" | "asl 2.0" => "Apache-2.0",
+        "apache 2.0" | "apache 2" | "apache2" | "apache software 2.0" | "asl 2.0" => "Apache-2.0",
         "mit" | "expat" => "MIT",
         "bsd 3 clause" | "3 clause bsd" | "new bsd" | "modified bsd" | "revised bsd" => {
             "BSD-3-Clause"
@@ -163,6 +163,9 @@ mod tests {
             ("Apache-2.0 license", "Apache-2.0"),
             ("Apache Software License 2.0", "Apache-2.0"),
             ("Apache License v2.0", "Apache-2.0"),
+            // npm's foreachasync 3.0.0 declares `Apache2`.
+            ("Apache2", "Apache-2.0"),
+            ("Apache-2", "Apache-2.0"),
             ("BSD 3-Clause License", "BSD-3-Clause"),
             ("3-Clause BSD License", "BSD-3-Clause"),
             ("New BSD License", "BSD-3-Clause"),
