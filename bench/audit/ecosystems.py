@@ -209,7 +209,7 @@ def rust_lockfiles(limit):
 
 
 def compare_rust(lockfiles, cordon_hits, cargo_audit, work):
-    db = compare.git_copy_of_snapshot(work)
+    db = compare.git_copy_of_snapshot(Path(tempfile.mkdtemp(prefix="rustsec-", dir=work)))
     rows, totals = [], {"lockfiles": 0, "cargo-audit": 0, "cordon": 0, "differences": 0, "not compared": 0}
     seconds = []
     for folder, lockfile in sorted(lockfiles.items()):
@@ -313,6 +313,8 @@ def main():
     if args.json:
         args.json.write_text(text + "\n")
     shutil.rmtree(workspace)
+    for copy in work.glob("rustsec-*"):
+        shutil.rmtree(copy)
     differences = result["PyPI"]["totals"]["differences"] + \
         result["crates.io"].get("totals", {}).get("differences", 0)
     return 0 if differences == 0 else 1
