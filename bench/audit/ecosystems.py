@@ -29,6 +29,7 @@ usage: bench/audit/ecosystems.py [--work DIR] [--json OUT] [--rust-limit N] [--n
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -123,7 +124,9 @@ def pip_audit(pip_audit_bin, requirements):
     if dependencies and len(skipped) == len(dependencies):
         # Where PyPI's JSON API (which carries the vulnerability data) is not
         # served, every package is skipped: that is no result, not a clean one.
-        return RuntimeError(f"every package skipped, e.g. {skipped[0]!r}")
+        reason, count = collections.Counter(
+            re.sub(r": .*", "", why) for why in skipped).most_common(1)[0]
+        return RuntimeError(f"every package skipped; {count} of {len(skipped)}: {reason!r}")
     found = {}
     for dependency in dependencies:
         for vulnerability in dependency.get("vulns", []):
