@@ -33,7 +33,35 @@ pub fn license_choice(text: &str) -> Option<LicenseChoice> {
 /// of the one licence it names in full.
 pub fn spdx_of(text: &str) -> Option<String> {
     let text = text.trim();
-    spdx_expression(text).or_else(|| spdx_id_of_full_name(text).map(str::to_owned))
+    spdx_expression(text)
+        .or_else(|| spdx_id_of_full_name(text).map(str::to_owned))
+        .or_else(|| spdx_expression(&with_named_terms(text)?))
+}
+
+/// An expression whose one-word terms name a licence without its SPDX id
+/// (`(MIT OR Apache2)`, npm's walk 2.3.9) with those terms replaced; `None`
+/// when no term was replaced.
+fn with_named_terms(text: &str) -> Option<String> {
+    let mut changed = false;
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|word| {
+            let start = word.len() - word.trim_start_matches('(').len();
+            let end = word.trim_end_matches(')').len().max(start);
+            let term = &word[start..end];
+            let operator = ["AND", "OR", "WITH"]
+                .iter()
+                .any(|op| term.eq_ignore_ascii_case(op));
+            match spdx_id_of_full_name(term) {
+                Some(id) if !operator && spdx::license_id(term).is_none() => {
+                    changed = true;
+                    format!("{}{id}{}", &word[..start], &word[end..])
+                }
+                _ => word.to_owned(),
+            }
+        })
+        .collect();
+    changed.then(|| words.join(" "))
 }
 
 /// `text` as a canonical SPDX expression, if it is one.
@@ -185,6 +213,18 @@ mod tests {
                 "{name}"
             );
         }
+        assert_eq!(
+            license_choice("(MIT OR Apache2)"),
+            Some(LicenseChoice::Expression {
+                expression: "(MIT OR Apache-2.0)".into(),
+                acknowledgement: Acknowledgement::Declared,
+            })
+        );
+        // A term that names a family stays unguessed, so the whole is named.
+        assert!(matches!(
+            license_choice("(MIT OR BSD)"),
+            Some(LicenseChoice::Named { .. })
+        ));
         assert_eq!(
             license_choice("MIT/Apache-2.0"),
             Some(LicenseChoice::Expression {
