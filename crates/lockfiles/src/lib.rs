@@ -11,7 +11,8 @@
 //!
 //! Formats: `Cargo.lock`; npm `package-lock.json`/`npm-shrinkwrap.json`,
 //! `yarn.lock` (classic and berry), `pnpm-lock.yaml` (5.x to 9.x),
-//! `bun.lock`; `requirements*.txt`, `poetry.lock`, `uv.lock`,
+//! `bun.lock`; `requirements*.txt` (and Rye's `requirements*.lock`),
+//! `poetry.lock`, `uv.lock`,
 //! `Pipfile.lock`, `pdm.lock`; `go.mod` (+ `go.sum`); `Gemfile.lock`/
 //! `gems.locked`; `composer.lock`; NuGet `packages.lock.json`; Maven
 //! `pom.xml` (direct dependencies), `gradle.lockfile`,
@@ -361,7 +362,21 @@ impl Failure {
 }
 
 /// Which lockfile format a path names, judged by its file name alone.
+///
+/// Nothing under `node_modules`, `site-packages` or `dist-packages` is a
+/// lockfile of the workspace: an installed package may ship the lockfile of
+/// its own development (`diff` and `superagent` publish their `yarn.lock`),
+/// which pins what its authors built with, not what is installed here. The
+/// installed copy is already in the workspace's own lockfile, and reading
+/// the shipped one would put packages in the SBOM, and advisories in the
+/// audit, that the workspace does not have.
 pub fn detect(path: &str) -> Option<LockfileKind> {
+    if path
+        .split(['/', '\\'])
+        .any(|folder| INSTALLED_PACKAGE_TREES.contains(&folder))
+    {
+        return None;
+    }
     let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
     match file_name {
         "Cargo.lock" => Some(LockfileKind::CargoLock),
@@ -398,6 +413,9 @@ pub fn detect(path: &str) -> Option<LockfileKind> {
         _ => None,
     }
 }
+
+/// Folders that hold installed packages, each with its own files.
+const INSTALLED_PACKAGE_TREES: &[&str] = &["node_modules", "site-packages", "dist-packages"];
 
 /// Whether the folders holding `path` end with `folders` (e.g. `lib/apk/db`
 /// for `rootfs/lib/apk/db/installed`), so generic file names such as

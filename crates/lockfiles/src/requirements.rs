@@ -1,4 +1,4 @@
-//! pip requirements files (`requirements*.txt`).
+//! pip requirements files (`requirements*.txt`, and Rye's `requirements*.lock`).
 //!
 //! Hand-rolled: this is pip's own line format (continuations, comments,
 //! global and per-requirement options such as `--hash`), which no
@@ -17,8 +17,14 @@ use crate::{Checksum, Ecosystem, Failure, Package, Parsed, Source, Warning, dige
 
 const PYPI_SIMPLE: &[&str] = &["https://pypi.org/simple", "https://pypi.python.org/simple"];
 
-/// `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`, ...
+/// `requirements.txt`, `requirements-dev.txt`, `dev-requirements.txt`, ...,
+/// and Rye's lockfiles `requirements.lock` / `requirements-dev.lock`, which
+/// are pip-compile output (exact pins with `# via` comments) under another
+/// extension.
 pub fn is_requirements_file_name(name: &str) -> bool {
+    if let Some(stem) = name.strip_suffix(".lock") {
+        return stem.starts_with("requirements");
+    }
     let Some(stem) = name.strip_suffix(".txt") else {
         return false;
     };
@@ -121,6 +127,8 @@ pub fn parse_tree(
             (Some(pin), Some(name)) => root.parsed.packages.push(Package {
                 name,
                 line: Some(unpinned.line),
+                // Its edges index the constraints file's packages.
+                dependencies: Vec::new(),
                 ..pin.clone()
             }),
             _ => root.parsed.warnings.push(Warning {
@@ -130,12 +138,44 @@ pub fn parse_tree(
         }
     }
     root.parsed.warnings.sort_by_key(|w| w.line);
-    // The same pin reached twice (a file and its include) is one package.
-    let mut seen = std::collections::HashSet::new();
-    root.parsed
-        .packages
-        .retain(|p| seen.insert((normalize_pypi_name(&p.name), p.version.clone())));
+    // The same pin reached twice (a file and its include) is one package,
+    // with the edges of both.
+    root.parsed.packages = merge_duplicates(std::mem::take(&mut root.parsed.packages));
     Ok(root.parsed)
+}
+
+/// Keeps the first of each (name, version), moving the others' edges onto
+/// it and renumbering every edge.
+fn merge_duplicates(packages: Vec<Package>) -> Vec<Package> {
+    let mut first: std::collections::HashMap<(String, String), usize> =
+        std::collections::HashMap::new();
+    let mut renumber = Vec::with_capacity(packages.len());
+    let mut kept: Vec<Package> = Vec::new();
+    for package in packages {
+        let key = (normalize_pypi_name(&package.name), package.version.clone());
+        match first.get(&key) {
+            Some(&index) => {
+                renumber.push(index);
+                kept[index].dependencies.extend(package.dependencies);
+            }
+            None => {
+                first.insert(key, kept.len());
+                renumber.push(kept.len());
+                kept.push(package);
+            }
+        }
+    }
+    for package in &mut kept {
+        let mut dependencies: Vec<usize> = package
+            .dependencies
+            .iter()
+            .filter_map(|&old| renumber.get(old).copied())
+            .collect();
+        dependencies.sort_unstable();
+        dependencies.dedup();
+        package.dependencies = dependencies;
+    }
+    kept
 }
 
 /// Reads one include and merges it into `root`: `-r` packages (located at
@@ -209,11 +249,18 @@ fn follow(
         let at = warning.line.map(|l| format!(":{l}")).unwrap_or_default();
         warn(root, format!("{target}{at}: {}", warning.message));
     }
+    // Edges index the included file's packages: shift them to where those
+    // land in `root` (a constraints file's edges are not kept).
+    let offset = root.parsed.packages.len();
     for mut package in file.parsed.packages.drain(..) {
         package.line = Some(at_line);
         if include.constraint {
+            package.dependencies.clear();
             constraints.push(package);
         } else {
+            for dependency in &mut package.dependencies {
+                *dependency += offset;
+            }
             root.parsed.packages.push(package);
         }
     }
@@ -339,6 +386,8 @@ fn parse_file(text: &str) -> Result<FileResult, Failure> {
         }
     }
 
+    link_via_annotations(text, &mut packages);
+
     if let Some(url) = index_url.filter(|u| !PYPI_SIMPLE.contains(&u.trim_end_matches('/'))) {
         for package in &mut packages {
             package.source = Source::Registry {
@@ -355,6 +404,79 @@ fn parse_file(text: &str) -> Result<FileResult, Failure> {
         includes,
         unpinned,
     })
+}
+
+/// The dependency graph that pip-compile, `uv pip compile` and Rye record
+/// as comments under each pin: `# via httpx` (one parent a line, or
+/// several comma-separated), or `# via` followed by `#   httpx` lines.
+/// Each parent that is pinned in the same file gains an edge to the pin;
+/// `-r file`, `-c file` and the project itself (`openai (pyproject.toml)`,
+/// unpinned here) give none.
+fn link_via_annotations(text: &str, packages: &mut [Package]) {
+    let by_name: std::collections::HashMap<String, usize> = packages
+        .iter()
+        .enumerate()
+        .map(|(index, package)| (normalize_pypi_name(&package.name), index))
+        .collect();
+    let by_line: std::collections::HashMap<u32, usize> = packages
+        .iter()
+        .enumerate()
+        .filter_map(|(index, package)| Some((package.line?, index)))
+        .collect();
+    // The pin the comments below belong to, and whether a bare `# via`
+    // opened a list of `#   parent` lines.
+    let mut current: Option<usize> = None;
+    let mut in_list = false;
+    let mut continued = false;
+    for (number, raw) in text.lines().enumerate() {
+        let number = u32::try_from(number + 1).unwrap_or(u32::MAX);
+        let trimmed = raw.trim();
+        let Some(comment) = trimmed.strip_prefix('#') else {
+            // A pin starts a new owner (its `\`-continued `--hash` lines
+            // keep it); any other line ends the last one.
+            if !continued {
+                current = by_line.get(&number).copied();
+            }
+            continued = trimmed.ends_with('\\');
+            in_list = false;
+            continue;
+        };
+        let Some(child) = current else {
+            continue;
+        };
+        let comment = comment.trim();
+        let parents = if let Some(rest) = comment.strip_prefix("via") {
+            if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+                continue;
+            }
+            in_list = rest.trim().is_empty();
+            rest
+        } else if in_list {
+            comment
+        } else {
+            continue;
+        };
+        for parent in parents.split(',') {
+            let parent = parent.trim();
+            if parent.starts_with('-') {
+                continue;
+            }
+            // `name (pyproject.toml)` or `name[extra]`: the name alone.
+            let name = parent
+                .split(|c: char| c.is_whitespace() || c == '[' || c == '(')
+                .next()
+                .unwrap_or_default();
+            if let Some(&parent) = by_name.get(&normalize_pypi_name(name))
+                && parent != child
+                && !packages[parent].dependencies.contains(&child)
+            {
+                packages[parent].dependencies.push(child);
+            }
+        }
+    }
+    for package in packages.iter_mut() {
+        package.dependencies.sort_unstable();
+    }
 }
 
 fn logical_lines(text: &str) -> Vec<LogicalLine> {

@@ -14,6 +14,8 @@ const SAMPLES: &[(&str, LockfileKind)] = &[
     ("web/bun.lock", LockfileKind::BunLock),
     ("py/requirements.txt", LockfileKind::RequirementsTxt),
     ("py/requirements/dev.txt", LockfileKind::RequirementsTxt),
+    ("py/requirements.lock", LockfileKind::RequirementsTxt),
+    ("py/requirements-dev.lock", LockfileKind::RequirementsTxt),
     ("py/poetry.lock", LockfileKind::PoetryLock),
     ("py/uv.lock", LockfileKind::UvLock),
     ("py/Pipfile.lock", LockfileKind::PipfileLock),
@@ -52,6 +54,15 @@ fn every_format_is_detected_by_its_file_name() {
         "package.json",
         "yarn.lock.bak",
         "docs/notes.txt",
+        "docs/notes.lock",
+        "dev-requirements.lock",
+        // Lockfiles that installed packages ship describe their own
+        // development, not the workspace.
+        "web/node_modules/diff/yarn.lock",
+        "web/node_modules/@scope/tool/package-lock.json",
+        "node_modules/a/node_modules/b/pnpm-lock.yaml",
+        ".venv/lib/python3.11/site-packages/tool/requirements.txt",
+        "usr/lib/python3/dist-packages/ext/Cargo.lock",
     ] {
         assert_eq!(detect(path), None, "{path}");
     }

@@ -37,8 +37,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut models = Vec::new();
     let mut manifests = Vec::new();
     let mut installed = Vec::new();
+    // As the stage: hidden folders (`.venv`, `node_modules/.pnpm`) only for
+    // installed-package metadata, never `.git`.
     let mut walk = ignore::WalkBuilder::new(root);
-    walk.sort_by_file_path(|a, b| a.cmp(b));
+    walk.hidden(false)
+        .filter_entry(|entry| entry.file_name() != ".git")
+        .sort_by_file_path(|a, b| a.cmp(b));
     for entry in walk.build() {
         let entry = entry?;
         if !entry.file_type().is_some_and(|t| t.is_file()) {
@@ -54,6 +58,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 &relative,
                 &std::fs::read(entry.path())?,
             ));
+        } else if relative.split('/').any(|part| part.starts_with('.')) {
+            continue;
         } else if let Some(kind) = detect(&relative) {
             let bytes = std::fs::read(entry.path())?;
             let companion = kind_companion(kind, entry.path());

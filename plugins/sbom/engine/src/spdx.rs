@@ -538,14 +538,13 @@ impl Licenses {
     }
 
     /// The canonical SPDX expression of `text` (`MIT/Apache-2.0` becomes
-    /// `MIT OR Apache-2.0`), or a `LicenseRef-` standing for the text when
-    /// it is not one.
+    /// `MIT OR Apache-2.0`, `Apache License, Version 2.0` `Apache-2.0`), or
+    /// a `LicenseRef-` standing for the text when it is not one.
     fn expression(&mut self, text: &str) -> String {
         let text = text.trim();
-        let canonical = spdx::Expression::canonicalize(text)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| text.to_owned());
+        let Some(canonical) = crate::license::spdx_of(text) else {
+            return self.reference(text);
+        };
         let strict = spdx::ParseMode {
             allow_deprecated: true,
             ..spdx::ParseMode::STRICT
@@ -664,6 +663,13 @@ mod tests {
                 .0
                 .starts_with("LicenseRef-")
         );
+        // A licence named in full is its id; a family name is not guessed
+        // into one version (it once became BSD-2-Clause, and `GNU GPL v2`
+        // GPL-3.0-only).
+        assert_eq!(licenses("Apache License, Version 2.0").0, "Apache-2.0");
+        for family in ["BSD", "GNU GPL v2", "Apache"] {
+            assert!(licenses(family).0.starts_with("LicenseRef-"), "{family}");
+        }
     }
 
     #[test]

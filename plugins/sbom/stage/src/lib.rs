@@ -195,9 +195,14 @@ impl Stage for Sbom {
         let mut summary = Summary::default();
         let inventory = inventory_models()?;
 
+        // Hidden folders are walked for installed-package metadata only: a
+        // virtual environment is usually `.venv` (uv, Poetry in-project,
+        // Rye, `python -m venv .venv`) and pnpm keeps packages under
+        // `node_modules/.pnpm`, and their metadata carries the licences.
+        // Lockfiles and model files in hidden folders stay out, as before.
         let files = workspace::list_files(WalkOptions {
             include_ignored: options.include_ignored,
-            include_hidden: false,
+            include_hidden: true,
         })?;
         let mut lockfiles: Vec<Lockfile> = Vec::new();
         let mut errors: Vec<ParseError> = Vec::new();
@@ -213,6 +218,9 @@ impl Stage for Sbom {
                     Ok(bytes) => installed.extend(parse_installed_metadata(path, &bytes)),
                     Err(error) => summary.skip(path, error.describe()),
                 }
+                continue;
+            }
+            if is_hidden(path) {
                 continue;
             }
             let kind = detect(path);
@@ -341,6 +349,12 @@ impl Stage for Sbom {
 }
 
 cordon_sdk::export_stage!(Sbom);
+
+/// Whether a file or one of its folders is hidden (its name starts with
+/// `.`), as the workspace walk judges it.
+fn is_hidden(path: &str) -> bool {
+    path.split('/').any(|part| part.starts_with('.'))
+}
 
 #[cfg(test)]
 mod tests;

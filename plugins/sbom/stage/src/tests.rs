@@ -258,3 +258,45 @@ fn sbom_write_must_be_granted_and_options_are_checked() {
         matches!(&negative.result, Err(StageError::InvalidOptions(m)) if m.contains("timestamp"))
     );
 }
+
+/// A `.venv` is hidden, and is where uv, Poetry and Rye put the
+/// environment: its metadata gives the licences. Lockfiles in hidden
+/// folders and those that installed npm packages ship are not the
+/// workspace's and add no component.
+#[test]
+fn licences_from_a_hidden_venv_and_no_lockfiles_of_installed_packages() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "requirements.txt", "idna==3.4\ndistro==1.8.0\n");
+    write(
+        dir.path(),
+        ".venv/lib/python3.11/site-packages/idna-3.4.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: idna\nVersion: 3.4\nLicense-Expression: BSD-3-Clause\n\nbody\n",
+    );
+    write(
+        dir.path(),
+        ".venv/lib/python3.11/site-packages/distro-1.8.0.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: distro\nVersion: 1.8.0\nLicense: Apache License, Version 2.0\n\n",
+    );
+    write(dir.path(), ".tox/py311/requirements.txt", "flask==2.0.0\n");
+    write(
+        dir.path(),
+        "node_modules/diff/yarn.lock",
+        "# yarn lockfile v1\n\n\nmocha@^5.0.0:\n  version \"5.2.0\"\n  resolved \"https://registry.yarnpkg.com/mocha/-/mocha-5.2.0.tgz\"\n",
+    );
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .writes(SBOM_ARTIFACT)
+        .run::<Sbom>(json!({"reproducible": true}));
+    let document = document(&outcome);
+    let all = components(&document);
+    let licence_of = |purl: &str| {
+        all.iter()
+            .find(|c| c["purl"] == purl)
+            .unwrap_or_else(|| panic!("{purl} missing: {all:?}"))["licenses"][0]["expression"]
+            .clone()
+    };
+    assert_eq!(licence_of("pkg:pypi/idna@3.4"), "BSD-3-Clause");
+    assert_eq!(licence_of("pkg:pypi/distro@1.8.0"), "Apache-2.0");
+    let purls: Vec<&str> = all.iter().filter_map(|c| c["purl"].as_str()).collect();
+    assert_eq!(purls.len(), 2, "{purls:?}");
+}
