@@ -780,6 +780,78 @@ fn audit_matches_pypi_pins_against_osv_data() {
 }
 
 #[test]
+fn the_default_pipeline_matches_a_debian_root_filesystem_by_source_package_and_release() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            (
+                "image/var/lib/dpkg/status",
+                "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: 3.0.11-1~deb12u1\n\n\
+                 Package: zlib1g\nStatus: install ok installed\nSource: zlib\nVersion: 1:1.2.13.dfsg-1\n",
+            ),
+            (
+                "image/etc/os-release",
+                "ID=debian\nVERSION_ID=\"12\"\nVERSION_CODENAME=bookworm\n",
+            ),
+        ],
+    );
+    // OSV's Debian data: one advisory for bookworm's openssl, and the same
+    // flaw filed for another release, which must not apply here.
+    let osv = dir.path().join("osv");
+    let advisory = |id: &str, release: &str, fixed: &str| {
+        serde_json::json!({
+            "id": id,
+            "modified": "2026-11-30T00:00:00Z",
+            "summary": "openssl: buffer overread in X.509 name checks",
+            "affected": [{
+                "package": { "ecosystem": format!("Debian:{release}"), "name": "openssl" },
+                "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }],
+            }],
+        })
+        .to_string()
+    };
+    write_files(
+        &osv,
+        &[
+            (
+                "Debian/DSA-9001-1.json",
+                &advisory("DSA-9001-1", "12", "3.0.11-1~deb12u2"),
+            ),
+            (
+                "Debian/DSA-9002-1.json",
+                &advisory("DSA-9002-1", "11", "1.1.1w-0+deb11u9"),
+            ),
+        ],
+    );
+    let cyclonedx = dir.path().join("bom.json");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            "image",
+            "--osv-db",
+            osv.to_str().unwrap(),
+            "--report",
+            &format!("cyclonedx={}", cyclonedx.display()),
+        ],
+    );
+    assert_eq!(run.state("audit"), "completed", "{}", run.stderr);
+    // The audit reads the sbom stage's artifact: the purl carries the
+    // source package and the release.
+    let bom = std::fs::read_to_string(&cyclonedx).unwrap();
+    assert!(
+        bom.contains("pkg:deb/debian/libssl3@3.0.11-1~deb12u1?distro=debian-12&upstream=openssl"),
+        "{bom}"
+    );
+    let found = run.messages("audit", "DSA-9001-1");
+    assert_eq!(found.len(), 1, "{:#}", run.stage("audit"));
+    assert!(found[0].contains("libssl3"), "{}", found[0]);
+    assert!(found[0].contains("openssl"), "{}", found[0]);
+    assert!(run.findings("audit", "DSA-9002-1").is_empty());
+}
+
+#[test]
 fn the_installed_hook_stops_a_push_that_adds_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let remote = dir.path().join("remote.git");

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cordon_lockfiles::{Checksum, HashAlg, Lockfile, Package, Source};
+use cordon_lockfiles::{Checksum, HashAlg, Lockfile, OsRelease, Package, Source};
 
 use crate::bom::{
     BOM_FORMAT, Bom, Component, ComponentType, Dependency, ExternalReference, Hash, Lifecycle,
@@ -44,7 +44,7 @@ pub fn build(request: &SbomRequest<'_>) -> Result<Bom, SbomError> {
             .collect();
         for (package, bom_ref) in lockfile.packages.iter().zip(&refs) {
             let node = nodes.entry(bom_ref.clone()).or_insert_with(|| Node {
-                component: package_component(package, bom_ref),
+                component: package_component(package, bom_ref, lockfile.os_release.as_ref()),
                 depends_on: BTreeSet::new(),
                 is_workspace_member: package.source == Source::Workspace,
             });
@@ -173,12 +173,12 @@ fn entry_points(lockfile: &Lockfile) -> Vec<usize> {
     }
 }
 
-fn package_component(package: &Package, bom_ref: &str) -> Component {
+fn package_component(package: &Package, bom_ref: &str, release: Option<&OsRelease>) -> Component {
     let mut component = Component::new(ComponentType::Library, purl::short_name(package));
     component.bom_ref = Some(bom_ref.to_string());
     component.group = purl::group(package);
     component.version = (!package.version.is_empty()).then(|| package.version.clone());
-    component.purl = Some(purl::purl(package));
+    component.purl = Some(purl::purl(package, release));
     component.scope = Some(if package.dev {
         Scope::Optional
     } else {

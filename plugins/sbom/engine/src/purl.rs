@@ -1,6 +1,6 @@
 //! Package URLs, bom-refs and registry links for lockfile packages.
 
-use cordon_lockfiles::{Ecosystem, Package, Source, normalize_pypi_name};
+use cordon_lockfiles::{Ecosystem, OsRelease, Package, Source, normalize_pypi_name};
 use packageurl::PackageUrl;
 
 /// The purl of a package: type and namespace per ecosystem (`pkg:cargo`,
@@ -8,7 +8,12 @@ use packageurl::PackageUrl;
 /// name, `pkg:golang` with the module path split at its last `/`), and a
 /// qualifier that tells non-registry sources apart (`vcs_url` for git,
 /// `download_url` for local paths, `repository_url` for other registries).
-pub fn purl(package: &Package) -> String {
+/// A distribution package (deb, apk) also names its source package
+/// (`upstream=openssl`, `upstream=glibc@2.36-9` when the source version
+/// differs) and its release (`distro=debian-12`), read from the root
+/// filesystem's os-release: distribution advisories are per release and
+/// per source package, and the audit stage matches on both.
+pub fn purl(package: &Package, release: Option<&OsRelease>) -> String {
     let (ty, namespace, name) = coordinates(package);
     let built = PackageUrl::new(ty, name.as_str()).and_then(|mut purl| {
         if let Some(namespace) = &namespace {
@@ -33,11 +38,34 @@ pub fn purl(package: &Package) -> String {
             }
             Source::Registry { url: None } | Source::Workspace => {}
         }
+        if matches!(package.ecosystem, Ecosystem::Debian | Ecosystem::Alpine) {
+            if let Some(source) = &package.source_package {
+                let upstream = if source.version.is_empty() || source.version == package.version {
+                    source.name.clone()
+                } else {
+                    format!("{}@{}", source.name, source.version)
+                };
+                purl.add_qualifier("upstream", upstream)?;
+            }
+            if let Some(release) = release.and_then(distro_qualifier) {
+                purl.add_qualifier("distro", release)?;
+            }
+        }
         Ok(purl.to_string())
     });
     // The purl grammar rejects only empty names; such a package still gets a
     // readable identifier rather than disappearing.
     built.unwrap_or_else(|_| format!("pkg:{ty}/{}", package.name))
+}
+
+/// `debian-12`, `alpine-3.20.3` or `debian-trixie`: the distribution and its
+/// release (the code name when there is no version, as in Debian testing).
+fn distro_qualifier(release: &OsRelease) -> Option<String> {
+    let version = release
+        .version_id
+        .as_deref()
+        .or(release.version_codename.as_deref())?;
+    (!release.id.is_empty()).then(|| format!("{}-{version}", release.id))
 }
 
 /// purl type, namespace and name, as the lockfiles crate defines them for
@@ -72,7 +100,7 @@ pub fn short_name(package: &Package) -> String {
 /// every lockfile, so their purl is their identity; workspace and path
 /// packages are local to the lockfile that names them.
 pub fn bom_ref(package: &Package, lockfile_path: &str) -> String {
-    let purl = purl(package);
+    let purl = purl(package, None);
     match package.source {
         Source::Workspace | Source::Path { .. } => format!("{lockfile_path}#{purl}"),
         Source::Registry { .. } | Source::Git { .. } => purl,
@@ -219,7 +247,7 @@ mod tests {
             ),
         ];
         for (package, expected) in cases {
-            assert_eq!(purl(&package), expected);
+            assert_eq!(purl(&package, None), expected);
         }
     }
 
@@ -235,7 +263,7 @@ mod tests {
             },
         );
         assert_eq!(
-            purl(&git),
+            purl(&git, None),
             "pkg:cargo/fork@0.1.0?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fexample%2Ffork%40abc123"
         );
         let path = package(
@@ -247,12 +275,63 @@ mod tests {
             },
         );
         assert_eq!(
-            purl(&path),
+            purl(&path, None),
             "pkg:npm/local@1.0.0?download_url=file:..%2Flocal"
         );
         assert_eq!(
             bom_ref(&path, "web/package-lock.json"),
-            format!("web/package-lock.json#{}", purl(&path))
+            format!("web/package-lock.json#{}", purl(&path, None))
+        );
+    }
+
+    #[test]
+    fn distribution_packages_name_their_source_package_and_release() {
+        let release = OsRelease {
+            path: "var/lib/dpkg/../../../etc/os-release".into(),
+            id: "debian".into(),
+            version_id: Some("12".into()),
+            version_codename: Some("bookworm".into()),
+            pretty_name: None,
+        };
+        let mut libssl = package(Ecosystem::Debian, "libssl3", "3.0.11-1~deb12u1", registry());
+        libssl.source_package = Some(cordon_lockfiles::SourcePackage {
+            name: "openssl".into(),
+            version: "3.0.11-1~deb12u1".into(),
+        });
+        assert_eq!(
+            purl(&libssl, Some(&release)),
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u1?distro=debian-12&upstream=openssl"
+        );
+        // A binary-only rebuild: the source version differs.
+        let mut libc = package(Ecosystem::Debian, "libc6", "2.36-9+deb12u4+b1", registry());
+        libc.source_package = Some(cordon_lockfiles::SourcePackage {
+            name: "glibc".into(),
+            version: "2.36-9+deb12u4".into(),
+        });
+        let testing = OsRelease {
+            version_id: None,
+            version_codename: Some("trixie".into()),
+            ..release.clone()
+        };
+        assert_eq!(
+            purl(&libc, Some(&testing)),
+            "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4%2Bb1?distro=debian-trixie&upstream=glibc%402.36-9%2Bdeb12u4"
+        );
+        // Without a release or a source package, nothing is guessed; other
+        // ecosystems never get either qualifier.
+        assert_eq!(
+            purl(
+                &package(Ecosystem::Alpine, "musl", "1.2.4-r2", registry()),
+                None
+            ),
+            "pkg:apk/alpine/musl@1.2.4-r2"
+        );
+        assert_eq!(
+            purl(
+                &package(Ecosystem::CratesIo, "serde", "1.0.0", registry()),
+                Some(&release)
+            ),
+            "pkg:cargo/serde@1.0.0"
         );
     }
 

@@ -159,8 +159,10 @@ fn edges(document: &Value) -> BTreeMap<String, BTreeSet<String>> {
 fn expected_ref(lockfile: &Lockfile, index: usize) -> String {
     let package = &lockfile.packages[index];
     match package.source {
-        Source::Workspace | Source::Path { .. } => format!("{}#{}", lockfile.path, purl(package)),
-        _ => purl(package),
+        Source::Workspace | Source::Path { .. } => {
+            format!("{}#{}", lockfile.path, purl(package, None))
+        }
+        _ => purl(package, None),
     }
 }
 
@@ -181,7 +183,10 @@ fn assert_matches_lockfile(document: &Value, lockfile: &Lockfile) {
     for (index, package) in lockfile.packages.iter().enumerate() {
         let bom_ref = expected_ref(lockfile, index);
         let component = &components[&bom_ref];
-        assert_eq!(component["purl"].as_str(), Some(purl(package).as_str()));
+        assert_eq!(
+            component["purl"].as_str(),
+            Some(purl(package, lockfile.os_release.as_ref()).as_str())
+        );
         if !package.version.is_empty() {
             assert_eq!(
                 component["version"].as_str(),
