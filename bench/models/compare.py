@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 SEVERITIES = ["info", "low", "medium", "high", "critical"]
 # Peers scanning a 10 GiB file get at most this much address space, so a
@@ -191,13 +192,69 @@ def version(module):
 
 # --- Big files ------------------------------------------------------------
 
-def make_big(big_dir):
-    """Sparse 10 GiB safetensors and GGUF files: only headers are real."""
+def crc32_of_zeros(length, chunk=1 << 24):
+    crc, zeros = 0, bytes(chunk)
+    while length:
+        step = min(length, chunk)
+        crc = zlib.crc32(zeros if step == chunk else zeros[:step], crc)
+        length -= step
+    return crc
+
+
+def torch_zip64(path, data_pkl, storage_len, storage_crc, pickle_last):
+    """A `torch.save` zip (zip64, members stored) whose one tensor storage
+    is `storage_len` zero bytes, left as a hole in the file. With
+    `pickle_last`, data.pkl comes after the storage: a loader finds it
+    through the central directory, whatever the order."""
+    small = [("archive/byteorder", b"little"), ("archive/version", b"3\n")]
+    pickle_member = ("archive/data.pkl", data_pkl)
+    order = [None, *small, pickle_member] if pickle_last else [pickle_member, None, *small]
+    central = []
+    with open(path, "wb") as f:
+        for member in order:
+            offset = f.tell()
+            if member is None:
+                name, size, crc = b"archive/data/0", storage_len, storage_crc
+            else:
+                name, size, crc = member[0].encode(), len(member[1]), zlib.crc32(member[1])
+            # Sizes live in the zip64 extra field (id 1); the header's are 0xffffffff.
+            extra = struct.pack("<HHQQ", 1, 16, size, size)
+            f.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                                len(name), len(extra)) + name + extra)
+            if member is None:
+                f.seek(size, os.SEEK_CUR)
+            else:
+                f.write(member[1])
+            central.append((name, size, crc, offset))
+        directory = f.tell()
+        for name, size, crc, offset in central:
+            extra = struct.pack("<HHQQQ", 1, 24, size, size, offset)
+            f.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 45, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF,
+                                0xFFFFFFFF, len(name), len(extra), 0, 0, 0, 0, 0xFFFFFFFF) + name + extra)
+        end = f.tell()
+        f.write(struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, len(central), len(central),
+                            end - directory, directory))
+        f.write(struct.pack("<IIQI", 0x07064B50, 0, end, 1))
+        f.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+
+
+def make_big(big_dir, corpus, gib):
+    """Sparse `gib` GiB files: safetensors and GGUF (only headers are real),
+    and PyTorch checkpoints (zip64) with one storage that size, one clean and
+    one whose data.pkl, after the storage, is the corpus's os.system
+    pickle. The joblib ones come from the models_corpus example."""
     os.makedirs(big_dir, exist_ok=True)
-    size = 10 << 30
+    size = gib << 30
+    storage_crc = crc32_of_zeros(size)
+    with open(os.path.join(corpus, "b01_state_dict.pkl"), "rb") as f:
+        state_dict = f.read()
+    with open(os.path.join(corpus, "m01_os_system.pkl"), "rb") as f:
+        payload = f.read()
+    torch_zip64(os.path.join(big_dir, "b_big_torch_zip64.pt"), state_dict, size, storage_crc, False)
+    torch_zip64(os.path.join(big_dir, "m_big_torch_zip64_pickle_last.pt"), payload, size, storage_crc, True)
     header = json.dumps({"w": {"dtype": "F16", "shape": [(size - 8 - 256) // 2], "data_offsets": [0, size - 8 - 256]}}).encode()
     header += b" " * (256 - len(header))
-    st = os.path.join(big_dir, "b_big_10gib.safetensors")
+    st = os.path.join(big_dir, "b_big.safetensors")
     with open(st, "wb") as f:
         f.write(struct.pack("<Q", len(header)) + header)
         f.truncate(size)
@@ -206,7 +263,7 @@ def make_big(big_dir):
     g += struct.pack("<Q", len(key)) + key + struct.pack("<I", 8) + struct.pack("<Q", len(val)) + val
     name = b"w"
     g += struct.pack("<Q", len(name)) + name + struct.pack("<I", 1) + struct.pack("<Q", (size - 4096) // 4) + struct.pack("<IQ", 0, 0)
-    gg = os.path.join(big_dir, "b_big_10gib.gguf")
+    gg = os.path.join(big_dir, "b_big.gguf")
     with open(gg, "wb") as f:
         f.write(bytes(g))
         f.truncate(size)
@@ -223,12 +280,12 @@ artifacts = { write = ["model-inventory"] }
 
 
 def big_files(args, tools):
-    make_big(args.big)
-    files = sorted(f for f in os.listdir(args.big) if os.path.isfile(os.path.join(args.big, f)))
+    make_big(args.big, args.corpus, args.big_gib)
+    files = sorted(f for f in os.listdir(args.big)
+                   if f[0] in "mb" and os.path.isfile(os.path.join(args.big, f)))
     pipeline = os.path.join(args.big, "no-digest.toml")
     with open(pipeline, "w") as f:
         f.write(NO_DIGEST_PIPELINE)
-    files.remove("no-digest.toml")
     rows = []
     for name in files:
         path = os.path.join(args.big, name)
@@ -272,6 +329,7 @@ def main():
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--big", help="folder for the sparse 10 GiB files (the joblib ones are already there)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per peer and file")
+    ap.add_argument("--big-gib", type=int, default=10, help="size of the sparse files compare.py writes")
     ap.add_argument("--big-timeout", type=float, default=600, help="seconds per peer and 10 GiB file")
     ap.add_argument("--json", help="also write all results as JSON here")
     args = ap.parse_args()
@@ -322,23 +380,24 @@ def main():
             "version": None if c == "cordon" else version(PEERS[c][1]),
             "hostile": len(hostile), "benign": len(benign),
             "hostile_fail": count(hostile, "fail"),
-            "hostile_reported": count(hostile, "fail", "report"),
+            "hostile_noted": count(hostile, "report"),
             "hostile_gave_up": count(hostile, "error", "skipped", "timeout"),
-            "benign_flagged": count(benign, "fail", "report"),
             "benign_fail": count(benign, "fail"),
+            "benign_noted": count(benign, "report"),
             "benign_gave_up": count(benign, "error", "skipped", "timeout"),
             "per_file_s": per_file_s[c], "folder_s": folder_s[c],
         })
     print()
-    print("| tool | hostile: fails the run | hostile: reported at all | hostile: gave up | "
-          "benign: flagged (FP) | benign: gave up | one run over the folder (s) | one run per file, total (s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| tool | hostile: fails the run (detected) | hostile: only noted | hostile: gave up | "
+          "benign: fails the run (FP) | benign: only noted | benign: gave up | "
+          "one run over the folder (s) | one run per file, total (s) |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for s in summary:
         def fmt(v):
             return "—" if v is None else f"{v:.2f}"
-        print(f"| {s['tool']} | {s['hostile_fail']}/{s['hostile']} | {s['hostile_reported']}/{s['hostile']} | "
-              f"{s['hostile_gave_up']} | {s['benign_flagged']}/{s['benign']} ({100 * s['benign_flagged'] / len(benign):.1f} %) | "
-              f"{s['benign_gave_up']} | {fmt(s['folder_s'])} | {fmt(s['per_file_s'])} |")
+        print(f"| {s['tool']} | {s['hostile_fail']}/{s['hostile']} | {s['hostile_noted']} | {s['hostile_gave_up']} | "
+              f"{s['benign_fail']}/{s['benign']} ({100 * s['benign_fail'] / len(benign):.1f} %) | "
+              f"{s['benign_noted']} | {s['benign_gave_up']} | {fmt(s['folder_s'])} | {fmt(s['per_file_s'])} |")
     res = stage["resources"]
     print(f"\ncordon: {stage['files_scanned']} files, {stage['bytes_scanned']} bytes; "
           f"runs of {', '.join(f'{w:.3f}' for w in walls)} s wall; stage {res['wall_ms']} ms wall, "
@@ -348,7 +407,7 @@ def main():
     if args.big:
         big = big_files(args, tools)
         print()
-        print("| 10 GiB sparse file | cordon (default: digest on) | cordon `sha256 = false` | sha256sum | "
+        print("| sparse file (GiB) | cordon (default: digest on) | cordon `sha256 = false` | sha256sum | "
               + " | ".join(tools) + " |")
         print("|---|---|---|---|" + "---|" * len(tools))
         for row in big:
@@ -357,12 +416,12 @@ def main():
                      f"{n['verdict']}, {n['wall_s']:.3f} s, {n['bytes_read']} B read",
                      f"{row['sha256sum']['wall_s']:.1f} s"]
             cells += [f"{row[t]['verdict']}, {row[t]['wall_s']:.1f} s" for t in tools]
-            print(f"| {row['file']} | " + " | ".join(cells) + " |")
+            print(f"| {row['file']} ({row['size'] / (1 << 30):.0f}) | " + " | ".join(cells) + " |")
 
     if args.json:
         # `rows` keeps the shape bench/run-all.py reads; the rest is detail.
-        rows = [{"tool": s["tool"], "status": "ok", "hostile_detected": s["hostile_reported"],
-                 "hostile": s["hostile"], "benign_flagged": s["benign_flagged"], "benign": s["benign"],
+        rows = [{"tool": s["tool"], "status": "ok", "hostile_detected": s["hostile_fail"],
+                 "hostile": s["hostile"], "benign_flagged": s["benign_fail"], "benign": s["benign"],
                  "errored": s["hostile_gave_up"] + s["benign_gave_up"],
                  "total_s": s["per_file_s"] if s["per_file_s"] is not None else s["folder_s"]}
                 for s in summary]
