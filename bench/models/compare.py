@@ -167,6 +167,24 @@ def fickling(path, timeout, limit=False):
     return "fail", elapsed
 
 
+def engine_scan(scanner, corpus, names):
+    """The models engine of this checkout, through its `models_scan`
+    example (ranged reads from disk, no sandbox): the verdicts of the
+    current source when the cordon binary was built from an older one."""
+    paths = [os.path.join(corpus, n) for n in names]
+    start = time.perf_counter()
+    proc = subprocess.run([scanner, *paths], capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    verdicts = {}
+    for line in proc.stdout.splitlines():
+        row = json.loads(line)
+        severity = row.get("max_severity")
+        level = SEVERITIES.index(severity) if severity else -1
+        verdict = "fail" if level >= SEVERITIES.index("high") else "report" if level == 2 else "clean"
+        verdicts[os.path.basename(row["path"])] = verdict
+    return verdicts, wall
+
+
 PEERS = {
     "picklescan": (picklescan, "picklescan"),
     "picklescan --strict": (picklescan_strict, "picklescan"),
@@ -328,6 +346,8 @@ def main():
     ap.add_argument("--cordon", required=True, help="the cordon binary")
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--big", help="folder for the sparse 10 GiB files (the joblib ones are already there)")
+    ap.add_argument("--engine-scan", help="the models_scan example: adds an `engine` column with this "
+                    "checkout's engine (native, no sandbox)")
     ap.add_argument("--timeout", type=float, default=120, help="seconds per peer and file")
     ap.add_argument("--big-gib", type=int, default=10, help="size of the sparse files compare.py writes")
     ap.add_argument("--big-timeout", type=float, default=600, help="seconds per peer and 10 GiB file")
@@ -351,6 +371,11 @@ def main():
     table = {n: {"cordon": cordon[n][0]} for n in names}
     per_file_s = {"cordon": None}
     folder_s = {"cordon": statistics.median(walls)}
+    if args.engine_scan:
+        engine, engine_wall = engine_scan(args.engine_scan, args.corpus, names)
+        for n in names:
+            table[n]["engine"] = engine[n]
+        per_file_s["engine"], folder_s["engine"] = None, engine_wall
     for tool in tools:
         fn = PEERS[tool][0]
         total = 0.0
@@ -365,7 +390,7 @@ def main():
             folder_s[tool] = None
         print(f"{tool}: done", file=sys.stderr)
 
-    columns = ["cordon", *tools]
+    columns = ["cordon", *(["engine"] if args.engine_scan else []), *tools]
     print("| file | " + " | ".join(columns) + " | cordon severity: rules |")
     print("|---|" + "---|" * (len(columns) + 1))
     for n in names:
@@ -377,7 +402,7 @@ def main():
             return sum(table[n][c] in verdicts for n in files)
         summary.append({
             "tool": c,
-            "version": None if c == "cordon" else version(PEERS[c][1]),
+            "version": version(PEERS[c][1]) if c in PEERS else None,
             "hostile": len(hostile), "benign": len(benign),
             "hostile_fail": count(hostile, "fail"),
             "hostile_noted": count(hostile, "report"),

@@ -60,6 +60,9 @@ def numpy_files(out):
         pickle.dump(np.arange(5), f, protocol=5)
     with open(f"{out}/mr_pickle_reduce_os_system.pkl", "wb") as f:
         pickle.dump(Payload(), f, protocol=2)
+    records = np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])
+    with open(f"{out}/br_numpy_matrix_and_records.pkl", "wb") as f:
+        pickle.dump({"matrix": np.asmatrix(np.eye(2)), "records": records}, f, protocol=5)
     np.save(f"{out}/mr_numpy_object_array_payload.npy", np.array([Payload(), 1], dtype=object), allow_pickle=True)
 
 
@@ -111,6 +114,24 @@ def sklearn_files(out):
             pickle.dump(estimator, f, protocol=5)
     joblib.dump(estimators["forest"], f"{out}/br_sklearn_forest.joblib")
     joblib.dump(estimators["pipeline"], f"{out}/br_sklearn_pipeline.gz.joblib", compress=("gzip", 3))
+    # Fitted on sparse text features, scikit-learn keeps SciPy sparse
+    # matrices; SelectKBest keeps its score function.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest, SelectPercentile, chi2, mutual_info_classif
+    from sklearn.svm import SVC
+
+    docs = ["free money now", "meeting at noon", "win cash prize", "lunch tomorrow?", "cheap pills", "project update"] * 3
+    labels = [1, 0, 1, 0, 1, 0] * 3
+    text = {
+        "text_svc": make_pipeline(TfidfVectorizer(), SelectKBest(chi2, k=5), SVC()).fit(docs, labels),
+        "text_knn": make_pipeline(TfidfVectorizer(), KNeighborsClassifier(n_neighbors=3)).fit(docs, labels),
+        "select_k_best": SelectKBest(k=2).fit(X, y),
+        "select_percentile": SelectPercentile(mutual_info_classif).fit(X, y),
+    }
+    for name, estimator in text.items():
+        with open(f"{out}/br_sklearn_{name}.pkl", "wb") as f:
+            pickle.dump(estimator, f, protocol=5)
+    joblib.dump(text["text_svc"], f"{out}/br_sklearn_text_svc.joblib")
 
 
 def h5py_files(out):

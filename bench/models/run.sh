@@ -11,7 +11,10 @@
 #    joblib, scikit-learn, h5py when installed; the models shipped in the
 #    silero-vad wheel, fetched from PyPI with `pip download`);
 # 3. runs compare.py: cordon over the folder, each peer per file and over
-#    the folder, then everyone on the sparse 10 GiB files.
+#    the folder, then everyone on the sparse 10 GiB files. The `engine`
+#    column is this checkout's engine through the `models_scan` example
+#    (debug build, no sandbox): it shows the current source's verdicts when
+#    the cordon binary is older.
 #
 # The cordon binary: --cordon, else $CORDON, else target/release/cordon,
 # else `cordon` on PATH (nothing here builds the runner). Peers are looked
@@ -50,7 +53,7 @@ python="${PYTHON:-python3}"
 mkdir -p "$work"
 rm -rf "$work/corpus"
 cd "$repo"
-CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}" cargo build -q -p cordon-models --example models_corpus
+CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-1}" cargo build -q -p cordon-models --example models_corpus --example models_scan
 target="${CARGO_TARGET_DIR:-$repo/target}/debug/examples"
 big_args=()
 if [[ $big == 1 ]]; then
@@ -62,7 +65,8 @@ else
 fi
 "$python" "$here/real_world.py" "$work/corpus" --repo "$repo"
 echo "cordon: $cordon ($("$cordon" --version))" >&2
-"$python" "$here/compare.py" --cordon "$cordon" --corpus "$work/corpus" "${big_args[@]}" "${rest[@]}"
+"$python" "$here/compare.py" --cordon "$cordon" --engine-scan "$target/models_scan" --corpus "$work/corpus" \
+  "${big_args[@]}" "${rest[@]}"
 if [[ $big == 1 ]]; then
   # The sparse files take no disk space, but a copy of them would.
   rm -rf "$work/big"
