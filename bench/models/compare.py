@@ -11,7 +11,8 @@ verdict per file:
 - `report`: a finding that does not fail the run (Cordon: medium;
   picklescan: "suspicious" globals only);
 - `clean`, or `error` / `skipped` / `timeout` when the tool gave up without
-  a verdict (a parse error, a format it does not read, the time limit).
+  a verdict (a parse error, even one it only warns about and exits 0 on; a
+  format it does not read; the time limit).
 
 Cordon runs once over the whole folder, as a user runs it
 (`cordon run DIR --only models`), and its per-file verdicts come from the
@@ -111,7 +112,9 @@ def picklescan(path, timeout, strict=False, limit=False):
     out = proc.stdout + proc.stderr
     if "Infected files:" in out and "Infected files: 0" not in out:
         return "fail", elapsed
-    if proc.returncode != 0 or "ERROR" in out or "Traceback" in out:
+    # "could not parse ... as pickle" is only a warning (exit 0), but the
+    # file went unanalysed.
+    if proc.returncode != 0 or "ERROR" in out or "Traceback" in out or "could not parse" in out:
         return "error", elapsed
     if "Suspicious globals:" in out and "Suspicious globals: 0" not in out:
         return "report", elapsed
