@@ -374,6 +374,7 @@ def main():
     table = {n: {"cordon": cordon[n][0]} for n in names}
     per_file_s = {"cordon": None}
     folder_s = {"cordon": statistics.median(walls)}
+    folder_note = {}
     if args.engine_scan:
         engine, engine_wall = engine_scan(args.engine_scan, args.corpus, names)
         for n in names:
@@ -388,7 +389,11 @@ def main():
             total += elapsed
         per_file_s[tool] = total
         if tool in FOLDER_COMMANDS:
-            _, folder_s[tool] = run(FOLDER_COMMANDS[tool](args.corpus), timeout=None)
+            proc, folder_s[tool] = run(FOLDER_COMMANDS[tool](args.corpus), timeout=None)
+            # picklescan stops a folder scan at the first unhandled exception
+            # (a broken zip): that time is not a whole scan.
+            if proc is not None and "Traceback" in proc.stdout + proc.stderr:
+                folder_note[tool] = "aborted"
         else:
             folder_s[tool] = None
         print(f"{tool}: done", file=sys.stderr)
@@ -413,7 +418,7 @@ def main():
             "benign_fail": count(benign, "fail"),
             "benign_noted": count(benign, "report"),
             "benign_gave_up": count(benign, "error", "skipped", "timeout"),
-            "per_file_s": per_file_s[c], "folder_s": folder_s[c],
+            "per_file_s": per_file_s[c], "folder_s": folder_s[c], "folder_note": folder_note.get(c),
         })
     print()
     print("| tool | hostile: fails the run (detected) | hostile: only noted | hostile: gave up | "
@@ -425,7 +430,8 @@ def main():
             return "—" if v is None else f"{v:.2f}"
         print(f"| {s['tool']} | {s['hostile_fail']}/{s['hostile']} | {s['hostile_noted']} | {s['hostile_gave_up']} | "
               f"{s['benign_fail']}/{s['benign']} ({100 * s['benign_fail'] / len(benign):.1f} %) | "
-              f"{s['benign_noted']} | {s['benign_gave_up']} | {fmt(s['folder_s'])} | {fmt(s['per_file_s'])} |")
+              f"{s['benign_noted']} | {s['benign_gave_up']} | {fmt(s['folder_s'])}{folder_note.get(s['tool'], '') and ' (aborted: unhandled exception)'} | "
+              f"{fmt(s['per_file_s'])} |")
     res = stage["resources"]
     print(f"\ncordon: {stage['files_scanned']} files, {stage['bytes_scanned']} bytes; "
           f"runs of {', '.join(f'{w:.3f}' for w in walls)} s wall; stage {res['wall_ms']} ms wall, "
