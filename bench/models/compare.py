@@ -458,7 +458,7 @@ def main():
                  "hostile": s["hostile"], "benign_flagged": s["benign_fail"], "benign": s["benign"],
                  "errored": s["hostile_gave_up"] + s["benign_gave_up"],
                  "total_s": s["per_file_s"] if s["per_file_s"] is not None else s["folder_s"]}
-                for s in summary]
+                for s in summary if s["tool"] != "engine"]
         rows[0]["process_wall_s"] = folder_s["cordon"]
         rows += [{"tool": t, "status": "not installed"} for t in PEERS if t not in tools]
         with open(args.json, "w") as out:
