@@ -1,12 +1,21 @@
 //! Writes the benchmark corpus: hostile samples (`m*`) and benign ones
 //! (`b*`), built byte by byte with the same builders as the tests.
 //!
-//! Usage: `cargo run --example models_corpus -- OUTPUT_DIR`
+//! Usage: `cargo run --example models_corpus -- OUTPUT_DIR [--big BIG_DIR]`
+//!
+//! With `--big`, also writes two sparse 10 GiB joblib dumps into BIG_DIR
+//! (a benign one and one with a payload behind its array region): only
+//! the pickle opcodes around the array are real bytes, the array itself
+//! is a hole in the file.
+//!
+//! Every payload names an inert command (`id`); nothing here is ever
+//! loaded, by this program or by the benchmark.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::fs;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use common::*;
@@ -128,10 +137,16 @@ const H5_LAMBDA: &[u8] = br#"{"class_name": "Sequential", "config": {"layers": [
 const H5_BENIGN: &[u8] = br#"{"class_name": "Sequential", "config": {"layers": [{"class_name": "Dense", "config": {"units": 3}}]}}"#;
 
 fn main() {
-    let out = std::env::args()
-        .nth(1)
-        .expect("usage: models_corpus OUTPUT_DIR");
-    let out = Path::new(&out);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (out, big) = match args.as_slice() {
+        [out] => (out, None),
+        [out, flag, big] if flag == "--big" => (out, Some(big)),
+        _ => {
+            eprintln!("usage: models_corpus OUTPUT_DIR [--big BIG_DIR]");
+            std::process::exit(2);
+        }
+    };
+    let out = Path::new(out);
     fs::create_dir_all(out).expect("create output dir");
     let os_system = malicious_pickle("os", "system");
     let state_dict = torch_state_dict_pickle();
@@ -375,8 +390,405 @@ fn main() {
         ("b11_legacy.pt", legacy),
         ("b12_numpy_array.pkl", numpy_array_pickle()),
     ];
+    samples.extend(issue11_hostile(&os_system));
+    samples.extend(issue11_benign(&state_dict));
+    let count = samples.len();
     for (name, bytes) in samples.drain(..) {
         fs::write(out.join(name), bytes).expect("write sample");
     }
-    println!("wrote corpus to {}", out.display());
+    println!("wrote {count} samples to {}", out.display());
+    if let Some(big) = big {
+        write_big_joblib_dumps(Path::new(big));
+    }
+}
+
+/// The command every payload names: harmless even if something did load a
+/// sample, and nothing does.
+const INERT: &str = "id";
+
+/// A pickle running `module.name(INERT)`, then STOP.
+fn call_pickle(module: &str, name: &str) -> Vec<u8> {
+    Pickle::new()
+        .proto(2)
+        .call(module, name, INERT)
+        .stop()
+        .bytes()
+}
+
+/// A joblib dump of `{"w": <f8 array of `shape`>}`, with `after` (pickle
+/// opcodes that push one value) stored under "x" after the array's raw
+/// bytes when given. The array bytes follow the wrapper, as joblib writes.
+fn joblib_dump(shape: &[u8], raw: &[u8], after: Option<Pickle>) -> Vec<u8> {
+    let mut p = Pickle::new()
+        .proto(2)
+        .empty_dict()
+        .mark()
+        .short_unicode("w");
+    p = joblib_array(p, "f8", shape, raw);
+    if let Some(after) = after {
+        p = p.short_unicode("x").raw(&after.bytes());
+    }
+    p.op(b'u').stop().bytes()
+}
+
+/// Raw float bytes full of values that are not valid opcodes, as real
+/// weights are.
+fn weight_bytes(len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(37) | 0xa0)
+        .collect()
+}
+
+/// The cases issue 11 reported as passing the default gate.
+fn issue11_hostile(os_system: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let eval = Pickle::new()
+        .proto(2)
+        .call("builtins", "eval", "__import__('os').system('id')")
+        .stop()
+        .bytes();
+    // nullifAI: the payload runs first, then the stream breaks on purpose,
+    // so a loader raises only after the command ran.
+    let mut broken = Pickle::new()
+        .proto(2)
+        .call("os", "system", INERT)
+        .pop()
+        .bytes();
+    broken.extend_from_slice(b"\xff\xfe broken on purpose");
+    let payload_after_array = || {
+        joblib_dump(
+            &[5],
+            &weight_bytes(40),
+            Some(Pickle::new().call("os", "system", INERT)),
+        )
+    };
+    let mut samples: Vec<(&'static str, Vec<u8>)> = vec![
+        (
+            "m36_7z_eval.7z",
+            seven_zip(&[("payload.pkl", &eval), ("notes.txt", b"nothing here")]),
+        ),
+        (
+            "m37_nullifai_7z.pt",
+            seven_zip(&[("model/data.pkl", &broken), ("model/version", b"3\n")]),
+        ),
+        (
+            "m38_zip_in_zip_stored.zip",
+            zip(
+                &[
+                    Member::stored("bundle/model.pt", &torch_zip(os_system, &[])),
+                    Member::stored("bundle/README", b"weights"),
+                ],
+                true,
+            ),
+        ),
+        (
+            "m39_zip_in_zip_deflated.zip",
+            zip(
+                &[Member::deflated(
+                    "bundle/model.pt",
+                    &torch_zip(os_system, &[]),
+                )],
+                true,
+            ),
+        ),
+        (
+            "m40_tar_holding_pt.tar",
+            tar(&[("models/model.pt", &torch_zip(os_system, &[]))]),
+        ),
+        (
+            "m41_joblib_payload_after_array.joblib",
+            payload_after_array(),
+        ),
+    ];
+    let compressed: [(&str, &'static str); 6] = [
+        ("zlib", "m42_joblib_payload_after_array.zlib.joblib"),
+        ("gzip", "m43_joblib_payload_after_array.gz.joblib"),
+        ("bz2", "m44_joblib_payload_after_array.bz2.joblib"),
+        ("xz", "m45_joblib_payload_after_array.xz.joblib"),
+        ("lzma", "m46_joblib_payload_after_array.lzma.joblib"),
+        ("lz4", "m47_joblib_payload_after_array.lz4.joblib"),
+    ];
+    for (kind, name) in compressed {
+        samples.push((name, compress(kind, &payload_after_array())));
+    }
+    // An object array: joblib pickles its elements as a nested stream.
+    let mut object_array = joblib_array(Pickle::new().proto(2), "O8", &[1], &[]).bytes();
+    object_array.truncate(object_array.len() - 4); // object arrays have no padding
+    object_array.extend_from_slice(&call_pickle("subprocess", "check_output"));
+    object_array.push(b'.');
+    samples.push(("m48_joblib_object_array.joblib", object_array));
+    // An operand that runs past its frame (CPython's C unpickler reads on).
+    samples.push((
+        "m49_frame_overrun.pkl",
+        Pickle::new()
+            .proto(4)
+            .frame(2)
+            .short_unicode("hello")
+            .op(b'0')
+            .call("os", "system", INERT)
+            .stop()
+            .bytes(),
+    ));
+    samples.push((
+        "m50_binbytes_past_frame.pkl",
+        Pickle::new()
+            .proto(4)
+            .frame(3)
+            .op(b'B')
+            .raw(&4u32.to_le_bytes())
+            .raw(b"abcd")
+            .op(b'0')
+            .call("os", "system", INERT)
+            .stop()
+            .bytes(),
+    ));
+    // 10^12 list references from a few hundred bytes.
+    let mut memo_bomb = Pickle::new().proto(2).op(b']').binput(0);
+    for level in 1..=12u8 {
+        memo_bomb = memo_bomb.mark();
+        for _ in 0..10 {
+            memo_bomb = memo_bomb.binget(level - 1);
+        }
+        memo_bomb = memo_bomb.op(b'l').binput(level);
+    }
+    samples.push(("m51_memo_bomb.pkl", memo_bomb.stop().bytes()));
+    let mut dup_bomb = Pickle::new().proto(2).op(b']').binput(0);
+    for level in 1..=12u8 {
+        dup_bomb = dup_bomb.mark().binget(level - 1);
+        for _ in 0..9 {
+            dup_bomb = dup_bomb.op(b'2');
+        }
+        dup_bomb = dup_bomb.op(b'l').binput(level);
+    }
+    samples.push(("m52_dup_bomb.pkl", dup_bomb.stop().bytes()));
+    // a = []; b = [a]; a.append(b)
+    samples.push((
+        "m53_cycle.pkl",
+        Pickle::new()
+            .proto(2)
+            .op(b']')
+            .binput(0)
+            .op(b']')
+            .binput(1)
+            .binget(0)
+            .op(b'a')
+            .op(b'a')
+            .stop()
+            .bytes(),
+    ));
+    // Published code-execution gadgets outside the usual deny lists.
+    let gadgets: [(&'static str, &str, &str); 17] = [
+        ("m54_gadget_uuid.pkl", "uuid", "_get_command_stdout"),
+        ("m55_gadget_osx_support.pkl", "_osx_support", "_read_output"),
+        (
+            "m56_gadget_aix_support.pkl",
+            "_aix_support",
+            "_read_cmd_output",
+        ),
+        ("m57_gadget_pyrepl_pager.pkl", "_pyrepl.pager", "pipe_pager"),
+        (
+            "m58_gadget_script_helper.pkl",
+            "test.support.script_helper",
+            "assert_python_ok",
+        ),
+        (
+            "m59_gadget_collect_env.pkl",
+            "torch.utils.collect_env",
+            "run",
+        ),
+        (
+            "m60_gadget_inductor_codecache.pkl",
+            "torch._inductor.codecache",
+            "compile_file",
+        ),
+        (
+            "m61_gadget_bottleneck.pkl",
+            "torch.utils.bottleneck.__main__",
+            "run_cprofile",
+        ),
+        (
+            "m62_gadget_dynamo.pkl",
+            "torch._dynamo.eval_frame",
+            "optimize",
+        ),
+        (
+            "m63_gadget_fx.pkl",
+            "torch.fx.graph_module",
+            "reduce_graph_module",
+        ),
+        ("m64_gadget_torch_compile.pkl", "torch", "compile"),
+        (
+            "m65_gadget_lib2to3_driver.pkl",
+            "lib2to3.pgen2.driver",
+            "load_grammar",
+        ),
+        (
+            "m66_gadget_lib2to3_pgen.pkl",
+            "lib2to3.pgen2.pgen",
+            "generate_grammar",
+        ),
+        ("m67_gadget_nntplib.pkl", "nntplib", "NNTP"),
+        ("m68_gadget_interpreters.pkl", "_interpreters", "create"),
+        (
+            "m69_gadget_fickling_hook.pkl",
+            "fickling.hook",
+            "remove_hook",
+        ),
+        ("m70_gadget_pydoc_pipepager.pkl", "pydoc", "pipepager"),
+    ];
+    for (name, module, function) in gadgets {
+        samples.push((name, call_pickle(module, function)));
+    }
+    samples
+}
+
+/// The benign files issue 11 reported as flagged, and their neighbours.
+fn issue11_benign(state_dict: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    let torchscript = zip(
+        &[
+            Member::stored("vad/data.pkl", &torchscript_data_pickle()),
+            Member::stored("vad/constants.pkl", state_dict),
+            Member::stored(
+                "vad/code/__torch__/vad/model.py",
+                b"class VADRNNJITMerge(Module):\n  pass\n",
+            ),
+            Member::stored("vad/version", b"3\n"),
+        ],
+        true,
+    );
+    let raw = weight_bytes(48);
+    let dict_of_arrays = {
+        let mut p = Pickle::new()
+            .proto(2)
+            .empty_dict()
+            .mark()
+            .short_unicode("w");
+        p = joblib_array(p, "f8", &[2, 3], &raw);
+        p = p.short_unicode("b");
+        p = joblib_array(p, "i4", &[4], &raw[..16]);
+        p.op(b'u').stop().bytes()
+    };
+    // Protocol 4: the wrapper closes its frame, the array bytes follow
+    // outside any frame, then a new frame goes on.
+    let framed = {
+        let array = weight_bytes(16);
+        let wrapped = joblib_array(Pickle::new(), "f8", &[2], &array).bytes();
+        let (wrapper_ops, array_region) = wrapped.split_at(wrapped.len() - (4 + array.len()));
+        let head = Pickle::new()
+            .empty_dict()
+            .mark()
+            .short_unicode("w")
+            .raw(wrapper_ops)
+            .bytes();
+        let tail = Pickle::new().op(b'u').stop().bytes();
+        Pickle::new()
+            .proto(4)
+            .frame(head.len() as u64)
+            .raw(&head)
+            .raw(array_region)
+            .frame(tail.len() as u64)
+            .raw(&tail)
+            .bytes()
+    };
+    let estimator = |module: &str, class: &str| {
+        Pickle::new()
+            .proto(2)
+            .global("copyreg", "_reconstructor")
+            .mark()
+            .global(module, class)
+            .global("builtins", "object")
+            .none()
+            .tuple()
+            .reduce()
+            .empty_dict()
+            .build()
+            .stop()
+            .bytes()
+    };
+    let pt2 = zip(
+        &[
+            Member::stored("model/archive_format", b"pt2"),
+            Member::stored("model/models/model.json", b"{}"),
+            Member::stored(
+                "model/data/sample_inputs/model.pt",
+                &torch_zip(state_dict, &[]),
+            ),
+            Member::stored("model/data/weights/model.pt", &torch_zip(state_dict, &[])),
+        ],
+        true,
+    );
+    let mut samples: Vec<(&'static str, Vec<u8>)> = vec![
+        ("b13_torchscript.pt", torchscript),
+        ("b14_joblib_dict_of_arrays.joblib", dict_of_arrays.clone()),
+        ("b15_joblib_protocol4_framed.joblib", framed),
+    ];
+    let compressed: [(&str, &'static str); 6] = [
+        ("zlib", "b16_joblib_arrays.zlib.joblib"),
+        ("gzip", "b17_joblib_arrays.gz.joblib"),
+        ("bz2", "b18_joblib_arrays.bz2.joblib"),
+        ("xz", "b19_joblib_arrays.xz.joblib"),
+        ("lzma", "b20_joblib_arrays.lzma.joblib"),
+        ("lz4", "b21_joblib_arrays.lz4.joblib"),
+    ];
+    for (kind, name) in compressed {
+        samples.push((name, compress(kind, &dict_of_arrays)));
+    }
+    samples.extend([
+        (
+            "b22_sklearn_logistic.pkl",
+            estimator("sklearn.linear_model._logistic", "LogisticRegression"),
+        ),
+        (
+            "b23_xgboost_classifier.pkl",
+            estimator("xgboost.sklearn", "XGBClassifier"),
+        ),
+        (
+            "b24_collections_abc_iterable.pkl",
+            estimator("collections.abc", "Iterable"),
+        ),
+        ("b25_exported.pt2", pt2),
+        (
+            "b26_cfg_if_lib.rs",
+            b"cfg_if! {\n    if #[cfg(unix)] { mod unix; }\n}\n".to_vec(),
+        ),
+        ("b27_state_dict.7z", seven_zip(&[("model.pkl", state_dict)])),
+        (
+            "b28_table.csv.gz",
+            compress("gzip", b"name,value\nalpha,1\nbeta,2\n"),
+        ),
+        (
+            "b29_models.tar",
+            tar(&[("models/model.pt", &torch_zip(state_dict, &[]))]),
+        ),
+    ]);
+    samples
+}
+
+/// 10 GiB of f8: 128^4 * 5 elements.
+const BIG_SHAPE: [u8; 5] = [128, 128, 128, 128, 5];
+const BIG_ARRAY_BYTES: u64 = 128 * 128 * 128 * 128 * 5 * 8;
+
+/// Writes the joblib dumps with a 10 GiB array as sparse files: the
+/// opcodes before the array, a hole the size of the array, the opcodes
+/// after it.
+fn write_big_joblib_dumps(dir: &Path) {
+    fs::create_dir_all(dir).expect("create big dir");
+    for (name, after) in [
+        ("b_big_10gib_array.joblib", None),
+        (
+            "m_big_payload_after_10gib_array.joblib",
+            Some(Pickle::new().call("os", "system", INERT)),
+        ),
+    ] {
+        let whole = joblib_dump(&BIG_SHAPE, &[], after);
+        // joblib_dump put nothing where the array goes: split there.
+        let head = joblib_dump(&BIG_SHAPE, &[], None);
+        let split = head.len() - 2; // before SETITEMS and STOP
+        let (before, rest) = whole.split_at(split);
+        let mut file = fs::File::create(dir.join(name)).expect("create big file");
+        file.write_all(before).expect("write head");
+        file.seek(SeekFrom::Current(BIG_ARRAY_BYTES as i64))
+            .expect("seek past the array");
+        file.write_all(rest).expect("write tail");
+        println!("wrote sparse {}", dir.join(name).display());
+    }
 }

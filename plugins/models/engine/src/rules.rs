@@ -45,7 +45,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: PICKLE_UNKNOWN_GLOBAL,
         short_description: "Pickle imports a global outside the allow-list",
-        full_description: "The pickle stream imports a global that is neither on the allow-list of classes real frameworks pickle (PyTorch and TorchScript, NumPy, scikit-learn, XGBoost/LightGBM, joblib's array wrapper, collections) nor on the deny list. Any importable callable can be invoked by a pickle, so it is high; a class (upper-case name) in a pickle that otherwise rebuilds a recognised framework's objects, such as a custom nn.Module in a checkpoint, is medium.",
+        full_description: "The pickle stream imports a global that is neither on the allow-list of classes real frameworks pickle (PyTorch and TorchScript, NumPy, scikit-learn and the SciPy sparse matrices it keeps, XGBoost/LightGBM, joblib's array wrapper, collections) nor on the deny list. Any importable callable can be invoked by a pickle, so it is high; a class (upper-case name) in a pickle that otherwise rebuilds a recognised framework's objects, such as a custom nn.Module in a checkpoint, is medium.",
         help: "Check the named global. If it is a trusted class of your own code, add it to the stage option `allow-globals`, and load the file with an explicit allow-list (torch.load(weights_only=True) with safe globals).",
         default_severity: Severity::High,
     },

@@ -83,32 +83,6 @@ fn an_unknown_callable_outside_any_framework_is_high() {
     );
 }
 
-/// `torch.jit.save` writes the module as `__torch__` classes and its int
-/// lists through `torch.jit._pickle.build_intlist`.
-fn torchscript_data_pickle() -> Vec<u8> {
-    Pickle::new()
-        .proto(2)
-        .global("__torch__.vad.model", "VADRNNJITMerge")
-        .empty_tuple()
-        .op(0x81)
-        .mark()
-        .binunicode("training")
-        .op(0x89)
-        .binunicode("sizes")
-        .global("torch.jit._pickle", "build_intlist")
-        .mark()
-        .mark()
-        .binint1(1)
-        .binint1(64)
-        .op(b'l')
-        .tuple()
-        .reduce()
-        .op(b'd')
-        .build()
-        .stop()
-        .bytes()
-}
-
 #[test]
 fn torchscript_archive_is_clean_and_names_its_framework() {
     let archive = zip(

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::io::Write;
-
 use common::*;
 use cordon_models::{Limits, ModelFormat, Severity};
 
@@ -30,16 +28,6 @@ fn torch_zip(pickle: &[u8]) -> Vec<u8> {
         ],
         true,
     )
-}
-
-fn seven_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut writer = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
-    for (name, data) in entries {
-        writer
-            .push_archive_entry(sevenz_rust2::ArchiveEntry::new_file(name), Some(*data))
-            .unwrap();
-    }
-    writer.finish().unwrap().into_inner()
 }
 
 fn critical_in(scan: &cordon_models::ModelScan, member: &str) -> bool {
@@ -184,52 +172,6 @@ fn a_7z_without_models_is_not_a_model_and_a_corrupt_one_is_reported() {
         other.findings
     );
 }
-
-/// A joblib-style dump: compressed bytes of a pickle.
-fn compress(kind: &str, data: &[u8]) -> Vec<u8> {
-    match kind {
-        "zlib" => {
-            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        "gzip" => {
-            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(3));
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        "bz2" => {
-            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(3));
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        "xz" => {
-            let mut e =
-                lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(3))
-                    .unwrap();
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        "lzma" => {
-            let mut e = lzma_rust2::LzmaWriter::new_use_header(
-                Vec::new(),
-                &lzma_rust2::LzmaOptions::with_preset(3),
-                None,
-            )
-            .unwrap();
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        "lz4" => {
-            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
-            e.write_all(data).unwrap();
-            e.finish().unwrap()
-        }
-        other => panic!("no encoder {other}"),
-    }
-}
-
-const KINDS: &[&str] = &["zlib", "gzip", "bz2", "xz", "lzma", "lz4"];
 
 #[test]
 fn every_compressed_joblib_variant_is_followed() {

@@ -163,57 +163,6 @@ fn a_list_that_contains_itself_is_reported() {
     assert_clean(&scan("ok.pkl", &torch_state_dict_pickle()));
 }
 
-/// The pickle joblib writes for one array wrapper (state as joblib >= 1.2
-/// writes it), followed by the alignment padding and the raw bytes.
-fn joblib_array(p: Pickle, dtype: &str, shape: &[u8], raw: &[u8]) -> Pickle {
-    let mut p = p
-        .global("joblib.numpy_pickle", "NumpyArrayWrapper")
-        .empty_tuple()
-        .op(0x81)
-        .empty_dict()
-        .mark()
-        .short_unicode("subclass")
-        .global("numpy", "ndarray")
-        .short_unicode("shape")
-        .mark();
-    for &dim in shape {
-        p = p.binint1(dim);
-    }
-    p = p
-        .tuple()
-        .short_unicode("order")
-        .short_unicode("C")
-        .short_unicode("dtype")
-        .global("numpy", "dtype")
-        .short_unicode(dtype)
-        .op(0x89)
-        .op(0x88)
-        .op(0x87)
-        .reduce()
-        .mark()
-        .binint1(3)
-        .short_unicode("<")
-        .none()
-        .none()
-        .none()
-        .op(b'J')
-        .raw(&(-1i32).to_le_bytes())
-        .op(b'J')
-        .raw(&(-1i32).to_le_bytes())
-        .binint1(0)
-        .tuple()
-        .build()
-        .short_unicode("allow_mmap")
-        .op(0x88)
-        .short_unicode("numpy_array_alignment_bytes")
-        .binint1(16)
-        .op(b'u')
-        .build();
-    // padding-length byte, padding, then the data
-    p = p.raw(&[3, 0xff, 0xff, 0xff]);
-    p.raw(raw)
-}
-
 #[test]
 fn uncompressed_joblib_dict_of_arrays_is_clean() {
     // Raw float bytes full of values that are not opcodes.

@@ -1,6 +1,8 @@
 //! Builders for hostile and benign model files, assembled byte by byte.
 #![allow(dead_code)]
 
+use std::io::Write;
+
 use cordon_models::{Limits, ModelScan, Severity};
 
 pub fn scan(path: &str, bytes: &[u8]) -> ModelScan {
@@ -568,3 +570,138 @@ pub fn hdf5_with_attribute(name: &str, value: &[u8], variable: bool) -> Vec<u8> 
     }
     out
 }
+
+/// The pickle joblib writes for one array wrapper (state as joblib >= 1.2
+/// writes it), followed by the alignment padding and the raw bytes.
+pub fn joblib_array(p: Pickle, dtype: &str, shape: &[u8], raw: &[u8]) -> Pickle {
+    let mut p = p
+        .global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        .empty_tuple()
+        .op(0x81)
+        .empty_dict()
+        .mark()
+        .short_unicode("subclass")
+        .global("numpy", "ndarray")
+        .short_unicode("shape")
+        .mark();
+    for &dim in shape {
+        p = p.binint1(dim);
+    }
+    p = p
+        .tuple()
+        .short_unicode("order")
+        .short_unicode("C")
+        .short_unicode("dtype")
+        .global("numpy", "dtype")
+        .short_unicode(dtype)
+        .op(0x89)
+        .op(0x88)
+        .op(0x87)
+        .reduce()
+        .mark()
+        .binint1(3)
+        .short_unicode("<")
+        .none()
+        .none()
+        .none()
+        .op(b'J')
+        .raw(&(-1i32).to_le_bytes())
+        .op(b'J')
+        .raw(&(-1i32).to_le_bytes())
+        .binint1(0)
+        .tuple()
+        .build()
+        .short_unicode("allow_mmap")
+        .op(0x88)
+        .short_unicode("numpy_array_alignment_bytes")
+        .binint1(16)
+        .op(b'u')
+        .build();
+    // padding-length byte, padding, then the data
+    p = p.raw(&[3, 0xff, 0xff, 0xff]);
+    p.raw(raw)
+}
+
+/// `torch.jit.save` writes the module as `__torch__` classes and its int
+/// lists through `torch.jit._pickle.build_intlist`.
+pub fn torchscript_data_pickle() -> Vec<u8> {
+    Pickle::new()
+        .proto(2)
+        .global("__torch__.vad.model", "VADRNNJITMerge")
+        .empty_tuple()
+        .op(0x81)
+        .mark()
+        .binunicode("training")
+        .op(0x89)
+        .binunicode("sizes")
+        .global("torch.jit._pickle", "build_intlist")
+        .mark()
+        .mark()
+        .binint1(1)
+        .binint1(64)
+        .op(b'l')
+        .tuple()
+        .reduce()
+        .op(b'd')
+        .build()
+        .stop()
+        .bytes()
+}
+
+/// A 7z archive of `entries` (LZMA2, as the 7z tool writes by default).
+pub fn seven_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    for (name, data) in entries {
+        writer
+            .push_archive_entry(sevenz_rust2::ArchiveEntry::new_file(name), Some(*data))
+            .unwrap();
+    }
+    writer.finish().unwrap().into_inner()
+}
+
+/// A joblib-style dump: compressed bytes of a pickle.
+pub fn compress(kind: &str, data: &[u8]) -> Vec<u8> {
+    match kind {
+        "zlib" => {
+            let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "gzip" => {
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(3));
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "bz2" => {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::new(3));
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "xz" => {
+            let mut e =
+                lzma_rust2::XzWriter::new(Vec::new(), lzma_rust2::XzOptions::with_preset(3))
+                    .unwrap();
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "lzma" => {
+            let mut e = lzma_rust2::LzmaWriter::new_use_header(
+                Vec::new(),
+                &lzma_rust2::LzmaOptions::with_preset(3),
+                None,
+            )
+            .unwrap();
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        "lz4" => {
+            let mut e = lz4_flex::frame::FrameEncoder::new(Vec::new());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        }
+        other => panic!("no encoder {other}"),
+    }
+}
+
+/// Every compression joblib (and `compress`) knows.
+pub const KINDS: &[&str] = &["zlib", "gzip", "bz2", "xz", "lzma", "lz4"];

@@ -51,3 +51,24 @@ for name, estimator in estimators.items():
     with open(f"sklearn.{name}.pkl", "wb") as out:
         pickle.dump(estimator, out, protocol=5)
 joblib.dump(estimators["forest"], "sklearn.forest.gz.joblib", compress=("gzip", 3))
+
+# Fitted on sparse text features, scikit-learn keeps SciPy sparse matrices
+# (an SVC's support vectors, a KNN's training data) and SelectKBest keeps its
+# score function.
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_selection import SelectKBest, SelectPercentile, chi2, mutual_info_classif
+from sklearn.svm import SVC
+
+docs = ["free money now", "meeting at noon", "win cash prize", "lunch tomorrow?", "cheap pills", "project update"] * 3
+labels = [1, 0, 1, 0, 1, 0] * 3
+text = {
+    "text_svc": make_pipeline(TfidfVectorizer(), SelectKBest(chi2, k=5), SVC()).fit(docs, labels),
+    "text_knn": make_pipeline(TfidfVectorizer(), KNeighborsClassifier(n_neighbors=3)).fit(docs, labels),
+    "select_percentile": SelectPercentile(mutual_info_classif).fit(X, y),
+}
+for name, estimator in text.items():
+    with open(f"sklearn.{name}.pkl", "wb") as out:
+        pickle.dump(estimator, out, protocol=5)
+with open("numpy.subclasses.pkl", "wb") as out:
+    records = np.rec.array([(1, 2.0)], dtype=[("a", "i4"), ("b", "f8")])
+    pickle.dump({"matrix": np.asmatrix(np.eye(2)), "records": records, "record": records[0]}, out, protocol=5)
