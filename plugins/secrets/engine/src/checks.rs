@@ -172,6 +172,27 @@ fn ends_with_uuid(value: &[u8]) -> bool {
         && matches!(uuid[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
 }
 
+/// True if `value` ends with a UUID whose 32 hex digits look generated:
+/// letters and digits both present and no counting or repeating run
+/// (`12345678-1234-…`, `01234567-89ab-cdef-…`, `aaaaaaaa-…`), the shapes of
+/// hand-typed examples.
+pub(crate) fn uuid_digits_look_random(value: &[u8]) -> bool {
+    let Some(uuid) = value.len().checked_sub(36).map(|start| &value[start..]) else {
+        return false;
+    };
+    if !crate::decoys::is_uuid(uuid) {
+        return false;
+    }
+    let digits: Vec<u8> = uuid
+        .iter()
+        .filter(|&&b| b != b'-')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    digits.iter().any(u8::is_ascii_digit)
+        && digits.iter().any(u8::is_ascii_alphabetic)
+        && !crate::decoys::is_repetitive(&digits)
+}
+
 /// The first part of a Discord bot token is the bot's user id (a snowflake
 /// of 17 to 20 digits) in base64.
 fn discord_bot_token_is_valid(token: &[u8]) -> bool {
@@ -269,6 +290,28 @@ mod tests {
         assert!(!ends_with_uuid(b"123e4567-e89b-42d3-c456-426614174000"));
         assert!(!ends_with_uuid(b"123e4567e89b42d3a456426614174000"));
         assert!(!ends_with_uuid(b"short"));
+    }
+
+    #[test]
+    fn uuid_digits_that_look_hand_typed() {
+        assert!(uuid_digits_look_random(
+            b"5b836465-1c2d-9e3f-7a1b-3c4d5e6f7a8b"
+        ));
+        assert!(uuid_digits_look_random(
+            b"key-123e4567-e89b-02d3-c456-426614174000"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"12345678-1234-1234-1234-123456789012"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"01234567-89ab-cdef-0123-456789abcdef"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"123e4567e89b42d3a456426614174000"
+        ));
     }
 
     #[test]

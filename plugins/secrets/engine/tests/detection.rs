@@ -792,3 +792,110 @@ fn telegram_tokens_must_have_the_documented_shape() {
     assert_eq!(telegram(&format!("token = \"{}{body}\"\n", &id[..7])), 0);
     assert_eq!(telegram(&format!("token = \"{id}{body}x\"\n")), 0);
 }
+
+/// A UUID whose version and variant digits are random (so not RFC 9562),
+/// as a provider's key or a hand-made test value may be.
+fn random_uuid(rng: &mut Rng) -> String {
+    use fake_tokens::HEX;
+    loop {
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            rng.string(HEX, 8),
+            rng.string(HEX, 4),
+            rng.string(HEX, 4),
+            rng.string(HEX, 4),
+            rng.string(HEX, 12)
+        );
+        // Keep only values the version check alone would reject.
+        let bytes = uuid.as_bytes();
+        if !matches!(bytes[14], b'1'..=b'8') && uuid.chars().any(|c| c.is_ascii_alphabetic()) {
+            return uuid;
+        }
+    }
+}
+
+#[test]
+fn hash_and_uuid_values_are_kept_beside_a_provider_keyword() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let uuid = random_uuid(&mut rng);
+        let hex64 = rng.string(fake_tokens::HEX, 64);
+        let hex32 = rng.string(fake_tokens::HEX, 32);
+        for (text, rule, value) in [
+            // The provider rule's own name, any UUID (not only RFC 9562).
+            (
+                format!("HEROKU_API_KEY={uuid}\n"),
+                "secrets/heroku-api-key",
+                &uuid,
+            ),
+            (
+                format!("kucoin_api_secret: '{uuid}'\n"),
+                "secrets/kucoin-secret-key",
+                &uuid,
+            ),
+            // A name the provider rule does not spell out: the generic
+            // rule reports it, since the provider's keyword anchors it.
+            (
+                format!("HEROKU_SECRET: {uuid}\n"),
+                "secrets/generic-assignment",
+                &uuid,
+            ),
+            (
+                format!("messagebird_access_key = \"{uuid}\"\n"),
+                "secrets/generic-assignment",
+                &uuid,
+            ),
+            (
+                format!("sentry_client_secret = \"{hex64}\"\n"),
+                "secrets/generic-assignment",
+                &hex64,
+            ),
+            (
+                format!("\"kucoinPassword\": \"{hex32}\"\n"),
+                "secrets/generic-assignment",
+                &hex32,
+            ),
+        ] {
+            let found = scanner.scan_file("deploy/app.env", text.as_bytes());
+            assert!(
+                found.findings.iter().any(|f| f.rule_id == rule),
+                "{rule} missed (seed {seed}): {:?}",
+                found.findings
+            );
+            assert_shows_at_most_prefix(&found, value);
+        }
+    }
+}
+
+#[test]
+fn hash_and_uuid_values_stay_dropped_beside_generic_words() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let uuid = random_uuid(&mut rng);
+        let sha1 = rng.string(fake_tokens::HEX, 40);
+        let sha256 = rng.string(fake_tokens::HEX, 64);
+        let short = rng.string(fake_tokens::HEX, 8);
+        for text in [
+            format!("API_TOKEN={uuid}\n"),
+            format!("request_token = \"{uuid}\"\n"),
+            format!("commit_token = \"{sha1}\"\n"),
+            format!("secret: {sha256}\n"),
+            // A provider's name with a short git id or a hand-typed UUID.
+            format!("SENTRY_TOKEN={short}\n"),
+            "HEROKU_API_KEY=12345678-1234-1234-1234-123456789012\n".to_string(),
+            "HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef\n".to_string(),
+            // A provider's name that holds no credential word.
+            format!("heroku_app_id = \"{uuid}\"\n"),
+            format!("SENTRY_RELEASE={sha1}\n"),
+        ] {
+            let found = scanner.scan_file("deploy/app.env", text.as_bytes());
+            assert!(
+                found.findings.is_empty(),
+                "reported (seed {seed}) {text:?}: {:?}",
+                found.findings
+            );
+        }
+    }
+}
