@@ -27,6 +27,7 @@ pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
         Check::DiscordBotToken => discord_bot_token_is_valid(secret),
         Check::CloudflareTunnelToken => cloudflare_tunnel_token_is_valid(secret),
         Check::BasicAuth => basic_auth_is_valid(secret),
+        Check::PackagistCrc32 => packagist_crc32_is_valid(secret),
     };
     if passed {
         CheckOutcome::Valid
@@ -59,6 +60,16 @@ fn base62_crc32_is_valid(token: &[u8]) -> bool {
     }
     let (random, checksum) = body.split_at(30);
     base62_six(crc32fast::hash(random)) == checksum
+}
+
+/// Private Packagist documents its token checksum: the CRC32 of the prefix
+/// and the 60-hex random part, as 8 lower-case hex digits.
+fn packagist_crc32_is_valid(token: &[u8]) -> bool {
+    let Some(split) = token.len().checked_sub(8) else {
+        return false;
+    };
+    let (signed, checksum) = token.split_at(split);
+    format!("{:08x}", crc32fast::hash(signed)).as_bytes() == checksum
 }
 
 /// Base64url without padding, tolerant of trailing bits, as PyPI and JWTs
@@ -290,6 +301,22 @@ mod tests {
         assert!(!ends_with_uuid(b"123e4567-e89b-42d3-c456-426614174000"));
         assert!(!ends_with_uuid(b"123e4567e89b42d3a456426614174000"));
         assert!(!ends_with_uuid(b"short"));
+    }
+
+    #[test]
+    fn packagist_checksums() {
+        let random = "0123456789abcdef".repeat(4);
+        let signed = format!("packagist_ort_{}", &random[..60]);
+        let good = format!("{signed}{:08x}", crc32fast::hash(signed.as_bytes()));
+        assert!(packagist_crc32_is_valid(good.as_bytes()));
+        let mut bad = good.clone().into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'0' { b'1' } else { b'0' };
+        assert!(!packagist_crc32_is_valid(&bad));
+        // The prefix is signed too: the same digits under another prefix fail.
+        let swapped = good.replacen("_ort_", "_out_", 1);
+        assert!(!packagist_crc32_is_valid(swapped.as_bytes()));
+        assert!(!packagist_crc32_is_valid(b"short"));
     }
 
     #[test]

@@ -109,6 +109,8 @@ fn generate(spec: &str, rng: &mut Rng) -> Result<String, String> {
     Ok(match name {
         "base62-crc32" => fake_tokens::checksummed(rng, ""),
         "base62-crc32-bad" => fake_tokens::bad_checksum(&fake_tokens::checksummed(rng, "")),
+        "packagist" => fake_tokens::packagist_token(rng, argument),
+        "packagist-bad" => fake_tokens::bad_checksum(&fake_tokens::packagist_token(rng, argument)),
         "pypi" => fake_tokens::pypi_token(rng, argument),
         "jwt" => fake_tokens::jwt(rng, true),
         "jwt-no-alg" => fake_tokens::jwt(rng, false),
