@@ -899,3 +899,25 @@ fn hash_and_uuid_values_stay_dropped_beside_generic_words() {
         }
     }
 }
+
+#[test]
+fn a_clerk_key_is_reported_as_clerk_not_stripe() {
+    let scanner = scanner();
+    let mut rng = Rng::new(7);
+    let key = cat(&["sk_", "live_", &rng.string(fake_tokens::BASE62, 40)]);
+    let beside_clerk =
+        scanner.scan_file("app/.env", format!("CLERK_SECRET_KEY={key}\n").as_bytes());
+    let ids: Vec<_> = beside_clerk
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, ["secrets/clerk-secret-key"]);
+    let elsewhere = scanner.scan_file("app/.env", format!("PAYMENTS_KEY={key}\n").as_bytes());
+    let ids: Vec<_> = elsewhere
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, ["secrets/stripe-secret-key"]);
+}
