@@ -921,3 +921,31 @@ fn a_clerk_key_is_reported_as_clerk_not_stripe() {
         .collect();
     assert_eq!(ids, ["secrets/stripe-secret-key"]);
 }
+
+#[test]
+fn private_packagist_tokens_need_their_documented_checksum() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let prefix = cat(&["packa", "gist_", "out_"]);
+        let signed = format!("{prefix}{}", rng.string(fake_tokens::HEX, 60));
+        let good = format!("{signed}{:08x}", crc32fast::hash(signed.as_bytes()));
+        let bad = fake_tokens::bad_checksum(&good);
+        let found = scanner.scan_file(
+            "auth.json",
+            format!("{{\"token\": \"{good}\"}}\n").as_bytes(),
+        );
+        let ids: Vec<_> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(ids, ["secrets/packagist-auth-token"], "seed {seed}");
+        assert_shows_at_most_prefix(&found, &good[14..]);
+        let decoy = scanner.scan_file(
+            "auth.json",
+            format!("{{\"token\": \"{bad}\"}}\n").as_bytes(),
+        );
+        assert!(
+            decoy.findings.is_empty(),
+            "seed {seed}: {:?}",
+            decoy.findings
+        );
+    }
+}
