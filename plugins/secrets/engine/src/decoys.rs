@@ -16,6 +16,11 @@ const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
     "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",
     "f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397",
     "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",
+    // SSLMate's sslmate-agent.conf example API key.
+    "7494a2ab387b99ddfcc65d7db295e08e3a77ff7bae61a566026d566c6bf2ce83",
+    // The UUID of RFC 4122's examples, which Polymarket's docs print as an
+    // API key.
+    "a3a9e1ed9732cab28868127be00f1ce921acaefdd5c3b23a6e9e0072bd9c1a34",
 ];
 
 /// Words that mark a value as a stand-in rather than a credential. AWS's

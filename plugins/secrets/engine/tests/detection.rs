@@ -949,3 +949,23 @@ fn private_packagist_tokens_need_their_documented_checksum() {
         );
     }
 }
+
+#[test]
+fn documented_example_credentials_are_not_reported() {
+    let scanner = scanner();
+    // SSLMate's and Polymarket's documentation examples, assembled so this
+    // file holds neither whole.
+    for text in [
+        format!(
+            "SSLMATE_API_KEY = \"{}\"\n",
+            cat(&["123_", "AKRCEYZdHUrjegJ19oyI"])
+        ),
+        format!(
+            "POLY_API_KEY = \"{}\"\n",
+            cat(&["550e8400-e29b-", "41d4-a716-446655440000"])
+        ),
+    ] {
+        let found = scanner.scan_file("config.env", text.as_bytes());
+        assert!(found.findings.is_empty(), "{text:?}: {:?}", found.findings);
+    }
+}
