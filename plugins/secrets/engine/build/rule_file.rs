@@ -99,6 +99,7 @@ pub enum CheckName {
     DiscordBotToken,
     CloudflareTunnelToken,
     BasicAuth,
+    PackagistCrc32,
 }
 
 impl SeverityName {
@@ -125,6 +126,7 @@ impl CheckName {
             CheckName::DiscordBotToken => "DiscordBotToken",
             CheckName::CloudflareTunnelToken => "CloudflareTunnelToken",
             CheckName::BasicAuth => "BasicAuth",
+            CheckName::PackagistCrc32 => "PackagistCrc32",
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | XML | `<x>v</x>` (value possibly on its own line), `<add key="x" value="v"/>` |
 //! | embedded | `KEY=v\n` inside a JSON string, `Password=v;` in a connection string |
 //! | whitespace-separated | Dockerfile `ENV X v`, `.netrc` `password v` |
+//! | sibling fields | a Kubernetes `env` entry: `- name: X` then `value: v` on the next line |
 //! | header | `Authorization: Bearer v`, `Basic v` (must decode to `user:pass`), `token v` |
 //! | encoded | Kubernetes `Secret` `data:` values and `.npmrc` `_password` (base64, decoded) |
 //!
@@ -263,7 +264,77 @@ pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option
         }
         _ => None,
     };
-    assignment.or_else(|| operator_form(buffer, name))
+    assignment
+        .or_else(|| operator_form(buffer, name.clone()))
+        .or_else(|| named_entry_value(buffer, name))
+}
+
+/// A Kubernetes-style entry whose name and value are sibling fields: the
+/// credential name is the value of a `name:` key and its value the `value:`
+/// key on the next line (container `env` lists, Helm values):
+///
+/// ```yaml
+/// - name: API_TOKEN
+///   value: "v"
+/// ```
+///
+/// A `valueFrom:` reference has no literal value and is not one.
+fn named_entry_value(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
+    // Before the name on its line: `name:`, optionally quoted, after
+    // blanks or a list dash.
+    let line = line_start(buffer, name.start)?;
+    let mut before = name.start;
+    if before > line && is_quote(buffer[before - 1]) {
+        before -= 1;
+    }
+    let key_line = &buffer[line..before];
+    let key = key_line.trim_ascii_end().strip_suffix(b":")?;
+    let key = key.trim_ascii_end();
+    let key = key
+        .strip_suffix(b"\"")
+        .and_then(|k| k.strip_prefix(b"\""))
+        .or_else(|| key.strip_suffix(b"'").and_then(|k| k.strip_prefix(b"'")))
+        .unwrap_or(key)
+        .trim_ascii();
+    let key = key
+        .strip_prefix(b"- ")
+        .map_or(key, <[u8]>::trim_ascii_start);
+    if key != b"name" {
+        return None;
+    }
+    // After the name: an optional closing quote, then the end of the line.
+    let mut at = name.end;
+    if buffer.get(at).copied().is_some_and(is_quote) {
+        at += 1;
+    }
+    let at = skip_blanks(buffer, at);
+    let at = match buffer.get(at) {
+        Some(b'\r') if buffer.get(at + 1) == Some(&b'\n') => at + 2,
+        Some(b'\n') => at + 1,
+        _ => return None,
+    };
+    // The next line: `value:` and a literal.
+    let field = skip_blanks(buffer, at);
+    let rest = buffer.get(field..)?;
+    let past = if rest.starts_with(b"value:") {
+        field + b"value:".len()
+    } else if rest.starts_with(b"\"value\":") {
+        field + b"\"value\":".len()
+    } else {
+        return None;
+    };
+    let value_at = skip_blanks(buffer, past);
+    let value = match quoted_value(buffer, value_at) {
+        Some((value, _)) => value,
+        None if buffer.get(value_at).copied().is_some_and(is_quote) => return None,
+        None => unquoted_value(buffer, value_at)?,
+    };
+    Some(Assignment {
+        name,
+        value,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
+    })
 }
 
 /// `<password>value</password>`, the value possibly on its own line.
@@ -939,6 +1010,27 @@ mod tests {
             value_at("Authorization: Negotiate t0k", "Authorization"),
             None
         );
+    }
+
+    #[test]
+    fn kubernetes_name_value_entries() {
+        let entry = "env:\n  - name: API_TOKEN\n    value: Zq8vL2pR5wk3J9x2\n";
+        assert_eq!(
+            value_at(entry, "TOKEN").as_deref(),
+            Some("Zq8vL2pR5wk3J9x2")
+        );
+        let quoted = "- name: \"DB_PASSWORD\"\r\n  value: \"Zq8vL2pR5wk3\"\r\n";
+        assert_eq!(
+            value_at(quoted, "PASSWORD").as_deref(),
+            Some("Zq8vL2pR5wk3")
+        );
+        // A reference, another key, or a value that is not on the next line.
+        let from = "- name: API_TOKEN\n  valueFrom:\n    secretKeyRef: {name: x}\n";
+        assert_eq!(value_at(from, "TOKEN"), None);
+        let other = "- title: API_TOKEN\n  value: Zq8vL2pR5wk3J9x2\n";
+        assert_eq!(value_at(other, "TOKEN"), None);
+        let later = "- name: API_TOKEN\n  image: x\n  value: Zq8vL2pR5wk3J9x2\n";
+        assert_eq!(value_at(later, "TOKEN"), None);
     }
 
     #[test]

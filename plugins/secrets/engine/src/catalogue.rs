@@ -51,6 +51,9 @@ pub enum Check {
     CloudflareTunnelToken,
     /// HTTP Basic credentials: base64 of printable `user:password`.
     BasicAuth,
+    /// Private Packagist: prefix, 60 hex and 8 hex digits of the CRC32 of
+    /// the prefix and the random part (lower case, zero-padded).
+    PackagistCrc32,
 }
 
 /// One built-in rule.

@@ -27,6 +27,7 @@ pub(crate) fn run_check(check: Check, secret: &[u8]) -> CheckOutcome {
         Check::DiscordBotToken => discord_bot_token_is_valid(secret),
         Check::CloudflareTunnelToken => cloudflare_tunnel_token_is_valid(secret),
         Check::BasicAuth => basic_auth_is_valid(secret),
+        Check::PackagistCrc32 => packagist_crc32_is_valid(secret),
     };
     if passed {
         CheckOutcome::Valid
@@ -59,6 +60,16 @@ fn base62_crc32_is_valid(token: &[u8]) -> bool {
     }
     let (random, checksum) = body.split_at(30);
     base62_six(crc32fast::hash(random)) == checksum
+}
+
+/// Private Packagist documents its token checksum: the CRC32 of the prefix
+/// and the 60-hex random part, as 8 lower-case hex digits.
+fn packagist_crc32_is_valid(token: &[u8]) -> bool {
+    let Some(split) = token.len().checked_sub(8) else {
+        return false;
+    };
+    let (signed, checksum) = token.split_at(split);
+    format!("{:08x}", crc32fast::hash(signed)).as_bytes() == checksum
 }
 
 /// Base64url without padding, tolerant of trailing bits, as PyPI and JWTs
@@ -172,6 +183,27 @@ fn ends_with_uuid(value: &[u8]) -> bool {
         && matches!(uuid[19].to_ascii_lowercase(), b'8' | b'9' | b'a' | b'b')
 }
 
+/// True if `value` ends with a UUID whose 32 hex digits look generated:
+/// letters and digits both present and no counting or repeating run
+/// (`12345678-1234-…`, `01234567-89ab-cdef-…`, `aaaaaaaa-…`), the shapes of
+/// hand-typed examples.
+pub(crate) fn uuid_digits_look_random(value: &[u8]) -> bool {
+    let Some(uuid) = value.len().checked_sub(36).map(|start| &value[start..]) else {
+        return false;
+    };
+    if !crate::decoys::is_uuid(uuid) {
+        return false;
+    }
+    let digits: Vec<u8> = uuid
+        .iter()
+        .filter(|&&b| b != b'-')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    digits.iter().any(u8::is_ascii_digit)
+        && digits.iter().any(u8::is_ascii_alphabetic)
+        && !crate::decoys::is_repetitive(&digits)
+}
+
 /// The first part of a Discord bot token is the bot's user id (a snowflake
 /// of 17 to 20 digits) in base64.
 fn discord_bot_token_is_valid(token: &[u8]) -> bool {
@@ -269,6 +301,44 @@ mod tests {
         assert!(!ends_with_uuid(b"123e4567-e89b-42d3-c456-426614174000"));
         assert!(!ends_with_uuid(b"123e4567e89b42d3a456426614174000"));
         assert!(!ends_with_uuid(b"short"));
+    }
+
+    #[test]
+    fn packagist_checksums() {
+        let random = "0123456789abcdef".repeat(4);
+        let signed = format!("packagist_ort_{}", &random[..60]);
+        let good = format!("{signed}{:08x}", crc32fast::hash(signed.as_bytes()));
+        assert!(packagist_crc32_is_valid(good.as_bytes()));
+        let mut bad = good.clone().into_bytes();
+        let last = bad.len() - 1;
+        bad[last] = if bad[last] == b'0' { b'1' } else { b'0' };
+        assert!(!packagist_crc32_is_valid(&bad));
+        // The prefix is signed too: the same digits under another prefix fail.
+        let swapped = good.replacen("_ort_", "_out_", 1);
+        assert!(!packagist_crc32_is_valid(swapped.as_bytes()));
+        assert!(!packagist_crc32_is_valid(b"short"));
+    }
+
+    #[test]
+    fn uuid_digits_that_look_hand_typed() {
+        assert!(uuid_digits_look_random(
+            b"5b836465-1c2d-9e3f-7a1b-3c4d5e6f7a8b"
+        ));
+        assert!(uuid_digits_look_random(
+            b"key-123e4567-e89b-02d3-c456-426614174000"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"12345678-1234-1234-1234-123456789012"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"01234567-89ab-cdef-0123-456789abcdef"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+        ));
+        assert!(!uuid_digits_look_random(
+            b"123e4567e89b42d3a456426614174000"
+        ));
     }
 
     #[test]

@@ -16,6 +16,11 @@ const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
     "2cafc0970149a84f3b9e62eaf169f36f59907a3b3e31f7b82e68c69cd27f7326",
     "f2d6ca16515033e5dce14eba840b979d27b5cbae24bb3e5bf484339667f86397",
     "7f75367e7881255134e1375e723d1dea8ad5f6a4fdb79d938df1f1754a830606",
+    // SSLMate's sslmate-agent.conf example API key.
+    "7494a2ab387b99ddfcc65d7db295e08e3a77ff7bae61a566026d566c6bf2ce83",
+    // The UUID of RFC 4122's examples, which Polymarket's docs print as an
+    // API key.
+    "a3a9e1ed9732cab28868127be00f1ce921acaefdd5c3b23a6e9e0072bd9c1a34",
 ];
 
 /// Words that mark a value as a stand-in rather than a credential. AWS's
@@ -112,7 +117,7 @@ fn is_documented_example(value: &[u8]) -> bool {
 
 /// Few distinct characters (`aaaaaaaa`, `abababab`) or a counting run
 /// (`12345678`, `abcdefgh`).
-fn is_repetitive(value: &[u8]) -> bool {
+pub(crate) fn is_repetitive(value: &[u8]) -> bool {
     let mut seen = [false; 256];
     for &b in value {
         seen[usize::from(b)] = true;
@@ -131,9 +136,27 @@ fn is_repetitive(value: &[u8]) -> bool {
 /// Extra filters for context rules (`password = "…"`), whose values have no
 /// issuer-defined shape: anything that is recognisably something else.
 pub(crate) fn is_non_secret_value(value: &[u8]) -> bool {
-    is_uuid(value)
-        || is_hex_digest(value)
-        || is_integrity_hash(value)
+    is_uuid(value) || is_hex_digest(value) || is_non_secret_unless_hash(value)
+}
+
+/// A full UUID or a hex string of a digest's length (32 to 128 digits):
+/// an id or a hash beside a generic name, but the credential itself beside
+/// a provider's name (`HEROKU_SECRET`, `SENTRY_TOKEN`), since many providers
+/// issue their keys in exactly these shapes. Short hex (a git short id)
+/// never counts.
+pub(crate) fn is_full_hash_or_uuid(value: &[u8]) -> bool {
+    is_uuid(value) || (value.len() >= 32 && is_hex_digest(value))
+}
+
+/// [`is_non_secret_value`] without its hash and UUID shapes, for values
+/// assigned to a provider's name: those shapes then stay in only when
+/// [`is_full_hash_or_uuid`] says so.
+pub(crate) fn is_non_secret_provider_value(value: &[u8]) -> bool {
+    !is_full_hash_or_uuid(value) && is_non_secret_value(value)
+}
+
+fn is_non_secret_unless_hash(value: &[u8]) -> bool {
+    is_integrity_hash(value)
         || is_public_key_material(value)
         || is_reference(value)
         || is_word_like(value)
@@ -247,6 +270,28 @@ mod tests {
         }
         for value in ["k3J9x2mQ7vB1", "Tr0ub4dor&3x"] {
             assert!(!is_non_secret_value(value.as_bytes()), "{value}");
+        }
+    }
+
+    #[test]
+    fn provider_named_values_keep_full_hashes_and_uuids_only() {
+        // Kept beside a provider's name: a UUID and digest-length hex.
+        for value in [
+            "123e4567-e89b-12d3-a456-426614174000",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "9f86d081884c7d659a2feaa0c55ad015",
+        ] {
+            assert!(is_non_secret_value(value.as_bytes()), "{value}");
+            assert!(!is_non_secret_provider_value(value.as_bytes()), "{value}");
+        }
+        // Still dropped: a short git id, digits, references, integrity hashes.
+        for value in [
+            "da39a3e",
+            "1234567890123",
+            "https://example.org/token",
+            "sha512-z4PhNX7vuL3xVChQ1m2AB9Yg5AULVxXcg/SpIdNs6c5H0NE8XYXysP+DGNKHfuwvY7kxvUdBeoGlODJ6+SfaPg==",
+        ] {
+            assert!(is_non_secret_provider_value(value.as_bytes()), "{value}");
         }
     }
 }

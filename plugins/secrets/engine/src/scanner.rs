@@ -21,10 +21,10 @@ use crate::assignment::{
     pgpass_passwords,
 };
 use crate::catalogue::{BUILTIN_RULES, Check, Matcher, remediation};
-use crate::checks::{CheckOutcome, run_check};
+use crate::checks::{CheckOutcome, run_check, uuid_digits_look_random};
 use crate::config::{ConfigError, CustomRuleConfig, ScannerConfig};
 use crate::decode::{Encoding, decode_around};
-use crate::decoys::{is_non_secret_value, is_placeholder};
+use crate::decoys::{is_non_secret_provider_value, is_non_secret_value, is_placeholder};
 use crate::entropy::shannon_entropy;
 use crate::locate::{LineIndex, PositionMemo};
 use crate::prefilter::{Hit, Prefilter, RuleKeywords};
@@ -442,7 +442,7 @@ impl Scanner {
         let mut candidates = Vec::new();
         for (rule, rule_windows) in windows.into_iter().enumerate() {
             for window in rule_windows {
-                self.match_window(buffer, rule, window, &mut candidates);
+                self.match_window(buffer, rule, window, &anchor_hits, &mut candidates);
             }
         }
         for (rule, hit) in anchor_hits {
@@ -454,11 +454,14 @@ impl Scanner {
 
     /// Runs one rule's matcher in a merged window and keeps the candidates
     /// that pass validation.
+    /// `anchor_hits` are the keyword hits of keyword-anchored provider
+    /// rules in `buffer`, in order of their end.
     fn match_window(
         &self,
         buffer: &[u8],
         rule_index: usize,
         window: Range<usize>,
+        anchor_hits: &[(usize, Range<usize>)],
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_index];
@@ -492,7 +495,8 @@ impl Scanner {
                 if let Some(found) = assignment::parse_at(buffer, window, Names::Credential)
                     && found.form == *form
                 {
-                    self.push_assignment(rule_index, buffer, &found, out);
+                    let provider_named = names_a_provider(&found.name, anchor_hits);
+                    self.push_assignment(rule_index, buffer, &found, provider_named, out);
                 }
             }
             CompiledMatcher::PrivateKeyBlock => {
@@ -551,31 +555,41 @@ impl Scanner {
         secret: &[u8],
         out: &mut Vec<Candidate>,
     ) {
-        self.push_if_valid_via(rule_index, span, secret, Vec::new(), out);
+        self.push_if_valid_via(rule_index, span, secret, Vec::new(), false, out);
     }
 
     /// An assignment's value as a candidate: decoded first where its form
     /// says the value is base64 (a Kubernetes `data:` value is checked as
     /// the text it holds), and a `user:password` pair must decode as one.
+    /// `provider_named`: the name holds a provider rule's keyword
+    /// (`HEROKU_SECRET`), so a hash- or UUID-shaped value is that provider's
+    /// credential, not a digest or an id.
     fn push_assignment(
         &self,
         rule_index: usize,
         buffer: &[u8],
         found: &Assignment,
+        provider_named: bool,
         out: &mut Vec<Candidate>,
     ) {
         let value = &buffer[found.value.clone()];
+        let span = found.value.clone();
         match found.encoding {
-            ValueEncoding::Plain => self.push_if_valid(rule_index, found.value.clone(), value, out),
+            ValueEncoding::Plain => {
+                self.push_if_valid_via(rule_index, span, value, Vec::new(), provider_named, out)
+            }
             ValueEncoding::Base64Text => match decode_printable(value) {
                 Some(decoded) => self.push_if_valid_via(
                     rule_index,
-                    found.value.clone(),
+                    span,
                     &decoded,
                     vec![Encoding::Base64],
+                    provider_named,
                     out,
                 ),
-                None => self.push_if_valid(rule_index, found.value.clone(), value, out),
+                None => {
+                    self.push_if_valid_via(rule_index, span, value, Vec::new(), provider_named, out)
+                }
             },
             ValueEncoding::Base64Pair => {
                 let Some(decoded) = decode_printable(value) else {
@@ -616,12 +630,15 @@ impl Scanner {
         }
     }
 
+    /// `provider_named` (generic rules only): keep hash- and UUID-shaped
+    /// values, which a generic name alone would drop.
     fn push_if_valid_via(
         &self,
         rule_index: usize,
         span: Range<usize>,
         secret: &[u8],
         via: Vec<Encoding>,
+        provider_named: bool,
         out: &mut Vec<Candidate>,
     ) {
         let rule = &self.rules[rule_index];
@@ -637,13 +654,25 @@ impl Scanner {
         };
         if shannon_entropy(secret) < min_entropy
             || is_placeholder(secret)
-            || (rule.generic && is_non_secret_value(secret))
+            || (rule.generic && !provider_named && is_non_secret_value(secret))
+            || (rule.generic && provider_named && is_non_secret_provider_value(secret))
         {
             return;
         }
         // A look-alike with a bad checksum is kept until overlaps are
         // resolved, so that generic rules yield to it too; then dropped.
-        let checksum = run_check(rule.check, secret);
+        let mut checksum = run_check(rule.check, secret);
+        // A UUID's version and variant digits tell a generated id from a
+        // hand-typed one; a keyword-anchored rule's name already says whose
+        // credential it is, so there any UUID with random-looking digits
+        // counts (providers document "a UUID", not its version).
+        if checksum == CheckOutcome::Invalid
+            && rule.check == Check::Uuid
+            && rule.anchored.is_some()
+            && uuid_digits_look_random(secret)
+        {
+            checksum = CheckOutcome::Valid;
+        }
         out.push(Candidate {
             rule: rule_index,
             span,
@@ -1199,6 +1228,16 @@ const MAX_LINE_LOOKBACK: usize = 1024;
 
 /// The start of the line containing `offset`, if it is at most
 /// `MAX_LINE_LOOKBACK` bytes back; else `offset` itself.
+/// True if one of `anchor_hits` (keyword hits of keyword-anchored provider
+/// rules, in order of their end) lies inside `name`.
+fn names_a_provider(name: &Range<usize>, anchor_hits: &[(usize, Range<usize>)]) -> bool {
+    let first = anchor_hits.partition_point(|(_, hit)| hit.end <= name.start);
+    anchor_hits[first..]
+        .iter()
+        .take_while(|(_, hit)| hit.end <= name.end)
+        .any(|(_, hit)| hit.start >= name.start)
+}
+
 fn line_start_near(buffer: &[u8], offset: usize) -> usize {
     let floor = offset.saturating_sub(MAX_LINE_LOOKBACK);
     match memchr::memrchr(b'\n', &buffer[floor..offset]) {

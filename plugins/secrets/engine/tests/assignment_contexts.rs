@@ -295,6 +295,15 @@ fn cases() -> Vec<Case> {
         secret: pgpass,
         negative: "db.internal:5432:app:app_user:changeme\n".to_string(),
     });
+    // A Kubernetes container `env` entry: the name and the value are
+    // sibling fields on consecutive lines.
+    let env_entry = value();
+    all.push(case(
+        "Kubernetes env entry (name and value fields)",
+        "env:\n  - name: DEPLOY_TOKEN\n    value: \"{v}\"\n",
+        &env_entry,
+        "${DEPLOY_TOKEN}",
+    ));
     all
 }
 

@@ -792,3 +792,180 @@ fn telegram_tokens_must_have_the_documented_shape() {
     assert_eq!(telegram(&format!("token = \"{}{body}\"\n", &id[..7])), 0);
     assert_eq!(telegram(&format!("token = \"{id}{body}x\"\n")), 0);
 }
+
+/// A UUID whose version and variant digits are random (so not RFC 9562),
+/// as a provider's key or a hand-made test value may be.
+fn random_uuid(rng: &mut Rng) -> String {
+    use fake_tokens::HEX;
+    loop {
+        let uuid = format!(
+            "{}-{}-{}-{}-{}",
+            rng.string(HEX, 8),
+            rng.string(HEX, 4),
+            rng.string(HEX, 4),
+            rng.string(HEX, 4),
+            rng.string(HEX, 12)
+        );
+        // Keep only values the version check alone would reject.
+        let bytes = uuid.as_bytes();
+        if !matches!(bytes[14], b'1'..=b'8') && uuid.chars().any(|c| c.is_ascii_alphabetic()) {
+            return uuid;
+        }
+    }
+}
+
+#[test]
+fn hash_and_uuid_values_are_kept_beside_a_provider_keyword() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let uuid = random_uuid(&mut rng);
+        let hex64 = rng.string(fake_tokens::HEX, 64);
+        let hex32 = rng.string(fake_tokens::HEX, 32);
+        for (text, rule, value) in [
+            // The provider rule's own name, any UUID (not only RFC 9562).
+            (
+                format!("HEROKU_API_KEY={uuid}\n"),
+                "secrets/heroku-api-key",
+                &uuid,
+            ),
+            (
+                format!("kucoin_api_secret: '{uuid}'\n"),
+                "secrets/kucoin-secret-key",
+                &uuid,
+            ),
+            // A name the provider rule does not spell out: the generic
+            // rule reports it, since the provider's keyword anchors it.
+            (
+                format!("HEROKU_SECRET: {uuid}\n"),
+                "secrets/generic-assignment",
+                &uuid,
+            ),
+            (
+                format!("messagebird_access_key = \"{uuid}\"\n"),
+                "secrets/generic-assignment",
+                &uuid,
+            ),
+            (
+                format!("sentry_client_secret = \"{hex64}\"\n"),
+                "secrets/generic-assignment",
+                &hex64,
+            ),
+            (
+                format!("\"kucoinPassword\": \"{hex32}\"\n"),
+                "secrets/generic-assignment",
+                &hex32,
+            ),
+        ] {
+            let found = scanner.scan_file("deploy/app.env", text.as_bytes());
+            assert!(
+                found.findings.iter().any(|f| f.rule_id == rule),
+                "{rule} missed (seed {seed}): {:?}",
+                found.findings
+            );
+            assert_shows_at_most_prefix(&found, value);
+        }
+    }
+}
+
+#[test]
+fn hash_and_uuid_values_stay_dropped_beside_generic_words() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let uuid = random_uuid(&mut rng);
+        let sha1 = rng.string(fake_tokens::HEX, 40);
+        let sha256 = rng.string(fake_tokens::HEX, 64);
+        let short = rng.string(fake_tokens::HEX, 8);
+        for text in [
+            format!("API_TOKEN={uuid}\n"),
+            format!("request_token = \"{uuid}\"\n"),
+            format!("commit_token = \"{sha1}\"\n"),
+            format!("secret: {sha256}\n"),
+            // A provider's name with a short git id or a hand-typed UUID.
+            format!("SENTRY_TOKEN={short}\n"),
+            "HEROKU_API_KEY=12345678-1234-1234-1234-123456789012\n".to_string(),
+            "HEROKU_API_KEY=01234567-89ab-cdef-0123-456789abcdef\n".to_string(),
+            // A provider's name that holds no credential word.
+            format!("heroku_app_id = \"{uuid}\"\n"),
+            format!("SENTRY_RELEASE={sha1}\n"),
+        ] {
+            let found = scanner.scan_file("deploy/app.env", text.as_bytes());
+            assert!(
+                found.findings.is_empty(),
+                "reported (seed {seed}) {text:?}: {:?}",
+                found.findings
+            );
+        }
+    }
+}
+
+#[test]
+fn a_clerk_key_is_reported_as_clerk_not_stripe() {
+    let scanner = scanner();
+    let mut rng = Rng::new(7);
+    let key = cat(&["sk_", "live_", &rng.string(fake_tokens::BASE62, 40)]);
+    let beside_clerk =
+        scanner.scan_file("app/.env", format!("CLERK_SECRET_KEY={key}\n").as_bytes());
+    let ids: Vec<_> = beside_clerk
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, ["secrets/clerk-secret-key"]);
+    let elsewhere = scanner.scan_file("app/.env", format!("PAYMENTS_KEY={key}\n").as_bytes());
+    let ids: Vec<_> = elsewhere
+        .findings
+        .iter()
+        .map(|f| f.rule_id.as_str())
+        .collect();
+    assert_eq!(ids, ["secrets/stripe-secret-key"]);
+}
+
+#[test]
+fn private_packagist_tokens_need_their_documented_checksum() {
+    let scanner = scanner();
+    for seed in 1..=5 {
+        let mut rng = Rng::new(seed);
+        let prefix = cat(&["packa", "gist_", "out_"]);
+        let signed = format!("{prefix}{}", rng.string(fake_tokens::HEX, 60));
+        let good = format!("{signed}{:08x}", crc32fast::hash(signed.as_bytes()));
+        let bad = fake_tokens::bad_checksum(&good);
+        let found = scanner.scan_file(
+            "auth.json",
+            format!("{{\"token\": \"{good}\"}}\n").as_bytes(),
+        );
+        let ids: Vec<_> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(ids, ["secrets/packagist-auth-token"], "seed {seed}");
+        assert_shows_at_most_prefix(&found, &good[14..]);
+        let decoy = scanner.scan_file(
+            "auth.json",
+            format!("{{\"token\": \"{bad}\"}}\n").as_bytes(),
+        );
+        assert!(
+            decoy.findings.is_empty(),
+            "seed {seed}: {:?}",
+            decoy.findings
+        );
+    }
+}
+
+#[test]
+fn documented_example_credentials_are_not_reported() {
+    let scanner = scanner();
+    // SSLMate's and Polymarket's documentation examples, assembled so this
+    // file holds neither whole.
+    for text in [
+        format!(
+            "SSLMATE_API_KEY = \"{}\"\n",
+            cat(&["123_", "AKRCEYZdHUrjegJ19oyI"])
+        ),
+        format!(
+            "POLY_API_KEY = \"{}\"\n",
+            cat(&["550e8400-e29b-", "41d4-a716-446655440000"])
+        ),
+    ] {
+        let found = scanner.scan_file("config.env", text.as_bytes());
+        assert!(found.findings.is_empty(), "{text:?}: {:?}", found.findings);
+    }
+}

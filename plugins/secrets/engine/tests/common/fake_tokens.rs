@@ -73,6 +73,14 @@ pub fn checksummed(rng: &mut Rng, prefix: &str) -> String {
     format!("{prefix}{random}{checksum}")
 }
 
+/// A Private Packagist token: `packagist_<kind>_`, 60 hex and the CRC32 of
+/// both in 8 hex digits (`kind` is `ort`, `out` or `uut`).
+pub fn packagist_token(rng: &mut Rng, kind: &str) -> String {
+    let signed = format!("{}{kind}_{}", cat(&["packa", "gist_"]), rng.string(HEX, 60));
+    let checksum = crc32fast::hash(signed.as_bytes());
+    format!("{signed}{checksum:08x}")
+}
+
 /// The same shape with the last checksum digit changed.
 pub fn bad_checksum(token: &str) -> String {
     let mut bytes = token.as_bytes().to_vec();

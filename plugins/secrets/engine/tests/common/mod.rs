@@ -1,1 +1,2 @@
 pub mod fake_tokens;
+pub mod templates;
