@@ -1,5 +1,5 @@
-//! Where the named data sets (`rustsec`, `osv`) come from, and
-//! `cordon db update`, which fetches them with git.
+//! Where the named data sets (`rustsec`, `osv`, `cargo-registry`) come
+//! from, and `cordon db update`, which fetches the advisory databases.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +10,9 @@ use crate::host::data::DataSet;
 
 pub const RUSTSEC: &str = "rustsec";
 pub const OSV: &str = "osv";
+/// The crate sources cargo has unpacked (`$CARGO_HOME/registry/src`): the
+/// `sbom` stage reads published crates' licences from their `Cargo.toml`.
+pub const CARGO_REGISTRY: &str = "cargo-registry";
 pub const RUSTSEC_URL: &str = "https://github.com/rustsec/advisory-db.git";
 
 /// Explicit locations from the command line or environment.
@@ -19,6 +22,8 @@ pub struct DataSetPaths {
     pub osv_db: Option<PathBuf>,
     /// The user cache directory (`db update` clones there).
     pub cache_dir: Option<PathBuf>,
+    /// `$CARGO_HOME` (default `~/.cargo`), for the `cargo-registry` data set.
+    pub cargo_home: Option<PathBuf>,
 }
 
 impl DataSetPaths {
@@ -57,13 +62,45 @@ impl DataSetPaths {
                         self.osv_db.as_deref(),
                         "--osv-db PATH (or CORDON_OSV_DB)",
                     ),
+                    CARGO_REGISTRY => self.cargo_registry(),
                     other => Err(format!(
-                        "Cordon has no data set named `{other}` (known: {RUSTSEC}, {OSV})"
+                        "Cordon has no data set named `{other}` (known: {RUSTSEC}, {OSV}, {CARGO_REGISTRY})"
                     )),
                 };
                 (name.clone(), resolved)
             })
             .collect()
+    }
+
+    /// crates.io's directory under `$CARGO_HOME/registry/src`: named
+    /// `index.crates.io-<hash>` since cargo's sparse index (1.70), and
+    /// `github.com-<hash>` before it. Read-only published sources.
+    fn cargo_registry(&self) -> Result<DataSet, String> {
+        let src = self
+            .cargo_home
+            .as_ref()
+            .map(|home| home.join("registry").join("src"))
+            .ok_or("no cargo home directory (set CARGO_HOME)")?;
+        let mut candidates: Vec<PathBuf> = std::fs::read_dir(&src)
+            .map_err(|_| format!("no unpacked crate sources under {}", src.display()))?
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|path| path.is_dir())
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|name| {
+                        name.starts_with("index.crates.io-") || name.starts_with("github.com-")
+                    })
+            })
+            .collect();
+        // The sparse index's directory first: it is the one current cargo fills.
+        candidates.sort_by_key(|path| !path.to_string_lossy().contains("index.crates.io-"));
+        candidates
+            .into_iter()
+            .next()
+            .map(DataSet::at)
+            .ok_or_else(|| format!("no crates.io sources under {}", src.display()))
     }
 
     fn locate(&self, name: &str, explicit: Option<&Path>, flag: &str) -> Result<DataSet, String> {
@@ -81,6 +118,14 @@ impl DataSetPaths {
             )),
         }
     }
+}
+
+/// `$CARGO_HOME`, or `~/.cargo` as cargo itself defaults.
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".cargo")))
 }
 
 /// Clones, or fetches and fast-forwards, `url` into `dir`. Returns the new HEAD.

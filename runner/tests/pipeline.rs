@@ -852,6 +852,61 @@ fn the_default_pipeline_matches_a_debian_root_filesystem_by_source_package_and_r
 }
 
 #[test]
+fn crates_io_licences_come_from_the_local_cargo_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let workspace = dir.path().join("ws");
+    write_files(&workspace, &[("Cargo.lock", CARGO_LOCK)]);
+    let lock: toml::Table = toml::from_str(CARGO_LOCK).unwrap();
+    let registry_package = lock["package"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p.get("source").is_some())
+        .unwrap();
+    let (name, version) = (
+        registry_package["name"].as_str().unwrap(),
+        registry_package["version"].as_str().unwrap(),
+    );
+    // A cargo home whose sparse-index sources hold the crate's manifest.
+    let cargo_home = dir.path().join("cargo-home");
+    write_files(
+        &cargo_home.join("registry/src/index.crates.io-1949cf8c6b5b557f"),
+        &[(
+            &format!("{name}-{version}/Cargo.toml"),
+            &format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nlicense = \"MIT OR Apache-2.0\"\n"),
+        )],
+    );
+    let bom = dir.path().join("bom.json");
+    let run = cordon_with(
+        &workspace,
+        &["run", ".", "--only", "sbom", "--report", &format!("cyclonedx={}", bom.display())],
+        |c| {
+            c.env("CARGO_HOME", &cargo_home);
+        },
+    );
+    assert_eq!(run.state("sbom"), "completed", "{}", run.stderr);
+    let document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bom).unwrap()).unwrap();
+    let component = document["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap();
+    assert_eq!(
+        component["licenses"][0]["expression"], "MIT OR Apache-2.0",
+        "{component:#}"
+    );
+    assert!(
+        run.stage("sbom")["notes"]
+            .to_string()
+            .contains("1 crates.io licence(s) from the local cargo registry"),
+        "{}",
+        run.stage("sbom")["notes"]
+    );
+}
+
+#[test]
 fn the_installed_hook_stops_a_push_that_adds_a_secret() {
     let dir = tempfile::tempdir().unwrap();
     let remote = dir.path().join("remote.git");

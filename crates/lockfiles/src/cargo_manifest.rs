@@ -1,8 +1,9 @@
-//! Licences of workspace members from their `Cargo.toml`.
+//! Licences of a `Cargo.lock`'s packages from their `Cargo.toml`.
 //!
-//! `Cargo.lock` names workspace members but not their licences; the
-//! manifests do, directly (`license = "MIT"`) or through the workspace
-//! (`license.workspace = true` and `[workspace.package] license`).
+//! `Cargo.lock` names packages but not their licences; the manifests do:
+//! workspace members' directly (`license = "MIT"`) or through the workspace
+//! (`license.workspace = true` and `[workspace.package] license`), and
+//! crates.io packages' in the published manifest cargo unpacked.
 
 use serde::Deserialize;
 
@@ -110,9 +111,87 @@ pub fn apply_manifest_licenses(lockfile: &mut Lockfile, manifests: &[CargoManife
     }
 }
 
+/// Licences of the crates.io packages of a `Cargo.lock` that have none yet,
+/// from each crate's published `Cargo.toml` as cargo unpacked it
+/// (`<name>-<version>/Cargo.toml` under the registry's source directory,
+/// which `read` serves). A published manifest has its workspace fields
+/// resolved, so its `license` is the crate's own. Returns how many were
+/// found; crates without a readable manifest or a `license` keep none.
+pub fn apply_registry_licenses(
+    lockfile: &mut Lockfile,
+    mut read: impl FnMut(&str) -> Option<Vec<u8>>,
+) -> usize {
+    if lockfile.kind != LockfileKind::CargoLock {
+        return 0;
+    }
+    let mut found = 0;
+    for package in &mut lockfile.packages {
+        if package.license.is_some() || package.source != (Source::Registry { url: None }) {
+            continue;
+        }
+        let path = format!("{}-{}/Cargo.toml", package.name, package.version);
+        let Some(bytes) = read(&path) else { continue };
+        if let Ok(CargoManifest {
+            license: Some(ManifestLicense::Declared(license)),
+            ..
+        }) = parse_cargo_manifest(&path, &bytes)
+        {
+            package.license = Some(license);
+            found += 1;
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crates_io_licences_come_from_the_unpacked_sources() {
+        let lock = b"version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"serde\", \"gitdep\", \"nolicense\"]\n\n[[package]]\nname = \"serde\"\nversion = \"1.0.200\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"nolicense\"\nversion = \"0.3.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[[package]]\nname = \"gitdep\"\nversion = \"0.1.0\"\nsource = \"git+https://example.com/gitdep#abc\"\n";
+        let mut lockfile = crate::parse("Cargo.lock", lock).unwrap();
+        let sources = [
+            (
+                "serde-1.0.200/Cargo.toml",
+                "[package]\nname = \"serde\"\nversion = \"1.0.200\"\nlicense = \"MIT OR Apache-2.0\"\n",
+            ),
+            (
+                "nolicense-0.3.0/Cargo.toml",
+                "[package]\nname = \"nolicense\"\nversion = \"0.3.0\"\nlicense-file = \"LICENSE\"\n",
+            ),
+            // A git dependency is never looked up in the registry.
+            (
+                "gitdep-0.1.0/Cargo.toml",
+                "[package]\nname = \"gitdep\"\nlicense = \"MIT\"\n",
+            ),
+        ];
+        let mut asked = Vec::new();
+        let found = apply_registry_licenses(&mut lockfile, |path| {
+            asked.push(path.to_string());
+            sources
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, text)| text.as_bytes().to_vec())
+        });
+        assert_eq!(found, 1);
+        let licence = |name: &str| {
+            lockfile
+                .packages
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .license
+                .clone()
+        };
+        assert_eq!(licence("serde").as_deref(), Some("MIT OR Apache-2.0"));
+        assert_eq!(licence("nolicense"), None);
+        assert_eq!(licence("gitdep"), None);
+        assert_eq!(
+            asked,
+            vec!["serde-1.0.200/Cargo.toml", "nolicense-0.3.0/Cargo.toml"]
+        );
+    }
 
     #[test]
     fn declared_and_inherited_licences() {

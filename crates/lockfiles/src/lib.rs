@@ -58,7 +58,8 @@ mod yarn;
 use std::fmt;
 
 pub use cargo_manifest::{
-    CargoManifest, ManifestLicense, apply_manifest_licenses, parse_cargo_manifest,
+    CargoManifest, ManifestLicense, apply_manifest_licenses, apply_registry_licenses,
+    parse_cargo_manifest,
 };
 pub use os_release::{OS_RELEASE_PATHS, OsRelease, parse_os_release};
 pub use purl::purl_coordinates;

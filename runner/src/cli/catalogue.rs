@@ -108,6 +108,7 @@ pub fn db_status(common: &DataArgs) -> Result<ExitCode, Fatal> {
         advisory_db: common.advisory_db.clone(),
         osv_db: common.osv_db.clone(),
         cache_dir: super::cache_dir(common),
+        cargo_home: None,
     };
     use cordon_advisory_sources::{SourceStatus, jiff::Timestamp, osv_status, render_status};
     let now = Timestamp::now();

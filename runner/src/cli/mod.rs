@@ -988,6 +988,7 @@ fn execute(
         advisory_db: common.data.advisory_db.clone(),
         osv_db: common.data.osv_db.clone(),
         cache_dir: cache.clone(),
+        cargo_home: datasets::cargo_home(),
     };
     if wanted.iter().any(|w| w == datasets::RUSTSEC) && !common.offline {
         fetch_on_first_use(&paths, common);

@@ -1,7 +1,9 @@
 //! `sbom`: Cordon's built-in SBOM generator as a `wasm32-wasip2` component.
 //! A thin shell around the `cordon-sbom` engine: it finds lockfiles (and
 //! `Cargo.toml` manifests and installed packages' `node_modules/*/package.json`
-//! and `*.dist-info/METADATA`, for licences) through the host, takes model files
+//! and `*.dist-info/METADATA`, for licences) through the host, reads
+//! crates.io packages' licences from the `cargo-registry` data set (the
+//! crate sources cargo unpacked) when it is granted, takes model files
 //! from the `models` stage's `model-inventory` artifact when there is one
 //! (else reads their headers itself, with ranged reads), and publishes a
 //! CycloneDX 1.6 JSON document as the `sbom` artifact.
@@ -22,8 +24,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use cordon_lockfiles::{
-    CargoManifest, Lockfile, ParseError, apply_manifest_licenses, detect, parse_cargo_manifest,
-    parse_with_reader,
+    CargoManifest, Lockfile, ParseError, apply_manifest_licenses, apply_registry_licenses, detect,
+    parse_cargo_manifest, parse_with_reader,
 };
 use cordon_models::Limits;
 use cordon_models::inventory::INVENTORY_ARTIFACT;
@@ -33,6 +35,51 @@ use cordon_sbom::{
     looks_like_model_file, parse_installed_metadata, parse_model_inventory,
 };
 use cordon_sdk::prelude::*;
+
+/// The crate sources cargo unpacked (`$CARGO_HOME/registry/src/<crates.io>`).
+const CARGO_REGISTRY: &str = "cargo-registry";
+
+/// crates.io packages' licences from their published `Cargo.toml` in the
+/// `cargo-registry` data set; what could not be found is said, not hidden.
+fn registry_licenses(lockfiles: &mut [Lockfile], summary: &mut Summary) {
+    let unlicensed = |lockfiles: &[Lockfile]| -> usize {
+        lockfiles
+            .iter()
+            .flat_map(|lockfile| &lockfile.packages)
+            .filter(|package| {
+                package.ecosystem == cordon_lockfiles::Ecosystem::CratesIo
+                    && package.license.is_none()
+                    && package.source == (cordon_lockfiles::Source::Registry { url: None })
+            })
+            .count()
+    };
+    let wanted = unlicensed(lockfiles);
+    if wanted == 0 {
+        return;
+    }
+    if let Err(error) = data::info(CARGO_REGISTRY) {
+        summary.note(format!(
+            "licences of {wanted} crates.io package(s) not read: {} (cargo unpacks crate sources on `cargo fetch` or a build)",
+            error.describe()
+        ));
+        return;
+    }
+    let found: usize = lockfiles
+        .iter_mut()
+        .map(|lockfile| {
+            apply_registry_licenses(lockfile, |path| data::read(CARGO_REGISTRY, path).ok())
+        })
+        .sum();
+    summary.note(format!(
+        "{found} crates.io licence(s) from the local cargo registry"
+    ));
+    let missing = unlicensed(lockfiles);
+    if missing > 0 {
+        summary.note(format!(
+            "{missing} crates.io package(s) without a licence: not unpacked in the local cargo registry, or no `license` in their manifest"
+        ));
+    }
+}
 
 #[derive(Debug)]
 struct Options {
@@ -183,6 +230,7 @@ impl Stage for Sbom {
         .workspace()
         .reads_artifact(INVENTORY_ARTIFACT)
         .writes_artifact(SBOM_ARTIFACT)
+        .data(CARGO_REGISTRY)
     }
 
     fn run(options: String) -> Result<Summary, StageError> {
@@ -271,6 +319,7 @@ impl Stage for Sbom {
                 .collect();
             apply_manifest_licenses(lockfile, &in_workspace);
         }
+        registry_licenses(&mut lockfiles, &mut summary);
         let from_installed = apply_installed_licenses(&mut lockfiles, &installed);
         if from_installed > 0 {
             summary.note(format!(

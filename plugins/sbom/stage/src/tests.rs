@@ -85,6 +85,65 @@ fn describe_requests_the_inventory_and_the_sbom() {
     assert!(info.requests.workspace);
     assert_eq!(info.requests.artifacts_read, ["model-inventory"]);
     assert_eq!(info.requests.artifacts_write, ["sbom"]);
+    assert_eq!(info.requests.data, ["cargo-registry"]);
+}
+
+#[test]
+fn crates_io_licences_come_from_the_cargo_registry_data_set() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"itoa\", \"ryu\"]\n\n\
+         [[package]]\nname = \"itoa\"\nversion = \"1.0.11\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n\
+         [[package]]\nname = \"ryu\"\nversion = \"1.0.18\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    );
+    let registry = tempfile::tempdir().unwrap();
+    write(
+        registry.path(),
+        "itoa-1.0.11/Cargo.toml",
+        "[package]\nname = \"itoa\"\nversion = \"1.0.11\"\nlicense = \"MIT OR Apache-2.0\"\n",
+    );
+    let run = |registry: Option<&std::path::Path>| {
+        let mut harness = Harness::new(dir.path()).read(&["**"]).writes(SBOM_ARTIFACT);
+        if let Some(registry) = registry {
+            harness = harness.data("cargo-registry", registry);
+        }
+        harness.run::<Sbom>(json!({"reproducible": true}))
+    };
+    let outcome = run(Some(registry.path()));
+    let document = document(&outcome);
+    let all = components(&document);
+    let licence_of = |purl: &str| {
+        all.iter().find(|c| c["purl"] == purl).unwrap()["licenses"][0]["expression"].clone()
+    };
+    assert_eq!(licence_of("pkg:cargo/itoa@1.0.11"), "MIT OR Apache-2.0");
+    assert_eq!(licence_of("pkg:cargo/ryu@1.0.18"), Value::Null);
+    let notes = &outcome.summary().notes;
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "1 crates.io licence(s) from the local cargo registry"),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("1 crates.io package(s) without a licence")),
+        "{notes:?}"
+    );
+
+    // Without the data set, the gap is said, not hidden.
+    let without = run(None);
+    assert!(
+        without
+            .summary()
+            .notes
+            .iter()
+            .any(|n| n.starts_with("licences of 2 crates.io package(s) not read")),
+        "{:?}",
+        without.summary().notes
+    );
 }
 
 #[test]
