@@ -99,7 +99,7 @@ impl DataSetPaths {
         candidates
             .into_iter()
             .next()
-            .map(DataSet::at)
+            .map(DataSet::undated)
             .ok_or_else(|| format!("no crates.io sources under {}", src.display()))
     }
 

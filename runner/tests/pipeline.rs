@@ -873,13 +873,22 @@ fn crates_io_licences_come_from_the_local_cargo_registry() {
         &cargo_home.join("registry/src/index.crates.io-1949cf8c6b5b557f"),
         &[(
             &format!("{name}-{version}/Cargo.toml"),
-            &format!("[package]\nname = \"{name}\"\nversion = \"{version}\"\nlicense = \"MIT OR Apache-2.0\"\n"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion = \"{version}\"\nlicense = \"MIT OR Apache-2.0\"\n"
+            ),
         )],
     );
     let bom = dir.path().join("bom.json");
     let run = cordon_with(
         &workspace,
-        &["run", ".", "--only", "sbom", "--report", &format!("cyclonedx={}", bom.display())],
+        &[
+            "run",
+            ".",
+            "--only",
+            "sbom",
+            "--report",
+            &format!("cyclonedx={}", bom.display()),
+        ],
         |c| {
             c.env("CARGO_HOME", &cargo_home);
         },

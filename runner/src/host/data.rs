@@ -1,4 +1,5 @@
-//! `cordon:stage/data`: named, read-only data sets (advisory databases).
+//! `cordon:stage/data`: named, read-only data sets (advisory databases,
+//! the local cargo registry's sources).
 //!
 //! The runner decides where each name points (`--advisory-db`, `--osv-db`,
 //! the user cache); a stage sees only the names its grant lists.
@@ -24,19 +25,37 @@ pub struct DataSet {
     /// TLS (the system's CA store), tens of milliseconds that would
     /// otherwise delay every stage of the run.
     head: Arc<OnceLock<Option<(String, i64)>>>,
+    /// Whether the set is a database with a revision and an age; the
+    /// cargo registry's sources have neither (and thousands of entries no
+    /// age lookup should walk).
+    dated: bool,
 }
 
 impl DataSet {
+    /// A database: a git checkout, or a directory of fetched OSV archives.
     pub fn at(root: PathBuf) -> DataSet {
         DataSet {
             root,
             head: Arc::default(),
+            dated: true,
+        }
+    }
+
+    /// A directory of files with no revision or age.
+    pub fn undated(root: PathBuf) -> DataSet {
+        DataSet {
+            dated: false,
+            ..DataSet::at(root)
         }
     }
 
     fn head(&self) -> Option<&(String, i64)> {
         self.head
             .get_or_init(|| {
+                // Not a checkout: libgit2 need not even start.
+                if !self.dated || !self.root.join(".git").exists() {
+                    return None;
+                }
                 let repo = git2::Repository::open(&self.root).ok()?;
                 let commit = repo.head().ok()?.peel_to_commit().ok()?;
                 Some((commit.id().to_string(), commit.time().seconds()))
@@ -53,6 +72,9 @@ impl DataSet {
     /// directory of fetched OSV archives, the oldest archive's fetch time,
     /// so the stage's age check sees the stalest ecosystem.
     pub fn updated_at(&self) -> Option<i64> {
+        if !self.dated {
+            return None;
+        }
         self.head().map(|&(_, time)| time).or_else(|| {
             let now = cordon_advisory_sources::jiff::Timestamp::now();
             cordon_advisory_sources::osv_status(&self.root, now)

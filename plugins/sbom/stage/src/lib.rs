@@ -308,6 +308,39 @@ impl Stage for Sbom {
             }
         }
 
+        // Installed packages are usually ignored by git (`node_modules`,
+        // `.venv`), yet their metadata carries the licences that peers
+        // report. When npm or Python packages were read and none of their
+        // metadata was listed, the ignored files are listed too, for that
+        // metadata alone (a Rust-only workspace never pays for walking
+        // `target/`).
+        if !options.include_ignored
+            && installed.is_empty()
+            && lockfiles.iter().any(|lockfile| {
+                matches!(
+                    lockfile.kind.ecosystem(),
+                    cordon_lockfiles::Ecosystem::Npm | cordon_lockfiles::Ecosystem::PyPI
+                )
+            })
+        {
+            let ignored = workspace::list_files(WalkOptions {
+                include_ignored: true,
+                include_hidden: true,
+            })?;
+            let mut read_from_ignored = 0usize;
+            for file in ignored.iter().filter(|f| is_installed_metadata(&f.path)) {
+                if let Ok(bytes) = workspace::read(&file.path) {
+                    installed.extend(parse_installed_metadata(&file.path, &bytes));
+                    read_from_ignored += 1;
+                }
+            }
+            if read_from_ignored > 0 {
+                summary.note(format!(
+                    "installed-package metadata read from {read_from_ignored} file(s) that .gitignore excludes, for licences only"
+                ));
+            }
+        }
+
         // Workspace members' licences come from the manifests under each
         // Cargo.lock's directory.
         for lockfile in &mut lockfiles {

@@ -89,6 +89,45 @@ fn describe_requests_the_inventory_and_the_sbom() {
 }
 
 #[test]
+fn licences_from_an_installed_environment_that_gitignore_excludes() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let status = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    git(&["init", "-q"]);
+    write(dir.path(), ".gitignore", ".venv/\nnode_modules/\n");
+    write(dir.path(), "requirements.txt", "idna==3.4\n");
+    write(
+        dir.path(),
+        ".venv/lib/python3.11/site-packages/idna-3.4.dist-info/METADATA",
+        "Metadata-Version: 2.1\nName: idna\nVersion: 3.4\nLicense-Expression: BSD-3-Clause\n\n",
+    );
+    // A lockfile in the ignored environment is still not the workspace's.
+    write(dir.path(), ".venv/requirements.txt", "flask==2.0.0\n");
+    let outcome = Harness::new(dir.path())
+        .read(&["**"])
+        .writes(SBOM_ARTIFACT)
+        .run::<Sbom>(json!({"reproducible": true}));
+    let document = document(&outcome);
+    let all = components(&document);
+    let purls: Vec<&str> = all.iter().filter_map(|c| c["purl"].as_str()).collect();
+    assert_eq!(purls, ["pkg:pypi/idna@3.4"]);
+    assert_eq!(all[0]["licenses"][0]["expression"], "BSD-3-Clause");
+    assert!(
+        outcome.summary().notes.iter().any(|n| n.starts_with(
+            "installed-package metadata read from 1 file(s) that .gitignore excludes"
+        )),
+        "{:?}",
+        outcome.summary().notes
+    );
+}
+
+#[test]
 fn crates_io_licences_come_from_the_cargo_registry_data_set() {
     let dir = tempfile::tempdir().unwrap();
     write(
