@@ -54,6 +54,8 @@ SETTINGS = {
     "secrets": {"quick": ["--size-mb", "8", "--runs", "1"], "full": ["--size-mb", "32", "--runs", "1"]},
     "audit": {"quick": ["--runs", "3"], "full": ["--runs", "5"]},
     "history": {"quick": ["--max-mb", "60"], "full": []},
+    # The full run also times six sparse 10 GiB model files (about 15 minutes).
+    "models": {"quick": ["--no-big"], "full": []},
 }
 
 
@@ -281,7 +283,8 @@ def main():
         elif name == "secrets":
             cmd = [sys.executable, str(BENCH / "secrets" / "run.py"), "--cordon", str(cordon), "--json", str(json_out)]
         elif name == "models":
-            cmd = [str(BENCH / "models" / "run.sh"), str(out / "models-work"), "--json", str(json_out)]
+            cmd = [str(BENCH / "models" / "run.sh"), str(out / "models-work"), "--cordon", str(cordon),
+                   "--json", str(json_out)]
         elif name == "audit":
             cmd = [sys.executable, str(BENCH / "audit" / "compare.py"), "--no-install", "--json", str(json_out)]
         else:
