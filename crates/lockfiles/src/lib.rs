@@ -456,10 +456,18 @@ pub fn parse_with_reader(
                 requirements::parse_tree(path, text, read)
             }
             .map_err(fail)?;
+            let mut packages = parsed.packages;
+            // A development requirements file's pins are dev scope (the
+            // SBOM marks them optional unless a production file pins them).
+            if kind == LockfileKind::RequirementsTxt && requirements::is_dev_file(path) {
+                for package in &mut packages {
+                    package.dev = true;
+                }
+            }
             Ok(Lockfile {
                 kind,
                 path: path.to_string(),
-                packages: parsed.packages,
+                packages,
                 roots: parsed.roots,
                 warnings: parsed.warnings,
                 os_release: None,

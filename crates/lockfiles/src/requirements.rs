@@ -33,6 +33,30 @@ pub fn is_requirements_file_name(name: &str) -> bool {
         || stem.ends_with("_requirements")
 }
 
+/// Whether a requirements file holds development requirements, by the
+/// names pip-tools, Rye and the common layouts give them:
+/// `requirements-dev.txt`, `dev-requirements.txt`, `requirements_test.txt`,
+/// `requirements/dev.txt`, Rye's `requirements-dev.lock`.
+pub fn is_dev_file(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name
+        .strip_suffix(".txt")
+        .or_else(|| name.strip_suffix(".lock"))
+        .unwrap_or(name);
+    let in_requirements_dir = path
+        .rsplit('/')
+        .nth(1)
+        .is_some_and(|parent| parent == "requirements");
+    let words: Vec<&str> = stem.split(['-', '_', '.']).collect();
+    let dev_word = |word: &&str| {
+        matches!(
+            word.to_ascii_lowercase().as_str(),
+            "dev" | "develop" | "development" | "test" | "tests" | "testing" | "lint" | "docs"
+        )
+    };
+    (words.len() > 1 || in_requirements_dir) && words.iter().any(dev_word)
+}
+
 /// One logical line: continuation lines joined, comment removed.
 struct LogicalLine {
     /// 1-based line the logical line starts on.

@@ -375,3 +375,37 @@ fn without_a_reader_includes_stay_warnings() {
     assert_eq!(lock.warnings.len(), 1);
     assert!(lock.warnings[0].message.contains("base.txt"));
 }
+
+#[test]
+fn development_requirements_files_are_dev_scope_by_name() {
+    let pins = "idna==3.4\npytest==8.3.3\n";
+    let dev = |path: &str| -> Vec<bool> {
+        let mut read = |_: &str| None;
+        cordon_lockfiles::parse_with_reader(path, pins.as_bytes(), &mut read)
+            .unwrap()
+            .packages
+            .iter()
+            .map(|package| package.dev)
+            .collect()
+    };
+    for path in [
+        "requirements-dev.txt",
+        "dev-requirements.txt",
+        "requirements_test.txt",
+        "requirements/dev.txt",
+        "app/requirements/testing.txt",
+        "requirements-dev.lock",
+    ] {
+        assert_eq!(dev(path), [true, true], "{path}");
+    }
+    for path in [
+        "requirements.txt",
+        "requirements.lock",
+        "requirements/base.txt",
+        "requirements-prod.txt",
+        "devices/requirements.txt",
+        "requirements-devices.txt",
+    ] {
+        assert_eq!(dev(path), [false, false], "{path}");
+    }
+}

@@ -278,6 +278,50 @@ pub(crate) fn ordering_table(text: &str) -> Vec<(usize, &str, Ordering, &str)> {
         .collect()
 }
 
+/// Checks that `parse` orders every version of an ordering table totally
+/// (sorting them leaves no pair out of order).
+#[cfg(test)]
+pub(crate) fn assert_total_order<V: Ord + std::fmt::Debug>(
+    table: &str,
+    parse: impl Fn(&str) -> Option<V>,
+) {
+    let mut versions: Vec<V> = ordering_table(table)
+        .into_iter()
+        .flat_map(|(_, a, _, b)| [a, b])
+        .filter_map(parse)
+        .collect();
+    versions.sort();
+    for (i, low) in versions.iter().enumerate() {
+        for high in &versions[i..] {
+            assert_ne!(low.cmp(high), Ordering::Greater, "{low:?} vs {high:?}");
+        }
+    }
+}
+
+/// Feeds `parse` a fixed pseudo-random walk over the characters versions
+/// use and a few they must not (the same on every run): it never panics,
+/// and what it accepts equals itself.
+#[cfg(test)]
+pub(crate) fn assert_arbitrary_text_is_safe<V: Ord + std::fmt::Debug>(
+    parse: impl Fn(&str) -> Option<V>,
+) {
+    let alphabet = b"0123456789.-_~+:abcdprz rA\xff";
+    let mut state = 0x2545_f491_u32;
+    for _ in 0..20_000 {
+        let mut text = Vec::new();
+        for _ in 0..(state % 12) {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            text.push(alphabet[state as usize % alphabet.len()]);
+        }
+        let text = String::from_utf8_lossy(&text);
+        if let Some(version) = parse(&text) {
+            assert_eq!(version.cmp(&version), Ordering::Equal, "{text}");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
