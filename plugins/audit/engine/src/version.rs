@@ -278,6 +278,24 @@ pub(crate) fn ordering_table(text: &str) -> Vec<(usize, &str, Ordering, &str)> {
         .collect()
 }
 
+/// Checks every pair of an ordering table both ways round: `A < B` must
+/// compare as less, and `B` against `A` as greater.
+#[cfg(test)]
+pub(crate) fn assert_table_order<V: Ord>(table: &str, parse: impl Fn(&str) -> Option<V>) {
+    let cases = ordering_table(table);
+    assert!(cases.len() >= 30, "the table was read");
+    for (line, a, expected, b) in cases {
+        let parsed_a = parse(a).unwrap_or_else(|| panic!("line {line}: {a}"));
+        let parsed_b = parse(b).unwrap_or_else(|| panic!("line {line}: {b}"));
+        assert_eq!(parsed_a.cmp(&parsed_b), expected, "line {line}: {a} vs {b}");
+        assert_eq!(
+            parsed_b.cmp(&parsed_a),
+            expected.reverse(),
+            "line {line}: {b} vs {a}"
+        );
+    }
+}
+
 /// Checks that `parse` orders every version of an ordering table totally
 /// (sorting them leaves no pair out of order).
 #[cfg(test)]
