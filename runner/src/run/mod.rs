@@ -154,9 +154,8 @@ pub async fn execute(
                 .all(|d| completed.contains(d))
             {
                 started_stages.insert(stage.name.clone());
-                let Some(preparing) = preparing.remove(&stage.name) else {
-                    continue;
-                };
+                // `prepare_all` started one for every stage of the pipeline.
+                let preparing = preparing.remove(&stage.name);
                 let (stage, sandbox, context, store) = (
                     stage.clone(),
                     sandbox.clone(),
@@ -164,12 +163,9 @@ pub async fn execute(
                     store.clone(),
                 );
                 running.spawn(async move {
-                    let prepared = match preparing.await {
-                        Ok(prepared) => prepared,
-                        Err(error) => Err((
-                            ErrorKind::Failed,
-                            format!("preparing the stage stopped: {error}"),
-                        )),
+                    let prepared = match preparing {
+                        Some(preparing) => preparing.await.unwrap_or_else(|e| Err(stopped(e))),
+                        None => Err(stopped("it was never started")),
                     };
                     tokio::task::spawn_blocking(move || {
                         run_stage(&stage, prepared, &sandbox, &context, store)
@@ -286,16 +282,19 @@ fn prepare_all(
                     prepared
                 })
                 .await
-                .unwrap_or_else(|error| {
-                    Err((
-                        ErrorKind::Failed,
-                        format!("preparing the stage stopped: {error}"),
-                    ))
-                })
+                .unwrap_or_else(|error| Err(stopped(error)))
             });
             (name, preparing)
         })
         .collect()
+}
+
+/// Why a stage has no preparation to run from.
+fn stopped(why: impl std::fmt::Display) -> (ErrorKind, String) {
+    (
+        ErrorKind::Failed,
+        format!("preparing the stage stopped: {why}"),
+    )
 }
 
 fn prepare_stage(
