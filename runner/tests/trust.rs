@@ -407,6 +407,91 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     assert!(refused.stderr.contains("mode 777"), "{}", refused.stderr);
 }
 
+fn description_entries(cache: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(cache.join("components"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .flat_map(|engine| {
+            std::fs::read_dir(engine.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|entry| entry.path())
+        .filter(|path| path.to_string_lossy().ends_with(".description.json"))
+        .collect();
+    found.sort();
+    found
+}
+
+/// `describe()` answers are cached to spare warm runs an instance per
+/// stage; what a stage asked for narrows its grants, so a forged or
+/// swapped answer must never be believed.
+#[test]
+fn a_tampered_or_swapped_cached_description_is_never_believed() {
+    let (dir, _) = leaky_repo();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().join("cordon");
+    let stages = [
+        "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n".to_string(),
+        hostile_stage(
+            "other",
+            "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
+        ),
+    ];
+    write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
+    let run_with_cache = || {
+        cordon_with(
+            dir.path(),
+            &["run", ".", "--pipeline", "pipeline.toml"],
+            |c| {
+                c.env("CORDON_CACHE_DIR", &cache_dir)
+                    .env("CORDON_LOG", "cordon=debug");
+            },
+        )
+    };
+    let first = run_with_cache();
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(!first.stderr.contains("description from the cache"));
+    let rules_of = |run: &Run, stage: &str| run.stage(stage)["rules"].clone();
+    let secrets_rules = rules_of(&first, "secrets");
+    let other_rules = rules_of(&first, "other");
+    assert!(secrets_rules.as_array().is_some_and(|r| r.len() > 400));
+    let entries = description_entries(&cache_dir);
+    assert_eq!(entries.len(), 2, "{entries:?}");
+
+    let warm = run_with_cache();
+    assert!(
+        warm.stderr.contains("secrets: description from the cache")
+            && warm.stderr.contains("other: description from the cache"),
+        "{}",
+        warm.stderr
+    );
+    assert_eq!(rules_of(&warm, "secrets"), secrets_rules);
+
+    // One stage's answer copied over the other's, then an edited answer
+    // that asks for nothing (which would narrow away its read grant).
+    let swapped = std::fs::read(&entries[0]).unwrap();
+    let edited = String::from_utf8_lossy(&std::fs::read(&entries[1]).unwrap())
+        .replace("\"workspace\":true", "\"workspace\":false")
+        .into_bytes();
+    for bytes in [swapped, edited] {
+        std::fs::write(&entries[1], &bytes).unwrap();
+        let run = run_with_cache();
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stderr.contains("fails authentication"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(rules_of(&run, "secrets"), secrets_rules);
+        assert_eq!(rules_of(&run, "other"), other_rules);
+        assert_eq!(run.findings("secrets", "secrets/github-pat").len(), 1);
+        assert_eq!(run.messages("other", "hostile/ok"), vec!["ok"]);
+    }
+}
+
 #[test]
 fn built_in_stages_run_from_code_compiled_into_the_binary() {
     let (dir, _) = leaky_repo();

@@ -33,38 +33,63 @@ impl ComponentCache {
     }
 
     fn entry(&self, sha256: &str) -> Option<(PathBuf, &CacheKey)> {
+        self.entry_with(sha256, "cwasm")
+    }
+
+    fn entry_with(&self, sha256: &str, extension: &str) -> Option<(PathBuf, &CacheKey)> {
         self.dir.as_ref().map(|(dir, key)| {
             (
-                dir.join(&self.engine_key).join(format!("{sha256}.cwasm")),
+                dir.join(&self.engine_key)
+                    .join(format!("{sha256}.{extension}")),
                 key,
             )
         })
     }
 
-    /// The compiled bytes of an entry whose MAC checks out.
+    /// The bytes of an entry whose MAC, over `domain` (what kind of entry
+    /// it is), the component digest and the bytes, checks out.
     fn authenticated(
-        &self,
         path: &std::path::Path,
         key: &CacheKey,
+        domain: &str,
         sha256: &str,
     ) -> Option<Vec<u8>> {
         let mut bytes = std::fs::read(path).ok()?;
         if bytes.len() < TAG_LEN
-            || !key.verify(
-                &self.engine_key,
-                sha256,
-                &bytes[TAG_LEN..],
-                &bytes[..TAG_LEN],
-            )
+            || !key.verify(domain, sha256, &bytes[TAG_LEN..], &bytes[..TAG_LEN])
         {
             tracing::warn!(
-                "compiled-component cache entry {} fails authentication; recompiling",
+                "cache entry {} fails authentication; ignoring it",
                 path.display()
             );
             return None;
         }
         bytes.drain(..TAG_LEN);
         Some(bytes)
+    }
+
+    /// The MAC domain of a component's `describe()` result: the engine
+    /// (which wrote the compiled code it came from) and the host's format.
+    fn description_domain(&self) -> String {
+        format!("{}/description-v{DESCRIPTION_FORMAT}", self.engine_key)
+    }
+
+    /// What the component with digest `sha256` said in `describe()` on an
+    /// earlier run, if a cache entry this host wrote holds it.
+    pub fn description(&self, sha256: &str) -> Option<Vec<u8>> {
+        let (path, key) = self.entry_with(sha256, DESCRIPTION_EXTENSION)?;
+        Self::authenticated(&path, key, &self.description_domain(), sha256)
+    }
+
+    /// Keeps the component's `describe()` result for later runs.
+    pub fn remember_description(&self, sha256: &str, bytes: &[u8]) {
+        let Some((path, key)) = self.entry_with(sha256, DESCRIPTION_EXTENSION) else {
+            return;
+        };
+        let tag = key.tag(&self.description_domain(), sha256, bytes);
+        if let Err(error) = store(&path, &tag, bytes) {
+            tracing::warn!("cannot write cache entry {}: {error}", path.display());
+        }
     }
 
     /// The compiled component, from the cache or compiled now.
@@ -77,7 +102,7 @@ impl ComponentCache {
         let entry = self.entry(sha256);
         if let Some((path, key)) = &entry
             && path.is_file()
-            && let Some(compiled) = self.authenticated(path, key, sha256)
+            && let Some(compiled) = Self::authenticated(path, key, &self.engine_key, sha256)
         {
             // SAFETY: the bytes carry a MAC, under a key the cache directory
             // does not hold, over this engine, this verified component
@@ -112,6 +137,10 @@ impl ComponentCache {
         Ok((component, CodeOrigin::Compiled))
     }
 }
+
+/// Bumped whenever the stored form of a description changes.
+const DESCRIPTION_FORMAT: u32 = 1;
+const DESCRIPTION_EXTENSION: &str = "description.json";
 
 fn store(path: &std::path::Path, tag: &[u8], bytes: &[u8]) -> std::io::Result<()> {
     let dir = path

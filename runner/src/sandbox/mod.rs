@@ -2,6 +2,7 @@
 //! and a fresh `Store` per stage with its limits and nothing but its grants.
 
 mod cache;
+mod description;
 mod limits;
 
 use std::path::PathBuf;
@@ -161,6 +162,26 @@ impl Sandbox {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         store
+    }
+
+    /// What the component with digest `sha256` said in `describe()` on an
+    /// earlier run, from the authenticated cache.
+    pub fn cached_description(
+        &self,
+        sha256: &str,
+    ) -> Option<host::bindings::cordon::stage::types::StageInfo> {
+        let bytes = self.cache.description(sha256)?;
+        description::from_bytes(&bytes)
+    }
+
+    /// Keeps a `describe()` result for later runs (when there is a cache).
+    pub fn remember_description(
+        &self,
+        sha256: &str,
+        info: &host::bindings::cordon::stage::types::StageInfo,
+    ) {
+        self.cache
+            .remember_description(sha256, &description::to_bytes(info));
     }
 
     /// Calls `describe` in a throwaway store with no grants at all, under
