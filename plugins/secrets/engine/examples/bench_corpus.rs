@@ -330,11 +330,11 @@ fn scan(dir: &Path) {
     let scanner = cordon_secrets::Scanner::new(cordon_secrets::ScannerConfig::default())
         .expect("default config");
     let setup_seconds = setup.elapsed().as_secs_f64();
-    let image = cordon_secrets::Scanner::default_prefilter_image();
+    let image: &'static [u8] = cordon_secrets::Scanner::default_prefilter_image().leak();
     let setup = Instant::now();
     let from_image = cordon_secrets::Scanner::with_prefilter_image(
         cordon_secrets::ScannerConfig::default(),
-        Some(&image),
+        Some(image),
     )
     .expect("default config");
     let setup_from_image_seconds = setup.elapsed().as_secs_f64();

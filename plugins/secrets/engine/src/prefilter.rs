@@ -51,7 +51,7 @@ impl Prefilter {
     pub(crate) fn new(
         rules: &[RuleKeywords<'_>],
         with_decoding: bool,
-        image: Option<&[u8]>,
+        image: Option<&'static [u8]>,
     ) -> Result<Prefilter, String> {
         let mut patterns: Vec<Pattern> = Vec::new();
         let mut by_bytes: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -114,6 +114,10 @@ impl Prefilter {
         self.from_image
     }
 
+    pub(crate) fn transitions_in_range(&self) -> bool {
+        self.automaton.transitions_in_range()
+    }
+
     /// The automaton as an image for [`Prefilter::new`].
     pub(crate) fn image(&self) -> Vec<u8> {
         let bytes: Vec<&[u8]> = self.patterns.iter().map(|p| p.bytes.as_slice()).collect();
@@ -164,13 +168,14 @@ impl Prefilter {
         let together = end(0) - begin[0];
         let heads: [&[u8]; WALKS] = std::array::from_fn(|k| &buffer[begin[k]..begin[k] + together]);
         let mut states = [dfa.start(); WALKS];
+        let step = dfa.stepper();
         let mut parts: [Vec<(u16, usize)>; WALKS] = std::array::from_fn(|_| Vec::new());
         // One index steps through all parts in lockstep.
         #[allow(clippy::needless_range_loop)]
         for index in 0..together {
             for k in 0..WALKS {
-                states[k] = dfa.next(states[k], heads[k][index]);
-                if dfa.is_match(states[k]) {
+                states[k] = step.next(states[k], heads[k][index]);
+                if step.is_match(states[k]) {
                     parts[k].push((states[k], begin[k] + index + 1));
                 }
             }
@@ -233,9 +238,10 @@ fn walk(
     report_after: usize,
     found: &mut Vec<(u16, usize)>,
 ) {
+    let step = dfa.stepper();
     for (index, &byte) in bytes.iter().enumerate() {
-        state = dfa.next(state, byte);
-        if dfa.is_match(state) {
+        state = step.next(state, byte);
+        if step.is_match(state) {
             let end = offset + index + 1;
             if end > report_after {
                 found.push((state, end));

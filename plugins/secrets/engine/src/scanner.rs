@@ -263,7 +263,7 @@ impl Scanner {
     /// setting up a scanner.
     pub fn with_prefilter_image(
         config: ScannerConfig,
-        image: Option<&[u8]>,
+        image: Option<&'static [u8]>,
     ) -> Result<Scanner, ConfigError> {
         if !(0.0..=8.0).contains(&config.generic_min_entropy) {
             return Err(ConfigError::InvalidGenericEntropy);
@@ -330,6 +330,13 @@ impl Scanner {
     /// [`Scanner::with_prefilter_image`] (for tests and diagnostics).
     pub fn uses_prefilter_image(&self) -> bool {
         self.prefilter.uses_image()
+    }
+
+    /// Whether every transition of the keyword automaton stays inside its
+    /// table. An image is used without reading all of it on every run, so
+    /// the tests check the embedded one with this.
+    pub fn prefilter_transitions_in_range(&self) -> bool {
+        self.prefilter.transitions_in_range()
     }
 
     /// The enabled rules (built-in and custom), for SARIF and `describe`.

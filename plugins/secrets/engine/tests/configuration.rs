@@ -151,13 +151,14 @@ fn custom_rules_run_with_keywords_entropy_and_severity() {
 
 #[test]
 fn a_prefilter_image_is_used_only_for_the_keywords_it_was_built_for() {
-    let image = Scanner::default_prefilter_image();
+    let image: &'static [u8] = Scanner::default_prefilter_image().leak();
     let token = github_token(11);
     let text = format!("token: {token}\nKEY=acme_k3j5h2g7f9d8s6a4q1w0e2r5\n");
 
     let plain = Scanner::new(ScannerConfig::default()).unwrap();
-    let imaged = Scanner::with_prefilter_image(ScannerConfig::default(), Some(&image)).unwrap();
+    let imaged = Scanner::with_prefilter_image(ScannerConfig::default(), Some(image)).unwrap();
     assert!(imaged.uses_prefilter_image() && !plain.uses_prefilter_image());
+    assert!(imaged.prefilter_transitions_in_range());
     let expected = plain.scan_file("a.env", text.as_bytes());
     assert_eq!(expected.findings.len(), 1);
     assert_eq!(imaged.scan_file("a.env", text.as_bytes()), expected);
@@ -169,7 +170,7 @@ fn a_prefilter_image_is_used_only_for_the_keywords_it_was_built_for() {
              "keywords": ["acme_"], "min-entropy": 3.0}]}"#,
     )
     .unwrap();
-    let custom = Scanner::with_prefilter_image(custom, Some(&image)).unwrap();
+    let custom = Scanner::with_prefilter_image(custom, Some(image)).unwrap();
     assert!(!custom.uses_prefilter_image());
     assert_eq!(custom.scan_file("a.env", text.as_bytes()).findings.len(), 2);
 

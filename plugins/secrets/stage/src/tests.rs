@@ -400,6 +400,8 @@ fn default_options_use_the_automaton_built_at_compile_time() {
     )
     .unwrap();
     assert!(scanner.uses_prefilter_image());
+    // Used in place, unchecked at run time: checked here, whole.
+    assert!(scanner.prefilter_transitions_in_range());
 }
 
 #[test]
