@@ -150,7 +150,11 @@ pub fn builtin_policies() -> Result<Vec<Policy>, PolicyError> {
         })?;
     let mut policies = Vec::new();
     for builtin in files {
-        policies.extend(compile_file(&builtin.file, builtin.content, false)?);
+        policies.extend(compile_file(
+            &builtin.file,
+            builtin.content,
+            Origin::BuiltIn,
+        )?);
     }
     let mut seen = std::collections::HashSet::new();
     for policy in &policies {
@@ -172,13 +176,25 @@ pub fn parse_policy_file(file: &str, text: &str) -> Result<Vec<Policy>, PolicyEr
         file: file.to_string(),
         source,
     })?;
-    compile_file(file, parsed, true)
+    compile_file(file, parsed, Origin::File)
+}
+
+/// Where a policy comes from, which decides what loading it checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Origin {
+    /// Embedded in the binary from `policies/*.toml`, whose examples and
+    /// regexes the test suite checks: loading it again on every run would
+    /// only repeat that (the syntax check of its ~90 regexes was a fifth of
+    /// the stage's start-up).
+    BuiltIn,
+    /// A policy file: every policy needs examples, every regex must parse.
+    File,
 }
 
 fn compile_file(
     file: &str,
     parsed: PolicyFile,
-    examples_required: bool,
+    origin: Origin,
 ) -> Result<Vec<Policy>, PolicyError> {
     parsed
         .policies
@@ -196,12 +212,14 @@ fn compile_file(
                 return Err(invalid("`kinds` is empty".into()));
             }
             let examples = spec.examples.clone().unwrap_or_default();
-            if examples_required && (examples.vulnerable.is_empty() || examples.fixed.is_empty()) {
+            if origin == Origin::File
+                && (examples.vulnerable.is_empty() || examples.fixed.is_empty())
+            {
                 return Err(invalid(
                     "needs at least one vulnerable and one fixed example".into(),
                 ));
             }
-            let condition = Condition::compile(&spec.when).map_err(invalid)?;
+            let condition = Condition::compile(&spec.when, origin).map_err(invalid)?;
             Ok(Policy {
                 id: spec.id,
                 framework: parsed.framework,
@@ -252,8 +270,8 @@ pub enum Test {
     Compare(Ordering, f64),
 }
 
-/// A policy's regex, checked for syntax when the policy is loaded but
-/// compiled on first use: compiling the built-in policies' ~90 patterns
+/// A policy's regex, checked for syntax when a policy file is loaded (see
+/// [`Origin`]) but compiled on first use: compiling the built-in policies' ~90 patterns
 /// took two thirds of the stage's start-up, paid on every run (and in
 /// `describe()`) even for a workspace with no infrastructure code.
 #[derive(Debug)]
@@ -267,10 +285,16 @@ impl LazyRegex {
         regex_syntax::Parser::new()
             .parse(pattern)
             .map_err(|error| error.to_string())?;
-        Ok(LazyRegex {
+        Ok(LazyRegex::unchecked(pattern))
+    }
+
+    /// A built-in policy's pattern, whose syntax the tests check; were it
+    /// wrong anyway, its test would be unknown, never a silent pass.
+    fn unchecked(pattern: &str) -> LazyRegex {
+        LazyRegex {
             pattern: pattern.to_string(),
             compiled: std::sync::OnceLock::new(),
-        })
+        }
     }
 
     /// `None` when the pattern parses but cannot be compiled (past the
@@ -331,7 +355,7 @@ pub enum Truth {
 }
 
 impl Condition {
-    fn compile(spec: &toml::Value) -> Result<Condition, String> {
+    fn compile(spec: &toml::Value, origin: Origin) -> Result<Condition, String> {
         let table = spec
             .as_table()
             .ok_or_else(|| format!("a condition is a table, found `{spec}`"))?;
@@ -348,7 +372,10 @@ impl Condition {
             if items.is_empty() {
                 return Err(format!("`{key}` is empty"));
             }
-            items.iter().map(Condition::compile).collect()
+            items
+                .iter()
+                .map(|item| Condition::compile(item, origin))
+                .collect()
         };
         if table.contains_key("all") {
             only(&["all"])?;
@@ -360,7 +387,7 @@ impl Condition {
         }
         if let Some(inner) = table.get("not") {
             only(&["not"])?;
-            return Ok(Condition::Not(Box::new(Condition::compile(inner)?)));
+            return Ok(Condition::Not(Box::new(Condition::compile(inner, origin)?)));
         }
         if let Some(path) = table.get("some-entry") {
             only(&["some-entry", "where"])?;
@@ -370,7 +397,7 @@ impl Condition {
                 .ok_or("`some-entry` needs a `where` condition")?;
             return Ok(Condition::SomeEntry {
                 path,
-                inner: Box::new(Condition::compile(inner)?),
+                inner: Box::new(Condition::compile(inner, origin)?),
             });
         }
         if let Some(path) = table.get("some") {
@@ -381,7 +408,7 @@ impl Condition {
                 .ok_or("`some` needs a `where` condition")?;
             return Ok(Condition::Some {
                 path,
-                inner: Box::new(Condition::compile(inner)?),
+                inner: Box::new(Condition::compile(inner, origin)?),
             });
         }
         only(&["path", "op", "value"])?;
@@ -407,7 +434,10 @@ impl Condition {
         };
         let regex = || -> Result<LazyRegex, String> {
             let pattern = needs_value()?.as_str().ok_or("a regex is a string")?;
-            LazyRegex::new(pattern)
+            match origin {
+                Origin::File => LazyRegex::new(pattern),
+                Origin::BuiltIn => Ok(LazyRegex::unchecked(pattern)),
+            }
         };
         let test = match op {
             "absent" | "present" | "literal" if value.is_some() => {
@@ -708,7 +738,7 @@ mod tests {
 
     fn condition(toml_text: &str) -> Condition {
         let value: toml::Table = toml::from_str(toml_text).unwrap();
-        Condition::compile(&value["when"]).unwrap()
+        Condition::compile(&value["when"], Origin::File).unwrap()
     }
 
     fn doc(yaml: &str) -> Node {
@@ -796,7 +826,7 @@ mod tests {
             ),
         ] {
             let value: toml::Table = toml::from_str(text).unwrap();
-            let error = Condition::compile(&value["when"]).unwrap_err();
+            let error = Condition::compile(&value["when"], Origin::File).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }
     }
