@@ -1036,5 +1036,9 @@ fn execute(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    Ok(runtime.block_on(run::execute(&pipeline, context))?)
+    let outcome = runtime.block_on(run::execute(&pipeline, context));
+    // Nothing is left running on it; joining its idle threads would only
+    // delay the report.
+    runtime.shutdown_background();
+    Ok(outcome?)
 }

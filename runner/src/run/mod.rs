@@ -206,6 +206,10 @@ pub async fn execute(
         })
         .collect();
     context.audit_log.flush()?;
+    // Releasing the engine (its memory pool and every stage's native code)
+    // is process teardown, not part of the run: it goes on beside the
+    // report instead of before it.
+    std::thread::spawn(move || drop(sandbox));
     let report = RunReport {
         schema_version: cordon_report::SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
