@@ -9,8 +9,9 @@
 #             a fresh, empty --cache-dir for every run (--prepare 'rm -rf ...'):
 #             every component is compiled with Cranelift and the audit stage
 #             rebuilds its advisory index;
-#   warm      the same with a populated cache (compiled components deserialized,
-#             audit index loaded);
+#   warm      the same with a populated cache (stage descriptions and the
+#             audit index loaded), and once more with the database as a plain
+#             directory instead of a git checkout;
 #   no-cache  the same with --no-cache (compiled every run, nothing written);
 #   peers     secret/dependency scanners on the same workspace, when installed
 #             (PATH, or an explicit binary in RIPSECRETS, DETECT_SECRETS,
@@ -20,7 +21,8 @@
 #
 # Defaults: cordon from $CARGO_TARGET_DIR (or target/)/release/cordon (build it
 # first: cargo build --release -p cordon); the RustSec snapshot beside the
-# repository (../shared/advisory-db), which the full pipeline's audit stage and
+# repository (../shared/advisory-db), copied into a git checkout as
+# `cordon db update` leaves it, which the full pipeline's audit stage and
 # cargo-audit both read. Results (hyperfine JSON/Markdown, summary.md) go to
 # --out (default: a temporary directory, printed at the end).
 set -euo pipefail
@@ -95,6 +97,20 @@ dependencies = [
 ]
 EOF
 
+# The database as `cordon db update` leaves it (and as cargo-audit reads
+# it): a git checkout, whose cached index the audit stage finds by its
+# revision. A plain directory has to be listed on every run to key its
+# index; the warm rows measure that case once too.
+if [[ -d "$advisory_db/.git" ]]; then
+    git_db="$advisory_db"
+else
+    git_db="$scratch/advisory-db-git"
+    cp -r "$advisory_db" "$git_db"
+    git -C "$git_db" -c user.name=bench -c user.email=bench@localhost init -q -b main
+    git -C "$git_db" add -A
+    git -C "$git_db" -c user.name=bench -c user.email=bench@localhost commit -q -m snapshot
+fi
+
 cold="$scratch/cache-cold"
 warm="$scratch/cache-warm"
 common=(--style basic --export-json)
@@ -108,9 +124,10 @@ bench() { # name, hyperfine args...
 
 q() { printf '%q' "$1"; }
 C="$(q "$cordon") run $(q "$ws") --quiet"
-DB="--advisory-db $(q "$advisory_db")"
+DB="--advisory-db $(q "$git_db")"
+PLAIN_DB="--advisory-db $(q "$advisory_db")"
 run_cordon=("$cordon" run "$ws" --quiet)
-db=(--advisory-db "$advisory_db")
+db=(--advisory-db "$git_db")
 
 bench cold --runs "$runs" --prepare "rm -rf $(q "$cold")" \
     -n "secrets, cold cache" "$C --only secrets --cache-dir $(q "$cold")" \
@@ -120,7 +137,8 @@ bench cold --runs "$runs" --prepare "rm -rf $(q "$cold")" \
 "${run_cordon[@]}" "${db[@]}" --cache-dir "$warm"
 bench warm --runs "$warm_runs" --warmup 2 \
     -n "secrets, warm cache" "$C --only secrets --cache-dir $(q "$warm")" \
-    -n "default pipeline, warm cache" "$C $DB --cache-dir $(q "$warm")"
+    -n "default pipeline, warm cache" "$C $DB --cache-dir $(q "$warm")" \
+    -n "default pipeline, warm cache, database a plain directory" "$C $PLAIN_DB --cache-dir $(q "$warm")"
 
 bench nocache --runs "$runs" \
     -n "secrets, --no-cache" "$C --only secrets --no-cache --cache-dir $(q "$scratch/cache-nocache")" \
@@ -167,11 +185,6 @@ if p="$(tool OSV_SCANNER osv-scanner)" && [[ -n "$p" ]]; then
     add_peer "osv-scanner" "$(q "$p") --offline -r $(q "$ws")"
 else missing+=(osv-scanner); fi
 if p="$(tool CARGO_AUDIT cargo-audit)" && [[ -n "$p" ]]; then
-    git_db="$scratch/advisory-db-git"
-    cp -r "$advisory_db" "$git_db"
-    git -C "$git_db" -c user.name=bench -c user.email=bench@localhost init -q -b main
-    git -C "$git_db" add -A
-    git -C "$git_db" -c user.name=bench -c user.email=bench@localhost commit -q -m snapshot
     add_peer "cargo-audit $("$p" --version | awk '{print $2}')" \
         "$(q "$p") audit --db $(q "$git_db") --no-fetch --stale --no-yanked -f $(q "$ws/Cargo.lock")"
 else missing+=(cargo-audit); fi
