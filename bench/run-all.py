@@ -143,6 +143,10 @@ def startup_rows(table, out_dir):
         table.add("startup", f"{kind}, cold (empty cache dir), wall", ms(cold),
                   note=f"CPU {ms(cpu[f'{kind}, cold cache'])}; cold / warm {cold / warm:.1f}x")
         table.add("startup", f"{kind}, warm, wall", ms(warm), note=f"CPU {ms(cpu[f'{kind}, warm cache'])}")
+    plain = "default pipeline, warm cache, database a plain directory"
+    if plain in median:
+        table.add("startup", "default pipeline, warm, database a plain directory (not a git checkout), wall",
+                  ms(median[plain]), note=f"CPU {ms(cpu[plain])}")
     warm_secrets = median.get("secrets, warm cache")
     for name, value in median.items():
         if "cache" in name or warm_secrets is None:
