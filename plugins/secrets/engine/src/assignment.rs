@@ -431,7 +431,17 @@ fn skip_blanks(buffer: &[u8], mut at: usize) -> usize {
 /// position past the closing quote. The value may not span lines, hold
 /// blanks or a backslash (an escape sequence means the literal is not the
 /// plain value).
-fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
+fn quoted_value(buffer: &[u8], at: usize) -> Option<(Range<usize>, usize)> {
+    quoted_value_after_scheme(buffer, at, false)
+}
+
+/// [`quoted_value`], optionally past a leading `Bearer `/`token ` scheme
+/// (see [`after_bearer_scheme`]).
+fn quoted_value_after_scheme(
+    buffer: &[u8],
+    mut at: usize,
+    skip_scheme: bool,
+) -> Option<(Range<usize>, usize)> {
     if matches!(
         buffer.get(at),
         Some(b'b' | b'r' | b'u' | b'B' | b'R' | b'U' | b'@')
@@ -443,7 +453,11 @@ fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
         at += 1;
     }
     let quote = *buffer.get(at).filter(|b| is_quote(**b))?;
-    let start = at + 1;
+    let start = if skip_scheme {
+        after_bearer_scheme(buffer, at + 1)
+    } else {
+        at + 1
+    };
     let limit = buffer.len().min(start + MAX_VALUE + 1);
     let mut end = start;
     while end < limit {
@@ -462,6 +476,26 @@ fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
         _ => return None,
     };
     (end > start).then_some((start..end, closing))
+}
+
+/// Where a quoted value really starts: past a `Bearer ` or `token `
+/// scheme, which configuration files keep with the token they send
+/// (`auth_token: "Bearer v"`). The value is the credential after it; the
+/// scheme word alone, or one followed by more blanks, is not stripped.
+/// `Basic` is left to the header form, which decodes its `user:password`.
+fn after_bearer_scheme(buffer: &[u8], start: usize) -> usize {
+    for scheme in [&b"bearer "[..], b"token "] {
+        let Some(head) = buffer.get(start..start + scheme.len()) else {
+            continue;
+        };
+        let next = buffer.get(start + scheme.len()).copied();
+        if head.eq_ignore_ascii_case(scheme)
+            && next.is_some_and(|b| !b.is_ascii_whitespace() && !is_quote(b))
+        {
+            return start + scheme.len();
+        }
+    }
+    start
 }
 
 /// Operators, longest first. `=` must not be followed by `=` or `~`
@@ -532,7 +566,9 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
     if name_words.last().is_some_and(|w| w == "authorization") {
         return authorization_value(buffer, name, value_at);
     }
-    let (value, quoted) = match quoted_value(buffer, value_at) {
+    // An `Authorization` name was handled above with its scheme; any other
+    // name's quoted value may carry a `Bearer ` the configuration sends.
+    let (value, quoted) = match quoted_value_after_scheme(buffer, value_at, true) {
         Some((value, _)) => (value, true),
         None if typed || buffer.get(value_at).copied().is_some_and(is_quote) => return None,
         None => (unquoted_value(buffer, value_at)?, false),

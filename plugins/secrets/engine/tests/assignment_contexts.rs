@@ -304,6 +304,17 @@ fn cases() -> Vec<Case> {
         &env_entry,
         "${DEPLOY_TOKEN}",
     ));
+    // Its own generator, so the cases above keep the values they were
+    // written against.
+    let mut scheme_rng = Rng::new(1208);
+    let scheme_value =
+        scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19);
+    all.push(case(
+        "quoted after :, behind a Bearer scheme",
+        "auth_token: \"Bearer {v}\"\n",
+        &scheme_value,
+        "${AUTH_TOKEN}",
+    ));
     all
 }
 
