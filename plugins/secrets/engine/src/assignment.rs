@@ -266,7 +266,62 @@ pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option
     };
     assignment
         .or_else(|| operator_form(buffer, name.clone()))
+        .or_else(|| accessor_return(buffer, name.clone()))
         .or_else(|| named_entry_value(buffer, name))
+}
+
+/// How far after an accessor's parameter list its `return` may be: room
+/// for a return type and the opening of the body, not for statements.
+const ACCESSOR_GAP: usize = 48;
+
+/// A function named for a credential that returns a literal: the getter a
+/// hard-coded secret hides behind.
+///
+/// ```text
+/// func apiToken() string { return "v" }
+/// def get_secret(self) -> str:
+///     return "v"
+/// String getPassword() { return "v"; }
+/// ```
+///
+/// The parameter list must be empty or short and the `return` must be the
+/// body's first statement, so a function that computes its value (`return
+/// base + token`, `return os.getenv(…)`) is not one: its first token after
+/// `return` is no string literal.
+fn accessor_return(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
+    if buffer.get(name.end) != Some(&b'(') {
+        return None;
+    }
+    let params_end = buffer[name.end..buffer.len().min(name.end + ACCESSOR_GAP)]
+        .iter()
+        .position(|&b| b == b')')?;
+    let mut at = name.end + params_end + 1;
+    let limit = buffer.len().min(at + ACCESSOR_GAP);
+    // A return type and the body's opening: `string {`, `-> str:`, `{`.
+    while at < limit && !buffer[at..].starts_with(b"return") {
+        let b = buffer[at];
+        if !(b.is_ascii_alphanumeric()
+            || b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b'{' | b':' | b'-' | b'>' | b'[' | b']' | b'_' | b'.' | b'<'
+            ))
+        {
+            return None;
+        }
+        at += 1;
+    }
+    let past = at.checked_add(b"return".len())?;
+    if !buffer[at..].starts_with(b"return") || !buffer.get(past).copied().is_some_and(is_blank) {
+        return None;
+    }
+    let (value, _) = quoted_value(buffer, skip_blanks(buffer, past))?;
+    Some(Assignment {
+        name,
+        value,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
+    })
 }
 
 /// A Kubernetes-style entry whose name and value are sibling fields: the
@@ -941,6 +996,44 @@ mod tests {
         let hit = text.find(word)?;
         let found = parse_at(text.as_bytes(), hit..hit + word.len(), Names::Credential)?;
         Some(text[found.value].to_string())
+    }
+
+    #[test]
+    fn accessors_that_return_a_literal_are_assignments() {
+        let value = "q7Lw2vRt9XkP4mZa";
+        for (text, word) in [
+            (
+                format!("func apiToken() string {{ return \"{value}\" }}"),
+                "Token",
+            ),
+            (
+                format!("def get_secret(self) -> str:\n    return '{value}'"),
+                "secret",
+            ),
+            (
+                format!("String getPassword() {{ return \"{value}\"; }}"),
+                "Password",
+            ),
+        ] {
+            assert_eq!(value_at(&text, word).as_deref(), Some(value), "{text}");
+        }
+        for text in [
+            "func apiToken() string { return base + token }",
+            "def get_secret(self):\n    return os.getenv('SECRET')",
+            "String getPassword() { log(\"x\"); return \"q7Lw2vRt9XkP4mZa\"; }",
+            "token(\"q7Lw2vRt9XkP4mZa\")",
+        ] {
+            let word = if text.contains("Token") {
+                "Token"
+            } else if text.contains("secret") {
+                "secret"
+            } else if text.contains("Password") {
+                "Password"
+            } else {
+                "token"
+            };
+            assert_eq!(value_at(text, word), None, "{text}");
+        }
     }
 
     #[test]

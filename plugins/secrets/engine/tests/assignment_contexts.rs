@@ -310,6 +310,12 @@ fn cases() -> Vec<Case> {
     let scheme_value =
         scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19);
     all.push(case(
+        "code: accessor returning a literal",
+        "func serviceToken() string { return \"{v}\" }\n",
+        &(scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19)),
+        "${SERVICE_TOKEN}",
+    ));
+    all.push(case(
         "quoted after :, behind a Bearer scheme",
         "auth_token: \"Bearer {v}\"\n",
         &scheme_value,
