@@ -225,6 +225,36 @@ pub(crate) fn is_credential_name(name: &[u8], names: Names) -> bool {
         || (names == Names::Broad && has_word(BROAD_WORDS))
 }
 
+/// Words that make a name describe a digest of something, not the thing
+/// (`api_key_sha256`, `apikey_hash`).
+const DIGEST_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "digest",
+    "checksum",
+    "fingerprint",
+];
+
+/// Whether `name` names an API key (`api_key`, `apiKey`, `X-API-Key`,
+/// `apikey`) and says nothing of a digest. Many providers issue their API
+/// keys as 32 or 40 hex digits, the lengths of an MD5 or SHA-1 digest; an
+/// API key name is what tells the two apart when no provider is named.
+pub(crate) fn is_api_key_name(name: &[u8]) -> bool {
+    let words = name_words(name);
+    if words.iter().any(|w| DIGEST_WORDS.contains(&w.as_str())) {
+        return false;
+    }
+    words.iter().any(|w| w == "apikey")
+        || words
+            .windows(2)
+            .any(|pair| pair[0] == "api" && pair[1].trim_end_matches('s') == "key")
+}
+
 /// The assignment whose name contains the credential word at `hit`, if
 /// the text there is one.
 pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option<Assignment> {
@@ -996,6 +1026,30 @@ mod tests {
         let hit = text.find(word)?;
         let found = parse_at(text.as_bytes(), hit..hit + word.len(), Names::Credential)?;
         Some(text[found.value].to_string())
+    }
+
+    #[test]
+    fn api_key_names_without_a_digest_word() {
+        for name in [
+            "api_key",
+            "apiKey",
+            "X-API-Key",
+            "APIKEY",
+            "openai.api-key",
+            "api_keys",
+        ] {
+            assert!(is_api_key_name(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "api_key_sha256",
+            "apiKeyHash",
+            "api_key_md5",
+            "secret_key",
+            "key",
+            "rapid_key",
+        ] {
+            assert!(!is_api_key_name(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]
