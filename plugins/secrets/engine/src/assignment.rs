@@ -297,7 +297,64 @@ pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option
     assignment
         .or_else(|| operator_form(buffer, name.clone()))
         .or_else(|| accessor_return(buffer, name.clone()))
+        .or_else(|| table_cell(buffer, name.clone()))
         .or_else(|| named_entry_value(buffer, name))
+}
+
+/// A row of a Markdown or ASCII table whose first cell is the name and
+/// whose next cell is the value, as setup documents list keys:
+///
+/// ```text
+/// | API_KEY | v |
+/// apiKey |v
+/// ```
+///
+/// The name must open its line (after blanks or a leading `|`), so a `|`
+/// in code (`a | b`, `token || fallback`, a shell pipe after a command)
+/// is not read as one; the value is the whole next cell, a single run of
+/// non-blank bytes, and must end at the next `|` or the line's end.
+fn table_cell(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
+    let line = line_start(buffer, name.start)?;
+    if !buffer[line..name.start]
+        .iter()
+        .all(|&b| is_blank(b) || b == b'|')
+    {
+        return None;
+    }
+    let bar = skip_blanks(buffer, name.end);
+    if buffer.get(bar) != Some(&b'|') || buffer.get(bar + 1) == Some(&b'|') {
+        return None;
+    }
+    let start = skip_blanks(buffer, bar + 1);
+    let limit = buffer.len().min(start + MAX_VALUE + 1);
+    let len = buffer[start..limit]
+        .iter()
+        .take_while(|&&b| !b.is_ascii_whitespace() && b != b'|')
+        .count();
+    let end = start + len;
+    // Markup in the cell (a link, code, a tag) is prose about a secret, as
+    // in a table of tools: `| secrets | [`run.py`](secrets) |`.
+    if buffer[start..end].iter().any(|b| {
+        matches!(
+            b,
+            b'`' | b'[' | b']' | b'(' | b')' | b'<' | b'>' | b'{' | b'}' | b'"' | b'\''
+        )
+    }) {
+        return None;
+    }
+    let after = skip_blanks(buffer, end);
+    if len == 0
+        || len > MAX_VALUE
+        || !matches!(buffer.get(after), None | Some(b'|' | b'\r' | b'\n'))
+    {
+        return None;
+    }
+    Some(Assignment {
+        name,
+        value: start..end,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
+    })
 }
 
 /// How far after an accessor's parameter list its `return` may be: room
@@ -1026,6 +1083,35 @@ mod tests {
         let hit = text.find(word)?;
         let found = parse_at(text.as_bytes(), hit..hit + word.len(), Names::Credential)?;
         Some(text[found.value].to_string())
+    }
+
+    #[test]
+    fn table_rows_name_their_value_in_the_next_cell() {
+        let value = "q7Lw2vRt9XkP4mZa";
+        for text in [
+            format!("| API_KEY | {value} |"),
+            format!("|API_KEY|{value}|"),
+            format!("Variable | Value\napiKey |{value}\nbaseUrl |https://example.com"),
+        ] {
+            let word = if text.contains("API_KEY") {
+                "API_KEY"
+            } else {
+                "apiKey"
+            };
+            assert_eq!(value_at(&text, word).as_deref(), Some(value), "{text}");
+        }
+        for (text, word) in [
+            (format!("let token = apiKey || \"{value}\""), "apiKey"),
+            (format!("apiKey || {value}"), "apiKey"),
+            (format!("| API_KEY | {value} and more words |"), "API_KEY"),
+            (format!("cat apiKey | {value}"), "apiKey"),
+            (
+                "| secrets | [`secrets/run.py`](secrets) | ripsecrets |".to_string(),
+                "secrets",
+            ),
+        ] {
+            assert_eq!(value_at(&text, word), None, "{text}");
+        }
     }
 
     #[test]

@@ -316,6 +316,12 @@ fn cases() -> Vec<Case> {
         "${SERVICE_TOKEN}",
     ));
     all.push(case(
+        "Markdown table row",
+        "| Variable | Value |\n|---|---|\n| SERVICE_API_KEY | {v} |\n",
+        &(scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19)),
+        "<your-api-key>",
+    ));
+    all.push(case(
         "quoted after :, behind a Bearer scheme",
         "auth_token: \"Bearer {v}\"\n",
         &scheme_value,
