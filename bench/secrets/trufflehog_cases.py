@@ -511,13 +511,81 @@ def fetch(list_path, out_dir):
         print(f"fetched {path}", file=sys.stderr)
 
 
+SELF_TEST = r"""
+package example
+
+var (
+	validKey = "k3y" + `RAW` + "\tq\x41\u00e9"
+	keyword  = "example"
+	notKnown = someCall()
+)
+
+func TestExample_Other(t *testing.T) {
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{name: "ignored: not a Pattern function", input: "x", want: []string{"x"}},
+	}
+}
+
+func TestExample_Pattern(t *testing.T) {
+	local := fmt.Sprintf("%s=%q", keyword, "v")
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{
+			name:  "sprintf and concatenation", // a comment
+			input: fmt.Sprintf("%s token = '%s' %d%%", keyword, validKey, 7),
+			want:  []string{validKey},
+		},
+		{name: "local", input: local + strings.Repeat("ab", 2), want: []string{"v"}},
+		{name: "negative", input: `raw ${x}`, want: nil},
+		{name: "empty want", input: "y", want: []string{}},
+		{name: "unknown input", input: notKnown, want: []string{"z"}},
+	}
+}
+"""
+
+
+def self_test():
+    """Checks the evaluator on a table that uses every construct it reads."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "example_test.go")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("// trufflesecurity/trufflehog pkg/detectors/example/example_test.go @ 0\n" + SELF_TEST)
+        rows, skipped = rows_of(path)
+    got = [(r["case"], r["expect"], r["text"]) for r in rows]
+    want = [
+        ("sprintf and concatenation", "finding", "example token = 'k3yRAW\tqA\u00e9' 7%"),
+        ("local", "finding", 'example="v"abab'),
+        ("negative", "none", "raw ${x}"),
+        ("empty want", "none", "y"),
+    ]
+    assert got == want, f"rows: {got}"
+    assert len(skipped) == 1 and skipped[0].startswith("unknown input:"), skipped
+    assert all(r["family"] == "example" for r in rows)
+    print("self-test passed", file=sys.stderr)
+
+
 def main(argv):
+    if argv == ["--self-test"]:
+        self_test()
+        return 0
     if len(argv) == 3 and argv[0] == "--fetch":
         fetch(argv[1], argv[2])
         return 0
     if len(argv) != 1:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
-        print("usage: trufflehog_cases.py DIR > cases.jsonl | trufflehog_cases.py --fetch LIST DIR", file=sys.stderr)
+        print(
+            "usage: trufflehog_cases.py DIR > cases.jsonl | --fetch LIST DIR | --self-test",
+            file=sys.stderr,
+        )
         return 2
     files = sorted(
         os.path.join(root, name)
