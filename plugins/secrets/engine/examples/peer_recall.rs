@@ -11,6 +11,11 @@
 //! least one finding in its text. Prints, per source, the recall of every
 //! family and the total; `--misses` also lists the missed cases, redacted
 //! to their first characters so no credential is printed in full.
+//!
+//! A case may also carry `"expect": "none"` (the peer's own negative: a
+//! value its detector must not report) and a `"case"` name. Negatives are
+//! not part of recall: they are counted apart, as the cases Cordon reports
+//! anyway, each listed with the rules that fired under `--misses`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,6 +27,12 @@ struct Case {
     source: String,
     family: String,
     text: String,
+    /// `"finding"` (the default) or `"none"` for a peer's negative case.
+    #[serde(default)]
+    expect: Option<String>,
+    /// The peer's name for the case, shown beside a miss.
+    #[serde(default)]
+    case: Option<String>,
 }
 
 #[derive(Default)]
@@ -29,6 +40,9 @@ struct Tally {
     found: usize,
     total: usize,
     missed: Vec<String>,
+    negatives: usize,
+    /// Negatives the scanner reported anyway, with the rules that fired.
+    reported_negatives: Vec<String>,
 }
 
 fn main() {
@@ -66,9 +80,25 @@ fn main() {
             .or_default()
             .entry(case.family)
             .or_default();
+        let label = match &case.case {
+            Some(name) => format!("[{name}] {}", redact_case(&case.text)),
+            None => redact_case(&case.text),
+        };
+        if case.expect.as_deref() == Some("none") {
+            tally.negatives += 1;
+            if !scan.findings.is_empty() {
+                let mut rules: Vec<&str> =
+                    scan.findings.iter().map(|f| f.rule_id.as_str()).collect();
+                rules.dedup();
+                tally
+                    .reported_negatives
+                    .push(format!("{label} <- {}", rules.join(", ")));
+            }
+            continue;
+        }
         tally.total += 1;
         if scan.findings.is_empty() {
-            tally.missed.push(redact_case(&case.text));
+            tally.missed.push(label);
         } else {
             tally.found += 1;
         }
@@ -83,9 +113,24 @@ fn main() {
             percent(found, total),
             families.len()
         );
+        let (negatives, reported) = families.values().fold((0, 0), |(n, r), tally| {
+            (n + tally.negatives, r + tally.reported_negatives.len())
+        });
+        if negatives > 0 {
+            println!("   negatives: {reported}/{negatives} reported anyway");
+        }
         for (family, tally) in families {
+            let negatives = if tally.negatives > 0 {
+                format!(
+                    "  negatives reported {}/{}",
+                    tally.reported_negatives.len(),
+                    tally.negatives
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "{family:<32} {:>4}/{:<4} {:>6.1}%",
+                "{family:<32} {:>4}/{:<4} {:>6.1}%{negatives}",
                 tally.found,
                 tally.total,
                 percent(tally.found, tally.total)
@@ -93,6 +138,9 @@ fn main() {
             if show_misses {
                 for missed in &tally.missed {
                     println!("    missed: {missed}");
+                }
+                for reported in &tally.reported_negatives {
+                    println!("    negative reported: {reported}");
                 }
             }
         }
@@ -107,10 +155,14 @@ fn percent(part: usize, whole: usize) -> f64 {
     }
 }
 
-/// The case's first line cut to its first 24 characters: enough to see the
-/// context that was missed, never a whole credential.
+/// The case's first non-blank line cut to its first 24 characters: enough
+/// to see the context that was missed, never a whole credential.
 fn redact_case(text: &str) -> String {
-    let first_line = text.lines().next().unwrap_or("");
+    let first_line = text
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .unwrap_or("");
     let shown: String = first_line.chars().take(24).collect();
     if shown.len() < first_line.len() {
         format!("{shown}…")

@@ -225,6 +225,36 @@ pub(crate) fn is_credential_name(name: &[u8], names: Names) -> bool {
         || (names == Names::Broad && has_word(BROAD_WORDS))
 }
 
+/// Words that make a name describe a digest of something, not the thing
+/// (`api_key_sha256`, `apikey_hash`).
+const DIGEST_WORDS: &[&str] = &[
+    "hash",
+    "hashed",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "digest",
+    "checksum",
+    "fingerprint",
+];
+
+/// Whether `name` names an API key (`api_key`, `apiKey`, `X-API-Key`,
+/// `apikey`) and says nothing of a digest. Many providers issue their API
+/// keys as 32 or 40 hex digits, the lengths of an MD5 or SHA-1 digest; an
+/// API key name is what tells the two apart when no provider is named.
+pub(crate) fn is_api_key_name(name: &[u8]) -> bool {
+    let words = name_words(name);
+    if words.iter().any(|w| DIGEST_WORDS.contains(&w.as_str())) {
+        return false;
+    }
+    words.iter().any(|w| w == "apikey")
+        || words
+            .windows(2)
+            .any(|pair| pair[0] == "api" && pair[1].trim_end_matches('s') == "key")
+}
+
 /// The assignment whose name contains the credential word at `hit`, if
 /// the text there is one.
 pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option<Assignment> {
@@ -266,7 +296,119 @@ pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option
     };
     assignment
         .or_else(|| operator_form(buffer, name.clone()))
+        .or_else(|| accessor_return(buffer, name.clone()))
+        .or_else(|| table_cell(buffer, name.clone()))
         .or_else(|| named_entry_value(buffer, name))
+}
+
+/// A row of a Markdown or ASCII table whose first cell is the name and
+/// whose next cell is the value, as setup documents list keys:
+///
+/// ```text
+/// | API_KEY | v |
+/// apiKey |v
+/// ```
+///
+/// The name must open its line (after blanks or a leading `|`), so a `|`
+/// in code (`a | b`, `token || fallback`, a shell pipe after a command)
+/// is not read as one; the value is the whole next cell, a single run of
+/// non-blank bytes, and must end at the next `|` or the line's end.
+fn table_cell(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
+    let line = line_start(buffer, name.start)?;
+    if !buffer[line..name.start]
+        .iter()
+        .all(|&b| is_blank(b) || b == b'|')
+    {
+        return None;
+    }
+    let bar = skip_blanks(buffer, name.end);
+    if buffer.get(bar) != Some(&b'|') || buffer.get(bar + 1) == Some(&b'|') {
+        return None;
+    }
+    let start = skip_blanks(buffer, bar + 1);
+    let limit = buffer.len().min(start + MAX_VALUE + 1);
+    let len = buffer[start..limit]
+        .iter()
+        .take_while(|&&b| !b.is_ascii_whitespace() && b != b'|')
+        .count();
+    let end = start + len;
+    // Markup in the cell (a link, code, a tag) is prose about a secret, as
+    // in a table of tools: `| secrets | [`run.py`](secrets) |`.
+    if buffer[start..end].iter().any(|b| {
+        matches!(
+            b,
+            b'`' | b'[' | b']' | b'(' | b')' | b'<' | b'>' | b'{' | b'}' | b'"' | b'\''
+        )
+    }) {
+        return None;
+    }
+    let after = skip_blanks(buffer, end);
+    if len == 0
+        || len > MAX_VALUE
+        || !matches!(buffer.get(after), None | Some(b'|' | b'\r' | b'\n'))
+    {
+        return None;
+    }
+    Some(Assignment {
+        name,
+        value: start..end,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
+    })
+}
+
+/// How far after an accessor's parameter list its `return` may be: room
+/// for a return type and the opening of the body, not for statements.
+const ACCESSOR_GAP: usize = 48;
+
+/// A function named for a credential that returns a literal: the getter a
+/// hard-coded secret hides behind.
+///
+/// ```text
+/// func apiToken() string { return "v" }
+/// def get_secret(self) -> str:
+///     return "v"
+/// String getPassword() { return "v"; }
+/// ```
+///
+/// The parameter list must be empty or short and the `return` must be the
+/// body's first statement, so a function that computes its value (`return
+/// base + token`, `return os.getenv(…)`) is not one: its first token after
+/// `return` is no string literal.
+fn accessor_return(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
+    if buffer.get(name.end) != Some(&b'(') {
+        return None;
+    }
+    let params_end = buffer[name.end..buffer.len().min(name.end + ACCESSOR_GAP)]
+        .iter()
+        .position(|&b| b == b')')?;
+    let mut at = name.end + params_end + 1;
+    let limit = buffer.len().min(at + ACCESSOR_GAP);
+    // A return type and the body's opening: `string {`, `-> str:`, `{`.
+    while at < limit && !buffer[at..].starts_with(b"return") {
+        let b = buffer[at];
+        if !(b.is_ascii_alphanumeric()
+            || b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b'{' | b':' | b'-' | b'>' | b'[' | b']' | b'_' | b'.' | b'<'
+            ))
+        {
+            return None;
+        }
+        at += 1;
+    }
+    let past = at.checked_add(b"return".len())?;
+    if !buffer[at..].starts_with(b"return") || !buffer.get(past).copied().is_some_and(is_blank) {
+        return None;
+    }
+    let (value, _) = quoted_value(buffer, skip_blanks(buffer, past))?;
+    Some(Assignment {
+        name,
+        value,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
+    })
 }
 
 /// A Kubernetes-style entry whose name and value are sibling fields: the
@@ -431,7 +573,17 @@ fn skip_blanks(buffer: &[u8], mut at: usize) -> usize {
 /// position past the closing quote. The value may not span lines, hold
 /// blanks or a backslash (an escape sequence means the literal is not the
 /// plain value).
-fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
+fn quoted_value(buffer: &[u8], at: usize) -> Option<(Range<usize>, usize)> {
+    quoted_value_after_scheme(buffer, at, false)
+}
+
+/// [`quoted_value`], optionally past a leading `Bearer `/`token ` scheme
+/// (see [`after_bearer_scheme`]).
+fn quoted_value_after_scheme(
+    buffer: &[u8],
+    mut at: usize,
+    skip_scheme: bool,
+) -> Option<(Range<usize>, usize)> {
     if matches!(
         buffer.get(at),
         Some(b'b' | b'r' | b'u' | b'B' | b'R' | b'U' | b'@')
@@ -443,7 +595,11 @@ fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
         at += 1;
     }
     let quote = *buffer.get(at).filter(|b| is_quote(**b))?;
-    let start = at + 1;
+    let start = if skip_scheme {
+        after_bearer_scheme(buffer, at + 1)
+    } else {
+        at + 1
+    };
     let limit = buffer.len().min(start + MAX_VALUE + 1);
     let mut end = start;
     while end < limit {
@@ -462,6 +618,26 @@ fn quoted_value(buffer: &[u8], mut at: usize) -> Option<(Range<usize>, usize)> {
         _ => return None,
     };
     (end > start).then_some((start..end, closing))
+}
+
+/// Where a quoted value really starts: past a `Bearer ` or `token `
+/// scheme, which configuration files keep with the token they send
+/// (`auth_token: "Bearer v"`). The value is the credential after it; the
+/// scheme word alone, or one followed by more blanks, is not stripped.
+/// `Basic` is left to the header form, which decodes its `user:password`.
+fn after_bearer_scheme(buffer: &[u8], start: usize) -> usize {
+    for scheme in [&b"bearer "[..], b"token "] {
+        let Some(head) = buffer.get(start..start + scheme.len()) else {
+            continue;
+        };
+        let next = buffer.get(start + scheme.len()).copied();
+        if head.eq_ignore_ascii_case(scheme)
+            && next.is_some_and(|b| !b.is_ascii_whitespace() && !is_quote(b))
+        {
+            return start + scheme.len();
+        }
+    }
+    start
 }
 
 /// Operators, longest first. `=` must not be followed by `=` or `~`
@@ -532,7 +708,9 @@ fn operator_form(buffer: &[u8], name: Range<usize>) -> Option<Assignment> {
     if name_words.last().is_some_and(|w| w == "authorization") {
         return authorization_value(buffer, name, value_at);
     }
-    let (value, quoted) = match quoted_value(buffer, value_at) {
+    // An `Authorization` name was handled above with its scheme; any other
+    // name's quoted value may carry a `Bearer ` the configuration sends.
+    let (value, quoted) = match quoted_value_after_scheme(buffer, value_at, true) {
         Some((value, _)) => (value, true),
         None if typed || buffer.get(value_at).copied().is_some_and(is_quote) => return None,
         None => (unquoted_value(buffer, value_at)?, false),
@@ -905,6 +1083,97 @@ mod tests {
         let hit = text.find(word)?;
         let found = parse_at(text.as_bytes(), hit..hit + word.len(), Names::Credential)?;
         Some(text[found.value].to_string())
+    }
+
+    #[test]
+    fn table_rows_name_their_value_in_the_next_cell() {
+        let value = "q7Lw2vRt9XkP4mZa";
+        for text in [
+            format!("| API_KEY | {value} |"),
+            format!("|API_KEY|{value}|"),
+            format!("Variable | Value\napiKey |{value}\nbaseUrl |https://example.com"),
+        ] {
+            let word = if text.contains("API_KEY") {
+                "API_KEY"
+            } else {
+                "apiKey"
+            };
+            assert_eq!(value_at(&text, word).as_deref(), Some(value), "{text}");
+        }
+        for (text, word) in [
+            (format!("let token = apiKey || \"{value}\""), "apiKey"),
+            (format!("apiKey || {value}"), "apiKey"),
+            (format!("| API_KEY | {value} and more words |"), "API_KEY"),
+            (format!("cat apiKey | {value}"), "apiKey"),
+            (
+                "| secrets | [`secrets/run.py`](secrets) | ripsecrets |".to_string(),
+                "secrets",
+            ),
+        ] {
+            assert_eq!(value_at(&text, word), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn api_key_names_without_a_digest_word() {
+        for name in [
+            "api_key",
+            "apiKey",
+            "X-API-Key",
+            "APIKEY",
+            "openai.api-key",
+            "api_keys",
+        ] {
+            assert!(is_api_key_name(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "api_key_sha256",
+            "apiKeyHash",
+            "api_key_md5",
+            "secret_key",
+            "key",
+            "rapid_key",
+        ] {
+            assert!(!is_api_key_name(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn accessors_that_return_a_literal_are_assignments() {
+        let value = "q7Lw2vRt9XkP4mZa";
+        for (text, word) in [
+            (
+                format!("func apiToken() string {{ return \"{value}\" }}"),
+                "Token",
+            ),
+            (
+                format!("def get_secret(self) -> str:\n    return '{value}'"),
+                "secret",
+            ),
+            (
+                format!("String getPassword() {{ return \"{value}\"; }}"),
+                "Password",
+            ),
+        ] {
+            assert_eq!(value_at(&text, word).as_deref(), Some(value), "{text}");
+        }
+        for text in [
+            "func apiToken() string { return base + token }",
+            "def get_secret(self):\n    return os.getenv('SECRET')",
+            "String getPassword() { log(\"x\"); return \"q7Lw2vRt9XkP4mZa\"; }",
+            "token(\"q7Lw2vRt9XkP4mZa\")",
+        ] {
+            let word = if text.contains("Token") {
+                "Token"
+            } else if text.contains("secret") {
+                "secret"
+            } else if text.contains("Password") {
+                "Password"
+            } else {
+                "token"
+            };
+            assert_eq!(value_at(text, word), None, "{text}");
+        }
     }
 
     #[test]

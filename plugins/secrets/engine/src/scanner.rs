@@ -502,7 +502,12 @@ impl Scanner {
                 if let Some(found) = assignment::parse_at(buffer, window, Names::Credential)
                     && found.form == *form
                 {
-                    let provider_named = names_a_provider(&found.name, anchor_hits);
+                    // A provider's name, or an API key name beside an
+                    // MD5- or SHA-1-length hex value, says the value is a
+                    // key and not a digest (see `is_api_key_name`).
+                    let provider_named = names_a_provider(&found.name, anchor_hits)
+                        || (assignment::is_api_key_name(&buffer[found.name.clone()])
+                            && is_key_length_hex(&buffer[found.value.clone()]));
                     self.push_assignment(rule_index, buffer, &found, provider_named, out);
                 }
             }
@@ -1237,6 +1242,12 @@ const MAX_LINE_LOOKBACK: usize = 1024;
 /// `MAX_LINE_LOOKBACK` bytes back; else `offset` itself.
 /// True if one of `anchor_hits` (keyword hits of keyword-anchored provider
 /// rules, in order of their end) lies inside `name`.
+/// 32 or 40 hex digits: the lengths providers' hex API keys come in (and
+/// MD5's and SHA-1's). Longer digests (SHA-256 and up) stay digests.
+fn is_key_length_hex(value: &[u8]) -> bool {
+    matches!(value.len(), 32 | 40) && value.iter().all(u8::is_ascii_hexdigit)
+}
+
 fn names_a_provider(name: &Range<usize>, anchor_hits: &[(usize, Range<usize>)]) -> bool {
     let first = anchor_hits.partition_point(|(_, hit)| hit.end <= name.start);
     anchor_hits[first..]

@@ -304,6 +304,29 @@ fn cases() -> Vec<Case> {
         &env_entry,
         "${DEPLOY_TOKEN}",
     ));
+    // Its own generator, so the cases above keep the values they were
+    // written against.
+    let mut scheme_rng = Rng::new(1208);
+    let scheme_value =
+        scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19);
+    all.push(case(
+        "code: accessor returning a literal",
+        "func serviceToken() string { return \"{v}\" }\n",
+        &(scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19)),
+        "${SERVICE_TOKEN}",
+    ));
+    all.push(case(
+        "Markdown table row",
+        "| Variable | Value |\n|---|---|\n| SERVICE_API_KEY | {v} |\n",
+        &(scheme_rng.string(&VALUE_CHARS[..57], 1) + &scheme_rng.string(VALUE_CHARS, 19)),
+        "<your-api-key>",
+    ));
+    all.push(case(
+        "quoted after :, behind a Bearer scheme",
+        "auth_token: \"Bearer {v}\"\n",
+        &scheme_value,
+        "${AUTH_TOKEN}",
+    ));
     all
 }
 

@@ -969,3 +969,32 @@ fn documented_example_credentials_are_not_reported() {
         assert!(found.findings.is_empty(), "{text:?}: {:?}", found.findings);
     }
 }
+
+#[test]
+fn hex_api_keys_beside_an_api_key_name_are_not_digests() {
+    let mut rng = Rng::new(1209);
+    for length in [32, 40] {
+        let key = rng.string(fake_tokens::HEX, length);
+        for text in [
+            format!("headers = {{'api-key': '{key}'}}\n"),
+            format!("const client = new Client({{ apiKey: \"{key}\" }});\n"),
+        ] {
+            let found = scan(&text);
+            assert_eq!(found.findings.len(), 1, "{text}");
+            assert_eq!(found.findings[0].rule_id, "secrets/generic-assignment");
+            assert_not_leaked(&found, &key);
+        }
+    }
+    // A digest named as one, a digest of SHA-256's length, and a hex value
+    // beside a name that is no API key stay digests.
+    let md5 = rng.string(fake_tokens::HEX, 32);
+    let sha256 = rng.string(fake_tokens::HEX, 64);
+    for text in [
+        format!("api_key_md5 = \"{md5}\"\n"),
+        format!("apiKeyHash: \"{md5}\"\n"),
+        format!("api_key = \"{sha256}\"\n"),
+        format!("session_token = \"{md5}\"\n"),
+    ] {
+        assert!(scan(&text).findings.is_empty(), "{text}");
+    }
+}
