@@ -62,7 +62,19 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
 /// `{Ref: X}`, `{Fn::Sub: ...}`, `{Fn::If: ...}` are decided at deploy
 /// time: they become unknown values (with their text), so a policy
 /// comparing them reports "could not evaluate" rather than a guess.
+///
+/// `Fn::Base64` of a plain string is the exception: CloudFormation only
+/// encodes that text (user data is the usual case), so the text is what
+/// the resource receives and what a policy should read.
 fn opaque_intrinsics(node: &mut Node) {
+    if let Value::Map(entries) = &node.value
+        && entries.len() == 1
+        && entries[0].0 == "Fn::Base64"
+        && let Value::Str(text) = &entries[0].1.value
+    {
+        node.value = Value::Str(text.clone());
+        return;
+    }
     let rendered = match &node.value {
         Value::Map(entries)
             if entries.len() == 1
@@ -265,6 +277,22 @@ mod tests {
             tag.get("Value").unwrap().value,
             Value::Unknown("!Sub ${Env}-db".into())
         );
+    }
+
+    #[test]
+    fn cloudformation_base64_of_a_literal_is_its_text() {
+        let docs = load_documents(
+            "Resources:\n  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      UserData:\n        Fn::Base64: |\n          #!/bin/sh\n          echo up\n      Other: !Base64 {\"Fn::Sub\": \"${Env}\"}\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let user_data = units[0].node.get("UserData").unwrap();
+        assert_eq!(user_data.value, Value::Str("#!/bin/sh\necho up\n".into()));
+        assert_eq!(user_data.pos.line, 5);
+        assert!(matches!(
+            units[0].node.get("Other").unwrap().value,
+            Value::Unknown(_)
+        ));
     }
 
     #[test]
