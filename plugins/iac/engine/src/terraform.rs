@@ -408,11 +408,20 @@ impl<'a> Source<'a> {
                 format!("provider.{}", name.as_str()),
                 format!("provider.{}", name.as_str()),
             ),
+            // A variable's default is code too: a password given as a
+            // default is committed in plain text like any other literal.
+            ("variable", [name]) => (
+                "variable".to_string(),
+                format!("variable.{}", name.as_str()),
+            ),
             _ => return None,
         };
         let pos = self.pos_of(block);
         let end_line = self.end_line_of(block);
-        let node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        let mut node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        if let ("variable", [name]) = (block.ident.as_str(), block.labels.as_slice()) {
+            node.set("_name", Node::str(name.as_str(), pos));
+        }
         // `count = 0` or an empty literal `for_each` creates nothing; a
         // count or for_each the engine cannot evaluate is scanned as one
         // instance.
@@ -437,7 +446,7 @@ impl<'a> Source<'a> {
         if creates_nothing {
             return None;
         }
-        let inventory = block.ident.as_str() != "provider";
+        let inventory = !matches!(block.ident.as_str(), "provider" | "variable");
         let unit = Unit {
             kind,
             address,
@@ -665,8 +674,30 @@ fn relocate(node: &Node, pos: Pos) -> Node {
 mod tests {
     use super::*;
 
+    /// The module's resources, data sources and providers; variables are
+    /// units too, checked in `variables_are_units_with_their_name`.
     fn units(text: &str) -> Vec<Unit> {
-        scan_module(&[("main.tf", text)]).remove(0).unwrap()
+        let mut units = scan_module(&[("main.tf", text)]).remove(0).unwrap();
+        units.retain(|unit| unit.kind != "variable");
+        units
+    }
+
+    #[test]
+    fn variables_are_units_with_their_name() {
+        let all = scan_module(&[(
+            "main.tf",
+            "variable \"db_password\" {\n  default = \"hunter22\"\n}\nresource \"aws_db_instance\" \"db\" {\n  password = var.db_password\n}\n",
+        )])
+        .remove(0)
+        .unwrap();
+        let variable = all.iter().find(|unit| unit.kind == "variable").unwrap();
+        assert_eq!(variable.address, "variable.db_password");
+        assert_eq!(
+            variable.node.get("_name").unwrap().as_str(),
+            Some("db_password")
+        );
+        assert_eq!(variable.node.get("default").unwrap().pos.line, 2);
+        assert!(!variable.inventory);
     }
 
     #[test]
@@ -779,12 +810,16 @@ resource "aws_s3_bucket" "b" {
             ("m/prod.tfvars", "acl = \"authenticated-read\"\n"),
         ]);
         let units = results[0].as_ref().unwrap();
+        let bucket = units
+            .iter()
+            .find(|unit| unit.address == "aws_s3_bucket.b")
+            .unwrap();
         assert_eq!(
-            units[0].node.get("acl").unwrap().as_str(),
+            bucket.node.get("acl").unwrap().as_str(),
             Some("public-read")
         );
-        assert_eq!(units[0].node.get("acl").unwrap().pos.line, 4);
-        assert_eq!(units[0].node.get("size").unwrap().as_number(), Some(2.0));
+        assert_eq!(bucket.node.get("acl").unwrap().pos.line, 4);
+        assert_eq!(bucket.node.get("size").unwrap().as_number(), Some(2.0));
         assert!(
             results[1..]
                 .iter()
