@@ -145,6 +145,30 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         }
     }
 
+    // Policy documents after locals (their statements may use them), so a
+    // policy attribute set to `data.aws_iam_policy_document.x.json` reads
+    // like a heredoc or jsonencode document.
+    for ((_, text), body) in files.iter().zip(&parsed) {
+        let Ok(Parsed::Hcl(body)) = body else {
+            continue;
+        };
+        let source = Source::new(text);
+        for block in body.blocks().filter(|block| block.ident.as_str() == "data") {
+            if let [kind, name] = block.labels.as_slice()
+                && kind.as_str() == "aws_iam_policy_document"
+            {
+                let document = Node::new(
+                    Value::Map(source.body(&block.body, &scope)),
+                    source.pos_of(block),
+                    source.end_line_of(block),
+                );
+                scope
+                    .policy_documents
+                    .insert(name.as_str().to_string(), iam_json(&document));
+            }
+        }
+    }
+
     let mut results: Vec<Result<Vec<(Unit, String)>, ParseError>> = files
         .iter()
         .zip(parsed)
@@ -354,6 +378,9 @@ fn file_name(path: &str) -> &str {
 struct Scope {
     variables: HashMap<String, Node>,
     locals: HashMap<String, Node>,
+    /// `data "aws_iam_policy_document" NAME` rendered as the IAM JSON its
+    /// `.json` attribute holds, by NAME.
+    policy_documents: HashMap<String, Node>,
 }
 
 struct Source<'a> {
@@ -593,6 +620,24 @@ impl<'a> Source<'a> {
         let table = match root.as_str() {
             "var" => &scope.variables,
             "local" => &scope.locals,
+            "data" => {
+                let steps: Vec<&str> = traversal
+                    .operators
+                    .iter()
+                    .map_while(|operator| match operator.value() {
+                        TraversalOperator::GetAttr(key) => Some(key.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                return match (steps.as_slice(), traversal.operators.len()) {
+                    (["aws_iam_policy_document", name, "json"], 3) => scope
+                        .policy_documents
+                        .get(*name)
+                        .map(|document| relocate(document, pos))
+                        .unwrap_or_else(|| self.unknown(expr, pos)),
+                    _ => self.unknown(expr, pos),
+                };
+            }
             _ => return self.unknown(expr, pos),
         };
         let mut operators = traversal.operators.iter();
@@ -655,6 +700,76 @@ fn string_node(text: &str, pos: Pos) -> Node {
     Node::str(text, pos)
 }
 
+/// The IAM JSON a `data "aws_iam_policy_document"` renders: `statement`
+/// blocks become `Statement` entries under IAM's key names (`effect`
+/// defaults to Allow), and `principals { type, identifiers }` becomes
+/// `Principal: { type: identifiers }` (`type = "*"` is `Principal: "*"`).
+fn iam_json(document: &Node) -> Node {
+    let statements = document
+        .get("statement")
+        .and_then(Node::as_list)
+        .unwrap_or_default();
+    let rendered = statements
+        .iter()
+        .map(|statement| {
+            let effect = statement
+                .get("effect")
+                .cloned()
+                .unwrap_or_else(|| Node::str("Allow", statement.pos));
+            let mut entries = vec![("Effect".to_string(), effect)];
+            for (from, to) in [
+                ("sid", "Sid"),
+                ("actions", "Action"),
+                ("not_actions", "NotAction"),
+                ("resources", "Resource"),
+                ("not_resources", "NotResource"),
+                ("condition", "Condition"),
+            ] {
+                if let Some(value) = statement.get(from) {
+                    entries.push((to.to_string(), value.clone()));
+                }
+            }
+            for (from, to) in [
+                ("principals", "Principal"),
+                ("not_principals", "NotPrincipal"),
+            ] {
+                let Some(blocks) = statement.get(from).and_then(Node::as_list) else {
+                    continue;
+                };
+                let anyone = blocks
+                    .iter()
+                    .find(|block| block.get("type").and_then(Node::as_str) == Some("*"));
+                let principal = match anyone {
+                    Some(block) => Node::str("*", block.pos),
+                    None => {
+                        let by_type = blocks
+                            .iter()
+                            .filter_map(|block| {
+                                let kind = block.get("type")?.as_str()?;
+                                Some((kind.to_string(), block.get("identifiers")?.clone()))
+                            })
+                            .collect();
+                        Node::new(Value::Map(by_type), statement.pos, statement.end_line)
+                    }
+                };
+                entries.push((to.to_string(), principal));
+            }
+            Node::new(Value::Map(entries), statement.pos, statement.end_line)
+        })
+        .collect();
+    Node::new(
+        Value::Map(vec![
+            ("Version".to_string(), Node::str("2012-10-17", document.pos)),
+            (
+                "Statement".to_string(),
+                Node::new(Value::List(rendered), document.pos, document.end_line),
+            ),
+        ]),
+        document.pos,
+        document.end_line,
+    )
+}
+
 /// A copy of a variable's value reported where it is used.
 fn relocate(node: &Node, pos: Pos) -> Node {
     let value = match &node.value {
@@ -680,6 +795,30 @@ mod tests {
         let mut units = scan_module(&[("main.tf", text)]).remove(0).unwrap();
         units.retain(|unit| unit.kind != "variable");
         units
+    }
+
+    #[test]
+    fn policy_document_json_references_read_as_iam_json() {
+        let units = units(
+            "data \"aws_iam_policy_document\" \"open\" {\n  statement {\n    actions = [\"es:*\"]\n    principals {\n      type        = \"AWS\"\n      identifiers = [\"*\"]\n    }\n    resources = [\"*\"]\n  }\n}\nresource \"aws_elasticsearch_domain_policy\" \"p\" {\n  access_policies = data.aws_iam_policy_document.open.json\n  other           = data.aws_iam_policy_document.missing.json\n}\n",
+        );
+        let policy = &units[1].node;
+        let statement = &policy
+            .get("access_policies")
+            .unwrap()
+            .get("Statement")
+            .unwrap()
+            .as_list()
+            .unwrap()[0];
+        assert_eq!(statement.get("Effect").unwrap().as_str(), Some("Allow"));
+        let principal = statement.get("Principal").unwrap().get("AWS").unwrap();
+        assert_eq!(principal.as_list().unwrap()[0].as_str(), Some("*"));
+        // Reported where the reference is written.
+        assert_eq!(statement.get("Action").unwrap().pos.line, 12);
+        assert!(matches!(
+            policy.get("other").unwrap().value,
+            Value::Unknown(_)
+        ));
     }
 
     #[test]
