@@ -242,6 +242,11 @@ def main():
     parser.add_argument("--refresh", action="store_true", help="re-run the peers even if cached")
     parser.add_argument("--explain", action="store_true", help="every label with each tool's verdict")
     parser.add_argument("--json", help="also write the attributed hits and scores here")
+    parser.add_argument(
+        "--split",
+        help="score only the labels of this split (`dev`: the files Cordon's policies were changed "
+        "against; `holdout`: labelled and measured before any change); every file is still scanned",
+    )
     args = parser.parse_args()
 
     mirror = Path(args.mirror).resolve()
@@ -250,6 +255,10 @@ def main():
     cache.mkdir(parents=True, exist_ok=True)
     labels = [json.loads(line) for line in Path(args.labels).read_text().splitlines() if line.strip()]
     labelled_files = {label["file"] for label in labels}
+    if args.split:
+        labels = [label for label in labels if label.get("split") == args.split]
+        if not labels:
+            sys.exit(f"no label of split {args.split!r}")
 
     ranges_by_file = {}
     for path in sorted(labelled_files):
