@@ -45,7 +45,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from corpus import THEMES, cached_run, themes_of_title, timed
+from corpus import THEMES, cached_run, relative, themes_of_title, timed
 
 HERE = Path(__file__).resolve().parent
 
@@ -143,14 +143,6 @@ def run_cordon(engine, files):
             line = finding["location"]["line"]
             findings.append((file["path"], line, line, finding["rule_id"], {finding["theme"]}))
     return findings, cpu, wall, False
-
-
-def relative(path, root):
-    path = str(path)
-    for prefix in (str(root) + "/", "./", "/"):
-        if path.startswith(prefix):
-            return path[len(prefix):]
-    return path
 
 
 def run_checkov(checkov, files, cache, refresh):
