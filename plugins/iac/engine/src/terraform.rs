@@ -15,8 +15,10 @@
 //! Each resource also gets `_referenced_by`: the types of the resources in
 //! the module that reference it (`aws_s3_bucket_public_access_block`
 //! pointing at a bucket), so "bucket without a public access block" is a
-//! plain condition; and `_module_kinds`: every type the module declares
-//! (an account-level block covers every bucket).
+//! plain condition; `_module_kinds`: every type the module declares
+//! (an account-level block covers every bucket); and `_references`: the
+//! resources it references, by address, with their attributes (a snapshot
+//! of an unencrypted volume).
 
 use std::collections::{HashMap, HashSet};
 
@@ -200,6 +202,7 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         Regex::new(r"\b(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*").expect("static regex")
     });
     let mut referenced_by: HashMap<String, Vec<String>> = HashMap::new();
+    let mut references: HashMap<String, Vec<String>> = HashMap::new();
     for (unit, block_text) in results.iter().flatten().flatten() {
         let mut seen = HashSet::new();
         for found in reference.find_iter(block_text) {
@@ -209,9 +212,22 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                     .entry(target.to_string())
                     .or_default()
                     .push(unit.kind.clone());
+                references
+                    .entry(unit.address.clone())
+                    .or_default()
+                    .push(target.to_string());
             }
         }
     }
+    // The referenced resources' own attributes, as written (before the
+    // module-wide keys below), for conditions that follow a reference: a
+    // snapshot is as encrypted as the volume it copies.
+    let nodes_by_address: HashMap<String, Node> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(unit, _)| (unit.address.clone(), unit.node.clone()))
+        .collect();
     // Every kind the module declares, for module-wide settings such as an
     // account-level S3 public access block.
     let module_kinds: std::collections::BTreeSet<String> = results
@@ -239,6 +255,21 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                         .collect();
                     unit.node
                         .set("_module_kinds", Node::scalar(Value::List(kinds), unit.pos));
+                    // Reported at the referencing block, not in the
+                    // referenced resource's file.
+                    let referenced = references
+                        .remove(&unit.address)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|target| {
+                            let node = relocate(nodes_by_address.get(&target)?, unit.pos);
+                            Some((target, node))
+                        })
+                        .collect();
+                    unit.node.set(
+                        "_references",
+                        Node::scalar(Value::Map(referenced), unit.pos),
+                    );
                     unit
                 })
                 .collect()),
@@ -937,6 +968,29 @@ resource "aws_s3_bucket" "b" {
         );
         let module_kinds = units[0].node.get("_module_kinds").unwrap();
         assert_eq!(module_kinds.as_list().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn referenced_resources_attributes_are_reachable() {
+        let units = units(
+            "resource \"aws_ebs_volume\" \"data\" {\n  size = 8\n}\nresource \"aws_ebs_snapshot\" \"copy\" {\n  volume_id = aws_ebs_volume.data.id\n}\n",
+        );
+        let referenced = units[1].node.get("_references").unwrap();
+        let volume = referenced.get("aws_ebs_volume.data").unwrap();
+        assert_eq!(volume.get("size").unwrap().as_number(), Some(8.0));
+        // Positions point at the referencing block.
+        assert_eq!(volume.get("size").unwrap().pos.line, 4);
+        assert!(volume.get("_references").is_none());
+        assert_eq!(
+            units[0]
+                .node
+                .get("_references")
+                .unwrap()
+                .as_map()
+                .unwrap()
+                .len(),
+            0
+        );
     }
 
     #[test]
