@@ -237,7 +237,8 @@ def main():
     parser.add_argument(
         "--split",
         help="score only the labels of this split (`dev`: the files Cordon's policies were changed "
-        "against; `holdout`: labelled and measured before any change); every file is still scanned",
+        "against; `holdout`, `holdout2`, `holdout3`: later batches, each labelled and measured before "
+        "any change of its own); every file is still scanned",
     )
     args = parser.parse_args()
 
