@@ -27,11 +27,35 @@ pub fn is_kubernetes(doc: &Node) -> bool {
 }
 
 /// One unit per entry of `Resources`: its `Properties` (empty when there
-/// are none), with the logical id added as `_logical_id`.
+/// are none), with the logical id added as `_logical_id` and, as
+/// `_referenced_by`, the types of the template's resources that refer to
+/// it (`Ref`, `Fn::GetAtt`, `${Name}` in `Fn::Sub`): a VPC that no
+/// `AWS::EC2::FlowLog` refers to has no flow log.
 pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
     let Some(resources) = doc.get("Resources").and_then(Node::as_map) else {
         return Vec::new();
     };
+    let mut referenced_by: std::collections::HashMap<&str, Vec<String>> =
+        std::collections::HashMap::new();
+    for (logical_id, resource) in resources {
+        let Some(kind) = resource.get("Type").and_then(Node::as_str) else {
+            continue;
+        };
+        let mut targets = Vec::new();
+        referenced_ids(resource, &mut targets);
+        targets.sort_unstable();
+        targets.dedup();
+        for target in targets {
+            if target != logical_id.as_str()
+                && let Some((id, _)) = resources.iter().find(|(id, _)| id == target)
+            {
+                referenced_by
+                    .entry(id.as_str())
+                    .or_default()
+                    .push(kind.to_string());
+            }
+        }
+    }
     resources
         .iter()
         .filter_map(|(logical_id, resource)| {
@@ -47,6 +71,16 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
             };
             opaque_intrinsics(&mut node);
             node.set("_logical_id", Node::str(logical_id, resource.pos));
+            let kinds = referenced_by
+                .get(logical_id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|kind| Node::str(kind, resource.pos))
+                .collect();
+            node.set(
+                "_referenced_by",
+                Node::scalar(Value::List(kinds), resource.pos),
+            );
             Some(Unit {
                 kind,
                 address: logical_id.clone(),
@@ -59,10 +93,63 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
         .collect()
 }
 
+/// The logical ids a template value refers to: `{Ref: X}`,
+/// `{Fn::GetAtt: [X, Attr]}` or `"X.Attr"`, and `${X}` / `${X.Attr}` in
+/// `Fn::Sub` text (pseudo parameters such as `${AWS::Region}` are not ids).
+fn referenced_ids<'a>(node: &'a Node, out: &mut Vec<&'a str>) {
+    match &node.value {
+        Value::Map(entries) if entries.len() == 1 => {
+            let (function, argument) = &entries[0];
+            match (function.as_str(), &argument.value) {
+                ("Ref", Value::Str(id)) => out.push(id),
+                ("Fn::GetAtt", Value::List(items)) => {
+                    if let Some(id) = items.first().and_then(Node::as_str) {
+                        out.push(id);
+                    }
+                }
+                ("Fn::GetAtt", Value::Str(dotted)) => {
+                    out.push(dotted.split('.').next().unwrap_or(dotted));
+                }
+                ("Fn::Sub", _) => {
+                    let text = match &argument.value {
+                        Value::List(items) => items.first().and_then(Node::as_str),
+                        _ => argument.as_str(),
+                    };
+                    for piece in text.unwrap_or_default().split("${").skip(1) {
+                        let name = piece.split(['}', '.']).next().unwrap_or_default();
+                        if !name.is_empty() && !name.contains("::") && !name.starts_with('!') {
+                            out.push(name);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            referenced_ids(argument, out);
+        }
+        Value::Map(entries) => entries
+            .iter()
+            .for_each(|(_, item)| referenced_ids(item, out)),
+        Value::List(items) => items.iter().for_each(|item| referenced_ids(item, out)),
+        _ => {}
+    }
+}
+
 /// `{Ref: X}`, `{Fn::Sub: ...}`, `{Fn::If: ...}` are decided at deploy
 /// time: they become unknown values (with their text), so a policy
 /// comparing them reports "could not evaluate" rather than a guess.
+///
+/// `Fn::Base64` of a plain string is the exception: CloudFormation only
+/// encodes that text (user data is the usual case), so the text is what
+/// the resource receives and what a policy should read.
 fn opaque_intrinsics(node: &mut Node) {
+    if let Value::Map(entries) = &node.value
+        && entries.len() == 1
+        && entries[0].0 == "Fn::Base64"
+        && let Value::Str(text) = &entries[0].1.value
+    {
+        node.value = Value::Str(text.clone());
+        return;
+    }
     let rendered = match &node.value {
         Value::Map(entries)
             if entries.len() == 1
@@ -265,6 +352,44 @@ mod tests {
             tag.get("Value").unwrap().value,
             Value::Unknown("!Sub ${Env}-db".into())
         );
+    }
+
+    #[test]
+    fn cloudformation_resources_know_who_refers_to_them() {
+        let docs = load_documents(
+            "Resources:\n  Vpc:\n    Type: AWS::EC2::VPC\n  Logs:\n    Type: AWS::EC2::FlowLog\n    Properties:\n      ResourceId: !Ref Vpc\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n      Name: !Sub \"${Vpc}-${AWS::Region}\"\n  Other:\n    Type: AWS::EC2::VPC\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let kinds = |index: usize| -> Vec<String> {
+            units[index]
+                .node
+                .get("_referenced_by")
+                .unwrap()
+                .as_list()
+                .unwrap()
+                .iter()
+                .filter_map(|kind| kind.as_str().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(kinds(0), ["AWS::EC2::FlowLog", "AWS::IAM::Role"]);
+        assert!(kinds(3).is_empty());
+    }
+
+    #[test]
+    fn cloudformation_base64_of_a_literal_is_its_text() {
+        let docs = load_documents(
+            "Resources:\n  Web:\n    Type: AWS::EC2::Instance\n    Properties:\n      UserData:\n        Fn::Base64: |\n          #!/bin/sh\n          echo up\n      Other: !Base64 {\"Fn::Sub\": \"${Env}\"}\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let user_data = units[0].node.get("UserData").unwrap();
+        assert_eq!(user_data.value, Value::Str("#!/bin/sh\necho up\n".into()));
+        assert_eq!(user_data.pos.line, 5);
+        assert!(matches!(
+            units[0].node.get("Other").unwrap().value,
+            Value::Unknown(_)
+        ));
     }
 
     #[test]

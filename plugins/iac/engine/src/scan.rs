@@ -10,7 +10,7 @@ use crate::finding::{
     FileScan, Finding, Framework, Location, Resource, ScanReport, Severity, Suppressed,
     Suppression, Theme, Unevaluated,
 };
-use crate::node::Pos;
+use crate::node::{Node, Pos, Value};
 use crate::policy::{Policy, PolicyError, Truth, builtin_policies};
 use crate::suppress;
 use crate::unit::{ParseError, Unit};
@@ -204,6 +204,7 @@ impl Engine {
     /// variables, locals and references resolve across them.
     pub fn scan<P: AsRef<str>, B: AsRef<[u8]>>(&self, files: &[(P, B)]) -> ScanReport {
         let mut report = ScanReport::default();
+        let network_policy_namespaces = network_policy_namespaces(files);
         // Terraform files by directory: a module is read as a whole.
         let mut modules: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
         for (path, bytes) in files {
@@ -251,7 +252,9 @@ impl Engine {
                     report.files.push(scan);
                 }
                 Candidate::Workflow | Candidate::Document => {
-                    if let Some(scan) = self.scan_document(path, text, candidate) {
+                    if let Some(scan) =
+                        self.scan_document(path, text, candidate, &network_policy_namespaces)
+                    {
                         report.files.push(scan);
                     }
                 }
@@ -277,7 +280,13 @@ impl Engine {
         report
     }
 
-    fn scan_document(&self, path: &str, text: &str, candidate: Candidate) -> Option<FileScan> {
+    fn scan_document(
+        &self,
+        path: &str,
+        text: &str,
+        candidate: Candidate,
+        network_policy_namespaces: &HashSet<String>,
+    ) -> Option<FileScan> {
         if candidate == Candidate::Document && !may_be_infrastructure(text) {
             return None;
         }
@@ -336,6 +345,21 @@ impl Engine {
                     units.extend(documents::kubernetes_units(doc));
                 }
             }
+        }
+        // A Namespace learns whether any NetworkPolicy of the scanned files
+        // selects pods in it.
+        for unit in units.iter_mut().filter(|unit| unit.kind == "Namespace") {
+            let name = unit
+                .node
+                .get("metadata")
+                .and_then(|metadata| metadata.get("name"))
+                .and_then(Node::scalar_text)
+                .unwrap_or_default();
+            let covered = network_policy_namespaces.contains(&name);
+            unit.node.set(
+                "_network_policy",
+                Node::scalar(Value::Bool(covered), unit.pos),
+            );
         }
         framework.map(|framework| self.evaluate(path, text, framework, &units))
     }
@@ -516,6 +540,45 @@ impl Engine {
 
 /// `{{ .Values.x }}`, `{{- if ... }}`, `{{ include ... }}`: Go template
 /// actions, as in Helm charts.
+/// The namespaces that some NetworkPolicy in the scanned files applies to
+/// (`metadata.namespace`, `default` when unset): a Namespace without one
+/// lets every pod talk to every pod in it.
+fn network_policy_namespaces<P: AsRef<str>, B: AsRef<[u8]>>(files: &[(P, B)]) -> HashSet<String> {
+    let mut namespaces = HashSet::new();
+    for (path, bytes) in files {
+        if candidate(path.as_ref()) != Some(Candidate::Document) {
+            continue;
+        }
+        let Ok(text) = std::str::from_utf8(bytes.as_ref()) else {
+            continue;
+        };
+        if !text.contains("NetworkPolicy") {
+            continue;
+        }
+        let Ok(docs) = crate::yaml::load_documents(text) else {
+            continue;
+        };
+        let mut pending: Vec<&Node> = docs.iter().collect();
+        while let Some(doc) = pending.pop() {
+            match doc.get("kind").and_then(Node::as_str) {
+                Some("List") => {
+                    pending.extend(doc.get("items").and_then(Node::as_list).unwrap_or_default())
+                }
+                Some("NetworkPolicy") => {
+                    let namespace = doc
+                        .get("metadata")
+                        .and_then(|metadata| metadata.get("namespace"))
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_else(|| "default".into());
+                    namespaces.insert(namespace);
+                }
+                _ => {}
+            }
+        }
+    }
+    namespaces
+}
+
 fn is_go_template(text: &str) -> bool {
     static ACTION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     ACTION
@@ -628,5 +691,22 @@ mod tests {
         let engine = Engine::new().unwrap();
         let report = engine.scan(&[("config/app.yaml", "a: [unclosed\n")]);
         assert!(report.files.is_empty());
+    }
+
+    #[test]
+    fn a_network_policy_in_another_file_covers_its_namespace() {
+        let engine = Engine::new().unwrap();
+        let namespaces = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: payments\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: cache\n";
+        let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: deny\n  namespace: payments\nspec:\n  podSelector: {}\n";
+        let report = engine.scan(&[
+            ("k8s/namespaces.yaml", namespaces),
+            ("k8s/policies/deny.yaml", policy),
+        ]);
+        let flagged: Vec<&str> = report
+            .findings()
+            .filter(|finding| finding.rule_id == "iac/k8s-namespace-without-network-policy")
+            .map(|finding| finding.resource.as_str())
+            .collect();
+        assert_eq!(flagged, ["Namespace/cache"]);
     }
 }

@@ -15,8 +15,10 @@
 //! Each resource also gets `_referenced_by`: the types of the resources in
 //! the module that reference it (`aws_s3_bucket_public_access_block`
 //! pointing at a bucket), so "bucket without a public access block" is a
-//! plain condition; and `_module_kinds`: every type the module declares
-//! (an account-level block covers every bucket).
+//! plain condition; `_module_kinds`: every type the module declares
+//! (an account-level block covers every bucket); and `_references`: the
+//! resources it references, by address, with their attributes (a snapshot
+//! of an unencrypted volume).
 
 use std::collections::{HashMap, HashSet};
 
@@ -145,6 +147,30 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         }
     }
 
+    // Policy documents after locals (their statements may use them), so a
+    // policy attribute set to `data.aws_iam_policy_document.x.json` reads
+    // like a heredoc or jsonencode document.
+    for ((_, text), body) in files.iter().zip(&parsed) {
+        let Ok(Parsed::Hcl(body)) = body else {
+            continue;
+        };
+        let source = Source::new(text);
+        for block in body.blocks().filter(|block| block.ident.as_str() == "data") {
+            if let [kind, name] = block.labels.as_slice()
+                && kind.as_str() == "aws_iam_policy_document"
+            {
+                let document = Node::new(
+                    Value::Map(source.body(&block.body, &scope)),
+                    source.pos_of(block),
+                    source.end_line_of(block),
+                );
+                scope
+                    .policy_documents
+                    .insert(name.as_str().to_string(), iam_json(&document));
+            }
+        }
+    }
+
     let mut results: Vec<Result<Vec<(Unit, String)>, ParseError>> = files
         .iter()
         .zip(parsed)
@@ -176,6 +202,7 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         Regex::new(r"\b(?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*").expect("static regex")
     });
     let mut referenced_by: HashMap<String, Vec<String>> = HashMap::new();
+    let mut references: HashMap<String, Vec<String>> = HashMap::new();
     for (unit, block_text) in results.iter().flatten().flatten() {
         let mut seen = HashSet::new();
         for found in reference.find_iter(block_text) {
@@ -185,9 +212,22 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                     .entry(target.to_string())
                     .or_default()
                     .push(unit.kind.clone());
+                references
+                    .entry(unit.address.clone())
+                    .or_default()
+                    .push(target.to_string());
             }
         }
     }
+    // The referenced resources' own attributes, as written (before the
+    // module-wide keys below), for conditions that follow a reference: a
+    // snapshot is as encrypted as the volume it copies.
+    let nodes_by_address: HashMap<String, Node> = results
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|(unit, _)| (unit.address.clone(), unit.node.clone()))
+        .collect();
     // Every kind the module declares, for module-wide settings such as an
     // account-level S3 public access block.
     let module_kinds: std::collections::BTreeSet<String> = results
@@ -215,6 +255,21 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                         .collect();
                     unit.node
                         .set("_module_kinds", Node::scalar(Value::List(kinds), unit.pos));
+                    // Reported at the referencing block, not in the
+                    // referenced resource's file.
+                    let referenced = references
+                        .remove(&unit.address)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|target| {
+                            let node = relocate(nodes_by_address.get(&target)?, unit.pos);
+                            Some((target, node))
+                        })
+                        .collect();
+                    unit.node.set(
+                        "_references",
+                        Node::scalar(Value::Map(referenced), unit.pos),
+                    );
                     unit
                 })
                 .collect()),
@@ -354,6 +409,9 @@ fn file_name(path: &str) -> &str {
 struct Scope {
     variables: HashMap<String, Node>,
     locals: HashMap<String, Node>,
+    /// `data "aws_iam_policy_document" NAME` rendered as the IAM JSON its
+    /// `.json` attribute holds, by NAME.
+    policy_documents: HashMap<String, Node>,
 }
 
 struct Source<'a> {
@@ -408,11 +466,20 @@ impl<'a> Source<'a> {
                 format!("provider.{}", name.as_str()),
                 format!("provider.{}", name.as_str()),
             ),
+            // A variable's default is code too: a password given as a
+            // default is committed in plain text like any other literal.
+            ("variable", [name]) => (
+                "variable".to_string(),
+                format!("variable.{}", name.as_str()),
+            ),
             _ => return None,
         };
         let pos = self.pos_of(block);
         let end_line = self.end_line_of(block);
-        let node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        let mut node = Node::new(Value::Map(self.body(&block.body, scope)), pos, end_line);
+        if let ("variable", [name]) = (block.ident.as_str(), block.labels.as_slice()) {
+            node.set("_name", Node::str(name.as_str(), pos));
+        }
         // `count = 0` or an empty literal `for_each` creates nothing; a
         // count or for_each the engine cannot evaluate is scanned as one
         // instance.
@@ -437,7 +504,7 @@ impl<'a> Source<'a> {
         if creates_nothing {
             return None;
         }
-        let inventory = block.ident.as_str() != "provider";
+        let inventory = !matches!(block.ident.as_str(), "provider" | "variable");
         let unit = Unit {
             kind,
             address,
@@ -584,6 +651,24 @@ impl<'a> Source<'a> {
         let table = match root.as_str() {
             "var" => &scope.variables,
             "local" => &scope.locals,
+            "data" => {
+                let steps: Vec<&str> = traversal
+                    .operators
+                    .iter()
+                    .map_while(|operator| match operator.value() {
+                        TraversalOperator::GetAttr(key) => Some(key.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                return match (steps.as_slice(), traversal.operators.len()) {
+                    (["aws_iam_policy_document", name, "json"], 3) => scope
+                        .policy_documents
+                        .get(*name)
+                        .map(|document| relocate(document, pos))
+                        .unwrap_or_else(|| self.unknown(expr, pos)),
+                    _ => self.unknown(expr, pos),
+                };
+            }
             _ => return self.unknown(expr, pos),
         };
         let mut operators = traversal.operators.iter();
@@ -646,6 +731,76 @@ fn string_node(text: &str, pos: Pos) -> Node {
     Node::str(text, pos)
 }
 
+/// The IAM JSON a `data "aws_iam_policy_document"` renders: `statement`
+/// blocks become `Statement` entries under IAM's key names (`effect`
+/// defaults to Allow), and `principals { type, identifiers }` becomes
+/// `Principal: { type: identifiers }` (`type = "*"` is `Principal: "*"`).
+fn iam_json(document: &Node) -> Node {
+    let statements = document
+        .get("statement")
+        .and_then(Node::as_list)
+        .unwrap_or_default();
+    let rendered = statements
+        .iter()
+        .map(|statement| {
+            let effect = statement
+                .get("effect")
+                .cloned()
+                .unwrap_or_else(|| Node::str("Allow", statement.pos));
+            let mut entries = vec![("Effect".to_string(), effect)];
+            for (from, to) in [
+                ("sid", "Sid"),
+                ("actions", "Action"),
+                ("not_actions", "NotAction"),
+                ("resources", "Resource"),
+                ("not_resources", "NotResource"),
+                ("condition", "Condition"),
+            ] {
+                if let Some(value) = statement.get(from) {
+                    entries.push((to.to_string(), value.clone()));
+                }
+            }
+            for (from, to) in [
+                ("principals", "Principal"),
+                ("not_principals", "NotPrincipal"),
+            ] {
+                let Some(blocks) = statement.get(from).and_then(Node::as_list) else {
+                    continue;
+                };
+                let anyone = blocks
+                    .iter()
+                    .find(|block| block.get("type").and_then(Node::as_str) == Some("*"));
+                let principal = match anyone {
+                    Some(block) => Node::str("*", block.pos),
+                    None => {
+                        let by_type = blocks
+                            .iter()
+                            .filter_map(|block| {
+                                let kind = block.get("type")?.as_str()?;
+                                Some((kind.to_string(), block.get("identifiers")?.clone()))
+                            })
+                            .collect();
+                        Node::new(Value::Map(by_type), statement.pos, statement.end_line)
+                    }
+                };
+                entries.push((to.to_string(), principal));
+            }
+            Node::new(Value::Map(entries), statement.pos, statement.end_line)
+        })
+        .collect();
+    Node::new(
+        Value::Map(vec![
+            ("Version".to_string(), Node::str("2012-10-17", document.pos)),
+            (
+                "Statement".to_string(),
+                Node::new(Value::List(rendered), document.pos, document.end_line),
+            ),
+        ]),
+        document.pos,
+        document.end_line,
+    )
+}
+
 /// A copy of a variable's value reported where it is used.
 fn relocate(node: &Node, pos: Pos) -> Node {
     let value = match &node.value {
@@ -665,8 +820,54 @@ fn relocate(node: &Node, pos: Pos) -> Node {
 mod tests {
     use super::*;
 
+    /// The module's resources, data sources and providers; variables are
+    /// units too, checked in `variables_are_units_with_their_name`.
     fn units(text: &str) -> Vec<Unit> {
-        scan_module(&[("main.tf", text)]).remove(0).unwrap()
+        let mut units = scan_module(&[("main.tf", text)]).remove(0).unwrap();
+        units.retain(|unit| unit.kind != "variable");
+        units
+    }
+
+    #[test]
+    fn policy_document_json_references_read_as_iam_json() {
+        let units = units(
+            "data \"aws_iam_policy_document\" \"open\" {\n  statement {\n    actions = [\"es:*\"]\n    principals {\n      type        = \"AWS\"\n      identifiers = [\"*\"]\n    }\n    resources = [\"*\"]\n  }\n}\nresource \"aws_elasticsearch_domain_policy\" \"p\" {\n  access_policies = data.aws_iam_policy_document.open.json\n  other           = data.aws_iam_policy_document.missing.json\n}\n",
+        );
+        let policy = &units[1].node;
+        let statement = &policy
+            .get("access_policies")
+            .unwrap()
+            .get("Statement")
+            .unwrap()
+            .as_list()
+            .unwrap()[0];
+        assert_eq!(statement.get("Effect").unwrap().as_str(), Some("Allow"));
+        let principal = statement.get("Principal").unwrap().get("AWS").unwrap();
+        assert_eq!(principal.as_list().unwrap()[0].as_str(), Some("*"));
+        // Reported where the reference is written.
+        assert_eq!(statement.get("Action").unwrap().pos.line, 12);
+        assert!(matches!(
+            policy.get("other").unwrap().value,
+            Value::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn variables_are_units_with_their_name() {
+        let all = scan_module(&[(
+            "main.tf",
+            "variable \"db_password\" {\n  default = \"hunter22\"\n}\nresource \"aws_db_instance\" \"db\" {\n  password = var.db_password\n}\n",
+        )])
+        .remove(0)
+        .unwrap();
+        let variable = all.iter().find(|unit| unit.kind == "variable").unwrap();
+        assert_eq!(variable.address, "variable.db_password");
+        assert_eq!(
+            variable.node.get("_name").unwrap().as_str(),
+            Some("db_password")
+        );
+        assert_eq!(variable.node.get("default").unwrap().pos.line, 2);
+        assert!(!variable.inventory);
     }
 
     #[test]
@@ -770,6 +971,29 @@ resource "aws_s3_bucket" "b" {
     }
 
     #[test]
+    fn referenced_resources_attributes_are_reachable() {
+        let units = units(
+            "resource \"aws_ebs_volume\" \"data\" {\n  size = 8\n}\nresource \"aws_ebs_snapshot\" \"copy\" {\n  volume_id = aws_ebs_volume.data.id\n}\n",
+        );
+        let referenced = units[1].node.get("_references").unwrap();
+        let volume = referenced.get("aws_ebs_volume.data").unwrap();
+        assert_eq!(volume.get("size").unwrap().as_number(), Some(8.0));
+        // Positions point at the referencing block.
+        assert_eq!(volume.get("size").unwrap().pos.line, 4);
+        assert!(volume.get("_references").is_none());
+        assert_eq!(
+            units[0]
+                .node
+                .get("_references")
+                .unwrap()
+                .as_map()
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+
+    #[test]
     fn auto_loaded_tfvars_override_defaults_and_others_do_not() {
         let main = "variable \"acl\" { default = \"private\" }\nvariable \"size\" {}\nresource \"aws_s3_bucket\" \"b\" {\n  acl  = var.acl\n  size = var.size\n}\n";
         let results = scan_module(&[
@@ -779,12 +1003,16 @@ resource "aws_s3_bucket" "b" {
             ("m/prod.tfvars", "acl = \"authenticated-read\"\n"),
         ]);
         let units = results[0].as_ref().unwrap();
+        let bucket = units
+            .iter()
+            .find(|unit| unit.address == "aws_s3_bucket.b")
+            .unwrap();
         assert_eq!(
-            units[0].node.get("acl").unwrap().as_str(),
+            bucket.node.get("acl").unwrap().as_str(),
             Some("public-read")
         );
-        assert_eq!(units[0].node.get("acl").unwrap().pos.line, 4);
-        assert_eq!(units[0].node.get("size").unwrap().as_number(), Some(2.0));
+        assert_eq!(bucket.node.get("acl").unwrap().pos.line, 4);
+        assert_eq!(bucket.node.get("size").unwrap().as_number(), Some(2.0));
         assert!(
             results[1..]
                 .iter()
