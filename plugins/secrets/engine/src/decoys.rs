@@ -41,8 +41,6 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "xxxx",
     "****",
     "....",
-    "<",
-    ">",
     "${",
     "{{",
     "}}",
@@ -84,7 +82,7 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if is_format_placeholder(value) {
         return true;
     }
-    if placeholder_words().is_match(value) {
+    if placeholder_words().is_match(value) || is_angle_bracketed(value) {
         return true;
     }
     if DEFAULT_PASSWORDS
@@ -94,6 +92,15 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
         return true;
     }
     is_repetitive(value) || is_documented_example(value)
+}
+
+/// A `<…>` stand-in (`<your-token>`, `<%= ENV["KEY"] %>`): an opening
+/// bracket with a closing one after it. A lone `<` or `>` is just one more
+/// character of a random key (Freemius secret keys draw from all printable
+/// ASCII).
+fn is_angle_bracketed(value: &[u8]) -> bool {
+    memchr::memchr(b'<', value)
+        .is_some_and(|open| memchr::memchr(b'>', &value[open + 1..]).is_some())
 }
 
 /// A value that starts with a format placeholder (`{}`, `{0}`, `{password}`,
@@ -229,6 +236,8 @@ mod tests {
         for value in [
             "changeme",
             "<your-token>",
+            "sk_live_<secret-key>",
+            "<%= ENV['TOKEN'] %>",
             "${GITHUB_TOKEN}",
             "{{ secret }}",
             "xxxxxxxxxxxx",
@@ -250,7 +259,12 @@ mod tests {
         ] {
             assert!(is_placeholder(value.as_bytes()), "{value}");
         }
-        for value in ["Zq8#vL2!pR5w", "k3J9x2mQ7vB1"] {
+        for value in [
+            "Zq8#vL2!pR5w",
+            "k3J9x2mQ7vB1",
+            "k3J<9x2mQ7vB1",
+            "Zq8>vL2<pR5w",
+        ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
     }
