@@ -130,6 +130,7 @@ pub fn cargo_home() -> Option<PathBuf> {
 
 /// Clones, or fetches and fast-forwards, `url` into `dir`. Returns the new HEAD.
 pub fn update(url: &str, dir: &Path) -> Result<String, String> {
+    crate::git_http::register()?;
     let describe = |e: git2::Error| format!("{url}: {}", e.message());
     if !dir.join(".git").exists() {
         if let Some(parent) = dir.parent() {

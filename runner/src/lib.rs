@@ -11,11 +11,11 @@
 pub mod cli;
 pub mod config;
 pub mod datasets;
+pub mod git_http;
 pub mod host;
 pub mod plan;
 pub mod plugins;
 pub mod report;
 pub mod run;
 pub mod sandbox;
-pub mod tls_roots;
 pub mod trust;

@@ -371,7 +371,6 @@ impl<E: std::fmt::Display> From<E> for Fatal {
 }
 
 pub fn main() -> ExitCode {
-    crate::tls_roots::prefer_lazy_lookup();
     let cli = Cli::parse();
     let (verbose, quiet) = match &cli.command {
         Command::Run(args) => (args.common.verbose, args.common.quiet),
