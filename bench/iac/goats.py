@@ -238,7 +238,9 @@ def main():
         "--split",
         help="score only the labels of this split (`dev`: the files Cordon's policies were changed "
         "against; `holdout`, `holdout2`, `holdout3`: later batches, each labelled and measured before "
-        "any change of its own); every file is still scanned",
+        "any change of its own; `other-goats`: 35 files from other vulnerable-by-design projects, "
+        "labelled the same way; `other-goats2`: 12 more, labelled after the other-goats fixes); "
+        "every file is still scanned",
     )
     args = parser.parse_args()
 

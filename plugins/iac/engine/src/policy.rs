@@ -16,7 +16,9 @@
 //!   scalar, not an expression), `equals`, `not-equals`, `in` (value is
 //!   an array), `contains` (list item / map key / substring), `matches`,
 //!   `not-matches` (regex), `lt`, `lte`, `gt`, `gte` (numbers, also numeric
-//!   strings).
+//!   strings), `refers-to` (regex on the text of an expression the engine
+//!   could not evaluate: "does the user data interpolate a password?";
+//!   false for a known value).
 //! - `{ all = [...] }`, `{ any = [...] }`, `{ not = {...} }`;
 //! - `{ some = "path", where = {...} }`: some item at the path satisfies the
 //!   inner condition, whose paths are relative to that item;
@@ -267,6 +269,10 @@ pub enum Test {
     Contains(Literal),
     Matches(LazyRegex),
     NotMatches(LazyRegex),
+    /// The value is an expression the engine could not evaluate, and its
+    /// text as written matches: where a value comes from, when the value
+    /// itself is only known at apply time.
+    RefersTo(LazyRegex),
     Compare(Ordering, f64),
 }
 
@@ -459,6 +465,7 @@ impl Condition {
             "contains" => Test::Contains(literal(needs_value()?)?),
             "matches" => Test::Matches(regex()?),
             "not-matches" => Test::NotMatches(regex()?),
+            "refers-to" => Test::RefersTo(regex()?),
             "lt" => Test::Compare(Ordering::Lt, number()?),
             "lte" => Test::Compare(Ordering::Lte, number()?),
             "gt" => Test::Compare(Ordering::Gt, number()?),
@@ -636,6 +643,18 @@ fn eval_test(test: &Test, nodes: &[&Node]) -> Truth {
             Some(node) => Truth::True(Some(node.pos)),
             None => Truth::False(nodes.first().map(|node| node.pos)),
         },
+        Test::RefersTo(regex) => {
+            // Unknown text that does not match, or a pattern that cannot
+            // be compiled, is a plain no: the test is about the expression,
+            // which is known even when its value is not.
+            let referring = nodes.iter().flat_map(|node| items_of(node)).find(|node| {
+                matches!(&node.value, Value::Unknown(text) if regex.is_match(text) == Some(true))
+            });
+            match referring {
+                Some(node) => Truth::True(Some(node.pos)),
+                None => Truth::False(nodes.first().map(|node| node.pos)),
+            }
+        }
         Test::Contains(literal) => {
             let mut unknown = None;
             for node in nodes {
@@ -694,7 +713,9 @@ fn scalar(test: &Test, node: &Node) -> Option<bool> {
             Ordering::Gt => number > *bound,
             Ordering::Gte => number >= *bound,
         }),
-        Test::Absent | Test::Present | Test::IsLiteral | Test::Contains(_) => false,
+        Test::Absent | Test::Present | Test::IsLiteral | Test::Contains(_) | Test::RefersTo(_) => {
+            false
+        }
     })
 }
 

@@ -608,13 +608,17 @@ impl<'a> Source<'a> {
             Expression::StringTemplate(template) => {
                 return match self.template(template, pos, scope) {
                     Some(text) => string_node(&text, pos),
-                    None => self.unknown(expr, pos),
+                    None => self
+                        .json_with_holes(template, pos, scope)
+                        .unwrap_or_else(|| self.unknown(expr, pos)),
                 };
             }
             Expression::HeredocTemplate(heredoc) => {
                 return match self.template(&heredoc.template, pos, scope) {
                     Some(text) => string_node(&text, pos),
-                    None => self.unknown(expr, pos),
+                    None => self
+                        .json_with_holes(&heredoc.template, pos, scope)
+                        .unwrap_or_else(|| self.unknown(expr, pos)),
                 };
             }
             Expression::Parenthesis(inner) => return self.expr(inner.inner(), pos, scope),
@@ -702,6 +706,44 @@ impl<'a> Source<'a> {
         relocate(current, pos)
     }
 
+    /// A JSON document (typically an IAM policy in a heredoc) whose
+    /// interpolations are not all known, such as a principal ARN taken
+    /// from another resource: the document is parsed with each unknown
+    /// interpolation held by a placeholder, and every string that holds
+    /// one becomes unknown, so the literal parts (`Action`, `Resource`,
+    /// `Effect`) can still be judged. `None` when the text does not parse
+    /// as JSON that way (an interpolation outside a JSON string, a
+    /// directive).
+    fn json_with_holes(&self, template: &Template, pos: Pos, scope: &Scope) -> Option<Node> {
+        let mut out = String::new();
+        let mut holes = Vec::new();
+        for element in template.iter() {
+            match element {
+                Element::Literal(text) => out.push_str(text.value()),
+                Element::Interpolation(interpolation) => {
+                    match self.expr(&interpolation.expr, pos, scope).scalar_text() {
+                        Some(text) => out.push_str(&text),
+                        None => {
+                            out.push_str(&format!("{HOLE}{}{HOLE}", holes.len()));
+                            holes.push(format!("${{{}}}", self.text_of(&interpolation.expr)));
+                        }
+                    }
+                }
+                Element::Directive(_) => return None,
+            }
+        }
+        let trimmed = out.trim();
+        if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+            return None;
+        }
+        let json = serde_json::from_str::<serde_json::Value>(trimmed).ok()?;
+        // An unknown key would read as the placeholder's text: give up.
+        if has_hole_in_key(&json) {
+            return None;
+        }
+        Some(fill_holes(crate::node::from_json(&json, pos), &holes))
+    }
+
     /// The template's text when every interpolation is a known scalar.
     fn template(&self, template: &Template, pos: Pos, scope: &Scope) -> Option<String> {
         let mut out = String::new();
@@ -716,6 +758,57 @@ impl<'a> Source<'a> {
         }
         Some(out)
     }
+}
+
+/// Stands for an unknown interpolation while a JSON template is parsed;
+/// printable, so it is valid inside a JSON string.
+const HOLE: &str = "__cordon_unknown_interpolation__";
+
+fn has_hole_in_key(json: &serde_json::Value) -> bool {
+    match json {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key.contains(HOLE) || has_hole_in_key(value)),
+        serde_json::Value::Array(items) => items.iter().any(has_hole_in_key),
+        _ => false,
+    }
+}
+
+/// Strings of a parsed JSON template that hold a [`HOLE`] become unknown,
+/// with the interpolation written back as the unknown's text.
+fn fill_holes(node: Node, holes: &[String]) -> Node {
+    let Node {
+        value,
+        pos,
+        end_line,
+    } = node;
+    let value = match value {
+        Value::Str(text) if text.contains(HOLE) => {
+            let mut parts = text.split(HOLE);
+            let mut written = parts.next().unwrap_or_default().to_string();
+            // The parts alternate: a hole's index, then the literal after it.
+            while let (Some(index), Some(after)) = (parts.next(), parts.next()) {
+                let hole = index.parse::<usize>().ok().and_then(|i| holes.get(i));
+                written.push_str(hole.map_or("${...}", String::as_str));
+                written.push_str(after);
+            }
+            Value::Unknown(written)
+        }
+        Value::List(items) => Value::List(
+            items
+                .into_iter()
+                .map(|item| fill_holes(item, holes))
+                .collect(),
+        ),
+        Value::Map(entries) => Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, item)| (key, fill_holes(item, holes)))
+                .collect(),
+        ),
+        other => other,
+    };
+    Node::new(value, pos, end_line)
 }
 
 /// A string that holds a JSON document (an IAM policy in a heredoc or a
@@ -915,6 +1008,40 @@ resource "aws_s3_bucket" "b" {
             node.get("policy").unwrap().value,
             Value::Unknown("file(\"p.json\")".into())
         );
+    }
+
+    #[test]
+    fn json_heredocs_with_unknown_interpolations_keep_their_literal_parts() {
+        let units = units(
+            "resource \"aws_iam_policy\" \"a\" {\n  policy = <<EOF\n{\"Statement\": [{\"Principal\": {\"AWS\": \"${aws_iam_role.app.arn}\"}, \"Action\": \"s3:*\", \"Resource\": \"arn:${data.x.partition}:s3:::b/*\"}]}\nEOF\n}\nresource \"aws_iam_policy\" \"b\" {\n  policy = <<EOF\n{\"Statement\": ${local.statements}}\nEOF\n}\n",
+        );
+        let statement = &units[0]
+            .node
+            .get("policy")
+            .unwrap()
+            .get("Statement")
+            .unwrap()
+            .as_list()
+            .unwrap()[0];
+        assert_eq!(statement.get("Action").unwrap().as_str(), Some("s3:*"));
+        assert_eq!(
+            statement
+                .get("Principal")
+                .unwrap()
+                .get("AWS")
+                .unwrap()
+                .value,
+            Value::Unknown("${aws_iam_role.app.arn}".into())
+        );
+        assert_eq!(
+            statement.get("Resource").unwrap().value,
+            Value::Unknown("arn:${data.x.partition}:s3:::b/*".into())
+        );
+        // An interpolation outside a JSON string: the document stays unknown.
+        assert!(matches!(
+            units[1].node.get("policy").unwrap().value,
+            Value::Unknown(_)
+        ));
     }
 
     #[test]
