@@ -101,9 +101,8 @@ pub async fn execute(
     let started = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let plan = Plan::new(pipeline)?;
-    // Opening a repository initialises libgit2, which loads the system's
-    // CA certificates for its TLS transport: tens of milliseconds that would
-    // otherwise add to every run. Done beside the stages instead.
+    // Opening a repository initialises libgit2 and discovers the repository:
+    // work no stage waits for, so it is done beside them.
     let version_control = tokio::task::spawn_blocking({
         let root = context.root.clone();
         move || git_scope::version_control(&root)
