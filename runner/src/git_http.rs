@@ -12,7 +12,6 @@
 
 use std::io::{Cursor, Read, Write};
 use std::sync::Once;
-use std::time::Duration;
 
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 
@@ -48,16 +47,12 @@ struct SmartHttp {
 
 impl SmartHttp {
     fn new() -> SmartHttp {
-        let config = ureq::Agent::config_builder()
-            .user_agent(concat!("git/2.0 (cordon/", env!("CARGO_PKG_VERSION"), ")"))
-            .http_status_as_error(false)
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            // A stalled transfer fails rather than hanging the command.
-            .timeout_per_read(Some(Duration::from_secs(120)))
-            .build();
         SmartHttp {
-            agent: config.into(),
+            agent: cordon_advisory_sources::fetch_agent(concat!(
+                "git/2.0 (cordon/",
+                env!("CARGO_PKG_VERSION"),
+                ")"
+            )),
         }
     }
 }

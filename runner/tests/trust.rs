@@ -329,7 +329,8 @@ fn many_parallel_stages_wait_their_turn() {
     }
 }
 
-fn cwasm_entries(cache: &Path) -> Vec<std::path::PathBuf> {
+/// The cache's entries whose file name ends in `suffix`, in order.
+fn cache_entries(cache: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     let mut pending = vec![cache.join("components")];
     while let Some(dir) = pending.pop() {
@@ -337,13 +338,25 @@ fn cwasm_entries(cache: &Path) -> Vec<std::path::PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.extension().is_some_and(|e| e == "cwasm") {
+            } else if path.to_string_lossy().ends_with(suffix) {
                 found.push(path);
             }
         }
     }
     found.sort();
     found
+}
+
+const BUILTIN_SECRETS_STAGE: &str =
+    "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n";
+
+/// A run of `pipeline.toml` in `dir` with `cache_dir` as its cache, and
+/// the runner's debug log (which says where code and descriptions came from).
+fn run_with_cache(dir: &Path, cache_dir: &Path) -> Run {
+    cordon_with(dir, &["run", ".", "--pipeline", "pipeline.toml"], |c| {
+        c.env("CORDON_CACHE_DIR", cache_dir)
+            .env("CORDON_LOG", "cordon=debug");
+    })
 }
 
 #[test]
@@ -354,7 +367,7 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     // The built-in secrets stage runs from native code embedded in the
     // binary and never touches the cache; the two path plugins do.
     let stages = [
-        "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n".to_string(),
+        BUILTIN_SECRETS_STAGE.to_string(),
         hostile_stage(
             "other",
             "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
@@ -366,18 +379,10 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
         ),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
-    let run_with_cache = || {
-        cordon_with(
-            dir.path(),
-            &["run", ".", "--pipeline", "pipeline.toml"],
-            |c| {
-                c.env("CORDON_CACHE_DIR", &cache_dir);
-            },
-        )
-    };
+    let run_with_cache = || run_with_cache(dir.path(), &cache_dir);
     let first = run_with_cache();
     assert_eq!(first.code, 1, "{}", first.stderr);
-    let entries = cwasm_entries(&cache_dir);
+    let entries = cache_entries(&cache_dir, ".cwasm");
     assert_eq!(entries.len(), 2, "{entries:?}");
     // Another plugin's entry copied over this one's, then patched bytes.
     std::fs::copy(&entries[1], &entries[0]).unwrap();
@@ -407,24 +412,6 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     assert!(refused.stderr.contains("mode 777"), "{}", refused.stderr);
 }
 
-fn description_entries(cache: &Path) -> Vec<std::path::PathBuf> {
-    let mut found: Vec<_> = std::fs::read_dir(cache.join("components"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .flat_map(|engine| {
-            std::fs::read_dir(engine.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-        })
-        .map(|entry| entry.path())
-        .filter(|path| path.to_string_lossy().ends_with(".description.json"))
-        .collect();
-    found.sort();
-    found
-}
-
 /// `describe()` answers are cached to spare warm runs an instance per
 /// stage; what a stage asked for narrows its grants, so a forged or
 /// swapped answer must never be believed.
@@ -434,23 +421,14 @@ fn a_tampered_or_swapped_cached_description_is_never_believed() {
     let cache = tempfile::tempdir().unwrap();
     let cache_dir = cache.path().join("cordon");
     let stages = [
-        "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n".to_string(),
+        BUILTIN_SECRETS_STAGE.to_string(),
         hostile_stage(
             "other",
             "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
         ),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
-    let run_with_cache = || {
-        cordon_with(
-            dir.path(),
-            &["run", ".", "--pipeline", "pipeline.toml"],
-            |c| {
-                c.env("CORDON_CACHE_DIR", &cache_dir)
-                    .env("CORDON_LOG", "cordon=debug");
-            },
-        )
-    };
+    let run_with_cache = || run_with_cache(dir.path(), &cache_dir);
     let first = run_with_cache();
     assert_eq!(first.code, 1, "{}", first.stderr);
     assert!(!first.stderr.contains("description from the cache"));
@@ -458,7 +436,7 @@ fn a_tampered_or_swapped_cached_description_is_never_believed() {
     let secrets_rules = rules_of(&first, "secrets");
     let other_rules = rules_of(&first, "other");
     assert!(secrets_rules.as_array().is_some_and(|r| r.len() > 400));
-    let entries = description_entries(&cache_dir);
+    let entries = cache_entries(&cache_dir, ".description.json");
     assert_eq!(entries.len(), 2, "{entries:?}");
 
     let warm = run_with_cache();
@@ -529,7 +507,10 @@ fn built_in_stages_run_from_code_compiled_into_the_binary() {
         }
     }
     // Nothing was compiled, so nothing was cached.
-    assert_eq!(cwasm_entries(&cache_dir), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        cache_entries(&cache_dir, ".cwasm"),
+        Vec::<std::path::PathBuf>::new()
+    );
 }
 
 #[test]

@@ -30,6 +30,6 @@ pub use ecosystems::{ecosystem_archive_name, workspace_ecosystems};
 pub use manifest::{MANIFEST_FILE, Manifest};
 pub use osv_archive::{
     FetchError, Limits, OSV_ARCHIVE_BASE_URL, OsvArchiveFetcher, STAGING_DIR, UpdateOutcome,
-    validate_ecosystem,
+    fetch_agent, validate_ecosystem,
 };
 pub use status::{SourceStatus, format_age, osv_status, render_status};

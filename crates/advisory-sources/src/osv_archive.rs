@@ -117,6 +117,21 @@ pub fn validate_ecosystem(name: &str) -> Result<(), FetchError> {
     }
 }
 
+/// The HTTP client every fetch of advisory data uses (rustls, the bundled
+/// Mozilla roots, a proxy from `HTTPS_PROXY`/`ALL_PROXY`). Statuses are
+/// the caller's to judge (a `304` is an answer, not an error), and a
+/// stalled transfer fails rather than hanging the command.
+pub fn fetch_agent(user_agent: &str) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .user_agent(user_agent)
+        .timeout_connect(Some(Duration::from_secs(30)))
+        .timeout_recv_response(Some(Duration::from_secs(120)))
+        .timeout_per_read(Some(Duration::from_secs(120)))
+        .build()
+        .into()
+}
+
 /// Downloads OSV per-ecosystem archives into an OSV root directory.
 pub struct OsvArchiveFetcher {
     agent: ureq::Agent,
@@ -128,17 +143,8 @@ impl OsvArchiveFetcher {
     /// A fetcher for `base_url` (normally [`OSV_ARCHIVE_BASE_URL`]; tests
     /// and mirrors give their own).
     pub fn new(base_url: &str, limits: Limits) -> Self {
-        let config = ureq::Agent::config_builder()
-            // Statuses are handled here: 304 is an answer, not an error.
-            .http_status_as_error(false)
-            .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(Duration::from_secs(30)))
-            .timeout_recv_response(Some(Duration::from_secs(120)))
-            // A stalled transfer fails rather than hanging the command.
-            .timeout_per_read(Some(Duration::from_secs(120)))
-            .build();
         OsvArchiveFetcher {
-            agent: config.into(),
+            agent: fetch_agent(concat!("cordon/", env!("CARGO_PKG_VERSION"))),
             base_url: base_url.trim_end_matches('/').to_owned(),
             limits,
         }
