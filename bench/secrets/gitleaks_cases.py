@@ -151,12 +151,19 @@ def evaluate_statement(tokens, pos, scope, generated_names):
     if kind == "ident" and value == "append":
         parser.next()
         parser.expect("(")
-        base_kind, base, _ = parser.next()
-        if base_kind != "ident":
-            raise go.Unknown("append to a non-name")
-        while parser.peek()[1] == ".":  # `r.TPs`
-            parser.next()
-            base += "." + parser.next()[1]
+        base = None
+        # A name (`tps`, `r.TPs`) unless what follows the selector is a call.
+        k = 0
+        while parser.peek(k)[0] == "ident" and parser.peek(k + 1)[1] == ".":
+            k += 2
+        if parser.peek(k)[0] == "ident" and parser.peek(k + 1)[1] != "(":
+            base = parser.next()[1]
+            while parser.peek()[1] == ".":
+                parser.next()
+                base += "." + parser.next()[1]
+        else:
+            # `append(utils.GenerateSampleSecrets(…), …)`: a generated base.
+            classify(parser.parse_expr_or_unknown(), line)
         while parser.accept(","):
             if parser.peek()[1] == ")":
                 break
@@ -235,8 +242,12 @@ def cases_of(path):
         scope = dict(file_scope)
         generated_names = set()
         for i in range(start, end - 1):
-            kind, name, _ = tokens[i]
-            if kind == "ident" and tokens[i + 1][1] == ":=" and not SAMPLE_TARGET.match(name):
+            kind, name, line = tokens[i]
+            # `name := expr`, and `name = expr` opening a line (a `var (…)` block).
+            declared = tokens[i + 1][1] == ":=" or (
+                tokens[i + 1][1] == "=" and tokens[i - 1][2] != line
+            )
+            if kind == "ident" and declared and not SAMPLE_TARGET.match(name):
                 parser = go.Parser(tokens, scope)
                 parser.pos = i + 2
                 try:
@@ -322,8 +333,11 @@ func Example() *config.Rule {
 
 func Files() *config.Rule {
 	r := config.Rule{RuleID: "example-files"}
+	var (
+		drawn = secrets.NewSecret(utils.Hex("8"))
+	)
 	r.TPs = map[string]string{"a.yaml": `k: v`}
-	r.FPs = []string{}
+	r.FPs = append(utils.GenerateSampleSecrets("x", drawn), []string{"k: " + drawn, "k: fixed"}...)
 	return &r
 }
 '''
@@ -345,10 +359,11 @@ def self_test():
         ("example-token", "none", "ex_placeholder", None),
         ("example-token", "none", "multiline", None),
         ("example-files", "finding", "k: v", "a.yaml"),
+        ("example-files", "none", "k: fixed", None),
     ]
     assert got == want, f"cases: {got}"
     reasons = sorted(reason.split(":")[0] for _rule, reason, _line in skipped)
-    assert reasons == ["fps unparsed", "tps generated", "tps generated"], skipped
+    assert reasons == ["fps generated", "fps generated", "fps unparsed", "tps generated", "tps generated"], skipped
     assert cases[0]["case"].startswith("example.go:13 tp"), cases[0]["case"]
     print("self-test passed", file=sys.stderr)
 
