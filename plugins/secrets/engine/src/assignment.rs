@@ -255,6 +255,20 @@ pub(crate) fn is_api_key_name(name: &[u8]) -> bool {
             .any(|pair| pair[0] == "api" && pair[1].trim_end_matches('s') == "key")
 }
 
+/// Whether `name` names whose secret it is (`client_secret`,
+/// `webhookSecret`, `APP_SECRET_KEY`) and says nothing of a digest. OAuth
+/// client secrets and signing secrets are often hex of a digest's length
+/// (32, 40 or 64 digits); a digest is not called a client's or an app's
+/// secret, unless the name says so (`secret_sha256`, `secretHash`). A bare
+/// `secret` stays out: that key holds many things (a Secret's name, a
+/// checksum of one) in configuration schemas.
+pub(crate) fn is_secret_name(name: &[u8]) -> bool {
+    let words = name_words(name);
+    words.len() >= 2
+        && !words.iter().any(|w| DIGEST_WORDS.contains(&w.as_str()))
+        && words.iter().any(|w| w == "secret")
+}
+
 /// The assignment whose name contains the credential word at `hit`, if
 /// the text there is one.
 pub(crate) fn parse_at(buffer: &[u8], hit: Range<usize>, names: Names) -> Option<Assignment> {
@@ -1135,6 +1149,23 @@ mod tests {
             "rapid_key",
         ] {
             assert!(!is_api_key_name(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn secret_names_without_a_digest_word() {
+        for name in ["client_secret", "webhookSecret", "APP_SECRET_KEY"] {
+            assert!(is_secret_name(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "secret",
+            "secret_sha256",
+            "secretHash",
+            "client_secret_md5",
+            "app_secrets",
+            "password",
+        ] {
+            assert!(!is_secret_name(name.as_bytes()), "{name}");
         }
     }
 
