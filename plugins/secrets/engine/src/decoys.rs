@@ -40,6 +40,9 @@ const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
     "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
     "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
     "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+    // The two cleartext passwords of Microsoft's nuget.config reference.
+    "dba72c00f41f4e4c435e2491a5e1ce0140c7b5a6a498dc4847396b5e6368970c",
+    "a0702bc91d699f600970f4dc4992b13ede1a29d49fa0942dd4bed2b5e4b1016e",
 ];
 
 /// Words that mark a value as a stand-in rather than a credential. AWS's
@@ -100,7 +103,7 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
         return true;
     }
-    if is_format_placeholder(value) || is_bracketed_name(value) {
+    if is_format_placeholder(value) || is_bracketed_name(value) || is_elided(value) {
         return true;
     }
     if placeholder_words().is_match(value) {
@@ -127,6 +130,12 @@ fn is_format_placeholder(value: &[u8]) -> bool {
     rest[..close]
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b"_.:[]<>^+-#".contains(&b))
+}
+
+/// A value cut short for display (`ops_eyJzaWdu...`, `sk-…`): whatever it
+/// was, this text is not the credential.
+fn is_elided(value: &[u8]) -> bool {
+    value.ends_with(b"...") || value.ends_with("\u{2026}".as_bytes())
 }
 
 /// A name in square brackets, the way documentation marks what to fill in
@@ -271,6 +280,8 @@ mod tests {
             "{0:>12}",
             "[PASSWORD]",
             "[API_KEY]",
+            "aHR0cHM6Ly9hcGkuZXhhbXBsZS5jb20...",
+            "q7Lw2vRt9XkP\u{2026}",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
             "eu-west-1:123456789012:secret:db",
             "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)",
