@@ -154,6 +154,11 @@ const DESCRIPTIVE_WORDS: &[&str] = &[
     "manager",
     "store",
     "provider",
+    // Anti-forgery tokens (`csrf_token`, Rails' `authenticity_token`) are
+    // per-session nonces a server prints into every form it renders.
+    "csrf",
+    "xsrf",
+    "authenticity",
 ];
 
 /// HTTP authentication schemes whose credential follows a space.
@@ -1150,6 +1155,22 @@ mod tests {
         ] {
             assert!(!is_api_key_name(name.as_bytes()), "{name}");
         }
+    }
+
+    #[test]
+    fn anti_forgery_tokens_are_not_credentials() {
+        for name in [
+            "csrf_token",
+            "authenticity_token",
+            "XSRF-TOKEN",
+            "csrfToken",
+        ] {
+            assert!(
+                !is_credential_name(name.as_bytes(), Names::Credential),
+                "{name}"
+            );
+        }
+        assert!(is_credential_name(b"auth_token", Names::Credential));
     }
 
     #[test]
