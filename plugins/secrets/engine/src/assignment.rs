@@ -260,6 +260,16 @@ pub(crate) fn is_api_key_name(name: &[u8]) -> bool {
             .any(|pair| pair[0] == "api" && pair[1].trim_end_matches('s') == "key")
 }
 
+/// Whether `name` is an API key name whose last word is the key itself
+/// (`apikey`, `X-Octopus-ApiKey`, `api_key`), not something about it
+/// (`api_key_id`). Many services issue API keys as random UUIDs.
+pub(crate) fn is_api_key_name_ending_in_key(name: &[u8]) -> bool {
+    is_api_key_name(name)
+        && name_words(name)
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "key" | "keys" | "apikey"))
+}
+
 /// Whether `name` names whose secret it is (`client_secret`,
 /// `webhookSecret`, `APP_SECRET_KEY`) and says nothing of a digest. OAuth
 /// client secrets and signing secrets are often hex of a digest's length
@@ -1171,6 +1181,16 @@ mod tests {
             );
         }
         assert!(is_credential_name(b"auth_token", Names::Credential));
+    }
+
+    #[test]
+    fn api_key_names_ending_in_the_key() {
+        for name in ["apikey", "X-Octopus-ApiKey", "api_key", "openai.api-keys"] {
+            assert!(is_api_key_name_ending_in_key(name.as_bytes()), "{name}");
+        }
+        for name in ["api_key_id", "apiKeyName", "api_key_hash", "token"] {
+            assert!(!is_api_key_name_ending_in_key(name.as_bytes()), "{name}");
+        }
     }
 
     #[test]

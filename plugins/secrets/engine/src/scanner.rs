@@ -503,13 +503,17 @@ impl Scanner {
                     && found.form == *form
                 {
                     // A provider's name, an API key name beside an MD5- or
-                    // SHA-1-length hex value, or a secret's name beside hex
-                    // up to SHA-256's length, says the value is a key and
-                    // not a digest (see `is_api_key_name`, `is_secret_name`).
+                    // SHA-1-length hex value or a random-looking UUID, or a
+                    // secret's name beside hex up to SHA-256's length, says
+                    // the value is a key and not a digest or an id (see
+                    // `is_api_key_name`, `is_secret_name`).
                     let name = &buffer[found.name.clone()];
                     let value = &buffer[found.value.clone()];
                     let provider_named = names_a_provider(&found.name, anchor_hits)
                         || (assignment::is_api_key_name(name) && is_key_length_hex(value))
+                        || (assignment::is_api_key_name_ending_in_key(name)
+                            && value.len() == 36
+                            && uuid_digits_look_random(value))
                         || (assignment::is_secret_name(name) && is_secret_length_hex(value));
                     self.push_assignment(rule_index, buffer, &found, provider_named, out);
                 }

@@ -1000,6 +1000,30 @@ fn hex_api_keys_beside_an_api_key_name_are_not_digests() {
 }
 
 #[test]
+fn uuid_api_keys_beside_an_api_key_name_are_not_ids() {
+    let mut rng = Rng::new(1410);
+    for _ in 0..3 {
+        let key = random_uuid(&mut rng);
+        for text in [
+            format!("curl -H \"apikey: {key}\" https://api.internal/v1\n"),
+            format!("  -H \"X-Octopus-ApiKey: {key}\" \\\n"),
+        ] {
+            let found = scan(&text);
+            assert_eq!(found.findings.len(), 1, "{text}");
+            assert_not_leaked(&found, &key);
+        }
+        // An id of the key, a token name and a hand-typed UUID stay ids.
+        for text in [
+            format!("api_key_id = \"{key}\"\n"),
+            format!("token = \"{key}\"\n"),
+            "apikey: 12345678-1234-1234-1234-123456789012\n".to_string(),
+        ] {
+            assert!(scan(&text).findings.is_empty(), "{text}");
+        }
+    }
+}
+
+#[test]
 fn hex_client_secrets_beside_a_qualified_secret_name_are_not_digests() {
     let mut rng = Rng::new(1312);
     for length in [32, 40, 64] {
