@@ -270,6 +270,13 @@ pub(crate) fn is_api_key_name_ending_in_key(name: &[u8]) -> bool {
             .is_some_and(|w| matches!(w.as_str(), "key" | "keys" | "apikey"))
 }
 
+/// Whether `name` is an `Authorization` header name.
+pub(crate) fn is_authorization_name(name: &[u8]) -> bool {
+    name_words(name)
+        .last()
+        .is_some_and(|w| w == "authorization")
+}
+
 /// Whether `name` names whose secret it is (`client_secret`,
 /// `webhookSecret`, `APP_SECRET_KEY`) and says nothing of a digest. OAuth
 /// client secrets and signing secrets are often hex of a digest's length
@@ -975,7 +982,7 @@ fn authorization_value(buffer: &[u8], name: Range<usize>, at: usize) -> Option<A
         .any(|s| s.as_bytes() == scheme.as_slice())
         || buffer.get(at + scheme_len) != Some(&b' ')
     {
-        return None;
+        return bare_uuid_authorization(buffer, name, at, quote);
     }
     let start = at + scheme_len + 1;
     let limit = buffer.len().min(start + MAX_VALUE + 1);
@@ -1005,6 +1012,33 @@ fn authorization_value(buffer: &[u8], name: Range<usize>, at: usize) -> Option<A
         value: start..end,
         form: Form::Other,
         encoding,
+    })
+}
+
+/// An `Authorization` value with no scheme that is a whole UUID whose digits
+/// look generated: some services take their UUID API keys that way
+/// (`Authorization: 5eb4…`). Anything else without a scheme stays unread.
+fn bare_uuid_authorization(
+    buffer: &[u8],
+    name: Range<usize>,
+    at: usize,
+    quote: Option<u8>,
+) -> Option<Assignment> {
+    let end = at + 36;
+    let value = buffer.get(at..end)?;
+    if !crate::checks::uuid_digits_look_random(value) {
+        return None;
+    }
+    let closes = match (quote, buffer.get(end)) {
+        (Some(q), Some(&b)) => b == q || b == b'\\',
+        (Some(_), None) => false,
+        (None, next) => next.is_none_or(|b| b.is_ascii_whitespace() || is_quote(*b) || *b == b','),
+    };
+    closes.then_some(Assignment {
+        name,
+        value: at..end,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
     })
 }
 

@@ -511,7 +511,8 @@ impl Scanner {
                     let value = &buffer[found.value.clone()];
                     let provider_named = names_a_provider(&found.name, anchor_hits)
                         || (assignment::is_api_key_name(name) && is_key_length_hex(value))
-                        || (assignment::is_api_key_name_ending_in_key(name)
+                        || ((assignment::is_api_key_name_ending_in_key(name)
+                            || assignment::is_authorization_name(name))
                             && value.len() == 36
                             && uuid_digits_look_random(value))
                         || (assignment::is_secret_name(name) && is_secret_length_hex(value));

@@ -1007,6 +1007,7 @@ fn uuid_api_keys_beside_an_api_key_name_are_not_ids() {
         for text in [
             format!("curl -H \"apikey: {key}\" https://api.internal/v1\n"),
             format!("  -H \"X-Octopus-ApiKey: {key}\" \\\n"),
+            format!("curl --header 'Authorization:  {key}' https://api.internal\n"),
         ] {
             let found = scan(&text);
             assert_eq!(found.findings.len(), 1, "{text}");
@@ -1017,6 +1018,8 @@ fn uuid_api_keys_beside_an_api_key_name_are_not_ids() {
             format!("api_key_id = \"{key}\"\n"),
             format!("token = \"{key}\"\n"),
             "apikey: 12345678-1234-1234-1234-123456789012\n".to_string(),
+            "Authorization: 12345678-1234-1234-1234-123456789012\n".to_string(),
+            format!("Authorization: {key}-suffix\n"),
         ] {
             assert!(scan(&text).findings.is_empty(), "{text}");
         }
