@@ -15,7 +15,8 @@
 //! A case may also carry `"expect": "none"` (the peer's own negative: a
 //! value its detector must not report) and a `"case"` name. Negatives are
 //! not part of recall: they are counted apart, as the cases Cordon reports
-//! anyway, each listed with the rules that fired under `--misses`.
+//! anyway, each listed with the rules that fired under `--misses`. A
+//! `"path"` names the file the text is scanned as (`case.txt` without one).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -33,6 +34,10 @@ struct Case {
     /// The peer's name for the case, shown beside a miss.
     #[serde(default)]
     case: Option<String>,
+    /// The file name the text is scanned as, where the peer tests its rule on
+    /// a named file (gitleaks' Kubernetes rule reads only `.yaml` files).
+    #[serde(default)]
+    path: Option<String>,
 }
 
 #[derive(Default)]
@@ -74,7 +79,10 @@ fn main() {
                 continue;
             }
         };
-        let scan = scanner.scan_file("case.txt", case.text.as_bytes());
+        let scan = scanner.scan_file(
+            case.path.as_deref().unwrap_or("case.txt"),
+            case.text.as_bytes(),
+        );
         let tally = tallies
             .entry(case.source)
             .or_default()

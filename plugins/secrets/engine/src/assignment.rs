@@ -154,6 +154,11 @@ const DESCRIPTIVE_WORDS: &[&str] = &[
     "manager",
     "store",
     "provider",
+    // Anti-forgery tokens (`csrf_token`, Rails' `authenticity_token`) are
+    // per-session nonces a server prints into every form it renders.
+    "csrf",
+    "xsrf",
+    "authenticity",
 ];
 
 /// HTTP authentication schemes whose credential follows a space.
@@ -253,6 +258,37 @@ pub(crate) fn is_api_key_name(name: &[u8]) -> bool {
         || words
             .windows(2)
             .any(|pair| pair[0] == "api" && pair[1].trim_end_matches('s') == "key")
+}
+
+/// Whether `name` is an API key name whose last word is the key itself
+/// (`apikey`, `X-Octopus-ApiKey`, `api_key`), not something about it
+/// (`api_key_id`). Many services issue API keys as random UUIDs.
+pub(crate) fn is_api_key_name_ending_in_key(name: &[u8]) -> bool {
+    is_api_key_name(name)
+        && name_words(name)
+            .last()
+            .is_some_and(|w| matches!(w.as_str(), "key" | "keys" | "apikey"))
+}
+
+/// Whether `name` is an `Authorization` header name.
+pub(crate) fn is_authorization_name(name: &[u8]) -> bool {
+    name_words(name)
+        .last()
+        .is_some_and(|w| w == "authorization")
+}
+
+/// Whether `name` names whose secret it is (`client_secret`,
+/// `webhookSecret`, `APP_SECRET_KEY`) and says nothing of a digest. OAuth
+/// client secrets and signing secrets are often hex of a digest's length
+/// (32, 40 or 64 digits); a digest is not called a client's or an app's
+/// secret, unless the name says so (`secret_sha256`, `secretHash`). A bare
+/// `secret` stays out: that key holds many things (a Secret's name, a
+/// checksum of one) in configuration schemas.
+pub(crate) fn is_secret_name(name: &[u8]) -> bool {
+    let words = name_words(name);
+    words.len() >= 2
+        && !words.iter().any(|w| DIGEST_WORDS.contains(&w.as_str()))
+        && words.iter().any(|w| w == "secret")
 }
 
 /// The assignment whose name contains the credential word at `hit`, if
@@ -946,7 +982,7 @@ fn authorization_value(buffer: &[u8], name: Range<usize>, at: usize) -> Option<A
         .any(|s| s.as_bytes() == scheme.as_slice())
         || buffer.get(at + scheme_len) != Some(&b' ')
     {
-        return None;
+        return bare_uuid_authorization(buffer, name, at, quote);
     }
     let start = at + scheme_len + 1;
     let limit = buffer.len().min(start + MAX_VALUE + 1);
@@ -976,6 +1012,33 @@ fn authorization_value(buffer: &[u8], name: Range<usize>, at: usize) -> Option<A
         value: start..end,
         form: Form::Other,
         encoding,
+    })
+}
+
+/// An `Authorization` value with no scheme that is a whole UUID whose digits
+/// look generated: some services take their UUID API keys that way
+/// (`Authorization: 5eb4…`). Anything else without a scheme stays unread.
+fn bare_uuid_authorization(
+    buffer: &[u8],
+    name: Range<usize>,
+    at: usize,
+    quote: Option<u8>,
+) -> Option<Assignment> {
+    let end = at + 36;
+    let value = buffer.get(at..end)?;
+    if !crate::checks::uuid_digits_look_random(value) {
+        return None;
+    }
+    let closes = match (quote, buffer.get(end)) {
+        (Some(q), Some(&b)) => b == q || b == b'\\',
+        (Some(_), None) => false,
+        (None, next) => next.is_none_or(|b| b.is_ascii_whitespace() || is_quote(*b) || *b == b','),
+    };
+    closes.then_some(Assignment {
+        name,
+        value: at..end,
+        form: Form::Other,
+        encoding: ValueEncoding::Plain,
     })
 }
 
@@ -1135,6 +1198,49 @@ mod tests {
             "rapid_key",
         ] {
             assert!(!is_api_key_name(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn anti_forgery_tokens_are_not_credentials() {
+        for name in [
+            "csrf_token",
+            "authenticity_token",
+            "XSRF-TOKEN",
+            "csrfToken",
+        ] {
+            assert!(
+                !is_credential_name(name.as_bytes(), Names::Credential),
+                "{name}"
+            );
+        }
+        assert!(is_credential_name(b"auth_token", Names::Credential));
+    }
+
+    #[test]
+    fn api_key_names_ending_in_the_key() {
+        for name in ["apikey", "X-Octopus-ApiKey", "api_key", "openai.api-keys"] {
+            assert!(is_api_key_name_ending_in_key(name.as_bytes()), "{name}");
+        }
+        for name in ["api_key_id", "apiKeyName", "api_key_hash", "token"] {
+            assert!(!is_api_key_name_ending_in_key(name.as_bytes()), "{name}");
+        }
+    }
+
+    #[test]
+    fn secret_names_without_a_digest_word() {
+        for name in ["client_secret", "webhookSecret", "APP_SECRET_KEY"] {
+            assert!(is_secret_name(name.as_bytes()), "{name}");
+        }
+        for name in [
+            "secret",
+            "secret_sha256",
+            "secretHash",
+            "client_secret_md5",
+            "app_secrets",
+            "password",
+        ] {
+            assert!(!is_secret_name(name.as_bytes()), "{name}");
         }
     }
 

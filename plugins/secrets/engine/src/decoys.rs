@@ -21,6 +21,28 @@ const DOCUMENTED_EXAMPLE_SHA256: &[&str] = &[
     // The UUID of RFC 4122's examples, which Polymarket's docs print as an
     // API key.
     "a3a9e1ed9732cab28868127be00f1ce921acaefdd5c3b23a6e9e0072bd9c1a34",
+    // Google API keys the Firebase SDKs use as fixtures in their own tests
+    // and samples (e.g. firebase-js-sdk's API-key format test): public by
+    // publication, and copied into many projects' test code.
+    "f56e323494a6ffc2064e7a955908957d84f0755e5f975dabd64328d0359a8f7c",
+    "2037abcaffb2b77785da716cf7ccff4ff4d00c4ea930db0167b7d71f50af7eb4",
+    "3f370c9dd8225c63b5c77de1f785edc9712958f18bb612d5fa2e0ae33aeca682",
+    "e4a5542bb7fd7b67e943c71ad29c34b5972c9840597e7eda53e666f44d5da0b9",
+    "a19f89ab3555eac10c40741f6df79ecf0935998f15569f8db9d67bce0181fff6",
+    "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
+    "eb540d2b6ee2a0a47c5779bc8a0141784c6b753840d4c6f4e2428a6e86e9e0b1",
+    "37f8f09bdf12c2f2eae4ead7273a62ddb0c23459cbf902892f282b57f7ed6619",
+    "8731261cb72d86267a32a532ebd3df429e2144e5e4ced7e13568bc9e6c8fb1b1",
+    "49f777db995e8260da7ca9ffdf0c08d66f0453e97ec967018baf2cdfe3b582d0",
+    "27a9a42931dff7eb2f8434e20a9bce976ea364e7bee49187f19d5cfeca9c7045",
+    "dc0fcf046c61640cbd1e8b999ada3262d722c2ca4bf42dceac999020ffdbb614",
+    "4c98242dcadc8b29005c6b4aad526552d5ea1842149154c0694adeec75847583",
+    "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
+    "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
+    "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+    // The two cleartext passwords of Microsoft's nuget.config reference.
+    "dba72c00f41f4e4c435e2491a5e1ce0140c7b5a6a498dc4847396b5e6368970c",
+    "a0702bc91d699f600970f4dc4992b13ede1a29d49fa0942dd4bed2b5e4b1016e",
 ];
 
 /// Words that mark a value as a stand-in rather than a credential. AWS's
@@ -79,7 +101,7 @@ pub(crate) fn is_placeholder(value: &[u8]) -> bool {
     if value.first() == Some(&b'$') || value.first() == Some(&b'%') {
         return true;
     }
-    if is_format_placeholder(value) {
+    if is_format_placeholder(value) || is_bracketed_name(value) || is_elided(value) {
         return true;
     }
     if placeholder_words().is_match(value) || is_angle_bracketed(value) {
@@ -115,6 +137,24 @@ fn is_format_placeholder(value: &[u8]) -> bool {
     rest[..close]
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b"_.:[]<>^+-#".contains(&b))
+}
+
+/// A value cut short for display (`ops_eyJzaWdu...`, `sk-…`): whatever it
+/// was, this text is not the credential.
+fn is_elided(value: &[u8]) -> bool {
+    value.ends_with(b"...") || value.ends_with("\u{2026}".as_bytes())
+}
+
+/// A name in square brackets, the way documentation marks what to fill in
+/// (`[PASSWORD]`, `[API_KEY]`): upper-case letters, digits, `_`, `-`, spaces.
+fn is_bracketed_name(value: &[u8]) -> bool {
+    let Some(inner) = value.strip_prefix(b"[").and_then(|v| v.strip_suffix(b"]")) else {
+        return false;
+    };
+    inner.iter().any(u8::is_ascii_uppercase)
+        && inner
+            .iter()
+            .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b"_- ".contains(&b))
 }
 
 fn is_documented_example(value: &[u8]) -> bool {
@@ -247,6 +287,10 @@ mod tests {
             "{}notreal",
             "{unquoted_code}",
             "{0:>12}",
+            "[PASSWORD]",
+            "[API_KEY]",
+            "aHR0cHM6Ly9hcGkuZXhhbXBsZS5jb20...",
+            "q7Lw2vRt9XkP\u{2026}",
             "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db",
             "eu-west-1:123456789012:secret:db",
             "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/db/)",
@@ -267,6 +311,22 @@ mod tests {
         ] {
             assert!(!is_placeholder(value.as_bytes()), "{value}");
         }
+    }
+
+    #[test]
+    fn firebase_sdk_fixture_keys_are_documented_examples() {
+        // Assembled here so this file holds no key-shaped text.
+        for rest in [
+            "SyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs",
+            "SyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
+            "yDNSXIbFmlXbIE6mCzDLQAqITYefhixbX4A",
+        ] {
+            let key = format!("AIza{rest}");
+            assert!(is_placeholder(key.as_bytes()), "{rest}");
+        }
+        // One character off is an ordinary key again.
+        let other = format!("AIza{}", "SyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIt");
+        assert!(!is_placeholder(other.as_bytes()));
     }
 
     #[test]

@@ -502,12 +502,20 @@ impl Scanner {
                 if let Some(found) = assignment::parse_at(buffer, window, Names::Credential)
                     && found.form == *form
                 {
-                    // A provider's name, or an API key name beside an
-                    // MD5- or SHA-1-length hex value, says the value is a
-                    // key and not a digest (see `is_api_key_name`).
+                    // A provider's name, an API key name beside an MD5- or
+                    // SHA-1-length hex value or a random-looking UUID, or a
+                    // secret's name beside hex up to SHA-256's length, says
+                    // the value is a key and not a digest or an id (see
+                    // `is_api_key_name`, `is_secret_name`).
+                    let name = &buffer[found.name.clone()];
+                    let value = &buffer[found.value.clone()];
                     let provider_named = names_a_provider(&found.name, anchor_hits)
-                        || (assignment::is_api_key_name(&buffer[found.name.clone()])
-                            && is_key_length_hex(&buffer[found.value.clone()]));
+                        || (assignment::is_api_key_name(name) && is_key_length_hex(value))
+                        || ((assignment::is_api_key_name_ending_in_key(name)
+                            || assignment::is_authorization_name(name))
+                            && value.len() == 36
+                            && uuid_digits_look_random(value))
+                        || (assignment::is_secret_name(name) && is_secret_length_hex(value));
                     self.push_assignment(rule_index, buffer, &found, provider_named, out);
                 }
             }
@@ -1246,6 +1254,12 @@ const MAX_LINE_LOOKBACK: usize = 1024;
 /// MD5's and SHA-1's). Longer digests (SHA-256 and up) stay digests.
 fn is_key_length_hex(value: &[u8]) -> bool {
     matches!(value.len(), 32 | 40) && value.iter().all(u8::is_ascii_hexdigit)
+}
+
+/// 32, 40 or 64 hex digits: the lengths OAuth client and signing secrets
+/// come in when they are hex (and MD5's, SHA-1's and SHA-256's).
+fn is_secret_length_hex(value: &[u8]) -> bool {
+    matches!(value.len(), 32 | 40 | 64) && value.iter().all(u8::is_ascii_hexdigit)
 }
 
 fn names_a_provider(name: &Range<usize>, anchor_hits: &[(usize, Range<usize>)]) -> bool {

@@ -998,3 +998,64 @@ fn hex_api_keys_beside_an_api_key_name_are_not_digests() {
         assert!(scan(&text).findings.is_empty(), "{text}");
     }
 }
+
+#[test]
+fn uuid_api_keys_beside_an_api_key_name_are_not_ids() {
+    let mut rng = Rng::new(1410);
+    for _ in 0..3 {
+        let key = random_uuid(&mut rng);
+        for text in [
+            format!("curl -H \"apikey: {key}\" https://api.internal/v1\n"),
+            format!("  -H \"X-Octopus-ApiKey: {key}\" \\\n"),
+            format!("curl --header 'Authorization:  {key}' https://api.internal\n"),
+        ] {
+            let found = scan(&text);
+            assert_eq!(found.findings.len(), 1, "{text}");
+            assert_not_leaked(&found, &key);
+        }
+        // An id of the key, a token name and a hand-typed UUID stay ids.
+        for text in [
+            format!("api_key_id = \"{key}\"\n"),
+            format!("token = \"{key}\"\n"),
+            "apikey: 12345678-1234-1234-1234-123456789012\n".to_string(),
+            "Authorization: 12345678-1234-1234-1234-123456789012\n".to_string(),
+            format!("Authorization: {key}-suffix\n"),
+        ] {
+            assert!(scan(&text).findings.is_empty(), "{text}");
+        }
+    }
+}
+
+#[test]
+fn hex_client_secrets_beside_a_qualified_secret_name_are_not_digests() {
+    let mut rng = Rng::new(1312);
+    for length in [32, 40, 64] {
+        let secret = rng.string(fake_tokens::HEX, length);
+        for text in [
+            format!("\"client_secret\" : \"{secret}\",\n"),
+            format!("WEBHOOK_SECRET={secret}\n"),
+        ] {
+            let found = scan(&text);
+            assert_eq!(found.findings.len(), 1, "{text}");
+            // The `.env` line form has its own rule; both are assignments.
+            assert!(
+                matches!(
+                    found.findings[0].rule_id.as_str(),
+                    "secrets/generic-assignment" | "secrets/dotenv-assignment"
+                ),
+                "{text}: {}",
+                found.findings[0].rule_id
+            );
+            assert_not_leaked(&found, &secret);
+        }
+    }
+    // A digest named as one, and the bare `secret` key, stay digests.
+    let sha256 = rng.string(fake_tokens::HEX, 64);
+    for text in [
+        format!("client_secret_sha256 = \"{sha256}\"\n"),
+        format!("secretHash: \"{sha256}\"\n"),
+        format!("secret: {sha256}\n"),
+    ] {
+        assert!(scan(&text).findings.is_empty(), "{text}");
+    }
+}
