@@ -493,6 +493,10 @@ fn tokens_longer_than_the_keyword_window_are_matched_in_full() {
     for (text, rule) in [
         (format!("Authorization: Bearer {token}\n"), "secrets/jwt"),
         (format!("SCALR_TOKEN={token}\n"), "secrets/scalr-api-token"),
+        (
+            format!("JFROG_ACCESS_TOKEN={token}\n"),
+            "secrets/jfrog-access-token",
+        ),
     ] {
         let found = scan(&text);
         let rules: Vec<&str> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
