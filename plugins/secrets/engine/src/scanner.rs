@@ -34,11 +34,15 @@ use crate::suppress::{Allowlist, INLINE_ALLOW_MARKERS};
 use crate::{FileScan, Finding, Region, RuleDescriptor, Severity, Suppressed, SuppressionReason};
 
 /// Bytes of context kept before (custom rules; built-in rules say how much
-/// they need) and after a keyword hit. Every secret must fit in the window
+/// they need) and after a keyword hit. Every secret must start in the window
 /// around its keyword; the longest built-in formats (Sentry, Grafana Cloud)
-/// reach about 410 characters past it.
+/// reach about 410 characters past it, and a window that ends inside a token
+/// is extended to the token's end (see `past_token`).
 const WINDOW_BEFORE: usize = 256;
 const WINDOW_AFTER: usize = 512;
+/// How far a window may be extended to reach the end of a token it would
+/// cut: JFrog access tokens, for one, are JWTs of 700 to 1,000 characters.
+const WINDOW_EXTENSION: usize = 4096;
 /// Longest value a generic assignment reports; longer ones are data.
 const GENERIC_MAX_VALUE: usize = 256;
 /// Bytes examined for NUL when deciding whether a file is binary (as git).
@@ -419,7 +423,7 @@ impl Scanner {
                         if compiled.line_anchored {
                             start = line_start_near(buffer, start);
                         }
-                        start..buffer.len().min(range.end + compiled.window_after)
+                        start..past_token(buffer, range.end + compiled.window_after)
                     }
                 };
                 match windows[rule].last_mut() {
@@ -1321,6 +1325,26 @@ fn printable_runs(bytes: &[u8]) -> Vec<u8> {
 /// one-pass DFA; captures come from the bounded backtracker instead). This
 /// cut compile time by a third and the stage's time on the benchmark
 /// corpus by ~15%.
+/// `end` (clamped to the buffer), or, when it falls inside a token, the end
+/// of that token, at most `WINDOW_EXTENSION` bytes further: a window must not
+/// cut a long token (a JWT of several hundred characters after its
+/// provider's name) short, or its rule would see only part of it.
+fn past_token(buffer: &[u8], end: usize) -> usize {
+    let is_token_byte =
+        |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-' | b'.');
+    if end >= buffer.len() {
+        return buffer.len();
+    }
+    if end == 0 || !is_token_byte(buffer[end - 1]) {
+        return end;
+    }
+    let limit = buffer.len().min(end + WINDOW_EXTENSION);
+    buffer[end..limit]
+        .iter()
+        .position(|&b| !is_token_byte(b))
+        .map_or(limit, |n| end + n)
+}
+
 fn build_regex(rule: &str, pattern: &str) -> Result<Regex, ConfigError> {
     let config = meta::Config::new()
         .nfa_size_limit(Some(REGEX_SIZE_LIMIT))

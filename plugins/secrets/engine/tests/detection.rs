@@ -473,6 +473,49 @@ fn window_edges_are_not_line_starts() {
 }
 
 #[test]
+fn tokens_longer_than_the_keyword_window_are_matched_in_full() {
+    // A JWT of about 860 characters, as JFrog issues its access tokens: its
+    // end lies far past the 512 bytes kept after the keyword `eyJ`.
+    let mut rng = Rng::new(23);
+    let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = url_safe.encode(r#"{"ver":"2","typ":"JWT","alg":"RS256","kid":"k1"}"#);
+    let payload = url_safe.encode(format!(
+        r#"{{"sub":"ci-bot","scp":"{}","iat":1700000000}}"#,
+        rng.string(fake_tokens::HEX, 300)
+    ));
+    let token = format!(
+        "{header}.{payload}.{}",
+        rng.string(fake_tokens::B64URL, 342)
+    );
+    assert!(token.len() > 800, "{}", token.len());
+    // After a provider's name, the keyword is the name and the token starts
+    // past it.
+    for (text, rule) in [
+        (format!("Authorization: Bearer {token}\n"), "secrets/jwt"),
+        (format!("SCALR_TOKEN={token}\n"), "secrets/scalr-api-token"),
+        (
+            format!("JFROG_ACCESS_TOKEN={token}\n"),
+            "secrets/jfrog-access-token",
+        ),
+    ] {
+        let found = scan(&text);
+        let rules: Vec<&str> = found.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(rules, [rule], "{text}");
+        let start = text.find(&token).unwrap();
+        let spans: Vec<(u32, u32)> = found
+            .findings
+            .iter()
+            .map(|f| (f.region.start_column, f.region.end_column))
+            .collect();
+        assert_eq!(
+            spans,
+            [(start as u32 + 1, (start + token.len()) as u32 + 1)],
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn positions_fingerprints_and_generic_yielding() {
     let mut rng = Rng::new(13);
     let token = fake_tokens::checksummed(&mut rng, &cat(&["gh", "p_"]));
