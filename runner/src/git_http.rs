@@ -139,9 +139,20 @@ impl Exchange {
                 "{url}: not a git smart-HTTP server (content type `{content_type}`)"
             )));
         }
-        Ok(Box::new(response.into_body().into_reader()))
+        Ok(Box::new(
+            response
+                .into_body()
+                .into_with_config()
+                .limit(MAX_RESPONSE_BYTES)
+                .reader(),
+        ))
     }
 }
+
+/// The most one response may hold. The RustSec database's whole pack is a
+/// few tens of megabytes; a server sending without end is cut off here
+/// rather than filling the disk libgit2 writes the pack to.
+const MAX_RESPONSE_BYTES: u64 = 2 << 30;
 
 impl Read for Exchange {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
