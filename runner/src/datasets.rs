@@ -131,7 +131,8 @@ pub fn cargo_home() -> Option<PathBuf> {
 /// Clones, or fetches and fast-forwards, `url` into `dir`. Returns the new HEAD.
 pub fn update(url: &str, dir: &Path) -> Result<String, String> {
     crate::git_http::register()?;
-    let describe = |e: git2::Error| format!("{url}: {}", e.message());
+    let shown = crate::run::git_scope::strip_credentials(url);
+    let describe = |e: git2::Error| format!("{shown}: {}", e.message());
     if !dir.join(".git").exists() {
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;

@@ -122,6 +122,8 @@ impl Exchange {
             }
             None => return Ok(Box::new(Cursor::new(Vec::new()))),
         };
+        // A token in the remote's URL must never reach a message.
+        let url = crate::run::git_scope::strip_credentials(&url);
         let response = response.map_err(|error| failed(format!("{url}: {error}")))?;
         let status = response.status().as_u16();
         if status != 200 {
@@ -339,5 +341,12 @@ mod tests {
         let error =
             crate::datasets::update(&format!("{url}-missing"), &dir.path().join("x")).unwrap_err();
         assert!(error.contains("status 404"), "{error}");
+
+        // A token in the remote's URL never reaches the message.
+        let with_token =
+            format!("{base}/missing.git").replace("http://", "http://ci:s3cr3t-t0ken@");
+        let error = crate::datasets::update(&with_token, &dir.path().join("y")).unwrap_err();
+        assert!(!error.contains("s3cr3t-t0ken"), "{error}");
+        assert!(error.contains("/missing.git"), "{error}");
     }
 }
