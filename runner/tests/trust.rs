@@ -231,10 +231,7 @@ fn a_guest_asleep_in_a_wasi_call_is_stopped_at_its_timeout() {
             "sleeper",
             "[stages.sleeper.grants]\nread = [\"**\"]\n[stages.sleeper.limits]\ntimeout = \"1s\"\n[stages.sleeper.options]\nattack = \"sleep\"\n",
         ),
-        hostile_stage(
-            "control",
-            "[stages.control.grants]\nread = [\"**\"]\n[stages.control.options]\nattack = \"ok\"\n",
-        ),
+        harmless_hostile_stage("control"),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run = cordon(dir.path(), &["run", ".", "--pipeline", "pipeline.toml"]);
@@ -314,12 +311,7 @@ fn what_a_plugin_hands_the_host_is_bounded_and_inert() {
 fn many_parallel_stages_wait_their_turn() {
     let (dir, _) = leaky_repo();
     let stages: Vec<String> = (0..80)
-        .map(|i| {
-            hostile_stage(
-                &format!("s{i}"),
-                &format!("[stages.s{i}.grants]\nread = [\"**\"]\n[stages.s{i}.options]\nattack = \"ok\"\n"),
-            )
-        })
+        .map(|i| harmless_hostile_stage(&format!("s{i}")))
         .collect();
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run = cordon(dir.path(), &["run", ".", "--pipeline", "pipeline.toml"]);
@@ -350,6 +342,17 @@ fn cache_entries(cache: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
 const BUILTIN_SECRETS_STAGE: &str =
     "[stages.secrets]\nplugin = \"builtin:secrets\"\n[stages.secrets.grants]\nread = [\"**\"]\n";
 
+/// The hostile test plugin as stage `name`, reading everything and
+/// attacking nothing (`attack = "ok"` only logs).
+fn harmless_hostile_stage(name: &str) -> String {
+    hostile_stage(
+        name,
+        &format!(
+            "[stages.{name}.grants]\nread = [\"**\"]\n[stages.{name}.options]\nattack = \"ok\"\n"
+        ),
+    )
+}
+
 /// A run of `pipeline.toml` in `dir` with `cache_dir` as its cache, and
 /// the runner's debug log (which says where code and descriptions came from).
 fn run_with_cache(dir: &Path, cache_dir: &Path) -> Run {
@@ -368,10 +371,7 @@ fn a_tampered_or_swapped_compiled_component_is_never_loaded() {
     // binary and never touches the cache; the two path plugins do.
     let stages = [
         BUILTIN_SECRETS_STAGE.to_string(),
-        hostile_stage(
-            "other",
-            "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
-        ),
+        harmless_hostile_stage("other"),
         path_stage(
             "hello",
             "hello-stage",
@@ -422,10 +422,7 @@ fn a_tampered_or_swapped_cached_description_is_never_believed() {
     let cache_dir = cache.path().join("cordon");
     let stages = [
         BUILTIN_SECRETS_STAGE.to_string(),
-        hostile_stage(
-            "other",
-            "[stages.other.grants]\nread = [\"**\"]\n[stages.other.options]\nattack = \"ok\"\n",
-        ),
+        harmless_hostile_stage("other"),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run_with_cache = || run_with_cache(dir.path(), &cache_dir);
@@ -927,10 +924,7 @@ fn describe_runs_under_the_stages_own_limits() {
     let stages = [
         stage("hoarder", "memory = \"64MiB\""),
         stage("spinner", "timeout = \"1s\""),
-        hostile_stage(
-            "control",
-            "[stages.control.grants]\nread = [\"**\"]\n[stages.control.options]\nattack = \"ok\"\n",
-        ),
+        harmless_hostile_stage("control"),
     ];
     write_files(dir.path(), &[("pipeline.toml", &stages.join("\n"))]);
     let run = cordon(dir.path(), &["run", ".", "--pipeline", "pipeline.toml"]);
