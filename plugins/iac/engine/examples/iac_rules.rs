@@ -7,7 +7,10 @@ fn main() {
     let engine = Engine::new().expect("built-in policies load");
     println!("| id | framework | severity | theme | title |");
     println!("|---|---|---|---|---|");
-    for policy in engine.policies() {
+    // By id, so the table does not depend on which file a policy is in.
+    let mut policies: Vec<_> = engine.policies().iter().collect();
+    policies.sort_by(|a, b| a.id.cmp(&b.id));
+    for policy in policies {
         println!(
             "| `{}` | {} | {} | {} | {} |",
             policy.id,

@@ -39,26 +39,9 @@ use serde::Deserialize;
 use crate::finding::{Framework, Severity, Theme};
 use crate::node::{Node, Pos, Value};
 
-/// The embedded policy files, one per framework.
-pub const POLICY_FILES: &[(&str, &str)] = &[
-    ("terraform.toml", include_str!("../policies/terraform.toml")),
-    (
-        "cloudformation.toml",
-        include_str!("../policies/cloudformation.toml"),
-    ),
-    (
-        "kubernetes.toml",
-        include_str!("../policies/kubernetes.toml"),
-    ),
-    (
-        "dockerfile.toml",
-        include_str!("../policies/dockerfile.toml"),
-    ),
-    (
-        "github-actions.toml",
-        include_str!("../policies/github-actions.toml"),
-    ),
-];
+/// The embedded policy files, every `policies/*.toml` by name (`build.rs`
+/// lists them). A file says its framework; several may share one.
+pub const POLICY_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/policy_files.rs"));
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
