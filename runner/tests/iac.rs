@@ -85,3 +85,52 @@ fn a_policy_refusing_repository_suppressions_ignores_checkov_skip_comments() {
     );
     assert_eq!(public(&shown), 1, "{}", shown.stage("iac"));
 }
+
+/// SARIF names every policy's theme in its rule, not only the themes of
+/// policies that fired: code scanning can then filter by theme before a
+/// finding exists.
+#[test]
+fn every_iac_rule_states_its_theme_in_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("infra/main.tf", BUCKET)]);
+    let sarif_path = dir.path().join("out.sarif");
+    let run = cordon(
+        dir.path(),
+        &[
+            "run",
+            ".",
+            "--only",
+            "iac",
+            "--report",
+            &format!("sarif={}", sarif_path.display()),
+        ],
+    );
+    assert_eq!(run.state("iac"), "completed", "{}", run.stderr);
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&sarif_path).unwrap()).unwrap();
+    let iac = sarif["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|run| run["tool"]["driver"]["name"] == "cordon-iac")
+        .unwrap();
+    let rules = iac["tool"]["driver"]["rules"].as_array().unwrap();
+    let policies: Vec<_> = rules
+        .iter()
+        .filter(|rule| rule["properties"]["framework"].is_string())
+        .collect();
+    assert!(policies.len() >= 250, "{} policy rules", policies.len());
+    let fired = iac["results"].as_array().unwrap().len();
+    assert!(fired < policies.len());
+    for rule in &policies {
+        let theme = rule["properties"]["theme"].as_str().unwrap_or_default();
+        assert!(!theme.is_empty(), "{rule:#}");
+        assert_eq!(rule["properties"]["tags"][1], theme, "{rule:#}");
+    }
+    let privileged = policies
+        .iter()
+        .find(|rule| rule["id"] == "iac/k8s-privileged-container")
+        .unwrap();
+    assert_eq!(privileged["properties"]["theme"], "container-privilege");
+    assert_eq!(privileged["properties"]["framework"], "kubernetes");
+}

@@ -304,19 +304,13 @@ fn a_4_gib_allocation_is_stopped_by_the_memory_cap() {
     assert_control_completed(&run);
 }
 
-/// A component built from Cordon's own WIT world (every export a trap)
-/// that also instantiates three core modules of one linear memory of
-/// `pages` 64 KiB pages each: the shape of a plugin that spreads its
-/// allocation over several memories so that each one stays under a
-/// per-memory cap. (The pooling allocator already refuses a module with
-/// more than one memory, so the memories come from separate instances.)
-fn three_memory_component(pages: u64) -> Vec<u8> {
+/// A component of the stage world (every export a trap) built from
+/// `wit_text`, a version of Cordon's WIT.
+fn component_of_world(wit_text: &str) -> Vec<u8> {
     use wit_parser::{LiftLowerAbi, ManglingAndAbi, Resolve};
 
     let mut resolve = Resolve::default();
-    let (package, _) = resolve
-        .push_path(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit"))
-        .unwrap();
+    let package = resolve.push_str("stage.wit", wit_text).unwrap();
     let world = resolve.select_world(&[package], Some("stage")).unwrap();
     let mangling = ManglingAndAbi::Legacy(LiftLowerAbi::Sync);
     let mut module = wit_component::dummy_module(&resolve, world, mangling);
@@ -327,12 +321,70 @@ fn three_memory_component(pages: u64) -> Vec<u8> {
         wit_component::StringEncoding::UTF8,
     )
     .unwrap();
-    let component = wit_component::ComponentEncoder::default()
+    wit_component::ComponentEncoder::default()
         .validate(true)
         .module(&module)
         .unwrap()
         .encode()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn a_plugin_built_for_another_stage_contract_is_refused_by_name() {
+    let wit_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/stage.wit");
+    let current = std::fs::read_to_string(wit_path).unwrap();
+    assert!(current.contains("package cordon:stage@0.2.0;"));
+    // The previous contract: version 0.1.0, whose rules had no properties.
+    let previous = current
+        .replace("package cordon:stage@0.2.0;", "package cordon:stage@0.1.0;")
+        .replace("        properties: list<tuple<string, string>>,\n    }\n\n    /// What a stage asks for", "    }\n\n    /// What a stage asks for");
+    assert_ne!(previous, current);
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("old.wasm");
+    std::fs::write(&wasm, component_of_world(&previous)).unwrap();
+    pipeline(
+        dir.path(),
+        &format!(
+            "[stages.old]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.old.grants]\nread = [\"**\"]\n",
+            wasm.display().to_string(),
+            sha256_file(&wasm)
+        ),
+    );
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
+    let (kind, message) = run.error("old");
+    assert_eq!(kind, "plugin", "{message}");
+    assert!(
+        message.contains("built for Cordon's stage contract cordon:stage@0.1.0")
+            && message.contains("this Cordon speaks cordon:stage@0.2.0"),
+        "{message}"
+    );
+    assert_eq!(run.code, 2);
+
+    // The same world at the current version loads (and stops only at its
+    // trapping export).
+    std::fs::write(&wasm, component_of_world(&current)).unwrap();
+    pipeline(
+        dir.path(),
+        &format!(
+            "[stages.old]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.old.grants]\nread = [\"**\"]\n",
+            wasm.display().to_string(),
+            sha256_file(&wasm)
+        ),
+    );
+    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
+    let (_, message) = run.error("old");
+    assert!(!message.contains("stage contract"), "{message}");
+}
+
+/// A component built from Cordon's own WIT world (every export a trap)
+/// that also instantiates three core modules of one linear memory of
+/// `pages` 64 KiB pages each: the shape of a plugin that spreads its
+/// allocation over several memories so that each one stays under a
+/// per-memory cap. (The pooling allocator already refuses a module with
+/// more than one memory, so the memories come from separate instances.)
+fn three_memory_component(pages: u64) -> Vec<u8> {
+    let wit_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/stage.wit");
+    let component = component_of_world(&std::fs::read_to_string(wit_path).unwrap());
     // Appended after every existing definition, so no index shifts.
     let text = wasmprinter::print_bytes(&component).unwrap();
     let body = text.trim_end().strip_suffix(')').unwrap();

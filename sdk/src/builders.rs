@@ -75,7 +75,14 @@ impl Rule {
             full_description: short_description.to_string(),
             help: short_description.to_string(),
             default_severity,
+            properties: Vec::new(),
         }
+    }
+
+    /// Adds a fact shown in the rule's SARIF `properties` (e.g. `theme`).
+    pub fn property(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.properties.push((key.to_string(), value.into()));
+        self
     }
 
     pub fn full_description(mut self, text: &str) -> Self {

@@ -24,6 +24,10 @@ pub struct Rule {
     pub full_description: String,
     pub help: String,
     pub default_severity: Severity,
+    /// Facts the stage states about the rule (`theme`, `help-uri`, ...), as
+    /// `[key, value]` pairs; SARIF shows them in the rule's `properties`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub properties: Vec<(String, String)>,
 }
 
 /// 1-based lines and columns.

@@ -93,6 +93,10 @@ const RESERVED_PROPERTIES: [&str; 6] = [
     "location",
 ];
 
+/// Rule property keys Cordon sets itself; a stage's rule property with one
+/// of these names is kept under `rule-<name>`.
+const RESERVED_RULE_PROPERTIES: [&str; 2] = ["security-severity", "tags"];
+
 /// `tool.driver.name` of a stage's run.
 pub fn driver_name(stage: &str) -> String {
     format!("cordon-{stage}")
@@ -397,8 +401,8 @@ struct RuleEntry {
     help_uri: Option<String>,
     /// Highest of the default and the findings' severities.
     max_severity: Severity,
-    /// The family a finding says its rule belongs to (the `theme` property,
-    /// e.g. `public-exposure`), shown as a rule property and tag.
+    /// The family the rule belongs to (its `theme` property, else the first
+    /// finding's, e.g. `public-exposure`), shown as a rule property and tag.
     theme: Option<String>,
 }
 
@@ -409,11 +413,19 @@ impl RuleTable {
             if table.index(&rule_id(&rule.id)).is_none() {
                 let mut rule = rule.clone();
                 rule.id = rule_id(&rule.id);
+                let stated = |key: &str| {
+                    rule.properties
+                        .iter()
+                        .find(|(name, _)| name == key)
+                        .map(|(_, value)| value.as_str())
+                };
+                let theme = stated("theme").map(str::to_string);
+                let help_uri = web_address(stated(HELP_URI_PROPERTY));
                 table.rules.push(RuleEntry {
                     max_severity: rule.default_severity,
                     rule,
-                    help_uri: None,
-                    theme: None,
+                    help_uri,
+                    theme,
                 });
             }
         }
@@ -465,6 +477,17 @@ impl RuleTable {
                         "tags": ["security"],
                     },
                 });
+                for (key, text) in &rule.properties {
+                    if key == "theme" || key == HELP_URI_PROPERTY {
+                        continue; // shown below, as a tag and as `helpUri`
+                    }
+                    let key = if RESERVED_RULE_PROPERTIES.contains(&key.as_str()) {
+                        format!("rule-{key}")
+                    } else {
+                        key.clone()
+                    };
+                    value["properties"][key] = text.clone().into();
+                }
                 if let Some(theme) = &entry.theme {
                     value["properties"]["theme"] = theme.clone().into();
                     value["properties"]["tags"] = json!(["security", theme]);
@@ -503,6 +526,7 @@ fn rule_from_finding(id: String, finding: &Finding) -> RuleEntry {
             full_description: short,
             help,
             default_severity: finding.severity,
+            properties: Vec::new(),
         },
         help_uri,
         max_severity: finding.severity,

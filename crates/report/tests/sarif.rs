@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use cordon_report::sarif;
+use cordon_report::{Severity, sarif};
 use serde_json::{Value, json};
 
 fn run<'a>(log: &'a Value, driver: &str) -> &'a Value {
@@ -139,6 +139,53 @@ fn driver_and_rules() {
         "https://rustsec.org/advisories/RUSTSEC-2024-0003"
     );
     assert_eq!(audit_rules[0]["properties"]["security-severity"], "8.0");
+}
+
+/// A rule's own properties reach SARIF whether or not it fired: its theme
+/// as a property and a tag, its page as `helpUri`; a key Cordon sets itself
+/// is kept aside rather than overwriting it.
+#[test]
+fn rules_show_their_stated_properties_without_any_finding() {
+    let mut report = sample_report();
+    let secrets = &mut report.stages[0];
+    let mut quiet = rule("iac/quiet", "Never fires here", Severity::Medium);
+    quiet.properties = vec![
+        ("theme".into(), "public-exposure".into()),
+        ("help-uri".into(), "https://example.com/rules/quiet".into()),
+        ("framework".into(), "terraform".into()),
+        ("tags".into(), "not-an-array".into()),
+        ("security-severity".into(), "10.0".into()),
+    ];
+    let mut bad_uri = rule("iac/bad-uri", "Page is not a web address", Severity::Low);
+    bad_uri.properties = vec![("help-uri".into(), "file:///etc/passwd".into())];
+    secrets.rules.push(quiet);
+    secrets.rules.push(bad_uri);
+    assert!(
+        secrets
+            .findings
+            .iter()
+            .all(|f| !f.rule_id.starts_with("iac/"))
+    );
+
+    let log = sarif::render(&report);
+    let rules = run(&log, "cordon-secrets")["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let quiet = rules.iter().find(|r| r["id"] == "iac/quiet").unwrap();
+    assert_eq!(quiet["properties"]["theme"], "public-exposure");
+    assert_eq!(
+        quiet["properties"]["tags"],
+        json!(["security", "public-exposure"])
+    );
+    assert_eq!(quiet["properties"]["framework"], "terraform");
+    assert_eq!(quiet["properties"]["rule-tags"], "not-an-array");
+    assert_eq!(quiet["properties"]["rule-security-severity"], "10.0");
+    assert_eq!(quiet["properties"]["security-severity"], "5.5");
+    assert_eq!(quiet["helpUri"], "https://example.com/rules/quiet");
+    let bad_uri = rules.iter().find(|r| r["id"] == "iac/bad-uri").unwrap();
+    assert!(bad_uri.get("helpUri").is_none());
+    assert_eq!(bad_uri["properties"]["tags"], json!(["security"]));
+    assert_valid_sarif(&log, "rule-properties");
 }
 
 #[test]

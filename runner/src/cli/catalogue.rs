@@ -30,6 +30,7 @@ fn catalogue() -> Result<Vec<(String, Rule)>, Fatal> {
             full_description: "A stage could not scan this file, so nothing can be said about what it holds.".into(),
             help: "Make the file scannable, leave it out of the stage's `read` grant, or set `unscanned-severity` in the policy.".into(),
             default_severity: Severity::High,
+            properties: Vec::new(),
         },
     ));
     rules.extend(

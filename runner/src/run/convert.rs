@@ -21,6 +21,7 @@ pub fn rule(rule: wit::Rule) -> report::Rule {
         full_description: rule.full_description,
         help: rule.help,
         default_severity: severity(rule.default_severity),
+        properties: rule.properties,
     }
 }
 

@@ -847,6 +847,7 @@ fn report_unscanned(report: &mut StageReport, severity: Severity) {
         full_description: "The stage could not scan this file (too large, unreadable or in a format it cannot read), so nothing can be said about what it holds.".into(),
         help: "Make the file scannable (raise the stage's size option, fix the file), exclude it from the stage's `read` grant if it is not yours to scan, or lower `unscanned-severity` in the policy.".into(),
         default_severity: severity,
+        properties: Vec::new(),
     });
 }
 
@@ -1011,6 +1012,7 @@ fn describe_dynamic_rules(report: &mut StageReport) {
                 short_description: short,
                 help: property("rule-help").unwrap_or_default(),
                 default_severity: finding.severity,
+                properties: Vec::new(),
             },
         );
     }

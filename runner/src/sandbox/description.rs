@@ -29,6 +29,9 @@ struct StoredRule {
     full_description: String,
     help: String,
     default_severity: u8,
+    /// Required: an entry written before rules had properties fails to
+    /// parse, so `describe()` runs again rather than losing them.
+    properties: Vec<(String, String)>,
 }
 
 const SEVERITIES: [wit::Severity; 5] = [
@@ -56,6 +59,7 @@ pub fn to_bytes(info: &wit::StageInfo) -> Vec<u8> {
                     .iter()
                     .position(|s| *s == rule.default_severity)
                     .unwrap_or_default() as u8,
+                properties: rule.properties.clone(),
             })
             .collect(),
         workspace: info.requests.workspace,
@@ -78,6 +82,7 @@ pub fn from_bytes(bytes: &[u8]) -> Option<wit::StageInfo> {
             full_description: rule.full_description,
             help: rule.help,
             default_severity: *SEVERITIES.get(usize::from(rule.default_severity))?,
+            properties: rule.properties,
         });
     }
     Some(wit::StageInfo {
@@ -111,6 +116,7 @@ mod tests {
                 full_description: "the first".into(),
                 help: "fix it".into(),
                 default_severity: wit::Severity::Critical,
+                properties: vec![("theme".into(), "plaintext-secrets".into())],
             }],
             requests: wit::CapabilityRequest {
                 workspace: true,
@@ -123,6 +129,15 @@ mod tests {
         let back = from_bytes(&to_bytes(&info)).expect("reads its own format");
         assert_eq!(to_bytes(&back), to_bytes(&info));
         assert_eq!(back.rules[0].default_severity, wit::Severity::Critical);
+        assert_eq!(back.rules[0].properties, info.rules[0].properties);
+        // An entry from before rules had properties is not believed to
+        // have none: it does not parse, and describe() runs again.
+        let mut older: serde_json::Value = serde_json::from_slice(&to_bytes(&info)).unwrap();
+        older["rules"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("properties");
+        assert!(from_bytes(&serde_json::to_vec(&older).unwrap()).is_none());
         assert!(back.shardable && back.requests.workspace);
         assert!(from_bytes(b"{\"name\":1}").is_none());
     }

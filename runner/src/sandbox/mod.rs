@@ -53,12 +53,28 @@ pub enum LoadError {
     RefusedImport(String),
     #[error("plugin needs an import Cordon does not provide: {0}")]
     Link(String),
+    #[error(
+        "plugin was built for Cordon's stage contract {found}, but this Cordon speaks \
+         {STAGE_CONTRACT}: rebuild it against the current `wit/` (or cordon-sdk)"
+    )]
+    OtherContract { found: String },
+}
+
+/// The WIT package every stage is built against (`wit/stage.wit`).
+pub const STAGE_CONTRACT: &str = "cordon:stage@0.2.0";
+
+/// The contract version an import or export name speaks, if it is one of
+/// Cordon's (`cordon:stage/workspace@0.1.0` → `cordon:stage@0.1.0`).
+fn contract_of(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("cordon:stage/")?;
+    let version = rest.split_once('@').map_or("", |(_, version)| version);
+    Some(format!("cordon:stage@{version}"))
 }
 
 /// A component ready to instantiate many times.
 pub struct LoadedPlugin {
     pre: StagePre<StageState>,
-    /// The interfaces the component imports, e.g. `cordon:stage/workspace@0.1.0`.
+    /// The interfaces the component imports, e.g. `cordon:stage/workspace@0.2.0`.
     pub imports: Vec<String>,
     /// Where the compiled code came from.
     pub origin: CodeOrigin,
@@ -138,6 +154,16 @@ impl Sandbox {
                 return Err(LoadError::RefusedImport(name.to_string()));
             }
             imports.push(name.to_string());
+        }
+        let named = component_type
+            .imports(&self.engine)
+            .chain(component_type.exports(&self.engine))
+            .map(|(name, _)| name);
+        if let Some(found) = named
+            .filter_map(contract_of)
+            .find(|found| found != STAGE_CONTRACT)
+        {
+            return Err(LoadError::OtherContract { found });
         }
         let instance_pre = self
             .linker

@@ -173,6 +173,7 @@ pub fn rules() -> Vec<Rule> {
         full_description: full.to_string(),
         help: "If the plugin changed on purpose, review what it now reads and record a new baseline with `cordon audit baseline --from AUDIT.jsonl`; otherwise treat the plugin as compromised and pin the previous digest.".to_string(),
         default_severity: Severity::High,
+        properties: Vec::new(),
     }
     };
     vec![

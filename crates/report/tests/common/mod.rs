@@ -30,6 +30,7 @@ pub fn rule(id: &str, title: &str, severity: Severity) -> Rule {
         full_description: format!("{title}: a longer description."),
         help: format!("Remove the value and rotate it ({id})."),
         default_severity: severity,
+        properties: Vec::new(),
     }
 }
 

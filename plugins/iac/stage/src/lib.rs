@@ -109,6 +109,10 @@ fn to_rule(policy: &Policy) -> Rule {
             policy.kinds.join(", ")
         ))
         .help(&help)
+        // In the rule itself, so SARIF shows every rule's theme, not only
+        // those of rules that fired.
+        .property("theme", policy.theme.to_string())
+        .property("framework", policy.framework.to_string())
 }
 
 /// The engine's own findings about files and comments, not about resources.

@@ -144,6 +144,25 @@ fn describe_lists_every_policy_and_asks_for_the_inventory() {
         .unwrap();
     assert_eq!(privileged.default_severity, Severity::High);
     assert!(privileged.full_description.contains("container-privilege"));
+    let stated = |rule: &cordon_sdk::Rule, key: &str| {
+        rule.properties
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, value)| value.clone())
+    };
+    // Every policy states its theme and framework, fired or not.
+    for policy in &policies {
+        let rule = info.rules.iter().find(|rule| rule.id == policy.id).unwrap();
+        assert_eq!(stated(rule, "theme"), Some(policy.theme.to_string()));
+        assert_eq!(
+            stated(rule, "framework"),
+            Some(policy.framework.to_string())
+        );
+    }
+    assert_eq!(
+        stated(privileged, "theme").as_deref(),
+        Some("container-privilege")
+    );
     assert!(info.rules.iter().any(|rule| rule.id == PARSE_ERROR_RULE));
 }
 
