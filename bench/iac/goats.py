@@ -125,7 +125,8 @@ def resource_ranges(path, text):
     lines = text.splitlines()
     if path.endswith(".tf"):
         return terraform_ranges(lines)
-    if "AWSTemplateFormatVersion" in text or "\nResources:" in text:
+    # A template may open with `Resources:` and no format version line.
+    if "AWSTemplateFormatVersion" in text or text.startswith("Resources:") or "\nResources:" in text:
         return cloudformation_ranges(lines)
     if path.endswith((".yaml", ".yml")) and "apiVersion:" in text:
         return kubernetes_ranges(lines)
@@ -239,7 +240,8 @@ def main():
         help="score only the labels of this split (`dev`: the files Cordon's policies were changed "
         "against; `holdout`, `holdout2`, `holdout3`: later batches, each labelled and measured before "
         "any change of its own; `other-goats`: 35 files from other vulnerable-by-design projects, "
-        "labelled the same way; `other-goats2`: 12 more, labelled after the other-goats fixes); "
+        "labelled the same way; `other-goats2`: 12 more, labelled after the other-goats fixes; "
+        "`other-goats3`: 39 more from further projects, labelled before any tool ran on them); "
         "every file is still scanned",
     )
     args = parser.parse_args()
