@@ -579,8 +579,10 @@ fn minified_input_scales_linearly() {
         "var token=a.b,password=c(d),secret=\"{}\";x=\"%2F\\u0041\";",
         rng.string(fake_tokens::B64URL, 12)
     );
+    // 16x apart, so a linear scan (16x the time) and a quadratic one (256x)
+    // stay far apart on a loaded machine; 4x apart was within its noise.
     let small = unit.repeat(1_000);
-    let large = unit.repeat(4_000);
+    let large = unit.repeat(16_000);
     let scanner = scanner();
     let best = |text: &str| -> Duration {
         (0..3)
@@ -594,9 +596,9 @@ fn minified_input_scales_linearly() {
             .unwrap()
     };
     let (small_time, large_time) = (best(&small), best(&large));
-    // 4x the input must cost well under 16x (quadratic) the time.
+    // 16x the input must cost well under 256x (quadratic) the time.
     assert!(
-        large_time < small_time * 8,
+        large_time < small_time * 64,
         "small {small_time:?}, large {large_time:?}"
     );
 }
