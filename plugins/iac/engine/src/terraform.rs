@@ -733,7 +733,7 @@ impl<'a> Source<'a> {
             }
         }
         let trimmed = out.trim();
-        if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
+        if !is_json_document(trimmed) {
             return None;
         }
         let json = serde_json::from_str::<serde_json::Value>(trimmed).ok()?;
@@ -811,12 +811,19 @@ fn fill_holes(node: Node, holes: &[String]) -> Node {
     Node::new(value, pos, end_line)
 }
 
+/// Whether a string reads as a JSON object or array: IAM documents are
+/// objects; ECS container definitions are an array, often written in a
+/// heredoc or a JSON string instead of `jsonencode`.
+fn is_json_document(trimmed: &str) -> bool {
+    (trimmed.starts_with('{') && trimmed.ends_with('}'))
+        || (trimmed.starts_with('[') && trimmed.ends_with(']'))
+}
+
 /// A string that holds a JSON document (an IAM policy in a heredoc or a
 /// quoted string) is parsed so policies can look inside it.
 fn string_node(text: &str, pos: Pos) -> Node {
     let trimmed = text.trim();
-    if trimmed.starts_with('{')
-        && trimmed.ends_with('}')
+    if is_json_document(trimmed)
         && let Ok(json) = serde_json::from_str::<serde_json::Value>(trimmed)
     {
         return crate::node::from_json(&json, pos);
@@ -1042,6 +1049,28 @@ resource "aws_s3_bucket" "b" {
             units[1].node.get("policy").unwrap().value,
             Value::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn json_arrays_in_heredocs_are_trees() {
+        let units = units(
+            "resource \"aws_ecs_task_definition\" \"a\" {\n  container_definitions = <<EOF\n[{\"name\": \"app\", \"privileged\": true, \"image\": \"${var.image}\"}]\nEOF\n}\nresource \"aws_ecs_task_definition\" \"b\" {\n  container_definitions = \"[not json]\"\n}\n",
+        );
+        let definitions = units[0].node.get("container_definitions").unwrap();
+        let container = &definitions.as_list().unwrap()[0];
+        assert_eq!(
+            container.get("privileged").unwrap().value,
+            Value::Bool(true)
+        );
+        assert_eq!(
+            container.get("image").unwrap().value,
+            Value::Unknown("${var.image}".into())
+        );
+        // Brackets that are not JSON stay a string.
+        assert_eq!(
+            units[1].node.get("container_definitions").unwrap().as_str(),
+            Some("[not json]")
+        );
     }
 
     #[test]
