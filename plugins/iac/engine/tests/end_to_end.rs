@@ -305,7 +305,12 @@ fn cloudformation_yaml_and_json() {
         admin.location.line,
         line_of(&files, "iam.json", "\"Action\": \"*\"")
     );
-    assert_eq!(report.uncovered_kinds.get("AWS::SQS::Queue"), Some(&1));
+    assert_eq!(
+        report
+            .uncovered_kinds
+            .get("AWS::CloudFormation::WaitConditionHandle"),
+        Some(&1)
+    );
 }
 
 #[test]
