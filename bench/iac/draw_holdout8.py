@@ -17,9 +17,15 @@ fetch_corpus.md, judged by reading the files, never by tool output) is
 listed in `holdout8-exclusions.tsv` with the reason, and the next query of
 the same stratum takes its place, so exclusions cannot steer the draw.
 
+`holdout8b` continues the same draw: it is the draw of 80 checks less the
+64 of `holdout8` (the same seeded order, each stratum's share grown to its
+share of 80), added after `holdout8` had been measured and committed
+before any of its own files was read.
+
 Usage:
   python3 bench/iac/draw_holdout8.py            # prints the batch as TSV
   python3 bench/iac/draw_holdout8.py --check holdout8-draw.tsv
+  python3 bench/iac/draw_holdout8.py --batch holdout8b [--check holdout8b-draw.tsv]
 """
 
 import argparse
@@ -30,6 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SEED = 20261207
 SAMPLE_SIZE = 64
+# Each batch is the draw of this many checks less the batches before it.
+BATCH_SIZES = {"holdout8": SAMPLE_SIZE, "holdout8b": 80}
 STRATA = ["tf-aws", "tf-azure", "tf-gcp", "cfn", "k8s", "dockerfile", "gha"]
 
 
@@ -58,13 +66,13 @@ def allocate(sizes, total):
     return shares
 
 
-def draw(population, exclusions):
+def draw(population, exclusions, sample_size=SAMPLE_SIZE):
     rng = random.Random(SEED)
     candidates = {stratum: [] for stratum in STRATA}
     for row in population:
         if in_theme(row):
             candidates[row["stratum"]].append(row)
-    shares = allocate({s: len(rows) for s, rows in candidates.items()}, SAMPLE_SIZE)
+    shares = allocate({s: len(rows) for s, rows in candidates.items()}, sample_size)
     batch = []
     for stratum in STRATA:
         order = sorted(candidates[stratum], key=lambda row: row["kics_id"])
@@ -85,23 +93,33 @@ def main():
     parser.add_argument("--population", default=str(HERE / "holdout8-population.tsv"))
     parser.add_argument("--exclusions", default=str(HERE / "holdout8-exclusions.tsv"))
     parser.add_argument("--check", help="fail unless this file equals the draw")
+    parser.add_argument("--batch", choices=sorted(BATCH_SIZES), default="holdout8")
     args = parser.parse_args()
 
     exclusions = {}
     if Path(args.exclusions).exists():
         exclusions = {row["kics_id"]: row["reason"] for row in read_tsv(args.exclusions)}
-    shares, batch = draw(read_tsv(args.population), exclusions)
+    population = read_tsv(args.population)
+    shares, batch = draw(population, exclusions, BATCH_SIZES[args.batch])
+    header = f"# seed {SEED}, {SAMPLE_SIZE} checks; per stratum: "
+    earlier = [size for size in BATCH_SIZES.values() if size < BATCH_SIZES[args.batch]]
+    if earlier:
+        before_shares, before = draw(population, exclusions, max(earlier))
+        taken = {row["kics_id"] for row in before}
+        batch = [row for row in batch if row["kics_id"] not in taken]
+        shares = {s: shares[s] - before_shares[s] for s in STRATA}
+        header = (f"# seed {SEED}, {args.batch}: the draw of {BATCH_SIZES[args.batch]} less the draw of "
+                  f"{max(earlier)}, {len(batch)} checks; per stratum: ")
     columns = ["stratum", "rank", "kics_id", "theme", "query"]
     text = "\n".join(
-        [f"# seed {SEED}, {SAMPLE_SIZE} checks; per stratum: "
-         + ", ".join(f"{s} {shares[s]}" for s in STRATA),
+        [header + ", ".join(f"{s} {shares[s]}" for s in STRATA),
          "\t".join(columns)]
         + ["\t".join(row[c] for c in columns) for row in batch]
     ) + "\n"
     if args.check:
         if Path(args.check).read_text() != text:
-            sys.exit(f"{args.check} is not the draw of seed {SEED}")
-        print(f"{args.check}: the draw of seed {SEED} ({len(batch)} checks)")
+            sys.exit(f"{args.check} is not the {args.batch} draw of seed {SEED}")
+        print(f"{args.check}: the {args.batch} draw of seed {SEED} ({len(batch)} checks)")
         return
     sys.stdout.write(text)
 
