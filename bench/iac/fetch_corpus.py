@@ -8,17 +8,19 @@ committed here. Each file is fetched at the commit the manifest pins, so
 the corpus is the same wherever it is rebuilt.
 
 Usage:
-  python3 bench/iac/fetch_corpus.py DEST [--manifest FILE]
+  python3 bench/iac/fetch_corpus.py DEST [--manifest FILE] [--split NAME]
       [--base-url https://raw.githubusercontent.com]
 
-DEST receives `manifest.jsonl` (a copy of the manifest) and `files/`.
+DEST receives `manifest.jsonl` (the manifest's lines that were fetched) and
+`files/`. --split fetches only the checks of one batch (e.g. holdout8).
 --base-url can point at a mirror laid out as <repo>/<commit>/<path>
-(a `file://` URL works too).
+(a `file://` URL works too). A line that pins `sha256` is checked against
+the bytes received, so a mirror cannot silently change a file.
 """
 
 import argparse
+import hashlib
 import json
-import shutil
 import sys
 import urllib.parse
 import urllib.request
@@ -37,11 +39,17 @@ def main():
     parser.add_argument("dest")
     parser.add_argument("--manifest", default=str(HERE / "corpus-manifest.jsonl"))
     parser.add_argument("--base-url", default="https://raw.githubusercontent.com")
+    parser.add_argument("--split", help="fetch only the lines whose `split` is this")
     args = parser.parse_args()
 
     dest = Path(args.dest)
     files = dest / "files"
-    entries = [json.loads(line) for line in Path(args.manifest).read_text().splitlines() if line.strip()]
+    lines = [line for line in Path(args.manifest).read_text().splitlines() if line.strip()]
+    if args.split:
+        lines = [line for line in lines if json.loads(line).get("split") == args.split]
+        if not lines:
+            sys.exit(f"no line of split {args.split!r} in {args.manifest}")
+    entries = [json.loads(line) for line in lines]
     failed = []
     for entry in entries:
         target = (files / entry["path"]).resolve()
@@ -54,10 +62,14 @@ def main():
         except OSError as error:
             failed.append(f"{entry['path']}: {url}: {error}")
             continue
+        pinned = entry.get("sha256")
+        if pinned and hashlib.sha256(body).hexdigest() != pinned:
+            failed.append(f"{entry['path']}: {url}: sha256 differs from the pinned {pinned[:12]}")
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(body)
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.manifest, dest / "manifest.jsonl")
+    (dest / "manifest.jsonl").write_text("\n".join(lines) + "\n")
     print(f"{len(entries) - len(failed)}/{len(entries)} files written under {files}")
     if failed:
         print("not fetched:", *failed, sep="\n  ")
