@@ -276,7 +276,7 @@ def main():
 
     flagged_total = sum(len(label["flagged"]) for label in labels)
     clean_total = sum(len(label["clean"]) for label in labels)
-    print(f"goats: {len(labelled_files)} files, {len(labels)} labelled resources, "
+    print(f"goats: {len(scored_files)} files, {len(labels)} labelled resources, "
           f"{flagged_total} labelled misconfigurations, {clean_total} clean (resource, theme) pairs")
 
     results = []
