@@ -242,7 +242,7 @@ def main():
         "any change of its own; `other-goats`: 35 files from other vulnerable-by-design projects, "
         "labelled the same way; `other-goats2`: 12 more, labelled after the other-goats fixes; "
         "`other-goats3`: 39 more from further projects, labelled before any tool ran on them; "
-        "`other-goats4`: 40 more from seven further projects, labelled the same way); every file in "
+        "`other-goats4`: 40 more from eight further projects, labelled the same way); every file in "
         "the mirror is still scanned, and the mirror needs to hold only this split's files",
     )
     args = parser.parse_args()
