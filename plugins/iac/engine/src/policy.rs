@@ -32,6 +32,7 @@
 //! unevaluated instead of as a finding.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde::Deserialize;
@@ -59,17 +60,19 @@ pub enum PolicyError {
     },
 }
 
+/// `When` is the condition as written: a TOML tree in a policy file, the
+/// still-unparsed JSON text in the embedded built-ins.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PolicyFile {
+struct PolicyFile<When> {
     framework: Framework,
     #[serde(rename = "policy")]
-    policies: Vec<PolicySpec>,
+    policies: Vec<PolicySpec<When>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PolicySpec {
+struct PolicySpec<When> {
     id: String,
     title: String,
     severity: Severity,
@@ -80,7 +83,7 @@ struct PolicySpec {
     references: Vec<String>,
     #[serde(default)]
     aliases: Vec<String>,
-    when: toml::Value,
+    when: When,
     /// Required in a TOML policy file; the embedded built-ins leave them out.
     #[serde(default)]
     examples: Option<Examples>,
@@ -111,8 +114,56 @@ pub struct Policy {
     /// Other tools' ids for the same check, accepted in their suppression
     /// comments (`#checkov:skip=CKV_AWS_20`).
     pub aliases: Vec<String>,
-    pub condition: Condition,
+    pub condition: PolicyCondition,
     pub examples: Examples,
+}
+
+/// A policy's condition. A policy file's is compiled as it loads, so a
+/// mistake is an error at once; a built-in's is compiled the first time a
+/// resource of its kinds is judged. With ~650 built-ins and a typical
+/// repository using a few dozen resource types, compiling them all was
+/// most of the stage's start-up.
+#[derive(Debug)]
+pub struct PolicyCondition {
+    /// The built-in's condition as JSON text, until it is compiled.
+    source: Option<Box<serde_json::value::RawValue>>,
+    compiled: OnceLock<Result<Condition, String>>,
+}
+
+impl PolicyCondition {
+    fn compiled(condition: Condition) -> PolicyCondition {
+        PolicyCondition {
+            source: None,
+            compiled: OnceLock::from(Ok(condition)),
+        }
+    }
+
+    fn deferred(source: Box<serde_json::value::RawValue>) -> PolicyCondition {
+        PolicyCondition {
+            source: Some(source),
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled condition, or why it could not be compiled (for a
+    /// built-in, a defect the test suite would have caught; the policy is
+    /// then reported as unevaluated, never as a pass).
+    pub fn get(&self) -> Result<&Condition, &str> {
+        self.compiled
+            .get_or_init(|| {
+                let source = self.source.as_ref().map_or("null", |raw| raw.get());
+                let spec: toml::Value =
+                    serde_json::from_str(source).map_err(|error| error.to_string())?;
+                Condition::compile(&spec, Origin::BuiltIn)
+            })
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// Whether it has been compiled yet.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
 }
 
 /// The built-in policies without their examples, as JSON: `build.rs`
@@ -122,7 +173,7 @@ const BUILTIN_POLICIES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/poli
 #[derive(Deserialize)]
 struct BuiltinFile {
     file: String,
-    content: PolicyFile,
+    content: PolicyFile<Box<serde_json::value::RawValue>>,
 }
 
 /// Loads and compiles every built-in policy (without its examples).
@@ -139,6 +190,7 @@ pub fn builtin_policies() -> Result<Vec<Policy>, PolicyError> {
             &builtin.file,
             builtin.content,
             Origin::BuiltIn,
+            |when| Ok(PolicyCondition::deferred(when)),
         )?);
     }
     let mut seen = std::collections::HashSet::new();
@@ -157,11 +209,14 @@ pub fn builtin_policies() -> Result<Vec<Policy>, PolicyError> {
 /// Parses one policy file (built-in or a user's); each policy must carry
 /// its examples.
 pub fn parse_policy_file(file: &str, text: &str) -> Result<Vec<Policy>, PolicyError> {
-    let parsed: PolicyFile = toml::from_str(text).map_err(|source| PolicyError::Toml {
-        file: file.to_string(),
-        source,
-    })?;
-    compile_file(file, parsed, Origin::File)
+    let parsed: PolicyFile<toml::Value> =
+        toml::from_str(text).map_err(|source| PolicyError::Toml {
+            file: file.to_string(),
+            source,
+        })?;
+    compile_file(file, parsed, Origin::File, |when| {
+        Condition::compile(&when, Origin::File).map(PolicyCondition::compiled)
+    })
 }
 
 /// Where a policy comes from, which decides what loading it checks.
@@ -176,10 +231,13 @@ enum Origin {
     File,
 }
 
-fn compile_file(
+/// A policy file's policies; `condition` turns each one's `when` into its
+/// condition (compiled now, or deferred for a built-in).
+fn compile_file<When>(
     file: &str,
-    parsed: PolicyFile,
+    parsed: PolicyFile<When>,
     origin: Origin,
+    condition: impl Fn(When) -> Result<PolicyCondition, String>,
 ) -> Result<Vec<Policy>, PolicyError> {
     parsed
         .policies
@@ -204,7 +262,7 @@ fn compile_file(
                     "needs at least one vulnerable and one fixed example".into(),
                 ));
             }
-            let condition = Condition::compile(&spec.when, origin).map_err(invalid)?;
+            let condition = condition(spec.when).map_err(invalid)?;
             Ok(Policy {
                 id: spec.id,
                 framework: parsed.framework,
@@ -858,11 +916,30 @@ mod tests {
                     policy.remediation,
                     policy.references,
                     policy.aliases,
-                    policy.condition
+                    policy.condition.get()
                 )
             };
             assert_eq!(strip(built), strip(parsed));
         }
+    }
+
+    #[test]
+    fn built_in_conditions_are_compiled_on_first_use_and_file_ones_at_load() {
+        let builtins = builtin_policies().unwrap();
+        assert!(
+            builtins
+                .iter()
+                .all(|policy| !policy.condition.is_compiled())
+        );
+        assert!(builtins.iter().all(|policy| policy.condition.get().is_ok()));
+        let (file, text) = POLICY_FILES[0];
+        let parsed = parse_policy_file(file, text).unwrap();
+        assert!(parsed.iter().all(|policy| policy.condition.is_compiled()));
+        // A deferred condition that cannot compile is an error, never a pass.
+        let broken = PolicyCondition::deferred(
+            serde_json::value::RawValue::from_string(r#"{"path":"a","op":"nope"}"#.into()).unwrap(),
+        );
+        assert!(broken.get().unwrap_err().contains("nope"));
     }
 
     #[test]

@@ -440,7 +440,11 @@ impl Engine {
                 .iter()
                 .filter(|policy| policy.kinds.contains(&unit.kind))
             {
-                let pos = match policy.condition.eval(&unit.node) {
+                let truth = match policy.condition.get() {
+                    Ok(condition) => condition.eval(&unit.node),
+                    Err(error) => Truth::Unknown(unit.pos, format!("policy condition: {error}")),
+                };
+                let pos = match truth {
                     Truth::True(pos) => pos.unwrap_or(unit.pos),
                     Truth::False(_) => continue,
                     Truth::Unknown(pos, expression) => {
