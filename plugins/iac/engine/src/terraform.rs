@@ -18,7 +18,12 @@
 //! plain condition; `_module_kinds`: every type the module declares
 //! (an account-level block covers every bucket); and `_references`: the
 //! resources it references, by address, with their attributes (a snapshot
-//! of an unencrypted volume).
+//! of an unencrypted volume). When the module states provider version
+//! constraints (`required_providers`, or a 0.12-era `provider { version }`),
+//! every unit also gets `_provider_versions`: constraint text by provider
+//! name, for defaults that changed between provider major versions.
+//! `output` blocks are units of kind `output` (not inventory), so a policy
+//! can see a secret attribute exported through one.
 
 use std::collections::{HashMap, HashSet};
 
@@ -171,6 +176,51 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
         }
     }
 
+    // The provider version constraints the module states, by provider
+    // name: some defaults changed between major versions (an azurerm 2.x
+    // storage account accepts TLS 1.0 unless told otherwise; 3.x does not).
+    let mut provider_versions: Vec<(String, Node)> = Vec::new();
+    for ((_, text), body) in files.iter().zip(&parsed) {
+        let Ok(Parsed::Hcl(body)) = body else {
+            continue;
+        };
+        let source = Source::new(text);
+        for block in body.blocks() {
+            match (block.ident.as_str(), block.labels.as_slice()) {
+                ("terraform", []) => {
+                    for required in block.body.get_blocks("required_providers") {
+                        for attribute in required.body.attributes() {
+                            let node = source.expr(
+                                &attribute.value,
+                                source.pos_of(&attribute.key),
+                                &scope,
+                            );
+                            // `name = { source = ..., version = ... }`, or
+                            // the older `name = "constraint"`.
+                            let version = if node.as_str().is_some() {
+                                node
+                            } else if let Some(version) = node.get("version") {
+                                version.clone()
+                            } else {
+                                continue;
+                            };
+                            provider_versions.push((attribute.key.as_str().to_string(), version));
+                        }
+                    }
+                }
+                // Terraform 0.12 and earlier: `provider "x" { version = ... }`.
+                ("provider", [name]) => {
+                    if let Some(attribute) = block.body.get_attribute("version") {
+                        let node =
+                            source.expr(&attribute.value, source.pos_of(&attribute.key), &scope);
+                        provider_versions.push((name.as_str().to_string(), node));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     let mut results: Vec<Result<Vec<(Unit, String)>, ParseError>> = files
         .iter()
         .zip(parsed)
@@ -270,6 +320,16 @@ pub fn scan_module(files: &[(&str, &str)]) -> Vec<Result<Vec<Unit>, ParseError>>
                         "_references",
                         Node::scalar(Value::Map(referenced), unit.pos),
                     );
+                    if !provider_versions.is_empty() {
+                        let versions = provider_versions
+                            .iter()
+                            .map(|(name, version)| (name.clone(), relocate(version, unit.pos)))
+                            .collect();
+                        unit.node.set(
+                            "_provider_versions",
+                            Node::scalar(Value::Map(versions), unit.pos),
+                        );
+                    }
                     unit
                 })
                 .collect()),
@@ -472,6 +532,10 @@ impl<'a> Source<'a> {
                 "variable".to_string(),
                 format!("variable.{}", name.as_str()),
             ),
+            // An output is code that publishes a value: a secret attribute
+            // exported through one is printed and shared with every
+            // configuration that reads this state.
+            ("output", [name]) => ("output".to_string(), format!("output.{}", name.as_str())),
             _ => return None,
         };
         let pos = self.pos_of(block);
@@ -504,7 +568,7 @@ impl<'a> Source<'a> {
         if creates_nothing {
             return None;
         }
-        let inventory = !matches!(block.ident.as_str(), "provider" | "variable");
+        let inventory = !matches!(block.ident.as_str(), "provider" | "variable" | "output");
         let unit = Unit {
             kind,
             address,
@@ -968,6 +1032,47 @@ mod tests {
         );
         assert_eq!(variable.node.get("default").unwrap().pos.line, 2);
         assert!(!variable.inventory);
+    }
+
+    #[test]
+    fn provider_version_constraints_reach_every_unit() {
+        let all = scan_module(&[
+            (
+                "versions.tf",
+                "terraform {\n  required_providers {\n    azurerm = {\n      source  = \"hashicorp/azurerm\"\n      version = \"~> 2.46\"\n    }\n    random = \"~> 3.0\"\n  }\n}\nprovider \"google\" {\n  version = \"3.5.0\"\n}\n",
+            ),
+            (
+                "main.tf",
+                "resource \"azurerm_storage_account\" \"logs\" {\n  name = \"logs\"\n}\n",
+            ),
+        ]);
+        let account = &all[1].as_ref().unwrap()[0];
+        let versions = account.node.get("_provider_versions").unwrap();
+        assert_eq!(versions.get("azurerm").unwrap().as_str(), Some("~> 2.46"));
+        assert_eq!(versions.get("random").unwrap().as_str(), Some("~> 3.0"));
+        assert_eq!(versions.get("google").unwrap().as_str(), Some("3.5.0"));
+        // Reported at the resource, not in versions.tf.
+        assert_eq!(versions.get("azurerm").unwrap().pos.line, 1);
+
+        let without = units("resource \"azurerm_storage_account\" \"logs\" {}\n");
+        assert!(without[0].node.get("_provider_versions").is_none());
+    }
+
+    #[test]
+    fn outputs_are_units_that_keep_their_expression() {
+        let all = scan_module(&[(
+            "main.tf",
+            "resource \"google_service_account_key\" \"ci\" {\n  service_account_id = \"ci\"\n}\noutput \"ci_key\" {\n  value     = google_service_account_key.ci.private_key\n  sensitive = true\n}\n",
+        )])
+        .remove(0)
+        .unwrap();
+        let output = all.iter().find(|unit| unit.kind == "output").unwrap();
+        assert_eq!(output.address, "output.ci_key");
+        assert!(!output.inventory);
+        assert!(matches!(
+            &output.node.get("value").unwrap().value,
+            Value::Unknown(text) if text.contains("google_service_account_key.ci.private_key")
+        ));
     }
 
     #[test]

@@ -77,3 +77,43 @@ fn single_ports_are_reported_only_when_listed() {
         assert_eq!(reported, SERVICE_PORTS.contains(&port), "port {port}");
     }
 }
+
+const OTHER_PORT_POLICY: &str = "iac/gcp-firewall-port-open-to-world";
+
+/// The catch-all for other ports leaves every range holding SSH or RDP to
+/// the admin-port policy and reports every other range.
+#[test]
+fn other_port_policy_reports_exactly_the_ranges_the_admin_policy_does_not() {
+    let engine = Engine::new().unwrap();
+    let ends = range_ends(&[22, 3389]);
+    let mut wrong = Vec::new();
+    for (index, &low) in ends.iter().enumerate() {
+        for &high in &ends[index..] {
+            let range = format!("{low}-{high}");
+            let text = firewall_open_to_world(&range);
+            let report = engine.scan(&[("gcp/main.tf", text.as_str())]);
+            let reported = report
+                .findings()
+                .any(|finding| finding.rule_id == OTHER_PORT_POLICY);
+            let admin = [22, 3389].iter().any(|port| (low..=high).contains(port));
+            if reported == admin {
+                wrong.push(format!("{range}: reported {reported}, admin range {admin}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn other_port_policy_skips_web_admin_and_service_single_ports() {
+    let engine = Engine::new().unwrap();
+    for port in [80, 443, 22, 3389, 3306, 27017, 8080, 8443, 25, 9090, 5601] {
+        let text = firewall_open_to_world(&port.to_string());
+        let report = engine.scan(&[("gcp/main.tf", text.as_str())]);
+        let reported = report
+            .findings()
+            .any(|finding| finding.rule_id == OTHER_PORT_POLICY);
+        let expected = ![80, 443, 22, 3389].contains(&port) && !SERVICE_PORTS.contains(&port);
+        assert_eq!(reported, expected, "port {port}");
+    }
+}
