@@ -449,7 +449,8 @@ impl<'a> Source<'a> {
             )
     }
 
-    /// A `resource "type" "name"`, `data "type" "name"` or `provider "name"` block as a unit,
+    /// A `resource "type" "name"`, `data "type" "name"`, `provider "name"`,
+    /// `variable "name"` or `output "name"` block as a unit,
     /// with the block's source text for reference discovery.
     fn unit(&self, block: &Block, scope: &Scope) -> Option<(Unit, String)> {
         let (kind, address) = match (block.ident.as_str(), block.labels.as_slice()) {
@@ -472,6 +473,10 @@ impl<'a> Source<'a> {
                 "variable".to_string(),
                 format!("variable.{}", name.as_str()),
             ),
+            // An output publishes its value to whoever reads the state
+            // (`terraform output`, a `terraform_remote_state` data source):
+            // an access key's secret routed there is handed out in clear.
+            ("output", [name]) => ("output".to_string(), format!("output.{}", name.as_str())),
             _ => return None,
         };
         let pos = self.pos_of(block);
@@ -504,7 +509,7 @@ impl<'a> Source<'a> {
         if creates_nothing {
             return None;
         }
-        let inventory = !matches!(block.ident.as_str(), "provider" | "variable");
+        let inventory = !matches!(block.ident.as_str(), "provider" | "variable" | "output");
         let unit = Unit {
             kind,
             address,
@@ -950,6 +955,31 @@ mod tests {
             policy.get("other").unwrap().value,
             Value::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn outputs_are_units_outside_the_inventory() {
+        let all = scan_module(&[(
+            "main.tf",
+            "resource \"aws_iam_access_key\" \"ci\" {\n  user = \"ci\"\n}\noutput \"ci_secret\" {\n  value = aws_iam_access_key.ci.secret\n}\n",
+        )])
+        .remove(0)
+        .unwrap();
+        let output = all.iter().find(|unit| unit.kind == "output").unwrap();
+        assert_eq!(output.address, "output.ci_secret");
+        assert!(!output.inventory);
+        let value = output.node.get("value").unwrap();
+        assert!(
+            matches!(&value.value, Value::Unknown(text) if text == "aws_iam_access_key.ci.secret")
+        );
+        assert_eq!(value.pos.line, 5);
+        // The key knows an output reads it.
+        let key = all
+            .iter()
+            .find(|unit| unit.kind == "aws_iam_access_key")
+            .unwrap();
+        let readers = key.node.get("_referenced_by").unwrap().as_list().unwrap();
+        assert!(readers.iter().any(|kind| kind.as_str() == Some("output")));
     }
 
     #[test]
