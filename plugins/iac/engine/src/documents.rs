@@ -90,6 +90,33 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
                 inventory: true,
             })
         })
+        .chain(output_units(doc))
+        .collect()
+}
+
+/// One unit per entry of `Outputs`, of kind `Output` (not a resource, so
+/// outside the inventory): a stack's outputs are readable by anyone who
+/// can describe the stack, and exports by every stack in the account, so
+/// a secret routed there is published.
+fn output_units(doc: &Node) -> Vec<Unit> {
+    let Some(outputs) = doc.get("Outputs").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    outputs
+        .iter()
+        .filter(|(_, output)| matches!(output.value, Value::Map(_)))
+        .map(|(name, output)| {
+            let mut node = output.clone();
+            opaque_intrinsics(&mut node);
+            Unit {
+                kind: "Output".to_string(),
+                address: format!("Outputs.{name}"),
+                node,
+                pos: output.pos,
+                end_line: output.end_line,
+                inventory: false,
+            }
+        })
         .collect()
 }
 
@@ -156,7 +183,10 @@ fn opaque_intrinsics(node: &mut Node) {
                 && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
         {
             let (function, argument) = &entries[0];
-            let argument = argument.scalar_text().unwrap_or_else(|| "...".into());
+            let argument = argument
+                .scalar_text()
+                .or_else(|| dotted_attribute(function, argument))
+                .unwrap_or_else(|| "...".into());
             let short = function.strip_prefix("Fn::").unwrap_or(function);
             Some(format!("!{short} {argument}"))
         }
@@ -170,6 +200,19 @@ fn opaque_intrinsics(node: &mut Node) {
         (Value::List(items), None) => items.iter_mut().for_each(opaque_intrinsics),
         _ => {}
     }
+}
+
+/// `Fn::GetAtt: [Key, SecretAccessKey]` read as `Key.SecretAccessKey`, the
+/// short form's text, so a policy can tell which attribute a value takes.
+fn dotted_attribute(function: &str, argument: &Node) -> Option<String> {
+    let Value::List(items) = &argument.value else {
+        return None;
+    };
+    if function != "Fn::GetAtt" {
+        return None;
+    }
+    let parts: Option<Vec<String>> = items.iter().map(Node::scalar_text).collect();
+    parts.map(|parts| parts.join("."))
 }
 
 /// Where the pod spec sits in each workload kind.
@@ -336,6 +379,25 @@ mod tests {
         assert_eq!(units.len(), 2);
         assert_eq!((units[0].address.as_str(), units[0].pos.line), ("Logs", 3));
         assert_eq!(units[1].node.get("AccessControl").unwrap().pos.line, 8);
+    }
+
+    #[test]
+    fn cloudformation_outputs_are_units_outside_the_inventory() {
+        let docs = load_documents(
+            "Resources:\n  Key:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: ci\nOutputs:\n  Id:\n    Value: !Ref Key\n  Secret:\n    Value: !GetAtt [Key, SecretAccessKey]\n  Odd: 3\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let outputs: Vec<&Unit> = units.iter().filter(|unit| unit.kind == "Output").collect();
+        assert_eq!(outputs.len(), 2, "the scalar `Odd` is no output");
+        assert_eq!(outputs[1].address, "Outputs.Secret");
+        assert!(!outputs[1].inventory);
+        assert!(matches!(
+            &outputs[1].node.get("Value").unwrap().value,
+            Value::Unknown(text) if text == "!GetAtt Key.SecretAccessKey"
+        ));
+        assert_eq!(outputs[1].node.get("Value").unwrap().pos.line, 10);
+        assert!(units.iter().any(|unit| unit.kind == "AWS::IAM::AccessKey"));
     }
 
     #[test]
