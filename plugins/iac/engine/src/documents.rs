@@ -183,12 +183,7 @@ fn opaque_intrinsics(node: &mut Node) {
                 && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
         {
             let (function, argument) = &entries[0];
-            let argument = argument
-                .scalar_text()
-                .or_else(|| dotted_attribute(function, argument))
-                .unwrap_or_else(|| "...".into());
-            let short = function.strip_prefix("Fn::").unwrap_or(function);
-            Some(format!("!{short} {argument}"))
+            Some(intrinsic_text(function, argument))
         }
         _ => None,
     };
@@ -202,17 +197,29 @@ fn opaque_intrinsics(node: &mut Node) {
     }
 }
 
-/// `Fn::GetAtt: [Key, SecretAccessKey]` read as `Key.SecretAccessKey`, the
-/// short form's text, so a policy can tell which attribute a value takes.
-fn dotted_attribute(function: &str, argument: &Node) -> Option<String> {
-    let Value::List(items) = &argument.value else {
-        return None;
-    };
-    if function != "Fn::GetAtt" {
-        return None;
-    }
-    let parts: Option<Vec<String>> = items.iter().map(Node::scalar_text).collect();
-    parts.map(|parts| parts.join("."))
+/// The text of an intrinsic function call as the short form would read:
+/// `!GetAtt Key.SecretAccessKey` (also from the list form), `!Sub <text>`
+/// (also from `[text, variables]`), `!Base64 !Sub <text>`. The literal
+/// parts of user data built with `!Base64 !Sub` stay readable to a policy
+/// even though the whole value is only known at deploy time.
+fn intrinsic_text(function: &str, argument: &Node) -> String {
+    let short = function.strip_prefix("Fn::").unwrap_or(function);
+    let text = argument.scalar_text().or_else(|| match &argument.value {
+        Value::List(items) if function == "Fn::GetAtt" => items
+            .iter()
+            .map(Node::scalar_text)
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join(".")),
+        Value::List(items) if function == "Fn::Sub" => items.first().and_then(Node::scalar_text),
+        Value::Map(entries)
+            if entries.len() == 1
+                && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
+        {
+            Some(intrinsic_text(&entries[0].0, &entries[0].1))
+        }
+        _ => None,
+    });
+    format!("!{short} {}", text.unwrap_or_else(|| "...".into()))
 }
 
 /// Where the pod spec sits in each workload kind.
@@ -449,8 +456,8 @@ mod tests {
         assert_eq!(user_data.value, Value::Str("#!/bin/sh\necho up\n".into()));
         assert_eq!(user_data.pos.line, 5);
         assert!(matches!(
-            units[0].node.get("Other").unwrap().value,
-            Value::Unknown(_)
+            &units[0].node.get("Other").unwrap().value,
+            Value::Unknown(text) if text == "!Base64 !Sub ${Env}"
         ));
     }
 
