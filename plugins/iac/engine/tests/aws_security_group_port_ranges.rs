@@ -5,7 +5,8 @@
 //! many ranges, each end placed just below, at and just above each port of
 //! interest, in Terraform and CloudFormation alike: every open range is
 //! reported by exactly the policies whose ports it holds, and by the
-//! generic one only when it holds none of them.
+//! generic one only when it holds none of them. Network ACL rules get the
+//! same check against their SSH/RDP/FTP policy.
 
 use cordon_iac_engine::Engine;
 
@@ -113,5 +114,62 @@ fn terraform_ranges_are_split_between_the_named_and_the_generic_policies() {
 fn cloudformation_ranges_are_split_between_the_named_and_the_generic_policies() {
     let engine = Engine::new().unwrap();
     let wrong = disagreements(&engine, &CLOUDFORMATION);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+fn network_acl_rule(low: u32, high: u32) -> String {
+    format!(
+        "resource \"aws_network_acl_rule\" \"rule\" {{\n  network_acl_id = \"acl-123\"\n  rule_number    = 100\n  egress         = false\n  protocol       = \"tcp\"\n  rule_action    = \"allow\"\n  cidr_block     = \"0.0.0.0/0\"\n  from_port      = {low}\n  to_port        = {high}\n}}\n"
+    )
+}
+
+/// Network ACLs: the SSH/RDP/FTP policy and the generic one never report
+/// the same rule, and together report every open TCP range except single
+/// web ports and the ephemeral range a stateless ACL needs for replies.
+#[test]
+fn network_acl_ranges_are_split_between_the_admin_and_the_generic_policies() {
+    const ADMIN: &str = "iac/aws-network-acl-admin-port-open-to-world";
+    const OTHER: &str = "iac/aws-network-acl-other-port-open-to-world";
+    let engine = Engine::new().unwrap();
+    let mut ends = range_ends();
+    ends.extend([19, 20, 21, 1023, 1025, 32768, 49152]);
+    ends.sort_unstable();
+    ends.dedup();
+    let mut wrong = Vec::new();
+    for (index, &low) in ends.iter().enumerate() {
+        for &high in &ends[index..] {
+            let text = network_acl_rule(low, high);
+            let report = engine.scan(&[("net/main.tf", text.as_str())]);
+            let reported = |rule: &str| report.findings().any(|finding| finding.rule_id == rule);
+            let holds = |port: u32| (low..=high).contains(&port);
+            let ephemeral = low >= 1024 && high >= 65535;
+            // The admin policy's own exception: 1024/1025-65535 holds 3389 but
+            // is the usual reply range.
+            let reply_range = (1024..=1025).contains(&low) && high >= 65535;
+            let admin = holds(SSH) || holds(20) || holds(21) || (holds(RDP) && !reply_range);
+            let single_web_port = low == high && WEB_PORTS.contains(&low);
+            let other = !(holds(SSH) || holds(RDP) || holds(20) || holds(21))
+                && !single_web_port
+                && !ephemeral;
+            if reported(ADMIN) != admin {
+                wrong.push(format!(
+                    "{low}-{high}: {ADMIN} reported {}",
+                    reported(ADMIN)
+                ));
+            }
+            if reported(ADMIN) && reported(OTHER) {
+                wrong.push(format!("{low}-{high}: reported by both"));
+            }
+            if reported(OTHER) != other {
+                wrong.push(format!(
+                    "{low}-{high}: {OTHER} reported {}",
+                    reported(OTHER)
+                ));
+            }
+            if !reported(ADMIN) && !reported(OTHER) && !single_web_port && !ephemeral {
+                wrong.push(format!("{low}-{high}: reported by neither"));
+            }
+        }
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
