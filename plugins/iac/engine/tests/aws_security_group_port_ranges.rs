@@ -148,9 +148,12 @@ fn network_acl_ranges_are_split_between_the_admin_and_the_generic_policies() {
             let reply_range = (1024..=1025).contains(&low) && high >= 65535;
             let admin = holds(SSH) || holds(20) || holds(21) || (holds(RDP) && !reply_range);
             let single_web_port = low == high && WEB_PORTS.contains(&low);
-            let other = !(holds(SSH) || holds(RDP) || holds(20) || holds(21))
-                && !single_web_port
-                && !ephemeral;
+            let other = !(holds(SSH)
+                || holds(RDP)
+                || holds(20)
+                || holds(21)
+                || single_web_port
+                || ephemeral);
             if reported(ADMIN) != admin {
                 wrong.push(format!(
                     "{low}-{high}: {ADMIN} reported {}",
