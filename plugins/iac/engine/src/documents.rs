@@ -90,6 +90,33 @@ pub fn cloudformation_units(doc: &Node) -> Vec<Unit> {
                 inventory: true,
             })
         })
+        .chain(output_units(doc))
+        .collect()
+}
+
+/// One unit per entry of `Outputs`, of kind `Output` (not a resource, so
+/// outside the inventory): a stack's outputs are readable by anyone who
+/// can describe the stack, and exports by every stack in the account, so
+/// a secret routed there is published.
+fn output_units(doc: &Node) -> Vec<Unit> {
+    let Some(outputs) = doc.get("Outputs").and_then(Node::as_map) else {
+        return Vec::new();
+    };
+    outputs
+        .iter()
+        .filter(|(_, output)| matches!(output.value, Value::Map(_)))
+        .map(|(name, output)| {
+            let mut node = output.clone();
+            opaque_intrinsics(&mut node);
+            Unit {
+                kind: "Output".to_string(),
+                address: format!("Outputs.{name}"),
+                node,
+                pos: output.pos,
+                end_line: output.end_line,
+                inventory: false,
+            }
+        })
         .collect()
 }
 
@@ -156,9 +183,7 @@ fn opaque_intrinsics(node: &mut Node) {
                 && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
         {
             let (function, argument) = &entries[0];
-            let argument = argument.scalar_text().unwrap_or_else(|| "...".into());
-            let short = function.strip_prefix("Fn::").unwrap_or(function);
-            Some(format!("!{short} {argument}"))
+            Some(intrinsic_text(function, argument))
         }
         _ => None,
     };
@@ -170,6 +195,31 @@ fn opaque_intrinsics(node: &mut Node) {
         (Value::List(items), None) => items.iter_mut().for_each(opaque_intrinsics),
         _ => {}
     }
+}
+
+/// The text of an intrinsic function call as the short form would read:
+/// `!GetAtt Key.SecretAccessKey` (also from the list form), `!Sub <text>`
+/// (also from `[text, variables]`), `!Base64 !Sub <text>`. The literal
+/// parts of user data built with `!Base64 !Sub` stay readable to a policy
+/// even though the whole value is only known at deploy time.
+fn intrinsic_text(function: &str, argument: &Node) -> String {
+    let short = function.strip_prefix("Fn::").unwrap_or(function);
+    let text = argument.scalar_text().or_else(|| match &argument.value {
+        Value::List(items) if function == "Fn::GetAtt" => items
+            .iter()
+            .map(Node::scalar_text)
+            .collect::<Option<Vec<_>>>()
+            .map(|parts| parts.join(".")),
+        Value::List(items) if function == "Fn::Sub" => items.first().and_then(Node::scalar_text),
+        Value::Map(entries)
+            if entries.len() == 1
+                && (entries[0].0 == "Ref" || entries[0].0.starts_with("Fn::")) =>
+        {
+            Some(intrinsic_text(&entries[0].0, &entries[0].1))
+        }
+        _ => None,
+    });
+    format!("!{short} {}", text.unwrap_or_else(|| "...".into()))
 }
 
 /// Where the pod spec sits in each workload kind.
@@ -339,6 +389,25 @@ mod tests {
     }
 
     #[test]
+    fn cloudformation_outputs_are_units_outside_the_inventory() {
+        let docs = load_documents(
+            "Resources:\n  Key:\n    Type: AWS::IAM::AccessKey\n    Properties:\n      UserName: ci\nOutputs:\n  Id:\n    Value: !Ref Key\n  Secret:\n    Value: !GetAtt [Key, SecretAccessKey]\n  Odd: 3\n",
+        )
+        .unwrap();
+        let units = cloudformation_units(&docs[0]);
+        let outputs: Vec<&Unit> = units.iter().filter(|unit| unit.kind == "Output").collect();
+        assert_eq!(outputs.len(), 2, "the scalar `Odd` is no output");
+        assert_eq!(outputs[1].address, "Outputs.Secret");
+        assert!(!outputs[1].inventory);
+        assert!(matches!(
+            &outputs[1].node.get("Value").unwrap().value,
+            Value::Unknown(text) if text == "!GetAtt Key.SecretAccessKey"
+        ));
+        assert_eq!(outputs[1].node.get("Value").unwrap().pos.line, 10);
+        assert!(units.iter().any(|unit| unit.kind == "AWS::IAM::AccessKey"));
+    }
+
+    #[test]
     fn cloudformation_intrinsics_are_unknown_values() {
         let docs = load_documents(
             "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      StorageEncrypted: !Ref Encrypt\n      Tags:\n        - Value: {\"Fn::Sub\": \"${Env}-db\"}\n",
@@ -387,8 +456,8 @@ mod tests {
         assert_eq!(user_data.value, Value::Str("#!/bin/sh\necho up\n".into()));
         assert_eq!(user_data.pos.line, 5);
         assert!(matches!(
-            units[0].node.get("Other").unwrap().value,
-            Value::Unknown(_)
+            &units[0].node.get("Other").unwrap().value,
+            Value::Unknown(text) if text == "!Base64 !Sub ${Env}"
         ));
     }
 

@@ -509,7 +509,8 @@ impl<'a> Source<'a> {
             )
     }
 
-    /// A `resource "type" "name"`, `data "type" "name"` or `provider "name"` block as a unit,
+    /// A `resource "type" "name"`, `data "type" "name"`, `provider "name"`,
+    /// `variable "name"` or `output "name"` block as a unit,
     /// with the block's source text for reference discovery.
     fn unit(&self, block: &Block, scope: &Scope) -> Option<(Unit, String)> {
         let (kind, address) = match (block.ident.as_str(), block.labels.as_slice()) {
@@ -1014,6 +1015,31 @@ mod tests {
             policy.get("other").unwrap().value,
             Value::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn outputs_are_units_outside_the_inventory() {
+        let all = scan_module(&[(
+            "main.tf",
+            "resource \"aws_iam_access_key\" \"ci\" {\n  user = \"ci\"\n}\noutput \"ci_secret\" {\n  value = aws_iam_access_key.ci.secret\n}\n",
+        )])
+        .remove(0)
+        .unwrap();
+        let output = all.iter().find(|unit| unit.kind == "output").unwrap();
+        assert_eq!(output.address, "output.ci_secret");
+        assert!(!output.inventory);
+        let value = output.node.get("value").unwrap();
+        assert!(
+            matches!(&value.value, Value::Unknown(text) if text == "aws_iam_access_key.ci.secret")
+        );
+        assert_eq!(value.pos.line, 5);
+        // The key knows an output reads it.
+        let key = all
+            .iter()
+            .find(|unit| unit.kind == "aws_iam_access_key")
+            .unwrap();
+        let readers = key.node.get("_referenced_by").unwrap().as_list().unwrap();
+        assert!(readers.iter().any(|kind| kind.as_str() == Some("output")));
     }
 
     #[test]
