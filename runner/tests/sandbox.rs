@@ -342,15 +342,19 @@ fn a_plugin_built_for_another_stage_contract_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let wasm = dir.path().join("old.wasm");
     std::fs::write(&wasm, component_of_world(&previous)).unwrap();
-    pipeline(
-        dir.path(),
-        &format!(
-            "[stages.old]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.old.grants]\nread = [\"**\"]\n",
-            wasm.display().to_string(),
-            sha256_file(&wasm)
-        ),
-    );
-    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
+    // A pipeline running the component now at `wasm`, pinned to its digest.
+    let run_it = || {
+        pipeline(
+            dir.path(),
+            &format!(
+                "[stages.old]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.old.grants]\nread = [\"**\"]\n",
+                wasm.display().to_string(),
+                sha256_file(&wasm)
+            ),
+        );
+        cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"])
+    };
+    let run = run_it();
     let (kind, message) = run.error("old");
     assert_eq!(kind, "plugin", "{message}");
     assert!(
@@ -363,15 +367,7 @@ fn a_plugin_built_for_another_stage_contract_is_refused_by_name() {
     // The same world at the current version loads (and stops only at its
     // trapping export).
     std::fs::write(&wasm, component_of_world(&current)).unwrap();
-    pipeline(
-        dir.path(),
-        &format!(
-            "[stages.old]\nplugin = {:?}\nsha256 = \"{}\"\n[stages.old.grants]\nread = [\"**\"]\n",
-            wasm.display().to_string(),
-            sha256_file(&wasm)
-        ),
-    );
-    let run = cordon(dir.path(), &["run", ".", "--pipeline", "cordon.toml"]);
+    let run = run_it();
     let (_, message) = run.error("old");
     assert!(!message.contains("stage contract"), "{message}");
 }

@@ -1085,23 +1085,6 @@ mod tests {
     }
 
     #[test]
-    fn outputs_are_units_that_keep_their_expression() {
-        let all = scan_module(&[(
-            "main.tf",
-            "resource \"google_service_account_key\" \"ci\" {\n  service_account_id = \"ci\"\n}\noutput \"ci_key\" {\n  value     = google_service_account_key.ci.private_key\n  sensitive = true\n}\n",
-        )])
-        .remove(0)
-        .unwrap();
-        let output = all.iter().find(|unit| unit.kind == "output").unwrap();
-        assert_eq!(output.address, "output.ci_key");
-        assert!(!output.inventory);
-        assert!(matches!(
-            &output.node.get("value").unwrap().value,
-            Value::Unknown(text) if text.contains("google_service_account_key.ci.private_key")
-        ));
-    }
-
-    #[test]
     fn resources_keep_attribute_positions_and_blocks_become_lists() {
         let units = units(
             "resource \"aws_security_group\" \"web\" {\n  name = \"web\"\n  ingress {\n    from_port = 22\n  }\n}\n",
