@@ -8,7 +8,7 @@
 
 use super::StageState;
 use super::bindings::cordon::stage::findings::Host;
-use super::bindings::cordon::stage::types::{AccessError, Finding, Severity};
+use super::bindings::cordon::stage::types::{AccessError, Finding, Rule, Severity};
 
 /// The longest message, snippet or property value one finding may carry;
 /// longer ones are cut (a plugin chooses them, and the host keeps them).
@@ -149,6 +149,25 @@ fn bounded(mut finding: Finding) -> Finding {
     finding
 }
 
+/// A rule from a plugin's `describe()`, every field cut to the same sizes
+/// as a finding's: its texts and properties reach every report.
+pub fn bounded_rule(mut rule: Rule) -> Rule {
+    for field in [
+        &mut rule.id,
+        &mut rule.short_description,
+        &mut rule.full_description,
+        &mut rule.help,
+    ] {
+        cut(field);
+    }
+    rule.properties.truncate(MAX_PROPERTIES);
+    for (key, value) in &mut rule.properties {
+        cut(key);
+        cut(value);
+    }
+    rule
+}
+
 /// The host boundary for one finding a plugin hands over: its location
 /// must be a workspace-relative path (normalised here), and every field is
 /// cut to size. `Err` says why it is refused. Public so the fuzz targets
@@ -264,5 +283,35 @@ mod tests {
         }
         assert!(sink.bytes <= 10_000);
         assert!(refused > 90 && sink.truncated);
+    }
+
+    #[test]
+    fn a_rules_texts_and_properties_are_cut_to_size() {
+        let long = "r".repeat(MAX_FIELD_CHARS * 3);
+        let rule = bounded_rule(Rule {
+            id: long.clone(),
+            short_description: long.clone(),
+            full_description: long.clone(),
+            help: long.clone(),
+            default_severity: Severity::Low,
+            properties: (0..1000).map(|i| (format!("k{i}"), long.clone())).collect(),
+        });
+        for field in [
+            &rule.id,
+            &rule.short_description,
+            &rule.full_description,
+            &rule.help,
+        ] {
+            assert!(
+                field.chars().count() <= MAX_FIELD_CHARS + 1,
+                "cut, with an ellipsis"
+            );
+        }
+        assert_eq!(rule.properties.len(), MAX_PROPERTIES);
+        assert!(
+            rule.properties
+                .iter()
+                .all(|(_, v)| v.chars().count() <= MAX_FIELD_CHARS + 1)
+        );
     }
 }

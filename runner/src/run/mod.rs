@@ -354,7 +354,11 @@ fn run_stage(
         source: plugin.source.clone(),
         sha256: plugin.sha256.clone(),
     });
-    report.rules = info.rules.into_iter().map(convert::rule).collect();
+    report.rules = info
+        .rules
+        .into_iter()
+        .map(|rule| convert::rule(crate::host::findings::bounded_rule(rule)))
+        .collect();
     let (narrowed, dropped) = narrow_to_requests(stage, &info.requests);
     if !dropped.is_empty() {
         report.notes.push(format!(
