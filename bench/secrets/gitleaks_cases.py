@@ -37,7 +37,6 @@ import json
 import os
 import re
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import trufflehog_cases as go  # noqa: E402  (the shared Go tokenizer and evaluator)
@@ -297,19 +296,7 @@ def cases_of(path):
 
 
 def fetch(list_path, out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    for line in open(list_path):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        commit, path = line.split()
-        url = f"https://raw.githubusercontent.com/gitleaks/gitleaks/{commit}/{path}"
-        target = os.path.join(out_dir, os.path.basename(path))
-        with urllib.request.urlopen(url, timeout=30) as response:
-            body = response.read().decode("utf-8", errors="replace")
-        with open(target, "w", encoding="utf-8") as out:
-            out.write(f"// gitleaks/gitleaks {path} @ {commit}\n{body}")
-        print(f"fetched {path}", file=sys.stderr)
+    go.fetch_pinned(list_path, out_dir, "gitleaks/gitleaks", os.path.basename)
 
 
 SELF_TEST = r'''
@@ -381,21 +368,11 @@ def self_test():
 
 
 def main(argv):
-    if argv == ["--self-test"]:
-        self_test()
-        return 0
-    if len(argv) == 3 and argv[0] == "--fetch":
-        fetch(argv[1], argv[2])
-        return 0
-    if len(argv) != 1:
-        print(__doc__.strip().splitlines()[0], file=sys.stderr)
-        print("usage: gitleaks_cases.py DIR > cases.jsonl | --fetch LIST DIR | --self-test", file=sys.stderr)
-        return 2
-    files = sorted(
-        os.path.join(root, name)
-        for root, _dirs, names in os.walk(argv[0])
-        for name in names
-        if name.endswith(".go") and not name.endswith("_test.go")
+    root, code = go.source_dir(argv, __doc__, "gitleaks_cases.py", self_test, fetch)
+    if root is None:
+        return code
+    files = go.files_under(
+        root, lambda name: name.endswith(".go") and not name.endswith("_test.go")
     )
     counts = {"files": 0, "rules": set(), "finding": 0, "none": 0}
     reasons = {}

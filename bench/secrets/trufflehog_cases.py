@@ -495,20 +495,59 @@ def rows_of(path):
     return rows, skipped
 
 
-def fetch(list_path, out_dir):
+def fetch_pinned(list_path, out_dir, repo, target_name):
+    """Downloads every `COMMIT PATH` line of `list_path` from `repo` at that
+    commit into `out_dir`, as `target_name(path)`, headed by where it came
+    from. Shared with gitleaks_cases.py."""
     os.makedirs(out_dir, exist_ok=True)
     for line in open(list_path):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
         commit, path = line.split()
-        url = f"https://raw.githubusercontent.com/trufflesecurity/trufflehog/{commit}/{path}"
-        target = os.path.join(out_dir, path.replace("pkg/detectors/", "").replace("/", "__"))
+        url = f"https://raw.githubusercontent.com/{repo}/{commit}/{path}"
+        target = os.path.join(out_dir, target_name(path))
         with urllib.request.urlopen(url, timeout=30) as response:
             body = response.read().decode("utf-8", errors="replace")
         with open(target, "w", encoding="utf-8") as out:
-            out.write(f"// trufflesecurity/trufflehog {path} @ {commit}\n{body}")
+            out.write(f"// {repo} {path} @ {commit}\n{body}")
         print(f"fetched {path}", file=sys.stderr)
+
+
+def fetch(list_path, out_dir):
+    fetch_pinned(
+        list_path,
+        out_dir,
+        "trufflesecurity/trufflehog",
+        lambda path: path.replace("pkg/detectors/", "").replace("/", "__"),
+    )
+
+
+def source_dir(argv, doc, usage, self_test, fetch):
+    """The command line both case builders share: `--self-test`,
+    `--fetch LIST DIR`, or the one DIR to read. Returns `(DIR, None)`, or
+    `(None, exit code)` when there is nothing more to do."""
+    if argv == ["--self-test"]:
+        self_test()
+        return None, 0
+    if len(argv) == 3 and argv[0] == "--fetch":
+        fetch(argv[1], argv[2])
+        return None, 0
+    if len(argv) != 1:
+        print(doc.strip().splitlines()[0], file=sys.stderr)
+        print(f"usage: {usage} DIR > cases.jsonl | --fetch LIST DIR | --self-test", file=sys.stderr)
+        return None, 2
+    return argv[0], None
+
+
+def files_under(root, keep):
+    """Every file below `root` whose name `keep` accepts, sorted."""
+    return sorted(
+        os.path.join(folder, name)
+        for folder, _dirs, names in os.walk(root)
+        for name in names
+        if keep(name)
+    )
 
 
 SELF_TEST = r"""
@@ -574,24 +613,11 @@ def self_test():
 
 
 def main(argv):
-    if argv == ["--self-test"]:
-        self_test()
-        return 0
-    if len(argv) == 3 and argv[0] == "--fetch":
-        fetch(argv[1], argv[2])
-        return 0
-    if len(argv) != 1:
-        print(__doc__.strip().splitlines()[0], file=sys.stderr)
-        print(
-            "usage: trufflehog_cases.py DIR > cases.jsonl | --fetch LIST DIR | --self-test",
-            file=sys.stderr,
-        )
-        return 2
-    files = sorted(
-        os.path.join(root, name)
-        for root, _dirs, names in os.walk(argv[0])
-        for name in names
-        if name.endswith("_test.go") and not name.endswith("_integration_test.go")
+    root, code = source_dir(argv, __doc__, "trufflehog_cases.py", self_test, fetch)
+    if root is None:
+        return code
+    files = files_under(
+        root, lambda name: name.endswith("_test.go") and not name.endswith("_integration_test.go")
     )
     counts = {"files": 0, "files without a pattern table": 0, "finding": 0, "none": 0, "skipped rows": 0}
     for path in files:
